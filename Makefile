@@ -1,0 +1,171 @@
+# criu-lite top-level Makefile.
+#
+#   make            build criu-lite/criu-lite (and everything the tests need)
+#   make SAN=1      the same with ASan + UBSan (objects kept apart in build/san)
+#   make deps       install the Debian packages the build and tests need (idempotent)
+#   make test       deps + build + unit tests + the zdtm suite
+#   make demo       deps + build + the demo (scripted in bench/demo)
+#   make fuzz       libFuzzer targets with clang (test/fuzz/)
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make format     clang-format every C file in place
+
+PREFIX	?= /usr/local
+DESTDIR	?=
+CC	?= gcc
+SAN	?= 0
+
+ifeq ($(SAN),1)
+FLAVOR	:= san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+else
+FLAVOR	:= plain
+SANFLAGS :=
+endif
+
+B	:= build/$(FLAVOR)
+G	:= build/proto
+
+PKGS	:= libprotobuf-c libnl-3.0 libnl-route-3.0 libcap libseccomp json-c
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lisal
+
+WARN	:= -Wall -Wextra -Werror
+CFLAGS_COMMON := -std=gnu11 -D_GNU_SOURCE -O2 -g $(WARN) -I. -I$(G) $(SANFLAGS)
+CFLAGS_ALL = $(CFLAGS_COMMON) $(PKG_CFLAGS) $(CFLAGS)
+LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
+
+# Debian packages needed to build and test. `make deps` installs the missing ones.
+DEB_PKGS := build-essential pkg-config protobuf-c-compiler libprotobuf-c-dev \
+	libnl-3-dev libnl-route-3-dev libcap-dev libseccomp-dev libjson-c-dev \
+	libisal-dev libcmocka-dev python3 iproute2 util-linux procps kmod
+
+PROTOS	:= $(wildcard proto/*.proto)
+PB_C	:= $(patsubst proto/%.proto,$(G)/%.pb-c.c,$(PROTOS))
+PB_H	:= $(PB_C:.c=.h)
+PB_O	:= $(patsubst $(G)/%.c,$(B)/proto/%.o,$(PB_C))
+
+IMG_SRC	:= $(wildcard images/*.c)
+IMG_O	:= $(patsubst %.c,$(B)/%.o,$(IMG_SRC))
+LIBIMG	:= $(B)/libimages.a
+
+TOOL_SRC := $(wildcard criu-lite/*.c) $(wildcard lazy-pages/*.c)
+TOOL_O	:= $(patsubst %.c,$(B)/%.o,$(TOOL_SRC))
+TOOL	:= criu-lite/criu-lite
+
+UNIT_SRC := $(wildcard test/unit/test_*.c)
+UNIT_BIN := $(patsubst test/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
+
+# zdtm test programs are never built with sanitizers: they are the workload.
+Z	:= build/zdtm
+ZLIB_SRC := $(wildcard test/zdtm/lib/*.c)
+ZLIB_O	:= $(patsubst test/zdtm/lib/%.c,$(Z)/lib/%.o,$(ZLIB_SRC))
+ZLIB	:= $(Z)/libzdtm.a
+ZTESTS_SRC := $(wildcard test/zdtm/static/*.c)
+ZTESTS	:= $(patsubst test/zdtm/static/%.c,$(Z)/static/%,$(ZTESTS_SRC))
+ZRUNNER	:= $(Z)/zdtm
+ZCFLAGS	:= -std=gnu11 -D_GNU_SOURCE -O2 -g $(WARN) -Itest/zdtm/lib -pthread
+# per-test extra flags, e.g. xstate needs AVX-512 code generation
+ZFLAGS_xstate := -mavx512f
+
+.PHONY: all deps test unit zdtm demo fuzz install format clean check-format kernel-test
+.SECONDARY:
+
+all: $(TOOL) zdtm-build
+
+$(G)/%.pb-c.c $(G)/%.pb-c.h: proto/%.proto
+	@mkdir -p $(G)
+	protoc-c --proto_path=proto --c_out=$(G) $<
+
+# generated code: keep warnings on, but unused-parameter noise is theirs, not ours
+$(B)/proto/%.o: $(G)/%.c $(PB_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Wno-unused-parameter -c $< -o $@
+
+$(B)/%.o: %.c $(PB_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(LIBIMG): $(IMG_O) $(PB_O)
+	@rm -f $@
+	ar rcs $@ $^
+
+# The binary is relinked whenever the flavor changes (plain <-> san).
+$(B)/.flavor:
+	@mkdir -p $(B); rm -f build/*/.flavor; touch $@
+
+$(TOOL): $(TOOL_O) $(LIBIMG) $(B)/.flavor
+	$(CC) $(LDFLAGS_ALL) -o $@ $(TOOL_O) $(LIBIMG) $(PKG_LIBS) -lpthread
+
+$(B)/unit/%: test/unit/%.c $(LIBIMG) $(PB_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Itest/unit -o $@ $< $(filter-out test/unit/$*.c,$(wildcard test/unit/util_*.c)) \
+		$(LIBIMG) $(PKG_LIBS) -lcmocka $(LDFLAGS_ALL)
+
+$(Z)/lib/%.o: test/zdtm/lib/%.c $(wildcard test/zdtm/lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ZCFLAGS) -c $< -o $@
+
+$(ZLIB): $(ZLIB_O)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(Z)/static/%: test/zdtm/static/%.c $(ZLIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ZCFLAGS) $(ZFLAGS_$*) -o $@ $< $(ZLIB) -lpthread
+
+$(ZRUNNER): $(wildcard test/zdtm/runner/*.c) $(wildcard test/zdtm/runner/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ZCFLAGS) -Itest/zdtm/runner -o $@ $(wildcard test/zdtm/runner/*.c)
+
+zdtm-build: $(ZLIB) $(ZTESTS) $(ZRUNNER)
+
+-include $(IMG_O:.o=.d) $(TOOL_O:.o=.d)
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing$$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null || \
+			{ echo "deps: apt-get install$$missing failed" >&2; exit 1; }; \
+	else echo "deps: all installed"; fi
+
+unit: $(UNIT_BIN)
+	@rc=0; for t in $(UNIT_BIN); do $$t || rc=1; done; exit $$rc
+
+zdtm: $(TOOL) zdtm-build
+	$(ZRUNNER) run --all
+
+# make test: one closing line from the zdtm runner, which also counts the unit tests.
+test: deps
+	$(MAKE) all
+	$(MAKE) $(UNIT_BIN)
+	$(ZRUNNER) run --all --unit "$(UNIT_BIN)"
+
+demo: deps
+	$(MAKE) all
+	bash bench/demo
+
+fuzz:
+	@command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install clang)" >&2; exit 1; }
+	@mkdir -p build/fuzz
+	$(MAKE) -C . $(PB_C)
+	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -I. -I$(G) -fsanitize=fuzzer,address,undefined \
+		-o build/fuzz/fuzz_records test/fuzz/fuzz_records.c $(IMG_SRC) $(PB_C) \
+		$(PKG_CFLAGS) $(PKG_LIBS)
+	@echo "run: build/fuzz/fuzz_records -max_total_time=60 test/fuzz/corpus"
+
+install: $(TOOL)
+	install -D -m 0755 $(TOOL) $(DESTDIR)$(PREFIX)/sbin/criu-lite
+	install -D -m 0644 docs/criu-lite.8 $(DESTDIR)$(PREFIX)/share/man/man8/criu-lite.8
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+check-format:
+	@clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build $(TOOL)

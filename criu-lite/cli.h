@@ -1,0 +1,45 @@
+/* cli: the parsed command line of criu-lite (CRIU's option names for the
+ * shared subset). parse_cli() accepts only the options a subcommand knows and
+ * refuses the rest; the result is read-only for the rest of the run. */
+#ifndef CRIU_LITE_CLI_H
+#define CRIU_LITE_CLI_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct opts {
+	const char *cmd;
+	pid_t tree;			/* -t/--tree */
+	const char *images_dir;		/* -D/--images-dir (default ".") */
+	const char *log_file;		/* -o/--log-file */
+	int verbosity;			/* -v[0-4], default 2 */
+	bool leave_running;		/* --leave-running */
+	bool shell_job;			/* --shell-job */
+	bool lazy_pages;		/* --lazy-pages */
+	bool page_server;		/* --page-server */
+	bool track_mem;			/* --track-mem */
+	bool restore_detached;		/* -d/--restore-detached */
+	const char *address;		/* --address */
+	int port;			/* --port */
+	const char *prev_images_dir;	/* --prev-images-dir */
+	const char *pidfile;		/* --pidfile */
+	bool json;			/* check --json */
+	bool all;			/* check --all */
+	char **args;			/* positional arguments */
+	int nargs;
+};
+
+/* 0: parsed; 1: help printed (exit 0); <0: bad usage, message printed (exit 2). */
+int parse_cli(int argc, char **argv, struct opts *o);
+void usage(const char *cmd);
+
+/* One function per subcommand (cmd-*.c); each returns the process exit code. */
+int cmd_dump(const struct opts *o);
+int cmd_pre_dump(const struct opts *o);
+int cmd_restore(const struct opts *o);
+int cmd_lazy_pages(const struct opts *o);
+int cmd_page_server(const struct opts *o);
+int cmd_check(const struct opts *o);
+int cmd_show(const struct opts *o);
+
+#endif

@@ -1,0 +1,125 @@
+/* images: the on-disk image format of criu-lite.
+ *
+ * Contract:
+ * - An image directory holds one file per kind (and per task for per-task
+ *   kinds: "core-1234.img"). A record file is: header {magic, version, kind
+ *   flags, reserved} (4 x u32 LE), records of (u32 LE length, protobuf
+ *   message), and a trailer {IMG_TRAILER_MAGIC, record count, crc32c of every
+ *   byte before the crc field} (3 x u32 LE).
+ * - Readers verify the whole file (size, header, trailer, crc, every record
+ *   length) when it is opened, before a single record is handed out. Errors
+ *   name the file, the record index and the reason.
+ * - Writers write to "<name>.tmp", and commit with fsync + rename; an aborted
+ *   or failed writer leaves nothing behind. No image is written in place.
+ * - Raw data files (pages-N.img, ghost-N.img) are plain bytes; their size and
+ *   crc32c live in the record that refers to them (see pages.h).
+ * - Library functions never print: they return a negative errno and fill the
+ *   caller's struct img_err with a one-line message.
+ */
+#ifndef CRIU_LITE_IMG_H
+#define CRIU_LITE_IMG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <protobuf-c/protobuf-c.h>
+
+#define IMG_VERSION	  1u
+#define IMG_TRAILER_MAGIC 0x454e4421u /* "!DNE" on disk: end of records */
+#define IMG_HEADER_SIZE	  16u
+#define IMG_TRAILER_SIZE  12u
+#define IMG_MAX_RECORD	  (64u << 20) /* a record claiming more is corrupt */
+
+struct img_err {
+	int code;	/* positive errno-style code, 0 when no error */
+	char msg[512];	/* "core-42.img: record 3: truncated (need 120 bytes, have 7)" */
+};
+
+/* Fill err (printf-style) and return -code. */
+int img_fail(struct img_err *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+enum img_kind {
+	IMG_INVENTORY,
+	IMG_PSTREE,
+	IMG_CORE,	/* per task */
+	IMG_MM,		/* per task */
+	IMG_PAGEMAP,	/* per task (or per shmem object id) */
+	IMG_FILES,
+	IMG_FDINFO,	/* per task */
+	IMG_FS,		/* per task */
+	IMG_KIND_NR,
+};
+
+struct img_kind_desc {
+	enum img_kind kind;
+	const char *name;	/* "core" */
+	uint32_t magic;
+	bool per_id;		/* file name is "<name>-<id>.img", else "<name>.img" */
+	/* every record of the file is this message, except for pagemap, whose
+	 * first record is a pagemap_head (see pages.h) */
+	const ProtobufCMessageDescriptor *desc;
+	const ProtobufCMessageDescriptor *first_desc; /* NULL: same as desc */
+};
+
+const struct img_kind_desc *img_kind(enum img_kind kind);
+const struct img_kind_desc *img_kind_by_magic(uint32_t magic);
+/* Parse a file name such as "core-42.img"; returns NULL for unknown names. */
+const struct img_kind_desc *img_kind_by_filename(const char *fname, long *id);
+/* "core-42.img" or "inventory.img" into buf. */
+void img_filename(char *buf, size_t len, enum img_kind kind, long id);
+
+/* crc32c (Castagnoli), hardware accelerated; crc=0 to start. */
+uint32_t img_crc32c(uint32_t crc, const void *buf, size_t len);
+
+/* An open image directory (holds an O_DIRECTORY fd). */
+struct img_dir;
+int img_dir_open(const char *path, bool create, struct img_dir **out, struct img_err *err);
+void img_dir_close(struct img_dir *d);
+int img_dir_fd(const struct img_dir *d);
+const char *img_dir_path(const struct img_dir *d);
+
+/* --- writing --- */
+struct img_writer;
+int img_writer_open(struct img_dir *d, enum img_kind kind, long id, struct img_writer **out,
+		    struct img_err *err);
+/* Append one record; msg must be of the kind's descriptor (first_desc for the first). */
+int img_write(struct img_writer *w, const ProtobufCMessage *msg, struct img_err *err);
+/* Trailer, fsync, rename into place, free. On error the temp file is removed. */
+int img_writer_commit(struct img_writer *w, struct img_err *err);
+/* Remove the temp file and free (safe on NULL). */
+void img_writer_abort(struct img_writer *w);
+
+/* --- reading --- */
+struct img_reader;
+/* Open and fully verify a file; -ENOENT (with message) if it does not exist. */
+int img_reader_open(struct img_dir *d, enum img_kind kind, long id, struct img_reader **out,
+		    struct img_err *err);
+/* Verify and read a file by path, kind taken from its magic (for `show`). */
+int img_reader_open_path(const char *path, struct img_reader **out, struct img_err *err);
+/* Verify an in-memory copy (tests, fuzzing); name is used in messages. buf is copied. */
+int img_reader_open_buf(const char *name, const void *buf, size_t len, struct img_reader **out,
+			struct img_err *err);
+const struct img_kind_desc *img_reader_kind(const struct img_reader *r);
+unsigned img_reader_count(const struct img_reader *r);
+/* Next record, unpacked: 1 and *msg set, 0 at the end, <0 on error.
+ * Free *msg with protobuf_c_message_free_unpacked(*msg, NULL). */
+int img_read(struct img_reader *r, ProtobufCMessage **msg, struct img_err *err);
+/* Read exactly one record and expect the end of file (single-record kinds). */
+int img_read_one(struct img_dir *d, enum img_kind kind, long id, ProtobufCMessage **msg,
+		 struct img_err *err);
+void img_reader_close(struct img_reader *r);
+
+/* --- raw data files (pages-N.img, ghost-N.img) --- */
+/* Write a raw file atomically: data is written by the caller through *fd,
+ * then raw_file_commit() fsyncs and renames. */
+struct raw_file {
+	int dirfd;
+	int fd;
+	char name[64];
+	char tmp[72];
+};
+int raw_file_create(struct img_dir *d, const char *name, struct raw_file *rf, struct img_err *err);
+int raw_file_commit(struct raw_file *rf, struct img_err *err);
+void raw_file_abort(struct raw_file *rf);
+
+#endif

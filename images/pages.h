@@ -1,0 +1,60 @@
+/* pages: page images of one address space (a task, or later a shmem object).
+ *
+ * Contract:
+ * - pagemap-<id>.img is a record file: a pagemap_head (pages file id, size,
+ *   crc32c), then pagemap_entry runs in strictly increasing, non-overlapping
+ *   address order. PE_PRESENT runs have their bytes back to back in
+ *   pages-<id>.img at entry.offset (page aligned, offsets increasing with no
+ *   gaps); PE_ZERO / PE_LAZY-only / PE_PARENT runs store nothing.
+ * - The writer buffers page data and writes it in large batches; callers may
+ *   fill the buffer in place (page_writer_reserve) to avoid a copy, e.g. with
+ *   process_vm_readv. Adjacent runs with equal flags are merged.
+ * - The reader verifies the pagemap file (img.h rules), the pages file size
+ *   and crc32c, and the run invariants above, before returning. It maps the
+ *   pages file read-only so restore can copy straight from it.
+ */
+#ifndef CRIU_LITE_PAGES_H
+#define CRIU_LITE_PAGES_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include "images/img.h"
+#include "pagemap.pb-c.h"
+
+#define IMG_PAGE_SIZE 4096u
+
+struct page_run {
+	uint64_t vaddr;
+	uint64_t nr_pages;
+	uint32_t flags;	 /* PAGEMAP_FLAGS__PE_* */
+	uint64_t offset; /* in the pages file, for PE_PRESENT */
+};
+
+struct page_writer;
+int page_writer_open(struct img_dir *d, long id, struct page_writer **out, struct img_err *err);
+/* Return a buffer for nr_pages pages that the next page_writer_add() with
+ * data == that buffer consumes without copying. Valid until that call. */
+void *page_writer_reserve(struct page_writer *w, uint64_t nr_pages, struct img_err *err);
+/* Append a run at vaddr (page aligned, above every earlier run). data holds
+ * nr_pages pages when flags has PE_PRESENT, else must be NULL. */
+int page_writer_add(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages, uint32_t flags,
+		    const void *data, struct img_err *err);
+/* Totals so far (for logs and benchmarks). */
+uint64_t page_writer_pages(const struct page_writer *w, uint32_t flag);
+int page_writer_commit(struct page_writer *w, struct img_err *err);
+void page_writer_abort(struct page_writer *w);
+
+struct page_reader;
+int page_reader_open(struct img_dir *d, long id, struct page_reader **out, struct img_err *err);
+size_t page_reader_nr_runs(const struct page_reader *r);
+const struct page_run *page_reader_runs(const struct page_reader *r);
+/* The run containing addr, or NULL. */
+const struct page_run *page_reader_find(const struct page_reader *r, uint64_t addr);
+/* Bytes of the pages file (read-only mapping; NULL when it is empty). */
+const void *page_reader_data(const struct page_reader *r);
+uint64_t page_reader_size(const struct page_reader *r);
+int page_reader_fd(const struct page_reader *r);
+void page_reader_close(struct page_reader *r);
+
+#endif
