@@ -37,7 +37,8 @@ LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 # Debian packages needed to build and test. `make deps` installs the missing ones.
 DEB_PKGS := build-essential pkg-config protobuf-c-compiler libprotobuf-c-dev \
 	libnl-3-dev libnl-route-3-dev libcap-dev libseccomp-dev libjson-c-dev \
-	libisal-dev libcmocka-dev python3 iproute2 util-linux procps kmod
+	libisal-dev libcmocka-dev python3 iproute2 util-linux procps kmod \
+	clang libclang-rt-14-dev
 
 PROTOS	:= $(wildcard proto/*.proto)
 PB_C	:= $(patsubst proto/%.proto,$(G)/%.pb-c.c,$(PROTOS))
@@ -51,6 +52,8 @@ LIBIMG	:= $(B)/libimages.a
 TOOL_SRC := $(wildcard criu-lite/*.c) $(wildcard lazy-pages/*.c)
 TOOL_O	:= $(patsubst %.c,$(B)/%.o,$(TOOL_SRC))
 TOOL	:= criu-lite/criu-lite
+# everything but main(), for unit tests of the tool's modules
+LIBTOOL	:= $(B)/libcriu-lite.a
 
 UNIT_SRC := $(wildcard test/unit/test_*.c)
 UNIT_BIN := $(patsubst test/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
@@ -96,10 +99,22 @@ $(B)/.flavor:
 $(TOOL): $(TOOL_O) $(LIBIMG) $(B)/.flavor
 	$(CC) $(LDFLAGS_ALL) -o $@ $(TOOL_O) $(LIBIMG) $(PKG_LIBS) -lpthread
 
-$(B)/unit/%: test/unit/%.c $(LIBIMG) $(PB_H)
+$(LIBTOOL): $(filter-out $(B)/criu-lite/main.o,$(TOOL_O))
+	@rm -f $@
+	ar rcs $@ $^
+
+# A unit test of criu-lite code compiles the sources it tests in: UNIT_EXTRA_<test>.
+UNIT_EXTRA_test_proc := $(wildcard criu-lite/proc-*.c) criu-lite/log.c test/unit/proc_live.c
+$(B)/unit/test_proc: $(UNIT_EXTRA_test_proc) criu-lite/proc.h criu-lite/proc-util.h \
+	test/unit/proc_live.h test/unit/proc_fixtures.h
+UNIT_EXTRA_test_rsys := criu-lite/seize.c criu-lite/rsys.c criu-lite/log.c
+$(B)/unit/test_rsys: $(UNIT_EXTRA_test_rsys) criu-lite/seize.h criu-lite/rsys.h
+
+UNIT_UTIL := $(wildcard test/unit/util_*.c test/unit/util_*.h)
+$(B)/unit/%: test/unit/%.c $(LIBTOOL) $(LIBIMG) $(PB_H) $(UNIT_UTIL)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itest/unit -o $@ $< $(filter-out test/unit/$*.c,$(wildcard test/unit/util_*.c)) \
-		$(LIBIMG) $(PKG_LIBS) -lcmocka $(LDFLAGS_ALL)
+	$(CC) $(CFLAGS_ALL) -Itest/unit -o $@ $< $(UNIT_EXTRA_$*) $(filter-out test/unit/$*.c,$(wildcard test/unit/util_*.c)) \
+		$(LIBTOOL) $(LIBIMG) $(PKG_LIBS) -lcmocka -lpthread $(LDFLAGS_ALL)
 
 $(Z)/lib/%.o: test/zdtm/lib/%.c $(wildcard test/zdtm/lib/*.h)
 	@mkdir -p $(dir $@)
@@ -142,7 +157,7 @@ zdtm: $(TOOL) zdtm-build
 test: deps
 	$(MAKE) all
 	$(MAKE) $(UNIT_BIN)
-	$(ZRUNNER) run --all --unit "$(UNIT_BIN)"
+	$(ZRUNNER) run --all -f nocr --unit "$(UNIT_BIN)"
 
 demo: deps
 	$(MAKE) all
@@ -155,7 +170,10 @@ fuzz:
 	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -I. -I$(G) -fsanitize=fuzzer,address,undefined \
 		-o build/fuzz/fuzz_records test/fuzz/fuzz_records.c $(IMG_SRC) $(PB_C) \
 		$(PKG_CFLAGS) $(PKG_LIBS)
-	@echo "run: build/fuzz/fuzz_records -max_total_time=60 test/fuzz/corpus"
+	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
+		-o build/fuzz/fuzz_proc test/fuzz/fuzz_proc.c $(wildcard criu-lite/proc-*.c) criu-lite/log.c
+	@echo "run: mkdir -p /tmp/fz && build/fuzz/fuzz_records -max_total_time=60 /tmp/fz test/fuzz/corpus"
+	@echo "run: build/fuzz/fuzz_proc -max_total_time=60"
 
 install: $(TOOL)
 	install -D -m 0755 $(TOOL) $(DESTDIR)$(PREFIX)/sbin/criu-lite

@@ -50,18 +50,21 @@ struct subcmd {
 	const char *opt_help;
 };
 
-static const int dump_opts[] = { 't', O_LEAVE_RUNNING, O_SHELL_JOB, O_LAZY_PAGES, O_PAGE_SERVER,
-				 O_ADDRESS, O_PORT, O_PREV_IMAGES_DIR, O_TRACK_MEM, 0 };
+static const int dump_opts[] = {
+	't',	   O_LEAVE_RUNNING, O_SHELL_JOB,       O_LAZY_PAGES, O_PAGE_SERVER,
+	O_ADDRESS, O_PORT,	    O_PREV_IMAGES_DIR, O_TRACK_MEM,  0
+};
 static const int restore_opts[] = { 'd', O_SHELL_JOB, O_LAZY_PAGES, O_PIDFILE, 0 };
 static const int lazy_opts[] = { O_PAGE_SERVER, O_ADDRESS, O_PORT, 0 };
 static const int ps_opts[] = { O_ADDRESS, O_PORT, 0 };
 static const int check_opts[] = { O_JSON, O_ALL, 0 };
 static const int none_opts[] = { 0 };
 
-static const char common_help[] = "  -D, --images-dir DIR   image directory (default: .)\n"
-				  "  -o, --log-file FILE    log to FILE instead of stderr\n"
-				  "  -v[0-4]                verbosity: 0 quiet .. 4 debug (default 2)\n"
-				  "  -h, --help             this help\n";
+static const char common_help[] =
+    "  -D, --images-dir DIR   image directory (default: .)\n"
+    "  -o, --log-file FILE    log to FILE instead of stderr\n"
+    "  -v[0-4]                verbosity: 0 quiet .. 4 debug (default 2)\n"
+    "  -h, --help             this help\n";
 
 static const struct subcmd subcmds[] = {
 	{ "dump", "dump -t PID -D DIR [options]", "checkpoint a process tree into DIR", dump_opts,
@@ -90,8 +93,8 @@ static const struct subcmd subcmds[] = {
 	  "receive or serve pages over TCP", ps_opts,
 	  "  --address ADDR         address to listen on\n"
 	  "  --port PORT            port to listen on\n" },
-	{ "check", "check [--json] [--all]",
-	  "probe the kernel for every feature criu-lite uses", check_opts,
+	{ "check", "check [--json] [--all]", "probe the kernel for every feature criu-lite uses",
+	  check_opts,
 	  "  --json                 machine-readable output\n"
 	  "  --all                  also run probes that change the system briefly (zram swap)\n" },
 	{ "show", "show DIR|FILE...", "print images as JSON", none_opts, "" },
@@ -160,13 +163,15 @@ int parse_cli(int argc, char **argv, struct opts *o)
 	memset(o, 0, sizeof(*o));
 	o->verbosity = 2;
 	o->images_dir = ".";
+	o->fault_site = getenv("CRIU_LITE_FAULT");
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(NULL);
 		return argc < 2 ? -1 : 1;
 	}
 	s = find_subcmd(argv[1]);
 	if (!s) {
-		fprintf(stderr, "criu-lite: unknown command '%s' (see criu-lite --help)\n", argv[1]);
+		fprintf(stderr, "criu-lite: unknown command '%s' (see criu-lite --help)\n",
+			argv[1]);
 		return -1;
 	}
 	o->cmd = s->name;
@@ -177,7 +182,8 @@ int parse_cli(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, ":t:D:o:v::hd", long_opts, NULL)) != -1) {
 		if (c == '?') {
 			if (optopt)
-				fprintf(stderr, "criu-lite %s: unknown option '-%c'\n", s->name, optopt);
+				fprintf(stderr, "criu-lite %s: unknown option '-%c'\n", s->name,
+					optopt);
 			else
 				fprintf(stderr, "criu-lite %s: unknown option '%s'\n", s->name,
 					argv[optind - 1]);
@@ -189,7 +195,8 @@ int parse_cli(int argc, char **argv, struct opts *o)
 			return -1;
 		}
 		if (!allowed(s, c)) {
-			fprintf(stderr, "criu-lite %s: option '--%s' does not apply to this command\n",
+			fprintf(stderr,
+				"criu-lite %s: option '--%s' does not apply to this command\n",
 				s->name, opt_name(c));
 			return -1;
 		}
@@ -216,7 +223,8 @@ int parse_cli(int argc, char **argv, struct opts *o)
 			else if (parse_num(optarg, 0, 4, &v) == 0)
 				o->verbosity = (int)v;
 			else if (strspn(optarg, "v") == strlen(optarg)) /* -vvv */
-				o->verbosity = 3 + (int)strlen(optarg) > 4 ? 4 : 3 + (int)strlen(optarg);
+				o->verbosity =
+				    3 + (int)strlen(optarg) > 4 ? 4 : 3 + (int)strlen(optarg);
 			else {
 				fprintf(stderr, "criu-lite %s: bad verbosity '%s' (0-4)\n", s->name,
 					optarg);

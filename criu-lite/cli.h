@@ -9,23 +9,24 @@
 
 struct opts {
 	const char *cmd;
-	pid_t tree;			/* -t/--tree */
-	const char *images_dir;		/* -D/--images-dir (default ".") */
-	const char *log_file;		/* -o/--log-file */
-	int verbosity;			/* -v[0-4], default 2 */
-	bool leave_running;		/* --leave-running */
-	bool shell_job;			/* --shell-job */
-	bool lazy_pages;		/* --lazy-pages */
-	bool page_server;		/* --page-server */
-	bool track_mem;			/* --track-mem */
-	bool restore_detached;		/* -d/--restore-detached */
-	const char *address;		/* --address */
-	int port;			/* --port */
-	const char *prev_images_dir;	/* --prev-images-dir */
-	const char *pidfile;		/* --pidfile */
-	bool json;			/* check --json */
-	bool all;			/* check --all */
-	char **args;			/* positional arguments */
+	pid_t tree;		     /* -t/--tree */
+	const char *images_dir;	     /* -D/--images-dir (default ".") */
+	const char *log_file;	     /* -o/--log-file */
+	int verbosity;		     /* -v[0-4], default 2 */
+	bool leave_running;	     /* --leave-running */
+	bool shell_job;		     /* --shell-job */
+	bool lazy_pages;	     /* --lazy-pages */
+	bool page_server;	     /* --page-server */
+	bool track_mem;		     /* --track-mem */
+	bool restore_detached;	     /* -d/--restore-detached */
+	const char *address;	     /* --address */
+	int port;		     /* --port */
+	const char *prev_images_dir; /* --prev-images-dir */
+	const char *pidfile;	     /* --pidfile */
+	bool json;		     /* check --json */
+	bool all;		     /* check --all */
+	const char *fault_site;	     /* env CRIU_LITE_FAULT: fail at this step (tests) */
+	char **args;		     /* positional arguments */
 	int nargs;
 };
 

@@ -35,12 +35,12 @@ void log_print(enum log_level lvl, const char *fmt, ...) __attribute__((format(p
 #define pr_info(fmt, ...)  log_print(LOG_INFO, LOG_PREFIX fmt, ##__VA_ARGS__)
 #define pr_debug(fmt, ...) log_print(LOG_DEBUG, LOG_PREFIX fmt, ##__VA_ARGS__)
 /* errno-carrying error: appends ": <strerror> (errno N)" */
-#define pr_perror(fmt, ...)                                                                        \
-	do {                                                                                       \
-		int __e = errno;                                                                   \
-		log_print(LOG_ERROR, "Error: " LOG_PREFIX fmt ": %s (errno %d)\n", ##__VA_ARGS__,  \
-			  strerror(__e), __e);                                                     \
-		errno = __e;                                                                       \
+#define pr_perror(fmt, ...)                                                                       \
+	do {                                                                                      \
+		int __e = errno;                                                                  \
+		log_print(LOG_ERROR, "Error: " LOG_PREFIX fmt ": %s (errno %d)\n", ##__VA_ARGS__, \
+			  strerror(__e), __e);                                                    \
+		errno = __e;                                                                      \
 	} while (0)
 
 #endif

@@ -11,9 +11,12 @@ static const struct {
 	const char *name;
 	int (*fn)(const struct opts *o);
 } cmds[] = {
-	{ "dump", cmd_dump },		{ "pre-dump", cmd_pre_dump },
-	{ "restore", cmd_restore },	{ "lazy-pages", cmd_lazy_pages },
-	{ "page-server", cmd_page_server }, { "check", cmd_check },
+	{ "dump", cmd_dump },
+	{ "pre-dump", cmd_pre_dump },
+	{ "restore", cmd_restore },
+	{ "lazy-pages", cmd_lazy_pages },
+	{ "page-server", cmd_page_server },
+	{ "check", cmd_check },
 	{ "show", cmd_show },
 };
 

@@ -14,7 +14,9 @@
  * - Raw data files (pages-N.img, ghost-N.img) are plain bytes; their size and
  *   crc32c live in the record that refers to them (see pages.h).
  * - Library functions never print: they return a negative errno and fill the
- *   caller's struct img_err with a one-line message.
+ *   caller's struct img_err with a one-line message. A damaged file is
+ *   -EBADMSG, a newer format -ENOTSUP, a missing one -ENOENT; record indexes
+ *   in messages count from 0.
  */
 #ifndef CRIU_LITE_IMG_H
 #define CRIU_LITE_IMG_H
@@ -31,30 +33,31 @@
 #define IMG_MAX_RECORD	  (64u << 20) /* a record claiming more is corrupt */
 
 struct img_err {
-	int code;	/* positive errno-style code, 0 when no error */
-	char msg[512];	/* "core-42.img: record 3: truncated (need 120 bytes, have 7)" */
+	int code;      /* positive errno-style code, 0 when no error */
+	char msg[512]; /* "core-42.img: record 3: truncated (need 120 bytes, have 7)" */
 };
 
 /* Fill err (printf-style) and return -code. */
-int img_fail(struct img_err *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int img_fail(struct img_err *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 enum img_kind {
 	IMG_INVENTORY,
 	IMG_PSTREE,
-	IMG_CORE,	/* per task */
-	IMG_MM,		/* per task */
-	IMG_PAGEMAP,	/* per task (or per shmem object id) */
+	IMG_CORE,    /* per task */
+	IMG_MM,	     /* per task */
+	IMG_PAGEMAP, /* per task (or per shmem object id) */
 	IMG_FILES,
-	IMG_FDINFO,	/* per task */
-	IMG_FS,		/* per task */
+	IMG_FDINFO, /* per task */
+	IMG_FS,	    /* per task */
 	IMG_KIND_NR,
 };
 
 struct img_kind_desc {
 	enum img_kind kind;
-	const char *name;	/* "core" */
+	const char *name; /* "core" */
 	uint32_t magic;
-	bool per_id;		/* file name is "<name>-<id>.img", else "<name>.img" */
+	bool per_id; /* file name is "<name>-<id>.img", else "<name>.img" */
 	/* every record of the file is this message, except for pagemap, whose
 	 * first record is a pagemap_head (see pages.h) */
 	const ProtobufCMessageDescriptor *desc;
@@ -82,7 +85,9 @@ const char *img_dir_path(const struct img_dir *d);
 struct img_writer;
 int img_writer_open(struct img_dir *d, enum img_kind kind, long id, struct img_writer **out,
 		    struct img_err *err);
-/* Append one record; msg must be of the kind's descriptor (first_desc for the first). */
+/* Append one record; msg must be of the kind's descriptor (first_desc for the first).
+ * A wrong type or an oversized record is refused and the writer stays usable;
+ * after an I/O error the writer is dead (commit fails, abort cleans up). */
 int img_write(struct img_writer *w, const ProtobufCMessage *msg, struct img_err *err);
 /* Trailer, fsync, rename into place, free. On error the temp file is removed. */
 int img_writer_commit(struct img_writer *w, struct img_err *err);

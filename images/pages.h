@@ -40,7 +40,8 @@ void *page_writer_reserve(struct page_writer *w, uint64_t nr_pages, struct img_e
  * nr_pages pages when flags has PE_PRESENT, else must be NULL. */
 int page_writer_add(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages, uint32_t flags,
 		    const void *data, struct img_err *err);
-/* Totals so far (for logs and benchmarks). */
+/* Totals so far (for logs and benchmarks): pages of the runs whose flags
+ * include every bit of flag; flag 0 counts every page. */
 uint64_t page_writer_pages(const struct page_writer *w, uint32_t flag);
 int page_writer_commit(struct page_writer *w, struct img_err *err);
 void page_writer_abort(struct page_writer *w);

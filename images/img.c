@@ -1,0 +1,154 @@
+/* img: error messages, image directories and raw data files.
+ *
+ * An img_dir is an O_DIRECTORY fd plus its path; every image file is opened
+ * relative to that fd. Raw files follow the same atomic rule as record files:
+ * written as "<name>.tmp", then fsync, rename into place, fsync of the dir.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "images/img.h"
+#include "images/img-priv.h"
+
+struct img_dir {
+	int fd;
+	char *path;
+};
+
+int img_fail(struct img_err *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (code < 0)
+		code = -code;
+	if (code == 0)
+		code = EINVAL;
+	if (err) {
+		err->code = code;
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+	}
+	return -code;
+}
+
+int img_dir_open(const char *path, bool create, struct img_dir **out, struct img_err *err)
+{
+	struct img_dir *d;
+	int fd;
+
+	*out = NULL;
+	if (create && mkdir(path, 0700) < 0 && errno != EEXIST)
+		return img_fail(err, errno, "%s: cannot create image directory: %s", path,
+				strerror(errno));
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return img_fail(err, errno, "%s: cannot open image directory: %s", path,
+				strerror(errno));
+	d = calloc(1, sizeof(*d));
+	if (d)
+		d->path = strdup(path);
+	if (!d || !d->path) {
+		free(d);
+		close(fd);
+		return img_fail(err, ENOMEM, "%s: out of memory", path);
+	}
+	d->fd = fd;
+	*out = d;
+	return 0;
+}
+
+void img_dir_close(struct img_dir *d)
+{
+	if (!d)
+		return;
+	close(d->fd);
+	free(d->path);
+	free(d);
+}
+
+int img_dir_fd(const struct img_dir *d)
+{
+	return d->fd;
+}
+
+const char *img_dir_path(const struct img_dir *d)
+{
+	return d->path;
+}
+
+/* Flush fd, rename tmp to name in dirfd, then flush the directory entry. The
+ * fd is closed in every case; on failure the temp file is removed. */
+int img_commit_file(int dirfd, int fd, const char *tmp, const char *name, struct img_err *err)
+{
+	int ret = 0;
+
+	if (fsync(fd) < 0)
+		ret = img_fail(err, errno, "%s: fsync: %s", tmp, strerror(errno));
+	if (close(fd) < 0 && !ret)
+		ret = img_fail(err, errno, "%s: close: %s", tmp, strerror(errno));
+	if (!ret && renameat(dirfd, tmp, dirfd, name) < 0)
+		ret = img_fail(err, errno, "%s: rename to %s: %s", tmp, name, strerror(errno));
+	if (ret) {
+		unlinkat(dirfd, tmp, 0);
+		return ret;
+	}
+	if (fsync(dirfd) < 0) {
+		ret = img_fail(err, errno, "%s: fsync of the image directory: %s", name,
+			       strerror(errno));
+		unlinkat(dirfd, name, 0); /* not durable: leave nothing behind */
+		return ret;
+	}
+	return 0;
+}
+
+int img_create_tmp(int dirfd, const char *tmp, struct img_err *err)
+{
+	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return img_fail(err, errno, "%s: cannot create: %s", tmp, strerror(errno));
+	return fd;
+}
+
+int raw_file_create(struct img_dir *d, const char *name, struct raw_file *rf, struct img_err *err)
+{
+	int fd;
+
+	rf->fd = -1;
+	rf->dirfd = d->fd;
+	if (!name[0] || strchr(name, '/') || strlen(name) >= sizeof(rf->name))
+		return img_fail(err, EINVAL, "%s: bad raw image file name", name);
+	snprintf(rf->name, sizeof(rf->name), "%s", name);
+	snprintf(rf->tmp, sizeof(rf->tmp), "%s.tmp", name);
+	fd = img_create_tmp(rf->dirfd, rf->tmp, err);
+	if (fd < 0)
+		return fd;
+	rf->fd = fd;
+	return 0;
+}
+
+int raw_file_commit(struct raw_file *rf, struct img_err *err)
+{
+	int fd = rf->fd;
+
+	if (fd < 0)
+		return img_fail(err, EBADF, "%s: raw file is not open", rf->name);
+	rf->fd = -1;
+	return img_commit_file(rf->dirfd, fd, rf->tmp, rf->name, err);
+}
+
+void raw_file_abort(struct raw_file *rf)
+{
+	if (!rf || rf->fd < 0)
+		return;
+	close(rf->fd);
+	rf->fd = -1;
+	unlinkat(rf->dirfd, rf->tmp, 0);
+}

@@ -1,0 +1,594 @@
+/* pages: writing and reading the page images of one address space
+ * (pagemap-<id>.img + pages-<id>.img), see pages.h for the contract.
+ *
+ * Writer: page data goes into one large anonymous buffer (callers may fill it
+ * in place via page_writer_reserve) that is written out with one write() per
+ * PW_BUF_SIZE bytes; data bigger than the buffer is written straight from the
+ * caller's memory. The crc32c is summed as data arrives. Runs live in memory
+ * and go to the pagemap file at commit, after the pages file is committed.
+ *
+ * Reader: every run invariant is checked against the head before the pages
+ * file is mapped, then its size and crc32c are checked.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "images/pages.h"
+#include "images/img-priv.h"
+
+#define PW_BUF_SIZE    (8u << 20) /* the usual write batch */
+#define PW_RESERVE_MAX (1ull << 30)
+
+#define PE_PRESENT PAGEMAP_FLAGS__PE_PRESENT
+#define PE_ZERO	   PAGEMAP_FLAGS__PE_ZERO
+#define PE_LAZY	   PAGEMAP_FLAGS__PE_LAZY
+#define PE_PARENT  PAGEMAP_FLAGS__PE_PARENT
+#define PE_KNOWN   (PE_PRESENT | PE_ZERO | PE_LAZY | PE_PARENT)
+
+/* Known bits only, at least one, and at most one place the contents come
+ * from (the pages file, zero, or the parent); PE_LAZY combines with any. */
+static bool flags_valid(uint32_t flags)
+{
+	if (!flags || (flags & ~(uint32_t)PE_KNOWN))
+		return false;
+	return __builtin_popcount(flags & (PE_PRESENT | PE_ZERO | PE_PARENT)) <= 1;
+}
+
+/* Bytes covered by nr pages at vaddr, or false if vaddr + that overflows. */
+static bool run_fits(uint64_t vaddr, uint64_t nr_pages)
+{
+	return nr_pages <= (UINT64_MAX - vaddr) / IMG_PAGE_SIZE;
+}
+
+static uint64_t run_end(const struct page_run *r)
+{
+	return r->vaddr + r->nr_pages * IMG_PAGE_SIZE;
+}
+
+/* --- writer --- */
+
+struct page_writer {
+	struct img_dir *dir;
+	long id;
+	struct raw_file rf;
+	char name[IMG_NAME_MAX]; /* pages-<id>.img, for messages */
+	int failed;		 /* negative errno of the first I/O failure */
+	uint8_t *buf;
+	size_t cap;
+	size_t fill;
+	void *reserved; /* handed out by page_writer_reserve, or NULL */
+	uint64_t reserved_nr;
+	uint64_t size; /* bytes of page data so far (written + buffered) */
+	uint32_t crc;
+	struct page_run *runs;
+	size_t nr_runs;
+	size_t runs_alloc;
+};
+
+static int pw_write(struct page_writer *w, const void *data, size_t len, struct img_err *err)
+{
+	const uint8_t *p = data;
+
+	while (len) {
+		ssize_t n = write(w->rf.fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			w->failed = img_fail(err, errno, "%s: write: %s", w->name, strerror(errno));
+		else if (n == 0)
+			w->failed = img_fail(err, EIO, "%s: write returned 0", w->name);
+		if (n <= 0)
+			return w->failed;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int pw_flush(struct page_writer *w, struct img_err *err)
+{
+	int ret;
+
+	if (!w->fill)
+		return 0;
+	ret = pw_write(w, w->buf, w->fill, err);
+	w->fill = 0;
+	return ret;
+}
+
+static void *buf_alloc(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+int page_writer_open(struct img_dir *d, long id, struct page_writer **out, struct img_err *err)
+{
+	struct page_writer *w;
+	int ret;
+
+	*out = NULL;
+	if (id < 0 || (unsigned long)id > UINT32_MAX)
+		return img_fail(err, EINVAL, "pages: bad id %ld", id);
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return img_fail(err, ENOMEM, "pages-%ld.img: out of memory", id);
+	w->dir = d;
+	w->id = id;
+	w->rf.fd = -1;
+	snprintf(w->name, sizeof(w->name), "pages-%ld.img", id);
+	w->cap = PW_BUF_SIZE;
+	w->buf = buf_alloc(w->cap);
+	if (!w->buf) {
+		free(w);
+		return img_fail(err, ENOMEM, "pages-%ld.img: cannot allocate a %zu byte buffer", id,
+				(size_t)PW_BUF_SIZE);
+	}
+	ret = raw_file_create(d, w->name, &w->rf, err);
+	if (ret) {
+		page_writer_abort(w);
+		return ret;
+	}
+	*out = w;
+	return 0;
+}
+
+void *page_writer_reserve(struct page_writer *w, uint64_t nr_pages, struct img_err *err)
+{
+	uint64_t len;
+
+	w->reserved = NULL;
+	if (w->failed) {
+		img_fail(err, -w->failed, "%s: writer failed earlier", w->name);
+		return NULL;
+	}
+	if (nr_pages == 0 || nr_pages > PW_RESERVE_MAX / IMG_PAGE_SIZE) {
+		img_fail(err, EINVAL, "%s: cannot reserve %llu pages (1..%llu)", w->name,
+			 (unsigned long long)nr_pages,
+			 (unsigned long long)(PW_RESERVE_MAX / IMG_PAGE_SIZE));
+		return NULL;
+	}
+	len = nr_pages * IMG_PAGE_SIZE;
+	if (w->cap - w->fill < len && pw_flush(w, err))
+		return NULL;
+	if (w->cap < len) {
+		/* a caller asking for more than the usual batch: grow once */
+		uint8_t *nb = buf_alloc(len);
+
+		if (!nb) {
+			img_fail(err, ENOMEM, "%s: cannot allocate %llu bytes", w->name,
+				 (unsigned long long)len);
+			return NULL;
+		}
+		munmap(w->buf, w->cap);
+		w->buf = nb;
+		w->cap = len;
+	}
+	w->reserved = w->buf + w->fill;
+	w->reserved_nr = nr_pages;
+	return w->reserved;
+}
+
+/* Append page data, through the buffer or straight from data when large. */
+static int pw_put(struct page_writer *w, const void *data, uint64_t len, struct img_err *err)
+{
+	const uint8_t *p = data;
+	int ret;
+
+	if (data == w->reserved) {
+		/* already in place (page_writer_reserve) */
+		w->crc = img_crc32c(w->crc, w->buf + w->fill, len);
+		w->fill += len;
+		return 0;
+	}
+	w->crc = img_crc32c(w->crc, data, len);
+	while (len) {
+		size_t n;
+
+		if (w->fill == 0 && len >= w->cap)
+			return pw_write(w, p, len, err);
+		n = w->cap - w->fill < len ? w->cap - w->fill : len;
+		memcpy(w->buf + w->fill, p, n);
+		w->fill += n;
+		p += n;
+		len -= n;
+		if (w->fill == w->cap) {
+			ret = pw_flush(w, err);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+static int pw_check_run(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages, uint32_t flags,
+			const void *data, struct img_err *err)
+{
+	const struct page_run *last = w->nr_runs ? &w->runs[w->nr_runs - 1] : NULL;
+	unsigned long long va = vaddr;
+
+	if (w->failed)
+		return img_fail(err, -w->failed, "%s: writer failed earlier", w->name);
+	if (vaddr % IMG_PAGE_SIZE)
+		return img_fail(err, EINVAL, "%s: run at 0x%llx: address not page aligned", w->name,
+				va);
+	if (nr_pages == 0 || !run_fits(vaddr, nr_pages))
+		return img_fail(err, EINVAL, "%s: run at 0x%llx: bad page count %llu", w->name, va,
+				(unsigned long long)nr_pages);
+	if (!flags_valid(flags))
+		return img_fail(err, EINVAL, "%s: run at 0x%llx: bad flags 0x%x", w->name, va,
+				flags);
+	if (last && vaddr < run_end(last))
+		return img_fail(err, EINVAL,
+				"%s: run at 0x%llx: below the end 0x%llx of the previous run",
+				w->name, va, (unsigned long long)run_end(last));
+	if ((flags & PE_PRESENT) && !data)
+		return img_fail(err, EINVAL, "%s: run at 0x%llx: present pages without data",
+				w->name, va);
+	if (!(flags & PE_PRESENT) && data)
+		return img_fail(err, EINVAL, "%s: run at 0x%llx: data for a run that stores none",
+				w->name, va);
+	if (data && data == w->reserved && nr_pages > w->reserved_nr)
+		return img_fail(err, EINVAL, "%s: run at 0x%llx: %llu pages, only %llu reserved",
+				w->name, va, (unsigned long long)nr_pages,
+				(unsigned long long)w->reserved_nr);
+	if ((flags & PE_PRESENT) && nr_pages > (UINT64_MAX - w->size) / IMG_PAGE_SIZE)
+		return img_fail(err, EFBIG, "%s: too much page data", w->name);
+	return 0;
+}
+
+int page_writer_add(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages, uint32_t flags,
+		    const void *data, struct img_err *err)
+{
+	struct page_run *last;
+	int ret;
+
+	ret = pw_check_run(w, vaddr, nr_pages, flags, data, err);
+	if (ret) {
+		w->reserved = NULL;
+		return ret;
+	}
+	if (flags & PE_PRESENT) {
+		ret = pw_put(w, data, nr_pages * IMG_PAGE_SIZE, err);
+		w->reserved = NULL;
+		if (ret)
+			return ret;
+	}
+	w->reserved = NULL;
+
+	last = w->nr_runs ? &w->runs[w->nr_runs - 1] : NULL;
+	if (last && last->flags == flags && run_end(last) == vaddr) {
+		/* the data (if any) went right after last's: just extend it */
+		last->nr_pages += nr_pages;
+	} else {
+		if (w->nr_runs == w->runs_alloc) {
+			size_t n = w->runs_alloc ? w->runs_alloc * 2 : 256;
+			struct page_run *nr = realloc(w->runs, n * sizeof(*nr));
+
+			if (!nr)
+				return w->failed = img_fail(err, ENOMEM,
+							    "%s: out of memory for runs", w->name);
+			w->runs = nr;
+			w->runs_alloc = n;
+		}
+		w->runs[w->nr_runs++] = (struct page_run){
+			.vaddr = vaddr,
+			.nr_pages = nr_pages,
+			.flags = flags,
+			.offset = (flags & PE_PRESENT) ? w->size : 0,
+		};
+	}
+	if (flags & PE_PRESENT)
+		w->size += nr_pages * IMG_PAGE_SIZE;
+	return 0;
+}
+
+uint64_t page_writer_pages(const struct page_writer *w, uint32_t flag)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < w->nr_runs; i++)
+		if ((w->runs[i].flags & flag) == flag)
+			n += w->runs[i].nr_pages;
+	return n;
+}
+
+static int write_pagemap(struct page_writer *w, struct img_err *err)
+{
+	PagemapHead head = PAGEMAP_HEAD__INIT;
+	struct img_writer *iw;
+	int ret;
+
+	ret = img_writer_open(w->dir, IMG_PAGEMAP, w->id, &iw, err);
+	if (ret)
+		return ret;
+	head.pages_id = (uint32_t)w->id;
+	head.pages_size = w->size;
+	head.pages_crc32c = w->crc;
+	ret = img_write(iw, &head.base, err);
+	for (size_t i = 0; !ret && i < w->nr_runs; i++) {
+		PagemapEntry e = PAGEMAP_ENTRY__INIT;
+
+		e.vaddr = w->runs[i].vaddr;
+		e.nr_pages = w->runs[i].nr_pages;
+		e.flags = w->runs[i].flags;
+		if (e.flags & PE_PRESENT) {
+			e.has_offset = true;
+			e.offset = w->runs[i].offset;
+		}
+		ret = img_write(iw, &e.base, err);
+	}
+	if (ret) {
+		img_writer_abort(iw);
+		return ret;
+	}
+	return img_writer_commit(iw, err);
+}
+
+static void pw_free(struct page_writer *w)
+{
+	if (w->buf)
+		munmap(w->buf, w->cap);
+	free(w->runs);
+	free(w);
+}
+
+int page_writer_commit(struct page_writer *w, struct img_err *err)
+{
+	int ret;
+
+	if (w->failed) {
+		ret = img_fail(err, -w->failed, "%s: not committed: an earlier write failed",
+			       w->name);
+		page_writer_abort(w);
+		return ret;
+	}
+	ret = pw_flush(w, err);
+	if (ret) {
+		page_writer_abort(w);
+		return ret;
+	}
+	ret = raw_file_commit(&w->rf, err);
+	if (!ret) {
+		ret = write_pagemap(w, err);
+		if (ret) /* a pages file without its pagemap is useless */
+			unlinkat(img_dir_fd(w->dir), w->name, 0);
+	}
+	pw_free(w);
+	return ret;
+}
+
+void page_writer_abort(struct page_writer *w)
+{
+	if (!w)
+		return;
+	raw_file_abort(&w->rf);
+	pw_free(w);
+}
+
+/* --- reader --- */
+
+struct page_reader {
+	struct page_run *runs;
+	size_t nr_runs;
+	void *data;
+	uint64_t size;
+	int fd;
+};
+
+/* Check run i (record i + 1 of the pagemap file) against the previous run and
+ * the running offset of present data, then take it into r. */
+static int pr_take_run(const char *name, struct page_reader *r, const PagemapEntry *e,
+		       uint64_t *offset, struct img_err *err)
+{
+	size_t i = r->nr_runs;
+	unsigned long long va = e->vaddr;
+
+	if (!flags_valid(e->flags))
+		return img_fail(err, EBADMSG, "%s: record %zu: run at 0x%llx: bad flags 0x%x", name,
+				i + 1, va, e->flags);
+	if (e->vaddr % IMG_PAGE_SIZE)
+		return img_fail(err, EBADMSG,
+				"%s: record %zu: run at 0x%llx: address not page aligned", name,
+				i + 1, va);
+	if (e->nr_pages == 0 || !run_fits(e->vaddr, e->nr_pages))
+		return img_fail(err, EBADMSG, "%s: record %zu: run at 0x%llx: bad page count %llu",
+				name, i + 1, va, (unsigned long long)e->nr_pages);
+	if (i && e->vaddr < run_end(&r->runs[i - 1]))
+		return img_fail(
+		    err, EBADMSG,
+		    "%s: record %zu: run at 0x%llx: below the end 0x%llx of the previous run", name,
+		    i + 1, va, (unsigned long long)run_end(&r->runs[i - 1]));
+	if (e->flags & PE_PRESENT) {
+		uint64_t len = e->nr_pages * IMG_PAGE_SIZE;
+
+		if (!e->has_offset || e->offset != *offset)
+			return img_fail(
+			    err, EBADMSG,
+			    "%s: record %zu: run at 0x%llx: offset %s0x%llx, expected 0x%llx", name,
+			    i + 1, va, e->has_offset ? "" : "missing, ",
+			    (unsigned long long)e->offset, (unsigned long long)*offset);
+		if (len > UINT64_MAX - *offset)
+			return img_fail(err, EBADMSG,
+					"%s: record %zu: run at 0x%llx: page data overflows", name,
+					i + 1, va);
+		*offset += len;
+	} else if (e->has_offset) {
+		return img_fail(
+		    err, EBADMSG,
+		    "%s: record %zu: run at 0x%llx: offset on a run that stores no data", name,
+		    i + 1, va);
+	}
+	r->runs[i] = (struct page_run){
+		.vaddr = e->vaddr,
+		.nr_pages = e->nr_pages,
+		.flags = e->flags,
+		.offset = (e->flags & PE_PRESENT) ? e->offset : 0,
+	};
+	r->nr_runs++;
+	return 0;
+}
+
+static int pr_load_runs(const char *name, struct img_reader *ir, struct page_reader *r,
+			PagemapHead **headp, struct img_err *err)
+{
+	ProtobufCMessage *m;
+	unsigned count = img_reader_count(ir);
+	uint64_t offset = 0;
+	int ret;
+
+	if (count == 0)
+		return img_fail(err, EBADMSG, "%s: no pagemap head record", name);
+	img_read(ir, &m, err);
+	*headp = (PagemapHead *)m;
+	r->runs = calloc(count, sizeof(*r->runs));
+	if (!r->runs)
+		return img_fail(err, ENOMEM, "%s: out of memory for %u runs", name, count);
+	while ((ret = img_read(ir, &m, err)) == 1) {
+		ret = pr_take_run(name, r, (PagemapEntry *)m, &offset, err);
+		protobuf_c_message_free_unpacked(m, NULL);
+		if (ret)
+			return ret;
+	}
+	if (ret < 0)
+		return ret;
+	if (offset != (*headp)->pages_size)
+		return img_fail(
+		    err, EBADMSG,
+		    "%s: present runs hold %llu bytes, the head says the pages file has %llu", name,
+		    (unsigned long long)offset, (unsigned long long)(*headp)->pages_size);
+	return 0;
+}
+
+static int pr_map_pages(struct img_dir *d, const char *pm_name, const PagemapHead *head,
+			struct page_reader *r, struct img_err *err)
+{
+	char name[IMG_NAME_MAX];
+	struct stat st;
+	uint32_t crc;
+
+	snprintf(name, sizeof(name), "pages-%u.img", head->pages_id);
+	r->fd = openat(img_dir_fd(d), name, O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0)
+		return img_fail(err, errno, "%s: cannot open in %s: %s", name, img_dir_path(d),
+				strerror(errno));
+	if (fstat(r->fd, &st) < 0)
+		return img_fail(err, errno, "%s: stat: %s", name, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return img_fail(err, EINVAL, "%s: not a regular file", name);
+	if ((uint64_t)st.st_size != head->pages_size)
+		return img_fail(err, EBADMSG, "%s: size %lld does not match %s (%llu bytes)", name,
+				(long long)st.st_size, pm_name,
+				(unsigned long long)head->pages_size);
+	r->size = head->pages_size;
+	if (r->size) {
+		void *p = mmap(NULL, r->size, PROT_READ, MAP_SHARED | MAP_POPULATE, r->fd, 0);
+
+		if (p == MAP_FAILED)
+			return img_fail(err, errno, "%s: mmap of %llu bytes: %s", name,
+					(unsigned long long)r->size, strerror(errno));
+		r->data = p;
+	}
+	crc = img_crc32c(0, r->data, r->size);
+	if (crc != head->pages_crc32c)
+		return img_fail(err, EBADMSG,
+				"%s: checksum mismatch (stored 0x%08x in %s, computed 0x%08x)",
+				name, head->pages_crc32c, pm_name, crc);
+	return 0;
+}
+
+int page_reader_open(struct img_dir *d, long id, struct page_reader **out, struct img_err *err)
+{
+	char name[IMG_NAME_MAX];
+	PagemapHead *head = NULL;
+	struct img_reader *ir;
+	struct page_reader *r;
+	int ret;
+
+	*out = NULL;
+	ret = img_reader_open(d, IMG_PAGEMAP, id, &ir, err);
+	if (ret)
+		return ret;
+	img_filename(name, sizeof(name), IMG_PAGEMAP, id);
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		img_reader_close(ir);
+		return img_fail(err, ENOMEM, "%s: out of memory", name);
+	}
+	r->fd = -1;
+	ret = pr_load_runs(name, ir, r, &head, err);
+	img_reader_close(ir);
+	if (!ret)
+		ret = pr_map_pages(d, name, head, r, err);
+	if (head)
+		protobuf_c_message_free_unpacked(&head->base, NULL);
+	if (ret) {
+		page_reader_close(r);
+		return ret;
+	}
+	*out = r;
+	return 0;
+}
+
+size_t page_reader_nr_runs(const struct page_reader *r)
+{
+	return r->nr_runs;
+}
+
+const struct page_run *page_reader_runs(const struct page_reader *r)
+{
+	return r->runs;
+}
+
+const struct page_run *page_reader_find(const struct page_reader *r, uint64_t addr)
+{
+	size_t lo = 0, hi = r->nr_runs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct page_run *run = &r->runs[mid];
+
+		if (addr < run->vaddr)
+			hi = mid;
+		else if (addr >= run_end(run))
+			lo = mid + 1;
+		else
+			return run;
+	}
+	return NULL;
+}
+
+const void *page_reader_data(const struct page_reader *r)
+{
+	return r->data;
+}
+
+uint64_t page_reader_size(const struct page_reader *r)
+{
+	return r->size;
+}
+
+int page_reader_fd(const struct page_reader *r)
+{
+	return r->fd;
+}
+
+void page_reader_close(struct page_reader *r)
+{
+	if (!r)
+		return;
+	if (r->data)
+		munmap(r->data, r->size);
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->runs);
+	free(r);
+}
