@@ -32,13 +32,3 @@ int cmd_page_server(const struct opts *o)
 {
 	return unbuilt(o, "page server");
 }
-
-int cmd_check(const struct opts *o)
-{
-	return unbuilt(o, "TRANSIENT");
-}
-
-int cmd_show(const struct opts *o)
-{
-	return unbuilt(o, "TRANSIENT");
-}
