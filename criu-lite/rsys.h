@@ -1,0 +1,93 @@
+/* rsys: run syscalls inside a stopped tracee, move memory and fds in and out.
+ *
+ * Contract: the thread must be ptrace-stopped by us (seize_task(), whose
+ * PTRACE_O_TRACESYSGOOD rsys needs) in a stop inside the signal path.
+ * rsys_open() saves its registers and signal mask, blocks every blockable
+ * signal in it and finds a `syscall` instruction to run; rsys_call() runs one
+ * syscall there and returns its raw result (-errno on failure, logged with the
+ * syscall's name unless quiet); rsys_close() unmaps the scratch area and puts
+ * back registers and mask exactly, leaving the thread in a signal-path stop
+ * from which an interrupted syscall restarts. This is the one module that
+ * knows ptrace register tricks; dump and restore both use it.
+ * A stop signal that arrives during a call is let through (the task ends up
+ * group-stopped after release, as it would have without us); a fatal one
+ * makes the call fail with -ESRCH and marks the session dead. */
+#ifndef CRIU_LITE_RSYS_H
+#define CRIU_LITE_RSYS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+/* Kernel-internal "restart me" syscall results, seen by a tracer in rax. */
+#define RSYS_ERESTARTSYS	   512
+#define RSYS_ERESTARTNOINTR	   513
+#define RSYS_ERESTARTNOHAND	   514
+#define RSYS_ERESTART_RESTARTBLOCK 516
+
+/* Registers orig_rax/rax of a thread stopped inside a syscall it will restart. */
+static inline bool rsys_restarts(long orig_rax, long rax)
+{
+	return orig_rax >= 0 && (rax == -RSYS_ERESTARTSYS || rax == -RSYS_ERESTARTNOINTR ||
+				 rax == -RSYS_ERESTARTNOHAND || rax == -RSYS_ERESTART_RESTARTBLOCK);
+}
+
+enum rsys_insn_src {
+	RSYS_INSN_RIP,	 /* the instruction right before the stopped RIP */
+	RSYS_INSN_VDSO,	 /* one found in the tracee's [vdso] */
+	RSYS_INSN_GIVEN, /* the caller's (rsys_open_at) */
+};
+
+struct rsys {
+	pid_t tid;		      /* the thread we run syscalls in */
+	pid_t pid;		      /* its thread group (for pidfd and /proc/PID/mem) */
+	struct user_regs_struct regs; /* registers at rsys_open() */
+	uint64_t sigmask;	      /* blocked signals at rsys_open() */
+	uint64_t insn;		      /* address of a `syscall` instruction (0f 05) */
+	enum rsys_insn_src insn_src;
+	uint64_t scratch; /* rsys_scratch() area in the tracee, 0: none */
+	size_t scratch_len;
+	bool ran;  /* the thread ran since rsys_open() */
+	bool dead; /* it died: nothing more can be done */
+	int memfd; /* /proc/PID/mem, opened on first need */
+	int pidfd; /* pidfd_open(pid), opened on first need */
+};
+
+int rsys_open(pid_t tid, struct rsys *r);
+int rsys_open_at(pid_t tid, uint64_t syscall_insn_addr, struct rsys *r);
+/* 0 when everything was put back (verified); -errno (logged) otherwise. */
+int rsys_close(struct rsys *r);
+
+/* The syscall's return value, -errno if it failed (logged with its name). */
+long rsys_call(struct rsys *r, long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+/* The same, but a failing syscall is not logged (the caller expects it may fail).
+ * Losing the tracee is always logged. */
+long rsys_call_quiet(struct rsys *r, long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+
+#define rsys0(r, nr)		 rsys_call(r, nr, 0, 0, 0, 0, 0, 0)
+#define rsys1(r, nr, a)		 rsys_call(r, nr, (long)(a), 0, 0, 0, 0, 0)
+#define rsys2(r, nr, a, b)	 rsys_call(r, nr, (long)(a), (long)(b), 0, 0, 0, 0)
+#define rsys3(r, nr, a, b, c)	 rsys_call(r, nr, (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define rsys4(r, nr, a, b, c, d) rsys_call(r, nr, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+#define rsys5(r, nr, a, b, c, d, e) \
+	rsys_call(r, nr, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
+#define rsys6(r, nr, a, b, c, d, e, f) \
+	rsys_call(r, nr, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
+
+/* The name of syscall NR in log messages ("mmap"), or NULL if not in our table. */
+const char *rsys_name(long nr);
+
+/* Map (or reuse) an anonymous read-write area of at least LEN bytes in the
+ * tracee; rsys_close() unmaps it. */
+int rsys_scratch(struct rsys *r, size_t len, uint64_t *remote_addr);
+/* Copy to / from the tracee's memory; writes reach read-only pages too. 0 or -errno. */
+int rsys_write(struct rsys *r, uint64_t remote, const void *buf, size_t len);
+int rsys_read(struct rsys *r, uint64_t remote, void *buf, size_t len);
+/* A copy of the tracee's fd REMOTE_FD in our fd table (O_CLOEXEC), or -errno. */
+int rsys_getfd(struct rsys *r, int remote_fd);
+/* The registers saved by rsys_open(). */
+const struct user_regs_struct *rsys_regs(const struct rsys *r);
+
+#endif
