@@ -1,0 +1,45 @@
+/* desc: the test table, test/zdtm/tests.desc. One test a line:
+ *
+ *   NAME  FLAVORS  [expect=fail|timeout|setupfail] [timeout=SEC] [needs=a,b]
+ *
+ * NAME is the path under build/zdtm/ (static/env00); FLAVORS is "all" or a
+ * comma list of flavor names; '#' starts a comment. Contract: desc_load()
+ * accepts only known flavors, options and needs, and reports the first bad
+ * line with its number; the table is read-only afterwards. A test named on
+ * the command line but absent from the table gets desc_default(). */
+#ifndef ZDTM_DESC_H
+#define ZDTM_DESC_H
+
+#include <stddef.h>
+
+enum expect {
+	EXPECT_PASS,	  /* PASS after SIGTERM */
+	EXPECT_FAIL,	  /* FAIL: after SIGTERM (the runner must see failures) */
+	EXPECT_TIMEOUT,	  /* still running at its time limit, killed */
+	EXPECT_SETUPFAIL, /* fails before test_daemon(), with a FAIL: message */
+};
+
+struct test_desc {
+	char *name;
+	unsigned flavors; /* bit flavor_index(f) */
+	enum expect expect;
+	int timeout; /* seconds; 0: the runner's --timeout */
+	unsigned needs;
+};
+
+struct desc_table {
+	struct test_desc *tests;
+	size_t n;
+};
+
+int desc_load(const char *path, struct desc_table *tab);
+void desc_free(struct desc_table *tab);
+/* By full name (static/env00) or by its last component (env00). */
+const struct test_desc *desc_find(const struct desc_table *tab, const char *name);
+/* name as given if it has a '/', else static/NAME; all flavors. Free with
+ * desc_fini(). -EINVAL (not reported) for a name that is not a plain relative path. */
+int desc_default(struct test_desc *d, const char *name);
+void desc_fini(struct test_desc *d);
+const char *expect_name(enum expect e);
+
+#endif

@@ -1,0 +1,18 @@
+/* report: the runner's output lines.
+ *
+ * Contract: one line per finished test or unit binary,
+ * "PASS  nocr/static/env00 (0.1s)" with ": <why>" for failures, skips and
+ * expected failures; for a failure, the kept work dir and the tails of its
+ * logs are printed right after it. */
+#ifndef ZDTM_REPORT_H
+#define ZDTM_REPORT_H
+
+#include "zdtm.h"
+
+void report_line(enum result r, const char *label, double secs, const char *why);
+/* "kept: DIR" and the tails of those of the files (names in dir) that exist;
+ * the list ends with NULL. Nothing if DIR does not exist. */
+void report_kept(const char *dir, const char *const *files);
+void totals_add(struct totals *tot, enum result r);
+
+#endif

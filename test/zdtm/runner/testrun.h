@@ -1,0 +1,38 @@
+/* testrun: one test under one flavor, from start to verdict.
+ *
+ * Contract: run_one() creates the work dir OUT/<flavor>/<test>/, starts the
+ * test, waits for it to be ready, lets the flavor checkpoint and restore it,
+ * sends SIGTERM, waits for the exit and judges the outfile against the
+ * expectation in tests.desc, all within the test's time limit. It prints one
+ * result line, deletes the work dir unless the test failed (then it prints
+ * where it is and the tails of its logs), kills whatever the test left, and
+ * returns the result. */
+#ifndef ZDTM_TESTRUN_H
+#define ZDTM_TESTRUN_H
+
+#include <sys/types.h>
+
+#include "zdtm.h"
+
+struct test_desc;
+
+struct test_run {
+	const struct zdtm_opts *opts;
+	const struct test_desc *desc;
+	const struct flavor *flavor;
+	char *bin;     /* ROOT/build/zdtm/<name> */
+	char *dir;     /* OUT/<flavor>/<name> */
+	char *images;  /* dir/images */
+	char *pidfile; /* dir/pidfile, written by test_daemon() */
+	char *outfile; /* dir/test.out: verdict, messages, the test's stdout/stderr */
+	pid_t pid;     /* the test's root process (after a restore: the restored one) */
+	int timeout;   /* seconds, for the whole run */
+	double deadline;
+	char why[1024]; /* the first reason given for the result */
+};
+
+enum result run_one(const struct zdtm_opts *o, const struct test_desc *d, const struct flavor *f);
+/* Give the reason for the result; the first one given stands. */
+void run_why(struct test_run *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif
