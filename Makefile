@@ -109,6 +109,8 @@ $(B)/unit/test_proc: $(UNIT_EXTRA_test_proc) criu-lite/proc.h criu-lite/proc-uti
 	test/unit/proc_live.h test/unit/proc_fixtures.h
 UNIT_EXTRA_test_rsys := criu-lite/seize.c criu-lite/rsys.c criu-lite/log.c
 $(B)/unit/test_rsys: $(UNIT_EXTRA_test_rsys) criu-lite/seize.h criu-lite/rsys.h
+UNIT_EXTRA_test_files := test/unit/files_restore.c
+$(B)/unit/test_files: $(UNIT_EXTRA_test_files) test/unit/files_fixture.h
 
 UNIT_UTIL := $(wildcard test/unit/util_*.c test/unit/util_*.h)
 $(B)/unit/%: test/unit/%.c $(LIBTOOL) $(LIBIMG) $(PB_H) $(UNIT_UTIL)
@@ -157,7 +159,7 @@ zdtm: $(TOOL) zdtm-build
 test: deps
 	$(MAKE) all
 	$(MAKE) $(UNIT_BIN)
-	$(ZRUNNER) run --all -f nocr --unit "$(UNIT_BIN)"
+	$(ZRUNNER) run --all --keep-going -f nocr --unit "$(UNIT_BIN)"
 
 demo: deps
 	$(MAKE) all
