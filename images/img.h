@@ -48,8 +48,10 @@ enum img_kind {
 	IMG_MM,	     /* per task */
 	IMG_PAGEMAP, /* per task (or per shmem object id) */
 	IMG_FILES,
-	IMG_FDINFO, /* per task */
-	IMG_FS,	    /* per task */
+	IMG_FDINFO,	   /* per task */
+	IMG_FS,		   /* per task */
+	IMG_SHMEM,	   /* shared memory objects of the whole tree */
+	IMG_SHMEM_PAGEMAP, /* per shmem object id: like pagemap */
 	IMG_KIND_NR,
 };
 

@@ -17,6 +17,7 @@
 #include "mm.pb-c.h"
 #include "pagemap.pb-c.h"
 #include "pstree.pb-c.h"
+#include "shmem.pb-c.h"
 
 #define MAGIC4(a, b, c, d) \
 	((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
@@ -36,6 +37,10 @@ static const struct img_kind_desc kinds[IMG_KIND_NR] = {
 	[IMG_FDINFO] = { IMG_FDINFO, "fdinfo", MAGIC4('F', 'D', 'I', 'N'), true,
 			 &fdinfo_entry__descriptor, NULL },
 	[IMG_FS] = { IMG_FS, "fs", MAGIC4('F', 'S', 'C', 'W'), true, &fs_entry__descriptor, NULL },
+	[IMG_SHMEM] = { IMG_SHMEM, "shmem", MAGIC4('S', 'H', 'M', 'O'), false,
+			&shmem_entry__descriptor, NULL },
+	[IMG_SHMEM_PAGEMAP] = { IMG_SHMEM_PAGEMAP, "pagemap-shmem", MAGIC4('P', 'G', 'S', 'H'),
+				true, &pagemap_entry__descriptor, &pagemap_head__descriptor },
 };
 
 const struct img_kind_desc *img_kind(enum img_kind kind)

@@ -55,6 +55,7 @@ static uint64_t run_end(const struct page_run *r)
 
 struct page_writer {
 	struct img_dir *dir;
+	enum img_kind kind; /* IMG_PAGEMAP or IMG_SHMEM_PAGEMAP */
 	long id;
 	struct raw_file rf;
 	char name[IMG_NAME_MAX]; /* pages-<id>.img, for messages */
@@ -110,7 +111,19 @@ static void *buf_alloc(size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/* "pages-" for a task's pages, "pages-shmem-" for a shared memory object's. */
+static const char *pages_prefix(enum img_kind kind)
+{
+	return kind == IMG_SHMEM_PAGEMAP ? "pages-shmem-" : "pages-";
+}
+
 int page_writer_open(struct img_dir *d, long id, struct page_writer **out, struct img_err *err)
+{
+	return page_writer_open_kind(d, IMG_PAGEMAP, id, out, err);
+}
+
+int page_writer_open_kind(struct img_dir *d, enum img_kind kind, long id, struct page_writer **out,
+			  struct img_err *err)
 {
 	struct page_writer *w;
 	int ret;
@@ -120,16 +133,17 @@ int page_writer_open(struct img_dir *d, long id, struct page_writer **out, struc
 		return img_fail(err, EINVAL, "pages: bad id %ld", id);
 	w = calloc(1, sizeof(*w));
 	if (!w)
-		return img_fail(err, ENOMEM, "pages-%ld.img: out of memory", id);
+		return img_fail(err, ENOMEM, "%s%ld.img: out of memory", pages_prefix(kind), id);
 	w->dir = d;
+	w->kind = kind;
 	w->id = id;
 	w->rf.fd = -1;
-	snprintf(w->name, sizeof(w->name), "pages-%ld.img", id);
+	snprintf(w->name, sizeof(w->name), "%s%ld.img", pages_prefix(kind), id);
 	w->cap = PW_BUF_SIZE;
 	w->buf = buf_alloc(w->cap);
 	if (!w->buf) {
 		free(w);
-		return img_fail(err, ENOMEM, "pages-%ld.img: cannot allocate a %zu byte buffer", id,
+		return img_fail(err, ENOMEM, "%s: cannot allocate a %zu byte buffer", w->name,
 				(size_t)PW_BUF_SIZE);
 	}
 	ret = raw_file_create(d, w->name, &w->rf, err);
@@ -307,7 +321,7 @@ static int write_pagemap(struct page_writer *w, struct img_err *err)
 	struct img_writer *iw;
 	int ret;
 
-	ret = img_writer_open(w->dir, IMG_PAGEMAP, w->id, &iw, err);
+	ret = img_writer_open(w->dir, w->kind, w->id, &iw, err);
 	if (ret)
 		return ret;
 	head.pages_id = (uint32_t)w->id;
@@ -468,14 +482,14 @@ static int pr_load_runs(const char *name, struct img_reader *ir, struct page_rea
 	return 0;
 }
 
-static int pr_map_pages(struct img_dir *d, const char *pm_name, const PagemapHead *head,
-			struct page_reader *r, struct img_err *err)
+static int pr_map_pages(struct img_dir *d, enum img_kind kind, const char *pm_name,
+			const PagemapHead *head, struct page_reader *r, struct img_err *err)
 {
 	char name[IMG_NAME_MAX];
 	struct stat st;
 	uint32_t crc;
 
-	snprintf(name, sizeof(name), "pages-%u.img", head->pages_id);
+	snprintf(name, sizeof(name), "%s%u.img", pages_prefix(kind), head->pages_id);
 	r->fd = openat(img_dir_fd(d), name, O_RDONLY | O_CLOEXEC);
 	if (r->fd < 0)
 		return img_fail(err, errno, "%s: cannot open in %s: %s", name, img_dir_path(d),
@@ -507,6 +521,12 @@ static int pr_map_pages(struct img_dir *d, const char *pm_name, const PagemapHea
 
 int page_reader_open(struct img_dir *d, long id, struct page_reader **out, struct img_err *err)
 {
+	return page_reader_open_kind(d, IMG_PAGEMAP, id, out, err);
+}
+
+int page_reader_open_kind(struct img_dir *d, enum img_kind kind, long id, struct page_reader **out,
+			  struct img_err *err)
+{
 	char name[IMG_NAME_MAX];
 	PagemapHead *head = NULL;
 	struct img_reader *ir;
@@ -514,10 +534,10 @@ int page_reader_open(struct img_dir *d, long id, struct page_reader **out, struc
 	int ret;
 
 	*out = NULL;
-	ret = img_reader_open(d, IMG_PAGEMAP, id, &ir, err);
+	ret = img_reader_open(d, kind, id, &ir, err);
 	if (ret)
 		return ret;
-	img_filename(name, sizeof(name), IMG_PAGEMAP, id);
+	img_filename(name, sizeof(name), kind, id);
 	r = calloc(1, sizeof(*r));
 	if (!r) {
 		img_reader_close(ir);
@@ -527,7 +547,7 @@ int page_reader_open(struct img_dir *d, long id, struct page_reader **out, struc
 	ret = pr_load_runs(name, ir, r, &head, err);
 	img_reader_close(ir);
 	if (!ret)
-		ret = pr_map_pages(d, name, head, r, err);
+		ret = pr_map_pages(d, kind, name, head, r, err);
 	if (head)
 		protobuf_c_message_free_unpacked(&head->base, NULL);
 	if (ret) {

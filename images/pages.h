@@ -33,6 +33,10 @@ struct page_run {
 
 struct page_writer;
 int page_writer_open(struct img_dir *d, long id, struct page_writer **out, struct img_err *err);
+/* The same for another kind: IMG_SHMEM_PAGEMAP writes pagemap-shmem-<id>.img
+ * and pages-shmem-<id>.img (the contents of shared memory object <id>). */
+int page_writer_open_kind(struct img_dir *d, enum img_kind kind, long id, struct page_writer **out,
+			  struct img_err *err);
 /* Return a buffer for nr_pages pages that the next page_writer_add() with
  * data == that buffer consumes without copying. Valid until that call. */
 void *page_writer_reserve(struct page_writer *w, uint64_t nr_pages, struct img_err *err);
@@ -48,6 +52,8 @@ void page_writer_abort(struct page_writer *w);
 
 struct page_reader;
 int page_reader_open(struct img_dir *d, long id, struct page_reader **out, struct img_err *err);
+int page_reader_open_kind(struct img_dir *d, enum img_kind kind, long id, struct page_reader **out,
+			  struct img_err *err);
 size_t page_reader_nr_runs(const struct page_reader *r);
 const struct page_run *page_reader_runs(const struct page_reader *r);
 /* The run containing addr, or NULL. */
