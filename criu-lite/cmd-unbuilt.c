@@ -8,19 +8,9 @@ static int unbuilt(const struct opts *o, const char *issue)
 	return 2;
 }
 
-int cmd_dump(const struct opts *o)
-{
-	return unbuilt(o, "dump and restore of one process");
-}
-
 int cmd_pre_dump(const struct opts *o)
 {
 	return unbuilt(o, "iterative dumps with dirty tracking");
-}
-
-int cmd_restore(const struct opts *o)
-{
-	return unbuilt(o, "dump and restore of one process");
 }
 
 int cmd_lazy_pages(const struct opts *o)

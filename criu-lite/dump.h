@@ -1,0 +1,73 @@
+/* dump: checkpoint a task into an image directory.
+ *
+ * Contract: dump_run() seizes the task, runs every dump step in order, each a
+ * named fault-injection site (fault.h), writes the images and then kills the
+ * task (or resumes it with --leave-running). If any step fails, the task is
+ * resumed exactly as it was (registers, mask, scratch memory put back, not
+ * traced) and every image file this dump created is removed.
+ * Steps (one file each): dump-core.c (registers, xstate, signals, task
+ * attributes), dump-mm.c (VMAs, mm fields, pages), dump-files.c (fds, open
+ * files, deleted files, cwd/root), dump-tree.c (pstree, inventory). */
+#ifndef CRIU_LITE_DUMP_H
+#define CRIU_LITE_DUMP_H
+
+#include <stdint.h>
+
+#include "criu-lite/cli.h"
+#include "criu-lite/kerndat.h"
+#include "criu-lite/proc.h"
+#include "criu-lite/rsys.h"
+#include "criu-lite/seize.h"
+#include "images/img.h"
+
+struct file_entry_list; /* dump-files.c: files.img records collected so far */
+struct shmem_list;	/* dump-shmem.c: shared memory objects dumped so far */
+
+struct dump_ctx {
+	const struct opts *o;
+	struct img_dir *dir;
+	struct kerndat kd;
+	pid_t pid;
+	struct seized_task st;
+	struct rsys rs; /* on the task's leader thread, open while dumping */
+	bool rs_open;
+	struct proc_stat stat;
+	struct proc_status status;
+	struct vma_list vmas;
+	/* files.img: one record per open file description, shared by every task
+	 * (ids from 1); dump-mm.c adds mapped files through dump_file_add_path(). */
+	struct file_entry_list *files;
+	uint32_t next_file_id;
+	uint32_t next_ghost_id;
+	struct shmem_list *shmem;
+	uint32_t next_shmem_id;
+	/* stats for the log and benchmarks */
+	uint64_t pages_dumped, pages_zero;
+};
+
+int dump_run(const struct opts *o);
+/* "vvar:16384,vvar_vclock:8192,vdso:8192" (inventory.vdso_layout). */
+void dump_vdso_layout(const struct kerndat *kd, char *buf, size_t len);
+
+int dump_core(struct dump_ctx *c);
+int dump_mm(struct dump_ctx *c);
+int dump_files(struct dump_ctx *c);
+int dump_tree(struct dump_ctx *c);
+/* Writes files.img from c->files (after every task); frees the list. */
+int dump_files_commit(struct dump_ctx *c);
+void dump_files_free(struct dump_ctx *c);
+
+/* The shared memory object behind VMA v (shared anon or memfd): dumped once,
+ * with every page found through SEEK_DATA on the object itself (so pages
+ * swapped out are never missed); its id in *id. */
+int dump_shmem_vma(struct dump_ctx *c, const struct vma *v, uint32_t *id);
+/* shmem.img from c->shmem; frees the list. */
+int dump_shmem_commit(struct dump_ctx *c);
+void dump_shmem_free(struct dump_ctx *c);
+
+/* A regular file by path (a mapped file of the task, opened read-only for a
+ * mapping): returns its file id in *id, reusing an entry with the same
+ * dev/ino and flags. deleted: the path was unlinked (contents are saved). */
+int dump_file_add_path(struct dump_ctx *c, const char *path, int open_flags, uint32_t *id);
+
+#endif

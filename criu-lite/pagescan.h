@@ -1,0 +1,38 @@
+/* pagescan: which pages of a range of a task hold data to dump.
+ *
+ * Contract: pagescan_range() reports, in address order, the runs of pages
+ * in [start, end) of the task whose pagemap fd is given that hold private
+ * data: present or swapped-out anonymous pages (for a file mapping: its
+ * copied-on-write pages only), each run marked zero when it maps the zero
+ * page. Guard regions and swap-type-31 markers are never data. It uses the
+ * PAGEMAP_SCAN ioctl when available, else batched reads of the pagemap file;
+ * both give the same answer (a unit test compares them). */
+#ifndef CRIU_LITE_PAGESCAN_H
+#define CRIU_LITE_PAGESCAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct pagescan_run {
+	uint64_t start, end;
+	bool zero; /* maps the shared zero page: contents are zeros */
+};
+
+struct pagescan {
+	int pagemap_fd;
+	bool use_ioctl;	   /* PAGEMAP_SCAN */
+	uint64_t zero_pfn; /* for the pagemap fallback; 0 = unknown (treat as data) */
+	void *buf;	   /* ioctl region vector or pagemap entries */
+	size_t buf_len;
+};
+
+typedef int (*pagescan_cb)(void *arg, const struct pagescan_run *run);
+
+int pagescan_open(pid_t pid, bool use_ioctl, struct pagescan *ps);
+void pagescan_close(struct pagescan *ps);
+/* Calls cb for each run, merged where adjacent and alike; stops at the first
+ * non-zero return of cb and returns it. */
+int pagescan_range(struct pagescan *ps, uint64_t start, uint64_t end, pagescan_cb cb, void *arg);
+
+#endif
