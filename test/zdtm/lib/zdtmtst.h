@@ -44,6 +44,15 @@ void test_perror(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * errno set. For /proc files, which stat() calls empty. */
 char *test_read_file(const char *path, size_t *len);
 
+/* /proc/self/maps, one line per mapping as "start-end perms offset dev inode
+ * path", with neighbours the kernel could equally show as one VMA merged and
+ * the inode only of files that still have a name (see lib/maps.c): what a
+ * faithful restore reproduces. malloc'd, NULL with errno set. */
+char *test_read_maps(size_t *len);
+/* 0 if two test_read_maps() texts are equal; else fail()s naming each
+ * mapping found in only one of them (the first few) and returns -1. */
+int test_maps_same(const char *what, const char *before, const char *after);
+
 /* Memory helpers. The pattern depends on the seed and on each byte's offset,
  * so a region moved, truncated or mixed with another is detected. */
 void test_fill_pattern(void *buf, size_t len, uint64_t seed);

@@ -59,6 +59,32 @@ static int parse_flavors(const char *s, unsigned *mask)
 	return *mask || ret ? ret : -EINVAL;
 }
 
+/* opts=: a comma list of known words. */
+static int parse_opts(const char *v, struct test_desc *d)
+{
+	char *copy = strf("%s", v), *save, *tok;
+	int ret = 0;
+
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (strcmp(tok, "leave-running")) {
+			ret = -EINVAL;
+			break;
+		}
+		d->leave_running = true;
+	}
+	free(copy);
+	return ret;
+}
+
+/* faults=: a comma list of site names (lower case, digits, '-', '_'). */
+static int faults_ok(const char *v)
+{
+	const char *ok = "abcdefghijklmnopqrstuvwxyz0123456789-_,";
+
+	return *v && *v != ',' && v[strlen(v) - 1] != ',' && !strstr(v, ",,") &&
+	       strspn(v, ok) == strlen(v);
+}
+
 /* One "key=value"; 0 or -EINVAL with why filled. */
 static int parse_option(const char *opt, struct test_desc *d, char *why, size_t len)
 {
@@ -99,7 +125,21 @@ static int parse_option(const char *opt, struct test_desc *d, char *why, size_t 
 		snprintf(why, len, "needs=%s: known needs are %s", v, known);
 		return -EINVAL;
 	}
-	snprintf(why, len, "unknown option '%s' (expect=, timeout=, needs=)", opt);
+	if (!strncmp(opt, "opts=", 5)) {
+		if (!parse_opts(v, d))
+			return 0;
+		snprintf(why, len, "opts=%s: known opts are leave-running", v);
+		return -EINVAL;
+	}
+	if (!strncmp(opt, "faults=", 7)) {
+		if (faults_ok(v) && !d->faults) {
+			d->faults = strf("%s", v);
+			return 0;
+		}
+		snprintf(why, len, "faults=%s: not one comma list of site names [a-z0-9_-]", v);
+		return -EINVAL;
+	}
+	snprintf(why, len, "unknown option '%s' (expect=, timeout=, needs=, opts=, faults=)", opt);
 	return -EINVAL;
 }
 
@@ -132,8 +172,11 @@ static int parse_line(char *line, const struct desc_table *tab, struct test_desc
 		return -EINVAL;
 	}
 	while ((tok = strtok_r(NULL, " \t", &save))) {
-		if (parse_option(tok, d, why, len))
+		if (parse_option(tok, d, why, len)) {
+			free(d->faults);
+			d->faults = NULL;
 			return -EINVAL;
+		}
 	}
 	d->name = strf("%s", d->name);
 	return 1;
@@ -172,6 +215,7 @@ int desc_load(const char *path, struct desc_table *tab)
 		if (!grown) {
 			zerr("out of memory reading %s", path);
 			free(d.name);
+			free(d.faults);
 			ret = -ENOMEM;
 			break;
 		}
@@ -187,8 +231,10 @@ int desc_load(const char *path, struct desc_table *tab)
 
 void desc_free(struct desc_table *tab)
 {
-	for (size_t i = 0; i < tab->n; i++)
+	for (size_t i = 0; i < tab->n; i++) {
 		free(tab->tests[i].name);
+		free(tab->tests[i].faults);
+	}
 	free(tab->tests);
 	memset(tab, 0, sizeof(*tab));
 }
@@ -223,5 +269,7 @@ int desc_default(struct test_desc *d, const char *name)
 void desc_fini(struct test_desc *d)
 {
 	free(d->name);
+	free(d->faults);
 	d->name = NULL;
+	d->faults = NULL;
 }

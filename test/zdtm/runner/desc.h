@@ -1,6 +1,7 @@
 /* desc: the test table, test/zdtm/tests.desc. One test a line:
  *
  *   NAME  FLAVORS  [expect=fail|timeout|setupfail] [timeout=SEC] [needs=a,b]
+ *                  [opts=leave-running] [faults=SITE,SITE...]
  *
  * NAME is the path under build/zdtm/ (static/env00); FLAVORS is "all" or a
  * comma list of flavor names; '#' starts a comment. Contract: desc_load()
@@ -10,6 +11,7 @@
 #ifndef ZDTM_DESC_H
 #define ZDTM_DESC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum expect {
@@ -25,6 +27,8 @@ struct test_desc {
 	enum expect expect;
 	int timeout; /* seconds; 0: the runner's --timeout */
 	unsigned needs;
+	bool leave_running; /* opts=leave-running: the dump leaves the task running */
+	char *faults;	    /* faults=a,b: dump sites to fail in turn first; NULL: none */
 };
 
 struct desc_table {

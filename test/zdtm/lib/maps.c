@@ -1,0 +1,131 @@
+/* maps: /proc/self/maps in a form a faithful restore can reproduce, and the
+ * comparison of two of them.
+ *
+ * The kernel merges or keeps apart neighbouring VMAs by state maps does not
+ * show (anon_vma, VM_ACCOUNT), so one layout may be listed as one line or
+ * two. Entries that touch and differ in nothing maps shows (same perms,
+ * device, inode and path; file offsets that continue) are merged. The inode
+ * is kept only for mappings of files that still have a name: a shared
+ * anonymous mapping, a memfd or a deleted file is a new object after a
+ * restore. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zdtmtst.h"
+
+#define MAX_REPORT 8
+
+struct ent {
+	unsigned long s, e, ino;
+	unsigned long long off;
+	char perms[8], dev[16];
+	const char *path; /* into the text read */
+};
+
+static int parse(char *line, struct ent *m)
+{
+	int n = 0;
+
+	if (sscanf(line, "%lx-%lx %7s %llx %15s %lu %n", &m->s, &m->e, m->perms, &m->off, m->dev,
+		   &m->ino, &n) != 6 ||
+	    !n)
+		return -1;
+	m->path = line + n;
+	return 0;
+}
+
+static int named_file(const struct ent *m)
+{
+	return m->path[0] == '/' && !strstr(m->path, " (deleted)");
+}
+
+/* Would the kernel be free to show a and b (b right after a) as one VMA? */
+static int mergeable(const struct ent *a, const struct ent *b)
+{
+	int file = a->ino != 0;
+
+	return a->e == b->s && !strcmp(a->perms, b->perms) && !strcmp(a->dev, b->dev) &&
+	       a->ino == b->ino && !strcmp(a->path, b->path) &&
+	       (file ? a->off + (a->e - a->s) == b->off : a->off == b->off);
+}
+
+static void put(FILE *f, const struct ent *m)
+{
+	fprintf(f, "%lx-%lx %s %08llx %s %lu %s\n", m->s, m->e, m->perms, m->off, m->dev,
+		named_file(m) ? m->ino : 0, m->path);
+}
+
+char *test_read_maps(size_t *len)
+{
+	size_t n;
+	char *raw = test_read_file("/proc/self/maps", &n), *line, *save, *out = NULL;
+	struct ent cur, next;
+	int have = 0;
+	FILE *f;
+
+	if (!raw)
+		return NULL;
+	f = open_memstream(&out, len);
+	if (!f) {
+		free(raw);
+		return NULL;
+	}
+	for (line = strtok_r(raw, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (parse(line, &next))
+			continue; /* not a maps line: nothing to compare */
+		if (have && mergeable(&cur, &next)) {
+			cur.e = next.e;
+			continue;
+		}
+		if (have)
+			put(f, &cur);
+		cur = next;
+		have = 1;
+	}
+	if (have)
+		put(f, &cur);
+	free(raw);
+	if (fclose(f)) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+static int has_line(const char *text, const char *line, size_t len)
+{
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+
+		if (n == len && !memcmp(p, line, len))
+			return 1;
+		p += n + (nl ? 1 : 0);
+	}
+	return 0;
+}
+
+/* Report the lines of a that b lacks as "what: tag 'line'"; count them in *bad. */
+static void missing(const char *what, const char *tag, const char *a, const char *b, int *bad)
+{
+	for (const char *l = a; *l;) {
+		const char *nl = strchr(l, '\n');
+		size_t len = nl ? (size_t)(nl - l) : strlen(l);
+
+		if (!has_line(b, l, len) && (*bad)++ < MAX_REPORT)
+			fail("%s: %s '%.*s'", what, tag, (int)len, l);
+		l += len + (nl ? 1 : 0);
+	}
+}
+
+int test_maps_same(const char *what, const char *before, const char *after)
+{
+	int bad = 0;
+
+	missing(what, "only before:", before, after, &bad);
+	missing(what, "only after: ", after, before, &bad);
+	if (bad > MAX_REPORT)
+		fail("%s: %d mappings differ in all", what, bad);
+	return bad ? -1 : 0;
+}
