@@ -178,7 +178,7 @@ zdtm: $(TOOL) zdtm-build
 test: deps
 	$(MAKE) all
 	$(MAKE) $(UNIT_BIN)
-	$(ZRUNNER) run --all --keep-going -f nocr --unit "$(UNIT_BIN)"
+	$(ZRUNNER) run --all --keep-going -f nocr,h --unit "$(UNIT_BIN)"
 
 demo: deps
 	$(MAKE) all
