@@ -155,23 +155,23 @@ static int dump_xstate(const struct dump_ctx *c, pid_t tid, ThreadCoreEntry *te)
 	struct iovec iov;
 	uint8_t *buf;
 
-	buf = malloc(c->kd.xstate_size);
+	buf = malloc(c->sh->kd.xstate_size);
 	if (!buf) {
-		pr_err("out of memory for the %u-byte xstate of thread %d\n", c->kd.xstate_size,
+		pr_err("out of memory for the %u-byte xstate of thread %d\n", c->sh->kd.xstate_size,
 		       tid);
 		return -ENOMEM;
 	}
 	iov.iov_base = buf;
-	iov.iov_len = c->kd.xstate_size;
+	iov.iov_len = c->sh->kd.xstate_size;
 	if (ptrace(PTRACE_GETREGSET, tid, NT_X86_XSTATE, &iov)) {
 		pr_perror("pid %d: can't read the xstate of thread %d (NT_X86_XSTATE)", c->pid,
 			  tid);
 		free(buf);
 		return -errno;
 	}
-	if (iov.iov_len != c->kd.xstate_size) {
+	if (iov.iov_len != c->sh->kd.xstate_size) {
 		pr_err("pid %d: thread %d: NT_X86_XSTATE is %zu bytes, kerndat said %u\n", c->pid,
-		       tid, iov.iov_len, c->kd.xstate_size);
+		       tid, iov.iov_len, c->sh->kd.xstate_size);
 		free(buf);
 		return -EIO;
 	}
@@ -314,7 +314,7 @@ static int dump_thread(const struct dump_ctx *c, const struct thread_src *s, Thr
 		return -ENOMEM;
 	thread_core_entry__init(te);
 	*out = te;
-	te->tid = (uint32_t)s->tid;
+	te->tid = (uint32_t)(s->tid == c->pid ? c->vpid : s->tid);
 	te->regs = zalloc(sizeof(*te->regs));
 	if (!te->regs)
 		return -ENOMEM;
@@ -477,7 +477,7 @@ static int dump_task_attrs(struct dump_ctx *c, const struct thread_src *s, CoreE
 	long r;
 	int ret;
 
-	ce->pid = (uint32_t)c->pid;
+	ce->pid = (uint32_t)c->vpid;
 	ce->comm = sdup(c->status.name);
 	if (!ce->comm)
 		return -ENOMEM;
@@ -527,7 +527,7 @@ static int write_core(struct dump_ctx *c, CoreEntry *ce)
 	struct img_err err = { 0 };
 	int ret;
 
-	ret = img_writer_open(c->dir, IMG_CORE, c->pid, &w, &err);
+	ret = img_writer_open(c->sh->dir, IMG_CORE, c->vpid, &w, &err);
 	if (!ret) {
 		ret = img_write(w, &ce->base, &err);
 		if (ret)
@@ -559,9 +559,9 @@ static int dump_core_supported(const struct dump_ctx *c)
 		       c->pid);
 		return -EINVAL;
 	}
-	if (!c->kd.xstate_size) {
+	if (!c->sh->kd.xstate_size) {
 		pr_err("pid %d: the xstate size of this kernel is unknown (kerndat: %s)\n", c->pid,
-		       c->kd.item[KD_XSTATE].detail);
+		       c->sh->kd.item[KD_XSTATE].detail);
 		return -ENOTSUP;
 	}
 	return 0;

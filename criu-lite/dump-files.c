@@ -93,14 +93,14 @@ static int grow(void *arr, size_t *cap, size_t need, size_t elem)
 
 static int list_get(struct dump_ctx *c, struct file_entry_list **out)
 {
-	if (!c->files) {
-		c->files = calloc(1, sizeof(*c->files));
-		if (!c->files) {
+	if (!c->sh->files) {
+		c->sh->files = calloc(1, sizeof(*c->sh->files));
+		if (!c->sh->files) {
 			pr_err("out of memory for the file list\n");
 			return -ENOMEM;
 		}
 	}
-	*out = c->files;
+	*out = c->sh->files;
 	return 0;
 }
 
@@ -217,7 +217,7 @@ static int classify(struct dump_ctx *c, const struct file_src *s, const struct s
 		return 0;
 	}
 	if (S_ISCHR(st->st_mode) && is_tty_dev(st->st_rdev)) {
-		if (!c->o->shell_job) {
+		if (!c->sh->o->shell_job) {
 			pr_err("%s: %s is a terminal: dump with --shell-job\n", s->what, s->link);
 			return -ENOTSUP;
 		}
@@ -250,14 +250,14 @@ static int ghost_get(struct dump_ctx *c, struct file_entry_list *l, const struct
 	int ret;
 
 	if (!g) {
-		ng.id = c->next_ghost_id;
-		ret = ghost_save(c->dir, ng.id, s->what, s->via, r->path, (uint64_t)r->st.st_size,
+		ng.id = c->sh->next_ghost_id;
+		ret = ghost_save(c->sh->dir, ng.id, s->what, s->via, r->path, (uint64_t)r->st.st_size,
 				 &ng.crc);
 		if (!ret)
 			ret = grow(&l->g, &l->gcap, l->ng + 1, sizeof(*l->g));
 		if (ret)
 			return ret;
-		c->next_ghost_id++;
+		c->sh->next_ghost_id++;
 		l->g[l->ng] = ng;
 		g = &l->g[l->ng++];
 	}
@@ -300,7 +300,7 @@ static int add_rec(struct dump_ctx *c, struct file_entry_list *l, struct file_re
 
 	if (ret)
 		return ret;
-	r->id = c->next_file_id++;
+	r->id = c->sh->next_file_id++;
 	l->v[l->n++] = *r;
 	pr_debug("file %u: %s%s (%s, flags 0%o, pos %llu)\n", r->id, r->path,
 		 r->deleted ? DELETED_SUFFIX : "", kind_name(r->st.st_mode), r->flags,
@@ -308,22 +308,23 @@ static int add_rec(struct dump_ctx *c, struct file_entry_list *l, struct file_re
 	return 0;
 }
 
-/* 1: fd1 and fd2 of pid are one open file description, 0: not, <0: error. */
-static int same_description(pid_t pid, int fd1, int fd2)
+/* 1: fd1 of pid1 and fd2 of pid2 are one open file description, 0: not, <0: error. */
+static int same_description(pid_t pid1, int fd1, pid_t pid2, int fd2)
 {
-	long r = syscall(SYS_kcmp, pid, pid, KCMP_FILE, fd1, fd2);
+	long r = syscall(SYS_kcmp, pid1, pid2, KCMP_FILE, fd1, fd2);
 
 	if (r < 0) {
 		int e = errno;
 
-		pr_perror("kcmp(KCMP_FILE) of pid %d fds %d and %d%s", pid, fd1, fd2,
-			  e == ENOSYS ? " (kernel without CONFIG_KCMP)" : "");
+		pr_perror("kcmp(KCMP_FILE) of pid %d fd %d and pid %d fd %d%s", pid1, fd1, pid2,
+			  fd2, e == ENOSYS ? " (kernel without CONFIG_KCMP)" : "");
 		return -e;
 	}
 	return r == 0;
 }
 
-/* The id of an earlier fd of pid on the same open file description, 0 if none. */
+/* The id of an earlier fd, of this task or another task of the tree (all are
+ * held seized until the dump ends), on the same open file description, 0 if none. */
 static int find_shared(struct file_entry_list *l, pid_t pid, int fd, const struct stat *st,
 		       uint32_t *id)
 {
@@ -332,10 +333,9 @@ static int find_shared(struct file_entry_list *l, pid_t pid, int fd, const struc
 		const struct file_rec *r = &l->v[i];
 		int ret;
 
-		if (r->fd < 0 || r->pid != pid || r->st.st_dev != st->st_dev ||
-		    r->st.st_ino != st->st_ino)
+		if (r->fd < 0 || r->st.st_dev != st->st_dev || r->st.st_ino != st->st_ino)
 			continue;
-		ret = same_description(pid, r->fd, fd);
+		ret = same_description(r->pid, r->fd, pid, fd);
 		if (ret < 0)
 			return ret;
 		if (ret) {
@@ -422,7 +422,7 @@ static int write_records(struct dump_ctx *c, enum img_kind kind, long id,
 {
 	struct img_err err = { 0 };
 	struct img_writer *w;
-	int ret = img_writer_open(c->dir, kind, id, &w, &err);
+	int ret = img_writer_open(c->sh->dir, kind, id, &w, &err);
 
 	for (size_t i = 0; !ret && i < n; i++)
 		ret = img_write(w, msgs[i], &err);
@@ -446,7 +446,7 @@ static int write_fdinfo(struct dump_ctx *c, FdinfoEntry *e, size_t n)
 	}
 	for (size_t i = 0; i < n; i++)
 		m[i] = &e[i].base;
-	ret = write_records(c, IMG_FDINFO, c->pid, m, n);
+	ret = write_records(c, IMG_FDINFO, c->vpid, m, n);
 	free(m);
 	return ret;
 }
@@ -527,7 +527,7 @@ int dump_files(struct dump_ctx *c)
 	if (!ret)
 		ret = write_fdinfo(c, e, fds.n);
 	if (!ret)
-		ret = write_records(c, IMG_FS, c->pid, &fsm, 1);
+		ret = write_records(c, IMG_FS, c->vpid, &fsm, 1);
 	if (!ret)
 		pr_info("pid %d: %zu fds, %zu open files so far, cwd %s\n", c->pid, fds.n, l->n,
 			fs.cwd);
@@ -697,7 +697,7 @@ int dump_files_commit(struct dump_ctx *c)
 
 void dump_files_free(struct dump_ctx *c)
 {
-	struct file_entry_list *l = c->files;
+	struct file_entry_list *l = c->sh->files;
 
 	if (!l)
 		return;
@@ -707,5 +707,5 @@ void dump_files_free(struct dump_ctx *c)
 	free(l->g);
 	dump_pipes_free(&l->pipes);
 	free(l);
-	c->files = NULL;
+	c->sh->files = NULL;
 }

@@ -110,7 +110,7 @@ static int flush(struct mm_pages *p)
 			d += p->runs[i].iov_len;
 		}
 	}
-	p->c->pages_dumped += p->bytes / PG;
+	p->c->sh->pages_dumped += p->bytes / PG;
 	p->nr_runs = 0;
 	p->bytes = 0;
 	return ret;
@@ -125,7 +125,7 @@ static int on_run(void *arg, const struct pagescan_run *run)
 	if (run->zero) {
 		if ((ret = flush(p)))
 			return ret;
-		p->c->pages_zero += (run->end - run->start) / PG;
+		p->c->sh->pages_zero += (run->end - run->start) / PG;
 		return add_run(p, run->start, run->end - run->start, PAGEMAP_FLAGS__PE_ZERO, NULL);
 	}
 	while (start < run->end) {
@@ -310,7 +310,7 @@ static int dump_pages(struct dump_ctx *c, VmaEntry **vmas, size_t n)
 	char path[64];
 	int ret;
 
-	if ((ret = fault_inject(c->o, "pages")))
+	if ((ret = fault_inject(c->sh->o, "pages")))
 		return ret;
 	p.buf = malloc(BATCH_BYTES);
 	if (!p.buf)
@@ -322,10 +322,10 @@ static int dump_pages(struct dump_ctx *c, VmaEntry **vmas, size_t n)
 		free(p.buf);
 		return -errno;
 	}
-	ret = pagescan_open(c->pid, kd_has(&c->kd, KD_PAGEMAP_SCAN), &ps);
+	ret = pagescan_open(c->pid, kd_has(&c->sh->kd, KD_PAGEMAP_SCAN), &ps);
 	if (ret)
 		goto out;
-	if (page_writer_open(c->dir, c->pid, &p.pw, &err)) {
+	if (page_writer_open(c->sh->dir, c->vpid, &p.pw, &err)) {
 		pr_err("%s\n", err.msg);
 		ret = -EIO;
 		pagescan_close(&ps);
@@ -358,7 +358,7 @@ static int write_mm(struct dump_ctx *c, const MmEntry *mm)
 {
 	struct img_writer *w;
 	struct img_err err = { 0 };
-	int ret = img_writer_open(c->dir, IMG_MM, c->pid, &w, &err);
+	int ret = img_writer_open(c->sh->dir, IMG_MM, c->vpid, &w, &err);
 
 	if (!ret) {
 		ret = img_write(w, &mm->base, &err);

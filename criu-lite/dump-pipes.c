@@ -162,7 +162,7 @@ static int write_data(struct dump_ctx *c, const struct dump_pipe *p, const char 
 	int ret;
 
 	pipe_data_name(name, sizeof(name), p->id);
-	ret = raw_file_create(c->dir, name, &rf, &err);
+	ret = raw_file_create(c->sh->dir, name, &rf, &err);
 	if (ret) {
 		pr_err("%s: %s\n", f->what, err.msg);
 		return ret;

@@ -59,7 +59,7 @@ static int dump_contents(struct dump_ctx *c, int fd, const char *what, ShmemEntr
 	off_t off = 0, end = (off_t)e->size;
 	int ret = 0;
 
-	if (page_writer_open_kind(c->dir, IMG_SHMEM_PAGEMAP, e->id, &pw, &err)) {
+	if (page_writer_open_kind(c->sh->dir, IMG_SHMEM_PAGEMAP, e->id, &pw, &err)) {
 		pr_err("%s\n", err.msg);
 		return -EIO;
 	}
@@ -116,10 +116,10 @@ static int dump_contents(struct dump_ctx *c, int fd, const char *what, ShmemEntr
 
 static int add(struct dump_ctx *c, ShmemEntry *e)
 {
-	struct shmem_list *l = c->shmem;
+	struct shmem_list *l = c->sh->shmem;
 	ShmemEntry **nv;
 
-	if (!l && !(l = c->shmem = calloc(1, sizeof(*l))))
+	if (!l && !(l = c->sh->shmem = calloc(1, sizeof(*l))))
 		return -ENOMEM;
 	nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
 	if (!nv)
@@ -137,7 +137,7 @@ static void free_entry(ShmemEntry *e)
 
 int dump_shmem_vma(struct dump_ctx *c, const struct vma *v, uint32_t *id)
 {
-	ShmemEntry *e = find(c->shmem, v->dev, v->inode);
+	ShmemEntry *e = find(c->sh->shmem, v->dev, v->inode);
 	char path[96];
 	struct stat st;
 	int fd, ret;
@@ -162,7 +162,7 @@ int dump_shmem_vma(struct dump_ctx *c, const struct vma *v, uint32_t *id)
 		return -ENOMEM;
 	}
 	shmem_entry__init(e);
-	e->id = c->next_shmem_id++;
+	e->id = c->sh->next_shmem_id++;
 	e->size = (uint64_t)st.st_size;
 	e->has_dev = e->has_ino = true;
 	e->dev = v->dev;
@@ -202,11 +202,11 @@ int dump_shmem_commit(struct dump_ctx *c)
 	struct img_err err = { 0 };
 	int ret;
 
-	if (!c->shmem || !c->shmem->n)
+	if (!c->sh->shmem || !c->sh->shmem->n)
 		return 0;
-	ret = img_writer_open(c->dir, IMG_SHMEM, 0, &w, &err);
-	for (size_t i = 0; !ret && i < c->shmem->n; i++)
-		ret = img_write(w, &c->shmem->v[i]->base, &err);
+	ret = img_writer_open(c->sh->dir, IMG_SHMEM, 0, &w, &err);
+	for (size_t i = 0; !ret && i < c->sh->shmem->n; i++)
+		ret = img_write(w, &c->sh->shmem->v[i]->base, &err);
 	if (!ret)
 		ret = img_writer_commit(w, &err);
 	else if (w)
@@ -218,11 +218,11 @@ int dump_shmem_commit(struct dump_ctx *c)
 
 void dump_shmem_free(struct dump_ctx *c)
 {
-	if (!c->shmem)
+	if (!c->sh->shmem)
 		return;
-	for (size_t i = 0; i < c->shmem->n; i++)
-		free_entry(c->shmem->v[i]);
-	free(c->shmem->v);
-	free(c->shmem);
-	c->shmem = NULL;
+	for (size_t i = 0; i < c->sh->shmem->n; i++)
+		free_entry(c->sh->shmem->v[i]);
+	free(c->sh->shmem->v);
+	free(c->sh->shmem);
+	c->sh->shmem = NULL;
 }

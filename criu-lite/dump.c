@@ -1,12 +1,14 @@
 /* dump: the order of a dump and what happens when a step fails (see dump.h). */
 #include <dirent.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #define LOG_PREFIX "dump: "
+#include "criu-lite/dump-tree.h"
 #include "criu-lite/dump.h"
 #include "criu-lite/fault.h"
 #include "criu-lite/log.h"
@@ -86,75 +88,114 @@ static int collect_proc(struct dump_ctx *c)
 
 	if (!ret)
 		ret = proc_parse_status(c->pid, &c->status);
-	if (!ret)
+	if (!ret && !c->zombie)
 		ret = proc_parse_vmas(c->pid, &c->vmas);
 	return ret;
 }
 
 static int check_task(struct dump_ctx *c)
 {
+	if (c->zombie)
+		return 0;
 	if (c->st.nr != 1) {
 		pr_err("pid %d has %zu threads: multi-threaded tasks are not supported yet\n",
 		       c->pid, c->st.nr);
 		return -ENOTSUP;
 	}
-	if (c->stat.num_threads != 1) {
-		pr_err("pid %d has %lld threads: not supported yet\n", c->pid,
-		       (long long)c->stat.num_threads);
-		return -ENOTSUP;
-	}
 	return 0;
 }
 
-/* The steps, in order; each is a fault-injection site of the same name. */
-static int run_steps(struct dump_ctx *c)
+/* Every step for one live task. */
+static int dump_one(struct dump_ctx *c)
 {
+	const struct opts *o = c->sh->o;
 	int ret;
 
-	ret = fault_inject(c->o, "seize");
-	if (!ret)
-		ret = seize_task(c->pid, 0, &c->st);
-	if (ret)
-		return ret;
-	if ((ret = fault_inject(c->o, "proc")) || (ret = collect_proc(c)) || (ret = check_task(c)))
-		return ret;
+	if (c->zombie)
+		return 0;
 	ret = rsys_open(c->pid, &c->rs);
 	if (ret)
 		return ret;
 	c->rs_open = true;
-	if ((ret = fault_inject(c->o, "core")) || (ret = dump_core(c)))
+	if ((ret = fault_inject(o, "core")) || (ret = dump_core(c)))
 		return ret;
-	if ((ret = fault_inject(c->o, "files")) || (ret = dump_files(c)))
+	if ((ret = fault_inject(o, "files")) || (ret = dump_files(c)))
 		return ret;
-	if ((ret = fault_inject(c->o, "mm")) || (ret = dump_mm(c)))
+	if ((ret = fault_inject(o, "mm")) || (ret = dump_mm(c)))
 		return ret;
-	if ((ret = fault_inject(c->o, "tree")) || (ret = dump_tree(c)))
-		return ret;
-	if ((ret = fault_inject(c->o, "write")) || (ret = dump_files_commit(c)) ||
-	    (ret = dump_shmem_commit(c)))
-		return ret;
-	/* rsys_close() puts back registers, mask and scratch: a must before release */
-	c->rs_open = false;
-	ret = rsys_close(&c->rs);
-	if (!ret)
-		ret = fault_inject(c->o, "release");
-	return ret;
+	return 0;
 }
 
-static void dump_ctx_free(struct dump_ctx *c)
+/* The steps, in order; each is a fault-injection site of the same name. */
+static int run_steps(struct dump_shared *sh, struct dump_tree_list *tl)
 {
-	dump_files_free(c);
-	dump_shmem_free(c);
-	vma_list_free(&c->vmas);
-	proc_status_free(&c->status);
-	img_dir_close(c->dir);
+	int ret;
+
+	if ((ret = fault_inject(sh->o, "seize")) || (ret = dump_tree_seize(sh, tl)))
+		return ret;
+	if ((ret = fault_inject(sh->o, "proc")))
+		return ret;
+	for (size_t i = 0; i < tl->n; i++)
+		if ((ret = collect_proc(&tl->t[i])) || (ret = check_task(&tl->t[i])))
+			return ret;
+	if ((ret = dump_tree_ids(sh, tl)))
+		return ret;
+	for (size_t i = 0; i < tl->n; i++)
+		if ((ret = dump_one(&tl->t[i])))
+			return ret;
+	if ((ret = fault_inject(sh->o, "tree")) || (ret = dump_tree(sh, tl->t, tl->n)))
+		return ret;
+	if ((ret = fault_inject(sh->o, "write")) || (ret = dump_files_commit(&tl->t[0])) ||
+	    (ret = dump_shmem_commit(&tl->t[0])))
+		return ret;
+	/* rsys_close() puts back registers, mask and scratch: a must before release */
+	for (size_t i = 0; i < tl->n; i++) {
+		if (!tl->t[i].rs_open)
+			continue;
+		tl->t[i].rs_open = false;
+		if ((ret = rsys_close(&tl->t[i].rs)))
+			return ret;
+	}
+	return fault_inject(sh->o, "release");
+}
+
+static void free_tasks(struct dump_tree_list *tl)
+{
+	if (tl->n)
+		dump_files_free(&tl->t[0]);
+	if (tl->n)
+		dump_shmem_free(&tl->t[0]);
+	for (size_t i = 0; i < tl->n; i++) {
+		vma_list_free(&tl->t[i].vmas);
+		proc_status_free(&tl->t[i].status);
+	}
+	free(tl->t);
+}
+
+/* Release every task: children before parents, so a parent never sees a
+ * child die while it is itself still held. */
+static int release_all(struct dump_tree_list *tl, enum seize_release_mode mode)
+{
+	int ret = 0;
+
+	for (size_t i = tl->n; i-- > 0;) {
+		struct dump_ctx *c = &tl->t[i];
+
+		if (c->rs_open) {
+			rsys_close(&c->rs);
+			c->rs_open = false;
+		}
+		ret |= seize_release(&c->st, mode);
+	}
+	return ret;
 }
 
 int dump_run(const struct opts *o)
 {
-	struct dump_ctx c = {
-		.o = o, .pid = o->tree, .next_file_id = 1, .next_ghost_id = 1, .next_shmem_id = 1
+	struct dump_shared sh = {
+		.o = o, .next_file_id = 1, .next_ghost_id = 1, .next_shmem_id = 1
 	};
+	struct dump_tree_list tl = { 0 };
 	struct dir_snapshot snap;
 	struct img_err err = { 0 };
 	struct timespec t0, t1;
@@ -165,36 +206,38 @@ int dump_run(const struct opts *o)
 		return 2;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (img_dir_open(o->images_dir, true, &c.dir, &err)) {
+	if (img_dir_open(o->images_dir, true, &sh.dir, &err)) {
 		pr_err("%s\n", err.msg);
 		return 1;
 	}
 	if (snapshot_dir(o->images_dir, &snap)) {
-		img_dir_close(c.dir);
+		img_dir_close(sh.dir);
 		return 1;
 	}
-	ret = kerndat_probe(&c.kd, KD_PROBE_PROC | KD_PROBE_MEM | KD_PROBE_VDSO);
-	if (!ret && !kerndat_core_ok(&c.kd)) {
+	ret = kerndat_probe(&sh.kd, KD_PROBE_PROC | KD_PROBE_MEM | KD_PROBE_VDSO);
+	if (!ret && !kerndat_core_ok(&sh.kd)) {
 		pr_err("the kernel lacks features criu-lite needs: see `criu-lite check`\n");
 		ret = -ENOTSUP;
 	}
 	if (!ret)
-		ret = run_steps(&c);
+		ret = run_steps(&sh, &tl);
 	if (ret) {
-		if (c.rs_open)
-			rsys_close(&c.rs);
-		seize_release(&c.st, RELEASE_RESUME);
+		release_all(&tl, RELEASE_RESUME);
 		remove_new_images(o->images_dir, &snap);
-		pr_err("dump of pid %d failed; the task was left running as it was\n", c.pid);
+		pr_err("dump of pid %d failed; %s left running as %s\n", o->tree,
+		       tl.n > 1 ? "every task was" : "the task was",
+		       tl.n > 1 ? "they were" : "it was");
 	} else {
-		ret = seize_release(&c.st, o->leave_running ? RELEASE_RESUME : RELEASE_KILL);
+		ret = release_all(&tl, o->leave_running ? RELEASE_RESUME : RELEASE_KILL);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		pr_info("dumped pid %d: %llu pages written, %llu zero, in %.3f s\n", c.pid,
-			(unsigned long long)c.pages_dumped, (unsigned long long)c.pages_zero,
+		pr_info("dumped %zu task(s) of pid %d: %llu pages written, %llu zero, in %.3f s\n",
+			tl.n, o->tree, (unsigned long long)sh.pages_dumped,
+			(unsigned long long)sh.pages_zero,
 			(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	}
 	snapshot_free(&snap);
-	dump_ctx_free(&c);
+	free_tasks(&tl);
+	img_dir_close(sh.dir);
 	return ret ? 1 : 0;
 }
 

@@ -1,10 +1,12 @@
 /* dump: checkpoint a task into an image directory.
  *
- * Contract: dump_run() seizes the task, runs every dump step in order, each a
- * named fault-injection site (fault.h), writes the images and then kills the
- * task (or resumes it with --leave-running). If any step fails, the task is
- * resumed exactly as it was (registers, mask, scratch memory put back, not
- * traced) and every image file this dump created is removed.
+ * Contract: dump_run() freezes the whole tree top-down (a task is seized
+ * before its children are listed, so nothing escapes by forking), runs every
+ * dump step in order for every task, each step a named fault-injection site
+ * (fault.h), writes the images and then kills the tree (or resumes it with
+ * --leave-running). If any step fails, every task is resumed exactly as it
+ * was (registers, mask, scratch memory put back, not traced) and every image
+ * file this dump created is removed. Zombies are recorded, not seized.
  * Steps (one file each): dump-core.c (registers, xstate, signals, task
  * attributes), dump-mm.c (VMAs, mm fields, pages), dump-files.c (fds, open
  * files, deleted files, cwd/root), dump-tree.c (pstree, inventory). */
@@ -23,26 +25,38 @@
 struct file_entry_list; /* dump-files.c: files.img records collected so far */
 struct shmem_list;	/* dump-shmem.c: shared memory objects dumped so far */
 
-struct dump_ctx {
+/* What every task of the dump shares: images, kernel facts, objects that
+ * several tasks may hold (open files, pipes, shared memory), statistics. */
+struct dump_shared {
 	const struct opts *o;
 	struct img_dir *dir;
 	struct kerndat kd;
-	pid_t pid;
-	struct seized_task st;
-	struct rsys rs; /* on the task's leader thread, open while dumping */
-	bool rs_open;
-	struct proc_stat stat;
-	struct proc_status status;
-	struct vma_list vmas;
-	/* files.img: one record per open file description, shared by every task
+	/* files.img: one record per open file description of the whole tree
 	 * (ids from 1); dump-mm.c adds mapped files through dump_file_add_path(). */
 	struct file_entry_list *files;
 	uint32_t next_file_id;
 	uint32_t next_ghost_id;
 	struct shmem_list *shmem;
 	uint32_t next_shmem_id;
+	bool root_pidns; /* the root is the init of its own PID namespace */
 	/* stats for the log and benchmarks */
 	uint64_t pages_dumped, pages_zero;
+};
+
+/* One task of the tree. Image files are named by vpid. */
+struct dump_ctx {
+	struct dump_shared *sh;
+	pid_t pid;  /* as criu-lite sees it (host pid): for /proc and ptrace */
+	pid_t vpid; /* in the dumped tree's own PID namespace (== pid without one) */
+	pid_t vppid, vpgid, vsid;
+	bool zombie;
+	int exit_code; /* wait status of a zombie */
+	struct seized_task st;
+	struct rsys rs; /* on the task's leader thread, open while dumping */
+	bool rs_open;
+	struct proc_stat stat;
+	struct proc_status status;
+	struct vma_list vmas;
 };
 
 int dump_run(const struct opts *o);
@@ -52,8 +66,9 @@ void dump_vdso_layout(const struct kerndat *kd, char *buf, size_t len);
 int dump_core(struct dump_ctx *c);
 int dump_mm(struct dump_ctx *c);
 int dump_files(struct dump_ctx *c);
-int dump_tree(struct dump_ctx *c);
-/* Writes files.img from c->files (after every task); frees the list. */
+/* pstree.img (every task, parents first) and inventory.img. */
+int dump_tree(struct dump_shared *sh, struct dump_ctx *tasks, size_t nr);
+/* Writes files.img from c->sh->files (after every task); frees the list. */
 int dump_files_commit(struct dump_ctx *c);
 void dump_files_free(struct dump_ctx *c);
 

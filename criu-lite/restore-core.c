@@ -169,12 +169,12 @@ int restore_core_check(struct restore_ctx *c, struct restore_task *t)
 	char img[48];
 	int ret;
 
-	snprintf(img, sizeof(img), "core-%d.img", t->pid);
+	snprintf(img, sizeof(img), "core-%d.img", t->vpid);
 	if (!ce) {
 		pr_err("%s: missing\n", img);
 		return -EINVAL;
 	}
-	if (ce->pid != (uint32_t)t->pid) {
+	if (ce->pid != (uint32_t)t->vpid) {
 		pr_err("%s: holds pid %u\n", img, ce->pid);
 		return -EINVAL;
 	}
@@ -319,11 +319,11 @@ static int queue_one(struct restore_task *t, pid_t tid, const SiginfoEntry *e, b
 		return ret;
 	snprintf(what, sizeof(what), "queue pending %s%s", core_signame(signo, sn, sizeof(sn)),
 		 shared ? " (process-wide)" : "");
-	/* Sent by the task to itself, the kernel keeps every siginfo field as given. */
+	/* Sent by the task to itself, the kernel keeps every siginfo field as given;
+	 * the ids are the task's own, as seen in its PID namespace. */
 	if (shared)
-		return rcall(t, what, SYS_rt_sigqueueinfo, t->sk.pid, signo, (long)t->sk.scratch,
-			     0);
-	return rcall(t, what, SYS_rt_tgsigqueueinfo, t->sk.pid, tid, signo, (long)t->sk.scratch);
+		return rcall(t, what, SYS_rt_sigqueueinfo, t->vpid, signo, (long)t->sk.scratch, 0);
+	return rcall(t, what, SYS_rt_tgsigqueueinfo, t->vpid, tid, signo, (long)t->sk.scratch);
 }
 
 static int restore_pending(struct restore_task *t, const CoreEntry *ce, const ThreadCoreEntry *te)
@@ -331,7 +331,7 @@ static int restore_pending(struct restore_task *t, const CoreEntry *ce, const Th
 	int ret = 0;
 
 	for (size_t i = 0; !ret && i < te->n_pending; i++)
-		ret = queue_one(t, t->sk.pid, te->pending[i], false);
+		ret = queue_one(t, t->vpid, te->pending[i], false);
 	for (size_t i = 0; !ret && i < ce->n_shared_pending; i++)
 		ret = queue_one(t, t->sk.pid, ce->shared_pending[i], true);
 	if (!ret && (te->n_pending || ce->n_shared_pending))

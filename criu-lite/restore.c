@@ -15,6 +15,7 @@
 #include "criu-lite/dump.h"
 #include "criu-lite/fault.h"
 #include "criu-lite/log.h"
+#include "criu-lite/restore-tree.h"
 #include "criu-lite/restore.h"
 
 static int report(const struct img_err *err, int ret)
@@ -68,13 +69,15 @@ static int read_task(struct restore_ctx *c, struct restore_task *t)
 	struct img_err err = { 0 };
 	int ret;
 
-	if ((ret = read_one(c->dir, IMG_CORE, t->pid, (ProtobufCMessage **)&t->core)) ||
-	    (ret = read_one(c->dir, IMG_MM, t->pid, (ProtobufCMessage **)&t->mm)) ||
-	    (ret = read_one(c->dir, IMG_FS, t->pid, (ProtobufCMessage **)&t->fs)) ||
-	    (ret = read_all(c->dir, IMG_FDINFO, t->pid, (ProtobufCMessage ***)&t->fdinfo,
+	if (t->zombie)
+		return 0; /* a zombie is only its pstree entry */
+	if ((ret = read_one(c->dir, IMG_CORE, t->vpid, (ProtobufCMessage **)&t->core)) ||
+	    (ret = read_one(c->dir, IMG_MM, t->vpid, (ProtobufCMessage **)&t->mm)) ||
+	    (ret = read_one(c->dir, IMG_FS, t->vpid, (ProtobufCMessage **)&t->fs)) ||
+	    (ret = read_all(c->dir, IMG_FDINFO, t->vpid, (ProtobufCMessage ***)&t->fdinfo,
 			    &t->nr_fdinfo)))
 		return ret;
-	ret = page_reader_open(c->dir, t->pid, &t->pages, &err);
+	ret = page_reader_open(c->dir, t->vpid, &t->pages, &err);
 	if (ret)
 		return report(&err, ret);
 	return restore_core_check(c, t);
@@ -116,14 +119,9 @@ static int read_images(struct restore_ctx *c)
 		return ret;
 	if ((ret = restore_shmem_read(c)))
 		return ret;
-	if (c->nr_pstree != 1) {
-		pr_err("pstree.img: %zu tasks: trees are not supported yet\n", c->nr_pstree);
-		return -ENOTSUP;
-	}
-	if (c->pstree[0]->n_threads != 1) {
-		pr_err("pstree.img: pid %u has %zu threads: not supported yet\n", c->pstree[0]->pid,
-		       c->pstree[0]->n_threads);
-		return -ENOTSUP;
+	if (!c->nr_pstree) {
+		pr_err("pstree.img: no tasks\n");
+		return -EBADMSG;
 	}
 	c->tasks = calloc(c->nr_pstree, sizeof(*c->tasks));
 	if (!c->tasks)
@@ -131,10 +129,27 @@ static int read_images(struct restore_ctx *c)
 	c->nr_tasks = c->nr_pstree;
 	for (size_t i = 0; i < c->nr_tasks; i++) {
 		struct restore_task *t = &c->tasks[i];
+		const PstreeEntry *pe = c->pstree[i];
 
-		t->pid = c->pstree[i]->pid;
+		t->vpid = pe->pid;
 		t->pstree = c->pstree[i];
+		t->zombie = pe->state == TASK_STATE__TASK_ZOMBIE;
 		t->cwd_fd = t->root_fd = t->exe_fd = -1;
+		/* parents come first; the root alone has no parent in the tree */
+		if (i && !(t->parent = restore_task_by_vpid(c, pe->ppid))) {
+			pr_err("pstree.img: pid %u's parent %u is not before it in the tree\n",
+			       pe->pid, pe->ppid);
+			return -EBADMSG;
+		}
+		if ((!i && pe->ppid) || (i && t->parent >= t) ||
+		    restore_task_by_vpid(c, pe->pid) != t) {
+			pr_err("pstree.img: pid %u: bad or duplicate entry\n", pe->pid);
+			return -EBADMSG;
+		}
+		if (t->zombie && !i) {
+			pr_err("pstree.img: the root pid %u is a zombie\n", pe->pid);
+			return -EBADMSG;
+		}
 		if ((ret = read_task(c, t)))
 			return ret;
 	}
@@ -184,118 +199,13 @@ static int pick_xfer_base(struct restore_ctx *c)
 	return 0;
 }
 
-/* The skeleton starts as a copy of the restorer: its trampoline must miss
- * both the dumped VMAs and the restorer's own mappings (ASan's shadow, say). */
-static int add_own_maps(uint64_t **r, size_t *n, size_t *cap)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	unsigned long s, e;
-	char line[512];
-
-	if (!f) {
-		pr_perror("can't open /proc/self/maps");
-		return -errno;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx", &s, &e) != 2)
-			continue;
-		if (*n == *cap) {
-			uint64_t *nr = realloc(*r, (*cap *= 2) * 2 * sizeof(**r));
-
-			if (!nr) {
-				fclose(f);
-				return -ENOMEM;
-			}
-			*r = nr;
-		}
-		(*r)[2 * *n] = s;
-		(*r)[2 * *n + 1] = e;
-		(*n)++;
-	}
-	fclose(f);
-	return 0;
-}
-
-static int find_hole(struct restore_task *t, uint64_t *hole)
-{
-	size_t n = 0, cap = t->mm->n_vmas + 64;
-	uint64_t *r = calloc(cap * 2, sizeof(*r));
-	int ret;
-
-	if (!r)
-		return -ENOMEM;
-	for (size_t i = 0; i < t->mm->n_vmas; i++) {
-		const VmaEntry *v = t->mm->vmas[i];
-
-		if (v->kind == VMA_KIND__VMA_VSYSCALL)
-			continue;
-		/* the trampoline lives only while restoring: VMAs as they are suffice */
-		r[2 * n] = v->start;
-		r[2 * n + 1] = v->end;
-		n++;
-	}
-	ret = add_own_maps(&r, &n, &cap);
-	if (!ret)
-		ret = skel_find_hole(r, n, SKEL_TRAMP_SIZE, hole);
-	free(r);
-	return ret;
-}
-
-/* A dumped task that was just killed may still be a zombie waiting for its
- * parent to reap it (PID 1 does so about a second late): wait for that, but
- * refuse at once when a live task holds the pid. */
-static int wait_pid_free(pid_t pid)
-{
-	char path[64], buf[512];
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	for (int i = 0; i < 300; i++) {
-		FILE *f = fopen(path, "r");
-		char *p;
-
-		if (!f)
-			return 0;
-		p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
-		fclose(f);
-		if (!p)
-			return 0;
-		if (p[2] != 'Z' && p[2] != 'X') {
-			*p = 0;
-			pr_err("pid %d is in use by a running task (%s): can't restore into it\n",
-			       pid, strchr(buf, '(') ? strchr(buf, '(') + 1 : "?");
-			return -EEXIST;
-		}
-		usleep(10000);
-	}
-	pr_err("pid %d is still a zombie after 3 s: its parent does not reap it\n", pid);
-	return -EEXIST;
-}
-
-/* Build one task inside its skeleton. */
+/* Build one task inside its seized skeleton (restore-tree.c made it). */
 static int restore_task(struct restore_ctx *c, struct restore_task *t)
 {
-	uint64_t hole;
-	pid_t want = t->pid;
 	int ret;
 
-	if ((ret = find_hole(t, &hole)) || (ret = wait_pid_free(want)))
-		return ret;
-	if ((ret = fault_inject(c->o, "clone")) || (ret = skel_create(&want, 1, 0, hole, &t->sk)))
-		return ret;
-	if (t->sk.pid != want) {
-		pr_err("clone3 gave pid %d instead of %d\n", t->sk.pid, want);
-		kill(t->sk.pid, SIGKILL);
-		waitpid(t->sk.pid, NULL, 0);
-		return -EEXIST;
-	}
-	if ((ret = seize_task(t->pid, SEIZE_EXITKILL, &t->st))) {
-		kill(t->pid, SIGKILL);
-		waitpid(t->pid, NULL, 0);
-		return ret;
-	}
-	if ((ret = rsys_open_at(t->pid, t->sk.tramp, &t->rs)))
-		return ret;
-	t->rs_open = true;
+	if (t->zombie)
+		return 0;
 	if ((ret = restore_core_prepare(c, t)))
 		return ret;
 	if ((ret = fault_inject(c->o, "mm")) || (ret = restore_mm(c, t)))
@@ -316,9 +226,10 @@ static int restore_task(struct restore_ctx *c, struct restore_task *t)
 	return 0;
 }
 
+/* Children first: a killed parent must not leave a live skeleton behind. */
 static void kill_tasks(struct restore_ctx *c)
 {
-	for (size_t i = 0; i < c->nr_tasks; i++) {
+	for (size_t i = c->nr_tasks; i-- > 0;) {
 		struct restore_task *t = &c->tasks[i];
 
 		if (t->rs_open) {
@@ -327,9 +238,12 @@ static void kill_tasks(struct restore_ctx *c)
 		}
 		if (t->st.nr)
 			seize_release(&t->st, RELEASE_KILL);
-		else if (t->sk.pid > 0 && kill(t->sk.pid, SIGKILL) == 0)
-			waitpid(t->sk.pid, NULL, 0);
+		else if (t->pid > 0)
+			kill(t->pid, SIGKILL);
 	}
+	/* the root is our child: reap it so its pid is free again at once */
+	if (c->nr_tasks && c->tasks[0].pid > 0)
+		waitpid(c->tasks[0].pid, NULL, __WALL | WNOHANG);
 }
 
 static int write_pidfile(const char *path, pid_t pid)
@@ -422,6 +336,8 @@ int restore_run(const struct opts *o)
 	if (!ret)
 		ret = restore_shmem_prepare(&c);
 	for (size_t i = 0; !ret && i < c.nr_tasks; i++) {
+		if (c.tasks[i].zombie)
+			continue;
 		ret = restore_mm_prepare(&c, &c.tasks[i]);
 		if (!ret)
 			ret = restore_files_prepare(&c, &c.tasks[i]);
@@ -429,6 +345,10 @@ int restore_run(const struct opts *o)
 	if (!ret)
 		ret = fault_inject(o, "prepare");
 	/* 3: the tasks */
+	if (!ret)
+		ret = fault_inject(o, "clone");
+	if (!ret)
+		ret = restore_tree_create(&c);
 	for (size_t i = 0; !ret && i < c.nr_tasks; i++)
 		ret = restore_task(&c, &c.tasks[i]);
 	if (!ret && o->pidfile)
@@ -443,7 +363,8 @@ int restore_run(const struct opts *o)
 	 * write end kept here would hide EOF from a restored reader while we wait) */
 	syscall(SYS_close_range, c.xfer_base, ~0U, 0);
 	for (size_t i = 0; i < c.nr_tasks; i++)
-		ret |= seize_release(&c.tasks[i].st, RELEASE_RESUME);
+		if (!c.tasks[i].zombie)
+			ret |= seize_release(&c.tasks[i].st, RELEASE_RESUME);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	pr_info("restored pid %d in %.3f s\n", c.tasks[0].pid,
 		(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);

@@ -40,7 +40,10 @@ struct restore_fd {
 };
 
 struct restore_task {
-	pid_t pid;
+	pid_t pid;  /* as the restorer sees it (host pid): for /proc and ptrace; 0 until created */
+	pid_t vpid; /* in the tree's own PID namespace, as in the images */
+	struct restore_task *parent;
+	bool zombie;
 	PstreeEntry *pstree; /* points into restore_ctx.pstree */
 	CoreEntry *core;
 	MmEntry *mm;

@@ -54,7 +54,13 @@ int skel_find_hole(const uint64_t *ranges, size_t nr, size_t len, uint64_t *addr
 	return ret;
 }
 
-static const unsigned char tramp_code[] = { 0x0f, 0x05, 0xcc }; /* syscall; int3 */
+/* 0: syscall            (rsys runs every call here)
+ * 2: mov $__NR_pause, %eax; syscall; jmp 2
+ * A task or thread that rsys creates with clone3 starts right after the
+ * syscall at 0, so it waits in pause() with every signal blocked until it is
+ * seized in turn. */
+static const unsigned char tramp_code[] = { 0x0f, 0x05, 0xb8, 0x22, 0x00, 0x00,
+					    0x00, 0x0f, 0x05, 0xeb, 0xf7 };
 
 static __attribute__((noreturn)) void skel_child(uint64_t hole, int ready_fd, pid_t parent)
 {

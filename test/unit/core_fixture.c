@@ -80,7 +80,8 @@ void cfx_track(struct core_fx *f, pid_t pid)
 
 int cfx_dump(struct core_fx *f, struct seized_task *st, CoreEntry **core)
 {
-	struct dump_ctx c = { .o = &f->o, .dir = f->dir, .kd = f->kd, .pid = st->pid };
+	struct dump_shared sh = { .o = &f->o, .dir = f->dir, .kd = f->kd };
+	struct dump_ctx c = { .sh = &sh, .pid = st->pid, .vpid = st->pid };
 	struct img_err err = { 0 };
 	int ret;
 

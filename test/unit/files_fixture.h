@@ -30,6 +30,7 @@ struct fx {
 	int ptm;     /* a pty master held by the test (-1: none) */
 	char pts[64];
 	struct opts o;
+	struct dump_shared sh;
 	struct dump_ctx dc;
 };
 

@@ -248,14 +248,17 @@ void kill_child(struct fx *f)
 
 void dump_init(struct fx *f)
 {
+	f->dc.sh = &f->sh;
 	dump_files_free(&f->dc);
 	vma_list_free(&f->dc.vmas);
 	proc_status_free(&f->dc.status);
 	memset(&f->dc, 0, sizeof(f->dc));
-	f->dc.o = &f->o;
-	f->dc.dir = f->img;
-	f->dc.pid = f->child;
-	f->dc.next_file_id = f->dc.next_ghost_id = 1;
+	memset(&f->sh, 0, sizeof(f->sh));
+	f->dc.sh = &f->sh;
+	f->sh.o = &f->o;
+	f->sh.dir = f->img;
+	f->dc.pid = f->dc.vpid = f->child;
+	f->sh.next_file_id = f->sh.next_ghost_id = 1;
 	assert_int_equal(proc_parse_status(f->child, &f->dc.status), 0);
 	assert_int_equal(proc_parse_vmas(f->child, &f->dc.vmas), 0);
 }
@@ -265,7 +268,7 @@ void dump_all(struct fx *f)
 	dump_init(f);
 	assert_int_equal(dump_files(&f->dc), 0);
 	assert_int_equal(dump_files_commit(&f->dc), 0);
-	assert_null(f->dc.files);
+	assert_null(f->sh.files);
 }
 
 size_t read_msgs(struct fx *f, enum img_kind kind, long id, ProtobufCMessage ***out)
@@ -536,6 +539,7 @@ static int teardown(void **state)
 	kill_child(f);
 	if (f->ptm >= 0)
 		close(f->ptm);
+	f->dc.sh = &f->sh;
 	dump_files_free(&f->dc);
 	vma_list_free(&f->dc.vmas);
 	proc_status_free(&f->dc.status);

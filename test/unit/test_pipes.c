@@ -72,7 +72,8 @@ static int avail(int fd)
 static int dump_end(struct fx *f, struct dump_pipes *p, int fd, uint32_t flags, const char *link,
 		    struct dump_pipe *out)
 {
-	struct dump_ctx c = { .pid = getpid(), .dir = f->img };
+	struct dump_shared sh = { .dir = f->img };
+	struct dump_ctx c = { .sh = &sh, .pid = getpid(), .vpid = getpid() };
 	char what[32];
 	struct stat st;
 	struct dump_pipe_fd pf = { what, link, fd, flags, &st };
