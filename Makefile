@@ -150,7 +150,7 @@ build/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -g $(WARN) -o $@ $<
 
-bench-build: build/bench/counter build/bench/drbench
+bench-build: build/bench/counter build/bench/drbench build/bench/treeload
 
 bench: all bench-build
 	build/bench/drbench

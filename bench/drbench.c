@@ -274,6 +274,94 @@ static void bench_criu(const char *criu, const char *counter, const char *tmp, s
 	waitpid(pid, NULL, 0);
 }
 
+/* Reap every child we have (dumped tasks end up ours: we are a subreaper). */
+static void reap_all(void)
+{
+	for (int i = 0; i < 300; i++) {
+		pid_t r = waitpid(-1, NULL, WNOHANG | __WALL);
+
+		if (r < 0 && errno == ECHILD)
+			return;
+		if (r <= 0)
+			usleep(10000);
+	}
+}
+
+/* Wait for a line starting with prefix in file out (up to secs seconds). */
+static int wait_line(const char *out, const char *prefix, double secs)
+{
+	char line[256];
+
+	for (double t0 = now(); now() - t0 < secs; usleep(20000)) {
+		FILE *f = fopen(out, "r");
+		int found = 0;
+
+		while (f && fgets(line, sizeof(line), f))
+			found |= strncmp(line, prefix, strlen(prefix)) == 0;
+		if (f)
+			fclose(f);
+		if (found)
+			return 1;
+	}
+	return 0;
+}
+
+/* The tree case: n tasks with mb MiB each (bench/treeload). */
+static int bench_tree(const char *tool, const char *treeload, const char *tmp, int n, int mb)
+{
+	char out[256], dir[256], cmd[1024], arg_n[16], arg_mb[16];
+	double td, tr;
+	pid_t pid;
+	int ok;
+
+	snprintf(out, sizeof(out), "%s/tree.out", tmp);
+	snprintf(dir, sizeof(dir), "%s/img-tree", tmp);
+	snprintf(arg_n, sizeof(arg_n), "%d", n);
+	snprintf(arg_mb, sizeof(arg_mb), "%d", mb);
+	mkdir(dir, 0700);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		dup2(fd, 1);
+		dup2(fd, 2);
+		setsid();
+		execl(treeload, treeload, arg_n, arg_mb, NULL);
+		_exit(127);
+	}
+	if (!wait_line(out, "ready", 60)) {
+		fprintf(stderr, "drbench: the tree workload did not start\n");
+		kill(-pid, SIGKILL);
+		return 1;
+	}
+	snprintf(cmd, sizeof(cmd), "%s dump -t %d -D %s -o %s/dump.log", tool, pid, dir, dir);
+	if (run(cmd, &td)) {
+		fprintf(stderr, "drbench: tree dump failed; its log ends with:\n");
+		snprintf(cmd, sizeof(cmd), "tail -5 %s/dump.log >&2", dir);
+		(void)!system(cmd);
+		kill(-pid, SIGKILL);
+		reap_all();
+		return 1;
+	}
+	reap_all();
+	snprintf(cmd, sizeof(cmd), "%s restore -d -D %s -o %s/restore.log", tool, dir, dir);
+	if (run(cmd, &tr)) {
+		fprintf(stderr, "drbench: tree restore failed; its log ends with:\n");
+		snprintf(cmd, sizeof(cmd), "tail -5 %s/restore.log >&2", dir);
+		(void)!system(cmd);
+		return 1;
+	}
+	kill(pid, SIGUSR1);
+	ok = wait_line(out, "tree ok", 20);
+	printf("tree %d tasks x %d MiB  dump %7.3f s   restore %7.3f s (%.1f ms per task)   %s\n",
+	       n, mb, td, tr, tr * 1000 / n, ok ? "every task's memory intact" : "CHECK FAILED");
+	kill(-pid, SIGKILL);
+	reap_all();
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	(void)!system(cmd);
+	return ok ? 0 : 1;
+}
+
 static int bench_one(const char *tool, const char *counter, const char *tmp, size_t mb)
 {
 	char out[256], dir[256], cmd[1024];
@@ -329,6 +417,7 @@ int main(int argc, char **argv)
 {
 	const char *tool = getenv("CRIU_LITE") ? getenv("CRIU_LITE") : "criu-lite/criu-lite";
 	const char *counter = getenv("COUNTER") ? getenv("COUNTER") : "build/bench/counter";
+	const char *treeload = getenv("TREELOAD") ? getenv("TREELOAD") : "build/bench/treeload";
 	char *tmp = tmpdir;
 	int rc = 0;
 
@@ -358,5 +447,7 @@ int main(int argc, char **argv)
 		if (criu)
 			bench_criu(criu, counter, tmp, mb);
 	}
+	if (argc < 2)
+		rc |= bench_tree(tool, treeload, tmp, 100, 8);
 	return rc;
 }
