@@ -1,0 +1,206 @@
+/* timerfd01: absolute timerfds (TFD_TIMER_ABSTIME) survive checkpoint/restore with their
+ * deadlines on their clocks, not with the time they had left: after the restore each one's
+ * time left is its deadline minus the clock now (within 20 ms).
+ * "wall": CLOCK_REALTIME, deadline 30 s after setup, one expiry.
+ * "cancel": CLOCK_REALTIME with TFD_TIMER_CANCEL_ON_SET, deadline 40 s after setup, then
+ * every 5 s; fdinfo keeps "settime flags: 03".
+ * "late": CLOCK_REALTIME, every hour from a deadline 6.5 hours before setup: 7 expirations
+ * are due and never read; after the restore a read returns exactly 7, and the next expiry
+ * is still on the hourly grid of the deadline.
+ * "soon": CLOCK_MONOTONIC, deadline 1.2 s after setup: it fires at its deadline (a blocking
+ * read ends no earlier than it and at most 250 ms after it, or at once if it is past).
+ * "past": CLOCK_BOOTTIME, a deadline already past at setup: fdinfo shows 1 tick, a read
+ * returns 1. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "zdtmtst.h"
+
+#define MS   ((int64_t)1000000)
+#define NSEC ((int64_t)1000000000)
+#define HOUR (3600 * NSEC)
+
+static int64_t ts_ns(const struct timespec *t)
+{
+	return (int64_t)t->tv_sec * NSEC + t->tv_nsec;
+}
+
+static int64_t now_ns(clockid_t clk)
+{
+	struct timespec t;
+
+	clock_gettime(clk, &t);
+	return ts_ns(&t);
+}
+
+static struct timespec ns_ts(int64_t ns)
+{
+	return (struct timespec){ ns / NSEC, ns % NSEC };
+}
+
+static int fdinfo_get(int fd, const char *key, char *buf, size_t len)
+{
+	char path[64], *text, *p;
+	size_t klen = strlen(key), n;
+	int ret = -1;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	text = test_read_file(path, &n);
+	for (p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (strncmp(p, key, klen) || p[klen] != ':')
+			continue;
+		p += klen + 1;
+		p += strspn(p, " \t");
+		snprintf(buf, len, "%.*s", (int)strcspn(p, "\n"), p);
+		ret = 0;
+		break;
+	}
+	free(text);
+	return ret;
+}
+
+struct ttimer {
+	const char *name;
+	clockid_t clk;
+	int sflags;	/* TFD_TIMER_* */
+	int64_t offset; /* deadline - clock at setup */
+	int64_t interval;
+	const char *shown; /* fdinfo "settime flags" */
+	int fd;
+	int64_t deadline; /* on clk */
+};
+
+static struct ttimer timers[] = {
+	{ "wall", CLOCK_REALTIME, TFD_TIMER_ABSTIME, 30 * NSEC, 0, "01", -1, 0 },
+	{ "cancel", CLOCK_REALTIME, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, 40 * NSEC,
+	  5 * NSEC, "03", -1, 0 },
+	{ "late", CLOCK_REALTIME, TFD_TIMER_ABSTIME, -(6 * HOUR + HOUR / 2), HOUR, "01", -1, 0 },
+	{ "soon", CLOCK_MONOTONIC, TFD_TIMER_ABSTIME, 1200 * MS, 0, "01", -1, 0 },
+	{ "past", CLOCK_BOOTTIME, TFD_TIMER_ABSTIME, -NSEC, 0, "01", -1, 0 },
+};
+
+#define NT ((int)(sizeof(timers) / sizeof(timers[0])))
+
+static int setup(void)
+{
+	for (int i = 0; i < NT; i++) {
+		struct ttimer *t = &timers[i];
+		struct itimerspec its;
+
+		t->deadline = now_ns(t->clk) + t->offset;
+		its = (struct itimerspec){ ns_ts(t->interval), ns_ts(t->deadline) };
+		t->fd = timerfd_create(t->clk, TFD_NONBLOCK);
+		if (t->fd < 0 || timerfd_settime(t->fd, t->sflags, &its, NULL)) {
+			fail_errno("setup: timer \"%s\"", t->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int check_fdinfo(const struct ttimer *t)
+{
+	char clk[16], fl[16];
+
+	if (fdinfo_get(t->fd, "clockid", clk, sizeof(clk)) ||
+	    fdinfo_get(t->fd, "settime flags", fl, sizeof(fl)) || atoi(clk) != (int)t->clk ||
+	    strcmp(fl, t->shown)) {
+		fail("\"%s\" fd %d: fdinfo clockid %s, settime flags %s; expected %d and %s",
+		     t->name, t->fd, clk, fl, (int)t->clk, t->shown);
+		return -1;
+	}
+	return 0;
+}
+
+/* Time left == deadline (the next one on its grid) - now, within 20 ms. */
+static int check_left(const struct ttimer *t, int64_t next)
+{
+	struct itimerspec g;
+	int64_t left, want;
+
+	if (timerfd_gettime(t->fd, &g)) {
+		fail_errno("\"%s\": timerfd_gettime", t->name);
+		return -1;
+	}
+	want = next - now_ns(t->clk);
+	left = ts_ns(&g.it_value);
+	if (left > want + 20 * MS || left < want - 20 * MS ||
+	    ts_ns(&g.it_interval) != t->interval) {
+		fail("\"%s\": %" PRId64 " ms left, interval %" PRId64 " ms; expected %" PRId64
+		     " ms (its absolute deadline) and %" PRId64 " ms",
+		     t->name, left / MS, ts_ns(&g.it_interval) / MS, want / MS, t->interval / MS);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_late(const struct ttimer *t)
+{
+	uint64_t v = 0;
+
+	if (read(t->fd, &v, 8) != 8 || v != 7) {
+		fail_errno("\"late\": read %" PRIu64 " expirations, expected 7", v);
+		return -1;
+	}
+	return check_left(t, t->deadline + 7 * HOUR);
+}
+
+static int check_soon(const struct ttimer *t)
+{
+	int64_t start = now_ns(t->clk), fired, limit;
+	uint64_t v = 0;
+	int fl = fcntl(t->fd, F_GETFL);
+
+	if (fl < 0 || fcntl(t->fd, F_SETFL, fl & ~O_NONBLOCK) || read(t->fd, &v, 8) != 8 ||
+	    v != 1) {
+		fail_errno("\"soon\": a blocking read gave %" PRIu64 ", expected 1", v);
+		return -1;
+	}
+	fired = now_ns(t->clk);
+	limit = (start > t->deadline ? start : t->deadline) + 250 * MS;
+	if (fired < t->deadline || fired > limit) {
+		fail("\"soon\": the read began %" PRId64 " ms and ended %" PRId64 " ms after its "
+		     "deadline; expected it to end at the deadline or at once when past",
+		     (start - t->deadline) / MS, (fired - t->deadline) / MS);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char buf[32];
+	uint64_t v = 0;
+
+	if (test_init(argc, argv))
+		return 1;
+	if (setup())
+		return 1;
+	if (test_daemon())
+		return 1;
+	test_waitsig();
+
+	for (int i = 0; i < NT; i++)
+		if (check_fdinfo(&timers[i]))
+			return 1;
+	if (fdinfo_get(timers[4].fd, "ticks", buf, sizeof(buf)) || strcmp(buf, "1") ||
+	    read(timers[4].fd, &v, 8) != 8 || v != 1) {
+		fail("\"past\": fdinfo ticks %s, read %" PRIu64 "; expected 1 and 1", buf, v);
+		return 1;
+	}
+	if (check_left(&timers[0], timers[0].deadline) ||
+	    check_left(&timers[1], timers[1].deadline) || check_late(&timers[2]))
+		return 1;
+	if (check_soon(&timers[3]))
+		return 1;
+	pass();
+	return 0;
+}
