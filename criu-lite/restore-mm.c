@@ -1,8 +1,10 @@
 /* restore-mm: rebuild a task's address space inside its skeleton.
  *
- * prepare (restorer side): open every mapped file once, check it is the file
- * that was dumped (size and mtime), and hand it to the skeleton as a
- * transfer fd. restore_mm (through rsys): unmap everything but the
+ * prepare (restorer side): open every mapped file once for all tasks, check it
+ * is the file that was dumped (size and mtime), and hand it to the skeletons
+ * as a transfer fd; a shared memory object's VMAs take the object's one
+ * transfer fd (restore-shmem.c), so tasks that shared a file or an object
+ * share it again. restore_mm (through rsys): unmap everything but the
  * trampoline, create each VMA at its address (writable while filling), copy
  * the pages with process_vm_writev straight from the mapped pages image,
  * set the final protections and advice, map the vDSO at its dumped address
@@ -66,6 +68,24 @@ static int open_mapped(struct restore_ctx *c, uint32_t id, int *fdp)
 	return *fdp < 0 ? *fdp : 0;
 }
 
+/* The transfer fd already opened for file id by a mapping of this or an earlier
+ * task, -1 if none. Every skeleton inherits every transfer fd, so tasks that
+ * mapped one file share one open file again: for a deleted file (a /dev/shm
+ * file unlinked after mmap, shared across fork) that is one recreated file,
+ * not a copy per task. */
+static int mapped_fd(const struct restore_ctx *c, uint32_t id)
+{
+	for (size_t k = 0; k < c->nr_tasks; k++) {
+		const struct restore_task *o = &c->tasks[k];
+
+		for (size_t i = 0; o->mm && o->map_fds && i < o->mm->n_vmas; i++)
+			if (o->mm->vmas[i]->has_file_id && o->mm->vmas[i]->file_id == id &&
+			    o->map_fds[i] >= 0)
+				return o->map_fds[i];
+	}
+	return -1;
+}
+
 int restore_mm_prepare(struct restore_ctx *c, struct restore_task *t)
 {
 	MmEntry *mm = t->mm;
@@ -86,11 +106,8 @@ int restore_mm_prepare(struct restore_ctx *c, struct restore_task *t)
 		}
 		if (!v->has_file_id)
 			continue;
-		/* one transfer fd per file */
-		for (size_t k = 0; k < i; k++)
-			if (mm->vmas[k]->has_file_id && mm->vmas[k]->file_id == v->file_id &&
-			    t->map_fds[k] >= 0)
-				t->map_fds[i] = t->map_fds[k];
+		/* one transfer fd per file, for all tasks */
+		t->map_fds[i] = mapped_fd(c, v->file_id);
 		if (t->map_fds[i] < 0)
 			ret = open_mapped(c, v->file_id, &t->map_fds[i]);
 	}
