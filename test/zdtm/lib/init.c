@@ -5,12 +5,21 @@
  * starter, waits on a pipe. test_daemon() writes the pidfile and one byte to
  * the pipe: the starter exits 0. If the child exits or dies first, the pipe
  * reaches EOF and the starter exits 1, so whoever ran the test knows setup
- * is over once the starter has exited, and how it went. */
+ * is over once the starter has exited, and how it went (the starter watches
+ * the test's exit too: tasks it forked hold the pipe open).
+ *
+ * A test started as pid 1 (the init of a new PID namespace: the runner's
+ * pidns flavor) must not fork: its namespace ends with it. It only becomes a
+ * session leader and stays the test; the pidfile (saying "1") is then the
+ * only ready signal, and a failed setup is its own exit status. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,18 +32,40 @@
 static struct {
 	const char *pidfile; /* NULL: foreground, nobody to tell */
 	int ready_fd;	     /* write end of the starter's pipe; -1 once used */
-} ready = { NULL, -1 };
+	bool nofork;	     /* init of a PID namespace: no starter, the pidfile says ready */
+} ready = { NULL, -1, false };
+
+/* Wait until the ready pipe can be read or the test has exited, whichever
+ * comes first: true if the test exited with nothing in the pipe. The pipe's
+ * EOF alone is not enough: tasks the test forked hold its write end too. */
+static bool exited_first(int rfd, pid_t child)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, child, 0);
+	struct pollfd fds[2] = { { .fd = rfd, .events = POLLIN },
+				 { .fd = pidfd, .events = POLLIN } };
+	int n;
+
+	if (pidfd < 0)
+		return false; /* the read alone then */
+	do {
+		n = poll(fds, 2, -1);
+	} while (n < 0 && errno == EINTR);
+	close(pidfd);
+	return n > 0 && !(fds[0].revents & (POLLIN | POLLHUP)) && fds[1].revents;
+}
 
 /* The starter: wait for the ready byte or for the test to end. Never returns. */
 static void starter_wait(int rfd, pid_t child)
 {
+	ssize_t n = 0;
 	char c = 0;
-	ssize_t n;
 	int status;
 
-	do {
-		n = read(rfd, &c, 1);
-	} while (n < 0 && errno == EINTR);
+	if (!exited_first(rfd, child)) {
+		do {
+			n = read(rfd, &c, 1);
+		} while (n < 0 && errno == EINTR);
+	}
 	if (n == 1 && c == READY_BYTE)
 		_exit(0);
 	if (n < 0)
@@ -69,11 +100,27 @@ static int open_outfile(const char *path)
 	return 0;
 }
 
+/* pid 1 of a PID namespace: no fork, no starter; only a session of its own. */
+static int become_init_test(const char *pidfile)
+{
+	if (setsid() < 0) {
+		int e = errno;
+
+		fail_errno("test_init: setsid (as pid 1 of a pid namespace)");
+		return -e;
+	}
+	ready.pidfile = pidfile;
+	ready.nofork = true;
+	return 0;
+}
+
 static int daemonize(const char *pidfile)
 {
 	int p[2];
 	pid_t pid;
 
+	if (getpid() == 1)
+		return become_init_test(pidfile);
 	if (pipe2(p, O_CLOEXEC)) {
 		int e = errno;
 
@@ -177,13 +224,17 @@ int test_daemon(void)
 			 getpid());
 		return 0;
 	}
-	if (ready.ready_fd < 0) {
+	if (ready.ready_fd < 0 && !ready.nofork) {
 		fail("test_daemon() called twice");
 		return -EINVAL;
 	}
 	ret = write_pidfile(ready.pidfile);
 	if (ret)
 		return ret;
+	if (ready.nofork) {
+		ready.nofork = false; /* a second call is an error, as with a starter */
+		return 0;
+	}
 	do {
 		n = write(ready.ready_fd, &c, 1);
 	} while (n < 0 && errno == EINTR);

@@ -61,4 +61,67 @@ ssize_t test_check_pattern(const void *buf, size_t len, uint64_t seed);
 /* CRC-32C (Castagnoli), as iSCSI/ext4 use it: "123456789" -> 0xe3069283. */
 uint32_t test_crc32c(const void *buf, size_t len);
 
+/* /proc/.../stat fields (lib/proc.c). path names the file: "/proc/self/stat",
+ * "/proc/self/task/TID/stat", "/proc/PID/stat". 0, or -1 with errno set. */
+struct test_stat {
+	char state; /* R, S, D, T, t, Z, ... */
+	pid_t ppid, pgrp, sid;
+};
+int test_read_stat(const char *path, struct test_stat *st);
+/* Poll until the task whose /proc dir is dir ("/proc/self/task/TID") sits in
+ * system call nr (its syscall file starts with nr): 0; -1 with errno
+ * ETIMEDOUT after timeout_ms, or the errno of the read. */
+int test_wait_syscall(const char *dir, long nr, int timeout_ms);
+
+/* /proc/self/task lists exactly these n threads, in any order: 0, or -1
+ * after fail() naming the first one too many or saying how many there are. */
+int test_threads_are(const pid_t *tids, int n);
+
+/* ymm0-15 across a wait (lib/regs.c); AVX only: check
+ * __builtin_cpu_supports("avx") first. in and out are 16 x 32 bytes: one
+ * asm block loads ymm0-15 from in, waits, and stores them to out, with no
+ * other code in between. test_ymm_syscall() waits in one raw system call
+ * (returns its result or -errno); test_ymm_spin() increments *counter until
+ * *stop is set. */
+long test_ymm_syscall(const void *in, void *out, long nr, long a1, long a2, long a3, long a4);
+void test_ymm_spin(const void *in, void *out, volatile uint64_t *counter, volatile int *stop);
+
+/* Tests made of several tasks (lib/tree.c). Task 0 is the root, the test
+ * process itself; parent[i] < i is the index of task i's parent. In the
+ * root, after test_init():
+ *
+ *   test_tree_start(&tr)   forks the tree (every task forks its own children
+ *                          in index order) and returns once every task has
+ *                          run setup() and waits for SIGTERM; in the other
+ *                          tasks it never returns
+ *   test_daemon(); test_waitsig();
+ *   test_tree_finish(&tr)  SIGTERM goes down the tree, each task to its
+ *                          children; every task checks that getpid(),
+ *                          getppid() and /proc/self/stat are what they were,
+ *                          runs check(), reaps its children, and sends its
+ *                          verdict to the root through a pipe. The root
+ *                          fail()s once for each task that failed (naming it)
+ *                          or did not answer, and returns 0 if all passed.
+ *
+ * Callbacks return 0, or -1 with a one-line reason in why (never fail():
+ * only the root writes verdicts). */
+#define TEST_TREE_MAX 128
+struct test_tree {
+	int n;		   /* tasks, 1..TEST_TREE_MAX */
+	const int *parent; /* n entries; parent[0] is -1 */
+	/* in task idx before it forks its children (idx 0: the root, first) */
+	int (*setup)(struct test_tree *tr, int idx, char *why, size_t len);
+	/* in the parent of task idx, right after the fork (pid[idx] is set) */
+	int (*forked)(struct test_tree *tr, int idx, char *why, size_t len);
+	/* in task idx after SIGTERM, after the pid checks */
+	int (*check)(struct test_tree *tr, int idx, char *why, size_t len);
+	void *arg; /* for the callbacks */
+	/* pid[i] as task i sees itself; in a task: known for itself, its
+	 * ancestors and every task its ancestors forked before it */
+	pid_t pid[TEST_TREE_MAX];
+	int rfd, wfd; /* the lib's: the verdict pipe */
+};
+int test_tree_start(struct test_tree *tr);
+int test_tree_finish(struct test_tree *tr);
+
 #endif

@@ -22,6 +22,8 @@ const char *expect_name(enum expect e)
 		return "timeout";
 	case EXPECT_SETUPFAIL:
 		return "setupfail";
+	case EXPECT_DUMPFAIL:
+		return "dumpfail";
 	default:
 		return "pass";
 	}
@@ -66,17 +68,20 @@ static int parse_opts(const char *v, struct test_desc *d)
 	int ret = 0;
 
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (strcmp(tok, "leave-running")) {
+		if (!strcmp(tok, "leave-running")) {
+			d->leave_running = true;
+		} else if (!strcmp(tok, "restore-wait")) {
+			d->restore_wait = true;
+		} else {
 			ret = -EINVAL;
 			break;
 		}
-		d->leave_running = true;
 	}
 	free(copy);
 	return ret;
 }
 
-/* faults=: a comma list of site names (lower case, digits, '-', '_'). */
+/* faults=, rfaults=: a comma list of site names (lower case, digits, '-', '_'). */
 static int faults_ok(const char *v)
 {
 	const char *ok = "abcdefghijklmnopqrstuvwxyz0123456789-_,";
@@ -97,13 +102,13 @@ static int parse_option(const char *opt, struct test_desc *d, char *why, size_t 
 	}
 	v++;
 	if (!strncmp(opt, "expect=", 7)) {
-		for (enum expect e = EXPECT_PASS; e <= EXPECT_SETUPFAIL; e++) {
+		for (enum expect e = EXPECT_PASS; e <= EXPECT_DUMPFAIL; e++) {
 			if (!strcmp(v, expect_name(e))) {
 				d->expect = e;
 				return 0;
 			}
 		}
-		snprintf(why, len, "expect=%s: not pass, fail, timeout or setupfail", v);
+		snprintf(why, len, "expect=%s: not pass, fail, timeout, setupfail or dumpfail", v);
 		return -EINVAL;
 	}
 	if (!strncmp(opt, "timeout=", 8)) {
@@ -128,7 +133,7 @@ static int parse_option(const char *opt, struct test_desc *d, char *why, size_t 
 	if (!strncmp(opt, "opts=", 5)) {
 		if (!parse_opts(v, d))
 			return 0;
-		snprintf(why, len, "opts=%s: known opts are leave-running", v);
+		snprintf(why, len, "opts=%s: known opts are leave-running, restore-wait", v);
 		return -EINVAL;
 	}
 	if (!strncmp(opt, "faults=", 7)) {
@@ -139,7 +144,44 @@ static int parse_option(const char *opt, struct test_desc *d, char *why, size_t 
 		snprintf(why, len, "faults=%s: not one comma list of site names [a-z0-9_-]", v);
 		return -EINVAL;
 	}
-	snprintf(why, len, "unknown option '%s' (expect=, timeout=, needs=, opts=, faults=)", opt);
+	if (!strncmp(opt, "rfaults=", 8)) {
+		if (faults_ok(v) && !d->rfaults) {
+			d->rfaults = strf("%s", v);
+			return 0;
+		}
+		snprintf(why, len, "rfaults=%s: not one comma list of site names [a-z0-9_-]", v);
+		return -EINVAL;
+	}
+	if (!strncmp(opt, "corrupt=", 8)) {
+		if (!strcmp(v, "0") || !strcmp(v, "1")) {
+			d->corrupt = v[0] == '1';
+			return 0;
+		}
+		snprintf(why, len, "corrupt=%s: not 0 or 1", v);
+		return -EINVAL;
+	}
+	if (!strncmp(opt, "exit=", 5)) {
+		long c = strtol(v, &end, 10);
+
+		if (*v && !*end && c >= 0 && c <= 255) {
+			d->exit_code = (int)c;
+			return 0;
+		}
+		snprintf(why, len, "exit=%s: not an exit status 0..255", v);
+		return -EINVAL;
+	}
+	if (!strncmp(opt, "dumpmsg=", 8)) {
+		if (*v && !d->dumpmsg) {
+			d->dumpmsg = strf("%s", v);
+			return 0;
+		}
+		snprintf(why, len, "dumpmsg=%s: empty or given twice", v);
+		return -EINVAL;
+	}
+	snprintf(why, len,
+		 "unknown option '%s' (expect=, timeout=, needs=, opts=, faults=, rfaults=, "
+		 "corrupt=, exit=, dumpmsg=)",
+		 opt);
 	return -EINVAL;
 }
 
@@ -174,7 +216,9 @@ static int parse_line(char *line, const struct desc_table *tab, struct test_desc
 	while ((tok = strtok_r(NULL, " \t", &save))) {
 		if (parse_option(tok, d, why, len)) {
 			free(d->faults);
-			d->faults = NULL;
+			free(d->rfaults);
+			free(d->dumpmsg);
+			d->faults = d->rfaults = d->dumpmsg = NULL;
 			return -EINVAL;
 		}
 	}
@@ -216,6 +260,8 @@ int desc_load(const char *path, struct desc_table *tab)
 			zerr("out of memory reading %s", path);
 			free(d.name);
 			free(d.faults);
+			free(d.rfaults);
+			free(d.dumpmsg);
 			ret = -ENOMEM;
 			break;
 		}
@@ -234,6 +280,8 @@ void desc_free(struct desc_table *tab)
 	for (size_t i = 0; i < tab->n; i++) {
 		free(tab->tests[i].name);
 		free(tab->tests[i].faults);
+		free(tab->tests[i].rfaults);
+		free(tab->tests[i].dumpmsg);
 	}
 	free(tab->tests);
 	memset(tab, 0, sizeof(*tab));
@@ -270,6 +318,8 @@ void desc_fini(struct test_desc *d)
 {
 	free(d->name);
 	free(d->faults);
+	free(d->rfaults);
+	free(d->dumpmsg);
 	d->name = NULL;
-	d->faults = NULL;
+	d->faults = d->rfaults = d->dumpmsg = NULL;
 }

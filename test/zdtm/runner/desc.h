@@ -1,7 +1,8 @@
 /* desc: the test table, test/zdtm/tests.desc. One test a line:
  *
- *   NAME  FLAVORS  [expect=fail|timeout|setupfail] [timeout=SEC] [needs=a,b]
- *                  [opts=leave-running] [faults=SITE,SITE...]
+ *   NAME  FLAVORS  [expect=fail|timeout|setupfail|dumpfail] [timeout=SEC] [needs=a,b]
+ *                  [opts=leave-running,restore-wait] [faults=SITE,SITE...]
+ *                  [rfaults=SITE,SITE...] [corrupt=1] [exit=N] [dumpmsg=TEXT]
  *
  * NAME is the path under build/zdtm/ (static/env00); FLAVORS is "all" or a
  * comma list of flavor names; '#' starts a comment. Contract: desc_load()
@@ -19,6 +20,7 @@ enum expect {
 	EXPECT_FAIL,	  /* FAIL: after SIGTERM (the runner must see failures) */
 	EXPECT_TIMEOUT,	  /* still running at its time limit, killed */
 	EXPECT_SETUPFAIL, /* fails before test_daemon(), with a FAIL: message */
+	EXPECT_DUMPFAIL,  /* the dump is refused, the tree runs on; then PASS after SIGTERM */
 };
 
 struct test_desc {
@@ -28,7 +30,13 @@ struct test_desc {
 	int timeout; /* seconds; 0: the runner's --timeout */
 	unsigned needs;
 	bool leave_running; /* opts=leave-running: the dump leaves the task running */
-	char *faults;	    /* faults=a,b: dump sites to fail in turn first; NULL: none */
+	bool
+	    restore_wait; /* opts=restore-wait: restore without -d, its exit status is the test's */
+	char *faults;	  /* faults=a,b: dump sites to fail in turn first; NULL: none */
+	char *rfaults;	  /* rfaults=a,b: restore sites to fail in turn first; NULL: none */
+	bool corrupt;	  /* corrupt=1: restores from damaged copies of the images must fail */
+	int exit_code;	  /* exit=N: the exit status of a passing test (default 0) */
+	char *dumpmsg;	  /* dumpmsg=TEXT: expect=dumpfail's error line has it; NULL: any */
 };
 
 struct desc_table {

@@ -1,6 +1,7 @@
 /* dumpcheck: see dumpcheck.h. */
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,17 +10,17 @@
 #include "dumpcheck.h"
 #include "fs.h"
 #include "proc.h"
+#include "ptree.h"
 
 #define POLL_NS (20 * 1000 * 1000)
 
-/* State letter and TracerPid from /proc/PID/status: 0, or -errno. */
-static int task_status(pid_t pid, char *state, long *tracer)
+/* State letter and TracerPid from a /proc status file: 0, or -errno. */
+static int task_status(const char *path, char *state, long *tracer)
 {
-	char *path = strf("/proc/%d/status", pid), line[256];
 	FILE *f = fopen(path, "re");
+	char line[256];
 	int found = 0;
 
-	free(path);
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
@@ -32,37 +33,80 @@ static int task_status(pid_t pid, char *state, long *tracer)
 	return found == 3 ? 0 : -EPROTO;
 }
 
-int task_runs_free(pid_t pid, double grace, char *why, size_t len)
+/* The first task of one process that is not free: 1 with why filled, 0 if
+ * all are (zombies count as free: they can be neither stopped nor traced).
+ * *alive: some thread of it is not a zombie. */
+static int proc_not_free(pid_t pid, bool *alive, char *why, size_t len)
+{
+	pid_t tids[PTREE_MAX];
+	int n = ptree_threads(pid, tids, PTREE_MAX);
+
+	*alive = false;
+	for (int i = 0; i < n; i++) {
+		char *path = strf("/proc/%d/task/%d/status", pid, tids[i]);
+		char state = '?';
+		long tracer = -1;
+		int ret = task_status(path, &state, &tracer);
+
+		free(path);
+		if (ret)
+			continue; /* gone meanwhile: the process check below tells */
+		if (state == 'Z' || state == 'X')
+			continue;
+		*alive = true;
+		if (tracer != 0) {
+			snprintf(why, len,
+				 "thread %d of pid %d is still traced by pid %ld (State %c)",
+				 tids[i], pid, tracer, state);
+			return 1;
+		}
+		if (state == 't' || state == 'T') {
+			snprintf(why, len, "thread %d of pid %d is left stopped (State %c)",
+				 tids[i], pid, state);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* One look at the whole tree: 0 if it runs free, else -1 with why. */
+static int tree_free_now(pid_t root, char *why, size_t len)
+{
+	pid_t pids[PTREE_MAX];
+	int n = ptree_procs(root, pids, PTREE_MAX);
+	bool alive;
+
+	if (n < 0) {
+		snprintf(why, len, "pid %d is gone (/proc/%d: %s)", root, root, strerror(-n));
+		return -1;
+	}
+	if (n == PTREE_MAX) {
+		snprintf(why, len, "the tree of pid %d has %d or more processes: too many to check",
+			 root, PTREE_MAX);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		if (proc_not_free(pids[i], &alive, why, len))
+			return -1;
+		if (!i && !alive) {
+			snprintf(why, len, "pid %d is dead (no thread left but zombies)", root);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int tree_runs_free(pid_t root, double grace, char *why, size_t len)
 {
 	const struct timespec nap = { 0, POLL_NS };
 	double deadline = now_s() + grace;
-	char state = '?';
-	long tracer = -1;
-	int ret;
 
-	for (;;) {
-		ret = task_status(pid, &state, &tracer);
-		if (ret) {
-			snprintf(why, len, "pid %d is gone (/proc/%d/status: %s)", pid, pid,
-				 strerror(-ret));
-			return -1;
-		}
-		if (state == 'Z' || state == 'X') {
-			snprintf(why, len, "pid %d is dead (State %c)", pid, state);
-			return -1;
-		}
-		if (state != 't' && state != 'T' && tracer == 0)
-			return 0;
+	while (tree_free_now(root, why, len)) {
 		if (now_s() >= deadline)
-			break;
+			return -1;
 		nanosleep(&nap, NULL);
 	}
-	if (tracer != 0)
-		snprintf(why, len, "pid %d is still traced by pid %ld (State %c)", pid, tracer,
-			 state);
-	else
-		snprintf(why, len, "pid %d is left stopped (State %c)", pid, state);
-	return -1;
+	return 0;
 }
 
 int dir_empty(const char *dir, char *why, size_t len)

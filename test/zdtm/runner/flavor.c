@@ -13,6 +13,7 @@ static const struct flavor flavor_nocr = {
 static const struct flavor *const registry[] = {
 	&flavor_nocr,
 	&flavor_h,
+	&flavor_pidns,
 };
 
 #define NR_FLAVORS ((int)(sizeof(registry) / sizeof(registry[0])))

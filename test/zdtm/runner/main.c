@@ -1,7 +1,8 @@
 /* zdtm: the runner of the zdtm suite (see test/zdtm/README.md).
  *
  *   zdtm run [--all | TEST...] [-f FLAVOR[,FLAVOR]] [--timeout SEC] [--keep-going]
- *            [--criu PATH] [--unit "BIN BIN..."] [--out DIR] [--desc FILE]
+ *            [--criu PATH] [--unit "BIN BIN..."] [--cmd NAME=COMMAND]... [--out DIR]
+ *            [--desc FILE]
  *   zdtm list [--desc FILE]
  *
  * The last line of "run" is "N passed, N failed, N skipped"; the exit code
@@ -22,6 +23,7 @@
 #include "report.h"
 #include "testrun.h"
 #include "unit.h"
+#include "cmdtest.h"
 
 #define DEFAULT_TIMEOUT_S 30
 #define DEFAULT_FLAVORS	  "h"
@@ -31,7 +33,7 @@ static void usage(FILE *f)
 	fprintf(
 	    f, "usage: zdtm run [--all | TEST...] [-f FLAVOR[,FLAVOR]] [--timeout SEC]\n"
 	       "                [--keep-going] [--criu PATH] [--unit \"BIN BIN...\"] [--out DIR]\n"
-	       "                [--desc FILE]\n"
+	       "                [--cmd NAME=COMMAND]... [--desc FILE]\n"
 	       "       zdtm list [--desc FILE]\n"
 	       "TEST is static/NAME or NAME. Flavors: -f, else $ZDTM_FLAVORS, else " DEFAULT_FLAVORS
 	       ".\n");
@@ -107,6 +109,7 @@ static int parse_run(int argc, char **argv, struct zdtm_opts *o)
 		{ "keep-going", no_argument, NULL, 'k' },
 		{ "criu", required_argument, NULL, 'c' },
 		{ "unit", required_argument, NULL, 'u' },
+		{ "cmd", required_argument, NULL, 'C' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "desc", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -142,6 +145,21 @@ static int parse_run(int argc, char **argv, struct zdtm_opts *o)
 		case 'u':
 			o->unit = optarg;
 			break;
+		case 'C': {
+			const char **nc = realloc(o->cmds, (size_t)(o->ncmds + 1) * sizeof(*nc));
+
+			if (!nc) {
+				zerr("out of memory");
+				return -1;
+			}
+			o->cmds = nc; /* main() frees it */
+			if (!cmdtest_valid(optarg)) {
+				zerr("--cmd %s: want NAME=COMMAND", optarg);
+				return -1;
+			}
+			o->cmds[o->ncmds++] = optarg;
+			break;
+		}
 		case 'o':
 			free(o->out_dir);
 			o->out_dir = absolute(optarg);
@@ -164,8 +182,8 @@ static int parse_run(int argc, char **argv, struct zdtm_opts *o)
 		zerr("--all and test names exclude each other");
 		return -1;
 	}
-	if (!o->all && !o->ntests && !o->unit) {
-		zerr("nothing to run: give --all, test names or --unit");
+	if (!o->all && !o->ntests && !o->unit && !o->ncmds) {
+		zerr("nothing to run: give --all, test names, --unit or --cmd");
 		return -1;
 	}
 	if (!o->nflavors) {
@@ -245,6 +263,19 @@ static bool run_units(const struct zdtm_opts *o, bool more_follows, struct total
 	return go_on;
 }
 
+/* The --cmd tests, after everything else; false if it stopped at a failure. */
+static bool run_cmds(const struct zdtm_opts *o, struct totals *tot)
+{
+	for (int i = 0; i < o->ncmds; i++) {
+		if (!cmdtest_run(o, o->cmds[i], tot) && !o->keep_going) {
+			if (i + 1 < o->ncmds)
+				say_stopped();
+			return false;
+		}
+	}
+	return true;
+}
+
 static int cmd_run(struct zdtm_opts *o)
 {
 	const struct test_desc **sel = NULL;
@@ -281,8 +312,8 @@ static int cmd_run(struct zdtm_opts *o)
 		printf("%s%s", i ? "," : " under ", o->flavors[i]->name);
 	printf("; what failed stays in %s\n", o->out_dir);
 
-	if (run_units(o, n > 0, &tot))
-		run_tests(o, sel, n, &tot);
+	if (run_units(o, n > 0 || o->ncmds, &tot) && run_tests(o, sel, n, &tot))
+		run_cmds(o, &tot);
 	prune_empty_dirs(o->out_dir);
 	printf("%u passed, %u failed, %u skipped\n", tot.passed, tot.failed, tot.skipped);
 	ret = tot.failed ? 1 : 0;
@@ -321,6 +352,20 @@ static int cmd_list(const struct zdtm_opts *o)
 			needs_names(d->needs, names, sizeof(names));
 			printf("  needs=%s", names);
 		}
+		if (d->leave_running || d->restore_wait)
+			printf("  opts=%s%s%s", d->leave_running ? "leave-running" : "",
+			       d->leave_running && d->restore_wait ? "," : "",
+			       d->restore_wait ? "restore-wait" : "");
+		if (d->faults)
+			printf("  faults=%s", d->faults);
+		if (d->rfaults)
+			printf("  rfaults=%s", d->rfaults);
+		if (d->corrupt)
+			printf("  corrupt=1");
+		if (d->exit_code)
+			printf("  exit=%d", d->exit_code);
+		if (d->dumpmsg)
+			printf("  dumpmsg=%s", d->dumpmsg);
 		printf("\n");
 	}
 	desc_free(&tab);
@@ -365,5 +410,6 @@ int main(int argc, char **argv)
 	free(o.criu);
 	free(o.out_dir);
 	free(o.desc_path);
+	free(o.cmds);
 	return ret;
 }

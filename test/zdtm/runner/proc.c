@@ -37,8 +37,7 @@ int become_subreaper(void)
 	return 0;
 }
 
-/* In the child: never returns. Failures go to the out file (stderr by then). */
-static void child_exec(const struct spawn_req *r)
+void spawn_exec(const struct spawn_req *r)
 {
 	int fd = open("/dev/null", O_RDONLY);
 
@@ -80,7 +79,7 @@ pid_t spawn(const struct spawn_req *r)
 		return -e;
 	}
 	if (pid == 0)
-		child_exec(r);
+		spawn_exec(r);
 	return pid;
 }
 
@@ -179,6 +178,8 @@ int wait_gone(pid_t pid, double deadline)
 		if (now_s() >= deadline)
 			return -ETIMEDOUT;
 		usleep(10 * 1000);
+		/* a zombie whose parent died meanwhile is ours now (subreaper) */
+		waitpid(pid, &status, WNOHANG);
 	}
 	return 0;
 }
@@ -201,8 +202,7 @@ pid_t parent_of(pid_t pid)
 	return ppid;
 }
 
-/* The runner's children from /proc (it is single-threaded). */
-static int list_children(pid_t *kids, int max)
+int list_children(pid_t *kids, int max)
 {
 	char path[64];
 	int n = 0;

@@ -23,6 +23,8 @@ int become_subreaper(void);
 /* The child's pid, or -errno. stdin is /dev/null, no other fd is inherited;
  * a failed exec is told in the out file and gives exit status 127. */
 pid_t spawn(const struct spawn_req *r);
+/* What spawn() runs in the child: never returns. */
+void spawn_exec(const struct spawn_req *r) __attribute__((noreturn));
 /* Wait for pid to exit and reap it if it is our child. 0: exited, *status
  * is its wait status or -1 when it was not our child; -ETIMEDOUT; -ESRCH: no
  * such process (already reaped). */
@@ -35,6 +37,8 @@ int run_cmd(const struct spawn_req *r, double deadline, int *status);
 int wait_gone(pid_t pid, double deadline);
 /* The parent pid of pid from /proc/PID/status, or -errno. */
 pid_t parent_of(pid_t pid);
+/* The runner's children (it is single-threaded), at most max: their number, or -1 (reported). */
+int list_children(pid_t *kids, int max);
 /* SIGKILL and reap every child the runner still has; returns how many. */
 unsigned kill_strays(void);
 /* "exit 3", "signal 9 (Killed)", "status unknown" */

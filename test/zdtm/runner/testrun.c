@@ -16,6 +16,7 @@
 #include "fs.h"
 #include "needs.h"
 #include "proc.h"
+#include "ptree.h"
 #include "report.h"
 #include "testrun.h"
 #include "verdict.h"
@@ -55,7 +56,10 @@ static enum result start_test(struct test_run *t, bool *go_on)
 	pid_t ppid;
 
 	*go_on = false;
-	ret = run_cmd(&req, t->deadline, &status);
+	if (t->flavor->start)
+		ret = t->flavor->start(t, &req, &status);
+	else
+		ret = run_cmd(&req, t->deadline, &status);
 	free(pidarg);
 	free(outarg);
 	if (ret == -ETIMEDOUT) {
@@ -83,7 +87,7 @@ static enum result start_test(struct test_run *t, bool *go_on)
 			v.kind == V_FAIL ? v.msg : "no FAIL: line in test.out");
 		return RES_FAIL;
 	}
-	ret = read_pid(t->pidfile, &t->pid);
+	ret = t->flavor->start ? 0 : read_pid(t->pidfile, &t->pid);
 	if (ret) {
 		run_why(t, "the starter exited 0 but pidfile %s is unusable: %s (errno %d)",
 			t->pidfile, strerror(-ret), -ret);
@@ -108,16 +112,30 @@ static enum result start_test(struct test_run *t, bool *go_on)
 static enum result checkpoint_restore(struct test_run *t)
 {
 	const struct flavor *f = t->flavor;
-	pid_t old = t->pid;
+	pid_t tree[PTREE_MAX];
+	int n;
 
 	if (!f->checkpoint)
 		return RES_PASS;
+	/* every process of the tree must be gone (and reaped) before the restore */
+	n = ptree_procs(t->pid, tree, PTREE_MAX);
+	if (n < 0) {
+		run_why(t, "pid %d is gone before the checkpoint: %s (errno %d)", t->pid,
+			strerror(-n), -n);
+		return RES_FAIL;
+	}
 	if (f->checkpoint(t))
 		return RES_FAIL;
-	if (wait_gone(old, t->deadline)) {
-		run_why(t, "pid %d is still there after the checkpoint (until the time limit)",
-			old);
-		return RES_FAIL;
+	if (t->desc->expect == EXPECT_DUMPFAIL)
+		return RES_PASS; /* refused as expected: the tree runs on and checks */
+	for (int i = 0; i < n; i++) {
+		if (wait_gone(tree[i], t->deadline)) {
+			run_why(t,
+				"pid %d%s is still there after the checkpoint (until the time "
+				"limit)",
+				tree[i], i ? " of the test's tree" : "");
+			return RES_FAIL;
+		}
 	}
 	if (f->restore(t))
 		return RES_FAIL;
@@ -155,8 +173,11 @@ static enum result judge(struct test_run *t, int status)
 			run_why(t, "reported PASS, but tests.desc expects FAIL");
 			return RES_FAIL;
 		}
-		if (status != -1 && status != 0) {
-			run_why(t, "reported PASS but ended with %s", st);
+		if (status != -1 &&
+		    !(WIFEXITED(status) && WEXITSTATUS(status) == t->desc->exit_code)) {
+			run_why(t, "reported PASS but ended with %s%s%s%s, expected exit %d", st,
+				t->status_src ? " (" : "", t->status_src ? t->status_src : "",
+				t->status_src ? ")" : "", t->desc->exit_code);
 			return RES_FAIL;
 		}
 		return RES_PASS;
@@ -213,6 +234,8 @@ static enum result finish_test(struct test_run *t)
 		run_why(t, "can't wait for pid %d: %s (errno %d)", t->pid, strerror(-ret), -ret);
 		return RES_FAIL;
 	}
+	if (t->flavor->exit_status && t->flavor->exit_status(t, &status))
+		return RES_FAIL;
 	if (expect == EXPECT_TIMEOUT) {
 		status_str(status, st, sizeof(st));
 		run_why(t, "ended (%s) before its %ds limit, but tests.desc expects a timeout", st,

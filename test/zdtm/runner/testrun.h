@@ -20,13 +20,15 @@ struct test_run {
 	const struct zdtm_opts *opts;
 	const struct test_desc *desc;
 	const struct flavor *flavor;
-	char *bin;     /* ROOT/build/zdtm/<name> */
-	char *dir;     /* OUT/<flavor>/<name> */
-	char *images;  /* dir/images */
-	char *pidfile; /* dir/pidfile, written by test_daemon() */
-	char *outfile; /* dir/test.out: verdict, messages, the test's stdout/stderr */
-	pid_t pid;     /* the test's root process (after a restore: the restored one) */
-	int timeout;   /* seconds, for the whole run */
+	char *bin;	/* ROOT/build/zdtm/<name> */
+	char *dir;	/* OUT/<flavor>/<name> */
+	char *images;	/* dir/images */
+	char *pidfile;	/* dir/pidfile, written by test_daemon() */
+	char *outfile;	/* dir/test.out: verdict, messages, the test's stdout/stderr */
+	pid_t pid;	/* the test's root process (after a restore: the restored one) */
+	pid_t restorer; /* a restore command that waits for the test (restore-wait), 0: none */
+	const char *status_src; /* where the test's exit status came from, NULL: waitpid */
+	int timeout;		/* seconds, for the whole run */
 	double deadline;
 	char why[1024]; /* the first reason given for the result */
 };

@@ -29,6 +29,9 @@ struct zdtm_opts {
 	int ntests;
 	const struct flavor *flavors[ZDTM_MAX_FLAVORS];
 	int nflavors;
+
+	const char **cmds; /* --cmd NAME=COMMAND (cmdtest.h), in order */
+	int ncmds;
 };
 
 enum result { RES_PASS, RES_FAIL, RES_SKIP };

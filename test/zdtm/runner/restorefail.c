@@ -1,0 +1,117 @@
+/* restorefail: see restorefail.h; the damaged-image pass is in corrupt.c. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "zdtm.h"
+#include "desc.h"
+#include "fs.h"
+#include "imgprint.h"
+#include "proc.h"
+#include "restorecheck.h"
+#include "restorefail.h"
+#include "testrun.h"
+
+/* how long what a failed restore killed may take to be gone and reaped */
+#define GONE_GRACE_S 2.0
+
+/* What must hold after the restore failed: 0 or -1 with why. */
+static int check_aftermath(struct test_run *t, const struct fail_req *r, const char *pidfile,
+			   char *why, size_t len)
+{
+	struct img_print now;
+	char diff[512];
+
+	if (pid_gone(t->pid, GONE_GRACE_S, why, len) || no_children(GONE_GRACE_S, why, len))
+		return -1;
+	if (!access(pidfile, F_OK)) {
+		snprintf(why, len, "it wrote the pidfile %s", pidfile);
+		return -1;
+	}
+	if (img_print_take(r->images, &now, why, len))
+		return -1;
+	if (img_print_cmp(r->was, &now, diff, sizeof(diff))) {
+		snprintf(why, len, "it changed the images in %s: %s", r->images, diff);
+		img_print_free(&now);
+		return -1;
+	}
+	img_print_free(&now);
+	return 0;
+}
+
+int restore_must_fail(struct test_run *t, const struct fail_req *r)
+{
+	char *log = strf("%s/%s.log", t->dir, r->what);
+	char *pidfile = strf("%s/%s.pid", t->dir, r->what);
+	char *argv[] = { t->opts->criu, "restore", "-D",	(char *)r->images, "-d", "-o",
+			 log,		"-v4",	   "--pidfile", pidfile,	   NULL };
+	struct spawn_req req = { .argv = argv, .cwd = t->dir, .out = log, .env = r->env };
+	char why[768], st[64];
+	int status = -1, ret;
+
+	unlink(pidfile);
+	ret = run_cmd(&req, t->deadline, &status);
+	status_str(status, st, sizeof(st));
+	if (ret == -ETIMEDOUT) {
+		run_why(t, "restore %s not done within the %ds limit (killed); see %s.log", r->how,
+			t->timeout, r->what);
+	} else if (ret) {
+		run_why(t, "can't run %s restore: %s (errno %d)", t->opts->criu, strerror(-ret),
+			-ret);
+	} else if (status == 0) {
+		run_why(t, "restore %s succeeded; it must fail; see %s.log", r->how, r->what);
+		ret = -ECANCELED;
+	} else if (!WIFEXITED(status)) {
+		run_why(t, "restore %s died of %s instead of failing; see %s.log", r->how, st,
+			r->what);
+		ret = -ECANCELED;
+	} else if (check_aftermath(t, r, pidfile, why, sizeof(why)) ||
+		   log_no_sanitizer(log, why, sizeof(why))) {
+		run_why(t, "after the restore %s failed (%s): %s; see %s.log", r->how, st, why,
+			r->what);
+		ret = -ECANCELED;
+	}
+	free(log);
+	free(pidfile);
+	return ret;
+}
+
+/* One restore that must fail at site, and say so in its log. */
+static int restore_fault(struct test_run *t, const struct img_print *images, const char *site)
+{
+	char *env = strf("CRIU_LITE_FAULT=%s", site);
+	char *what = strf("restore-fault-%s", site);
+	char *how = strf("with %s", env);
+	char *log = strf("%s/%s.log", t->dir, what);
+	char *line = strf("fault injected at step '%s'", site);
+	struct fail_req r = {
+		.images = t->images, .was = images, .env = env, .what = what, .how = how
+	};
+	char why[512];
+	int ret = restore_must_fail(t, &r);
+
+	if (!ret && log_has_error(log, line, false, why, sizeof(why))) {
+		run_why(t, "the restore %s failed, but not at that step: %s", how, why);
+		ret = -ECANCELED;
+	}
+	free(env);
+	free(what);
+	free(how);
+	free(log);
+	free(line);
+	return ret;
+}
+
+int restore_faults(struct test_run *t, const struct img_print *images)
+{
+	char *sites = strf("%s", t->desc->rfaults), *save, *site;
+	int ret = 0;
+
+	for (site = strtok_r(sites, ",", &save); site && !ret; site = strtok_r(NULL, ",", &save))
+		ret = restore_fault(t, images, site);
+	free(sites);
+	return ret;
+}
