@@ -8,8 +8,11 @@
  * through remote syscalls on the rsys session the orchestrator opened on the leader, with
  * results written to an rsys scratch page and read back.
  * The registers and signal mask are those saved by rsys_open() (rsys blocks every signal and
- * moves the instruction pointer while it works). Per-thread state is collected by dump_thread(),
- * so more threads only need their own rsys session.
+ * moves the instruction pointer while it works). Per-thread state is collected by dump_thread()
+ * for every thread, each other than the orchestrator's through an rsys session of its own that
+ * is closed again before the next (dump_thread_k()). Credentials are per thread in Linux: a
+ * thread whose credentials differ from the others' is refused. A leader that has exited while
+ * its threads run is recorded by its exit status (leader_exit_code) and name.
  */
 #define LOG_PREFIX "dump-core: "
 
@@ -32,6 +35,7 @@
 #include "criu-lite/dump.h"
 #include "criu-lite/kcompat.h"
 #include "criu-lite/log.h"
+#include "criu-lite/timers.h"
 
 #ifndef PR_GET_TID_ADDRESS
 #define PR_GET_TID_ADDRESS 40
@@ -305,7 +309,8 @@ static int dump_thread_outside(const struct thread_src *s, ThreadCoreEntry *te)
 	return 0;
 }
 
-static int dump_thread(const struct dump_ctx *c, const struct thread_src *s, ThreadCoreEntry **out)
+static int dump_thread(const struct dump_ctx *c, const struct thread_src *s, pid_t vtid,
+		       ThreadCoreEntry **out)
 {
 	ThreadCoreEntry *te = zalloc(sizeof(*te));
 	int ret;
@@ -314,7 +319,7 @@ static int dump_thread(const struct dump_ctx *c, const struct thread_src *s, Thr
 		return -ENOMEM;
 	thread_core_entry__init(te);
 	*out = te;
-	te->tid = (uint32_t)(s->tid == c->pid ? c->vpid : s->tid);
+	te->tid = (uint32_t)vtid;
 	te->regs = zalloc(sizeof(*te->regs));
 	if (!te->regs)
 		return -ENOMEM;
@@ -332,6 +337,125 @@ static int dump_thread(const struct dump_ctx *c, const struct thread_src *s, Thr
 	if (!ret)
 		ret = dump_pending(s->pid, s->tid, false, &te->pending, &te->n_pending);
 	return ret;
+}
+
+/* ---- every thread --------------------------------------------------------------------------- */
+
+static bool creds_differ(const struct proc_status *a, const struct proc_status *b,
+			 const char **what)
+{
+	if (memcmp(a->uid, b->uid, sizeof(a->uid)) || memcmp(a->gid, b->gid, sizeof(a->gid)))
+		*what = "uids or gids";
+	else if (a->n_groups != b->n_groups ||
+		 (a->n_groups && memcmp(a->groups, b->groups, a->n_groups * sizeof(*a->groups))))
+		*what = "supplementary groups";
+	else if (a->cap_eff != b->cap_eff || a->cap_prm != b->cap_prm || a->cap_inh != b->cap_inh ||
+		 a->cap_bnd != b->cap_bnd || a->cap_amb != b->cap_amb)
+		*what = "capabilities";
+	else if (a->no_new_privs != b->no_new_privs || a->seccomp != b->seccomp)
+		*what = "no_new_privs or seccomp mode";
+	else
+		return false;
+	return true;
+}
+
+/* Credentials are per thread in Linux; the image holds one set (c->status, read from the
+ * thread c->pid names), which restore gives every thread. */
+static int check_thread_creds(const struct dump_ctx *c, const CoreEntry *ce,
+			      const struct thread_src *s)
+{
+	struct proc_status ts = { 0 };
+	const char *what = NULL;
+	long sb;
+	int ret = proc_parse_task_status(c->pid, s->tid, &ts);
+
+	if (ret)
+		return ret;
+	if (!creds_differ(&ts, &c->status, &what)) {
+		sb =
+		    core_rcall(s->rs, "read the securebits", SYS_prctl, PR_GET_SECUREBITS, 0, 0, 0);
+		if (sb < 0)
+			ret = (int)sb;
+		else if ((uint32_t)sb != ce->securebits)
+			what = "securebits";
+	}
+	if (what) {
+		pr_err("pid %d: thread %d has other %s than thread %d: threads with different "
+		       "credentials are not supported\n",
+		       c->st.pid, s->tid, what, c->pid);
+		ret = -ENOTSUP;
+	}
+	proc_status_free(&ts);
+	return ret;
+}
+
+/* Thread k of c->st.thr. The thread c->pid names runs on the orchestrator's session; any other
+ * gets its own for the time of the call (on the task's scratch page: threads share memory). */
+static int dump_thread_k(struct dump_ctx *c, const CoreEntry *ce, size_t k, uint64_t scratch,
+			 ThreadCoreEntry **out)
+{
+	struct thread_src s = { .pid = c->pid, .tid = c->st.thr[k].tid, .scratch = scratch };
+	struct rsys trs;
+	int ret, rc;
+
+	if (s.tid == c->rs.tid) {
+		s.rs = &c->rs;
+		s.regs = rsys_regs(&c->rs);
+		s.blocked = c->rs.sigmask;
+		return dump_thread(c, &s, c->vtid[k], out);
+	}
+	ret = rsys_open(s.tid, &trs);
+	if (ret)
+		return ret;
+	s.rs = &trs;
+	s.regs = rsys_regs(&trs);
+	s.blocked = trs.sigmask;
+	ret = check_thread_creds(c, ce, &s);
+	if (!ret)
+		ret = dump_thread(c, &s, c->vtid[k], out);
+	/* rsys_close() logs its own failure */
+	rc = rsys_close(&trs);
+	return ret ? ret : rc;
+}
+
+/* The leader first (when it runs), then the others as seized. */
+static int dump_threads(struct dump_ctx *c, CoreEntry *ce, uint64_t scratch)
+{
+	for (int leader = 1; leader >= 0; leader--) {
+		for (size_t k = 0; k < c->st.nr; k++) {
+			ThreadCoreEntry **te = &ce->threads[ce->n_threads];
+			int ret;
+
+			if ((c->st.thr[k].tid == c->st.pid) != leader)
+				continue;
+			ret = dump_thread_k(c, ce, k, scratch, te);
+			if (*te)
+				ce->n_threads++;
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/* A leader that has exited while the threads run: its exit status and name. */
+static int dump_exited_leader(const struct dump_ctx *c, CoreEntry *ce)
+{
+	struct proc_stat ls;
+	char *comm = NULL;
+	int ret = proc_parse_stat(c->st.pid, &ls);
+
+	if (!ret)
+		ret = read_comm(c->st.pid, c->st.pid, &comm);
+	if (ret)
+		return ret;
+	free(ce->comm);
+	ce->comm = comm;
+	ce->has_leader_exit_code = true;
+	ce->leader_exit_code = ls.exit_code;
+	pr_info("pid %d: its leader thread exited with status %#x; %zu thread(s) run\n", c->st.pid,
+		ls.exit_code, c->st.nr);
+	return 0;
 }
 
 /* ---- task-wide state ------------------------------------------------------------------------ */
@@ -549,13 +673,8 @@ static int dump_core_supported(const struct dump_ctx *c)
 		       c->pid, c->status.seccomp, c->status.seccomp_filters);
 		return -ENOTSUP;
 	}
-	if (c->st.nr != 1) {
-		pr_err("pid %d has %zu threads: multi-threaded tasks are not supported yet\n",
-		       c->pid, c->st.nr);
-		return -ENOTSUP;
-	}
-	if (!c->rs_open || c->rs.tid != c->pid) {
-		pr_err("pid %d: no remote-syscall session on the leader (internal error)\n",
+	if (!c->rs_open || c->rs.tid != c->pid || !c->st.nr || !c->vtid) {
+		pr_err("pid %d: no remote-syscall session or no thread ids (internal error)\n",
 		       c->pid);
 		return -EINVAL;
 	}
@@ -595,24 +714,27 @@ int dump_core(struct dump_ctx *c)
 		goto out;
 	}
 	ret = dump_task_attrs(c, &s, ce);
+	if (!ret && c->st.leader_exited)
+		ret = dump_exited_leader(c, ce);
 	if (!ret)
 		ret = dump_sigactions(c, &s, ce);
 	if (!ret)
 		ret = dump_rlimits(&s, ce);
-	if (!ret) {
-		ce->n_threads = 1;
-		ret = dump_thread(c, &s, &ce->threads[0]);
-	}
+	if (!ret)
+		ret = dump_threads(c, ce, s.scratch);
 	if (!ret)
 		ret =
 		    dump_pending(c->pid, c->pid, true, &ce->shared_pending, &ce->n_shared_pending);
 	if (!ret)
+		ret = dump_timers(c, ce); /* dump-timers.c */
+	if (!ret)
 		ret = write_core(c, ce);
 	if (!ret)
-		pr_info("pid %d: core: %zu signal action(s), %zu rlimits, %zu+%zu pending "
-			"signal(s), %zu-byte xstate\n",
-			c->pid, ce->n_sigactions, ce->n_rlimits, ce->threads[0]->n_pending,
-			ce->n_shared_pending, ce->threads[0]->xstate.len);
+		pr_info("pid %d: core: %zu thread(s), %zu signal action(s), %zu rlimits, %zu+%zu "
+			"pending signal(s), %zu-byte xstate\n",
+			c->st.pid, ce->n_threads, ce->n_sigactions, ce->n_rlimits,
+			ce->threads[0]->n_pending, ce->n_shared_pending,
+			ce->threads[0]->xstate.len);
 out:
 	protobuf_c_message_free_unpacked(&ce->base, NULL);
 	return ret;

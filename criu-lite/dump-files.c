@@ -7,9 +7,12 @@
  * directories (path, flags, offset, identity), files deleted while open (their
  * contents go to ghost-N.img, see ghost.h), the memory devices /dev/null,
  * zero, full, random and urandom, with --shell-job terminals (restore
- * connects them to its own terminal), and pipes and FIFOs (dump-pipes.c saves
- * each pipe's size and data once). Everything else is refused, naming the
- * pid, the fd and what it is. fs-PID.img gets cwd, root and umask.
+ * connects them to its own terminal), pipes and FIFOs (dump-pipes.c saves
+ * each pipe's size and data once) and memfds (dump-shmem.c, memfd.h: the
+ * memfd itself is a shmem.img object), eventfd, signalfd, timerfd, epoll
+ * and inotify files (dump-anonfd.c, anonfd.h), and unix sockets (dump-unix.c,
+ * sk-unix.h: peers are checked when files.img is written). Everything else is
+ * refused, naming the pid, the fd and what it is. fs-PID.img gets cwd, root and umask.
  * dump_file_add_path() adds the files of mappings and /proc/PID/exe; both
  * kinds of entry are written by dump_files_commit(), ids ascending.
  */
@@ -24,10 +27,14 @@
 #include <unistd.h>
 
 #define LOG_PREFIX "files: "
+#include "criu-lite/anonfd.h"
 #include "criu-lite/dump.h"
 #include "criu-lite/ghost.h"
+#include "criu-lite/locks.h"
 #include "criu-lite/log.h"
+#include "criu-lite/memfd.h"
 #include "criu-lite/pipes.h"
+#include "criu-lite/sk-unix.h"
 #include "files.pb-c.h"
 
 #define DELETED_SUFFIX	   " (deleted)"
@@ -47,7 +54,10 @@ struct file_rec {
 	uint32_t ghost_crc;
 	pid_t pid; /* the fd it was found at (for kcmp); fd -1: added by path */
 	int fd;
-	struct dump_pipe pipe; /* FT_PIPE */
+	struct dump_pipe pipe;	  /* FT_PIPE */
+	MemfdFileEntry *memfd;	  /* FT_MEMFD (memfd.h), malloc'd */
+	struct dump_anonfd *anon; /* eventfd, signalfd, timerfd, epoll, inotify (anonfd.h) */
+	UnixSkEntry *usk;	  /* FT_UNIXSK (sk-unix.h), owned by the list's usk */
 };
 
 struct ghost_rec {
@@ -62,6 +72,8 @@ struct file_entry_list {
 	struct ghost_rec *g;
 	size_t ng, gcap;
 	struct dump_pipes pipes;
+	struct dump_locks locks; /* locks.h */
+	struct dump_unix *usk;	 /* unix sockets (sk-unix.h) */
 };
 
 /* Where a file is reached and how it is named in messages. */
@@ -362,10 +374,6 @@ static int check_fdinfo(const char *what, const char *link, const struct proc_fd
 		pr_err("%s: %s is in O_ASYNC mode: not supported yet\n", what, link);
 		return -ENOTSUP;
 	}
-	if (proc_fdinfo_count(fi, "lock")) {
-		pr_err("%s: %s holds file locks: not supported yet\n", what, link);
-		return -ENOTSUP;
-	}
 	return 0;
 }
 
@@ -381,7 +389,8 @@ static int dump_fd(struct dump_ctx *c, struct file_entry_list *l, const struct p
 	uint32_t id = 0;
 	int ret;
 
-	if (f->target[0] != '/' && !pipe_link(f->target))
+	if (f->target[0] != '/' && !pipe_link(f->target) && !anonfd_type(f->target) &&
+	    !sock_link(f->target))
 		return unsupported_fd(c->pid, f);
 	snprintf(what, sizeof(what), "pid %d fd %d", c->pid, f->fd);
 	snprintf(via, sizeof(via), "/proc/%d/fd/%d", c->pid, f->fd);
@@ -396,7 +405,32 @@ static int dump_fd(struct dump_ctx *c, struct file_entry_list *l, const struct p
 	if (!ret && !id) {
 		r.flags = fi.flags & ~(uint32_t)O_CLOEXEC;
 		r.pos = (uint64_t)fi.pos;
-		ret = describe(c, l, &s, &st, &r);
+		if (memfd_link(f->target, &st)) {
+			struct dump_memfd_fd mf = { what, f->target, f->fd, r.flags, r.pos, &st };
+
+			r.type = FILE_TYPE__FT_MEMFD;
+			r.st = st;
+			r.path = strdup(f->target);
+			r.memfd = malloc(sizeof(*r.memfd));
+			ret = r.path && r.memfd ? dump_memfd_fd(c, &mf, r.memfd) : -ENOMEM;
+		} else if (anonfd_type(f->target)) {
+			struct dump_anonfd_fd af = { what, f->target, f->fd, r.flags, &fi };
+
+			r.st = st; /* the key of find_shared() */
+			r.path = strdup(f->target);
+			ret = r.path ? dump_anonfd(c, &af, &r.type, &r.anon) : -ENOMEM;
+		} else if (sock_link(f->target)) {
+			struct dump_unix_fd uf = { what, f->target, f->fd, r.flags, &st, &fi };
+			uint32_t sk;
+
+			r.type = FILE_TYPE__FT_UNIXSK;
+			r.st = st; /* find_shared() matches later fds on it by inode */
+			r.path = strdup(f->target);
+			ret = r.path ? dump_unix_sk(c, &l->usk, &uf, &sk) : -ENOMEM;
+			r.usk = ret ? NULL : dump_unix_entry(l->usk, sk);
+		} else {
+			ret = describe(c, l, &s, &st, &r);
+		}
 		if (!ret && r.type == FILE_TYPE__FT_PIPE) {
 			struct dump_pipe_fd pf = { what, f->target, f->fd, r.flags, &st };
 
@@ -404,10 +438,15 @@ static int dump_fd(struct dump_ctx *c, struct file_entry_list *l, const struct p
 		}
 		if (!ret)
 			ret = add_rec(c, l, &r);
-		if (ret)
+		if (ret) {
 			free(r.path);
+			free(r.memfd);
+			dump_anonfd_free(r.anon);
+		}
 		id = r.id;
 	}
+	if (!ret) /* file locks held through it (dump-locks.c) */
+		ret = dump_locks_fd(c, &l->locks, id, what, f->target, &fi);
 	if (!ret) {
 		e->fd = (uint32_t)f->fd;
 		e->id = id;
@@ -634,6 +673,18 @@ static void fill_entry(const struct file_rec *r, FileEntry *fe, RegFileEntry *re
 		dump_pipe_fill(&r->pipe, r->flags, r->path, pe);
 		return;
 	}
+	if (r->type == FILE_TYPE__FT_MEMFD) {
+		fe->memfd = r->memfd;
+		return;
+	}
+	if (r->anon) {
+		dump_anonfd_fill(r->anon, fe);
+		return;
+	}
+	if (r->usk) {
+		fe->unix_sk = r->usk;
+		return;
+	}
 	fe->reg = re;
 	re->path = r->path;
 	re->flags = r->flags;
@@ -680,8 +731,11 @@ int dump_files_commit(struct dump_ctx *c)
 		pr_err("out of memory for %zu file records\n", l->n);
 		ret = -ENOMEM;
 	}
+	if (!ret) /* every peer of a unix socket must be in the dump */
+		ret = dump_unix_resolve(l->usk);
 	for (size_t i = 0; !ret && i < l->n; i++) {
 		fill_entry(&l->v[i], &fe[i], &re[i], &pe[i]);
+		dump_locks_fill(&l->locks, &fe[i]);
 		m[i] = &fe[i].base;
 	}
 	if (!ret)
@@ -701,11 +755,16 @@ void dump_files_free(struct dump_ctx *c)
 
 	if (!l)
 		return;
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->n; i++) {
 		free(l->v[i].path);
+		free(l->v[i].memfd);
+		dump_anonfd_free(l->v[i].anon);
+	}
 	free(l->v);
 	free(l->g);
 	dump_pipes_free(&l->pipes);
+	dump_locks_free(&l->locks);
+	dump_unix_free(&l->usk);
 	free(l);
 	c->sh->files = NULL;
 }

@@ -83,6 +83,16 @@ static int check_shared_vm(pid_t parent, pid_t child)
 	return 0;
 }
 
+/* A zombie leader whose other threads still run: a live task. */
+static bool threads_live(pid_t pid)
+{
+	struct proc_status s = { 0 };
+	bool live = proc_parse_status(pid, &s) == 0 && s.threads > 1;
+
+	proc_status_free(&s);
+	return live;
+}
+
 static int seize_one(struct dump_shared *sh, struct dump_tree_list *tl, pid_t pid, pid_t parent)
 {
 	char wchan[64];
@@ -105,7 +115,7 @@ static int seize_one(struct dump_shared *sh, struct dump_tree_list *tl, pid_t pi
 	c = add_task(sh, tl, pid, parent);
 	if (!c)
 		return -ENOMEM;
-	if (st == 'Z' || st == 'X') {
+	if ((st == 'Z' || st == 'X') && !threads_live(pid)) {
 		if (!parent) {
 			pr_err("pid %d is a zombie: nothing to dump\n", pid);
 			return -ESRCH;
@@ -113,7 +123,13 @@ static int seize_one(struct dump_shared *sh, struct dump_tree_list *tl, pid_t pi
 		c->zombie = true;
 		return 0;
 	}
-	return seize_task(pid, 0, &c->st);
+	ret = seize_task(pid, 0, &c->st);
+	if (!ret && c->st.leader_exited) {
+		c->pid = c->st.thr[0].tid;
+		pr_info("pid %d: its leader thread has exited: reaching it through thread %d\n",
+			pid, c->pid);
+	}
+	return ret;
 }
 
 int dump_tree_seize(struct dump_shared *sh, struct dump_tree_list *tl)
@@ -154,7 +170,38 @@ static struct dump_ctx *find_v(struct dump_tree_list *tl, pid_t vpid)
 	return NULL;
 }
 
-/* NSpid & co. at the root's namespace level: the pids the restored tree keeps. */
+/* Each thread's tid at the level the images keep, from /proc/PID/task/TID/status. */
+static int thread_ids(struct dump_shared *sh, struct dump_ctx *c)
+{
+	if (c->zombie || !c->st.nr)
+		return 0;
+	c->vtid = calloc(c->st.nr, sizeof(*c->vtid));
+	if (!c->vtid) {
+		pr_err("out of memory\n");
+		return -ENOMEM;
+	}
+	for (size_t k = 0; k < c->st.nr; k++) {
+		struct proc_status ts = { 0 };
+		pid_t tid = c->st.thr[k].tid;
+		int ret = proc_parse_task_status(c->pid, tid, &ts);
+
+		if (ret)
+			return ret;
+		if (ts.ns_levels != c->status.ns_levels) {
+			pr_err("pid %d: thread %d shows %u PID namespace levels, the process %u\n",
+			       c->st.pid, tid, ts.ns_levels, c->status.ns_levels);
+			ret = -EINVAL;
+		}
+		c->vtid[k] = ts.ns_pid[sh->ns_level];
+		proc_status_free(&ts);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* NSpid & co. at the root's namespace level: the pids the restored tree keeps. The pid
+ * is NStgid's: the status read may be a thread's (struct dump_ctx, pid). */
 int dump_tree_ids(struct dump_shared *sh, struct dump_tree_list *tl)
 {
 	const struct proc_status *rs = &tl->t[0].status;
@@ -164,8 +211,9 @@ int dump_tree_ids(struct dump_shared *sh, struct dump_tree_list *tl)
 
 	if (ret)
 		return ret;
-	sh->root_pidns = rs->ns_levels > self.ns_levels && rs->ns_pid[rs->ns_levels - 1] == 1;
+	sh->root_pidns = rs->ns_levels > self.ns_levels && rs->ns_tgid[rs->ns_levels - 1] == 1;
 	lvl = sh->root_pidns ? rs->ns_levels - 1 : self.ns_levels - 1;
+	sh->ns_level = lvl;
 	proc_status_free(&self);
 	for (size_t i = 0; i < tl->n; i++) {
 		struct dump_ctx *c = &tl->t[i];
@@ -176,7 +224,7 @@ int dump_tree_ids(struct dump_shared *sh, struct dump_tree_list *tl)
 			       c->pid, c->status.ns_levels, rs->ns_levels);
 			return -ENOTSUP;
 		}
-		c->vpid = c->status.ns_pid[lvl];
+		c->vpid = c->status.ns_tgid[lvl];
 		c->vpgid = c->status.ns_pgid[lvl];
 		c->vsid = c->status.ns_sid[lvl];
 		if (i == 0) {
@@ -188,6 +236,8 @@ int dump_tree_ids(struct dump_shared *sh, struct dump_tree_list *tl)
 		}
 		if (c->zombie)
 			c->exit_code = c->stat.exit_code;
+		if ((ret = thread_ids(sh, c)))
+			return ret;
 	}
 	/* every group and session must be one the restore can build */
 	for (size_t i = 0; i < tl->n; i++) {
@@ -260,15 +310,15 @@ static int write_pstree(struct dump_shared *sh, struct dump_ctx *tasks, size_t n
 			ret = -ENOMEM;
 			break;
 		}
-		/* thread ids: the leader's is the vpid; others come with the threads' core */
-		tids[0] = c->vpid;
-		for (size_t k = 1; k < c->st.nr; k++)
-			tids[k] = c->st.thr[k].tid;
+		/* the leader's tid is the vpid (an exited leader too), then the other threads' */
+		tids[pe.n_threads++] = c->vpid;
+		for (size_t k = 0; !c->zombie && k < c->st.nr; k++)
+			if (c->st.thr[k].tid != c->st.pid)
+				tids[pe.n_threads++] = c->vtid[k];
 		pe.pid = c->vpid;
 		pe.ppid = c->vppid;
 		pe.pgid = c->vpgid;
 		pe.sid = c->vsid;
-		pe.n_threads = c->zombie ? 1 : c->st.nr;
 		pe.threads = tids;
 		pe.state = c->zombie ? TASK_STATE__TASK_ZOMBIE : TASK_STATE__TASK_ALIVE;
 		if (c->zombie) {

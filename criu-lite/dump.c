@@ -93,18 +93,6 @@ static int collect_proc(struct dump_ctx *c)
 	return ret;
 }
 
-static int check_task(struct dump_ctx *c)
-{
-	if (c->zombie)
-		return 0;
-	if (c->st.nr != 1) {
-		pr_err("pid %d has %zu threads: multi-threaded tasks are not supported yet\n",
-		       c->pid, c->st.nr);
-		return -ENOTSUP;
-	}
-	return 0;
-}
-
 /* Every step for one live task. */
 static int dump_one(struct dump_ctx *c)
 {
@@ -136,7 +124,7 @@ static int run_steps(struct dump_shared *sh, struct dump_tree_list *tl)
 	if ((ret = fault_inject(sh->o, "proc")))
 		return ret;
 	for (size_t i = 0; i < tl->n; i++)
-		if ((ret = collect_proc(&tl->t[i])) || (ret = check_task(&tl->t[i])))
+		if ((ret = collect_proc(&tl->t[i])))
 			return ret;
 	if ((ret = dump_tree_ids(sh, tl)))
 		return ret;
@@ -168,6 +156,7 @@ static void free_tasks(struct dump_tree_list *tl)
 	for (size_t i = 0; i < tl->n; i++) {
 		vma_list_free(&tl->t[i].vmas);
 		proc_status_free(&tl->t[i].status);
+		free(tl->t[i].vtid);
 	}
 	free(tl->t);
 }

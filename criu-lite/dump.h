@@ -39,6 +39,8 @@ struct dump_shared {
 	struct shmem_list *shmem;
 	uint32_t next_shmem_id;
 	bool root_pidns; /* the root is the init of its own PID namespace */
+	/* the index in NSpid & co. of the level whose ids the images keep (dump_tree_ids) */
+	unsigned int ns_level;
 	/* stats for the log and benchmarks */
 	uint64_t pages_dumped, pages_zero;
 };
@@ -46,13 +48,18 @@ struct dump_shared {
 /* One task of the tree. Image files are named by vpid. */
 struct dump_ctx {
 	struct dump_shared *sh;
-	pid_t pid;  /* as criu-lite sees it (host pid): for /proc and ptrace */
+	/* As criu-lite sees it (host pid): for /proc and ptrace. When the leader thread has
+	 * exited while other threads run (st.leader_exited), the tid of a live thread: the
+	 * zombie leader's /proc/PID/{maps,fd,mem,...} are empty, its thread's are not;
+	 * st.pid keeps the thread-group id. */
+	pid_t pid;
 	pid_t vpid; /* in the dumped tree's own PID namespace (== pid without one) */
 	pid_t vppid, vpgid, vsid;
 	bool zombie;
 	int exit_code; /* wait status of a zombie */
 	struct seized_task st;
-	struct rsys rs; /* on the task's leader thread, open while dumping */
+	pid_t *vtid;	/* of each st.thr[k], in the tree's PID namespace (dump_tree_ids) */
+	struct rsys rs; /* on the thread pid names, open while dumping */
 	bool rs_open;
 	struct proc_stat stat;
 	struct proc_status status;

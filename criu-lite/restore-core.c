@@ -5,12 +5,17 @@
  * The skeleton is a fork of the restorer: it inherited the restorer's signal actions, alternate
  * signal stack, rlimits, personality, name, rseq registration and parent-death signal, so each
  * of these is set explicitly, not only where the image differs from the defaults.
- * Order: rseq (the skeleton's registration points into memory that is gone), signal actions,
- * pending signals (after the actions: setting SIG_IGN would discard them; before rlimits: a lower
- * RLIMIT_SIGPENDING could refuse them), alternate stack, rlimits, personality, name, futex
- * addresses, AMX permission, credentials, then what a credential change resets in the kernel
- * (dumpable, parent-death signal) and no_new_privs. Registers, xstate and the signal mask come
- * last, in restore-regs.c, after rsys_close().
+ * Order: signal actions and personality (new threads share the first and inherit the second),
+ * the other threads (restore-threads.c: each created with its tid and given its own state,
+ * credentials included, through its own session), the leader's own state (rseq, private pending
+ * signals, alternate stack, name, futex addresses), process-wide pending signals (after the
+ * actions: setting SIG_IGN would discard them; before rlimits: a lower RLIMIT_SIGPENDING could
+ * refuse them), rlimits, AMX permission, the leader's credentials, then what a credential change
+ * resets in the kernel (parent-death signal; dumpable, after every thread's) and no_new_privs.
+ * Every thread is created before any credential changes: clone3 with set_tid needs
+ * CAP_SYS_ADMIN. A leader that had exited at dump exits again last (restore-threads.c).
+ * Registers, xstate and the signal mask of every thread come last, in restore-regs.c, after
+ * rsys_close().
  */
 #define LOG_PREFIX "restore-core: "
 
@@ -163,6 +168,37 @@ static int check_task_wide(const struct restore_ctx *c, const char *img, const C
 	return ret;
 }
 
+/* The leader first, unless it had exited (then it is not there); every tid once. */
+static int check_thread_ids(const char *img, const CoreEntry *ce)
+{
+	bool exited = ce->has_leader_exit_code;
+
+	if (!ce->n_threads) {
+		pr_err("%s: no threads\n", img);
+		return -EINVAL;
+	}
+	if (!exited && ce->threads[0]->tid != ce->pid) {
+		pr_err("%s: the first thread is %u, not the leader %u\n", img, ce->threads[0]->tid,
+		       ce->pid);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < ce->n_threads; i++) {
+		uint32_t tid = ce->threads[i]->tid;
+
+		if (!tid || tid > INT32_MAX || (i && tid == ce->pid) ||
+		    (exited && tid == ce->pid)) {
+			pr_err("%s: thread %zu has a bad tid %u (pid %u)\n", img, i, tid, ce->pid);
+			return -EINVAL;
+		}
+		for (size_t k = 0; k < i; k++)
+			if (ce->threads[k]->tid == tid) {
+				pr_err("%s: tid %u appears twice\n", img, tid);
+				return -EINVAL;
+			}
+	}
+	return 0;
+}
+
 int restore_core_check(struct restore_ctx *c, struct restore_task *t)
 {
 	const CoreEntry *ce = t->core;
@@ -182,12 +218,9 @@ int restore_core_check(struct restore_ctx *c, struct restore_task *t)
 		pr_err("%s: pid %d: seccomp filters are not supported yet\n", img, t->pid);
 		return -ENOTSUP;
 	}
-	if (ce->n_threads != 1 || ce->threads[0]->tid != ce->pid) {
-		pr_err("%s: %zu threads%s: only single-threaded tasks are supported yet\n", img,
-		       ce->n_threads, ce->n_threads ? "" : " (the leader is missing)");
-		return ce->n_threads ? -ENOTSUP : -EINVAL;
-	}
-	ret = check_task_wide(c, img, ce);
+	ret = check_thread_ids(img, ce);
+	if (!ret)
+		ret = check_task_wide(c, img, ce);
 	for (size_t i = 0; !ret && i < ce->n_threads; i++)
 		ret = check_thread(c, img, ce->threads[i]);
 	return ret;
@@ -195,86 +228,101 @@ int restore_core_check(struct restore_ctx *c, struct restore_task *t)
 
 /* ---- in the skeleton ------------------------------------------------------------------------ */
 
-static int put_scratch(struct restore_task *t, const void *buf, size_t len)
+static int put_scratch(const struct restore_thread *th, const void *buf, size_t len)
 {
+	struct restore_task *t = th->t;
+
 	if (len > t->sk.scratch_len) {
 		pr_err("pid %d: %zu bytes do not fit the %zu-byte scratch page\n", t->pid, len,
 		       t->sk.scratch_len);
 		return -E2BIG;
 	}
-	return rsys_write(&t->rs, t->sk.scratch, buf, len);
+	return rsys_write(th->rs, t->sk.scratch, buf, len);
 }
 
-static int rcall(struct restore_task *t, const char *what, long nr, long a1, long a2, long a3,
-		 long a4)
+static int rcall(struct rsys *rs, const char *what, long nr, long a1, long a2, long a3, long a4)
 {
-	long r = core_rcall(&t->rs, what, nr, a1, a2, a3, a4);
+	long r = core_rcall(rs, what, nr, a1, a2, a3, a4);
 
 	return r < 0 && r >= -4095 ? (int)r : 0;
 }
 
-static int read_rseq(struct restore_task *t, struct rseq_conf *now)
+static int read_rseq(const struct restore_thread *th, struct rseq_conf *now)
 {
 	memset(now, 0, sizeof(*now));
-	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, t->sk.pid, sizeof(*now), now) < 0) {
-		pr_perror("pid %d: can't read the rseq registration of thread %d", t->pid,
-			  t->sk.pid);
+	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, th->tid, sizeof(*now), now) < 0) {
+		pr_perror("pid %d: can't read the rseq registration of thread %d", th->t->pid,
+			  th->tid);
 		return -errno;
 	}
 	return 0;
 }
 
-static int drop_rseq(struct restore_task *t, const struct rseq_conf *now)
+static int drop_rseq(const struct restore_thread *th, const struct rseq_conf *now)
 {
-	int ret =
-	    rcall(t, "drop the skeleton's rseq registration", SYS_rseq, (long)now->rseq_abi_pointer,
-		  now->rseq_abi_size, RSEQ_FLAG_UNREGISTER, (long)now->signature);
+	int ret = rcall(th->rs, "drop the skeleton's rseq registration", SYS_rseq,
+			(long)now->rseq_abi_pointer, now->rseq_abi_size, RSEQ_FLAG_UNREGISTER,
+			(long)now->signature);
 
 	if (!ret)
-		pr_debug("pid %d: dropped the inherited rseq registration at %#" PRIx64 "\n",
-			 t->pid, now->rseq_abi_pointer);
+		pr_debug("pid %d: thread %d: dropped the inherited rseq registration at %#" PRIx64
+			 "\n",
+			 th->t->pid, th->tid, now->rseq_abi_pointer);
 	return ret;
+}
+
+/* The leader, as the per-thread steps see it: its own thread entry, NULL when it had exited. */
+static struct restore_thread leader_of(struct restore_task *t)
+{
+	const CoreEntry *ce = t->core;
+	struct restore_thread th = { .t = t, .rs = &t->rs, .tid = t->sk.pid, .vtid = t->vpid };
+
+	if (ce && !ce->has_leader_exit_code && ce->n_threads)
+		th.te = ce->threads[0];
+	return th;
 }
 
 int restore_core_prepare(struct restore_ctx *c, struct restore_task *t)
 {
+	struct restore_thread th = leader_of(t);
 	struct rseq_conf now;
 	int ret;
 
 	(void)c;
-	ret = read_rseq(t, &now);
+	ret = read_rseq(&th, &now);
 	if (!ret && now.rseq_abi_pointer)
-		ret = drop_rseq(t, &now);
+		ret = drop_rseq(&th, &now);
 	return ret;
 }
 
-static int restore_rseq(struct restore_task *t, const ThreadCoreEntry *te)
+static int restore_rseq(const struct restore_thread *th)
 {
-	const RseqEntry *want = te->rseq;
+	const RseqEntry *want = th->te->rseq;
 	struct rseq_conf now;
 	int ret;
 
-	ret = read_rseq(t, &now);
+	ret = read_rseq(th, &now);
 	if (ret)
 		return ret;
 	if (want && now.rseq_abi_pointer == want->ptr && now.rseq_abi_size == want->len &&
 	    now.signature == want->sig)
 		return 0;
 	if (now.rseq_abi_pointer) {
-		ret = drop_rseq(t, &now);
+		ret = drop_rseq(th, &now);
 		if (ret)
 			return ret;
 	}
 	if (!want)
 		return 0;
-	ret = rcall(t, "register rseq", SYS_rseq, (long)want->ptr, want->len, 0, (long)want->sig);
+	ret = rcall(th->rs, "register rseq", SYS_rseq, (long)want->ptr, want->len, 0,
+		    (long)want->sig);
 	if (!ret)
-		pr_info("pid %d: rseq at %#" PRIx64 " (%u bytes, signature %#x)\n", t->pid,
-			want->ptr, want->len, want->sig);
+		pr_info("pid %d: thread %d: rseq at %#" PRIx64 " (%u bytes, signature %#x)\n",
+			th->t->pid, th->tid, want->ptr, want->len, want->sig);
 	return ret;
 }
 
-static int restore_sigactions(struct restore_task *t, const CoreEntry *ce)
+static int restore_sigactions(const struct restore_thread *th, const CoreEntry *ce)
 {
 	const SigactionEntry *by_sig[CORE_NSIG + 1] = { NULL };
 	char what[64], sn[16];
@@ -294,54 +342,70 @@ static int restore_sigactions(struct restore_task *t, const CoreEntry *ce)
 			ka.restorer = e->restorer;
 			ka.mask = e->mask;
 		}
-		ret = put_scratch(t, &ka, sizeof(ka));
+		ret = put_scratch(th, &ka, sizeof(ka));
 		if (ret)
 			return ret;
 		snprintf(what, sizeof(what), "set the action of %s",
 			 core_signame(sig, sn, sizeof(sn)));
-		ret = rcall(t, what, SYS_rt_sigaction, sig, (long)t->sk.scratch, 0, 8);
+		ret = rcall(th->rs, what, SYS_rt_sigaction, sig, (long)th->t->sk.scratch, 0, 8);
 		if (ret)
 			return ret;
 	}
-	pr_info("pid %d: %zu signal action(s) restored, the rest default\n", t->pid,
+	pr_info("pid %d: %zu signal action(s) restored, the rest default\n", th->t->pid,
 		ce->n_sigactions);
 	return 0;
 }
 
-static int queue_one(struct restore_task *t, pid_t tid, const SiginfoEntry *e, bool shared)
+/* Sent by the thread to itself, the kernel keeps every siginfo field as given (it refuses a
+ * kill()- or tgkill()-like siginfo sent to another thread); the ids are the task's own, as seen
+ * in its PID namespace. Process-wide ones are sent to the process by its leader. */
+static int queue_one(const struct restore_thread *th, const SiginfoEntry *e, bool shared)
 {
+	struct restore_task *t = th->t;
 	char what[80], sn[16];
 	int signo, ret;
 
 	memcpy(&signo, e->raw.data, sizeof(signo));
-	ret = put_scratch(t, e->raw.data, e->raw.len);
+	ret = put_scratch(th, e->raw.data, e->raw.len);
 	if (ret)
 		return ret;
 	snprintf(what, sizeof(what), "queue pending %s%s", core_signame(signo, sn, sizeof(sn)),
 		 shared ? " (process-wide)" : "");
-	/* Sent by the task to itself, the kernel keeps every siginfo field as given;
-	 * the ids are the task's own, as seen in its PID namespace. */
 	if (shared)
-		return rcall(t, what, SYS_rt_sigqueueinfo, t->vpid, signo, (long)t->sk.scratch, 0);
-	return rcall(t, what, SYS_rt_tgsigqueueinfo, t->vpid, tid, signo, (long)t->sk.scratch);
+		return rcall(th->rs, what, SYS_rt_sigqueueinfo, t->vpid, signo, (long)t->sk.scratch,
+			     0);
+	return rcall(th->rs, what, SYS_rt_tgsigqueueinfo, t->vpid, th->vtid, signo,
+		     (long)t->sk.scratch);
 }
 
-static int restore_pending(struct restore_task *t, const CoreEntry *ce, const ThreadCoreEntry *te)
+static int restore_private_pending(const struct restore_thread *th)
 {
+	const ThreadCoreEntry *te = th->te;
 	int ret = 0;
 
 	for (size_t i = 0; !ret && i < te->n_pending; i++)
-		ret = queue_one(t, t->vpid, te->pending[i], false);
-	for (size_t i = 0; !ret && i < ce->n_shared_pending; i++)
-		ret = queue_one(t, t->sk.pid, ce->shared_pending[i], true);
-	if (!ret && (te->n_pending || ce->n_shared_pending))
-		pr_info("pid %d: %zu private and %zu process-wide pending signal(s) queued\n",
-			t->pid, te->n_pending, ce->n_shared_pending);
+		ret = queue_one(th, te->pending[i], false);
+	if (!ret && te->n_pending)
+		pr_info("pid %d: thread %d: %zu pending signal(s) queued\n", th->t->pid, th->tid,
+			te->n_pending);
 	return ret;
 }
 
-static int restore_sigaltstack(struct restore_task *t, const ThreadCoreEntry *te)
+static int restore_shared_pending(const struct restore_thread *leader, const CoreEntry *ce)
 {
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < ce->n_shared_pending; i++)
+		ret = queue_one(leader, ce->shared_pending[i], true);
+	if (!ret && ce->n_shared_pending)
+		pr_info("pid %d: %zu process-wide pending signal(s) queued\n", leader->t->pid,
+			ce->n_shared_pending);
+	return ret;
+}
+
+static int restore_sigaltstack(const struct restore_thread *th)
+{
+	const ThreadCoreEntry *te = th->te;
 	struct core_kstack ss = { .flags = SS_DISABLE };
 	int ret;
 
@@ -351,13 +415,14 @@ static int restore_sigaltstack(struct restore_task *t, const ThreadCoreEntry *te
 		ss.size = te->sas->size;
 		ss.flags = (int32_t)(te->sas->flags & ~(uint32_t)SS_ONSTACK);
 	}
-	ret = put_scratch(t, &ss, sizeof(ss));
+	ret = put_scratch(th, &ss, sizeof(ss));
 	if (!ret)
-		ret = rcall(t, "set the alternate signal stack", SYS_sigaltstack,
-			    (long)t->sk.scratch, 0, 0, 0);
+		ret = rcall(th->rs, "set the alternate signal stack", SYS_sigaltstack,
+			    (long)th->t->sk.scratch, 0, 0, 0);
 	if (!ret && !(ss.flags & SS_DISABLE))
-		pr_info("pid %d: alternate signal stack %#" PRIx64 " (%" PRIu64 " bytes)\n", t->pid,
-			ss.sp, ss.size);
+		pr_info("pid %d: thread %d: alternate signal stack %#" PRIx64 " (%" PRIu64
+			" bytes)\n",
+			th->t->pid, th->tid, ss.sp, ss.size);
 	return ret;
 }
 
@@ -421,43 +486,63 @@ static int restore_personality(struct restore_task *t, const CoreEntry *ce)
 	return 0;
 }
 
-static int restore_comm(struct restore_task *t, const CoreEntry *ce, const ThreadCoreEntry *te)
+/* The thread's name; an exited leader's is the process name of the image. */
+static int restore_comm(const struct restore_thread *th, const CoreEntry *ce)
 {
-	const char *name = te->comm ? te->comm : ce->comm;
+	const char *name = th->te && th->te->comm ? th->te->comm : ce->comm;
 	char buf[16] = { 0 }; /* TASK_COMM_LEN */
 	int ret;
 
 	strncpy(buf, name, sizeof(buf) - 1);
-	ret = put_scratch(t, buf, sizeof(buf));
+	ret = put_scratch(th, buf, sizeof(buf));
 	if (!ret)
-		ret = rcall(t, "set the task name", SYS_prctl, PR_SET_NAME, (long)t->sk.scratch, 0,
-			    0);
+		ret = rcall(th->rs, "set the thread name", SYS_prctl, PR_SET_NAME,
+			    (long)th->t->sk.scratch, 0, 0);
 	if (!ret)
-		pr_info("pid %d: name \"%s\"\n", t->pid, buf);
+		pr_info("pid %d: thread %d: name \"%s\"\n", th->t->pid, th->tid, buf);
 	return ret;
 }
 
-static int restore_futex_addrs(struct restore_task *t, const ThreadCoreEntry *te)
+static int restore_futex_addrs(const struct restore_thread *th)
 {
+	const ThreadCoreEntry *te = th->te;
 	int ret = 0;
 
 	if (te->has_robust_list && te->has_robust_list_len) {
-		ret = rcall(t, "set the robust futex list", SYS_set_robust_list,
+		ret = rcall(th->rs, "set the robust futex list", SYS_set_robust_list,
 			    (long)te->robust_list, (long)te->robust_list_len, 0, 0);
 		if (ret)
 			return ret;
 	}
 	if (te->has_clear_child_tid) {
 		/* set_tid_address() returns the caller's tid: nothing to check */
-		long r = core_rcall(&t->rs, "set clear_child_tid", SYS_set_tid_address,
+		long r = core_rcall(th->rs, "set clear_child_tid", SYS_set_tid_address,
 				    (long)te->clear_child_tid, 0, 0, 0);
 
 		if (r < 0)
 			return (int)r;
 	}
-	pr_info("pid %d: robust list %#" PRIx64 ", clear_child_tid %#" PRIx64 "\n", t->pid,
-		te->robust_list, te->clear_child_tid);
+	pr_info("pid %d: thread %d: robust list %#" PRIx64 ", clear_child_tid %#" PRIx64 "\n",
+		th->t->pid, th->tid, te->robust_list, te->clear_child_tid);
 	return 0;
+}
+
+int restore_thread_state(const struct restore_thread *th, const CoreEntry *ce)
+{
+	int ret;
+
+	if (!th->te)
+		return restore_comm(th, ce); /* an exited leader: only what its zombie shows */
+	ret = restore_rseq(th);
+	if (!ret)
+		ret = restore_private_pending(th);
+	if (!ret)
+		ret = restore_sigaltstack(th);
+	if (!ret)
+		ret = restore_comm(th, ce);
+	if (!ret)
+		ret = restore_futex_addrs(th);
+	return ret;
 }
 
 /* AMX tile data needs a per-process permission before its xstate can be written. */
@@ -467,80 +552,86 @@ static int restore_xcomp_perm(struct restore_task *t, const CoreEntry *ce)
 
 	if (!ce->has_xcomp_perm || !(ce->xcomp_perm & (1ULL << CORE_XFEATURE_XTILEDATA)))
 		return 0;
-	ret = rcall(t, "request the AMX tile data permission", SYS_arch_prctl,
+	ret = rcall(&t->rs, "request the AMX tile data permission", SYS_arch_prctl,
 		    CORE_ARCH_REQ_XCOMP_PERM, CORE_XFEATURE_XTILEDATA, 0, 0);
 	if (!ret)
 		pr_info("pid %d: AMX tile data permitted\n", t->pid);
 	return ret;
 }
 
-/* A credential change resets dumpable and the parent-death signal: these come after it. */
-static int restore_after_creds(struct restore_task *t, const CoreEntry *ce,
-			       const ThreadCoreEntry *te)
+/* A credential change resets the parent-death signal of the thread that made it: this comes
+ * after it. no_new_privs is per thread too. */
+int restore_thread_after_creds(const struct restore_thread *th, const CoreEntry *ce)
 {
-	uint32_t pdeath = te->has_pdeathsig ? te->pdeathsig : 0;
+	uint32_t pdeath = th->te && th->te->has_pdeathsig ? th->te->pdeathsig : 0;
 	char what[48];
-	int ret = 0;
+	int ret;
+
+	/* always: the skeleton asked for SIGKILL when the restorer dies */
+	snprintf(what, sizeof(what), "set the parent-death signal to %u", pdeath);
+	ret = rcall(th->rs, what, SYS_prctl, PR_SET_PDEATHSIG, pdeath, 0, 0);
+	if (!ret && ce->has_no_new_privs && ce->no_new_privs)
+		ret = rcall(th->rs, "set no_new_privs", SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0);
+	if (!ret)
+		pr_info("pid %d: thread %d: parent-death signal %u, no_new_privs %u\n", th->t->pid,
+			th->tid, pdeath, ce->no_new_privs);
+	return ret;
+}
+
+/* Dumpable belongs to the address space, and any thread's credential change resets it: it
+ * comes after every thread's. */
+static int restore_dumpable(struct restore_task *t, const CoreEntry *ce)
+{
+	char what[48];
 	long r;
 
 	if (ce->dumpable <= 1) {
 		snprintf(what, sizeof(what), "set dumpable to %u", ce->dumpable);
-		ret = rcall(t, what, SYS_prctl, PR_SET_DUMPABLE, ce->dumpable, 0, 0);
-	} else {
-		/* 2 (suid_dumpable) cannot be asked for; a credential change may have set it */
-		r = core_rcall(&t->rs, "read the dumpable flag", SYS_prctl, PR_GET_DUMPABLE, 0, 0,
-			       0);
-		if (r < 0)
-			return (int)r;
-		if ((uint32_t)r != ce->dumpable)
-			pr_warn("pid %d: dumpable was %u at dump and is %ld now: prctl cannot set "
-				"%u\n",
-				t->pid, ce->dumpable, r, ce->dumpable);
+		return rcall(&t->rs, what, SYS_prctl, PR_SET_DUMPABLE, ce->dumpable, 0, 0);
 	}
-	/* always: the skeleton asked for SIGKILL when the restorer dies */
-	snprintf(what, sizeof(what), "set the parent-death signal to %u", pdeath);
-	if (!ret)
-		ret = rcall(t, what, SYS_prctl, PR_SET_PDEATHSIG, pdeath, 0, 0);
-	if (!ret && ce->has_no_new_privs && ce->no_new_privs)
-		ret = rcall(t, "set no_new_privs", SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0);
-	if (!ret)
-		pr_info("pid %d: dumpable %u, parent-death signal %u, no_new_privs %u\n", t->pid,
-			ce->dumpable, pdeath, ce->no_new_privs);
-	return ret;
+	/* 2 (suid_dumpable) cannot be asked for; a credential change may have set it */
+	r = core_rcall(&t->rs, "read the dumpable flag", SYS_prctl, PR_GET_DUMPABLE, 0, 0, 0);
+	if (r < 0)
+		return (int)r;
+	if ((uint32_t)r != ce->dumpable)
+		pr_warn("pid %d: dumpable was %u at dump and is %ld now: prctl cannot set %u\n",
+			t->pid, ce->dumpable, r, ce->dumpable);
+	return 0;
 }
 
 int restore_core(struct restore_ctx *c, struct restore_task *t)
 {
 	const CoreEntry *ce = t->core;
-	const ThreadCoreEntry *te = ce->threads[0];
+	struct restore_thread leader = leader_of(t);
 	int ret;
 
-	(void)c;
 	if (!t->rs_open || t->sk.scratch_len < CORE_SCRATCH_BYTES) {
 		pr_err("pid %d: no remote-syscall session or scratch page (internal error)\n",
 		       t->pid);
 		return -EINVAL;
 	}
-	ret = restore_rseq(t, te);
-	if (!ret)
-		ret = restore_sigactions(t, ce);
-	if (!ret)
-		ret = restore_pending(t, ce, te);
-	if (!ret)
-		ret = restore_sigaltstack(t, te);
-	if (!ret)
-		ret = restore_rlimits(t, ce);
+	/* what new threads inherit from the leader first, then the threads, all of them
+	 * before any credential change (clone3 with set_tid needs CAP_SYS_ADMIN) */
+	ret = restore_sigactions(&leader, ce);
 	if (!ret)
 		ret = restore_personality(t, ce);
 	if (!ret)
-		ret = restore_comm(t, ce, te);
+		ret = restore_threads_create(c, t);
 	if (!ret)
-		ret = restore_futex_addrs(t, te);
+		ret = restore_thread_state(&leader, ce);
+	if (!ret)
+		ret = restore_shared_pending(&leader, ce);
+	if (!ret)
+		ret = restore_rlimits(t, ce);
 	if (!ret)
 		ret = restore_xcomp_perm(t, ce);
 	if (!ret)
-		ret = restore_creds(t);
+		ret = restore_creds(&leader);
 	if (!ret)
-		ret = restore_after_creds(t, ce, te);
+		ret = restore_thread_after_creds(&leader, ce);
+	if (!ret)
+		ret = restore_dumpable(t, ce);
+	if (!ret && ce->has_leader_exit_code)
+		ret = restore_leader_exit(t);
 	return ret;
 }

@@ -8,10 +8,13 @@
 #include <unistd.h>
 
 #define LOG_PREFIX "files: "
+#include "criu-lite/anonfd.h"
 #include "criu-lite/ghost.h"
 #include "criu-lite/log.h"
+#include "criu-lite/memfd.h"
 #include "criu-lite/pipes.h"
 #include "criu-lite/restore-files.h"
+#include "criu-lite/sk-unix.h"
 
 /* The kernel's O_LARGEFILE on x86, which fdinfo shows (glibc's is 0 on 64-bit). */
 #define KERNEL_O_LARGEFILE 0100000
@@ -221,6 +224,12 @@ int restore_open_entry(struct restore_ctx *c, const FileEntry *fe, int first_fd,
 {
 	if (fe->type == FILE_TYPE__FT_PIPE)
 		return restore_pipe_open(c, fe);
+	if (fe->type == FILE_TYPE__FT_UNIXSK)
+		return restore_unix_open(c, fe);
+	if (fe->type == FILE_TYPE__FT_MEMFD)
+		return restore_memfd_open(c, fe);
+	if (anonfd_restores(fe->type))
+		return restore_anonfd_open(c, fe);
 	if (!fe->reg) {
 		pr_err("files.img: file %u of type %d has no path: not supported by this "
 		       "criu-lite\n",

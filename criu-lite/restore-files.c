@@ -3,8 +3,9 @@
  * restore_files_prepare() runs in the restorer before the skeleton exists:
  * it opens each file of the task's fdinfo once (restore-files.h), moves it to
  * a transfer fd (>= xfer_base, inherited by the skeleton at clone) and fills
- * t->fds; fds that shared an open file description share one transfer fd, so
- * they share it again. The cwd and root directories become transfer fds too.
+ * t->fds; fds that shared an open file description, in this task or with a
+ * task prepared before it, share one transfer fd, so they share it again.
+ * The cwd and root directories become transfer fds too.
  * restore_files() then runs inside the skeleton through rsys: it closes every
  * inherited fd below xfer_base, dup3()s each transfer fd to its number (with
  * O_CLOEXEC where the dumped fd had FD_CLOEXEC), changes root and cwd, sets
@@ -23,9 +24,11 @@
 #include <unistd.h>
 
 #define LOG_PREFIX "files: "
+#include "criu-lite/anonfd.h"
 #include "criu-lite/log.h"
 #include "criu-lite/pipes.h"
 #include "criu-lite/restore-files.h"
+#include "criu-lite/sk-unix.h"
 
 /* The fdinfo records must be usable: known ids, distinct fds below xfer_base. */
 static int check_fdinfo(struct restore_ctx *c, struct restore_task *t)
@@ -67,6 +70,27 @@ static int first_fd_of(const struct restore_task *t, uint32_t id)
 	return lo;
 }
 
+/* The transfer fd a task prepared before t got for file id, or -1: tasks that shared an
+ * open file description (fork, SCM_RIGHTS) share it again, as every skeleton inherits
+ * every transfer fd. */
+static int earlier_xfer(const struct restore_ctx *c, const struct restore_task *t, uint32_t id)
+{
+	for (size_t j = 0; j < c->nr_tasks && &c->tasks[j] != t; j++)
+		for (size_t k = 0; k < c->tasks[j].nr_fds; k++)
+			if (c->tasks[j].fdinfo[k]->id == id)
+				return c->tasks[j].fds[k].xfer_fd;
+	return -1;
+}
+
+/* No task after t gets its files prepared (zombies after it have none). */
+static bool last_live(const struct restore_ctx *c, const struct restore_task *t)
+{
+	for (const struct restore_task *n = t + 1; n < c->tasks + c->nr_tasks; n++)
+		if (!n->zombie)
+			return false;
+	return true;
+}
+
 static int open_fds(struct restore_ctx *c, struct restore_task *t, struct restore_ghosts *g)
 {
 	for (size_t i = 0; i < t->nr_fdinfo; i++) {
@@ -79,6 +103,8 @@ static int open_fds(struct restore_ctx *c, struct restore_task *t, struct restor
 		for (size_t k = 0; k < i && fd < 0; k++)
 			if (t->fdinfo[k]->id == e->id)
 				fd = t->fds[k].xfer_fd;
+		if (fd < 0)
+			fd = earlier_xfer(c, t, e->id);
 		if (fd < 0) {
 			fd =
 			    restore_open_entry(c, restore_file(c, e->id), first_fd_of(t, e->id), g);
@@ -148,6 +174,8 @@ int restore_files_prepare(struct restore_ctx *c, struct restore_task *t)
 	/* and the pipes: the table's own ends go once the last task has its fds */
 	if (ret || !c->nr_tasks || t == &c->tasks[c->nr_tasks - 1])
 		restore_pipes_done(c);
+	if (ret || last_live(c, t)) /* and the unix sockets' table (sk-unix.h) */
+		restore_unix_done(c);
 	if (!ret) {
 		ret = open_dir(c, t->pid, "cwd", t->fs->cwd);
 		t->cwd_fd = ret < 0 ? -1 : ret;
@@ -232,6 +260,8 @@ int restore_files(struct restore_ctx *c, struct restore_task *t)
 	if (r < 0)
 		return (int)r;
 	ret = install_fds(t);
+	if (!ret) /* timers armed, epoll watches added: they need the fds in place */
+		ret = restore_anonfd_task(c, t);
 	if (!ret)
 		ret = set_fs(t);
 	if (ret)

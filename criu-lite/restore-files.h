@@ -7,7 +7,9 @@
  * size; a deleted file recreated from its ghost image (ghost.h), opened, and
  * unlinked again; a memory device by path (same device number); a terminal
  * (--shell-job only) as a dup of the restorer's own fd 0, 1 or 2; a pipe end
- * or FIFO through restore-pipes.c (pipes.h). It returns
+ * or FIFO through restore-pipes.c (pipes.h); an eventfd, signalfd, timerfd,
+ * epoll or inotify file through restore-anonfd.c (anonfd.h); a unix socket
+ * through restore-unix.c (sk-unix.h: all of them are made at once). It returns
  * an O_CLOEXEC fd of the restorer, or -errno after logging one message that
  * names the file.
  */

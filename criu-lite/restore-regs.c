@@ -1,5 +1,6 @@
-/* restore-regs: the last step of a task's restore, after rsys_close(): each thread leaves its
- * signal-path stop with the dumped registers, xstate and signal mask.
+/* restore-regs: the last step of a task's restore, after rsys_close(): each thread (t->tids, in
+ * the image's order) leaves its signal-path stop with the dumped registers (fs base, the TLS,
+ * included), xstate and signal mask.
  *
  * The thread is held in a ptrace stop inside the kernel's signal path (rsys_close() leaves it
  * there), so the kernel's syscall-restart logic runs on the registers set here when it resumes:
@@ -127,7 +128,19 @@ static int restore_thread_regs(struct restore_task *t, pid_t tid, const ThreadCo
 
 int restore_core_regs(struct restore_ctx *c, struct restore_task *t)
 {
+	const CoreEntry *ce = t->core;
+
 	(void)c;
-	/* single-threaded for now: the leader is the skeleton itself */
-	return restore_thread_regs(t, t->sk.pid, t->core->threads[0]);
+	if (!t->tids) {
+		pr_err("pid %d: its threads were not created (internal error)\n", t->pid);
+		return -EINVAL;
+	}
+	/* an exited leader is not in the list: it has left for good */
+	for (size_t i = 0; i < ce->n_threads; i++) {
+		int ret = restore_thread_regs(t, t->tids[i], ce->threads[i]);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
 }

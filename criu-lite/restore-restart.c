@@ -136,7 +136,7 @@ static int rearm_sleep(struct restore_task *t, pid_t tid, int clockid, uint64_t 
 	uint8_t insn[2] = { 0 };
 	long ret;
 
-	if (core_peek(t->sk.pid, dumped->rip - 2, insn, sizeof(insn)) || insn[0] != 0x0f ||
+	if (core_peek(tid, dumped->rip - 2, insn, sizeof(insn)) || insn[0] != 0x0f ||
 	    insn[1] != 0x05) {
 		pr_err("pid %d: thread %d: no syscall instruction before rip %#llx to restart its "
 		       "sleep from\n",
@@ -208,7 +208,7 @@ int restore_sleep_restart(struct restore_task *t, pid_t tid, const ThreadCoreEnt
 		set_eintr(final);
 		return 0;
 	}
-	ret = core_peek(t->sk.pid, rem, &left, sizeof(left));
+	ret = core_peek(tid, rem, &left, sizeof(left));
 	if (ret || !core_timespec_valid(&left)) {
 		if (ret)
 			errno = -ret;

@@ -14,9 +14,11 @@
 #define LOG_PREFIX "restore: "
 #include "criu-lite/dump.h"
 #include "criu-lite/fault.h"
+#include "criu-lite/locks.h"
 #include "criu-lite/log.h"
 #include "criu-lite/restore-tree.h"
 #include "criu-lite/restore.h"
+#include "criu-lite/timers.h"
 
 static int report(const struct img_err *err, int ret)
 {
@@ -210,9 +212,11 @@ static int restore_task(struct restore_ctx *c, struct restore_task *t)
 		return ret;
 	if ((ret = fault_inject(c->o, "mm")) || (ret = restore_mm(c, t)))
 		return ret;
-	if ((ret = fault_inject(c->o, "files")) || (ret = restore_files(c, t)))
+	if ((ret = fault_inject(c->o, "files")) || (ret = restore_files(c, t)) ||
+	    (ret = restore_locks(c, t)))
 		return ret;
-	if ((ret = fault_inject(c->o, "core")) || (ret = restore_core(c, t)))
+	if ((ret = fault_inject(c->o, "core")) || (ret = restore_core(c, t)) ||
+	    (ret = restore_timers(c, t)))
 		return ret;
 	/* the last call runs from the trampoline and removes it */
 	ret = (int)rsys_call(&t->rs, SYS_munmap, t->sk.tramp, SKEL_TRAMP_SIZE, 0, 0, 0, 0);
@@ -278,6 +282,7 @@ static void free_ctx(struct restore_ctx *c)
 		free(t->fdinfo);
 		free(t->fds);
 		free(t->map_fds);
+		free(t->tids);
 		page_reader_close(t->pages);
 	}
 	free(c->tasks);
@@ -328,6 +333,10 @@ int restore_run(const struct opts *o)
 	/* 1: everything is read and checked before anything is created */
 	if (!ret)
 		ret = read_images(&c);
+	if (!ret)
+		ret = restore_timers_check(&c);
+	if (!ret)
+		ret = restore_locks_check(&c);
 	if (!ret)
 		ret = fault_inject(o, "images");
 	/* 2: what the skeletons inherit */

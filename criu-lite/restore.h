@@ -60,8 +60,9 @@ struct restore_task {
 	int exe_fd;	     /* transfer fd of /proc/PID/exe's file, -1 if none */
 	struct skel sk;
 	struct seized_task st;
-	struct rsys rs;
+	struct rsys rs; /* in the leader; in a live thread once an exited leader exited again */
 	bool rs_open;
+	pid_t *tids; /* host tid of each core->threads[i] (0: not created yet); restore-core */
 };
 
 struct restore_ctx {
@@ -82,7 +83,9 @@ struct restore_ctx {
 	struct page_reader **shmem_pages;
 	int *shmem_fds;
 	int xfer_base; /* every transfer fd is >= this, every other restorer fd below */
-	struct restore_pipes *pipes; /* restore-pipes.c: pipes created so far (pipes.h) */
+	struct restore_pipes *pipes;   /* restore-pipes.c: pipes created so far (pipes.h) */
+	struct restore_unix *usk;      /* restore-unix.c: every unix socket (sk-unix.h) */
+	struct restore_memfds *memfds; /* restore-shmem.c: memfd descriptions opened (memfd.h) */
 };
 
 int restore_run(const struct opts *o);

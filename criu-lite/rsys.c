@@ -51,6 +51,8 @@
 #define SYSCALL_INSN_1 0x05
 /* The largest [vdso] we are willing to scan. */
 #define VDSO_MAX (1UL << 20)
+/* pidfd_open() flag for a pidfd of one thread (uapi PIDFD_THREAD == O_EXCL, 6.9+). */
+#define RSYS_PIDFD_THREAD O_EXCL
 /* Blockable signals as PTRACE_SETSIGMASK sees them; the kernel drops KILL and STOP. */
 #define ALL_SIGNALS (~0ULL)
 
@@ -221,7 +223,9 @@ static int read_tgid(pid_t tid, pid_t *tgid)
 }
 
 /* process_vm_readv/writev; what they cannot reach (EFAULT: e.g. a write to a
- * read-only page) goes through /proc/PID/mem, which writes with FOLL_FORCE. */
+ * read-only page) goes through /proc/TID/mem, which writes with FOLL_FORCE.
+ * Both go through our thread, not the thread-group id: threads share the
+ * address space, and a leader that has exited (a zombie thread) has none. */
 static int mem_xfer(struct rsys *r, uint64_t remote, void *buf, size_t len, bool wr, bool quiet)
 {
 	char w[48];
@@ -231,8 +235,8 @@ static int mem_xfer(struct rsys *r, uint64_t remote, void *buf, size_t len, bool
 		struct iovec l = { .iov_base = (char *)buf + done, .iov_len = len - done };
 		struct iovec rm = { .iov_base = (void *)(uintptr_t)(remote + done),
 				    .iov_len = len - done };
-		ssize_t n = wr ? process_vm_writev(r->pid, &l, 1, &rm, 1, 0)
-			       : process_vm_readv(r->pid, &l, 1, &rm, 1, 0);
+		ssize_t n = wr ? process_vm_writev(r->tid, &l, 1, &rm, 1, 0)
+			       : process_vm_readv(r->tid, &l, 1, &rm, 1, 0);
 
 		if (n > 0) {
 			done += (size_t)n;
@@ -250,7 +254,7 @@ static int mem_xfer(struct rsys *r, uint64_t remote, void *buf, size_t len, bool
 	if (done < len && r->memfd < 0) {
 		char path[64];
 
-		snprintf(path, sizeof(path), "/proc/%d/mem", r->pid);
+		snprintf(path, sizeof(path), "/proc/%d/mem", r->tid);
 		r->memfd = open(path, O_RDWR | O_CLOEXEC);
 		if (r->memfd < 0) {
 			if (!quiet)
@@ -304,7 +308,7 @@ static int find_in_vdso(struct rsys *r, uint64_t *insn)
 	bool found = false;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", r->pid);
+	snprintf(path, sizeof(path), "/proc/%d/maps", r->tid);
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
@@ -603,6 +607,10 @@ int rsys_getfd(struct rsys *r, int remote_fd)
 	char w[48];
 	int fd;
 
+	/* a pidfd of our thread (PIDFD_THREAD, 6.9+) reaches the fd table even when the
+	 * leader has exited; older kernels have only the process's */
+	if (r->pidfd < 0 && r->tid != r->pid)
+		r->pidfd = (int)syscall(SYS_pidfd_open, r->tid, RSYS_PIDFD_THREAD);
 	if (r->pidfd < 0) {
 		r->pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
 		if (r->pidfd < 0) {

@@ -42,7 +42,7 @@ enum rsys_insn_src {
 
 struct rsys {
 	pid_t tid;		      /* the thread we run syscalls in */
-	pid_t pid;		      /* its thread group (for pidfd and /proc/PID/mem) */
+	pid_t pid;		      /* its thread group (memory goes through tid) */
 	struct user_regs_struct regs; /* registers at rsys_open() */
 	uint64_t sigmask;	      /* blocked signals at rsys_open() */
 	uint64_t insn;		      /* address of a `syscall` instruction (0f 05) */
@@ -51,8 +51,8 @@ struct rsys {
 	size_t scratch_len;
 	bool ran;  /* the thread ran since rsys_open() */
 	bool dead; /* it died: nothing more can be done */
-	int memfd; /* /proc/PID/mem, opened on first need */
-	int pidfd; /* pidfd_open(pid), opened on first need */
+	int memfd; /* /proc/TID/mem, opened on first need */
+	int pidfd; /* pidfd of tid (or of pid), opened on first need */
 };
 
 int rsys_open(pid_t tid, struct rsys *r);

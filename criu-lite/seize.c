@@ -3,7 +3,13 @@
  * Every stop we hold a thread in is a stop inside the kernel's signal path
  * (an INTERRUPT trap or a group-stop trap): from there the kernel's syscall
  * restart logic runs when the thread resumes, so a thread caught inside
- * read() or nanosleep() simply re-enters it after PTRACE_DETACH. */
+ * read() or nanosleep() simply re-enters it after PTRACE_DETACH.
+ *
+ * A leader that exits with SYS_exit while other threads run turns into a
+ * zombie thread that no waitpid() reports, not even to its tracer, until the
+ * whole group is gone: the leader's stop is therefore polled for, and its
+ * state watched, rather than waited for (wait_stop()). A leader that is a
+ * zombie already is skipped (leader_exited). */
 #define LOG_PREFIX "seize: "
 
 #include <dirent.h>
@@ -37,6 +43,10 @@ static pid_t wait_tid(pid_t tid, int *status, int flags)
 	return r;
 }
 
+#define KILL_WAIT_MS	   30000
+#define LEADER_POLL_MIN_US 50
+#define LEADER_POLL_MAX_US 2000
+
 /* The state letter of /proc/PID/task/TID/stat: 0, -ENOENT when gone. */
 static int read_state(pid_t pid, pid_t tid, char *state)
 {
@@ -64,6 +74,35 @@ static int read_state(pid_t pid, pid_t tid, char *state)
 		return -EINVAL;
 	*state = p[2];
 	return 0;
+}
+
+static bool is_zombie(char state)
+{
+	return state == 'Z' || state == 'X';
+}
+
+/* A blocking wait for one thread's next stop or exit; see the comment at the top for the
+ * leader. A leader found a zombie reads as waitpid()'s "no such child" (ECHILD). */
+static pid_t wait_stop(pid_t pid, pid_t tid, int *status)
+{
+	useconds_t us = LEADER_POLL_MIN_US;
+	char state;
+
+	if (tid != pid)
+		return wait_tid(tid, status, 0);
+	for (;;) {
+		pid_t r = wait_tid(tid, status, WNOHANG);
+
+		if (r)
+			return r;
+		if (read_state(pid, tid, &state) == 0 && is_zombie(state)) {
+			errno = ECHILD;
+			return -1;
+		}
+		usleep(us);
+		if (us < LEADER_POLL_MAX_US)
+			us *= 2;
+	}
 }
 
 struct seized_thread *seize_find(struct seized_task *st, pid_t tid)
@@ -105,7 +144,9 @@ static void drop_thread(struct seized_task *st, struct seized_thread *t)
  * trap would show up as a stray stop the next time the thread runs.
  * A signal-delivery-stop on the way is passed on with PTRACE_CONT, so the
  * signal is delivered exactly as it would have been without us.
- * Returns 0, -ESRCH with *gone set when the thread died, or -errno (logged).
+ * Returns 0; with *gone set, -ESRCH when the thread's exit was reported, -ECHILD when
+ * nothing will be (it is not our tracee any more, or it is a leader that has exited while
+ * other threads run); or -errno (logged).
  */
 static int hold_stop(pid_t pid, struct seized_thread *t, bool *gone)
 {
@@ -128,13 +169,14 @@ static int hold_stop(pid_t pid, struct seized_thread *t, bool *gone)
 				interrupted = true;
 			}
 		wait:
-			r = wait_tid(t->tid, &status, 0);
+			r = wait_stop(pid, t->tid, &status);
 		}
 		if (r < 0) {
 			if (errno == ECHILD) {
+				/* not ours any more, or a leader that is a zombie thread now */
 				*gone = true;
 				t->seized = false;
-				return -ESRCH;
+				return -ECHILD;
 			}
 			pr_perror("pid %d: waitpid(%d) failed", pid, t->tid);
 			return -errno;
@@ -206,13 +248,10 @@ static int seize_thread(struct seized_task *st, pid_t tid)
 		pr_perror("pid %d: can't read the state of thread %d", st->pid, tid);
 		goto drop;
 	}
-	if (t->state == 'Z' || t->state == 'X') {
-		if (tid != st->pid)
-			goto vanished; /* an exiting thread: nothing left to freeze */
-		pr_err("pid %d is a zombie (state %c): it has exited and cannot be seized\n",
-		       st->pid, t->state);
-		ret = -ESRCH;
-		goto drop;
+	if (is_zombie(t->state)) {
+		if (tid == st->pid)
+			goto leader_gone; /* the process lives on if other threads do */
+		goto vanished;		  /* an exiting thread: nothing left to freeze */
 	}
 	if (st->flags & SEIZE_EXITKILL)
 		opts |= PTRACE_O_EXITKILL;
@@ -228,6 +267,8 @@ static int seize_thread(struct seized_task *st, pid_t tid)
 	ret = hold_stop(st->pid, t, &gone);
 	if (gone && tid != st->pid)
 		goto vanished;
+	if (gone && ret == -ECHILD)
+		goto leader_gone; /* a zombie thread now, still traced: we let go when we exit */
 	if (gone) {
 		pr_err("pid %d exited while being seized (status %#x)\n", st->pid, t->stop_status);
 		goto drop;
@@ -237,6 +278,12 @@ static int seize_thread(struct seized_task *st, pid_t tid)
 	pr_debug("pid %d: thread %d stopped (was %c, status %#x%s)\n", st->pid, tid, t->state,
 		 t->stop_status, t->group_stop ? ", group-stop" : "");
 	return read_stop_regs(st->pid, t);
+leader_gone:
+	pr_debug("pid %d: its leader thread has exited (state %c): seizing the other threads\n",
+		 st->pid, t->state);
+	st->leader_exited = true;
+	ret = 0;
+	goto drop;
 vanished:
 	pr_debug("pid %d: thread %d exited while being seized\n", st->pid, tid);
 	ret = 0;
@@ -268,7 +315,8 @@ static int seize_new_threads(struct seized_task *st, int *added)
 		char *end;
 		long tid = strtol(de->d_name, &end, 10);
 
-		if (*end || tid <= 0 || seize_find(st, (pid_t)tid))
+		if (*end || tid <= 0 || seize_find(st, (pid_t)tid) ||
+		    (st->leader_exited && tid == st->pid))
 			continue;
 		size_t before = st->nr;
 
@@ -306,11 +354,6 @@ int seize_task(pid_t pid, unsigned int flags, struct seized_task *st)
 		}
 		return ret == -ENOENT ? -ESRCH : ret;
 	}
-	if (st->state == 'Z' || st->state == 'X') {
-		pr_err("pid %d is a zombie (state %c): it has exited and cannot be seized\n", pid,
-		       st->state);
-		return -ESRCH;
-	}
 	/* Threads may be created while we stop the others: rescan until stable. */
 	do {
 		ret = seize_new_threads(st, &added);
@@ -322,14 +365,21 @@ int seize_task(pid_t pid, unsigned int flags, struct seized_task *st)
 			goto fail;
 		}
 	} while (added);
-	if (!seize_find(st, pid)) {
+	if (st->leader_exited && !st->nr) {
+		pr_err("pid %d is a zombie (state %c): it has exited and cannot be seized\n", pid,
+		       is_zombie(st->state) ? st->state : 'Z');
+		ret = -ESRCH;
+		goto fail;
+	}
+	if (!st->leader_exited && !seize_find(st, pid)) {
 		pr_err("pid %d: its main thread could not be seized\n", pid);
 		ret = -ESRCH;
 		goto fail;
 	}
 	for (size_t i = 0; i < st->nr; i++)
 		st->group_stopped |= st->thr[i].group_stop;
-	pr_info("pid %d: seized %zu thread(s)%s\n", pid, st->nr,
+	pr_info("pid %d: seized %zu thread(s)%s%s\n", pid, st->nr,
+		st->leader_exited ? " (its leader thread has exited)" : "",
 		st->group_stopped ? ", group-stopped" : "");
 	return 0;
 fail:
@@ -337,33 +387,77 @@ fail:
 	return ret;
 }
 
+int seize_add_thread(struct seized_task *st, pid_t tid)
+{
+	size_t before = st->nr;
+	int ret;
+
+	if (seize_find(st, tid)) {
+		pr_err("pid %d: thread %d is held already\n", st->pid, tid);
+		return -EEXIST;
+	}
+	ret = seize_thread(st, tid);
+	if (ret)
+		return ret;
+	if (st->nr == before) {
+		pr_err("pid %d: thread %d is not a live thread of it: can't seize it\n", st->pid,
+		       tid);
+		return -ESRCH;
+	}
+	st->group_stopped |= st->thr[st->nr - 1].group_stop;
+	pr_debug("pid %d: thread %d added (%zu held)\n", st->pid, tid, st->nr);
+	return 0;
+}
+
+/*
+ * Reap every thread we trace, in whatever order they can go: the leader's exit is reported only
+ * after all other threads are reaped, and in a PID namespace whose init has lost its leader
+ * thread, the last thread of init waits in the kernel (zap_pid_ns_processes()) until every other
+ * one, traced zombies included, is reaped. So no blocking wait on one thread: poll them all.
+ */
 static int release_kill(struct seized_task *st)
 {
-	int ret = 0, status;
+	size_t left = 0;
+	int ret = 0, status, idle_ms = 0;
 
 	if (kill(st->pid, SIGKILL) && errno != ESRCH) {
 		pr_perror("pid %d: can't kill it", st->pid);
 		ret = -errno;
 	}
-	/* The leader's exit is reported only after all other threads are reaped. */
-	for (int leader = 0; leader < 2; leader++) {
+	for (size_t i = 0; i < st->nr; i++)
+		left += st->thr[i].seized;
+	while (left) {
+		bool progress = false;
+
 		for (size_t i = 0; i < st->nr; i++) {
 			struct seized_thread *t = &st->thr[i];
+			pid_t r;
 
-			if (!t->seized || (t->tid == st->pid) != leader)
+			if (!t->seized)
 				continue;
-			for (;;) {
-				pid_t r = wait_tid(t->tid, &status, 0);
-
-				if (r < 0 && errno != ECHILD) {
-					pr_perror("pid %d: waitpid(%d) failed", st->pid, t->tid);
-					ret = ret ?: -errno;
-				}
-				if (r < 0 || WIFEXITED(status) || WIFSIGNALED(status))
-					break;
+			r = wait_tid(t->tid, &status, WNOHANG);
+			if (r == 0)
+				continue;
+			progress = true;
+			if (r < 0 && errno != ECHILD) {
+				pr_perror("pid %d: waitpid(%d) failed", st->pid, t->tid);
+				ret = ret ?: -errno;
 			}
-			t->seized = t->stopped = false;
+			if (r < 0 || WIFEXITED(status) || WIFSIGNALED(status)) {
+				t->seized = t->stopped = false;
+				left--;
+			}
 		}
+		if (progress) {
+			idle_ms = 0;
+			continue;
+		}
+		if (++idle_ms > KILL_WAIT_MS) {
+			pr_err("pid %d: %zu thread(s) still not dead %d ms after SIGKILL\n",
+			       st->pid, left, KILL_WAIT_MS);
+			return ret ?: -ETIMEDOUT;
+		}
+		usleep(1000);
 	}
 	return ret;
 }

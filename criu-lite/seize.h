@@ -9,6 +9,10 @@
  * kills it; it is safe on a partially seized or already released task.
  * Signals that arrive while seizing are delivered, never dropped; signals that
  * arrive while the task is held stay pending and are delivered after release.
+ * A thread-group leader that has exited while other threads run (a zombie
+ * thread) is not seized: leader_exited is set and thr[] holds the live threads.
+ * seize_add_thread() takes one more thread of a seized task (one the caller
+ * created, e.g. with a remote clone3) the same way, so release covers it.
  * All ptrace requests must come from the thread that called seize_task(); a
  * caller that resumes a thread itself must stop it again before release. */
 #ifndef CRIU_LITE_SEIZE_H
@@ -39,6 +43,7 @@ struct seized_task {
 	pid_t pid;
 	char state;	    /* state letter of the leader before seizing */
 	bool group_stopped; /* the task was (or got) group-stopped: it stays stopped on resume */
+	bool leader_exited; /* the leader thread is a zombie: not in thr[] */
 	unsigned int flags; /* enum seize_flags */
 	size_t nr;	    /* threads in thr[] */
 	size_t cap;
@@ -50,9 +55,16 @@ enum seize_release_mode {
 	RELEASE_KILL,	/* SIGKILL the task and reap what we trace */
 };
 
-/* 0, or -errno (already logged): -ESRCH for a zombie or vanished task,
- * -EPERM when it cannot be traced (e.g. already traced), -EINVAL for bad flags. */
+/* 0, or -errno (already logged): -ESRCH for a zombie (no live thread left) or
+ * vanished task, -EPERM when it cannot be traced (e.g. already traced), -EINVAL
+ * for bad flags. */
 int seize_task(pid_t pid, unsigned int flags, struct seized_task *st);
+
+/* Seize thread TID of the task st holds (with st's options) and hold it in a
+ * ptrace stop, appended to thr[]. 0, or -errno (logged): -EEXIST when it is held
+ * already, -ESRCH when it is not a live thread of st->pid. On error a thread
+ * that was seized but could not be stopped stays in thr[] for seize_release(). */
+int seize_add_thread(struct seized_task *st, pid_t tid);
 
 /* 0, or the first -errno seen (logged); always goes through every thread and
  * frees thr[]. Calling it again, or on a zeroed struct, does nothing. */

@@ -185,12 +185,12 @@ static struct json_object *raw_summary(const char *path, const char *name, struc
 	return o;
 }
 
-/* Raw data files carry no header; they are named pages-N.img, ghost-N.img or
- * pipes-data-N.img. */
+/* Raw data files carry no header; they are named pages-N.img, ghost-N.img,
+ * pipes-data-N.img or unixsk-data-N.img. */
 static int is_raw_name(const char *name)
 {
 	return (strncmp(name, "pages-", 6) == 0 || strncmp(name, "ghost-", 6) == 0 ||
-		strncmp(name, "pipes-data-", 11) == 0) &&
+		strncmp(name, "pipes-data-", 11) == 0 || strncmp(name, "unixsk-data-", 12) == 0) &&
 	       strlen(name) > 4 && strcmp(name + strlen(name) - 4, ".img") == 0;
 }
 

@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -134,12 +133,12 @@ static void child_refused(const struct fx *f)
 		if (pipe2(p, O_DIRECT) || p[0] != 3 || dup2(p[1], 3) != 3)
 			die(20);
 		break;
-	case 1: /* eventfd */
-		if (eventfd(0, 0) != 3)
+	case 1: /* a pidfd (eventfds are supported: dump-anonfd.c) */
+		if (syscall(SYS_pidfd_open, getpid(), 0) != 3)
 			die(21);
 		break;
-	case 2: /* memfd */
-		if (memfd_create("mf", 0) != 3)
+	case 2: /* a hugetlb memfd (other memfds are supported: dump-shmem.c) */
+		if (memfd_create("mf", MFD_HUGETLB) != 3)
 			die(22);
 		break;
 	case 3: /* a pty without --shell-job */
@@ -411,8 +410,8 @@ static void test_dump_refusals(void **state)
 		int ret;
 	} want[] = {
 		{ "is a packet-mode pipe (O_DIRECT): not supported yet", -ENOTSUP },
-		{ "fd 3: anon_inode:[eventfd] is not supported yet", -ENOTSUP },
-		{ "fd 3: /memfd:mf (deleted) is a memfd: not supported yet", -ENOTSUP },
+		{ "fd 3: anon_inode:[pidfd] is not supported yet", -ENOTSUP },
+		{ "fd 3: memfd \"mf\" is hugetlb memory (MFD_HUGETLB): not supported", -ENOTSUP },
 		{ "fd 3: /dev/pts/", -ENOTSUP },
 		{ "files deleted while open are saved up to 64 MiB only", -EFBIG },
 		{ "was deleted: not supported", -ENOTSUP },
