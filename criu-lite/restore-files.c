@@ -172,7 +172,7 @@ int restore_files_prepare(struct restore_ctx *c, struct restore_task *t)
 	/* the transfer fds keep the recreated deleted files alive */
 	restore_ghosts_done(&g);
 	/* and the pipes: the table's own ends go once the last task has its fds */
-	if (ret || !c->nr_tasks || t == &c->tasks[c->nr_tasks - 1])
+	if (ret || last_live(c, t))
 		restore_pipes_done(c);
 	if (ret || last_live(c, t)) /* and the unix sockets' table (sk-unix.h) */
 		restore_unix_done(c);

@@ -16,7 +16,9 @@
 #include "criu-lite/fault.h"
 #include "criu-lite/locks.h"
 #include "criu-lite/log.h"
+#include "criu-lite/pipes.h"
 #include "criu-lite/restore-tree.h"
+#include "criu-lite/sk-unix.h"
 #include "criu-lite/restore.h"
 #include "criu-lite/timers.h"
 
@@ -292,6 +294,9 @@ static void free_ctx(struct restore_ctx *c)
 	for (size_t i = 0; i < c->nr_files; i++)
 		file_entry__free_unpacked(c->files[i], NULL);
 	free(c->files);
+	/* tables of objects being handed out, when a failure stopped that early */
+	restore_pipes_done(c);
+	restore_unix_done(c);
 	restore_shmem_free(c);
 	if (c->inv)
 		inventory_entry__free_unpacked(c->inv, NULL);
