@@ -141,9 +141,13 @@ int dump_locks_fd(struct dump_ctx *c, struct dump_locks *l, uint32_t file_id, co
 			ret = add_lock(l, file_id, &e);
 		if (ret)
 			return ret;
-		pr_info("%s: %s: %s %s lock, bytes %" PRIu64 "+%" PRIu64 "%s (file %u)\n", what,
-			link, kind_word(e.kind), e.write ? "write" : "read", e.start, e.len,
-			e.len ? "" : " (to EOF)", file_id);
+		if (e.kind == FILE_LOCK_KIND__LOCK_FLOCK)
+			pr_info("%s: %s: flock %s lock (file %u)\n", what, link,
+				e.write ? "write" : "read", file_id);
+		else
+			pr_info("%s: %s: %s %s lock on bytes %" PRIu64 "+%" PRIu64 "%s (file %u)\n",
+				what, link, kind_word(e.kind), e.write ? "write" : "read", e.start,
+				e.len, e.len ? "" : " (to EOF)", file_id);
 	}
 	return 0;
 }

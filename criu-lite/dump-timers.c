@@ -21,10 +21,11 @@
 #include "criu-lite/proc-timers.h"
 #include "criu-lite/timers.h"
 
-#define NSEC_PER_SEC  1000000000ULL
-#define USEC_PER_SEC  1000000ULL
-#define CPUCLOCK_MASK 7 /* low bits of a CPU clock id: 0-2 which clock, 4 per thread */
-#define CPUCLOCK_FD   3 /* a dynamic clock reached through an fd (PTP and the like) */
+#define NSEC_PER_SEC	1000000000ULL
+#define USEC_PER_SEC	1000000ULL
+#define CPUCLOCK_MASK	7 /* low bits of a CPU clock id: 0-2 which clock, 4 per thread */
+#define CPUCLOCK_FD	3 /* a dynamic clock reached through an fd (PTP and the like) */
+#define CPUCLOCK_THREAD 4 /* a thread's CPU clock, not the process's */
 
 /* struct itimerval and struct itimerspec as the syscalls read and write them. */
 struct kitimerval {
@@ -126,9 +127,13 @@ static int check_clock(const struct dump_ctx *c, const struct proc_timer *pt)
 	who = ~(pt->clock >> 3);
 	if (who == 0 || who == c->vpid)
 		return 0;
+	for (size_t k = 0; (pt->clock & CPUCLOCK_THREAD) && c->vtid && k < c->st.nr; k++)
+		if (c->vtid[k] == who)
+			return 0; /* a thread of the task: it has that tid again after restore */
 	pr_err("pid %d: POSIX timer %d runs on the CPU clock of %s %d (clock id %d), not on the "
 	       "task's own: not supported\n",
-	       c->pid, pt->id, (pt->clock & 4) ? "thread" : "process", who, pt->clock);
+	       c->pid, pt->id, (pt->clock & CPUCLOCK_THREAD) ? "thread" : "process", who,
+	       pt->clock);
 	return -ENOTSUP;
 }
 

@@ -19,9 +19,9 @@ struct proc_timer {
 	int id;
 	int signo;
 	uint64_t sival;
-	int notify;    /* SIGEV_SIGNAL, SIGEV_NONE, or SIGEV_SIGNAL | SIGEV_THREAD_ID */
-	pid_t target;  /* the pid or tid of the notify line */
-	int clock;     /* as given to timer_create */
+	int notify;   /* SIGEV_SIGNAL, SIGEV_NONE, or SIGEV_SIGNAL | SIGEV_THREAD_ID */
+	pid_t target; /* the pid or tid of the notify line */
+	int clock;    /* as given to timer_create */
 };
 
 struct proc_timer_list {

@@ -120,7 +120,7 @@ static int take_lock(struct restore_task *t, int fd, const FileEntry *fe, const 
 
 		if (ret)
 			return ret;
-		snprintf(range, sizeof(range), " on bytes %" PRIu64 "+%" PRIu64 "%s", e->start,
+		snprintf(range, sizeof(range), " of bytes %" PRIu64 "+%" PRIu64 "%s", e->start,
 			 e->len, e->len ? "" : " (to EOF)");
 		r = rsys_call_quiet(&t->rs, SYS_fcntl, fd,
 				    e->kind == FILE_LOCK_KIND__LOCK_OFD ? F_OFD_SETLK : F_SETLK,

@@ -6,8 +6,9 @@
  * - a periodic ITIMER_REAL whose SIGALRM is still pending is not queued in the kernel (it is
  *   re-armed when the signal is dequeued), so getitimer showed it as {0, interval}; it is armed
  *   for one interval, since the restored SIGALRM is pending again;
- * - a one-shot POSIX timer whose signal is pending reads as 1 ns left; it is left disarmed, since
- *   the restored signal is its expiry.
+ * - a one-shot POSIX timer whose signal is pending may read as 1 ns left (6.18 shows 0, older
+ *   kernels 1 ns: "not delivered yet"); it is left disarmed, since the restored signal is its
+ *   expiry.
  */
 #define LOG_PREFIX "timers: "
 
@@ -110,7 +111,8 @@ static int check_posix(const char *img, const CoreEntry *ce, const PosixTimerEnt
 		       e->id, e->has_tid ? e->tid : 0);
 		return -EINVAL;
 	}
-	if (e->value_ns / NSEC_PER_SEC > INT64_MAX / 2 || e->interval_ns / NSEC_PER_SEC > INT64_MAX / 2) {
+	if (e->value_ns / NSEC_PER_SEC > INT64_MAX / 2 ||
+	    e->interval_ns / NSEC_PER_SEC > INT64_MAX / 2) {
 		pr_err("%s: POSIX timer %d: time out of range\n", img, e->id);
 		return -EINVAL;
 	}
@@ -161,8 +163,7 @@ int restore_timers_check(struct restore_ctx *c)
 
 /* ---- creating timers with given ids --------------------------------------------------------- */
 
-int timers_create_ids(const struct timer_ops *ops, PosixTimerEntry *const *v, size_t n,
-		      bool by_id)
+int timers_create_ids(const struct timer_ops *ops, PosixTimerEntry *const *v, size_t n, bool by_id)
 {
 	size_t fillers = 0;
 

@@ -7,11 +7,11 @@
  * reads: a failed dump leaves every timer as it was. Timers on the CPU clock of another process
  * are refused.
  * Contract, restore (restore-timers.c): restore_timers_check() refuses any core_entry of the tree
- * whose timers cannot be recreated, before any task exists. restore_timers() runs in the skeleton after the
- * signal state (actions, pending signals) is back: it recreates every POSIX timer with its dumped
- * id (prctl PR_TIMER_CREATE_RESTORE_IDS where the kernel has it, else by taking ids in sequence),
- * clock and sigevent, arms it with its remaining time and period, then arms the interval timers.
- * Time stands still between dump and restore. A timer whose expiry is already queued as a
+ * whose timers cannot be recreated, before any task exists. restore_timers() runs in the skeleton
+ * after the signal state (actions, pending signals) is back: it recreates every POSIX timer with
+ * its dumped id (prctl PR_TIMER_CREATE_RESTORE_IDS where the kernel has it, else by taking ids in
+ * sequence), clock and sigevent, arms it with its remaining time and period, then arms the interval
+ * timers. Time stands still between dump and restore. A timer whose expiry is already queued as a
  * pending signal is not fired a second time. The overrun count cannot be set (it restarts at 0).
  */
 #ifndef CRIU_LITE_TIMERS_H
@@ -55,7 +55,6 @@ struct timer_ops {
  * the id asked for (PR_TIMER_CREATE_RESTORE_IDS is on). Otherwise ids come in sequence: timers
  * that would get an id below the next wanted one are deleted again (at most TIMERS_MAX_FILLERS),
  * and an id already passed is refused with -EEXIST. 0 or -errno, logged once. */
-int timers_create_ids(const struct timer_ops *ops, PosixTimerEntry *const *v, size_t n,
-		      bool by_id);
+int timers_create_ids(const struct timer_ops *ops, PosixTimerEntry *const *v, size_t n, bool by_id);
 
 #endif
