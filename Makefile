@@ -3,7 +3,8 @@
 #   make            build criu-lite/criu-lite (and everything the tests need)
 #   make SAN=1      the same with ASan + UBSan (objects kept apart in build/san)
 #   make deps       install the Debian packages the build and tests need (idempotent)
-#   make test       deps + build + unit tests + the zdtm suite
+#   make test       deps + build + unit tests + the zdtm suite + the kernel test
+#   make kernel-test the kernel patch (kernel/): build 6.1 unpatched and patched, boot both in qemu
 #   make demo       deps + build + the demo (scripted in bench/demo)
 #   make bench      dump/restore throughput against process_vm_readv/writev
 #   make fuzz       libFuzzer targets with clang (test/fuzz/)
@@ -39,7 +40,9 @@ LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 DEB_PKGS := build-essential pkg-config protobuf-c-compiler libprotobuf-c-dev \
 	libnl-3-dev libnl-route-3-dev libcap-dev libseccomp-dev libjson-c-dev \
 	libisal-dev libcmocka-dev python3 iproute2 util-linux procps kmod \
-	clang libclang-rt-14-dev
+	clang libclang-rt-14-dev \
+	linux-source-6.1 qemu-system-x86 busybox-static flex bison bc libelf-dev libssl-dev \
+	cpio xz-utils patch
 
 PROTOS	:= $(wildcard proto/*.proto)
 PB_C	:= $(patsubst proto/%.proto,$(G)/%.pb-c.c,$(PROTOS))
@@ -178,7 +181,13 @@ zdtm: $(TOOL) zdtm-build
 test: deps
 	$(MAKE) all
 	$(MAKE) $(UNIT_BIN)
-	$(ZRUNNER) run --all --keep-going -f nocr,h --unit "$(UNIT_BIN)"
+	$(ZRUNNER) run --all --keep-going -f nocr,h,pidns --unit "$(UNIT_BIN)" \
+		--cmd "kernel-test=kernel/run-qemu-test"
+
+# The kernel patch test (kernel/README.md): about 4-5 minutes on 2 cores the first
+# time, seconds once build/kernel/ holds both kernels.
+kernel-test: $(TOOL)
+	kernel/run-qemu-test
 
 demo: deps
 	$(MAKE) all

@@ -203,7 +203,7 @@ static int pagemap_vma(struct dump_ctx *c, int pm, const struct vma *v, struct p
 static int pagemap_ranges(struct dump_ctx *c, struct page_writer *pw, int fd, const char *what,
 			  ShmemEntry *e)
 {
-	struct pm_scan s = { .npages = e->size / PG };
+	struct pm_scan s = { .npages = (e->size + PG - 1) / PG }; /* a last partial page too */
 	char path[64];
 	int pm, ret = 0;
 
