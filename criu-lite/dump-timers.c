@@ -91,22 +91,24 @@ static int dump_itimers(struct dump_ctx *c, uint64_t scratch, CoreEntry *ce)
 /* The task's own number (its PID namespace) for thread tid of it, as /proc showed it. */
 static int vtid_of(const struct dump_ctx *c, pid_t tid, pid_t *vtid)
 {
+	/* the thread group's id: c->pid is a live thread's when the leader exited */
+	pid_t tgid = c->st.pid ? c->st.pid : c->pid;
 	struct proc_status st = { 0 };
 	int ret;
 
-	if (tid == c->pid) {
+	if (tid == tgid) {
 		*vtid = c->vpid;
 		return 0;
 	}
 	ret = proc_parse_task_status(c->pid, tid, &st);
 	if (ret)
 		return ret;
-	if (st.tgid != c->pid || !st.ns_levels) {
+	if (st.tgid != tgid || st.ns_levels <= c->sh->ns_level) {
 		pr_err("pid %d: a timer targets thread %d, which is not one of its threads\n",
-		       c->pid, tid);
+		       c->vpid, tid);
 		ret = -ENOTSUP;
 	} else {
-		*vtid = st.ns_pid[st.ns_levels - 1];
+		*vtid = st.ns_pid[c->sh->ns_level];
 	}
 	proc_status_free(&st);
 	return ret;

@@ -178,7 +178,7 @@ static int check_thread_ids(const char *img, const CoreEntry *ce)
 		return -EINVAL;
 	}
 	if (!exited && ce->threads[0]->tid != ce->pid) {
-		pr_err("%s: the first thread is %u, not the leader %u\n", img, ce->threads[0]->tid,
+		pr_err("%s: the first thread %u is not the leader %u\n", img, ce->threads[0]->tid,
 		       ce->pid);
 		return -EINVAL;
 	}

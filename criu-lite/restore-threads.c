@@ -42,7 +42,7 @@
 
 static bool own_pidns(const struct restore_ctx *c)
 {
-	return c->inv->has_root_pidns && c->inv->root_pidns;
+	return c->inv && c->inv->has_root_pidns && c->inv->root_pidns;
 }
 
 /* The host tid of the thread t's leader just made with tid vtid in its namespace; 0 if none. */

@@ -44,6 +44,7 @@ static pid_t wait_tid(pid_t tid, int *status, int flags)
 }
 
 #define KILL_WAIT_MS	   30000
+#define EXITING_RETRIES	   50 /* ms for a thread refused as exiting to be gone */
 #define LEADER_POLL_MIN_US 50
 #define LEADER_POLL_MAX_US 2000
 
@@ -227,6 +228,30 @@ static int read_stop_regs(pid_t pid, struct seized_thread *t)
 	return 0;
 }
 
+/*
+ * PTRACE_SEIZE; 0 or -errno. The kernel refuses a thread that has started to exit with EPERM,
+ * as it refuses one traced by someone else: a thread of a task that keeps creating and ending
+ * threads can be caught so. Such a thread is gone within moments: it reads as -ESRCH.
+ */
+static int seize_attach(struct seized_task *st, struct seized_thread *t, long opts)
+{
+	char state;
+
+	for (int i = 0; i < EXITING_RETRIES; i++) {
+		int rs;
+
+		if (!ptrace(PTRACE_SEIZE, t->tid, 0, opts))
+			return 0;
+		if (errno != EPERM || t->tid == st->pid)
+			return -errno;
+		rs = read_state(st->pid, t->tid, &state);
+		if (rs == -ENOENT || (!rs && is_zombie(state)))
+			return -ESRCH;
+		usleep(1000);
+	}
+	return -EPERM;
+}
+
 /* 0 when seized and stopped, or when a non-leader thread vanished on the way. */
 static int seize_thread(struct seized_task *st, pid_t tid)
 {
@@ -255,10 +280,11 @@ static int seize_thread(struct seized_task *st, pid_t tid)
 	}
 	if (st->flags & SEIZE_EXITKILL)
 		opts |= PTRACE_O_EXITKILL;
-	if (ptrace(PTRACE_SEIZE, tid, 0, opts)) {
-		ret = -errno;
-		if (ret == -ESRCH && tid != st->pid)
-			goto vanished;
+	ret = seize_attach(st, t, opts);
+	if (ret == -ESRCH && tid != st->pid)
+		goto vanished;
+	if (ret) {
+		errno = -ret;
 		pr_perror("pid %d: PTRACE_SEIZE of thread %d (state %c) failed%s", st->pid, tid,
 			  t->state, ret == -EPERM ? " (already traced?)" : "");
 		goto drop;

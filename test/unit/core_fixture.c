@@ -87,6 +87,11 @@ int cfx_dump(struct core_fx *f, struct seized_task *st, CoreEntry **core)
 
 	*core = NULL;
 	c.st = *st;
+	/* no PID namespace of its own: the images keep host tids */
+	c.vtid = calloc(st->nr, sizeof(*c.vtid));
+	assert_non_null(c.vtid);
+	for (size_t k = 0; k < st->nr; k++)
+		c.vtid[k] = st->thr[k].tid;
 	assert_int_equal(proc_parse_stat(c.pid, &c.stat), 0);
 	assert_int_equal(proc_parse_status(c.pid, &c.status), 0);
 	assert_int_equal(rsys_open(c.pid, &c.rs), 0);
@@ -94,6 +99,7 @@ int cfx_dump(struct core_fx *f, struct seized_task *st, CoreEntry **core)
 	ret = dump_core(&c);
 	assert_int_equal(rsys_close(&c.rs), 0);
 	proc_status_free(&c.status);
+	free(c.vtid);
 	if (!ret) {
 		assert_int_equal(
 		    img_read_one(f->dir, IMG_CORE, c.pid, (ProtobufCMessage **)core, &err), 0);
@@ -136,7 +142,7 @@ void cfx_skeleton(struct core_fx *f, pid_t pid, CoreEntry *core, struct restore_
 	size_t nr;
 
 	memset(t, 0, sizeof(*t));
-	t->pid = pid;
+	t->pid = t->vpid = pid;
 	t->core = core;
 	t->cwd_fd = t->root_fd = -1;
 	self_ranges(&ranges, &nr);

@@ -490,6 +490,7 @@ static void test_attrs(void **state)
 	assert_int_equal(restore_core_regs(&rc, &t), 0);
 	check_regs_restored(pid, core->threads[0]);
 	cfx_kill(&t.st, pid);
+	free(t.tids);
 	core_entry__free_unpacked(again, NULL);
 	core_entry__free_unpacked(core, NULL);
 }
@@ -559,6 +560,7 @@ static void test_rlimit_refused(void **state)
 	t.rs_open = false;
 	assert_int_equal(rsys_close(&t.rs), 0);
 	cfx_kill(&t.st, pid);
+	free(t.tids);
 	core_entry__free_unpacked(core, NULL);
 }
 
@@ -580,7 +582,7 @@ static void test_check(void **state)
 	uint8_t siginfo[CORE_SIGINFO_SIZE] = { SIGUSR1 };
 	SiginfoEntry si = SIGINFO_ENTRY__INIT, *sip = &si;
 	struct seized_task st;
-	ThreadCoreEntry *te, *two[2], **orig_threads;
+	ThreadCoreEntry *te, *two[2], *three[3], **orig_threads, other;
 	CoreEntry *ce;
 	uint64_t xcr0, extra = 0, cur, max;
 	uint32_t signo;
@@ -595,14 +597,14 @@ static void test_check(void **state)
 	assert_int_equal(seize_release(&st, RELEASE_RESUME), 0);
 	close(wait_w);
 	assert_int_equal(log_init(f->log, LOG_INFO), 0);
-	t.pid = pid;
+	t.pid = t.vpid = pid;
 	t.core = ce;
 	te = ce->threads[0];
 	assert_int_equal(restore_core_check(&rc, &t), 0);
 
-	t.pid = pid + 1;
+	t.vpid = pid + 1;
 	refused(f, &rc, &t, -EINVAL, "holds pid");
-	t.pid = pid;
+	t.vpid = pid;
 
 	te->xstate.len -= 64;
 	refused(f, &rc, &t, -ENOTSUP, "the xstate is");
@@ -636,14 +638,33 @@ static void test_check(void **state)
 	te->regs->cs = 0x33;
 
 	ce->n_threads = 0;
-	refused(f, &rc, &t, -EINVAL, "the leader is missing");
+	refused(f, &rc, &t, -EINVAL, "no threads");
 	orig_threads = ce->threads;
 	two[0] = two[1] = te;
 	ce->threads = two;
 	ce->n_threads = 2;
-	refused(f, &rc, &t, -ENOTSUP, "only single-threaded tasks");
+	refused(f, &rc, &t, -EINVAL, "bad tid"); /* the leader's tid again */
+	other = *te;
+	other.tid = (uint32_t)pid + 1;
+	three[0] = te;
+	three[1] = three[2] = &other;
+	ce->threads = three;
+	ce->n_threads = 3;
+	refused(f, &rc, &t, -EINVAL, "appears twice");
+	ce->n_threads = 2;
+	assert_int_equal(restore_core_check(&rc, &t), 0);
 	ce->threads = orig_threads;
 	ce->n_threads = 1;
+	te->tid = (uint32_t)pid + 1;
+	refused(f, &rc, &t, -EINVAL, "is not the leader");
+	te->tid = (uint32_t)pid;
+	/* an exited leader is not in the list */
+	ce->has_leader_exit_code = true;
+	refused(f, &rc, &t, -EINVAL, "bad tid");
+	te->tid = (uint32_t)pid + 1;
+	assert_int_equal(restore_core_check(&rc, &t), 0);
+	te->tid = (uint32_t)pid;
+	ce->has_leader_exit_code = false;
 
 	ce->seccomp_mode = 2;
 	refused(f, &rc, &t, -ENOTSUP, "seccomp filters are not supported yet");

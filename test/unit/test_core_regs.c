@@ -189,12 +189,14 @@ static void move_into(struct core_fx *f, CoreEntry *core, pid_t b, struct seized
 {
 	struct restore_ctx rc = { .o = &f->o };
 	struct restore_task t = { 0 };
+	pid_t tids[1] = { b };
 
 	rc.kd = f->kd;
-	t.pid = b;
+	t.pid = t.vpid = b;
 	t.sk.pid = b;
 	t.core = core;
 	t.st = *st;
+	t.tids = tids; /* restore_core() records them when it makes the threads */
 	assert_int_equal(restore_core_regs(&rc, &t), 0);
 }
 

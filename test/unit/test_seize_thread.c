@@ -143,6 +143,8 @@ static void test_add_thread(void **state)
 	assert_int_equal(st.nr, 1);
 	tramp = map_tramp(f->c.pid);
 	tid = clone_thread(f->c.pid, tramp);
+	/* not traced, it runs on into its pause() loop while the leader is held */
+	assert_true(tracee_wait_syscall(tid, SYS_pause, 2000));
 
 	assert_int_equal(seize_add_thread(&st, tid), 0);
 	assert_int_equal(st.nr, 2);
