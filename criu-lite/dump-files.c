@@ -12,7 +12,8 @@
  * memfd itself is a shmem.img object), eventfd, signalfd, timerfd, epoll
  * and inotify files (dump-anonfd.c, anonfd.h), and unix sockets (dump-unix.c,
  * sk-unix.h: peers are checked when files.img is written). Everything else is
- * refused, naming the pid, the fd and what it is. fs-PID.img gets cwd, root and umask.
+ * refused, naming the pid, the fd and what it is. The file locks held through
+ * each fd go onto its entry (dump-locks.c, locks.h). fs-PID.img gets cwd, root and umask.
  * dump_file_add_path() adds the files of mappings and /proc/PID/exe; both
  * kinds of entry are written by dump_files_commit(), ids ascending.
  */

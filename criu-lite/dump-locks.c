@@ -12,20 +12,6 @@
 #include "criu-lite/log.h"
 #include "criu-lite/proc-locks.h"
 
-static const char *kind_word(FileLockKind k)
-{
-	switch (k) {
-	case FILE_LOCK_KIND__LOCK_FLOCK:
-		return "flock";
-	case FILE_LOCK_KIND__LOCK_POSIX:
-		return "POSIX";
-	case FILE_LOCK_KIND__LOCK_OFD:
-		return "OFD";
-	default:
-		return "unknown";
-	}
-}
-
 static int grow(void *arr, size_t *cap, size_t need, size_t elem)
 {
 	void **p = arr;
@@ -146,8 +132,8 @@ int dump_locks_fd(struct dump_ctx *c, struct dump_locks *l, uint32_t file_id, co
 				e.write ? "write" : "read", file_id);
 		else
 			pr_info("%s: %s: %s %s lock on bytes %" PRIu64 "+%" PRIu64 "%s (file %u)\n",
-				what, link, kind_word(e.kind), e.write ? "write" : "read", e.start,
-				e.len, e.len ? "" : " (to EOF)", file_id);
+				what, link, lock_kind_word(e.kind), e.write ? "write" : "read",
+				e.start, e.len, e.len ? "" : " (to EOF)", file_id);
 	}
 	return 0;
 }

@@ -38,11 +38,15 @@ long pipe_max_size(void)
 	return v;
 }
 
-/* A copy of the task's fd (pidfd_getfd), or -errno. */
+/* A copy of the task's fd (pidfd_getfd), or -errno. pid may be a thread's tid (a task whose
+ * leader has exited, dump.h): a pidfd of that thread (PIDFD_THREAD == O_EXCL, 6.9+) reaches the
+ * fd table, the process's does not; older kernels have only the latter. */
 static int steal_fd(pid_t pid, const struct dump_pipe_fd *f)
 {
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), fd = -1;
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, O_EXCL), fd = -1;
 
+	if (pidfd < 0 && errno == EINVAL)
+		pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd >= 0)
 		fd = (int)syscall(SYS_pidfd_getfd, pidfd, f->fd, 0);
 	if (fd < 0) {

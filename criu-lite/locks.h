@@ -27,6 +27,21 @@ struct proc_fdinfo;
 struct restore_ctx;
 struct restore_task;
 
+/* "flock", "POSIX", "OFD" (or "unknown"), for messages. */
+static inline const char *lock_kind_word(FileLockKind k)
+{
+	switch (k) {
+	case FILE_LOCK_KIND__LOCK_FLOCK:
+		return "flock";
+	case FILE_LOCK_KIND__LOCK_POSIX:
+		return "POSIX";
+	case FILE_LOCK_KIND__LOCK_OFD:
+		return "OFD";
+	default:
+		return "unknown";
+	}
+}
+
 /* The locks of one file id. */
 struct dump_lock_group {
 	uint32_t file_id;

@@ -39,18 +39,24 @@ int proc_parse_auxv_buf(const char *name, const void *buf, size_t len, uint64_t 
 	return 0;
 }
 
+struct auxv_out {
+	uint64_t *pairs;
+	size_t max, *n;
+};
+
+static int parse_auxv(const char *name, const char *buf, size_t len, void *out)
+{
+	struct auxv_out *a = out;
+
+	return proc_parse_auxv_buf(name, buf, len, a->pairs, a->max, a->n);
+}
+
 int proc_read_auxv(pid_t pid, uint64_t *pairs, size_t max, size_t *n)
 {
-	struct proc_buf b;
+	struct auxv_out a = { .pairs = pairs, .max = max, .n = n };
 	char path[64];
-	int ret;
 
 	*n = 0;
 	snprintf(path, sizeof(path), "/proc/%d/auxv", pid);
-	ret = proc_read_file(path, &b);
-	if (ret)
-		return ret;
-	ret = proc_parse_auxv_buf(path, b.data, b.len, pairs, max, n);
-	proc_buf_free(&b);
-	return ret;
+	return proc_read_parse(path, parse_auxv, &a);
 }

@@ -1,5 +1,4 @@
 /* proc-fd: /proc/PID/fdinfo/N -> struct proc_fdinfo, /proc/PID/fd -> struct proc_fd_list. */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -99,20 +98,18 @@ int proc_parse_fdinfo_buf(const char *name, const char *buf, size_t len, struct 
 	return ret;
 }
 
+static int parse_fdinfo(const char *name, const char *buf, size_t len, void *out)
+{
+	return proc_parse_fdinfo_buf(name, buf, len, out);
+}
+
 int proc_parse_fdinfo(pid_t pid, int fd, struct proc_fdinfo *out)
 {
-	struct proc_buf b;
 	char path[64];
-	int ret;
 
 	memset(out, 0, sizeof(*out));
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fd);
-	ret = proc_read_file(path, &b);
-	if (ret)
-		return ret;
-	ret = proc_parse_fdinfo_buf(path, b.data, b.len, out);
-	proc_buf_free(&b);
-	return ret;
+	return proc_read_parse(path, parse_fdinfo, out);
 }
 
 const char *proc_fdinfo_value(const struct proc_fdinfo *fi, const char *key, size_t nth)
@@ -184,65 +181,34 @@ static int cmp_fd(const void *a, const void *b)
 	return (x->fd > y->fd) - (x->fd < y->fd);
 }
 
-static bool parse_dir_number(const char *s, int *v)
+/* One fd of /proc/PID/fd into the list; one closed meanwhile is skipped. */
+static int add_fd(void *arg, const struct proc_dirent *e)
 {
-	const char *p = s, *e = s + strlen(s);
-	int64_t x;
+	struct proc_fd_list *out = arg;
+	struct proc_fd f = { .fd = e->num };
+	int ret;
 
-	if (!sp_s64_range(&p, e, 0, INT_MAX, &x) || p != e || *s == '-')
-		return false;
-	*v = (int)x;
-	return true;
+	ret = read_link(e->dirfd, e->name, e->dir, &f.target);
+	if (ret == 1)
+		return 0; /* closed meanwhile */
+	if (!ret)
+		ret = proc_grow(&out->v, &out->cap, out->n + 1, sizeof(*out->v));
+	if (ret) {
+		free(f.target);
+		return ret;
+	}
+	out->v[out->n++] = f;
+	return 0;
 }
 
 int proc_list_fds(pid_t pid, struct proc_fd_list *out)
 {
 	char path[64];
-	struct dirent *de;
-	DIR *d;
-	int ret = 0;
+	int ret;
 
 	memset(out, 0, sizeof(*out));
 	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
-	d = opendir(path);
-	if (!d) {
-		ret = -errno;
-		pr_perror("can't open %s", path);
-		return ret;
-	}
-	for (;;) {
-		struct proc_fd f = { 0 };
-
-		errno = 0;
-		de = readdir(d);
-		if (!de) {
-			if (errno) {
-				ret = -errno;
-				pr_perror("can't read %s", path);
-			}
-			break;
-		}
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (!parse_dir_number(de->d_name, &f.fd)) {
-			pr_err("unexpected entry '%s' in %s\n", de->d_name, path);
-			ret = -EINVAL;
-			break;
-		}
-		ret = read_link(dirfd(d), de->d_name, path, &f.target);
-		if (ret == 1) {
-			ret = 0;
-			continue; /* closed meanwhile */
-		}
-		if (!ret)
-			ret = proc_grow(&out->v, &out->cap, out->n + 1, sizeof(*out->v));
-		if (ret) {
-			free(f.target);
-			break;
-		}
-		out->v[out->n++] = f;
-	}
-	closedir(d);
+	ret = proc_walk_dir(path, 0, add_fd, out);
 	if (ret) {
 		proc_fd_list_free(out);
 		return ret;

@@ -359,19 +359,19 @@ static void resolve_deleted(pid_t pid, struct vma *v)
 	}
 }
 
+static int parse_smaps(const char *name, const char *buf, size_t len, void *out)
+{
+	return proc_parse_smaps_buf(name, buf, len, out);
+}
+
 int proc_parse_vmas(pid_t pid, struct vma_list *out)
 {
-	struct proc_buf b;
 	char path[64];
 	int ret;
 
 	memset(out, 0, sizeof(*out));
 	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
-	ret = proc_read_file(path, &b);
-	if (ret)
-		return ret;
-	ret = proc_parse_smaps_buf(path, b.data, b.len, out);
-	proc_buf_free(&b);
+	ret = proc_read_parse(path, parse_smaps, out);
 	if (ret)
 		return ret;
 	for (size_t i = 0; i < out->n; i++)

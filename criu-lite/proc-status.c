@@ -259,18 +259,15 @@ int proc_parse_status_buf(const char *name, const char *buf, size_t len, struct 
 	return ret;
 }
 
+static int parse_status(const char *name, const char *buf, size_t len, void *out)
+{
+	return proc_parse_status_buf(name, buf, len, out);
+}
+
 static int read_and_parse(const char *path, struct proc_status *out)
 {
-	struct proc_buf b;
-	int ret;
-
 	memset(out, 0, sizeof(*out));
-	ret = proc_read_file(path, &b);
-	if (ret)
-		return ret;
-	ret = proc_parse_status_buf(path, b.data, b.len, out);
-	proc_buf_free(&b);
-	return ret;
+	return proc_read_parse(path, parse_status, out);
 }
 
 int proc_parse_status(pid_t pid, struct proc_status *out)

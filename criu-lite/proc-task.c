@@ -1,5 +1,4 @@
 /* proc-task: /proc/PID/task and /proc/PID/task/TID/children -> struct pid_list. */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -34,48 +33,19 @@ static int cmp_pid(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+static int add_thread(void *arg, const struct proc_dirent *e)
+{
+	return pid_list_add(arg, (pid_t)e->num);
+}
+
 int proc_list_threads(pid_t pid, struct pid_list *out)
 {
-	struct dirent *de;
 	char path[64];
-	int ret = 0;
-	DIR *d;
+	int ret;
 
 	memset(out, 0, sizeof(*out));
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	d = opendir(path);
-	if (!d) {
-		ret = -errno;
-		pr_perror("can't open %s", path);
-		return ret;
-	}
-	for (;;) {
-		const char *p, *e;
-		int64_t tid;
-
-		errno = 0;
-		de = readdir(d);
-		if (!de) {
-			if (errno) {
-				ret = -errno;
-				pr_perror("can't read %s", path);
-			}
-			break;
-		}
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		p = de->d_name;
-		e = p + strlen(p);
-		if (!sp_s64_range(&p, e, 1, INT_MAX, &tid) || p != e) {
-			pr_err("unexpected entry '%s' in %s\n", de->d_name, path);
-			ret = -EINVAL;
-			break;
-		}
-		ret = pid_list_add(out, (pid_t)tid);
-		if (ret)
-			break;
-	}
-	closedir(d);
+	ret = proc_walk_dir(path, 1, add_thread, out);
 	if (ret) {
 		pid_list_free(out);
 		return ret;
@@ -110,18 +80,16 @@ int proc_parse_children_buf(const char *name, const char *buf, size_t len, struc
 	return ret;
 }
 
+static int parse_children(const char *name, const char *buf, size_t len, void *out)
+{
+	return proc_parse_children_buf(name, buf, len, out);
+}
+
 int proc_list_children(pid_t pid, pid_t tid, struct pid_list *out)
 {
-	struct proc_buf b;
 	char path[80];
-	int ret;
 
 	memset(out, 0, sizeof(*out));
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, tid);
-	ret = proc_read_file(path, &b);
-	if (ret)
-		return ret;
-	ret = proc_parse_children_buf(path, b.data, b.len, out);
-	proc_buf_free(&b);
-	return ret;
+	return proc_read_parse(path, parse_children, out);
 }

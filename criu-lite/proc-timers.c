@@ -125,17 +125,16 @@ int proc_parse_timers_buf(const char *name, const char *buf, size_t len,
 	return ret;
 }
 
+static int parse_timers(const char *name, const char *buf, size_t len, void *out)
+{
+	return proc_parse_timers_buf(name, buf, len, out);
+}
+
 int proc_parse_timers(pid_t pid, struct proc_timer_list *out)
 {
-	struct proc_buf b = { 0 };
 	char path[64];
-	int ret;
 
 	memset(out, 0, sizeof(*out));
 	snprintf(path, sizeof(path), "/proc/%d/timers", pid);
-	ret = proc_read_file(path, &b);
-	if (!ret)
-		ret = proc_parse_timers_buf(path, b.data, b.len, out);
-	proc_buf_free(&b);
-	return ret;
+	return proc_read_parse(path, parse_timers, out);
 }

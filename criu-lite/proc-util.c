@@ -1,6 +1,8 @@
 /* proc-util: see proc-util.h. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,4 +230,70 @@ void proc_buf_free(struct proc_buf *b)
 	free(b->data);
 	b->data = NULL;
 	b->len = 0;
+}
+
+int proc_read_parse(const char *path, proc_parse_fn *parse, void *out)
+{
+	struct proc_buf b;
+	int ret;
+
+	ret = proc_read_file(path, &b);
+	if (ret)
+		return ret;
+	ret = parse(path, b.data, b.len, out);
+	proc_buf_free(&b);
+	return ret;
+}
+
+/* A whole entry name: digits only, from lo to INT_MAX. */
+static bool dir_number(const char *s, int lo, int *v)
+{
+	const char *p = s, *e = s + strlen(s);
+	int64_t x;
+
+	if (*s == '-' || !sp_s64_range(&p, e, lo, INT_MAX, &x) || p != e)
+		return false;
+	*v = (int)x;
+	return true;
+}
+
+int proc_walk_dir(const char *path, int lo, int (*fn)(void *arg, const struct proc_dirent *e),
+		  void *arg)
+{
+	struct dirent *de;
+	int ret = 0;
+	DIR *d;
+
+	d = opendir(path);
+	if (!d) {
+		ret = -errno;
+		pr_perror("can't open %s", path);
+		return ret;
+	}
+	for (;;) {
+		struct proc_dirent e = { .dir = path, .dirfd = dirfd(d) };
+
+		errno = 0;
+		de = readdir(d);
+		if (!de) {
+			if (errno) {
+				ret = -errno;
+				pr_perror("can't read %s", path);
+			}
+			break;
+		}
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		e.name = de->d_name;
+		if (!dir_number(de->d_name, lo, &e.num)) {
+			pr_err("unexpected entry '%s' in %s\n", de->d_name, path);
+			ret = -EINVAL;
+			break;
+		}
+		ret = fn(arg, &e);
+		if (ret)
+			break;
+	}
+	closedir(d);
+	return ret;
 }

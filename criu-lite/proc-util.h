@@ -3,7 +3,9 @@
  * Contract: a struct ptext walks a text buffer line by line and never reads past its end; a span
  * scanner (sp_*) reads only [*p, end) and advances *p past what it consumed; pt_fail() logs
  * "NAME:LINE: message" once and returns -EINVAL. proc_read_file() reads a whole file into a
- * growing buffer and logs one error naming the file and the errno when it fails.
+ * growing buffer and logs one error naming the file and the errno when it fails;
+ * proc_read_parse() hands such a file to a parser of proc.h's pure layer. proc_walk_dir() walks
+ * a directory of numbered entries (/proc/PID/fd, /proc/PID/task) and logs its own errors.
  */
 #ifndef CRIU_LITE_PROC_UTIL_H
 #define CRIU_LITE_PROC_UTIL_H
@@ -50,5 +52,25 @@ struct proc_buf {
 /* Read all of path. -errno (logged with the path) on failure. */
 int proc_read_file(const char *path, struct proc_buf *b);
 void proc_buf_free(struct proc_buf *b);
+
+/* The pure layer of a parser (proc_parse_X_buf(), see proc.h) behind a void pointer. */
+typedef int proc_parse_fn(const char *name, const char *buf, size_t len, void *out);
+/* Read all of path and parse it: parse(path, data, len, out); the data is freed before this
+ * returns. -errno (logged with the path) when path can't be read, else what parse returned. */
+int proc_read_parse(const char *path, proc_parse_fn *parse, void *out);
+
+/* One entry of a directory of numbered entries, as proc_walk_dir() hands it out. */
+struct proc_dirent {
+	const char *dir;  /* the directory's path, for messages */
+	int dirfd;	  /* the open directory, for *at() calls on the entry */
+	const char *name; /* the entry's name */
+	int num;	  /* its number */
+};
+/* fn(arg, entry) for each entry of the directory path but "." and "..", in readdir order;
+ * every one must be a decimal number from lo to INT_MAX, without sign, else -EINVAL
+ * ("unexpected entry", logged). Stops at the first nonzero return of fn and returns it;
+ * -errno (logged with the path) when the directory can't be opened or read. */
+int proc_walk_dir(const char *path, int lo, int (*fn)(void *arg, const struct proc_dirent *e),
+		  void *arg);
 
 #endif

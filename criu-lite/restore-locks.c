@@ -21,20 +21,6 @@
 #include "criu-lite/restore-tree.h"
 #include "criu-lite/restore.h"
 
-static const char *kind_word(FileLockKind k)
-{
-	switch (k) {
-	case FILE_LOCK_KIND__LOCK_FLOCK:
-		return "flock";
-	case FILE_LOCK_KIND__LOCK_POSIX:
-		return "POSIX";
-	case FILE_LOCK_KIND__LOCK_OFD:
-		return "OFD";
-	default:
-		return "unknown";
-	}
-}
-
 static const char *file_name(const FileEntry *fe)
 {
 	if (fe->reg)
@@ -69,7 +55,7 @@ static int check_lock(struct restore_ctx *c, const FileEntry *fe, const FileLock
 	     (e->len && e->start > (uint64_t)INT64_MAX - (e->len - 1)))) {
 		pr_err("files.img: file %u (%s): %s lock with a bad range (start %" PRIu64
 		       ", length %" PRIu64 ")\n",
-		       fe->id, file_name(fe), kind_word(e->kind), e->start, e->len);
+		       fe->id, file_name(fe), lock_kind_word(e->kind), e->start, e->len);
 		return -EINVAL;
 	}
 	if (e->kind != FILE_LOCK_KIND__LOCK_POSIX)
@@ -129,17 +115,18 @@ static int take_lock(struct restore_task *t, int fd, const FileEntry *fe, const 
 	if (r == -EAGAIN || r == -EACCES || r == -EWOULDBLOCK) {
 		pr_err("pid %d fd %d: can't take back its %s %s lock%s on %s: another process "
 		       "holds a conflicting lock\n",
-		       t->pid, fd, kind_word(e->kind), e->write ? "write" : "read", range,
+		       t->pid, fd, lock_kind_word(e->kind), e->write ? "write" : "read", range,
 		       file_name(fe));
 		return (int)r;
 	}
 	if (r < 0) {
 		errno = (int)-r;
 		pr_perror("pid %d fd %d: can't take back its %s %s lock%s on %s", t->pid, fd,
-			  kind_word(e->kind), e->write ? "write" : "read", range, file_name(fe));
+			  lock_kind_word(e->kind), e->write ? "write" : "read", range,
+			  file_name(fe));
 		return (int)r;
 	}
-	pr_info("pid %d fd %d: %s %s lock%s on %s\n", t->pid, fd, kind_word(e->kind),
+	pr_info("pid %d fd %d: %s %s lock%s on %s\n", t->pid, fd, lock_kind_word(e->kind),
 		e->write ? "write" : "read", range, file_name(fe));
 	return 0;
 }

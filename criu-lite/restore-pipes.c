@@ -20,6 +20,7 @@
 #define LOG_PREFIX "pipes: "
 #include "criu-lite/log.h"
 #include "criu-lite/pipes.h"
+#include "criu-lite/rawdata.h"
 #include "criu-lite/restore.h"
 
 /* The kernel's O_LARGEFILE on x86, which fdinfo shows for a FIFO opened by path. */
@@ -95,54 +96,11 @@ static int check_entry(const FileEntry *fe)
 /* Read pipes-data-<id>.img into p->data and check it. */
 static int load_data(struct restore_ctx *c, struct rpipe *p)
 {
-	uint32_t len = p->pe->data_len, id = p->pe->pipe_id, crc;
-	size_t done = 0;
-	struct stat st;
-	char name[64];
-	int fd, ret = 0;
+	char name[64], what[32];
 
-	pipe_data_name(name, sizeof(name), id);
-	fd = openat(img_dir_fd(c->dir), name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st)) {
-		ret = -errno;
-		pr_perror("pipe %u: can't open %s/%s", id, img_dir_path(c->dir), name);
-		goto out;
-	}
-	if ((uint64_t)st.st_size != len) {
-		pr_err("%s/%s: %lld bytes, files.img says %u: the image is damaged\n",
-		       img_dir_path(c->dir), name, (long long)st.st_size, len);
-		ret = -EBADMSG;
-		goto out;
-	}
-	p->data = malloc(len);
-	if (!p->data) {
-		pr_err("pipe %u: out of memory for its %u bytes of data\n", id, len);
-		ret = -ENOMEM;
-		goto out;
-	}
-	while (done < len) {
-		ssize_t n = read(fd, p->data + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			ret = n < 0 ? -errno : -EBADMSG;
-			pr_err("can't read %s/%s: %s\n", img_dir_path(c->dir), name,
-			       n < 0 ? strerror(-ret) : "it ended early");
-			goto out;
-		}
-		done += (size_t)n;
-	}
-	crc = img_crc32c(0, p->data, len);
-	if (crc != p->pe->data_crc32c) {
-		pr_err("%s/%s: crc32c %08x, files.img says %08x: the image is damaged\n",
-		       img_dir_path(c->dir), name, crc, p->pe->data_crc32c);
-		ret = -EBADMSG;
-	}
-out:
-	if (fd >= 0)
-		close(fd);
-	return ret;
+	pipe_data_name(name, sizeof(name), p->pe->pipe_id);
+	snprintf(what, sizeof(what), "pipe %u", p->pe->pipe_id);
+	return rawdata_load(c->dir, name, what, p->pe->data_len, p->pe->data_crc32c, &p->data);
 }
 
 /* The table of every pipe of files.img, data loaded and checked. */

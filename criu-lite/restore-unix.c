@@ -13,11 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define LOG_PREFIX "unix: "
 #include "criu-lite/log.h"
+#include "criu-lite/rawdata.h"
 #include "criu-lite/restore-unix.h"
 #include "criu-lite/restore.h"
 #include "criu-lite/sk-unix.h"
@@ -100,54 +100,10 @@ static int link_entry(struct restore_unix *t, struct rsk *s)
 /* Read unixsk-data-<id>.img of s into s->data and check it. */
 static int load_data(struct restore_ctx *c, struct rsk *s)
 {
-	uint32_t len = s->u->data_len, crc;
-	size_t done = 0;
-	struct stat st;
 	char name[64];
-	int fd, ret = 0;
 
 	unix_data_name(name, sizeof(name), s->u->id);
-	fd = openat(img_dir_fd(c->dir), name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st)) {
-		ret = -errno;
-		pr_perror("%s: can't open %s/%s", s->what, img_dir_path(c->dir), name);
-		goto out;
-	}
-	if ((uint64_t)st.st_size != len) {
-		pr_err("%s/%s: %lld bytes, files.img says %u: the image is damaged\n",
-		       img_dir_path(c->dir), name, (long long)st.st_size, len);
-		ret = -EBADMSG;
-		goto out;
-	}
-	s->data = malloc(len + 1);
-	if (!s->data) {
-		pr_err("%s: out of memory for its %u bytes of data\n", s->what, len);
-		ret = -ENOMEM;
-		goto out;
-	}
-	while (done < len) {
-		ssize_t n = read(fd, s->data + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			ret = n < 0 ? -errno : -EBADMSG;
-			pr_err("can't read %s/%s: %s\n", img_dir_path(c->dir), name,
-			       n < 0 ? strerror(-ret) : "it ended early");
-			goto out;
-		}
-		done += (size_t)n;
-	}
-	crc = img_crc32c(0, s->data, len);
-	if (crc != s->u->data_crc32c) {
-		pr_err("%s/%s: crc32c %08x, files.img says %08x: the image is damaged\n",
-		       img_dir_path(c->dir), name, crc, s->u->data_crc32c);
-		ret = -EBADMSG;
-	}
-out:
-	if (fd >= 0)
-		close(fd);
-	return ret;
+	return rawdata_load(c->dir, name, s->what, s->u->data_len, s->u->data_crc32c, &s->data);
 }
 
 static int build_table(struct restore_ctx *c, struct restore_unix *t)

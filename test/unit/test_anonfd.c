@@ -37,25 +37,11 @@
 #include "criu-lite/proc.h"
 #include "criu-lite/restore.h"
 #include "util_fs.h"
+#include "util_log.h"
 
 struct fx {
-	char *dir; /* images, log, watched files */
-	char log[PATH_MAX];
-	struct img_dir *img;
+	struct utest_logdir ld; /* images, log, watched files */
 };
-
-static bool log_has(const struct fx *f, const char *s)
-{
-	void *buf;
-	size_t len;
-	bool found;
-
-	if (utest_read_file(f->dir, "test.log", &buf, &len))
-		return false;
-	found = memmem(buf, len, s, strlen(s)) != NULL;
-	free(buf);
-	return found;
-}
 
 /* The value of the first "key:" line of our fdinfo for fd. */
 static char *fdinfo_value(int fd, const char *key, char *buf, size_t len)
@@ -116,7 +102,7 @@ static void rctx(struct rfx *r, struct fx *f, FileEntry *fe, const int *fds, siz
 	r->t.fdinfo = r->fdp;
 	r->t.nr_fdinfo = n;
 	r->files[0] = fe;
-	r->c.dir = f->img;
+	r->c.dir = f->ld.img;
 	r->c.files = r->files;
 	r->c.nr_files = 1;
 	r->c.tasks = &r->t;
@@ -250,7 +236,8 @@ static void test_eventfd_signalfd(void **state)
 	/* a counter an eventfd can't hold */
 	fe.eventfd->counter = UINT64_MAX;
 	assert_int_equal(restore_anonfd_open(&r.c, &fe), -EBADMSG);
-	assert_true(log_has(f, "eventfd file 1: counter 0xffffffffffffffff is above"));
+	assert_true(
+	    utest_log_has(f->ld.log, "eventfd file 1: counter 0xffffffffffffffff is above"));
 	dump_anonfd_free(a);
 	close(e);
 
@@ -274,7 +261,7 @@ static void test_eventfd_signalfd(void **state)
 	close(fd);
 	fe.signalfd = NULL;
 	assert_int_equal(restore_anonfd_open(&r.c, &fe), -EBADMSG);
-	assert_true(log_has(f, "signalfd file 2 has no signalfd record"));
+	assert_true(utest_log_has(f->ld.log, "signalfd file 2 has no signalfd record"));
 	dump_anonfd_free(a);
 	close(s);
 }
@@ -343,11 +330,11 @@ static void test_timerfd(void **state)
 	/* damaged: flags it can't have, an owner that has no fd on it */
 	fe.timerfd->settime_flags = 0x10;
 	assert_int_equal(restore_anonfd_open(&r.c, &fe), -EBADMSG);
-	assert_true(log_has(f, "timerfd file 3: bad settime flags 020"));
+	assert_true(utest_log_has(f->ld.log, "timerfd file 3: bad settime flags 020"));
 	fe.timerfd->settime_flags = TFD_TIMER_ABSTIME;
 	fe.timerfd->owner = (uint32_t)getpid() + 1;
 	assert_int_equal(restore_anonfd_open(&r.c, &fe), -EBADMSG);
-	assert_true(log_has(f, "timerfd file 3: its owner pid"));
+	assert_true(utest_log_has(f->ld.log, "timerfd file 3: its owner pid"));
 	dump_anonfd_free(a);
 	close(t);
 }
@@ -395,7 +382,7 @@ static void test_epoll(void **state)
 	close(moved);
 	rctx(&r, f, &fe, fds, 1);
 	assert_int_equal(restore_anonfd_open(&r.c, &fe), -EBADMSG);
-	assert_true(log_has(f, "epoll file 4 watches fd"));
+	assert_true(utest_log_has(f->ld.log, "epoll file 4 watches fd"));
 	dump_anonfd_free(a);
 
 	/* the watched file is held only by a child: refused */
@@ -407,7 +394,8 @@ static void test_epoll(void **state)
 	close(e);
 	assert_int_equal(dump_fd(ep, &a, &type), -ENOTSUP);
 	assert_null(a);
-	assert_true(log_has(f, "which is closed or another file now, and no other fd"));
+	assert_true(
+	    utest_log_has(f->ld.log, "which is closed or another file now, and no other fd"));
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
 	close(ep);
@@ -426,11 +414,11 @@ static void test_inotify(void **state)
 	struct rfx r;
 	int in = inotify_init1(IN_NONBLOCK), fd, w1, w2, w3;
 
-	snprintf(a, sizeof(a), "%s/a", f->dir);
-	snprintf(b, sizeof(b), "%s/b", f->dir);
-	assert_int_equal(utest_write_file(f->dir, "a", "x", 1), 0);
-	assert_int_equal(utest_write_file(f->dir, "b", "y", 1), 0);
-	w1 = inotify_add_watch(in, f->dir, IN_CREATE);
+	snprintf(a, sizeof(a), "%s/a", f->ld.dir);
+	snprintf(b, sizeof(b), "%s/b", f->ld.dir);
+	assert_int_equal(utest_write_file(f->ld.dir, "a", "x", 1), 0);
+	assert_int_equal(utest_write_file(f->ld.dir, "b", "y", 1), 0);
+	w1 = inotify_add_watch(in, f->ld.dir, IN_CREATE);
 	w2 = inotify_add_watch(in, b, IN_ATTRIB);
 	assert_int_equal(inotify_rm_watch(in, w2), 0);
 	w3 = inotify_add_watch(in, a, IN_MODIFY | IN_ONESHOT);
@@ -446,7 +434,7 @@ static void test_inotify(void **state)
 	dump_anonfd_fill(d, &fe);
 	assert_int_equal(fe.inotify->n_wd, 2);
 	assert_int_equal(fe.inotify->wd[0]->wd, 1);
-	assert_string_equal(fe.inotify->wd[0]->path, f->dir);
+	assert_string_equal(fe.inotify->wd[0]->path, f->ld.dir);
 	assert_int_equal(fe.inotify->wd[0]->mask, IN_CREATE);
 	assert_int_equal(fe.inotify->wd[1]->wd, 3);
 	assert_string_equal(fe.inotify->wd[1]->path, a);
@@ -459,7 +447,7 @@ static void test_inotify(void **state)
 	assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
 	assert_int_equal(read(fd, buf, sizeof(buf)), -1);
 	assert_int_equal(errno, EAGAIN);
-	assert_int_equal(utest_write_file(f->dir, "a", "zz", 2), 0);
+	assert_int_equal(utest_write_file(f->ld.dir, "a", "zz", 2), 0);
 	assert_true(read(fd, buf, sizeof(buf)) > 0);
 	assert_int_equal(((struct inotify_event *)buf)->wd, 3);
 	close(fd);
@@ -467,7 +455,7 @@ static void test_inotify(void **state)
 	/* damaged: wds out of order */
 	fe.inotify->wd[1]->wd = 1;
 	assert_int_equal(restore_anonfd_open(&r.c, &fe), -EBADMSG);
-	assert_true(log_has(f, "inotify file 5: watch 1"));
+	assert_true(utest_log_has(f->ld.log, "inotify file 5: watch 1"));
 	dump_anonfd_free(d);
 
 	/* a watched file that was deleted (kept open, so its watch stays) has no path: refused */
@@ -476,20 +464,16 @@ static void test_inotify(void **state)
 	assert_true(w2 > 0 && fd >= 0);
 	assert_int_equal(unlink(b), 0);
 	assert_int_equal(dump_fd(in, &d, &type), -ENOTSUP);
-	assert_true(log_has(f, "can't find a path to it"));
+	assert_true(utest_log_has(f->ld.log, "can't find a path to it"));
 	close(fd);
 	close(in);
 }
 
 static int setup(void **state)
 {
-	struct img_err err = { 0 };
 	struct fx *f = calloc(1, sizeof(*f));
 
-	if (!f || !(f->dir = utest_tmpdir_make("anonfd")))
-		return -1;
-	snprintf(f->log, sizeof(f->log), "%s/test.log", f->dir);
-	if (log_init(f->log, LOG_DEBUG) || img_dir_open(f->dir, false, &f->img, &err))
+	if (!f || utest_logdir_open(&f->ld, "anonfd"))
 		return -1;
 	*state = f;
 	return 0;
@@ -499,9 +483,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	log_fini();
-	img_dir_close(f->img);
-	utest_tmpdir_remove(f->dir);
+	utest_logdir_close(&f->ld);
 	free(f);
 	return 0;
 }

@@ -31,35 +31,16 @@
 #include "criu-lite/pipes.h"
 #include "criu-lite/restore.h"
 #include "util_fs.h"
+#include "util_log.h"
 
 #define LEN	 10000
 #define CONSUMED 1000
 #define WLEN	 500
 
 struct fx {
-	char *dir; /* images and FIFOs */
-	char log[PATH_MAX];
-	struct img_dir *img;
+	struct utest_logdir ld; /* images, log and FIFOs */
 	unsigned char data[LEN];
 };
-
-static bool log_has(const struct fx *f, const char *s)
-{
-	void *buf;
-	size_t len;
-	bool found;
-	char *dir = strdup(f->log), *slash = strrchr(dir, '/');
-
-	*slash = '\0';
-	if (utest_read_file(dir, slash + 1, &buf, &len)) {
-		free(dir);
-		return false;
-	}
-	found = memmem(buf, len, s, strlen(s)) != NULL;
-	free(buf);
-	free(dir);
-	return found;
-}
 
 static int avail(int fd)
 {
@@ -72,7 +53,7 @@ static int avail(int fd)
 static int dump_end(struct fx *f, struct dump_pipes *p, int fd, uint32_t flags, const char *link,
 		    struct dump_pipe *out)
 {
-	struct dump_shared sh = { .dir = f->img };
+	struct dump_shared sh = { .dir = f->ld.img };
 	struct dump_ctx c = { .sh = &sh, .pid = getpid(), .vpid = getpid() };
 	char what[32];
 	struct stat st;
@@ -108,7 +89,7 @@ static void entries_free(FileEntry **v, size_t n)
 static void ctx_init(struct restore_ctx *c, struct fx *f, FileEntry **files, size_t n)
 {
 	memset(c, 0, sizeof(*c));
-	c->dir = f->img;
+	c->dir = f->ld.img;
 	c->files = files;
 	c->nr_files = n;
 }
@@ -156,7 +137,7 @@ static void test_dump(void **state)
 	assert_int_equal(a.size, 65536);
 	assert_int_equal(a.data_len, LEN - CONSUMED);
 	assert_int_equal(avail(p[0]), LEN - CONSUMED); /* not consumed */
-	assert_int_equal(utest_read_file(f->dir, "pipes-data-1.img", &img, &len), 0);
+	assert_int_equal(utest_read_file(f->ld.dir, "pipes-data-1.img", &img, &len), 0);
 	assert_int_equal(len, LEN - CONSUMED);
 	assert_memory_equal(img, f->data + CONSUMED, len);
 	assert_int_equal(a.data_crc, img_crc32c(0, img, len));
@@ -166,7 +147,7 @@ static void test_dump(void **state)
 	assert_int_equal(dump_end(f, &dp, p[1], O_WRONLY, "pipe:[x]", &b), 0);
 	assert_int_equal(b.id, 1);
 	assert_int_equal(dp.n, 1);
-	assert_int_equal(utest_dir_entries(f->dir), 2); /* the log and pipes-data-1.img */
+	assert_int_equal(utest_dir_entries(f->ld.dir), 2); /* the log and pipes-data-1.img */
 
 	/* only a write end: its data is read through a reopen, and stays */
 	assert_int_equal(pipe2(q, O_CLOEXEC), 0);
@@ -183,8 +164,9 @@ static void test_dump(void **state)
 
 	/* packet mode is refused, and nothing is written for it */
 	assert_int_equal(dump_end(f, &dp, q[1], O_WRONLY | O_DIRECT, "pipe:[z]", &w), -ENOTSUP);
-	assert_true(log_has(f, "is a packet-mode pipe (O_DIRECT): not supported yet"));
-	assert_int_equal(utest_dir_entries(f->dir), 3);
+	assert_true(
+	    utest_log_has(f->ld.log, "is a packet-mode pipe (O_DIRECT): not supported yet"));
+	assert_int_equal(utest_dir_entries(f->ld.dir), 3);
 
 	dump_pipes_free(&dp);
 	close(p[0]);
@@ -288,24 +270,24 @@ static void test_restore_refusals(void **state)
 	/* damaged data: refused before any pipe exists */
 	memcpy(bad, f->data + CONSUMED, LEN - CONSUMED);
 	bad[100] ^= 1;
-	assert_int_equal(utest_write_file(f->dir, "pipes-data-1.img", bad, LEN - CONSUMED), 0);
+	assert_int_equal(utest_write_file(f->ld.dir, "pipes-data-1.img", bad, LEN - CONSUMED), 0);
 	ctx_init(&c, f, files, 1);
 	assert_int_equal(restore_pipe_open(&c, files[0]), -EBADMSG);
 	assert_null(c.pipes);
-	assert_true(log_has(f, "pipes-data-1.img: crc32c"));
-	assert_true(log_has(f, "the image is damaged"));
-	assert_int_equal(utest_write_file(f->dir, "pipes-data-1.img", bad, 10), 0);
+	assert_true(utest_log_has(f->ld.log, "pipes-data-1.img: crc32c"));
+	assert_true(utest_log_has(f->ld.log, "the image is damaged"));
+	assert_int_equal(utest_write_file(f->ld.dir, "pipes-data-1.img", bad, 10), 0);
 	assert_int_equal(restore_pipe_open(&c, files[0]), -EBADMSG);
-	assert_true(log_has(f, "pipes-data-1.img: 10 bytes, files.img says 9000"));
+	assert_true(utest_log_has(f->ld.log, "pipes-data-1.img: 10 bytes, files.img says 9000"));
 
 	/* entries on one pipe that disagree (with good data again) */
 	assert_int_equal(
-	    utest_write_file(f->dir, "pipes-data-1.img", f->data + CONSUMED, LEN - CONSUMED), 0);
+	    utest_write_file(f->ld.dir, "pipes-data-1.img", f->data + CONSUMED, LEN - CONSUMED), 0);
 	files[1] = entry(2, &w, O_WRONLY, NULL);
 	files[1]->pipe->pipe_id = 1;
 	ctx_init(&c, f, files, 2);
 	assert_int_equal(restore_pipe_open(&c, files[0]), -EBADMSG);
-	assert_true(log_has(f, "files 1 and 2 are on pipe 1 but disagree"));
+	assert_true(utest_log_has(f->ld.log, "files 1 and 2 are on pipe 1 but disagree"));
 	entries_free(files, 2);
 
 	/* a size this host does not allow */
@@ -325,7 +307,7 @@ static void test_restore_refusals(void **state)
 		snprintf(msg, sizeof(msg),
 			 "can't set its size to %ld bytes as dumped (fs.pipe-max-size is %ld",
 			 max * 2, max);
-		assert_true(log_has(f, msg));
+		assert_true(utest_log_has(f->ld.log, msg));
 	}
 	entries_free(files, 1);
 	free(bad);
@@ -343,7 +325,7 @@ static void test_fifo(void **state)
 	int h, fd[2];
 	bool eof;
 
-	snprintf(path, sizeof(path), "%s/fifo", f->dir);
+	snprintf(path, sizeof(path), "%s/fifo", f->ld.dir);
 	assert_int_equal(mkfifo(path, 0600), 0);
 	h = open(path, O_RDWR | O_CLOEXEC);
 	assert_true(h >= 0);
@@ -377,30 +359,26 @@ static void test_fifo(void **state)
 	ctx_init(&c, f, files, 2);
 	assert_int_equal(restore_pipe_open(&c, files[0]), -EBUSY);
 	restore_pipes_done(&c);
-	assert_true(log_has(f, "already holds 1 bytes"));
+	assert_true(utest_log_has(f->ld.log, "already holds 1 bytes"));
 	close(h);
 	close(fd[0]);
 
 	/* the path is no FIFO any more */
 	assert_int_equal(unlink(path), 0);
-	assert_int_equal(utest_write_file(f->dir, "fifo", "z", 1), 0);
+	assert_int_equal(utest_write_file(f->ld.dir, "fifo", "z", 1), 0);
 	ctx_init(&c, f, files, 2);
 	assert_int_equal(restore_pipe_open(&c, files[0]), -ESTALE);
 	restore_pipes_done(&c);
 	snprintf(reg, sizeof(reg), "FIFO %s (pipe 1): %s is not a FIFO any more", path, path);
-	assert_true(log_has(f, reg));
+	assert_true(utest_log_has(f->ld.log, reg));
 	entries_free(files, 2);
 }
 
 static int setup(void **state)
 {
-	struct img_err err = { 0 };
 	struct fx *f = calloc(1, sizeof(*f));
 
-	if (!f || !(f->dir = utest_tmpdir_make("pipes")))
-		return -1;
-	snprintf(f->log, sizeof(f->log), "%s/test.log", f->dir);
-	if (log_init(f->log, LOG_DEBUG) || img_dir_open(f->dir, false, &f->img, &err))
+	if (!f || utest_logdir_open(&f->ld, "pipes"))
 		return -1;
 	for (size_t i = 0; i < LEN; i++)
 		f->data[i] = (unsigned char)(i * 7 + i / 251);
@@ -412,9 +390,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	log_fini();
-	img_dir_close(f->img);
-	utest_tmpdir_remove(f->dir);
+	utest_logdir_close(&f->ld);
 	free(f);
 	return 0;
 }

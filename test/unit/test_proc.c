@@ -21,6 +21,7 @@
 #include "criu-lite/proc.h"
 #include "proc_fixtures.h"
 #include "proc_live.h"
+#include "util_fs.h"
 
 #define KB 1024ULL
 
@@ -29,18 +30,7 @@ static char log_path[] = "/tmp/test_proc_log.XXXXXX";
 
 bool log_has(const char *needle)
 {
-	char buf[1 << 16];
-	ssize_t n;
-	int fd = open(log_path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 0)
-		return false;
-	buf[n] = '\0';
-	return strstr(buf, needle) != NULL;
+	return utest_log_has(log_path, needle);
 }
 
 /* ---- smaps ------------------------------------------------------------------------------- */

@@ -34,6 +34,7 @@
 #include "criu-lite/log.h"
 #include "criu-lite/rsys.h"
 #include "criu-lite/seize.h"
+#include "util_fs.h"
 #include "util_tracee.h"
 
 #define PATTERN_LEN  8192
@@ -482,20 +483,6 @@ static void test_exitkill(void **state)
 	assert_int_equal(WTERMSIG(status), SIGKILL);
 }
 
-static bool log_has(const char *path, const char *s)
-{
-	char buf[16384];
-	int fd = open(path, O_RDONLY);
-	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-
-	if (fd >= 0)
-		close(fd);
-	if (n < 0)
-		return false;
-	buf[n] = 0;
-	return strstr(buf, s) != NULL;
-}
-
 static void test_refusals_and_log(void **state)
 {
 	struct fixture *f = *state;
@@ -512,7 +499,7 @@ static void test_refusals_and_log(void **state)
 	assert_true(tracee_wait_state(z->pid, 'Z', 5000));
 	assert_int_equal(seize_task(z->pid, 0, &st), -ESRCH);
 	assert_int_equal(st.nr, 0);
-	assert_true(log_has(f->log, "is a zombie"));
+	assert_true(utest_log_has(f->log, "is a zombie"));
 	assert_int_equal(seize_release(&st, RELEASE_RESUME), 0);
 	reap(z->pid);
 
@@ -525,7 +512,7 @@ static void test_refusals_and_log(void **state)
 
 	assert_int_equal(seize_task(c->pid, 0, &st2), -EPERM);
 	assert_int_equal(st2.nr, 0);
-	assert_true(log_has(f->log, "(already traced?)"));
+	assert_true(utest_log_has(f->log, "(already traced?)"));
 	assert_int_equal(tracee_state(c->pid), 't');
 	assert_int_equal(rsys_open(c->pid, &r), 0);
 	insn = r.insn;
@@ -533,9 +520,9 @@ static void test_refusals_and_log(void **state)
 	assert_int_equal(rsys2(&r, SYS_munmap, 1, 4096), -EINVAL);
 	snprintf(want, sizeof(want), "pid %d: remote munmap(1, 4096) failed: %s (errno %d)", c->pid,
 		 strerror(EINVAL), EINVAL);
-	assert_true(log_has(f->log, want));
+	assert_true(utest_log_has(f->log, want));
 	assert_int_equal(rsys_call_quiet(&r, SYS_dup2, 4000, 4001, 0, 0, 0, 0), -EBADF);
-	assert_false(log_has(f->log, "dup2("));
+	assert_false(utest_log_has(f->log, "dup2("));
 	assert_string_equal(rsys_name(SYS_userfaultfd), "userfaultfd");
 	assert_int_equal(rsys_close(&r), 0);
 
@@ -551,7 +538,7 @@ static void test_refusals_and_log(void **state)
 	get_regs(c->pid, &before);
 	assert_int_equal(rsys_open_at(c->pid, nx, &r2), 0);
 	assert_int_equal(rsys0(&r2, SYS_getpid), -EFAULT);
-	assert_true(log_has(f->log, "signal 11"));
+	assert_true(utest_log_has(f->log, "signal 11"));
 	assert_int_equal(rsys_close(&r2), 0);
 	get_regs(c->pid, &after);
 	assert_memory_equal(&before, &after, sizeof(before));

@@ -32,6 +32,7 @@
 #include "criu-lite/memfd.h"
 #include "criu-lite/restore.h"
 #include "util_fs.h"
+#include "util_log.h"
 
 #define PG	 4096l
 #define NAME	 "unit-memfd"
@@ -42,30 +43,10 @@
 #define XFER	 700
 
 struct fx {
-	char *dir;
-	char log[PATH_MAX];
-	struct img_dir *img;
+	struct utest_logdir ld;
 	unsigned char ref[SIZE]; /* the memfd's contents, zero in the hole */
 	int memfd;		 /* O_RDWR at POS */
 };
-
-static bool log_has(const struct fx *f, const char *s)
-{
-	char *dir = strdup(f->log), *slash = strrchr(dir, '/');
-	void *buf;
-	size_t len;
-	bool found;
-
-	*slash = '\0';
-	if (utest_read_file(dir, slash + 1, &buf, &len)) {
-		free(dir);
-		return false;
-	}
-	found = memmem(buf, len, s, strlen(s)) != NULL;
-	free(buf);
-	free(dir);
-	return found;
-}
 
 static int kcmp_file(int a, int b)
 {
@@ -94,7 +75,7 @@ static int dump_fd(struct dump_ctx *c, int fd, uint32_t flags, MemfdFileEntry *o
 /* Dump f->memfd as two fds (the second O_RDONLY at 5) and write shmem.img. */
 static void dump_it(struct fx *f, MemfdFileEntry *a, MemfdFileEntry *b)
 {
-	struct dump_shared sh = { .dir = f->img, .next_shmem_id = 1 };
+	struct dump_shared sh = { .dir = f->ld.img, .next_shmem_id = 1 };
 	struct dump_ctx c = { .sh = &sh, .pid = getpid(), .vpid = getpid() };
 	char proc[64];
 	int ro;
@@ -128,7 +109,7 @@ static void test_dump(void **state)
 {
 	struct fx *f = *state;
 	MemfdFileEntry a, b;
-	struct restore_ctx c = { .dir = f->img };
+	struct restore_ctx c = { .dir = f->ld.img };
 	const ShmemEntry *e;
 	struct stat st;
 	void *pages;
@@ -142,8 +123,9 @@ static void test_dump(void **state)
 	assert_int_equal(b.flags, O_RDONLY);
 	assert_int_equal(b.pos, 5);
 	assert_int_equal(lseek(f->memfd, 0, SEEK_CUR), POS); /* the task's offset stays */
-	assert_true(log_has(f, "shared memory object 1 (memfd \"" NAME "\", 24626 bytes, 4 data "
-			       "pages)"));
+	assert_true(utest_log_has(f->ld.log,
+				  "shared memory object 1 (memfd \"" NAME "\", 24626 bytes, 4 data "
+				  "pages)"));
 
 	assert_int_equal(restore_shmem_read(&c), 0);
 	assert_int_equal(c.nr_shmem, 1);
@@ -160,7 +142,7 @@ static void test_dump(void **state)
 	assert_int_equal(e->dev, st.st_dev);
 	assert_int_equal(e->ino, st.st_ino);
 	/* the last page's tail past the size is saved as zeroes */
-	assert_int_equal(utest_read_file(f->dir, "pages-shmem-1.img", &pages, &len), 0);
+	assert_int_equal(utest_read_file(f->ld.dir, "pages-shmem-1.img", &pages, &len), 0);
 	assert_int_equal(len, 4 * PG);
 	assert_memory_equal(pages, f->ref, HEAD);
 	assert_memory_equal((char *)pages + 3 * PG, f->ref + TAIL_OFF, SIZE - TAIL_OFF);
@@ -173,7 +155,7 @@ static void test_dump(void **state)
 static void test_dump_hugetlb(void **state)
 {
 	struct fx *f = *state;
-	struct dump_shared sh = { .dir = f->img, .next_shmem_id = 1 };
+	struct dump_shared sh = { .dir = f->ld.img, .next_shmem_id = 1 };
 	struct dump_ctx c = { .sh = &sh, .pid = getpid(), .vpid = getpid() };
 	MemfdFileEntry m;
 	int fd = memfd_create("unit-huge", MFD_HUGETLB | MFD_CLOEXEC);
@@ -183,10 +165,10 @@ static void test_dump_hugetlb(void **state)
 		skip();
 	}
 	assert_int_equal(dump_fd(&c, fd, O_RDWR, &m), -ENOTSUP);
-	assert_true(
-	    log_has(f, "memfd \"unit-huge\" is hugetlb memory (MFD_HUGETLB): not supported"));
+	assert_true(utest_log_has(
+	    f->ld.log, "memfd \"unit-huge\" is hugetlb memory (MFD_HUGETLB): not supported"));
 	assert_int_equal(sh.next_shmem_id, 1);
-	assert_false(utest_file_exists(f->dir, "pages-shmem-1.img"));
+	assert_false(utest_file_exists(f->ld.dir, "pages-shmem-1.img"));
 	dump_shmem_free(&c);
 	close(fd);
 }
@@ -197,7 +179,7 @@ static void test_restore(void **state)
 {
 	struct fx *f = *state;
 	MemfdFileEntry a, b;
-	struct restore_ctx c = { .dir = f->img, .xfer_base = XFER };
+	struct restore_ctx c = { .dir = f->ld.img, .xfer_base = XFER };
 	FileEntry *fa, *fb;
 	unsigned char got[SIZE + 1];
 	char proc[64], link[128];
@@ -245,7 +227,8 @@ static void test_restore(void **state)
 	assert_int_equal(fcntl(fd[0], F_GET_SEALS), F_SEAL_GROW);
 	assert_int_equal(pwrite(fd[0], "x", 1, SIZE), -1);
 	assert_int_equal(errno, EPERM);
-	assert_true(log_has(f, "memfd \"" NAME "\" (object 1): file 3, flags 02, offset 777"));
+	assert_true(utest_log_has(f->ld.log,
+				  "memfd \"" NAME "\" (object 1): file 3, flags 02, offset 777"));
 
 	for (int i = 0; i < 3; i++)
 		close(fd[i]);
@@ -259,23 +242,25 @@ static void test_restore_refusals(void **state)
 {
 	struct fx *f = *state;
 	MemfdFileEntry a, b, bad = MEMFD_FILE_ENTRY__INIT;
-	struct restore_ctx c = { .dir = f->img, .xfer_base = XFER };
+	struct restore_ctx c = { .dir = f->ld.img, .xfer_base = XFER };
 	FileEntry *none = entry(5, NULL), *missing = entry(6, &bad), *anon = entry(7, &bad);
 
 	dump_it(f, &a, &b);
 	assert_int_equal(restore_shmem_read(&c), 0);
 	assert_int_equal(restore_shmem_prepare(&c), 0);
 	assert_int_equal(restore_memfd_open(&c, none), -EBADMSG);
-	assert_true(log_has(f, "files.img: memfd file 5 has no memfd_file_entry"));
+	assert_true(utest_log_has(f->ld.log, "files.img: memfd file 5 has no memfd_file_entry"));
 	bad.shmem_id = 9;
 	assert_int_equal(restore_memfd_open(&c, missing), -EBADMSG);
-	assert_true(log_has(f, "memfd file 6 refers to shared memory object 9, which is not in "
-			       "shmem.img"));
+	assert_true(utest_log_has(f->ld.log,
+				  "memfd file 6 refers to shared memory object 9, which is not in "
+				  "shmem.img"));
 	c.shmem[0]->kind = SHMEM_KIND__SHMEM_ANON;
 	bad.shmem_id = 1;
 	assert_int_equal(restore_memfd_open(&c, anon), -EBADMSG);
-	assert_true(log_has(f, "memfd file 7 refers to shared memory object 1, which is not a "
-			       "memfd in shmem.img"));
+	assert_true(utest_log_has(f->ld.log,
+				  "memfd file 7 refers to shared memory object 1, which is not a "
+				  "memfd in shmem.img"));
 	assert_null(c.memfds);
 	restore_shmem_free(&c);
 	free(none);
@@ -285,13 +270,9 @@ static void test_restore_refusals(void **state)
 
 static int setup(void **state)
 {
-	struct img_err err = { 0 };
 	struct fx *f = calloc(1, sizeof(*f));
 
-	if (!f || !(f->dir = utest_tmpdir_make("shmem")))
-		return -1;
-	snprintf(f->log, sizeof(f->log), "%s/test.log", f->dir);
-	if (log_init(f->log, LOG_DEBUG) || img_dir_open(f->dir, false, &f->img, &err))
+	if (!f || utest_logdir_open(&f->ld, "shmem"))
 		return -1;
 	for (size_t i = 0; i < HEAD; i++)
 		f->ref[i] = (unsigned char)(i * 13 + i / 4093 + 1);
@@ -310,9 +291,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	log_fini();
-	img_dir_close(f->img);
-	utest_tmpdir_remove(f->dir);
+	utest_logdir_close(&f->ld);
 	if (f->memfd >= 0)
 		close(f->memfd);
 	free(f);

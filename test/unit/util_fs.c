@@ -47,15 +47,13 @@ static int open_at(const char *dir, const char *name, int flags)
 	return open(path, flags | O_CLOEXEC, 0600);
 }
 
-int utest_read_file(const char *dir, const char *name, void **bufp, size_t *lenp)
+/* All of fd (its size at the start), into a malloc'ed buffer; fd is closed. */
+static int read_whole(int fd, void **bufp, size_t *lenp)
 {
 	struct stat st;
 	size_t len = 0;
 	char *buf;
-	int fd = open_at(dir, name, O_RDONLY);
 
-	if (fd < 0)
-		return -errno;
 	if (fstat(fd, &st) < 0 || !(buf = malloc((size_t)st.st_size + 1))) {
 		close(fd);
 		return -ENOMEM;
@@ -71,6 +69,29 @@ int utest_read_file(const char *dir, const char *name, void **bufp, size_t *lenp
 	*bufp = buf;
 	*lenp = len;
 	return 0;
+}
+
+int utest_read_file(const char *dir, const char *name, void **bufp, size_t *lenp)
+{
+	int fd = open_at(dir, name, O_RDONLY);
+
+	if (fd < 0)
+		return -errno;
+	return read_whole(fd, bufp, lenp);
+}
+
+bool utest_log_has(const char *path, const char *s)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	void *buf;
+	size_t len;
+	bool found;
+
+	if (fd < 0 || read_whole(fd, &buf, &len))
+		return false;
+	found = memmem(buf, len, s, strlen(s)) != NULL;
+	free(buf);
+	return found;
 }
 
 int utest_write_file(const char *dir, const char *name, const void *buf, size_t len)

@@ -21,5 +21,7 @@ int utest_write_file(const char *dir, const char *name, const void *buf, size_t 
 bool utest_file_exists(const char *dir, const char *name);
 /* Number of entries in dir (without "." and ".."), or a negative errno. */
 int utest_dir_entries(const char *dir);
+/* Whether the (log) file at path holds s anywhere; false if it can't be read. */
+bool utest_log_has(const char *path, const char *s);
 
 #endif

@@ -1,8 +1,10 @@
 /* file: reading a whole (small, /proc) file, for tests that compare what the
- * kernel shows before and after a checkpoint. */
+ * kernel shows before and after a checkpoint, and one line of an fdinfo file. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "zdtmtst.h"
@@ -48,4 +50,25 @@ err:
 	free(buf);
 	errno = e;
 	return NULL;
+}
+
+int test_fdinfo_get(int fd, const char *key, char *buf, size_t len)
+{
+	char path[64], *text, *p;
+	size_t klen = strlen(key), n;
+	int ret = -1;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	text = test_read_file(path, &n);
+	for (p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (strncmp(p, key, klen) || p[klen] != ':')
+			continue;
+		p += klen + 1;
+		p += strspn(p, " \t");
+		snprintf(buf, len, "%.*s", (int)strcspn(p, "\n"), p);
+		ret = 0;
+		break;
+	}
+	free(text);
+	return ret;
 }

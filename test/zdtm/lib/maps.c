@@ -7,7 +7,7 @@
  * device, inode and path; file offsets that continue) are merged. The inode
  * is kept only for mappings of files that still have a name: a shared
  * anonymous mapping, a memfd or a deleted file is a new object after a
- * restore. */
+ * restore. test_maps_line() finds one line of maps as the kernel shows it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,4 +128,23 @@ int test_maps_same(const char *what, const char *before, const char *after)
 	if (bad > MAX_REPORT)
 		fail("%s: %d mappings differ in all", what, bad);
 	return bad ? -1 : 0;
+}
+
+int test_maps_line(const char *s, char *out, size_t len)
+{
+	size_t n;
+	char *maps = test_read_file("/proc/self/maps", &n), *line, *save;
+	int ret = -1;
+
+	if (!maps)
+		return -1;
+	for (line = strtok_r(maps, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (strstr(line, s)) {
+			snprintf(out, len, "%s", line);
+			ret = 0;
+			break;
+		}
+	}
+	free(maps);
+	return ret;
 }

@@ -338,3 +338,41 @@ int test_tree_finish(struct test_tree *tr)
 	close(tr->rfd);
 	return bad ? -1 : 0;
 }
+
+int test_tree_run(struct test_tree *tr)
+{
+	if (test_tree_start(tr))
+		return -1;
+	if (test_daemon())
+		return -1;
+	test_waitsig();
+	return test_tree_finish(tr);
+}
+
+int test_tree_ids_are(const struct test_tree *tr, int sid_task, int pgrp_task, char *why,
+		      size_t len)
+{
+	pid_t sid = tr->pid[sid_task], pgrp = tr->pid[pgrp_task];
+	struct test_stat st;
+
+	if (getsid(0) != sid) {
+		snprintf(why, len, "getsid(0) is %d, expected %d (task %d)", getsid(0), sid,
+			 sid_task);
+		return -1;
+	}
+	if (getpgrp() != pgrp) {
+		snprintf(why, len, "getpgrp() is %d, expected %d (task %d)", getpgrp(), pgrp,
+			 pgrp_task);
+		return -1;
+	}
+	if (test_read_stat("/proc/self/stat", &st)) {
+		snprintf(why, len, "can't read /proc/self/stat: %s", strerror(errno));
+		return -1;
+	}
+	if (st.sid != sid || st.pgrp != pgrp) {
+		snprintf(why, len, "/proc/self/stat says session %d, group %d; expected %d, %d",
+			 st.sid, st.pgrp, sid, pgrp);
+		return -1;
+	}
+	return 0;
+}

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 /* 0 in the test (daemon); <0 (-errno) after reporting why. Never returns in
  * the starter process, which exits with the daemon's setup result. */
@@ -43,6 +44,15 @@ void test_perror(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The whole file (NUL-terminated after *len bytes; malloc'd), or NULL with
  * errno set. For /proc files, which stat() calls empty. */
 char *test_read_file(const char *path, size_t *len);
+/* The value of the first "key:" line of /proc/self/fdinfo/fd, without the blanks that lead
+ * it, into buf (cut to len - 1 bytes): 0, or -1 when the file can't be read or has no such
+ * line. */
+int test_fdinfo_get(int fd, const char *key, char *buf, size_t len);
+
+/* Nanoseconds (lib/time.c): of a timespec, of clock clk now, and back into a timespec. */
+int64_t test_ts_ns(const struct timespec *t);
+int64_t test_now_ns(clockid_t clk);
+struct timespec test_ns_ts(int64_t ns);
 
 /* /proc/self/maps, one line per mapping as "start-end perms offset dev inode
  * path", with neighbours the kernel could equally show as one VMA merged and
@@ -52,6 +62,9 @@ char *test_read_maps(size_t *len);
 /* 0 if two test_read_maps() texts are equal; else fail()s naming each
  * mapping found in only one of them (the first few) and returns -1. */
 int test_maps_same(const char *what, const char *before, const char *after);
+/* The first line of /proc/self/maps that holds s (" [stack]"), without its newline, into
+ * out: 0; -1 when there is none, or with errno set when maps can't be read. */
+int test_maps_line(const char *s, char *out, size_t len);
 
 /* Memory helpers. The pattern depends on the seed and on each byte's offset,
  * so a region moved, truncated or mixed with another is detected. */
@@ -72,6 +85,11 @@ int test_read_stat(const char *path, struct test_stat *st);
  * system call nr (its syscall file starts with nr): 0; -1 with errno
  * ETIMEDOUT after timeout_ms, or the errno of the read. */
 int test_wait_syscall(const char *dir, long nr, int timeout_ms);
+
+/* Look at the test from another process (lib/helper.c): check(arg, msg, len) runs in a
+ * child, which leaves msg empty when all is well and else says what is wrong. 0, or -1 after
+ * fail() naming when and that, or how the child failed. */
+int test_in_helper(const char *when, void (*check)(void *arg, char *msg, size_t len), void *arg);
 
 /* /proc/self/task lists exactly these n threads, in any order: 0, or -1
  * after fail() naming the first one too many or saying how many there are. */
@@ -123,5 +141,13 @@ struct test_tree {
 };
 int test_tree_start(struct test_tree *tr);
 int test_tree_finish(struct test_tree *tr);
+/* The whole life of a tree test after test_init(): test_tree_start(), test_daemon(),
+ * test_waitsig(), test_tree_finish(). 0 if all of them succeeded, else -1 (reported). */
+int test_tree_run(struct test_tree *tr);
+/* For a check callback: the calling task is in the session of task sid_task and the
+ * process group of task pgrp_task (getsid(0), getpgrp() and /proc/self/stat). 0, or -1
+ * with why. */
+int test_tree_ids_are(const struct test_tree *tr, int sid_task, int pgrp_task, char *why,
+		      size_t len);
 
 #endif

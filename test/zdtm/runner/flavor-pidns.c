@@ -8,7 +8,8 @@
  *
  * start: the lib sees getpid() == 1 and does not daemonize (its namespace
  * would die with it); the pidfile, which must say 1, is the ready signal,
- * and an exit before it a failed setup (its status is the test's own).
+ * and an exit before it ends the test there (a skip, or a failed setup: its
+ * status is the test's own, exit 0 counting as 1 as with a starter).
  * After the start and after the restore, the root (the host pid from clone()
  * or from restore's --pidfile) must be pid 1 in its namespace (the last
  * NSpid of /proc/PID/status), in another PID namespace than the runner's,
@@ -234,11 +235,11 @@ static int pidns_start(struct test_run *t, const struct spawn_req *req, int *sta
 	}
 	while (read_pid(t->pidfile, &inner)) {
 		if (waitpid(pid, status, WNOHANG) == pid) {
-			if (*status != 0)
-				return 0; /* a failed setup: the caller tells */
-			run_why(t, "the test (host pid %d) exited 0 before it wrote %s", pid,
-				t->pidfile);
-			return -ECANCELED;
+			/* as a starter would: an end before ready is never a success (a
+			 * skip exits 0), and the caller reads the verdict */
+			if (*status == 0)
+				*status = W_EXITCODE(1, 0);
+			return 0;
 		}
 		if (now_s() >= t->deadline) {
 			kill_wait(pid, status);

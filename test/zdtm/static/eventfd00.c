@@ -45,35 +45,13 @@ static struct tefd efds[] = {
 
 static int child_fd = -1; /* the child's own eventfd */
 
-/* The value of the first "key:" line of /proc/self/fdinfo/fd (without leading blanks). */
-static int fdinfo_get(int fd, const char *key, char *buf, size_t len)
-{
-	char path[64], *text, *p;
-	size_t klen = strlen(key), n;
-	int ret = -1;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	text = test_read_file(path, &n);
-	for (p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-		if (strncmp(p, key, klen) || p[klen] != ':')
-			continue;
-		p += klen + 1;
-		p += strspn(p, " \t");
-		snprintf(buf, len, "%.*s", (int)strcspn(p, "\n"), p);
-		ret = 0;
-		break;
-	}
-	free(text);
-	return ret;
-}
-
 /* eventfd-count and eventfd-semaphore as fdinfo shows them. */
 static int counter_of(int fd, uint64_t *count, int *sem, char *why, size_t len)
 {
 	char c[64], s[16];
 
-	if (fdinfo_get(fd, "eventfd-count", c, sizeof(c)) ||
-	    fdinfo_get(fd, "eventfd-semaphore", s, sizeof(s))) {
+	if (test_fdinfo_get(fd, "eventfd-count", c, sizeof(c)) ||
+	    test_fdinfo_get(fd, "eventfd-semaphore", s, sizeof(s))) {
 		snprintf(why, len, "fd %d: no eventfd-count/eventfd-semaphore in its fdinfo", fd);
 		return -1;
 	}
@@ -239,12 +217,7 @@ int main(int argc, char **argv)
 
 	if (test_init(argc, argv))
 		return 1;
-	if (setup() || test_tree_start(&tr))
-		return 1;
-	if (test_daemon())
-		return 1;
-	test_waitsig();
-	if (test_tree_finish(&tr))
+	if (setup() || test_tree_run(&tr))
 		return 1;
 	for (int i = 0; i < NEFD; i++)
 		if (check_state(&efds[i]))

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "zdtmtst.h"
@@ -41,55 +40,36 @@ struct probe {
 	int want; /* 0: must succeed; EWOULDBLOCK: must be refused */
 };
 
+struct probes {
+	const struct probe *p;
+	size_t n;
+};
+
+/* In the helper: every probe, up to the first that goes wrong. */
+static void probe_each(void *arg, char *msg, size_t len)
+{
+	const struct probes *ps = arg;
+
+	for (size_t i = 0; i < ps->n; i++) {
+		const struct probe *p = &ps->p[i];
+		int r = try_flock(p->path, p->op);
+
+		if (r != p->want) {
+			snprintf(msg, len,
+				 "a helper's flock(%s, %s|LOCK_NB) gave \"%s\", expected \"%s\"",
+				 p->path, p->op == LOCK_EX ? "LOCK_EX" : "LOCK_SH", strerror(r),
+				 strerror(p->want));
+			break;
+		}
+	}
+}
+
 /* Run every probe in a helper process; 0, or -1 after fail(). */
 static int probe_all(const char *when, const struct probe *p, size_t n)
 {
-	int pfd[2], status;
-	char msg[256] = "";
-	pid_t pid;
-	ssize_t got;
+	struct probes ps = { p, n };
 
-	if (pipe(pfd)) {
-		fail_errno("pipe");
-		return -1;
-	}
-	pid = fork();
-	if (pid < 0) {
-		fail_errno("fork");
-		return -1;
-	}
-	if (pid == 0) {
-		close(pfd[0]);
-		for (size_t i = 0; i < n; i++) {
-			int r = try_flock(p[i].path, p[i].op);
-
-			if (r != p[i].want) {
-				snprintf(msg, sizeof(msg),
-					 "%s: a helper's flock(%s, %s|LOCK_NB) gave \"%s\", "
-					 "expected \"%s\"",
-					 when, p[i].path,
-					 p[i].op == LOCK_EX ? "LOCK_EX" : "LOCK_SH", strerror(r),
-					 strerror(p[i].want));
-				break;
-			}
-		}
-		if (write(pfd[1], msg, strlen(msg)) < 0)
-			_exit(2);
-		_exit(0);
-	}
-	close(pfd[1]);
-	got = read(pfd[0], msg, sizeof(msg) - 1);
-	close(pfd[0]);
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status)) {
-		fail("%s: the helper process failed (status %#x)", when, status);
-		return -1;
-	}
-	if (got > 0) {
-		msg[got] = '\0';
-		fail("%s", msg);
-		return -1;
-	}
-	return 0;
+	return test_in_helper(when, probe_each, &ps);
 }
 
 /* The fdinfo of fd must hold exactly one FLOCK lock line of type type. */

@@ -31,30 +31,10 @@ static const int parent[NTASKS] = { -1, 0, 0, 1, 1, 2, 5, 2 };
 static const int join[NTASKS] = { KEEP, 1, 1, KEEP, 0, 5, KEEP, 5 };
 static const int pgrp_of[NTASKS] = { 0, 1, 1, 1, 0, 5, 5, 5 };
 
+/* The task's session is the root's and its group that of pgrp_of[]. */
 static int check_ids(struct test_tree *tr, int idx, char *why, size_t len)
 {
-	pid_t sid = tr->pid[0], pgrp = tr->pid[pgrp_of[idx]];
-	struct test_stat st;
-
-	if (getpgrp() != pgrp) {
-		snprintf(why, len, "getpgrp() is %d, expected %d (task %d)", getpgrp(), pgrp,
-			 pgrp_of[idx]);
-		return -1;
-	}
-	if (getsid(0) != sid) {
-		snprintf(why, len, "getsid(0) is %d, expected %d (task 0)", getsid(0), sid);
-		return -1;
-	}
-	if (test_read_stat("/proc/self/stat", &st)) {
-		snprintf(why, len, "can't read /proc/self/stat: %s", strerror(errno));
-		return -1;
-	}
-	if (st.pgrp != pgrp || st.sid != sid) {
-		snprintf(why, len, "/proc/self/stat says group %d, session %d; expected %d, %d",
-			 st.pgrp, st.sid, pgrp, sid);
-		return -1;
-	}
-	return 0;
+	return test_tree_ids_are(tr, 0, pgrp_of[idx], why, len);
 }
 
 static int join_group(struct test_tree *tr, int idx, pid_t who, char *why, size_t len)
@@ -86,12 +66,7 @@ int main(int argc, char **argv)
 
 	if (test_init(argc, argv))
 		return 1;
-	if (test_tree_start(&tr))
-		return 1;
-	if (test_daemon())
-		return 1;
-	test_waitsig();
-	if (test_tree_finish(&tr))
+	if (test_tree_run(&tr))
 		return 1;
 	pass();
 	return 0;

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "zdtmtst.h"
@@ -82,37 +81,27 @@ static void ask(const struct query *q, pid_t owner, char *msg, size_t len)
 			 q->type == F_UNLCK ? 0 : want_pid);
 }
 
+struct queries {
+	const struct query *q;
+	size_t n;
+	pid_t owner; /* the test */
+};
+
+/* In the helper: every query, up to the first that goes wrong. */
+static void ask_each(void *arg, char *msg, size_t len)
+{
+	const struct queries *qs = arg;
+
+	for (size_t i = 0; i < qs->n && !msg[0]; i++)
+		ask(&qs->q[i], qs->owner, msg, len);
+}
+
 /* Every query from a helper process; 0, or -1 after fail(). */
 static int probe_all(const char *when, const struct query *q, size_t n)
 {
-	pid_t owner = getpid(), pid;
-	char msg[320] = "";
-	int pfd[2], status;
-	ssize_t got;
+	struct queries qs = { q, n, getpid() };
 
-	if (pipe(pfd) || (pid = fork()) < 0) {
-		fail_errno("pipe/fork");
-		return -1;
-	}
-	if (pid == 0) {
-		close(pfd[0]);
-		for (size_t i = 0; i < n && !msg[0]; i++)
-			ask(&q[i], owner, msg, sizeof(msg));
-		_exit(write(pfd[1], msg, strlen(msg)) < 0 ? 2 : 0);
-	}
-	close(pfd[1]);
-	got = read(pfd[0], msg, sizeof(msg) - 1);
-	close(pfd[0]);
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status)) {
-		fail("%s: the helper process failed (status %#x)", when, status);
-		return -1;
-	}
-	if (got > 0) {
-		msg[got] = '\0';
-		fail("%s: %s", when, msg);
-		return -1;
-	}
-	return 0;
+	return test_in_helper(when, ask_each, &qs);
 }
 
 static int lock(int fd, int cmd, short type, off_t start, off_t len)

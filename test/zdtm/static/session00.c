@@ -34,29 +34,7 @@ static const int pgrp_of[NTASKS] = { 0, 1, 1, 3, 3, 0, 6, 6 };
 /* The task's session and group are those of sid_of[] and pgrp_of[]. */
 static int check_ids(struct test_tree *tr, int idx, char *why, size_t len)
 {
-	pid_t sid = tr->pid[sid_of[idx]], pgrp = tr->pid[pgrp_of[idx]];
-	struct test_stat st;
-
-	if (getsid(0) != sid) {
-		snprintf(why, len, "getsid(0) is %d, expected %d (task %d)", getsid(0), sid,
-			 sid_of[idx]);
-		return -1;
-	}
-	if (getpgrp() != pgrp) {
-		snprintf(why, len, "getpgrp() is %d, expected %d (task %d)", getpgrp(), pgrp,
-			 pgrp_of[idx]);
-		return -1;
-	}
-	if (test_read_stat("/proc/self/stat", &st)) {
-		snprintf(why, len, "can't read /proc/self/stat: %s", strerror(errno));
-		return -1;
-	}
-	if (st.sid != sid || st.pgrp != pgrp) {
-		snprintf(why, len, "/proc/self/stat says session %d, group %d; expected %d, %d",
-			 st.sid, st.pgrp, sid, pgrp);
-		return -1;
-	}
-	return 0;
+	return test_tree_ids_are(tr, sid_of[idx], pgrp_of[idx], why, len);
 }
 
 static int setup(struct test_tree *tr, int idx, char *why, size_t len)
@@ -80,12 +58,7 @@ int main(int argc, char **argv)
 
 	if (test_init(argc, argv))
 		return 1;
-	if (test_tree_start(&tr))
-		return 1;
-	if (test_daemon())
-		return 1;
-	test_waitsig();
-	if (test_tree_finish(&tr))
+	if (test_tree_run(&tr))
 		return 1;
 	pass();
 	return 0;

@@ -169,12 +169,7 @@ int main(int argc, char **argv)
 
 	if (test_init(argc, argv))
 		return 1;
-	if (test_tree_start(&tr))
-		return 1;
-	if (test_daemon())
-		return 1;
-	test_waitsig();
-	if (test_tree_finish(&tr))
+	if (test_tree_run(&tr))
 		return 1;
 	pass();
 	return 0;

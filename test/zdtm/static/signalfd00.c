@@ -23,34 +23,13 @@
 
 #define B(sig) (1ull << ((sig)-1))
 
-static int fdinfo_get(int fd, const char *key, char *buf, size_t len)
-{
-	char path[64], *text, *p;
-	size_t klen = strlen(key), n;
-	int ret = -1;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	text = test_read_file(path, &n);
-	for (p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-		if (strncmp(p, key, klen) || p[klen] != ':')
-			continue;
-		p += klen + 1;
-		p += strspn(p, " \t");
-		snprintf(buf, len, "%.*s", (int)strcspn(p, "\n"), p);
-		ret = 0;
-		break;
-	}
-	free(text);
-	return ret;
-}
-
 static int check_fd(const char *name, int fd, uint64_t mask, bool nonblock, bool cloexec)
 {
 	int fl = fcntl(fd, F_GETFL), fdfl = fcntl(fd, F_GETFD);
 	char buf[64];
 	uint64_t seen;
 
-	if (fdinfo_get(fd, "sigmask", buf, sizeof(buf))) {
+	if (test_fdinfo_get(fd, "sigmask", buf, sizeof(buf))) {
 		fail("\"%s\" fd %d: no sigmask line in its fdinfo", name, fd);
 		return -1;
 	}

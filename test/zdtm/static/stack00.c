@@ -21,26 +21,6 @@ struct ctx {
 	int bad;	      /* frame checks that failed */
 };
 
-/* The [stack] line of /proc/self/maps, without its trailing newline. */
-static int stack_line(char *out, size_t len)
-{
-	size_t n;
-	char *maps = test_read_file("/proc/self/maps", &n), *line, *save;
-	int ret = -1;
-
-	if (!maps)
-		return -1;
-	for (line = strtok_r(maps, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (strstr(line, " [stack]")) {
-			snprintf(out, len, "%s", line);
-			ret = 0;
-			break;
-		}
-	}
-	free(maps);
-	return ret;
-}
-
 /* Grow the stack VMA below the bottom frame now, so that the calls made
  * there (test_daemon, test_waitsig, reading maps) do not grow it later. */
 static __attribute__((noinline)) void touch_below(void)
@@ -58,7 +38,7 @@ static int at_bottom(struct ctx *c, unsigned char *data)
 
 	c->bottom = (unsigned long)data;
 	touch_below();
-	if (stack_line(c->stack_vma, sizeof(c->stack_vma))) {
+	if (test_maps_line(" [stack]", c->stack_vma, sizeof(c->stack_vma))) {
 		fail_errno("setup: no [stack] line in /proc/self/maps");
 		return -1;
 	}
@@ -66,7 +46,7 @@ static int at_bottom(struct ctx *c, unsigned char *data)
 		return -1;
 	test_waitsig();
 
-	if (stack_line(line, sizeof(line))) {
+	if (test_maps_line(" [stack]", line, sizeof(line))) {
 		fail_errno("no [stack] line in /proc/self/maps after SIGTERM");
 		return -1;
 	}

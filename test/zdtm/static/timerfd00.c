@@ -26,45 +26,6 @@
 #define MS   ((int64_t)1000000)
 #define NSEC ((int64_t)1000000000)
 
-static int64_t ts_ns(const struct timespec *t)
-{
-	return (int64_t)t->tv_sec * NSEC + t->tv_nsec;
-}
-
-static int64_t now_ns(clockid_t clk)
-{
-	struct timespec t;
-
-	clock_gettime(clk, &t);
-	return ts_ns(&t);
-}
-
-static struct timespec ns_ts(int64_t ns)
-{
-	return (struct timespec){ ns / NSEC, ns % NSEC };
-}
-
-static int fdinfo_get(int fd, const char *key, char *buf, size_t len)
-{
-	char path[64], *text, *p;
-	size_t klen = strlen(key), n;
-	int ret = -1;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	text = test_read_file(path, &n);
-	for (p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-		if (strncmp(p, key, klen) || p[klen] != ':')
-			continue;
-		p += klen + 1;
-		p += strspn(p, " \t");
-		snprintf(buf, len, "%.*s", (int)strcspn(p, "\n"), p);
-		ret = 0;
-		break;
-	}
-	free(text);
-	return ret;
-}
-
 struct ttimer {
 	const char *name;
 	clockid_t clk;
@@ -89,16 +50,16 @@ static int64_t fast_at;	    /* when */
 
 static int setup(void)
 {
-	struct timespec w = ns_ts(20 * MS);
+	struct timespec w = test_ns_ts(20 * MS);
 	struct itimerspec g;
 	char buf[64];
 
 	for (int i = 0; i < NT; i++) {
 		struct ttimer *t = &timers[i];
-		struct itimerspec its = { ns_ts(t->interval), ns_ts(t->value) };
+		struct itimerspec its = { test_ns_ts(t->interval), test_ns_ts(t->value) };
 
 		t->fd = timerfd_create(t->clk, t->flags);
-		t->set_at = now_ns(CLOCK_MONOTONIC);
+		t->set_at = test_now_ns(CLOCK_MONOTONIC);
 		if (t->fd < 0 || timerfd_settime(t->fd, 0, &its, NULL)) {
 			fail_errno("setup: timer \"%s\"", t->name);
 			return -1;
@@ -107,11 +68,11 @@ static int setup(void)
 	nanosleep(&w, NULL);
 	/* gettime brings "fast" up to date the way a read would, without reading */
 	if (timerfd_gettime(timers[3].fd, &g) ||
-	    fdinfo_get(timers[3].fd, "ticks", buf, sizeof(buf))) {
+	    test_fdinfo_get(timers[3].fd, "ticks", buf, sizeof(buf))) {
 		fail_errno("setup: ticks of \"fast\"");
 		return -1;
 	}
-	fast_at = now_ns(CLOCK_MONOTONIC);
+	fast_at = test_now_ns(CLOCK_MONOTONIC);
 	fast_ticks = strtoull(buf, NULL, 10);
 	if (fast_ticks < 10) {
 		fail("setup: \"fast\" shows %" PRIu64 " ticks after 20 ms at 1 ms", fast_ticks);
@@ -132,8 +93,8 @@ static int check_flags(const struct ttimer *t)
 		     cx ? "FD_CLOEXEC" : "no FD_CLOEXEC");
 		return -1;
 	}
-	if (fdinfo_get(t->fd, "clockid", buf, sizeof(buf)) || atoi(buf) != (int)t->clk ||
-	    fdinfo_get(t->fd, "settime flags", buf, sizeof(buf)) || strcmp(buf, "00")) {
+	if (test_fdinfo_get(t->fd, "clockid", buf, sizeof(buf)) || atoi(buf) != (int)t->clk ||
+	    test_fdinfo_get(t->fd, "settime flags", buf, sizeof(buf)) || strcmp(buf, "00")) {
 		fail(
 		    "\"%s\" fd %d: fdinfo clockid/settime flags differ (expected clock %d, flags 00)",
 		    t->name, t->fd, (int)t->clk);
@@ -151,18 +112,19 @@ static short revents(int fd)
 
 static int check_long(const struct ttimer *t)
 {
-	int64_t since = now_ns(CLOCK_MONOTONIC) - t->set_at, left;
+	int64_t since = test_now_ns(CLOCK_MONOTONIC) - t->set_at, left;
 	struct itimerspec g;
 
 	if (timerfd_gettime(t->fd, &g)) {
 		fail_errno("\"long\": timerfd_gettime");
 		return -1;
 	}
-	left = ts_ns(&g.it_value);
-	if (left > t->value || left < t->value - since || ts_ns(&g.it_interval) != t->interval) {
+	left = test_ts_ns(&g.it_value);
+	if (left > t->value || left < t->value - since ||
+	    test_ts_ns(&g.it_interval) != t->interval) {
 		fail("\"long\": %" PRId64 " ns left, interval %" PRId64
 		     " ns; expected between %" PRId64 " and %" PRId64 " ns left, interval %" PRId64,
-		     left, ts_ns(&g.it_interval), t->value - since, t->value, t->interval);
+		     left, test_ts_ns(&g.it_interval), t->value - since, t->value, t->interval);
 		return -1;
 	}
 	if (revents(t->fd)) {
@@ -174,7 +136,7 @@ static int check_long(const struct ttimer *t)
 
 static int check_soon(const struct ttimer *t)
 {
-	int64_t since = now_ns(CLOCK_MONOTONIC) - t->set_at, left, start, took;
+	int64_t since = test_now_ns(CLOCK_MONOTONIC) - t->set_at, left, start, took;
 	struct itimerspec g;
 	uint64_t v = 0;
 
@@ -182,19 +144,19 @@ static int check_soon(const struct ttimer *t)
 		fail_errno("\"soon\": timerfd_gettime");
 		return -1;
 	}
-	left = ts_ns(&g.it_value);
+	left = test_ts_ns(&g.it_value);
 	if (left > t->value || (left && left < t->value - since)) {
 		fail("\"soon\": %" PRId64 " ns left, expected at most %" PRId64
 		     " and at least %" PRId64,
 		     left, t->value, t->value - since);
 		return -1;
 	}
-	start = now_ns(CLOCK_BOOTTIME);
+	start = test_now_ns(CLOCK_BOOTTIME);
 	if (read(t->fd, &v, 8) != 8 || v != 1) {
 		fail_errno("\"soon\": a blocking read gave %" PRIu64 ", expected 1", v);
 		return -1;
 	}
-	took = now_ns(CLOCK_BOOTTIME) - start;
+	took = test_now_ns(CLOCK_BOOTTIME) - start;
 	if (took < left - 5 * MS || took > left + 250 * MS) {
 		fail("\"soon\": fired %" PRId64 " ms after the read began, it had %" PRId64
 		     " ms left",
@@ -229,7 +191,7 @@ static int check_fast(const struct ttimer *t)
 		fail_errno("\"fast\": read");
 		return -1;
 	}
-	since = now_ns(CLOCK_MONOTONIC) - fast_at;
+	since = test_now_ns(CLOCK_MONOTONIC) - fast_at;
 	if (v < fast_ticks || v > fast_ticks + (uint64_t)(since / MS) + 2) {
 		fail("\"fast\": read %" PRIu64 " expirations, expected from %" PRIu64 " (unread at "
 		     "setup) to %" PRIu64 " (one per ms since)",
@@ -243,11 +205,12 @@ static int check_idle(const struct ttimer *t)
 {
 	struct itimerspec g;
 
-	if (timerfd_gettime(t->fd, &g) || ts_ns(&g.it_value) ||
-	    ts_ns(&g.it_interval) != t->interval || revents(t->fd)) {
+	if (timerfd_gettime(t->fd, &g) || test_ts_ns(&g.it_value) ||
+	    test_ts_ns(&g.it_interval) != t->interval || revents(t->fd)) {
 		fail("\"idle\": %" PRId64 " ns left, interval %" PRId64
 		     ", readable %d; expected 0, %" PRId64 ", not readable",
-		     ts_ns(&g.it_value), ts_ns(&g.it_interval), !!revents(t->fd), t->interval);
+		     test_ts_ns(&g.it_value), test_ts_ns(&g.it_interval), !!revents(t->fd),
+		     t->interval);
 		return -1;
 	}
 	return 0;
@@ -268,7 +231,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < NT; i++)
 		if (check_flags(&timers[i]))
 			return 1;
-	if (fdinfo_get(timers[2].fd, "ticks", buf, sizeof(buf)) || strcmp(buf, "1")) {
+	if (test_fdinfo_get(timers[2].fd, "ticks", buf, sizeof(buf)) || strcmp(buf, "1")) {
 		fail("\"fired\": fdinfo shows ticks %s, expected 1", buf);
 		return 1;
 	}

@@ -28,45 +28,6 @@
 #define NSEC ((int64_t)1000000000)
 #define HOUR (3600 * NSEC)
 
-static int64_t ts_ns(const struct timespec *t)
-{
-	return (int64_t)t->tv_sec * NSEC + t->tv_nsec;
-}
-
-static int64_t now_ns(clockid_t clk)
-{
-	struct timespec t;
-
-	clock_gettime(clk, &t);
-	return ts_ns(&t);
-}
-
-static struct timespec ns_ts(int64_t ns)
-{
-	return (struct timespec){ ns / NSEC, ns % NSEC };
-}
-
-static int fdinfo_get(int fd, const char *key, char *buf, size_t len)
-{
-	char path[64], *text, *p;
-	size_t klen = strlen(key), n;
-	int ret = -1;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	text = test_read_file(path, &n);
-	for (p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-		if (strncmp(p, key, klen) || p[klen] != ':')
-			continue;
-		p += klen + 1;
-		p += strspn(p, " \t");
-		snprintf(buf, len, "%.*s", (int)strcspn(p, "\n"), p);
-		ret = 0;
-		break;
-	}
-	free(text);
-	return ret;
-}
-
 struct ttimer {
 	const char *name;
 	clockid_t clk;
@@ -95,8 +56,8 @@ static int setup(void)
 		struct ttimer *t = &timers[i];
 		struct itimerspec its;
 
-		t->deadline = now_ns(t->clk) + t->offset;
-		its = (struct itimerspec){ ns_ts(t->interval), ns_ts(t->deadline) };
+		t->deadline = test_now_ns(t->clk) + t->offset;
+		its = (struct itimerspec){ test_ns_ts(t->interval), test_ns_ts(t->deadline) };
 		t->fd = timerfd_create(t->clk, TFD_NONBLOCK);
 		if (t->fd < 0 || timerfd_settime(t->fd, t->sflags, &its, NULL)) {
 			fail_errno("setup: timer \"%s\"", t->name);
@@ -110,8 +71,8 @@ static int check_fdinfo(const struct ttimer *t)
 {
 	char clk[16], fl[16];
 
-	if (fdinfo_get(t->fd, "clockid", clk, sizeof(clk)) ||
-	    fdinfo_get(t->fd, "settime flags", fl, sizeof(fl)) || atoi(clk) != (int)t->clk ||
+	if (test_fdinfo_get(t->fd, "clockid", clk, sizeof(clk)) ||
+	    test_fdinfo_get(t->fd, "settime flags", fl, sizeof(fl)) || atoi(clk) != (int)t->clk ||
 	    strcmp(fl, t->shown)) {
 		fail("\"%s\" fd %d: fdinfo clockid %s, settime flags %s; expected %d and %s",
 		     t->name, t->fd, clk, fl, (int)t->clk, t->shown);
@@ -130,13 +91,14 @@ static int check_left(const struct ttimer *t, int64_t next)
 		fail_errno("\"%s\": timerfd_gettime", t->name);
 		return -1;
 	}
-	want = next - now_ns(t->clk);
-	left = ts_ns(&g.it_value);
+	want = next - test_now_ns(t->clk);
+	left = test_ts_ns(&g.it_value);
 	if (left > want + 20 * MS || left < want - 20 * MS ||
-	    ts_ns(&g.it_interval) != t->interval) {
+	    test_ts_ns(&g.it_interval) != t->interval) {
 		fail("\"%s\": %" PRId64 " ms left, interval %" PRId64 " ms; expected %" PRId64
 		     " ms (its absolute deadline) and %" PRId64 " ms",
-		     t->name, left / MS, ts_ns(&g.it_interval) / MS, want / MS, t->interval / MS);
+		     t->name, left / MS, test_ts_ns(&g.it_interval) / MS, want / MS,
+		     t->interval / MS);
 		return -1;
 	}
 	return 0;
@@ -155,7 +117,7 @@ static int check_late(const struct ttimer *t)
 
 static int check_soon(const struct ttimer *t)
 {
-	int64_t start = now_ns(t->clk), fired, limit;
+	int64_t start = test_now_ns(t->clk), fired, limit;
 	uint64_t v = 0;
 	int fl = fcntl(t->fd, F_GETFL);
 
@@ -164,7 +126,7 @@ static int check_soon(const struct ttimer *t)
 		fail_errno("\"soon\": a blocking read gave %" PRIu64 ", expected 1", v);
 		return -1;
 	}
-	fired = now_ns(t->clk);
+	fired = test_now_ns(t->clk);
 	limit = (start > t->deadline ? start : t->deadline) + 250 * MS;
 	if (fired < t->deadline || fired > limit) {
 		fail("\"soon\": the read began %" PRId64 " ms and ended %" PRId64 " ms after its "
@@ -191,7 +153,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < NT; i++)
 		if (check_fdinfo(&timers[i]))
 			return 1;
-	if (fdinfo_get(timers[4].fd, "ticks", buf, sizeof(buf)) || strcmp(buf, "1") ||
+	if (test_fdinfo_get(timers[4].fd, "ticks", buf, sizeof(buf)) || strcmp(buf, "1") ||
 	    read(timers[4].fd, &v, 8) != 8 || v != 1) {
 		fail("\"past\": fdinfo ticks %s, read %" PRIu64 "; expected 1 and 1", buf, v);
 		return 1;

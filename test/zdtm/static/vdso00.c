@@ -38,25 +38,6 @@ static long long ns(const struct timespec *t)
 	return (long long)t->tv_sec * 1000000000LL + t->tv_nsec;
 }
 
-/* The maps line of the [vdso], without the newline. */
-static int vdso_line(char *out, size_t len)
-{
-	size_t n;
-	char *maps = test_read_file("/proc/self/maps", &n), *line, *save;
-	int ret = -1;
-
-	if (!maps)
-		return -1;
-	for (line = strtok_r(maps, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (strstr(line, " [vdso]")) {
-			snprintf(out, len, "%s", line);
-			ret = 0;
-		}
-	}
-	free(maps);
-	return ret;
-}
-
 /* vDSO, syscall, vDSO: the syscall's time must lie between the two. */
 static int bracket(const struct clk *c, long long *now)
 {
@@ -135,7 +116,7 @@ int main(int argc, char **argv)
 		skip("no vDSO (AT_SYSINFO_EHDR is 0)");
 		return 0;
 	}
-	if (vdso_line(before, sizeof(before))) {
+	if (test_maps_line(" [vdso]", before, sizeof(before))) {
 		fail_errno("setup: no [vdso] line in /proc/self/maps");
 		return 1;
 	}
@@ -149,7 +130,7 @@ int main(int argc, char **argv)
 		fail("AT_SYSINFO_EHDR is %#lx, was %#lx", getauxval(AT_SYSINFO_EHDR), ehdr);
 		return 1;
 	}
-	if (vdso_line(after, sizeof(after))) {
+	if (test_maps_line(" [vdso]", after, sizeof(after))) {
 		fail_errno("no [vdso] line in /proc/self/maps");
 		return 1;
 	}
