@@ -23,13 +23,12 @@
 #define LOG_PREFIX "mm: "
 #include "criu-lite/kcompat.h"
 #include "criu-lite/log.h"
+#include "criu-lite/pagefill.h"
 #include "criu-lite/restore-files.h"
 #include "criu-lite/restore.h"
 
 #define PG	     4096ULL
 #define TASK_SIZE_47 0x7ffffffff000ULL
-#define WRITEV_BYTES (64ULL << 20)
-#define WRITEV_IOVS  1024
 
 static bool is_kernel_vma(const VmaEntry *v)
 {
@@ -164,43 +163,6 @@ static int map_vma(struct restore_task *t, size_t i)
 	return 0;
 }
 
-/* Copy present runs, many per process_vm_writev; runs are back to back in
- * the pages file, so the local side is one range. */
-static int fill_pages(struct restore_task *t)
-{
-	const struct page_run *runs = page_reader_runs(t->pages);
-	const char *data = page_reader_data(t->pages);
-	size_t n = page_reader_nr_runs(t->pages), i = 0;
-	struct iovec remote[WRITEV_IOVS];
-
-	while (i < n) {
-		uint64_t off = 0, bytes = 0;
-		size_t nr = 0;
-
-		for (; i < n && nr < WRITEV_IOVS && bytes < WRITEV_BYTES; i++) {
-			uint64_t len = runs[i].nr_pages * PG;
-
-			if (!(runs[i].flags & PAGEMAP_FLAGS__PE_PRESENT))
-				continue;
-			if (!nr)
-				off = runs[i].offset;
-			remote[nr++] = (struct iovec){ (void *)(uintptr_t)runs[i].vaddr, len };
-			bytes += len;
-		}
-		if (!nr)
-			break;
-		struct iovec local = { (void *)(data + off), bytes };
-		ssize_t w = process_vm_writev(t->pid, &local, 1, remote, nr, 0);
-
-		if (w != (ssize_t)bytes) {
-			pr_perror("pid %d: process_vm_writev of %zu runs at %p: %zd of %llu bytes",
-				  t->pid, nr, remote[0].iov_base, w, (unsigned long long)bytes);
-			return w < 0 ? -errno : -EIO;
-		}
-	}
-	return 0;
-}
-
 static int finish_vma(struct restore_task *t, const VmaEntry *v)
 {
 	uint64_t len = v->end - v->start;
@@ -295,7 +257,7 @@ int restore_mm(struct restore_ctx *c, struct restore_task *t)
 		if ((ret = map_vma(t, i)))
 			return ret;
 	}
-	if ((ret = fill_pages(t)))
+	if ((ret = pagefill(t->pid, t->pages, (unsigned int)sysconf(_SC_NPROCESSORS_ONLN))))
 		return ret;
 	for (size_t i = 0; i < t->mm->n_vmas; i++) {
 		if (is_kernel_vma(t->mm->vmas[i]))

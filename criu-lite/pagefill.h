@@ -1,0 +1,21 @@
+/* pagefill: copy the present pages of a page image into a task.
+ *
+ * Contract: pagefill() writes every PE_PRESENT run of pr into the task's
+ * memory at its address with process_vm_writev, straight from the image's
+ * read-only mapping, in batches of at most PAGEFILL_CHUNK bytes and IOV_MAX
+ * runs, spread over up to `threads` threads: on a host where fresh pages are
+ * costly to fault in, two writers fill memory about twice as fast as one.
+ * The target VMAs must exist and be writable. Returns 0 or -errno (logged,
+ * naming the pid and the address of the failed batch). */
+#ifndef CRIU_LITE_PAGEFILL_H
+#define CRIU_LITE_PAGEFILL_H
+
+#include <sys/types.h>
+
+#include "images/pages.h"
+
+#define PAGEFILL_CHUNK (16ULL << 20)
+
+int pagefill(pid_t pid, const struct page_reader *pr, unsigned int threads);
+
+#endif
