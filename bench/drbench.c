@@ -399,6 +399,12 @@ static int bench_one(const char *tool, const char *counter, const char *tmp, siz
 	}
 	usleep(1300000); /* long enough for a full checksum pass of the counter */
 	ok = counter_ok(out, &after) && after > before;
+	if (!ok) {
+		fprintf(stderr, "drbench: the restored counter's output (last line before: %ld):\n",
+			before);
+		snprintf(cmd, sizeof(cmd), "tail -4 %s >&2", out);
+		(void)!system(cmd);
+	}
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	printf("%6zu MiB  dump %7.3f s %5.2f GB/s = %.2f of readv (%5.2f GB/s), %.2f of "

@@ -567,6 +567,16 @@ int restore_thread_after_creds(const struct restore_thread *th, const CoreEntry 
 	char what[48];
 	int ret;
 
+	/* The root's parent was outside the tree; its parent now is the restorer, which
+	 * goes away (at once with -d): a death signal for that parent would kill the root. */
+	if (pdeath && !th->t->parent) {
+		pr_warn(
+		    "pid %d: thread %d: its parent-death signal %u belonged to a parent outside "
+		    "the tree and is not re-armed\n",
+		    th->t->vpid, th->vtid, pdeath);
+		pdeath = 0;
+	}
+
 	/* always: the skeleton asked for SIGKILL when the restorer dies */
 	snprintf(what, sizeof(what), "set the parent-death signal to %u", pdeath);
 	ret = rcall(th->rs, what, SYS_prctl, PR_SET_PDEATHSIG, pdeath, 0, 0);
