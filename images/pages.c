@@ -21,8 +21,10 @@
 
 #include "images/pages.h"
 #include "images/img-priv.h"
+#include "images/pagepool.h"
 
 #define PW_BUF_SIZE    (8u << 20) /* the usual write batch */
+#define PW_WRITERS     2	  /* background writer threads (pagepool.h) */
 #define PW_RESERVE_MAX (1ull << 30)
 
 #define PE_PRESENT PAGEMAP_FLAGS__PE_PRESENT
@@ -58,6 +60,8 @@ struct page_writer {
 	enum img_kind kind; /* IMG_PAGEMAP or IMG_SHMEM_PAGEMAP */
 	long id;
 	struct raw_file rf;
+	struct pw_pool *pool;	 /* writes full buffers in the background (pagepool.h) */
+	off_t foff;		 /* file offset of the current buffer's first byte */
 	char name[IMG_NAME_MAX]; /* pages-<id>.img, for messages */
 	int failed;		 /* negative errno of the first I/O failure */
 	uint8_t *buf;
@@ -72,43 +76,40 @@ struct page_writer {
 	size_t runs_alloc;
 };
 
+static int pw_io_error(struct page_writer *w, int ret, struct img_err *err)
+{
+	if (ret == -ENOMEM)
+		w->failed = img_fail(err, ENOMEM, "%s: out of memory for a write buffer", w->name);
+	else if (ret)
+		w->failed = img_fail(err, -ret, "%s: write: %s", w->name, strerror(-ret));
+	return ret ? w->failed : 0;
+}
+
+/* Large data straight from the caller's memory, in this thread. */
 static int pw_write(struct page_writer *w, const void *data, size_t len, struct img_err *err)
 {
-	const uint8_t *p = data;
+	int ret = pw_pool_write_now(w->pool, data, len, w->foff);
 
-	while (len) {
-		ssize_t n = write(w->rf.fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			w->failed = img_fail(err, errno, "%s: write: %s", w->name, strerror(errno));
-		else if (n == 0)
-			w->failed = img_fail(err, EIO, "%s: write returned 0", w->name);
-		if (n <= 0)
-			return w->failed;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	w->foff += (off_t)len;
+	return pw_io_error(w, ret, err);
 }
 
+/* Hand the buffer to the background writers and take the next one. */
 static int pw_flush(struct page_writer *w, struct img_err *err)
 {
-	int ret;
+	int ret = 0;
 
-	if (!w->fill)
-		return 0;
-	ret = pw_write(w, w->buf, w->fill, err);
-	w->fill = 0;
-	return ret;
-}
-
-static void *buf_alloc(size_t len)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
+	if (w->fill) {
+		ret = pw_pool_submit(w->pool, w->fill, w->foff);
+		w->foff += (off_t)w->fill;
+		w->fill = 0;
+		if (!ret) {
+			w->buf = pw_pool_buf(w->pool, 0, &w->cap, &ret);
+			if (!w->buf)
+				w->cap = 0;
+		}
+	}
+	return pw_io_error(w, ret, err);
 }
 
 /* "pages-" for a task's pages, "pages-shmem-" for a shared memory object's. */
@@ -139,17 +140,16 @@ int page_writer_open_kind(struct img_dir *d, enum img_kind kind, long id, struct
 	w->id = id;
 	w->rf.fd = -1;
 	snprintf(w->name, sizeof(w->name), "%s%ld.img", pages_prefix(kind), id);
-	w->cap = PW_BUF_SIZE;
-	w->buf = buf_alloc(w->cap);
-	if (!w->buf) {
-		free(w);
-		return img_fail(err, ENOMEM, "%s: cannot allocate a %zu byte buffer", w->name,
-				(size_t)PW_BUF_SIZE);
-	}
 	ret = raw_file_create(d, w->name, &w->rf, err);
 	if (ret) {
 		page_writer_abort(w);
 		return ret;
+	}
+	if (pw_pool_open(&w->pool, w->rf.fd, PW_WRITERS, PW_BUF_SIZE) ||
+	    !(w->buf = pw_pool_buf(w->pool, 0, &w->cap, &ret))) {
+		page_writer_abort(w);
+		return img_fail(err, ENOMEM, "%s: cannot allocate a %zu byte buffer", w->name,
+				(size_t)PW_BUF_SIZE);
 	}
 	*out = w;
 	return 0;
@@ -174,17 +174,16 @@ void *page_writer_reserve(struct page_writer *w, uint64_t nr_pages, struct img_e
 	if (w->cap - w->fill < len && pw_flush(w, err))
 		return NULL;
 	if (w->cap < len) {
-		/* a caller asking for more than the usual batch: grow once */
-		uint8_t *nb = buf_alloc(len);
+		/* a caller asking for more than the usual batch: grow once (it is empty) */
+		int ret = 0;
+		uint8_t *nb = pw_pool_buf(w->pool, len, &w->cap, &ret);
 
 		if (!nb) {
 			img_fail(err, ENOMEM, "%s: cannot allocate %llu bytes", w->name,
 				 (unsigned long long)len);
 			return NULL;
 		}
-		munmap(w->buf, w->cap);
 		w->buf = nb;
-		w->cap = len;
 	}
 	w->reserved = w->buf + w->fill;
 	w->reserved_nr = nr_pages;
@@ -349,8 +348,7 @@ static int write_pagemap(struct page_writer *w, struct img_err *err)
 
 static void pw_free(struct page_writer *w)
 {
-	if (w->buf)
-		munmap(w->buf, w->cap);
+	pw_pool_close(w->pool); /* waits for the writers; owns the buffers */
 	free(w->runs);
 	free(w);
 }
@@ -366,6 +364,8 @@ int page_writer_commit(struct page_writer *w, struct img_err *err)
 		return ret;
 	}
 	ret = pw_flush(w, err);
+	if (!ret)
+		ret = pw_io_error(w, pw_pool_drain(w->pool), err);
 	if (ret) {
 		page_writer_abort(w);
 		return ret;
@@ -384,6 +384,8 @@ void page_writer_abort(struct page_writer *w)
 {
 	if (!w)
 		return;
+	pw_pool_close(w->pool); /* no writer may touch the fd once it is closed */
+	w->pool = NULL;
 	raw_file_abort(&w->rf);
 	pw_free(w);
 }

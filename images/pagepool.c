@@ -1,0 +1,240 @@
+/* pagepool: see pagepool.h. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "images/pagepool.h"
+
+#define NBUF	    4 /* the one being filled, and up to three queued or in flight */
+#define MAX_THREADS 4
+
+enum slot_state { SLOT_FREE, SLOT_FILLING, SLOT_QUEUED, SLOT_WRITING };
+
+struct slot {
+	uint8_t *buf;
+	size_t cap;
+	size_t len;
+	off_t off;
+	enum slot_state state;
+	unsigned long seq; /* submission order: writes go out oldest first */
+};
+
+struct pw_pool {
+	int fd;
+	size_t bufsize;
+	unsigned int nthreads, started;
+	pthread_t thr[MAX_THREADS];
+	pthread_mutex_t lock;
+	pthread_cond_t work; /* a slot was queued, or stop */
+	pthread_cond_t done; /* a slot was written */
+	struct slot slots[NBUF];
+	int cur; /* the slot being filled, -1: none */
+	unsigned long next_seq;
+	int err;
+	bool stop;
+};
+
+static int write_all(int fd, const uint8_t *p, size_t len, off_t off)
+{
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
+static struct slot *oldest_queued(struct pw_pool *p)
+{
+	struct slot *best = NULL;
+
+	for (int i = 0; i < NBUF; i++)
+		if (p->slots[i].state == SLOT_QUEUED && (!best || p->slots[i].seq < best->seq))
+			best = &p->slots[i];
+	return best;
+}
+
+static void *writer(void *arg)
+{
+	struct pw_pool *p = arg;
+
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		struct slot *s = NULL;
+		int ret;
+
+		while (!p->stop && !(s = oldest_queued(p)))
+			pthread_cond_wait(&p->work, &p->lock);
+		if (p->stop && !(s = oldest_queued(p)))
+			break;
+		s->state = SLOT_WRITING;
+		pthread_mutex_unlock(&p->lock);
+		ret = p->err ? 0 : write_all(p->fd, s->buf, s->len, s->off);
+		pthread_mutex_lock(&p->lock);
+		if (ret && !p->err)
+			p->err = ret;
+		s->state = SLOT_FREE;
+		pthread_cond_broadcast(&p->done);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+int pw_pool_open(struct pw_pool **out, int fd, unsigned int threads, size_t bufsize)
+{
+	struct pw_pool *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	p->fd = fd;
+	p->bufsize = bufsize;
+	p->nthreads = threads < 1 ? 1 : threads > MAX_THREADS ? MAX_THREADS : threads;
+	p->cur = -1;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->done, NULL);
+	*out = p;
+	return 0;
+}
+
+/* Threads start with the first submission: an image that fits one buffer needs none. */
+static void start_threads(struct pw_pool *p)
+{
+	while (p->started < p->nthreads &&
+	       pthread_create(&p->thr[p->started], NULL, writer, p) == 0)
+		p->started++;
+}
+
+uint8_t *pw_pool_buf(struct pw_pool *p, size_t need, size_t *cap, int *err)
+{
+	size_t want = need > p->bufsize ? need : p->bufsize;
+	struct slot *s = NULL;
+
+	pthread_mutex_lock(&p->lock);
+	if (p->cur >= 0) {
+		s = &p->slots[p->cur];
+	} else {
+		for (;;) {
+			for (int i = 0; i < NBUF && !s; i++)
+				if (p->slots[i].state == SLOT_FREE) {
+					s = &p->slots[i];
+					p->cur = i;
+				}
+			if (s)
+				break;
+			pthread_cond_wait(&p->done, &p->lock);
+		}
+		s->state = SLOT_FILLING;
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (s->cap < want) {
+		void *nb =
+		    mmap(NULL, want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (nb == MAP_FAILED) {
+			*err = -ENOMEM;
+			return NULL;
+		}
+		if (s->buf)
+			munmap(s->buf, s->cap);
+		s->buf = nb;
+		s->cap = want;
+	}
+	*cap = s->cap;
+	return s->buf;
+}
+
+int pw_pool_submit(struct pw_pool *p, size_t len, off_t off)
+{
+	struct slot *s;
+	int err;
+
+	if (p->cur < 0 || !len)
+		return 0;
+	pthread_mutex_lock(&p->lock);
+	s = &p->slots[p->cur];
+	s->len = len;
+	s->off = off;
+	s->seq = p->next_seq++;
+	s->state = SLOT_QUEUED;
+	p->cur = -1;
+	err = p->err;
+	pthread_cond_signal(&p->work);
+	pthread_mutex_unlock(&p->lock);
+	if (p->started < p->nthreads)
+		start_threads(p);
+	if (!p->started) {
+		/* no thread could start: write it here */
+		pthread_mutex_lock(&p->lock);
+		s->state = SLOT_WRITING;
+		pthread_mutex_unlock(&p->lock);
+		err = err ? err : write_all(p->fd, s->buf, s->len, s->off);
+		pthread_mutex_lock(&p->lock);
+		s->state = SLOT_FREE;
+		if (err && !p->err)
+			p->err = err;
+		pthread_mutex_unlock(&p->lock);
+	}
+	return err;
+}
+
+int pw_pool_write_now(struct pw_pool *p, const void *data, size_t len, off_t off)
+{
+	int ret = write_all(p->fd, data, len, off);
+
+	pthread_mutex_lock(&p->lock);
+	if (ret && !p->err)
+		p->err = ret;
+	ret = p->err;
+	pthread_mutex_unlock(&p->lock);
+	return ret;
+}
+
+int pw_pool_drain(struct pw_pool *p)
+{
+	int ret;
+
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		bool busy = false;
+
+		for (int i = 0; i < NBUF; i++)
+			busy |=
+			    p->slots[i].state == SLOT_QUEUED || p->slots[i].state == SLOT_WRITING;
+		if (!busy)
+			break;
+		pthread_cond_wait(&p->done, &p->lock);
+	}
+	ret = p->err;
+	pthread_mutex_unlock(&p->lock);
+	return ret;
+}
+
+void pw_pool_close(struct pw_pool *p)
+{
+	if (!p)
+		return;
+	pw_pool_drain(p);
+	pthread_mutex_lock(&p->lock);
+	p->stop = true;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->lock);
+	for (unsigned int i = 0; i < p->started; i++)
+		pthread_join(p->thr[i], NULL);
+	for (int i = 0; i < NBUF; i++)
+		if (p->slots[i].buf)
+			munmap(p->slots[i].buf, p->slots[i].cap);
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->work);
+	pthread_cond_destroy(&p->done);
+	free(p);
+}

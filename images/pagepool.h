@@ -1,0 +1,32 @@
+/* pagepool: background writers for a pages file (internal to images/).
+ *
+ * Contract: the page writer fills one buffer at a time (pw_pool_buf) and
+ * hands it over with the file offset its bytes belong at (pw_pool_submit);
+ * up to `threads` threads pwrite() submitted buffers while the caller fills
+ * the next one. On this kind of host, faulting in fresh tmpfs pages is the
+ * cost of a dump, and two writers do it about twice as fast as one.
+ * Buffers are allocated on first use, so a small image costs one buffer.
+ * pw_pool_drain() waits for every write and returns the first error
+ * (-errno); after an error, nothing more is written. Not thread-safe: one
+ * caller thread. */
+#ifndef CRIU_LITE_PAGEPOOL_H
+#define CRIU_LITE_PAGEPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct pw_pool;
+
+int pw_pool_open(struct pw_pool **out, int fd, unsigned int threads, size_t bufsize);
+/* The buffer to fill next, at least `need` bytes (0: the usual size); *cap
+ * gets its size. NULL with -errno in *err on failure. */
+uint8_t *pw_pool_buf(struct pw_pool *p, size_t need, size_t *cap, int *err);
+/* Queue the first len bytes of the current buffer for offset off. */
+int pw_pool_submit(struct pw_pool *p, size_t len, off_t off);
+/* Write data (not a pool buffer) at off now, in the caller's thread. */
+int pw_pool_write_now(struct pw_pool *p, const void *data, size_t len, off_t off);
+int pw_pool_drain(struct pw_pool *p);
+void pw_pool_close(struct pw_pool *p);
+
+#endif
