@@ -248,7 +248,7 @@ static int dump_contents(struct dump_ctx *c, int fd, const char *what, ShmemEntr
 	struct img_err err = { 0 };
 	int ret;
 
-	if (page_writer_open_kind(c->sh->dir, IMG_SHMEM_PAGEMAP, e->id, &pw, &err)) {
+	if (page_writer_open_cached(c->sh->dir, IMG_SHMEM_PAGEMAP, e->id, c->sh->bufs, &pw, &err)) {
 		pr_err("%s\n", err.msg);
 		return -EIO;
 	}

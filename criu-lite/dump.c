@@ -203,6 +203,7 @@ int dump_run(const struct opts *o)
 		img_dir_close(sh.dir);
 		return 1;
 	}
+	sh.bufs = page_bufs_new(); /* NULL is fine: each writer then has its own */
 	ret = kerndat_probe(&sh.kd, KD_PROBE_PROC | KD_PROBE_MEM | KD_PROBE_VDSO);
 	if (!ret && !kerndat_core_ok(&sh.kd)) {
 		pr_err("the kernel lacks features criu-lite needs: see `criu-lite check`\n");
@@ -226,6 +227,7 @@ int dump_run(const struct opts *o)
 	}
 	snapshot_free(&snap);
 	free_tasks(&tl);
+	page_bufs_free(sh.bufs);
 	img_dir_close(sh.dir);
 	return ret ? 1 : 0;
 }

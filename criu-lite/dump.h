@@ -21,6 +21,7 @@
 #include "criu-lite/rsys.h"
 #include "criu-lite/seize.h"
 #include "images/img.h"
+#include "images/pages.h"
 
 struct file_entry_list; /* dump-files.c: files.img records collected so far */
 struct shmem_list;	/* dump-shmem.c: shared memory objects dumped so far */
@@ -38,7 +39,8 @@ struct dump_shared {
 	uint32_t next_ghost_id;
 	struct shmem_list *shmem;
 	uint32_t next_shmem_id;
-	bool root_pidns; /* the root is the init of its own PID namespace */
+	struct page_bufs *bufs; /* page writers' buffers, kept from task to task */
+	bool root_pidns;	/* the root is the init of its own PID namespace */
 	/* the index in NSpid & co. of the level whose ids the images keep (dump_tree_ids) */
 	unsigned int ns_level;
 	/* stats for the log and benchmarks */

@@ -22,8 +22,19 @@ struct slot {
 	unsigned long seq; /* submission order: writes go out oldest first */
 };
 
+#define CACHED 8
+
+struct pw_bufs {
+	struct {
+		uint8_t *buf;
+		size_t cap;
+	} v[CACHED];
+	int n;
+};
+
 struct pw_pool {
 	int fd;
+	struct pw_bufs *cache;
 	size_t bufsize;
 	unsigned int nthreads, started;
 	pthread_t thr[MAX_THREADS];
@@ -89,13 +100,51 @@ static void *writer(void *arg)
 	return NULL;
 }
 
-int pw_pool_open(struct pw_pool **out, int fd, unsigned int threads, size_t bufsize)
+struct pw_bufs *pw_bufs_new(void)
+{
+	return calloc(1, sizeof(struct pw_bufs));
+}
+
+void pw_bufs_free(struct pw_bufs *b)
+{
+	for (int i = 0; b && i < b->n; i++)
+		munmap(b->v[i].buf, b->v[i].cap);
+	free(b);
+}
+
+/* A cached buffer of at least want bytes, or NULL. */
+static uint8_t *from_cache(struct pw_bufs *b, size_t want, size_t *cap)
+{
+	for (int i = 0; b && i < b->n; i++)
+		if (b->v[i].cap >= want) {
+			uint8_t *buf = b->v[i].buf;
+
+			*cap = b->v[i].cap;
+			b->v[i] = b->v[--b->n];
+			return buf;
+		}
+	return NULL;
+}
+
+static void to_cache(struct pw_bufs *b, uint8_t *buf, size_t cap)
+{
+	if (b && b->n < CACHED) {
+		b->v[b->n].buf = buf;
+		b->v[b->n++].cap = cap;
+	} else {
+		munmap(buf, cap);
+	}
+}
+
+int pw_pool_open(struct pw_pool **out, int fd, unsigned int threads, size_t bufsize,
+		 struct pw_bufs *cache)
 {
 	struct pw_pool *p = calloc(1, sizeof(*p));
 
 	if (!p)
 		return -ENOMEM;
 	p->fd = fd;
+	p->cache = cache;
 	p->bufsize = bufsize;
 	p->nthreads = threads < 1 ? 1 : threads > MAX_THREADS ? MAX_THREADS : threads;
 	p->cur = -1;
@@ -137,17 +186,20 @@ uint8_t *pw_pool_buf(struct pw_pool *p, size_t need, size_t *cap, int *err)
 	}
 	pthread_mutex_unlock(&p->lock);
 	if (s->cap < want) {
-		void *nb =
-		    mmap(NULL, want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		size_t ncap = want;
+		void *nb = from_cache(p->cache, want, &ncap);
 
+		if (!nb)
+			nb = mmap(NULL, want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+				  -1, 0);
 		if (nb == MAP_FAILED) {
 			*err = -ENOMEM;
 			return NULL;
 		}
 		if (s->buf)
-			munmap(s->buf, s->cap);
+			to_cache(p->cache, s->buf, s->cap);
 		s->buf = nb;
-		s->cap = want;
+		s->cap = ncap;
 	}
 	*cap = s->cap;
 	return s->buf;
@@ -232,7 +284,7 @@ void pw_pool_close(struct pw_pool *p)
 		pthread_join(p->thr[i], NULL);
 	for (int i = 0; i < NBUF; i++)
 		if (p->slots[i].buf)
-			munmap(p->slots[i].buf, p->slots[i].cap);
+			to_cache(p->cache, p->slots[i].buf, p->slots[i].cap);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->work);
 	pthread_cond_destroy(&p->done);

@@ -18,7 +18,15 @@
 
 struct pw_pool;
 
-int pw_pool_open(struct pw_pool **out, int fd, unsigned int threads, size_t bufsize);
+/* Buffers kept between pools (one pool at a time), so a dump of many tasks
+ * faults its write buffers in once. */
+struct pw_bufs;
+struct pw_bufs *pw_bufs_new(void);
+void pw_bufs_free(struct pw_bufs *b);
+
+/* cache may be NULL: buffers are then unmapped when the pool closes. */
+int pw_pool_open(struct pw_pool **out, int fd, unsigned int threads, size_t bufsize,
+		 struct pw_bufs *cache);
 /* The buffer to fill next, at least `need` bytes (0: the usual size); *cap
  * gets its size. NULL with -errno in *err on failure. */
 uint8_t *pw_pool_buf(struct pw_pool *p, size_t need, size_t *cap, int *err);

@@ -123,8 +123,36 @@ int page_writer_open(struct img_dir *d, long id, struct page_writer **out, struc
 	return page_writer_open_kind(d, IMG_PAGEMAP, id, out, err);
 }
 
+struct page_bufs {
+	struct pw_bufs *kept; /* pagepool.h */
+};
+
+struct page_bufs *page_bufs_new(void)
+{
+	struct page_bufs *b = calloc(1, sizeof(*b));
+
+	if (b && !(b->kept = pw_bufs_new())) {
+		free(b);
+		b = NULL;
+	}
+	return b;
+}
+
+void page_bufs_free(struct page_bufs *b)
+{
+	if (b)
+		pw_bufs_free(b->kept);
+	free(b);
+}
+
 int page_writer_open_kind(struct img_dir *d, enum img_kind kind, long id, struct page_writer **out,
 			  struct img_err *err)
+{
+	return page_writer_open_cached(d, kind, id, NULL, out, err);
+}
+
+int page_writer_open_cached(struct img_dir *d, enum img_kind kind, long id, struct page_bufs *bufs,
+			    struct page_writer **out, struct img_err *err)
 {
 	struct page_writer *w;
 	int ret;
@@ -145,7 +173,7 @@ int page_writer_open_kind(struct img_dir *d, enum img_kind kind, long id, struct
 		page_writer_abort(w);
 		return ret;
 	}
-	if (pw_pool_open(&w->pool, w->rf.fd, PW_WRITERS, PW_BUF_SIZE) ||
+	if (pw_pool_open(&w->pool, w->rf.fd, PW_WRITERS, PW_BUF_SIZE, bufs ? bufs->kept : NULL) ||
 	    !(w->buf = pw_pool_buf(w->pool, 0, &w->cap, &ret))) {
 		page_writer_abort(w);
 		return img_fail(err, ENOMEM, "%s: cannot allocate a %zu byte buffer", w->name,

@@ -37,6 +37,14 @@ int page_writer_open(struct img_dir *d, long id, struct page_writer **out, struc
  * and pages-shmem-<id>.img (the contents of shared memory object <id>). */
 int page_writer_open_kind(struct img_dir *d, enum img_kind kind, long id, struct page_writer **out,
 			  struct img_err *err);
+/* Write buffers kept from one page writer to the next (one writer at a time):
+ * a dump of many tasks then faults its buffers in once, not once per task. */
+struct page_bufs;
+struct page_bufs *page_bufs_new(void);
+void page_bufs_free(struct page_bufs *b);
+/* page_writer_open_kind() taking its buffers from bufs (NULL: its own). */
+int page_writer_open_cached(struct img_dir *d, enum img_kind kind, long id, struct page_bufs *bufs,
+			    struct page_writer **out, struct img_err *err);
 /* Return a buffer for nr_pages pages that the next page_writer_add() with
  * data == that buffer consumes without copying. Valid until that call. */
 void *page_writer_reserve(struct page_writer *w, uint64_t nr_pages, struct img_err *err);
