@@ -27,6 +27,7 @@
 #include "criu-lite/anonfd.h"
 #include "criu-lite/dump.h"
 #include "criu-lite/log.h"
+#include "criu-lite/taskfd.h"
 
 #define NSEC 1000000000ULL
 
@@ -215,16 +216,12 @@ static int bad_fdinfo(const struct dump_anonfd_fd *f, const char *line)
 /* A copy of the task's fd in ours (O_CLOEXEC), or -errno. */
 static int steal_fd(pid_t pid, const struct dump_anonfd_fd *f)
 {
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), fd = -1;
+	int fd = taskfd_copy(pid, f->fd);
 
-	if (pidfd >= 0)
-		fd = (int)syscall(SYS_pidfd_getfd, pidfd, f->fd, 0);
 	if (fd < 0) {
-		fd = -errno;
+		errno = -fd;
 		pr_perror("%s: can't take a copy of %s (pidfd_open/pidfd_getfd)", f->what, f->link);
 	}
-	if (pidfd >= 0)
-		close(pidfd);
 	return fd;
 }
 

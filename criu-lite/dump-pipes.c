@@ -18,6 +18,7 @@
 #define LOG_PREFIX "pipes: "
 #include "criu-lite/dump.h"
 #include "criu-lite/log.h"
+#include "criu-lite/taskfd.h"
 #include "criu-lite/pipes.h"
 
 void pipe_data_name(char *buf, size_t len, uint32_t id)
@@ -43,18 +44,12 @@ long pipe_max_size(void)
  * fd table, the process's does not; older kernels have only the latter. */
 static int steal_fd(pid_t pid, const struct dump_pipe_fd *f)
 {
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, O_EXCL), fd = -1;
+	int fd = taskfd_copy(pid, f->fd);
 
-	if (pidfd < 0 && errno == EINVAL)
-		pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd >= 0)
-		fd = (int)syscall(SYS_pidfd_getfd, pidfd, f->fd, 0);
 	if (fd < 0) {
-		fd = -errno;
+		errno = -fd;
 		pr_perror("%s: can't take a copy of %s (pidfd_open/pidfd_getfd)", f->what, f->link);
 	}
-	if (pidfd >= 0)
-		close(pidfd);
 	return fd;
 }
 

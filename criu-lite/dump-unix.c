@@ -21,6 +21,7 @@
 #define LOG_PREFIX "unix: "
 #include "criu-lite/dump.h"
 #include "criu-lite/log.h"
+#include "criu-lite/taskfd.h"
 #include "criu-lite/sk-unix.h"
 #include "criu-lite/sockdiag.h"
 
@@ -108,16 +109,12 @@ static struct usk *find(const struct dump_unix *u, uint32_t ino)
 
 static int steal_fd(pid_t pid, const struct dump_unix_fd *f)
 {
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), fd = -1;
+	int fd = taskfd_copy(pid, f->fd);
 
-	if (pidfd >= 0)
-		fd = (int)syscall(SYS_pidfd_getfd, pidfd, f->fd, 0);
 	if (fd < 0) {
-		fd = -errno;
+		errno = -fd;
 		pr_perror("%s: can't take a copy of %s (pidfd_open/pidfd_getfd)", f->what, f->link);
 	}
-	if (pidfd >= 0)
-		close(pidfd);
 	return fd;
 }
 
