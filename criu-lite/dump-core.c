@@ -35,6 +35,7 @@
 #include "criu-lite/dump.h"
 #include "criu-lite/kcompat.h"
 #include "criu-lite/log.h"
+#include "criu-lite/proc-util.h"
 #include "criu-lite/timers.h"
 
 #ifndef PR_GET_TID_ADDRESS
@@ -218,27 +219,18 @@ static void dump_syscall(const struct thread_src *s, ThreadCoreEntry *te)
 
 static int read_comm(pid_t pid, pid_t tid, char **out)
 {
-	char path[64], buf[64];
-	ssize_t n;
-	int fd;
+	struct proc_buf b = { 0 };
+	char path[64];
+	int ret;
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", pid, tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		pr_perror("pid %d: can't open %s", pid, path);
-		return -errno;
-	}
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n < 0) {
-		pr_perror("pid %d: can't read %s", pid, path);
-		close(fd);
-		return -errno;
-	}
-	close(fd);
-	if (n > 0 && buf[n - 1] == '\n')
-		n--;
-	buf[n] = '\0';
-	*out = sdup(buf);
+	ret = proc_read_file(path, &b); /* logs the path and errno */
+	if (ret)
+		return ret;
+	if (b.len > 0 && b.data[b.len - 1] == '\n')
+		b.data[--b.len] = '\0';
+	*out = sdup(b.data);
+	proc_buf_free(&b);
 	return *out ? 0 : -ENOMEM;
 }
 
@@ -535,29 +527,20 @@ static int dump_rlimits(const struct thread_src *s, CoreEntry *ce)
 
 static int read_personality(pid_t pid, uint32_t *pers)
 {
-	char path[64], buf[32];
-	ssize_t n;
-	int fd;
+	struct proc_buf b = { 0 };
+	char path[64];
+	int ret;
 
 	snprintf(path, sizeof(path), "/proc/%d/personality", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		pr_perror("pid %d: can't open %s", pid, path);
-		return -errno;
+	ret = proc_read_file(path, &b); /* logs the path and errno */
+	if (ret)
+		return ret;
+	if (sscanf(b.data, "%x", pers) != 1) {
+		pr_err("pid %d: %s: unexpected content \"%.32s\"\n", pid, path, b.data);
+		ret = -EINVAL;
 	}
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n < 0) {
-		pr_perror("pid %d: can't read %s", pid, path);
-		close(fd);
-		return -errno;
-	}
-	close(fd);
-	buf[n] = '\0';
-	if (sscanf(buf, "%x", pers) != 1) {
-		pr_err("pid %d: %s: unexpected content \"%s\"\n", pid, path, buf);
-		return -EINVAL;
-	}
-	return 0;
+	proc_buf_free(&b);
+	return ret;
 }
 
 static int dump_creds(const struct proc_status *st, CoreEntry *ce)
