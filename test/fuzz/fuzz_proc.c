@@ -1,6 +1,7 @@
 /* fuzz_proc: libFuzzer target for the buffer-level /proc parsers of criu-lite/proc.h.
  *
- * The first input byte picks the parser (smaps, stat, status, fdinfo, auxv, children), the rest
+ * The first input byte picks the parser (smaps, stat, status, fdinfo, auxv, children, timers,
+ * an fdinfo lock line), the rest
  * is the file's text, copied into a heap buffer of exactly that size so that ASan reports any
  * read past it. Accepted results are checked against the parsers' promises; a broken promise
  * aborts. Build: `make fuzz`; run: build/fuzz/fuzz_proc -max_total_time=60 [corpus dir].
@@ -10,6 +11,8 @@
 #include <string.h>
 
 #include "criu-lite/log.h"
+#include "criu-lite/proc-locks.h"
+#include "criu-lite/proc-timers.h"
 #include "criu-lite/proc.h"
 
 #define PROMISE(x)               \
@@ -77,6 +80,35 @@ static void fuzz_fdinfo(const char *buf, size_t len)
 	proc_fdinfo_free(&fi);
 }
 
+static void fuzz_timers(const char *buf, size_t len)
+{
+	struct proc_timer_list l;
+
+	if (proc_parse_timers_buf("fuzz", buf, len, &l))
+		return;
+	for (size_t i = 1; i < l.n; i++)
+		PROMISE(l.v[i - 1].id < l.v[i].id);
+	proc_timer_list_free(&l);
+}
+
+/* The lock-line parser takes a C string: the copy gets a NUL at its end. */
+static void fuzz_lock_line(const char *buf, size_t len)
+{
+	char *line = malloc(len + 1);
+	struct proc_lock lk;
+
+	if (!line)
+		return;
+	memcpy(line, buf, len);
+	line[len] = 0;
+	if (!proc_parse_lock_line("fuzz", line, &lk)) {
+		PROMISE(lk.kind >= PROC_LOCK_FLOCK && lk.kind <= PROC_LOCK_OTHER);
+		PROMISE(lk.start <= lk.end);
+		PROMISE(strlen(lk.kind_name) < sizeof(lk.kind_name));
+	}
+	free(line);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint64_t words[64];
@@ -92,7 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!buf)
 		return 0;
 	memcpy(buf, data + 1, len);
-	switch (data[0] % 6) {
+	switch (data[0] % 8) {
 	case 0:
 		fuzz_smaps(buf, len);
 		break;
@@ -116,6 +148,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				PROMISE(pl.v[i] > 0);
 			pid_list_free(&pl);
 		}
+		break;
+	case 6:
+		fuzz_timers(buf, len);
+		break;
+	case 7:
+		fuzz_lock_line(buf, len);
 		break;
 	}
 	free(buf);
