@@ -41,22 +41,12 @@ static struct dump_ctx *add_task(struct dump_shared *sh, struct dump_tree_list *
 /* State letter and wchan of a task that is not ours yet; 0 if it is gone. */
 static char task_state(pid_t pid, char *wchan, size_t len)
 {
-	char path[64], buf[512], *p;
+	char path[64], state;
 	ssize_t n;
 	int fd;
 
 	wchan[0] = 0;
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ')
+	if (proc_task_state(pid, 0, &state))
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -65,7 +55,7 @@ static char task_state(pid_t pid, char *wchan, size_t len)
 		wchan[n > 0 ? n : 0] = 0;
 		close(fd);
 	}
-	return p[2];
+	return state;
 }
 
 /* A child that shares its parent's address space without being its thread

@@ -1,10 +1,12 @@
 /* proc-stat: /proc/PID/stat -> struct proc_stat (see proc.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define LOG_PREFIX "proc: "
 #include "criu-lite/log.h"
@@ -143,4 +145,34 @@ int proc_parse_task_stat(pid_t pid, pid_t tid, struct proc_stat *out)
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
 	return read_and_parse(path, out);
+}
+
+int proc_task_state(pid_t pid, pid_t tid, char *state)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	if (tid)
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	else
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0) {
+		int e = errno;
+
+		close(fd);
+		return e == ESRCH ? -ENOENT : -e;
+	}
+	close(fd);
+	buf[n] = '\0';
+	/* "pid (comm) S ...": comm may hold spaces and parentheses */
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || !p[2])
+		return -EINVAL;
+	*state = p[2];
+	return 0;
 }

@@ -175,6 +175,10 @@ int proc_parse_stat_buf(const char *name, const char *buf, size_t len, struct pr
 int proc_parse_stat(pid_t pid, struct proc_stat *out);
 /* /proc/PID/task/TID/stat (the thread's own state) */
 int proc_parse_task_stat(pid_t pid, pid_t tid, struct proc_stat *out);
+/* Only the state letter of /proc/PID/stat (tid 0) or /proc/PID/task/TID/stat, and quietly (a
+ * task that is gone is an answer, not an error): 0, -ENOENT when gone, -EINVAL when unparsable,
+ * another -errno when unreadable. */
+int proc_task_state(pid_t pid, pid_t tid, char *state);
 
 /* ---- status ------------------------------------------------------------------------------ */
 

@@ -76,23 +76,17 @@ static int find_hole(struct restore_ctx *c, uint64_t *hole)
  * refuse at once when a live task holds the pid. */
 static int wait_pid_free(pid_t pid)
 {
-	char path[64], buf[512];
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	for (int i = 0; i < 300; i++) {
-		FILE *f = fopen(path, "r");
-		char *p;
+		struct proc_stat st;
+		char state;
 
-		if (!f)
-			return 0;
-		p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
-		fclose(f);
-		if (!p)
-			return 0;
-		if (p[2] != 'Z' && p[2] != 'X') {
-			*p = 0;
+		if (proc_task_state(pid, 0, &state))
+			return 0; /* gone (or no longer a task we can read: clone3 will tell) */
+		if (state != 'Z' && state != 'X') {
+			bool named = proc_parse_stat(pid, &st) == 0;
+
 			pr_err("pid %d is in use by a running task (%s): can't restore into it\n",
-			       pid, strchr(buf, '(') ? strchr(buf, '(') + 1 : "?");
+			       pid, named ? st.comm : "?");
 			return -EEXIST;
 		}
 		usleep(10000);
@@ -283,15 +277,9 @@ static int make_zombie(struct restore_task *t)
 	ret = seize_release(&t->st, RELEASE_RESUME);
 	/* wait until it is a zombie, so its parent's SIGCHLD is there to drop */
 	for (int i = 0; !ret && i < 500; i++) {
-		char path[64], buf[256], *p;
-		FILE *f;
+		char state;
 
-		snprintf(path, sizeof(path), "/proc/%d/stat", t->pid);
-		f = fopen(path, "r");
-		p = f && fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
-		if (f)
-			fclose(f);
-		if (p && p[2] == 'Z')
+		if (proc_task_state(t->pid, 0, &state) == 0 && state == 'Z')
 			return 0;
 		usleep(2000);
 	}

@@ -28,6 +28,7 @@
 
 #include "criu-lite/log.h"
 #include "criu-lite/rsys.h"
+#include "criu-lite/proc.h"
 #include "criu-lite/seize.h"
 
 /* A task that keeps creating threads faster than we can stop them. */
@@ -48,35 +49,6 @@ static pid_t wait_tid(pid_t tid, int *status, int flags)
 #define LEADER_POLL_MIN_US 50
 #define LEADER_POLL_MAX_US 2000
 
-/* The state letter of /proc/PID/task/TID/stat: 0, -ENOENT when gone. */
-static int read_state(pid_t pid, pid_t tid, char *state)
-{
-	char path[64], buf[512];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n < 0) {
-		int e = errno;
-
-		close(fd);
-		return e == ESRCH ? -ENOENT : -e;
-	}
-	close(fd);
-	buf[n] = '\0';
-	/* "tid (comm) S ...": comm may hold spaces and parentheses */
-	char *p = strrchr(buf, ')');
-
-	if (!p || p[1] != ' ' || !p[2])
-		return -EINVAL;
-	*state = p[2];
-	return 0;
-}
-
 static bool is_zombie(char state)
 {
 	return state == 'Z' || state == 'X';
@@ -96,7 +68,7 @@ static pid_t wait_stop(pid_t pid, pid_t tid, int *status)
 
 		if (r)
 			return r;
-		if (read_state(pid, tid, &state) == 0 && is_zombie(state)) {
+		if (proc_task_state(pid, tid, &state) == 0 && is_zombie(state)) {
 			errno = ECHILD;
 			return -1;
 		}
@@ -244,7 +216,7 @@ static int seize_attach(struct seized_task *st, struct seized_thread *t, long op
 			return 0;
 		if (errno != EPERM || t->tid == st->pid)
 			return -errno;
-		rs = read_state(st->pid, t->tid, &state);
+		rs = proc_task_state(st->pid, t->tid, &state);
 		if (rs == -ENOENT || (!rs && is_zombie(state)))
 			return -ESRCH;
 		usleep(1000);
@@ -265,7 +237,7 @@ static int seize_thread(struct seized_task *st, pid_t tid)
 		pr_err("pid %d: out of memory for thread %d\n", st->pid, tid);
 		return -ENOMEM;
 	}
-	ret = read_state(st->pid, tid, &t->state);
+	ret = proc_task_state(st->pid, tid, &t->state);
 	if (ret == -ENOENT && tid != st->pid)
 		goto vanished;
 	if (ret) {
@@ -370,7 +342,7 @@ int seize_task(pid_t pid, unsigned int flags, struct seized_task *st)
 		pr_err("invalid pid %d\n", pid);
 		return -EINVAL;
 	}
-	ret = read_state(pid, pid, &st->state);
+	ret = proc_task_state(pid, pid, &st->state);
 	if (ret) {
 		if (ret == -ENOENT)
 			pr_err("pid %d: no such process\n", pid);
