@@ -630,18 +630,10 @@ static int dump_task_attrs(struct dump_ctx *c, const struct thread_src *s, CoreE
 
 static int write_core(struct dump_ctx *c, CoreEntry *ce)
 {
-	struct img_writer *w;
+	const ProtobufCMessage *m = &ce->base;
 	struct img_err err = { 0 };
-	int ret;
+	int ret = img_write_file(c->sh->dir, IMG_CORE, c->vpid, &m, 1, &err);
 
-	ret = img_writer_open(c->sh->dir, IMG_CORE, c->vpid, &w, &err);
-	if (!ret) {
-		ret = img_write(w, &ce->base, &err);
-		if (ret)
-			img_writer_abort(w);
-		else
-			ret = img_writer_commit(w, &err);
-	}
 	if (ret)
 		pr_err("pid %d: can't write the core image: %s\n", c->pid, err.msg);
 	return ret;

@@ -264,8 +264,8 @@ static int ghost_get(struct dump_ctx *c, struct file_entry_list *l, const struct
 
 	if (!g) {
 		ng.id = c->sh->next_ghost_id;
-		ret = ghost_save(c->sh->dir, ng.id, s->what, s->via, r->path, (uint64_t)r->st.st_size,
-				 &ng.crc);
+		ret = ghost_save(c->sh->dir, ng.id, s->what, s->via, r->path,
+				 (uint64_t)r->st.st_size, &ng.crc);
 		if (!ret)
 			ret = grow(&l->g, &l->gcap, l->ng + 1, sizeof(*l->g));
 		if (ret)
@@ -461,15 +461,8 @@ static int write_records(struct dump_ctx *c, enum img_kind kind, long id,
 			 const ProtobufCMessage *const *msgs, size_t n)
 {
 	struct img_err err = { 0 };
-	struct img_writer *w;
-	int ret = img_writer_open(c->sh->dir, kind, id, &w, &err);
+	int ret = img_write_file(c->sh->dir, kind, id, msgs, n, &err);
 
-	for (size_t i = 0; !ret && i < n; i++)
-		ret = img_write(w, msgs[i], &err);
-	if (!ret)
-		ret = img_writer_commit(w, &err);
-	else if (w)
-		img_writer_abort(w);
 	if (ret)
 		pr_err("%s\n", err.msg);
 	return ret;

@@ -356,14 +356,10 @@ out:
 
 static int write_mm(struct dump_ctx *c, const MmEntry *mm)
 {
-	struct img_writer *w;
+	const ProtobufCMessage *m = &mm->base;
 	struct img_err err = { 0 };
-	int ret = img_writer_open(c->sh->dir, IMG_MM, c->vpid, &w, &err);
+	int ret = img_write_file(c->sh->dir, IMG_MM, c->vpid, &m, 1, &err);
 
-	if (!ret) {
-		ret = img_write(w, &mm->base, &err);
-		ret = ret ? (img_writer_abort(w), ret) : img_writer_commit(w, &err);
-	}
 	if (ret)
 		pr_err("%s\n", err.msg);
 	return ret;

@@ -445,19 +445,20 @@ int dump_memfd_fd(struct dump_ctx *c, const struct dump_memfd_fd *f, MemfdFileEn
 
 int dump_shmem_commit(struct dump_ctx *c)
 {
-	struct img_writer *w = NULL;
+	struct shmem_list *l = c->sh->shmem;
+	const ProtobufCMessage **m;
 	struct img_err err = { 0 };
 	int ret;
 
-	if (!c->sh->shmem || !c->sh->shmem->n)
+	if (!l || !l->n)
 		return 0;
-	ret = img_writer_open(c->sh->dir, IMG_SHMEM, 0, &w, &err);
-	for (size_t i = 0; !ret && i < c->sh->shmem->n; i++)
-		ret = img_write(w, &c->sh->shmem->v[i]->base, &err);
-	if (!ret)
-		ret = img_writer_commit(w, &err);
-	else if (w)
-		img_writer_abort(w);
+	m = calloc(l->n, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	for (size_t i = 0; i < l->n; i++)
+		m[i] = &l->v[i]->base;
+	ret = img_write_file(c->sh->dir, IMG_SHMEM, 0, m, l->n, &err);
+	free(m);
 	if (ret)
 		pr_err("%s\n", err.msg);
 	return ret;

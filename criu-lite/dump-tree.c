@@ -258,17 +258,9 @@ int dump_tree_ids(struct dump_shared *sh, struct dump_tree_list *tl)
 
 static int write_one(struct dump_shared *sh, enum img_kind kind, const ProtobufCMessage *m)
 {
-	struct img_writer *w;
 	struct img_err err = { 0 };
-	int ret = img_writer_open(sh->dir, kind, 0, &w, &err);
+	int ret = img_write_file(sh->dir, kind, 0, &m, 1, &err);
 
-	if (!ret) {
-		ret = img_write(w, m, &err);
-		if (ret)
-			img_writer_abort(w);
-		else
-			ret = img_writer_commit(w, &err);
-	}
 	if (ret)
 		pr_err("%s\n", err.msg);
 	return ret;

@@ -223,3 +223,20 @@ void img_writer_abort(struct img_writer *w)
 	}
 	free(w);
 }
+
+int img_write_file(struct img_dir *d, enum img_kind kind, long id,
+		   const ProtobufCMessage *const *msgs, size_t n, struct img_err *err)
+{
+	struct img_writer *w;
+	int ret = img_writer_open(d, kind, id, &w, err);
+
+	if (ret)
+		return ret;
+	for (size_t i = 0; !ret && i < n; i++)
+		ret = img_write(w, msgs[i], err);
+	if (ret) {
+		img_writer_abort(w);
+		return ret;
+	}
+	return img_writer_commit(w, err);
+}

@@ -95,6 +95,10 @@ int img_write(struct img_writer *w, const ProtobufCMessage *msg, struct img_err 
 int img_writer_commit(struct img_writer *w, struct img_err *err);
 /* Remove the temp file and free (safe on NULL). */
 void img_writer_abort(struct img_writer *w);
+/* A whole record file at once: open, every message of msgs[0..n), commit; on any
+ * failure nothing is left behind and err says why. */
+int img_write_file(struct img_dir *d, enum img_kind kind, long id,
+		   const ProtobufCMessage *const *msgs, size_t n, struct img_err *err);
 
 /* --- reading --- */
 struct img_reader;

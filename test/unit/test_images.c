@@ -533,6 +533,27 @@ static void test_writer_rules(void **state)
 	assert_int_equal(img_writer_open(f->d, IMG_CORE, -1, &w, &err), -EINVAL);
 	assert_int_equal(img_writer_open(f->d, IMG_KIND_NR, 1, &w, &err), -EINVAL);
 	assert_int_equal(utest_dir_entries(f->path), 1);
+
+	/* img_write_file: all records or no file at all */
+	{
+		const ProtobufCMessage *two[] = { &fs.base, &fs.base },
+				       *bad[] = { &fs.base, &e.base };
+		ProtobufCMessage *m;
+		struct img_reader *r;
+
+		assert_int_equal(img_write_file(f->d, IMG_FS, 6, two, 2, &err), 0);
+		assert_int_equal(img_reader_open(f->d, IMG_FS, 6, &r, &err), 0);
+		assert_int_equal(img_reader_count(r), 2);
+		assert_int_equal(img_read(r, &m, &err), 1);
+		assert_string_equal(((FsEntry *)m)->cwd, "/");
+		protobuf_c_message_free_unpacked(m, NULL);
+		img_reader_close(r);
+		assert_int_equal(img_write_file(f->d, IMG_FS, 7, bad, 2, &err), -EINVAL);
+		assert_non_null(strstr(err.msg, "fs-7.img: record 1"));
+		assert_false(utest_file_exists(f->path, "fs-7.img"));
+		assert_false(utest_file_exists(f->path, "fs-7.img.tmp"));
+		assert_int_equal(utest_dir_entries(f->path), 2);
+	}
 }
 
 static void test_dir_and_raw(void **state)
