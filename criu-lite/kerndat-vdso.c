@@ -8,8 +8,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#define LOG_PREFIX "kerndat: "
 #include "criu-lite/kcompat.h"
 #include "criu-lite/kerndat-int.h"
+#include "criu-lite/log.h"
 
 static unsigned long layout_size(const struct kd_vdso_layout *l)
 {
@@ -89,7 +91,14 @@ static int vdso_parse(pid_t pid, struct kd_vdso_layout *l, char *why, size_t len
 
 	memset(l, 0, sizeof(*l));
 	why[0] = '\0';
-	ret = proc_parse_vmas(pid, &vmas);
+	/* smaps of a live task (ourselves: a sanitizer's runtime maps memory meanwhile) is not
+	 * read as one snapshot, and the strict parser refuses a torn one: read it again */
+	for (int tries = 0;; tries++) {
+		ret = proc_parse_vmas(pid, &vmas);
+		if (ret != -EINVAL || tries == 4)
+			break;
+		pr_debug("vDSO layout: /proc/%d/smaps changed while read, reading it again\n", pid);
+	}
 	if (ret) {
 		snprintf(why, len, "cannot parse /proc/%d/smaps", pid);
 		return ret;
