@@ -53,7 +53,7 @@ IMG_SRC	:= $(wildcard images/*.c)
 IMG_O	:= $(patsubst %.c,$(B)/%.o,$(IMG_SRC))
 LIBIMG	:= $(B)/libimages.a
 
-TOOL_SRC := $(wildcard criu-lite/*.c) $(wildcard lazy-pages/*.c)
+TOOL_SRC := $(wildcard criu-lite/*.c criu-lite/*/*.c) $(wildcard lazy-pages/*.c)
 TOOL_O	:= $(patsubst %.c,$(B)/%.o,$(TOOL_SRC))
 TOOL	:= criu-lite/criu-lite
 # everything but main(), for unit tests of the tool's modules
@@ -111,12 +111,12 @@ $(LIBTOOL): $(filter-out $(B)/criu-lite/main.o,$(TOOL_O))
 	ar rcs $@ $^
 
 # A unit test of criu-lite code compiles the sources it tests in: UNIT_EXTRA_<test>.
-UNIT_EXTRA_test_proc := $(wildcard criu-lite/proc-*.c) criu-lite/log.c test/unit/proc_live.c
-$(B)/unit/test_proc: $(UNIT_EXTRA_test_proc) criu-lite/proc.h criu-lite/proc-util.h \
+UNIT_EXTRA_test_proc := $(wildcard criu-lite/proc/proc-*.c) criu-lite/log.c test/unit/proc_live.c
+$(B)/unit/test_proc: $(UNIT_EXTRA_test_proc) criu-lite/proc/proc.h criu-lite/proc/proc-util.h \
 	test/unit/proc_live.h test/unit/proc_fixtures.h
 UNIT_EXTRA_test_rsys := criu-lite/seize.c criu-lite/rsys.c criu-lite/log.c
 $(B)/unit/test_rsys: $(UNIT_EXTRA_test_rsys) criu-lite/seize.h criu-lite/rsys.h
-UNIT_EXTRA_test_pagescan := criu-lite/pagescan.c criu-lite/log.c
+UNIT_EXTRA_test_pagescan := criu-lite/dump/pagescan.c criu-lite/log.c
 UNIT_EXTRA_test_core := test/unit/core_fixture.c
 $(B)/unit/test_core: $(UNIT_EXTRA_test_core) test/unit/core_fixture.h
 UNIT_EXTRA_test_core_regs := test/unit/core_fixture.c
@@ -201,7 +201,7 @@ fuzz:
 		-o build/fuzz/fuzz_records test/fuzz/fuzz_records.c $(IMG_SRC) $(PB_C) \
 		$(PKG_CFLAGS) $(PKG_LIBS)
 	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
-		-o build/fuzz/fuzz_proc test/fuzz/fuzz_proc.c $(wildcard criu-lite/proc-*.c) criu-lite/log.c
+		-o build/fuzz/fuzz_proc test/fuzz/fuzz_proc.c $(wildcard criu-lite/proc/proc-*.c) criu-lite/log.c
 	@echo "run: mkdir -p /tmp/fz && build/fuzz/fuzz_records -max_total_time=60 /tmp/fz test/fuzz/corpus"
 	@echo "run: build/fuzz/fuzz_proc -max_total_time=60"
 

@@ -8,7 +8,7 @@
 #include <sys/utsname.h>
 
 #include "criu-lite/cli.h"
-#include "criu-lite/kerndat.h"
+#include "criu-lite/kerndat/kerndat.h"
 #include "criu-lite/log.h"
 
 #define NAME_COL 36 /* status column of the text report */

@@ -28,7 +28,7 @@
 
 #include "criu-lite/log.h"
 #include "criu-lite/rsys.h"
-#include "criu-lite/proc.h"
+#include "criu-lite/proc/proc.h"
 #include "criu-lite/seize.h"
 
 /* A task that keeps creating threads faster than we can stop them. */

@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "criu-lite/log.h"
-#include "criu-lite/proc-locks.h"
-#include "criu-lite/proc-timers.h"
-#include "criu-lite/proc.h"
+#include "criu-lite/proc/proc-locks.h"
+#include "criu-lite/proc/proc-timers.h"
+#include "criu-lite/proc/proc.h"
 
 #define PROMISE(x)               \
 	do {                     \

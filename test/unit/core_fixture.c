@@ -15,11 +15,11 @@
 
 #include <cmocka.h>
 
-#include "criu-lite/dump.h"
+#include "criu-lite/dump/dump.h"
 #include "criu-lite/log.h"
-#include "criu-lite/proc.h"
+#include "criu-lite/proc/proc.h"
 #include "criu-lite/rsys.h"
-#include "criu-lite/skeleton.h"
+#include "criu-lite/restore/skeleton.h"
 #include "images/img.h"
 
 #include "core_fixture.h"

@@ -17,8 +17,8 @@
 #include "core.pb-c.h"
 
 #include "criu-lite/cli.h"
-#include "criu-lite/kerndat.h"
-#include "criu-lite/restore.h"
+#include "criu-lite/kerndat/kerndat.h"
+#include "criu-lite/restore/restore.h"
 #include "criu-lite/seize.h"
 
 #define CFX_MAX_CHILDREN 8

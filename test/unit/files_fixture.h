@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "criu-lite/dump.h"
+#include "criu-lite/dump/dump.h"
 #include "files.pb-c.h"
 
 #define PATTERN_LEN 100000 /* the deleted file's contents */

@@ -17,8 +17,8 @@
 #include <cmocka.h>
 
 #include "criu-lite/log.h"
-#include "criu-lite/restore-files.h"
-#include "criu-lite/restore.h"
+#include "criu-lite/restore/restore-files.h"
+#include "criu-lite/restore/restore.h"
 #include "files_fixture.h"
 #include "util_fs.h"
 

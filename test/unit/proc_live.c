@@ -29,7 +29,7 @@
 
 #include <cmocka.h>
 
-#include "criu-lite/proc.h"
+#include "criu-lite/proc/proc.h"
 #include "proc_live.h"
 
 #define PG	 4096UL

@@ -31,11 +31,11 @@
 
 #include <cmocka.h>
 
-#include "criu-lite/anonfd.h"
-#include "criu-lite/dump.h"
+#include "criu-lite/kinds/anonfd.h"
+#include "criu-lite/dump/dump.h"
 #include "criu-lite/log.h"
-#include "criu-lite/proc.h"
-#include "criu-lite/restore.h"
+#include "criu-lite/proc/proc.h"
+#include "criu-lite/restore/restore.h"
 #include "util_fs.h"
 #include "util_log.h"
 

@@ -48,10 +48,10 @@
 
 #include <cmocka.h>
 
-#include "criu-lite/core.h"
+#include "criu-lite/kinds/core.h"
 #include "criu-lite/kcompat.h"
 #include "criu-lite/log.h"
-#include "criu-lite/restore.h"
+#include "criu-lite/restore/restore.h"
 #include "criu-lite/rsys.h"
 
 #include "core_fixture.h"

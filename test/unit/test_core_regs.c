@@ -39,9 +39,9 @@
 
 #include <cmocka.h>
 
-#include "criu-lite/core.h"
+#include "criu-lite/kinds/core.h"
 #include "criu-lite/log.h"
-#include "criu-lite/restore.h"
+#include "criu-lite/restore/restore.h"
 #include "criu-lite/rsys.h"
 
 #include "core_fixture.h"

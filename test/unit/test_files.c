@@ -35,8 +35,8 @@
 
 #include <cmocka.h>
 
-#include "criu-lite/dump.h"
-#include "criu-lite/ghost.h"
+#include "criu-lite/dump/dump.h"
+#include "criu-lite/kinds/ghost.h"
 #include "criu-lite/log.h"
 #include "files_fixture.h"
 #include "util_fs.h"

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "criu-lite/pagescan.h"
+#include "criu-lite/dump/pagescan.h"
 
 #define PG	 4096UL
 #define NR_PAGES 64

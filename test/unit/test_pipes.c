@@ -26,10 +26,10 @@
 
 #include <cmocka.h>
 
-#include "criu-lite/dump.h"
+#include "criu-lite/dump/dump.h"
 #include "criu-lite/log.h"
-#include "criu-lite/pipes.h"
-#include "criu-lite/restore.h"
+#include "criu-lite/kinds/pipes.h"
+#include "criu-lite/restore/restore.h"
 #include "util_fs.h"
 #include "util_log.h"
 

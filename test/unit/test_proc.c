@@ -18,7 +18,7 @@
 #include <cmocka.h>
 
 #include "criu-lite/log.h"
-#include "criu-lite/proc.h"
+#include "criu-lite/proc/proc.h"
 #include "proc_fixtures.h"
 #include "proc_live.h"
 #include "util_fs.h"

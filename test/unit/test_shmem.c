@@ -27,10 +27,10 @@
 
 #include <cmocka.h>
 
-#include "criu-lite/dump.h"
+#include "criu-lite/dump/dump.h"
 #include "criu-lite/log.h"
-#include "criu-lite/memfd.h"
-#include "criu-lite/restore.h"
+#include "criu-lite/kinds/memfd.h"
+#include "criu-lite/restore/restore.h"
 #include "util_fs.h"
 #include "util_log.h"
 

@@ -25,8 +25,8 @@
 #include <cmocka.h>
 
 #include "criu-lite/log.h"
-#include "criu-lite/sk-unix.h"
-#include "criu-lite/sockdiag.h"
+#include "criu-lite/kinds/sk-unix.h"
+#include "criu-lite/dump/sockdiag.h"
 
 /* ---- crafted replies ---- */
 

@@ -30,10 +30,10 @@
 #include <cmocka.h>
 
 #include "criu-lite/log.h"
-#include "criu-lite/proc-locks.h"
-#include "criu-lite/proc-timers.h"
-#include "criu-lite/restore.h"
-#include "criu-lite/timers.h"
+#include "criu-lite/proc/proc-locks.h"
+#include "criu-lite/proc/proc-timers.h"
+#include "criu-lite/restore/restore.h"
+#include "criu-lite/kinds/timers.h"
 
 static const char timers_text[] = "ID: 4\n"
 				  "signal: 14/0000000000000000\n"

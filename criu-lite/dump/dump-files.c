@@ -1,0 +1,764 @@
+/* dump-files: the open files of a task and of the whole dump.
+ *
+ * dump_files() walks /proc/PID/fd: every fd becomes one fdinfo_entry
+ * (fdinfo-PID.img) pointing at a file_entry (files.img). fds that share one
+ * open file description (dup, fork) share one entry: candidates with the same
+ * inode are compared with kcmp(KCMP_FILE). Supported are regular files and
+ * directories (path, flags, offset, identity), files deleted while open (their
+ * contents go to ghost-N.img, see ghost.h), the memory devices /dev/null,
+ * zero, full, random and urandom, with --shell-job terminals (restore
+ * connects them to its own terminal), pipes and FIFOs (dump-pipes.c saves
+ * each pipe's size and data once) and memfds (dump-shmem.c, memfd.h: the
+ * memfd itself is a shmem.img object), eventfd, signalfd, timerfd, epoll
+ * and inotify files (dump-anonfd.c, anonfd.h), and unix sockets (dump-unix.c,
+ * sk-unix.h: peers are checked when files.img is written). Everything else is
+ * refused, naming the pid, the fd and what it is. The file locks held through
+ * each fd go onto its entry (dump-locks.c, locks.h). fs-PID.img gets cwd, root and umask.
+ * dump_file_add_path() adds the files of mappings and /proc/PID/exe; both
+ * kinds of entry are written by dump_files_commit(), ids ascending.
+ */
+#include <fcntl.h>
+#include <linux/kcmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#define LOG_PREFIX "files: "
+#include "criu-lite/kinds/anonfd.h"
+#include "criu-lite/dump/dump.h"
+#include "criu-lite/kinds/ghost.h"
+#include "criu-lite/kinds/locks.h"
+#include "criu-lite/log.h"
+#include "criu-lite/kinds/memfd.h"
+#include "criu-lite/kinds/pipes.h"
+#include "criu-lite/kinds/sk-unix.h"
+#include "files.pb-c.h"
+
+#define DELETED_SUFFIX	   " (deleted)"
+#define DELETED_SUFFIX_LEN (sizeof(DELETED_SUFFIX) - 1)
+
+/* One open file description (or, from dump_file_add_path, one file opened with
+ * given flags): a files.img record in the making. */
+struct file_rec {
+	uint32_t id;
+	FileType type;
+	char *path; /* without " (deleted)" */
+	uint32_t flags;
+	uint64_t pos;
+	struct stat st;
+	bool deleted;
+	uint32_t ghost_id; /* 0: none */
+	uint32_t ghost_crc;
+	pid_t pid; /* the fd it was found at (for kcmp); fd -1: added by path */
+	int fd;
+	struct dump_pipe pipe;	  /* FT_PIPE */
+	MemfdFileEntry *memfd;	  /* FT_MEMFD (memfd.h), malloc'd */
+	struct dump_anonfd *anon; /* eventfd, signalfd, timerfd, epoll, inotify (anonfd.h) */
+	UnixSkEntry *usk;	  /* FT_UNIXSK (sk-unix.h), owned by the list's usk */
+};
+
+struct ghost_rec {
+	dev_t dev;
+	ino_t ino;
+	uint32_t id, crc;
+};
+
+struct file_entry_list {
+	struct file_rec *v;
+	size_t n, cap;
+	struct ghost_rec *g;
+	size_t ng, gcap;
+	struct dump_pipes pipes;
+	struct dump_locks locks; /* locks.h */
+	struct dump_unix *usk;	 /* unix sockets (sk-unix.h) */
+};
+
+/* Where a file is reached and how it is named in messages. */
+struct file_src {
+	const char *what; /* "pid 12 fd 3", "pid 12 mapping /lib/x.so" */
+	const char *via;  /* stat/open through this (a /proc link, or the path itself) */
+	const char *link; /* what via names: a path, maybe with " (deleted)" */
+};
+
+static int grow(void *arr, size_t *cap, size_t need, size_t elem)
+{
+	void **p = arr;
+	size_t ncap = *cap ? *cap : 8;
+	void *nv;
+
+	if (need <= *cap)
+		return 0;
+	while (ncap < need)
+		ncap *= 2;
+	nv = realloc(*p, ncap * elem);
+	if (!nv) {
+		pr_err("out of memory for %zu file records\n", ncap);
+		return -ENOMEM;
+	}
+	*p = nv;
+	*cap = ncap;
+	return 0;
+}
+
+static int list_get(struct dump_ctx *c, struct file_entry_list **out)
+{
+	if (!c->sh->files) {
+		c->sh->files = calloc(1, sizeof(*c->sh->files));
+		if (!c->sh->files) {
+			pr_err("out of memory for the file list\n");
+			return -ENOMEM;
+		}
+	}
+	*out = c->sh->files;
+	return 0;
+}
+
+static bool has_deleted_suffix(const char *s)
+{
+	size_t l = strlen(s);
+
+	return l > DELETED_SUFFIX_LEN && strcmp(s + l - DELETED_SUFFIX_LEN, DELETED_SUFFIX) == 0;
+}
+
+static const char *kind_name(mode_t m)
+{
+	switch (m & S_IFMT) {
+	case S_IFREG:
+		return "regular file";
+	case S_IFDIR:
+		return "directory";
+	case S_IFCHR:
+		return "character device";
+	case S_IFBLK:
+		return "block device";
+	case S_IFIFO:
+		return "fifo";
+	case S_IFSOCK:
+		return "socket";
+	case S_IFLNK:
+		return "symbolic link";
+	}
+	return "file of unknown type";
+}
+
+/* /dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom */
+static bool is_mem_dev(dev_t rdev)
+{
+	unsigned int mi = minor(rdev);
+
+	return major(rdev) == 1 && (mi == 3 || mi == 5 || mi == 7 || mi == 8 || mi == 9);
+}
+
+/* /dev/pts/N (majors 136-143), /dev/ttyN and /dev/ttySN (4), /dev/tty and /dev/console (5:0, 5:1)
+ */
+static bool is_tty_dev(dev_t rdev)
+{
+	unsigned int ma = major(rdev), mi = minor(rdev);
+
+	return (ma >= 136 && ma <= 143) || ma == 4 || (ma == 5 && (mi == 0 || mi == 1));
+}
+
+static int stat_via(const struct file_src *s, struct stat *st)
+{
+	if (stat(s->via, st)) {
+		int e = errno;
+
+		pr_perror("%s: can't stat %s (%s)", s->what, s->via, s->link);
+		return -e;
+	}
+	return 0;
+}
+
+/* The path of the file and whether it is deleted; refuses what can't be found
+ * again by that path. */
+static int resolve_path(const struct file_src *s, const struct stat *st, struct file_rec *r)
+{
+	struct stat ps;
+	size_t l = strlen(s->link);
+	bool named = stat(s->link, &ps) == 0;
+
+	if (named && ps.st_dev == st->st_dev && ps.st_ino == st->st_ino) {
+		r->path = strdup(s->link); /* also a live file really called "x (deleted)" */
+	} else if (has_deleted_suffix(s->link)) {
+		if (st->st_nlink) {
+			pr_err("%s: %s was unlinked but has %lu other links: files reached only "
+			       "by another name are not supported\n",
+			       s->what, s->link, (unsigned long)st->st_nlink);
+			return -ENOTSUP;
+		}
+		if (S_ISDIR(st->st_mode)) {
+			pr_err("%s: %s is a deleted directory: not supported\n", s->what, s->link);
+			return -ENOTSUP;
+		}
+		r->path = strndup(s->link, l - DELETED_SUFFIX_LEN);
+		r->deleted = true;
+	} else if (named) {
+		pr_err("%s: %s now names another file (%u:%u ino %llu, the open one is %u:%u "
+		       "ino %llu): not supported\n",
+		       s->what, s->link, major(ps.st_dev), minor(ps.st_dev),
+		       (unsigned long long)ps.st_ino, major(st->st_dev), minor(st->st_dev),
+		       (unsigned long long)st->st_ino);
+		return -ENOTSUP;
+	} else {
+		pr_perror("%s: can't find %s by its path", s->what, s->link);
+		return -ENOTSUP;
+	}
+	if (!r->path) {
+		pr_err("out of memory\n");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int classify(struct dump_ctx *c, const struct file_src *s, const struct stat *st,
+		    struct file_rec *r)
+{
+	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) {
+		r->type = FILE_TYPE__FT_REG;
+		return 0;
+	}
+	if (S_ISFIFO(st->st_mode)) {
+		r->type = FILE_TYPE__FT_PIPE;
+		return 0;
+	}
+	if (S_ISCHR(st->st_mode) && is_mem_dev(st->st_rdev)) {
+		r->type = FILE_TYPE__FT_DEV;
+		return 0;
+	}
+	if (S_ISCHR(st->st_mode) && is_tty_dev(st->st_rdev)) {
+		if (!c->sh->o->shell_job) {
+			pr_err("%s: %s is a terminal: dump with --shell-job\n", s->what, s->link);
+			return -ENOTSUP;
+		}
+		r->type = FILE_TYPE__FT_TTY;
+		return 0;
+	}
+	if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
+		pr_err("%s: %s (%s %u:%u) is not supported yet\n", s->what, s->link,
+		       kind_name(st->st_mode), major(st->st_rdev), minor(st->st_rdev));
+	else
+		pr_err("%s: %s (a %s) is not supported yet\n", s->what, s->link,
+		       kind_name(st->st_mode));
+	return -ENOTSUP;
+}
+
+static struct ghost_rec *ghost_find(struct file_entry_list *l, const struct stat *st)
+{
+	for (size_t i = 0; i < l->ng; i++)
+		if (l->g[i].dev == st->st_dev && l->g[i].ino == st->st_ino)
+			return &l->g[i];
+	return NULL;
+}
+
+/* The contents of a deleted file, saved once per inode. */
+static int ghost_get(struct dump_ctx *c, struct file_entry_list *l, const struct file_src *s,
+		     struct file_rec *r)
+{
+	struct ghost_rec *g = ghost_find(l, &r->st),
+			 ng = { .dev = r->st.st_dev, .ino = r->st.st_ino };
+	int ret;
+
+	if (!g) {
+		ng.id = c->sh->next_ghost_id;
+		ret = ghost_save(c->sh->dir, ng.id, s->what, s->via, r->path,
+				 (uint64_t)r->st.st_size, &ng.crc);
+		if (!ret)
+			ret = grow(&l->g, &l->gcap, l->ng + 1, sizeof(*l->g));
+		if (ret)
+			return ret;
+		c->sh->next_ghost_id++;
+		l->g[l->ng] = ng;
+		g = &l->g[l->ng++];
+	}
+	r->ghost_id = g->id;
+	r->ghost_crc = g->crc;
+	return 0;
+}
+
+/* Fill r (path, type, identity, ghost) for the file at s, stat'ed as st. */
+static int describe(struct dump_ctx *c, struct file_entry_list *l, const struct file_src *s,
+		    const struct stat *st, struct file_rec *r)
+{
+	int ret;
+
+	r->st = *st;
+	if (strncmp(s->link, "/memfd:", 7) == 0 && has_deleted_suffix(s->link) && !st->st_nlink) {
+		pr_err("%s: %s is a memfd: not supported yet\n", s->what, s->link);
+		return -ENOTSUP;
+	}
+	ret = classify(c, s, st, r);
+	if (!ret && pipe_link(s->link) && !(r->path = strdup(s->link))) {
+		pr_err("out of memory\n");
+		ret = -ENOMEM;
+	} else if (!ret && !pipe_link(s->link)) {
+		ret = resolve_path(s, st, r);
+	}
+	if (!ret && r->deleted && r->type != FILE_TYPE__FT_REG) {
+		pr_err("%s: %s is a deleted %s: not supported\n", s->what, s->link,
+		       kind_name(st->st_mode));
+		ret = -ENOTSUP;
+	}
+	if (!ret && r->deleted)
+		ret = ghost_get(c, l, s, r);
+	return ret;
+}
+
+static int add_rec(struct dump_ctx *c, struct file_entry_list *l, struct file_rec *r)
+{
+	int ret = grow(&l->v, &l->cap, l->n + 1, sizeof(*l->v));
+
+	if (ret)
+		return ret;
+	r->id = c->sh->next_file_id++;
+	l->v[l->n++] = *r;
+	pr_debug("file %u: %s%s (%s, flags 0%o, pos %llu)\n", r->id, r->path,
+		 r->deleted ? DELETED_SUFFIX : "", kind_name(r->st.st_mode), r->flags,
+		 (unsigned long long)r->pos);
+	return 0;
+}
+
+/* 1: fd1 of pid1 and fd2 of pid2 are one open file description, 0: not, <0: error. */
+static int same_description(pid_t pid1, int fd1, pid_t pid2, int fd2)
+{
+	long r = syscall(SYS_kcmp, pid1, pid2, KCMP_FILE, fd1, fd2);
+
+	if (r < 0) {
+		int e = errno;
+
+		pr_perror("kcmp(KCMP_FILE) of pid %d fd %d and pid %d fd %d%s", pid1, fd1, pid2,
+			  fd2, e == ENOSYS ? " (kernel without CONFIG_KCMP)" : "");
+		return -e;
+	}
+	return r == 0;
+}
+
+/* The id of an earlier fd, of this task or another task of the tree (all are
+ * held seized until the dump ends), on the same open file description, 0 if none. */
+static int find_shared(struct file_entry_list *l, pid_t pid, int fd, const struct stat *st,
+		       uint32_t *id)
+{
+	*id = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct file_rec *r = &l->v[i];
+		int ret;
+
+		if (r->fd < 0 || r->st.st_dev != st->st_dev || r->st.st_ino != st->st_ino)
+			continue;
+		ret = same_description(r->pid, r->fd, pid, fd);
+		if (ret < 0)
+			return ret;
+		if (ret) {
+			*id = r->id;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+static int unsupported_fd(pid_t pid, const struct proc_fd *f)
+{
+	const char *t = f->target, *later = "";
+
+	if (strncmp(t, "socket:", 7) == 0)
+		later = " (sockets come in a later version)";
+	pr_err("pid %d fd %d: %s is not supported yet%s\n", pid, f->fd, t, later);
+	return -ENOTSUP;
+}
+
+static int check_fdinfo(const char *what, const char *link, const struct proc_fdinfo *fi)
+{
+	if (fi->flags & O_ASYNC) {
+		pr_err("%s: %s is in O_ASYNC mode: not supported yet\n", what, link);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+/* One fd: its file id (new or shared) and its FD_CLOEXEC. */
+static int dump_fd(struct dump_ctx *c, struct file_entry_list *l, const struct proc_fd *f,
+		   FdinfoEntry *e)
+{
+	struct proc_fdinfo fi;
+	struct file_rec r = { .pid = c->pid, .fd = f->fd };
+	char what[48], via[64];
+	struct file_src s = { what, via, f->target };
+	struct stat st;
+	uint32_t id = 0;
+	int ret;
+
+	if (f->target[0] != '/' && !pipe_link(f->target) && !anonfd_type(f->target) &&
+	    !sock_link(f->target))
+		return unsupported_fd(c->pid, f);
+	snprintf(what, sizeof(what), "pid %d fd %d", c->pid, f->fd);
+	snprintf(via, sizeof(via), "/proc/%d/fd/%d", c->pid, f->fd);
+	ret = proc_parse_fdinfo(c->pid, f->fd, &fi);
+	if (ret)
+		return ret;
+	ret = check_fdinfo(what, f->target, &fi);
+	if (!ret)
+		ret = stat_via(&s, &st);
+	if (!ret)
+		ret = find_shared(l, c->pid, f->fd, &st, &id);
+	if (!ret && !id) {
+		r.flags = fi.flags & ~(uint32_t)O_CLOEXEC;
+		r.pos = (uint64_t)fi.pos;
+		if (memfd_link(f->target, &st)) {
+			struct dump_memfd_fd mf = { what, f->target, f->fd, r.flags, r.pos, &st };
+
+			r.type = FILE_TYPE__FT_MEMFD;
+			r.st = st;
+			r.path = strdup(f->target);
+			r.memfd = malloc(sizeof(*r.memfd));
+			ret = r.path && r.memfd ? dump_memfd_fd(c, &mf, r.memfd) : -ENOMEM;
+		} else if (anonfd_type(f->target)) {
+			struct dump_anonfd_fd af = { what, f->target, f->fd, r.flags, &fi };
+
+			r.st = st; /* the key of find_shared() */
+			r.path = strdup(f->target);
+			ret = r.path ? dump_anonfd(c, &af, &r.type, &r.anon) : -ENOMEM;
+		} else if (sock_link(f->target)) {
+			struct dump_unix_fd uf = { what, f->target, f->fd, r.flags, &st, &fi };
+			uint32_t sk;
+
+			r.type = FILE_TYPE__FT_UNIXSK;
+			r.st = st; /* find_shared() matches later fds on it by inode */
+			r.path = strdup(f->target);
+			ret = r.path ? dump_unix_sk(c, &l->usk, &uf, &sk) : -ENOMEM;
+			r.usk = ret ? NULL : dump_unix_entry(l->usk, sk);
+		} else {
+			ret = describe(c, l, &s, &st, &r);
+		}
+		if (!ret && r.type == FILE_TYPE__FT_PIPE) {
+			struct dump_pipe_fd pf = { what, f->target, f->fd, r.flags, &st };
+
+			ret = dump_pipe_end(c, &l->pipes, &pf, &r.pipe);
+		}
+		if (!ret)
+			ret = add_rec(c, l, &r);
+		if (ret) {
+			free(r.path);
+			free(r.memfd);
+			dump_anonfd_free(r.anon);
+		}
+		id = r.id;
+	}
+	if (!ret) /* file locks held through it (dump-locks.c) */
+		ret = dump_locks_fd(c, &l->locks, id, what, f->target, &fi);
+	if (!ret) {
+		e->fd = (uint32_t)f->fd;
+		e->id = id;
+		e->fd_flags = (fi.flags & O_CLOEXEC) ? FD_CLOEXEC : 0;
+	}
+	proc_fdinfo_free(&fi);
+	return ret;
+}
+
+static int write_records(struct dump_ctx *c, enum img_kind kind, long id,
+			 const ProtobufCMessage *const *msgs, size_t n)
+{
+	struct img_err err = { 0 };
+	int ret = img_write_file(c->sh->dir, kind, id, msgs, n, &err);
+
+	if (ret)
+		pr_err("%s\n", err.msg);
+	return ret;
+}
+
+static int write_fdinfo(struct dump_ctx *c, FdinfoEntry *e, size_t n)
+{
+	const ProtobufCMessage **m = calloc(n + 1, sizeof(*m));
+	int ret;
+
+	if (!m) {
+		pr_err("out of memory\n");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		m[i] = &e[i].base;
+	ret = write_records(c, IMG_FDINFO, c->vpid, m, n);
+	free(m);
+	return ret;
+}
+
+/* readlink /proc/PID/<name> of a directory; refuses a deleted or moved one. */
+static int task_dir(pid_t pid, const char *name, char **out)
+{
+	char link[64], buf[PATH_MAX];
+	struct stat st, ps;
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/%s", pid, name);
+	n = readlink(link, buf, sizeof(buf) - 1);
+	if (n < 0 || stat(link, &st)) {
+		int e = errno;
+
+		pr_perror("pid %d: can't read its %s (%s)", pid, name, link);
+		return -e;
+	}
+	buf[n] = '\0';
+	if (stat(buf, &ps) || ps.st_dev != st.st_dev || ps.st_ino != st.st_ino) {
+		if (has_deleted_suffix(buf) && !st.st_nlink)
+			pr_err("pid %d: its %s %s was deleted: not supported\n", pid, name, buf);
+		else
+			pr_err("pid %d: its %s %s can't be found again by that path: not "
+			       "supported\n",
+			       pid, name, buf);
+		return -ENOTSUP;
+	}
+	*out = strdup(buf);
+	if (!*out) {
+		pr_err("out of memory\n");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* cwd, root and umask; checked before the fds, written after them. */
+static int collect_fs(struct dump_ctx *c, FsEntry *fs)
+{
+	int ret;
+
+	if (c->status.umask < 0) {
+		pr_err("pid %d: no Umask in /proc/%d/status\n", c->pid, c->pid);
+		return -EINVAL;
+	}
+	fs->umask = (uint32_t)c->status.umask;
+	ret = task_dir(c->pid, "cwd", &fs->cwd);
+	if (!ret)
+		ret = task_dir(c->pid, "root", &fs->root);
+	return ret;
+}
+
+int dump_files(struct dump_ctx *c)
+{
+	FsEntry fs = FS_ENTRY__INIT;
+	const ProtobufCMessage *fsm = &fs.base;
+	struct file_entry_list *l;
+	struct proc_fd_list fds = { 0 };
+	FdinfoEntry *e = NULL;
+	int ret = list_get(c, &l);
+
+	if (!ret)
+		ret = collect_fs(c, &fs);
+	if (!ret)
+		ret = proc_list_fds(c->pid, &fds);
+	if (!ret) {
+		e = calloc(fds.n + 1, sizeof(*e));
+		if (!e) {
+			pr_err("out of memory for %zu fds\n", fds.n);
+			ret = -ENOMEM;
+		}
+	}
+	for (size_t i = 0; i < fds.n && !ret; i++) {
+		fdinfo_entry__init(&e[i]);
+		ret = dump_fd(c, l, &fds.v[i], &e[i]);
+	}
+	if (!ret)
+		ret = write_fdinfo(c, e, fds.n);
+	if (!ret)
+		ret = write_records(c, IMG_FS, c->vpid, &fsm, 1);
+	if (!ret)
+		pr_info("pid %d: %zu fds, %zu open files so far, cwd %s\n", c->pid, fds.n, l->n,
+			fs.cwd);
+	free(e);
+	proc_fd_list_free(&fds);
+	free(fs.cwd);
+	free(fs.root);
+	return ret;
+}
+
+/* Where to reach the file a mapping or the exe link names as path: the
+ * mapping's /proc/PID/map_files entry, /proc/PID/exe, or the path itself. */
+static int find_via(struct dump_ctx *c, const char *path, char *via, size_t len)
+{
+	size_t pl = strlen(path);
+	char exe[64], buf[PATH_MAX];
+	ssize_t n;
+
+	for (size_t i = 0; i < c->vmas.n; i++) {
+		const struct vma *v = &c->vmas.v[i];
+
+		if (v->kind != VMA_FILE || vma_name_len(v) != pl || memcmp(v->name, path, pl))
+			continue;
+		snprintf(via, len, "/proc/%d/map_files/%llx-%llx", c->pid,
+			 (unsigned long long)v->start, (unsigned long long)v->end);
+		return 0;
+	}
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", c->pid);
+	n = readlink(exe, buf, sizeof(buf) - 1);
+	if (n > 0) {
+		buf[n] = '\0';
+		if (has_deleted_suffix(buf))
+			buf[n - DELETED_SUFFIX_LEN] = '\0';
+		if (strcmp(buf, path) == 0) {
+			snprintf(via, len, "%s", exe);
+			return 0;
+		}
+	}
+	snprintf(via, len, "%s", path);
+	return 0;
+}
+
+int dump_file_add_path(struct dump_ctx *c, const char *path, int open_flags, uint32_t *id)
+{
+	struct file_rec r = { .pid = c->pid, .fd = -1, .flags = (uint32_t)open_flags };
+	char via[PATH_MAX], link[PATH_MAX], what[64 + PATH_MAX];
+	struct file_src s = { what, via, link };
+	struct file_entry_list *l;
+	struct stat st;
+	int ret = list_get(c, &l);
+
+	if (ret)
+		return ret;
+	snprintf(what, sizeof(what), "pid %d mapped file %s", c->pid, path);
+	find_via(c, path, via, sizeof(via));
+	if (strcmp(via, path) == 0) {
+		snprintf(link, sizeof(link), "%s", path);
+	} else {
+		ssize_t n = readlink(via, link, sizeof(link) - 1);
+
+		if (n < 0) {
+			ret = -errno;
+			pr_perror("%s: can't read the link %s", what, via);
+			return ret;
+		}
+		link[n] = '\0';
+	}
+	ret = stat_via(&s, &st);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct file_rec *o = &l->v[i];
+
+		if (o->type == FILE_TYPE__FT_REG && o->st.st_dev == st.st_dev &&
+		    o->st.st_ino == st.st_ino && o->flags == r.flags) {
+			*id = o->id;
+			return 0;
+		}
+	}
+	ret = describe(c, l, &s, &st, &r);
+	if (!ret && r.type != FILE_TYPE__FT_REG) {
+		pr_err("%s: a %s: only regular files can be mapped here\n", what,
+		       kind_name(st.st_mode));
+		ret = -ENOTSUP;
+	}
+	if (!ret)
+		ret = add_rec(c, l, &r);
+	if (ret) {
+		free(r.path);
+		return ret;
+	}
+	*id = r.id;
+	return 0;
+}
+
+static void fill_entry(const struct file_rec *r, FileEntry *fe, RegFileEntry *re, PipeFileEntry *pe)
+{
+	file_entry__init(fe);
+	reg_file_entry__init(re);
+	fe->id = r->id;
+	fe->type = r->type;
+	if (r->type == FILE_TYPE__FT_PIPE) {
+		fe->pipe = pe;
+		dump_pipe_fill(&r->pipe, r->flags, r->path, pe);
+		return;
+	}
+	if (r->type == FILE_TYPE__FT_MEMFD) {
+		fe->memfd = r->memfd;
+		return;
+	}
+	if (r->anon) {
+		dump_anonfd_fill(r->anon, fe);
+		return;
+	}
+	if (r->usk) {
+		fe->unix_sk = r->usk;
+		return;
+	}
+	fe->reg = re;
+	re->path = r->path;
+	re->flags = r->flags;
+	re->pos = r->pos;
+	re->mode = r->st.st_mode;
+	re->has_dev = re->has_ino = true;
+	re->dev = r->st.st_dev;
+	re->ino = r->st.st_ino;
+	re->has_uid = re->has_gid = true;
+	re->uid = r->st.st_uid;
+	re->gid = r->st.st_gid;
+	if (r->type != FILE_TYPE__FT_REG) {
+		re->has_rdev = true;
+		re->rdev = r->st.st_rdev;
+		return;
+	}
+	re->has_size = re->has_mtime_ns = true;
+	re->size = (uint64_t)r->st.st_size;
+	re->mtime_ns = (int64_t)r->st.st_mtim.tv_sec * 1000000000LL + r->st.st_mtim.tv_nsec;
+	if (r->deleted) {
+		re->has_deleted = re->has_ghost_id = re->has_ghost_crc32c = true;
+		re->deleted = true;
+		re->ghost_id = r->ghost_id;
+		re->ghost_crc32c = r->ghost_crc;
+	}
+}
+
+int dump_files_commit(struct dump_ctx *c)
+{
+	struct file_entry_list *l;
+	const ProtobufCMessage **m;
+	FileEntry *fe;
+	RegFileEntry *re;
+	PipeFileEntry *pe;
+	int ret = list_get(c, &l);
+
+	if (ret)
+		return ret;
+	fe = calloc(l->n + 1, sizeof(*fe));
+	re = calloc(l->n + 1, sizeof(*re));
+	pe = calloc(l->n + 1, sizeof(*pe));
+	m = calloc(l->n + 1, sizeof(*m));
+	if (!fe || !re || !pe || !m) {
+		pr_err("out of memory for %zu file records\n", l->n);
+		ret = -ENOMEM;
+	}
+	if (!ret) /* every peer of a unix socket must be in the dump */
+		ret = dump_unix_resolve(l->usk);
+	for (size_t i = 0; !ret && i < l->n; i++) {
+		fill_entry(&l->v[i], &fe[i], &re[i], &pe[i]);
+		dump_locks_fill(&l->locks, &fe[i]);
+		m[i] = &fe[i].base;
+	}
+	if (!ret)
+		ret = write_records(c, IMG_FILES, 0, m, l->n);
+	free(m);
+	free(pe);
+	free(re);
+	free(fe);
+	if (!ret)
+		dump_files_free(c);
+	return ret;
+}
+
+void dump_files_free(struct dump_ctx *c)
+{
+	struct file_entry_list *l = c->sh->files;
+
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].path);
+		free(l->v[i].memfd);
+		dump_anonfd_free(l->v[i].anon);
+	}
+	free(l->v);
+	free(l->g);
+	dump_pipes_free(&l->pipes);
+	dump_locks_free(&l->locks);
+	dump_unix_free(&l->usk);
+	free(l);
+	c->sh->files = NULL;
+}

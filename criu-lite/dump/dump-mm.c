@@ -1,0 +1,439 @@
+/* dump-mm: the address space of a task: mm-PID.img (mm fields, auxv, VMAs)
+ * and its private pages into pagemap-PID.img + pages-PID.img.
+ *
+ * Pages are found with pagescan (PAGEMAP_SCAN or pagemap) and read with
+ * batched process_vm_readv (/proc/PID/mem for VMAs the task cannot read
+ * itself), straight into the page writer's buffer for large runs. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define LOG_PREFIX "mm: "
+#include "criu-lite/dump/dump.h"
+#include "criu-lite/fault.h"
+#include "criu-lite/log.h"
+#include "criu-lite/dump/pagescan.h"
+#include "images/pages.h"
+#include "mm.pb-c.h"
+
+#define PG	       4096ULL
+#define BATCH_BYTES    (8ULL << 20)
+#define BATCH_RUNS     1024 /* IOV_MAX */
+#define MAX_AUXV_WORDS 128
+
+struct mm_pages {
+	struct dump_ctx *c;
+	struct page_writer *pw;
+	int memfd;     /* /proc/PID/mem, for VMAs without PROT_READ */
+	bool readable; /* the current VMA has PROT_READ */
+	struct iovec runs[BATCH_RUNS];
+	size_t nr_runs;
+	uint64_t bytes;
+	void *buf; /* BATCH_BYTES */
+};
+
+static int read_remote(struct mm_pages *p, void *dst, const struct iovec *remote, size_t nr,
+		       uint64_t bytes)
+{
+	struct iovec local = { dst, bytes };
+	ssize_t n;
+
+	if (!p->readable) {
+		char *d = dst;
+
+		for (size_t i = 0; i < nr; i++) {
+			n = pread(p->memfd, d, remote[i].iov_len,
+				  (off_t)(uintptr_t)remote[i].iov_base);
+			if (n != (ssize_t)remote[i].iov_len) {
+				pr_perror("pid %d: read of %#lx (+%zu) through /proc/PID/mem",
+					  p->c->pid, (unsigned long)(uintptr_t)remote[i].iov_base,
+					  remote[i].iov_len);
+				return n < 0 ? -errno : -EIO;
+			}
+			d += n;
+		}
+		return 0;
+	}
+	n = process_vm_readv(p->c->pid, &local, 1, remote, nr, 0);
+	if (n != (ssize_t)bytes) {
+		pr_perror("pid %d: process_vm_readv of %zu runs from %#lx: got %zd of %llu bytes",
+			  p->c->pid, nr, (unsigned long)(uintptr_t)remote[0].iov_base, n,
+			  (unsigned long long)bytes);
+		return n < 0 ? -errno : -EIO;
+	}
+	return 0;
+}
+
+static int add_run(struct mm_pages *p, uint64_t vaddr, uint64_t len, uint32_t flags,
+		   const void *data)
+{
+	struct img_err err = { 0 };
+
+	if (page_writer_add(p->pw, vaddr, len / PG, flags, data, &err)) {
+		pr_err("%s\n", err.msg);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Read and store the pending runs. One large run goes straight into the
+ * writer's buffer; several small ones through ours. */
+static int flush(struct mm_pages *p)
+{
+	struct img_err err = { 0 };
+	int ret = 0;
+
+	if (!p->nr_runs)
+		return 0;
+	if (p->nr_runs == 1) {
+		void *dst = page_writer_reserve(p->pw, p->bytes / PG, &err);
+
+		if (!dst) {
+			pr_err("%s\n", err.msg);
+			return -ENOMEM;
+		}
+		ret = read_remote(p, dst, p->runs, 1, p->bytes);
+		if (!ret)
+			ret = add_run(p, (uintptr_t)p->runs[0].iov_base, p->bytes,
+				      PAGEMAP_FLAGS__PE_PRESENT, dst);
+	} else {
+		char *d = p->buf;
+
+		ret = read_remote(p, p->buf, p->runs, p->nr_runs, p->bytes);
+		for (size_t i = 0; !ret && i < p->nr_runs; i++) {
+			ret = add_run(p, (uintptr_t)p->runs[i].iov_base, p->runs[i].iov_len,
+				      PAGEMAP_FLAGS__PE_PRESENT, d);
+			d += p->runs[i].iov_len;
+		}
+	}
+	p->c->sh->pages_dumped += p->bytes / PG;
+	p->nr_runs = 0;
+	p->bytes = 0;
+	return ret;
+}
+
+static int on_run(void *arg, const struct pagescan_run *run)
+{
+	struct mm_pages *p = arg;
+	uint64_t start = run->start;
+	int ret;
+
+	if (run->zero) {
+		if ((ret = flush(p)))
+			return ret;
+		p->c->sh->pages_zero += (run->end - run->start) / PG;
+		return add_run(p, run->start, run->end - run->start, PAGEMAP_FLAGS__PE_ZERO, NULL);
+	}
+	while (start < run->end) {
+		uint64_t len = run->end - start;
+
+		if (len > BATCH_BYTES)
+			len = BATCH_BYTES;
+		if (p->bytes + len > BATCH_BYTES || p->nr_runs == BATCH_RUNS)
+			if ((ret = flush(p)))
+				return ret;
+		p->runs[p->nr_runs++] = (struct iovec){ (void *)(uintptr_t)start, len };
+		p->bytes += len;
+		start += len;
+		/* a full batch made of one run goes out at once, without a copy */
+		if (p->bytes == BATCH_BYTES && (ret = flush(p)))
+			return ret;
+	}
+	return 0;
+}
+
+/* Which VMAs we can dump and how; -ENOTSUP with the reason logged otherwise. */
+static int classify(const struct dump_ctx *c, const struct vma *v, VmaKind *kind)
+{
+	const char *why = NULL;
+
+	/* the kernel's own mappings: recorded, re-created by the kernel */
+	if (vma_is_vdso_like(v))
+		goto special;
+	if (v->flags & (VMF_IO | VMF_PF))
+		why = "an I/O or PFN mapping";
+	else if (v->flags & VMF_HT)
+		why = "hugetlb memory";
+	else if (v->flags & (VMF_UM | VMF_UW | VMF_UI))
+		why = "registered with a userfaultfd";
+	else if (v->flags & VMF_SS)
+		why = "a shadow stack";
+	else if (v->flags & VMF_SL)
+		why = "sealed (mseal)";
+	if (why)
+		goto refuse;
+special:
+	switch (v->kind) {
+	case VMA_HEAP:
+		*kind = VMA_KIND__VMA_HEAP;
+		return 0;
+	case VMA_STACK:
+		*kind = VMA_KIND__VMA_STACK;
+		return 0;
+	case VMA_VDSO:
+		*kind = VMA_KIND__VMA_VDSO;
+		return 0;
+	case VMA_VVAR:
+		*kind = VMA_KIND__VMA_VVAR;
+		return 0;
+	case VMA_VVAR_VCLOCK:
+		*kind = VMA_KIND__VMA_VVAR_VCLOCK;
+		return 0;
+	case VMA_VSYSCALL:
+		*kind = VMA_KIND__VMA_VSYSCALL;
+		return 0;
+	case VMA_ANON:
+	case VMA_ANON_NAMED:
+		*kind = v->shared ? VMA_KIND__VMA_ANON_SHARED : VMA_KIND__VMA_ANON_PRIVATE;
+		return 0;
+	case VMA_ANON_SHMEM_NAMED:
+		*kind = VMA_KIND__VMA_ANON_SHARED;
+		return 0;
+	case VMA_FILE:
+		if (vma_is_sysv_shm(v)) {
+			why =
+			    "SysV shared memory (not supported yet: it needs its own IPC namespace)";
+			goto refuse;
+		}
+		if (vma_is_anon_shared(v)) {
+			*kind = VMA_KIND__VMA_ANON_SHARED;
+			return 0;
+		}
+		if (vma_is_memfd(v)) {
+			/* a private mapping of a memfd: its object plus private COW pages */
+			*kind = v->shared ? VMA_KIND__VMA_MEMFD_SHARED : VMA_KIND__VMA_FILE_PRIVATE;
+			return 0;
+		}
+		if (!v->shared && v->name && strcmp(v->name, "/dev/zero") == 0) {
+			*kind = VMA_KIND__VMA_ANON_PRIVATE; /* private /dev/zero is anonymous */
+			return 0;
+		}
+		if (!v->name || v->name[0] != '/') {
+			why = "a mapping of a pseudo file";
+			goto refuse;
+		}
+		*kind = v->shared ? VMA_KIND__VMA_FILE_SHARED : VMA_KIND__VMA_FILE_PRIVATE;
+		return 0;
+	default:
+		why = "a special mapping";
+		goto refuse;
+	}
+refuse:
+	pr_err("pid %d: VMA %#llx-%#llx %s is %s: can't dump it\n", c->pid,
+	       (unsigned long long)v->start, (unsigned long long)v->end, v->name ? v->name : "",
+	       why);
+	return -ENOTSUP;
+}
+
+static uint64_t madv_bits(const struct vma *v)
+{
+	static const struct {
+		uint64_t vmf;
+		int madv;
+	} map[] = {
+		{ VMF_DC, MADV_DONTFORK },   { VMF_DD, MADV_DONTDUMP },
+		{ VMF_HG, MADV_HUGEPAGE },   { VMF_NH, MADV_NOHUGEPAGE },
+		{ VMF_MG, MADV_MERGEABLE },  { VMF_WF, MADV_WIPEONFORK },
+		{ VMF_SR, MADV_SEQUENTIAL }, { VMF_RR, MADV_RANDOM },
+	};
+	uint64_t m = 0;
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (v->flags & map[i].vmf)
+			m |= 1ULL << map[i].madv;
+	return m;
+}
+
+/* The path of a mapped file, without " (deleted)". */
+static char *vma_path(const struct vma *v)
+{
+	return strndup(v->name, vma_name_len(v));
+}
+
+static int fill_vma(struct dump_ctx *c, const struct vma *v, VmaEntry *e)
+{
+	VmaKind kind;
+	int ret = classify(c, v, &kind);
+
+	if (ret)
+		return ret;
+	e->start = v->start;
+	e->end = v->end;
+	e->pgoff = v->pgoff;
+	e->prot = v->prot;
+	e->kind = kind;
+	e->flags = v->shared ? MAP_SHARED : MAP_PRIVATE;
+	if (kind == VMA_KIND__VMA_ANON_PRIVATE || kind == VMA_KIND__VMA_HEAP ||
+	    kind == VMA_KIND__VMA_STACK)
+		e->flags |= MAP_ANONYMOUS;
+	if (v->flags & VMF_GD)
+		e->flags |= MAP_GROWSDOWN;
+	if (v->flags & VMF_NR)
+		e->flags |= MAP_NORESERVE;
+	e->has_madv = true;
+	e->madv = madv_bits(v);
+	e->has_locked = true;
+	e->locked = !!(v->flags & VMF_LO);
+	if (kind == VMA_KIND__VMA_ANON_SHARED || kind == VMA_KIND__VMA_MEMFD_SHARED ||
+	    vma_is_memfd(v)) {
+		e->has_shmem_id = true;
+		return dump_shmem_vma(c, v, &e->shmem_id);
+	}
+	if (kind == VMA_KIND__VMA_FILE_PRIVATE || kind == VMA_KIND__VMA_FILE_SHARED) {
+		char *path = vma_path(v);
+		int fl = (v->shared && (v->flags & VMF_MW)) ? O_RDWR : O_RDONLY;
+
+		if (!path)
+			return -ENOMEM;
+		e->has_file_id = true;
+		ret = dump_file_add_path(c, path, fl, &e->file_id);
+		free(path);
+	}
+	return ret;
+}
+
+static bool has_private_pages(const VmaEntry *e)
+{
+	return e->kind == VMA_KIND__VMA_ANON_PRIVATE || e->kind == VMA_KIND__VMA_HEAP ||
+	       e->kind == VMA_KIND__VMA_STACK || e->kind == VMA_KIND__VMA_FILE_PRIVATE;
+}
+
+static int dump_pages(struct dump_ctx *c, VmaEntry **vmas, size_t n)
+{
+	struct mm_pages p = { .c = c, .memfd = -1 };
+	struct pagescan ps;
+	struct img_err err = { 0 };
+	char path[64];
+	int ret;
+
+	if ((ret = fault_inject(c->sh->o, "pages")))
+		return ret;
+	p.buf = malloc(BATCH_BYTES);
+	if (!p.buf)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "/proc/%d/mem", c->pid);
+	p.memfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (p.memfd < 0) {
+		pr_perror("can't open %s", path);
+		free(p.buf);
+		return -errno;
+	}
+	ret = pagescan_open(c->pid, kd_has(&c->sh->kd, KD_PAGEMAP_SCAN), &ps);
+	if (ret)
+		goto out;
+	if (page_writer_open_cached(c->sh->dir, IMG_PAGEMAP, c->vpid, c->sh->bufs, &p.pw, &err)) {
+		pr_err("%s\n", err.msg);
+		ret = -EIO;
+		pagescan_close(&ps);
+		goto out;
+	}
+	for (size_t i = 0; i < n && !ret; i++) {
+		if (!has_private_pages(vmas[i]))
+			continue;
+		if ((ret = flush(&p)))
+			break;
+		p.readable = vmas[i]->prot & PROT_READ;
+		ret = pagescan_range(&ps, vmas[i]->start, vmas[i]->end, on_run, &p);
+	}
+	if (!ret)
+		ret = flush(&p);
+	pagescan_close(&ps);
+	if (!ret && page_writer_commit(p.pw, &err)) {
+		pr_err("%s\n", err.msg);
+		ret = -EIO;
+	} else if (ret) {
+		page_writer_abort(p.pw);
+	}
+out:
+	close(p.memfd);
+	free(p.buf);
+	return ret;
+}
+
+static int write_mm(struct dump_ctx *c, const MmEntry *mm)
+{
+	const ProtobufCMessage *m = &mm->base;
+	struct img_err err = { 0 };
+	int ret = img_write_file(c->sh->dir, IMG_MM, c->vpid, &m, 1, &err);
+
+	if (ret)
+		pr_err("%s\n", err.msg);
+	return ret;
+}
+
+int dump_mm(struct dump_ctx *c)
+{
+	MmEntry mm = MM_ENTRY__INIT;
+	uint64_t auxv[MAX_AUXV_WORDS];
+	size_t nr_auxv = 0, n = c->vmas.n;
+	VmaEntry *ents = calloc(n, sizeof(*ents));
+	VmaEntry **vmas = calloc(n, sizeof(*vmas));
+	char exe[64];
+	int ret = 0;
+
+	if (!ents || !vmas) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n && !ret; i++) {
+		vma_entry__init(&ents[i]);
+		vmas[i] = &ents[i];
+		ret = fill_vma(c, &c->vmas.v[i], &ents[i]);
+	}
+	if (ret)
+		goto out;
+	ret = proc_read_auxv(c->pid, auxv, MAX_AUXV_WORDS, &nr_auxv);
+	if (ret)
+		goto out;
+	mm.start_code = c->stat.start_code;
+	mm.end_code = c->stat.end_code;
+	mm.start_data = c->stat.start_data;
+	mm.end_data = c->stat.end_data;
+	mm.start_brk = c->stat.start_brk;
+	mm.brk = 0; /* filled below from the task itself */
+	mm.start_stack = c->stat.start_stack;
+	mm.arg_start = c->stat.arg_start;
+	mm.arg_end = c->stat.arg_end;
+	mm.env_start = c->stat.env_start;
+	mm.env_end = c->stat.env_end;
+	mm.n_auxv = nr_auxv;
+	mm.auxv = auxv;
+	mm.n_vmas = n;
+	mm.vmas = vmas;
+	/* the current brk: brk(0) in the task returns it */
+	{
+		long b = rsys_call(&c->rs, 12 /* brk */, 0, 0, 0, 0, 0, 0);
+
+		if (b < 0) {
+			ret = (int)b;
+			goto out;
+		}
+		mm.brk = (uint64_t)b;
+	}
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", c->pid);
+	{
+		char target[4096];
+		ssize_t l = readlink(exe, target, sizeof(target) - 1);
+
+		if (l > 0) {
+			target[l] = 0;
+			if (l > 10 && strcmp(target + l - 10, " (deleted)") == 0)
+				target[l - 10] = 0;
+			mm.has_exe_file_id = true;
+			ret = dump_file_add_path(c, target, O_RDONLY, &mm.exe_file_id);
+			if (ret)
+				goto out;
+		}
+	}
+	ret = dump_pages(c, vmas, n);
+	if (!ret)
+		ret = write_mm(c, &mm);
+out:
+	free(vmas);
+	free(ents);
+	return ret;
+}

@@ -1,0 +1,97 @@
+/* dump: checkpoint a task into an image directory.
+ *
+ * Contract: dump_run() freezes the whole tree top-down (a task is seized
+ * before its children are listed, so nothing escapes by forking), runs every
+ * dump step in order for every task, each step a named fault-injection site
+ * (fault.h), writes the images and then kills the tree (or resumes it with
+ * --leave-running). If any step fails, every task is resumed exactly as it
+ * was (registers, mask, scratch memory put back, not traced) and every image
+ * file this dump created is removed. Zombies are recorded, not seized.
+ * Steps (one file each): dump-core.c (registers, xstate, signals, task
+ * attributes), dump-mm.c (VMAs, mm fields, pages), dump-files.c (fds, open
+ * files, deleted files, cwd/root), dump-tree.c (pstree, inventory). */
+#ifndef CRIU_LITE_DUMP_H
+#define CRIU_LITE_DUMP_H
+
+#include <stdint.h>
+
+#include "criu-lite/cli.h"
+#include "criu-lite/kerndat/kerndat.h"
+#include "criu-lite/proc/proc.h"
+#include "criu-lite/rsys.h"
+#include "criu-lite/seize.h"
+#include "images/img.h"
+#include "images/pages.h"
+
+struct file_entry_list; /* dump-files.c: files.img records collected so far */
+struct shmem_list;	/* dump-shmem.c: shared memory objects dumped so far */
+
+/* What every task of the dump shares: images, kernel facts, objects that
+ * several tasks may hold (open files, pipes, shared memory), statistics. */
+struct dump_shared {
+	const struct opts *o;
+	struct img_dir *dir;
+	struct kerndat kd;
+	/* files.img: one record per open file description of the whole tree
+	 * (ids from 1); dump-mm.c adds mapped files through dump_file_add_path(). */
+	struct file_entry_list *files;
+	uint32_t next_file_id;
+	uint32_t next_ghost_id;
+	struct shmem_list *shmem;
+	uint32_t next_shmem_id;
+	struct page_bufs *bufs; /* page writers' buffers, kept from task to task */
+	bool root_pidns;	/* the root is the init of its own PID namespace */
+	/* the index in NSpid & co. of the level whose ids the images keep (dump_tree_ids) */
+	unsigned int ns_level;
+	/* stats for the log and benchmarks */
+	uint64_t pages_dumped, pages_zero;
+};
+
+/* One task of the tree. Image files are named by vpid. */
+struct dump_ctx {
+	struct dump_shared *sh;
+	/* As criu-lite sees it (host pid): for /proc and ptrace. When the leader thread has
+	 * exited while other threads run (st.leader_exited), the tid of a live thread: the
+	 * zombie leader's /proc/PID/{maps,fd,mem,...} are empty, its thread's are not;
+	 * st.pid keeps the thread-group id. */
+	pid_t pid;
+	pid_t vpid; /* in the dumped tree's own PID namespace (== pid without one) */
+	pid_t vppid, vpgid, vsid;
+	bool zombie;
+	int exit_code; /* wait status of a zombie */
+	struct seized_task st;
+	pid_t *vtid;	/* of each st.thr[k], in the tree's PID namespace (dump_tree_ids) */
+	struct rsys rs; /* on the thread pid names, open while dumping */
+	bool rs_open;
+	struct proc_stat stat;
+	struct proc_status status;
+	struct vma_list vmas;
+};
+
+int dump_run(const struct opts *o);
+/* "vvar:16384,vvar_vclock:8192,vdso:8192" (inventory.vdso_layout). */
+void dump_vdso_layout(const struct kerndat *kd, char *buf, size_t len);
+
+int dump_core(struct dump_ctx *c);
+int dump_mm(struct dump_ctx *c);
+int dump_files(struct dump_ctx *c);
+/* pstree.img (every task, parents first) and inventory.img. */
+int dump_tree(struct dump_shared *sh, struct dump_ctx *tasks, size_t nr);
+/* Writes files.img from c->sh->files (after every task); frees the list. */
+int dump_files_commit(struct dump_ctx *c);
+void dump_files_free(struct dump_ctx *c);
+
+/* The shared memory object behind VMA v (shared anon or memfd): dumped once,
+ * with every page found through SEEK_DATA on the object itself (so pages
+ * swapped out are never missed); its id in *id. */
+int dump_shmem_vma(struct dump_ctx *c, const struct vma *v, uint32_t *id);
+/* shmem.img from c->shmem; frees the list. */
+int dump_shmem_commit(struct dump_ctx *c);
+void dump_shmem_free(struct dump_ctx *c);
+
+/* A regular file by path (a mapped file of the task, opened read-only for a
+ * mapping): returns its file id in *id, reusing an entry with the same
+ * dev/ino and flags. deleted: the path was unlinked (contents are saved). */
+int dump_file_add_path(struct dump_ctx *c, const char *path, int open_flags, uint32_t *id);
+
+#endif

@@ -1,0 +1,192 @@
+/* pagescan: see pagescan.h. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define LOG_PREFIX "pagescan: "
+#include "criu-lite/kcompat.h"
+#include "criu-lite/log.h"
+#include "criu-lite/dump/pagescan.h"
+
+#define PS_PAGE	      4096ULL
+#define PS_NR_REGIONS 4096	  /* ioctl regions per call */
+#define PS_NR_ENTRIES (64 * 1024) /* pagemap entries per read: 512 KiB */
+
+/* The pfn of the shared zero page, as our own pagemap shows it (root only). */
+static uint64_t find_zero_pfn(void)
+{
+	volatile char *p = mmap(NULL, PS_PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t e = 0;
+	int fd;
+
+	if (p == MAP_FAILED)
+		return 0;
+	(void)p[0]; /* read fault: maps the zero page */
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (pread(fd, &e, sizeof(e), (uintptr_t)p / PS_PAGE * 8) != sizeof(e))
+			e = 0;
+		close(fd);
+	}
+	munmap((void *)p, PS_PAGE);
+	return (e & PM_PRESENT) ? (e & PM_PFRAME_MASK) : 0;
+}
+
+int pagescan_open(pid_t pid, bool use_ioctl, struct pagescan *ps)
+{
+	char path[64];
+
+	memset(ps, 0, sizeof(*ps));
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	ps->pagemap_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (ps->pagemap_fd < 0) {
+		pr_perror("can't open %s", path);
+		return -errno;
+	}
+	ps->use_ioctl = use_ioctl;
+	ps->buf_len = use_ioctl ? PS_NR_REGIONS * sizeof(struct page_region)
+				: PS_NR_ENTRIES * sizeof(uint64_t);
+	ps->buf = malloc(ps->buf_len);
+	if (!ps->buf) {
+		close(ps->pagemap_fd);
+		return -ENOMEM;
+	}
+	if (!use_ioctl)
+		ps->zero_pfn = find_zero_pfn();
+	return 0;
+}
+
+void pagescan_close(struct pagescan *ps)
+{
+	if (ps->pagemap_fd > 0)
+		close(ps->pagemap_fd);
+	free(ps->buf);
+	memset(ps, 0, sizeof(*ps));
+}
+
+/* Merge adjacent alike runs before handing them out. */
+struct emitter {
+	struct pagescan_run cur;
+	bool have;
+	pagescan_cb cb;
+	void *arg;
+};
+
+static int emit(struct emitter *em, uint64_t start, uint64_t end, bool zero)
+{
+	int ret;
+
+	if (em->have && em->cur.end == start && em->cur.zero == zero) {
+		em->cur.end = end;
+		return 0;
+	}
+	if (em->have && (ret = em->cb(em->arg, &em->cur)))
+		return ret;
+	em->cur = (struct pagescan_run){ start, end, zero };
+	em->have = true;
+	return 0;
+}
+
+static int emit_flush(struct emitter *em)
+{
+	int ret = em->have ? em->cb(em->arg, &em->cur) : 0;
+
+	em->have = false;
+	return ret;
+}
+
+static int scan_ioctl(struct pagescan *ps, uint64_t start, uint64_t end, struct emitter *em)
+{
+	struct page_region *vec = ps->buf;
+	struct pm_scan_arg a;
+	int ret;
+
+	while (start < end) {
+		memset(&a, 0, sizeof(a));
+		a.size = sizeof(a);
+		a.start = start;
+		a.end = end;
+		a.vec = (uintptr_t)vec;
+		a.vec_len = PS_NR_REGIONS;
+		/* not a file page, not a guard region; present or swapped */
+		a.category_inverted = PAGE_IS_FILE | PAGE_IS_GUARD;
+		a.category_mask = PAGE_IS_FILE | PAGE_IS_GUARD;
+		a.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED;
+		a.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED | PAGE_IS_PFNZERO;
+		ret = ioctl(ps->pagemap_fd, PAGEMAP_SCAN, &a);
+		if (ret < 0) {
+			pr_perror("PAGEMAP_SCAN of %#llx-%#llx", (unsigned long long)start,
+				  (unsigned long long)end);
+			return -errno;
+		}
+		for (int i = 0; i < ret; i++) {
+			int r = emit(em, vec[i].start, vec[i].end,
+				     !!(vec[i].categories & PAGE_IS_PFNZERO));
+
+			if (r)
+				return r;
+		}
+		if (a.walk_end <= start) {
+			pr_err("PAGEMAP_SCAN made no progress at %#llx\n",
+			       (unsigned long long)start);
+			return -EIO;
+		}
+		start = a.walk_end;
+	}
+	return 0;
+}
+
+static int scan_read(struct pagescan *ps, uint64_t start, uint64_t end, struct emitter *em)
+{
+	uint64_t *pm = ps->buf;
+
+	while (start < end) {
+		uint64_t nr = (end - start) / PS_PAGE;
+		ssize_t n;
+
+		if (nr > PS_NR_ENTRIES)
+			nr = PS_NR_ENTRIES;
+		n = pread(ps->pagemap_fd, pm, nr * 8, start / PS_PAGE * 8);
+		if (n < 0) {
+			pr_perror("read of pagemap at %#llx", (unsigned long long)start);
+			return -errno;
+		}
+		if (n == 0 || n % 8) {
+			pr_err("short read of pagemap at %#llx\n", (unsigned long long)start);
+			return -EIO;
+		}
+		nr = (uint64_t)n / 8;
+		for (uint64_t i = 0; i < nr; i++) {
+			uint64_t e = pm[i], a = start + i * PS_PAGE;
+			bool data, zero = false;
+			int r;
+
+			if (e & PM_PRESENT) {
+				data = !(e & PM_FILE);
+				zero = ps->zero_pfn && (e & PM_PFRAME_MASK) == ps->zero_pfn;
+			} else if (e & PM_SWAP) {
+				data = PM_SWAP_TYPE(e) != PM_SWAP_TYPE_MARKER && !(e & PM_FILE);
+			} else {
+				data = false;
+			}
+			if (data && (r = emit(em, a, a + PS_PAGE, zero)))
+				return r;
+		}
+		start += nr * PS_PAGE;
+	}
+	return 0;
+}
+
+int pagescan_range(struct pagescan *ps, uint64_t start, uint64_t end, pagescan_cb cb, void *arg)
+{
+	struct emitter em = { .cb = cb, .arg = arg };
+	int ret = ps->use_ioctl ? scan_ioctl(ps, start, end, &em) : scan_read(ps, start, end, &em);
+
+	if (!ret)
+		ret = emit_flush(&em);
+	return ret;
+}

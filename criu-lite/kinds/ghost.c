@@ -1,0 +1,384 @@
+/* ghost: see ghost.h. Contents are copied in 1 MiB reads (the crc needs the
+ * bytes in user space anyway); restore verifies before it creates. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define LOG_PREFIX "ghost: "
+#include "criu-lite/kinds/ghost.h"
+#include "criu-lite/log.h"
+
+#define COPY_CHUNK	 (1UL << 20)
+#define SIBLING_ATTEMPTS 100
+
+void ghost_image_name(char *buf, size_t len, uint32_t id)
+{
+	snprintf(buf, len, "ghost-%u.img", id);
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Up to len bytes; 0 at the end of the file, -errno on failure. */
+static ssize_t read_some(int fd, char *buf, size_t len)
+{
+	ssize_t n;
+
+	do {
+		n = read(fd, buf, len);
+	} while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+static char *chunk_buf(void)
+{
+	char *buf = malloc(COPY_CHUNK);
+
+	if (!buf)
+		pr_err("out of memory for a %lu byte copy buffer\n", COPY_CHUNK);
+	return buf;
+}
+
+/* Copy src to rf, checking it holds exactly size bytes. */
+static int save_copy(int src, struct raw_file *rf, const char *what, const char *path,
+		     uint64_t size, uint32_t *crc)
+{
+	char *buf = chunk_buf();
+	uint64_t done = 0;
+	int ret = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	*crc = 0;
+	for (;;) {
+		ssize_t n = read_some(src, buf, COPY_CHUNK);
+
+		if (n < 0) {
+			ret = (int)n;
+			pr_err("%s: can't read deleted file %s: %s (errno %d)\n", what, path,
+			       strerror(-ret), -ret);
+			break;
+		}
+		if (n == 0)
+			break;
+		if (done + (uint64_t)n > size) {
+			pr_err("%s: deleted file %s grew beyond %llu bytes while being saved\n",
+			       what, path, (unsigned long long)size);
+			ret = -EAGAIN;
+			break;
+		}
+		*crc = img_crc32c(*crc, buf, (size_t)n);
+		ret = write_all(rf->fd, buf, (size_t)n);
+		if (ret) {
+			pr_err("%s: can't write %s for deleted file %s: %s (errno %d)\n", what,
+			       rf->tmp, path, strerror(-ret), -ret);
+			break;
+		}
+		done += (uint64_t)n;
+	}
+	if (!ret && done != size) {
+		pr_err("%s: deleted file %s shrank while being saved: %llu bytes read, %llu "
+		       "expected\n",
+		       what, path, (unsigned long long)done, (unsigned long long)size);
+		ret = -EAGAIN;
+	}
+	free(buf);
+	return ret;
+}
+
+int ghost_save(struct img_dir *d, uint32_t id, const char *what, const char *via, const char *path,
+	       uint64_t size, uint32_t *crc)
+{
+	struct img_err err = { 0 };
+	struct raw_file rf;
+	char name[64];
+	int src, ret;
+
+	if (size > GHOST_MAX_SIZE) {
+		pr_err("%s: deleted file %s is %llu bytes: files deleted while open are saved up "
+		       "to %llu MiB only\n",
+		       what, path, (unsigned long long)size, GHOST_MAX_SIZE >> 20);
+		return -EFBIG;
+	}
+	src = open(via, O_RDONLY | O_CLOEXEC);
+	if (src < 0) {
+		ret = -errno;
+		pr_perror("%s: can't open deleted file %s through %s", what, path, via);
+		return ret;
+	}
+	ghost_image_name(name, sizeof(name), id);
+	ret = raw_file_create(d, name, &rf, &err);
+	if (ret) {
+		pr_err("%s: %s\n", what, err.msg);
+		close(src);
+		return ret;
+	}
+	ret = save_copy(src, &rf, what, path, size, crc);
+	close(src);
+	if (ret) {
+		raw_file_abort(&rf);
+		return ret;
+	}
+	ret = raw_file_commit(&rf, &err);
+	if (ret)
+		pr_err("%s: %s\n", what, err.msg);
+	else
+		pr_debug("%s: deleted file %s saved as %s (%llu bytes, crc32c %08x)\n", what, path,
+			 name, (unsigned long long)size, *crc);
+	return ret;
+}
+
+static int open_image(struct img_dir *d, const char *name, uint64_t size)
+{
+	struct stat st;
+	int fd = openat(img_dir_fd(d), name, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		int e = errno;
+
+		pr_perror("can't open %s/%s", img_dir_path(d), name);
+		return -e;
+	}
+	if (fstat(fd, &st)) {
+		int e = errno;
+
+		pr_perror("can't stat %s/%s", img_dir_path(d), name);
+		close(fd);
+		return -e;
+	}
+	if ((uint64_t)st.st_size != size) {
+		pr_err("%s/%s: %lld bytes, files.img says %llu: the image is damaged\n",
+		       img_dir_path(d), name, (long long)st.st_size, (unsigned long long)size);
+		close(fd);
+		return -EBADMSG;
+	}
+	return fd;
+}
+
+int ghost_verify(struct img_dir *d, uint32_t id, uint64_t size, uint32_t crc)
+{
+	char name[64], *buf;
+	uint32_t c = 0;
+	int fd, ret = 0;
+
+	ghost_image_name(name, sizeof(name), id);
+	fd = open_image(d, name, size);
+	if (fd < 0)
+		return fd;
+	buf = chunk_buf();
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (;;) {
+		ssize_t n = read_some(fd, buf, COPY_CHUNK);
+
+		if (n < 0) {
+			ret = (int)n;
+			pr_err("can't read %s/%s: %s (errno %d)\n", img_dir_path(d), name,
+			       strerror(-ret), -ret);
+			break;
+		}
+		if (n == 0)
+			break;
+		c = img_crc32c(c, buf, (size_t)n);
+	}
+	free(buf);
+	close(fd);
+	if (!ret && c != crc) {
+		pr_err("%s/%s: crc32c %08x, files.img says %08x: the image is damaged\n",
+		       img_dir_path(d), name, c, crc);
+		ret = -EBADMSG;
+	}
+	return ret;
+}
+
+/* O_EXCL-create path, or the first free "<path>.ghost-<id>-<n>". */
+static int create_unique(const char *path, uint32_t id, char **out_path)
+{
+	char *p = strdup(path);
+
+	for (int n = 0; p && n <= SIBLING_ATTEMPTS; n++) {
+		int fd;
+
+		if (n) {
+			free(p);
+			if (asprintf(&p, "%s.ghost-%u-%d", path, id, n) < 0)
+				p = NULL;
+			if (!p)
+				break;
+		}
+		fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			*out_path = p;
+			return fd;
+		}
+		if (errno != EEXIST) {
+			int e = errno;
+
+			pr_perror("can't recreate deleted file %s as %s", path, p);
+			free(p);
+			return -e;
+		}
+	}
+	if (!p) {
+		pr_err("out of memory recreating deleted file %s\n", path);
+		return -ENOMEM;
+	}
+	pr_err("can't recreate deleted file %s: it and %d sibling names are taken\n", path,
+	       SIBLING_ATTEMPTS);
+	free(p);
+	return -EEXIST;
+}
+
+static int fill(int src, int dst, const char *name, const char *path, uint64_t size)
+{
+	char *buf = chunk_buf();
+	uint64_t done = 0;
+	int ret = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	while (done < size) {
+		size_t want = size - done < COPY_CHUNK ? (size_t)(size - done) : COPY_CHUNK;
+		ssize_t n = read_some(src, buf, want);
+
+		if (n <= 0) {
+			ret = n < 0 ? (int)n : -EBADMSG;
+			pr_err("can't read %s: %s\n", name,
+			       n < 0 ? strerror(-ret) : "it ended early");
+			break;
+		}
+		ret = write_all(dst, buf, (size_t)n);
+		if (ret) {
+			pr_err("can't write recreated deleted file %s: %s (errno %d)\n", path,
+			       strerror(-ret), -ret);
+			break;
+		}
+		done += (uint64_t)n;
+	}
+	free(buf);
+	return ret;
+}
+
+static int set_attrs(int fd, const char *path, const struct ghost_attr *a)
+{
+	if (a->has_owner && fchown(fd, a->uid, a->gid)) {
+		pr_perror("can't chown recreated deleted file %s to %u:%u", path, a->uid, a->gid);
+		return -errno;
+	}
+	/* after chown, which may clear set-id bits */
+	if (fchmod(fd, a->mode & 07777)) {
+		pr_perror("can't chmod recreated deleted file %s to %04o", path, a->mode & 07777);
+		return -errno;
+	}
+	if (a->has_mtime) {
+		struct timespec ts[2] = {
+			{ .tv_nsec = UTIME_OMIT },
+			{ .tv_sec = a->mtime_ns / 1000000000, .tv_nsec = a->mtime_ns % 1000000000 },
+		};
+
+		if (ts[1].tv_nsec < 0) {
+			ts[1].tv_sec--;
+			ts[1].tv_nsec += 1000000000;
+		}
+		if (futimens(fd, ts)) {
+			pr_perror("can't set the mtime of recreated deleted file %s", path);
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+/* The recreated file at tmp gets path's name; the file there goes back to path, and the
+ * recreated one is left unlinked. 0, or -errno with the recreated file unlinked. */
+static int swap_in(const char *tmp, const char *path)
+{
+	int ret;
+
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE)) {
+		ret = -errno;
+		pr_perror("can't give recreated deleted file %s its name %s", tmp, path);
+		unlink(tmp);
+		return ret;
+	}
+	/* tmp is now the other file: renaming it back unhashes our dentry, name kept */
+	if (rename(tmp, path)) {
+		int e = errno;
+		bool undone = renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) == 0 &&
+			      unlink(tmp) == 0;
+
+		pr_err("can't rename %s back to %s: %s (errno %d)%s%s\n", tmp, path, strerror(e), e,
+		       undone ? "" : "; that file is now at ", undone ? "" : tmp);
+		return -e;
+	}
+	return 0;
+}
+
+int ghost_recreate(struct img_dir *d, uint32_t id, uint64_t size, const char *path,
+		   const struct ghost_attr *a)
+{
+	char name[64], iname[sizeof(name) + 256], *p = NULL;
+	int src, dst, fd, ret;
+
+	ghost_image_name(name, sizeof(name), id);
+	snprintf(iname, sizeof(iname), "%s/%s", img_dir_path(d), name);
+	src = open_image(d, name, size);
+	if (src < 0)
+		return src;
+	dst = create_unique(path, id, &p);
+	if (dst < 0) {
+		close(src);
+		return dst;
+	}
+	ret = fill(src, dst, iname, p, size);
+	close(src);
+	if (!ret)
+		ret = set_attrs(dst, p, a);
+	if (close(dst) && !ret) {
+		ret = -errno;
+		pr_perror("can't close recreated deleted file %s", p);
+	}
+	fd = ret ? -1 : open(p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (!ret && fd < 0) {
+		ret = -errno;
+		pr_perror("can't open recreated deleted file %s", p);
+	}
+	if (ret) {
+		unlink(p);
+	} else if (strcmp(p, path) == 0) {
+		if (unlink(p)) {
+			ret = -errno;
+			pr_perror("can't unlink recreated deleted file %s", p);
+		}
+	} else {
+		ret = swap_in(p, path);
+	}
+	if (ret) {
+		if (fd >= 0)
+			close(fd);
+		free(p);
+		return ret;
+	}
+	pr_debug("deleted file %s recreated%s%s from %s (%llu bytes)\n", path,
+		 strcmp(p, path) ? " by way of " : "", strcmp(p, path) ? p : "", name,
+		 (unsigned long long)size);
+	free(p);
+	return fd;
+}

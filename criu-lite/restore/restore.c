@@ -1,0 +1,396 @@
+/* restore: the order of a restore and what happens when it fails (see restore.h). */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LOG_PREFIX "restore: "
+#include "criu-lite/dump/dump.h"
+#include "criu-lite/fault.h"
+#include "criu-lite/kinds/locks.h"
+#include "criu-lite/log.h"
+#include "criu-lite/kinds/pipes.h"
+#include "criu-lite/restore/restore-tree.h"
+#include "criu-lite/kinds/sk-unix.h"
+#include "criu-lite/restore/restore.h"
+#include "criu-lite/kinds/timers.h"
+
+static int report(const struct img_err *err, int ret)
+{
+	pr_err("%s\n", err->msg);
+	return ret;
+}
+
+/* Every record of a file, into a growing array of message pointers. */
+static int read_all(struct img_dir *d, enum img_kind kind, long id, ProtobufCMessage ***out,
+		    size_t *n)
+{
+	struct img_reader *r;
+	struct img_err err = { 0 };
+	ProtobufCMessage *m, **v = NULL;
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	ret = img_reader_open(d, kind, id, &r, &err);
+	if (ret)
+		return report(&err, ret);
+	while ((ret = img_read(r, &m, &err)) > 0) {
+		ProtobufCMessage **nv = realloc(v, (*n + 1) * sizeof(*nv));
+
+		if (!nv) {
+			protobuf_c_message_free_unpacked(m, NULL);
+			ret = -ENOMEM;
+			break;
+		}
+		v = nv;
+		v[(*n)++] = m;
+	}
+	img_reader_close(r);
+	*out = v;
+	if (ret < 0)
+		return err.code ? report(&err, ret) : ret;
+	return 0;
+}
+
+static int read_one(struct img_dir *d, enum img_kind kind, long id, ProtobufCMessage **m)
+{
+	struct img_err err = { 0 };
+	int ret = img_read_one(d, kind, id, m, &err);
+
+	return ret ? report(&err, ret) : 0;
+}
+
+static int read_task(struct restore_ctx *c, struct restore_task *t)
+{
+	struct img_err err = { 0 };
+	int ret;
+
+	if (t->zombie)
+		return 0; /* a zombie is only its pstree entry */
+	if ((ret = read_one(c->dir, IMG_CORE, t->vpid, (ProtobufCMessage **)&t->core)) ||
+	    (ret = read_one(c->dir, IMG_MM, t->vpid, (ProtobufCMessage **)&t->mm)) ||
+	    (ret = read_one(c->dir, IMG_FS, t->vpid, (ProtobufCMessage **)&t->fs)) ||
+	    (ret = read_all(c->dir, IMG_FDINFO, t->vpid, (ProtobufCMessage ***)&t->fdinfo,
+			    &t->nr_fdinfo)))
+		return ret;
+	ret = page_reader_open(c->dir, t->vpid, &t->pages, &err);
+	if (ret)
+		return report(&err, ret);
+	return restore_core_check(c, t);
+}
+
+static int check_host(struct restore_ctx *c)
+{
+	char vdso[128];
+
+	if (c->inv->img_version > IMG_VERSION) {
+		pr_err("inventory.img: image version %u is newer than this criu-lite (%u)\n",
+		       c->inv->img_version, IMG_VERSION);
+		return -ENOTSUP;
+	}
+	if (c->inv->page_size != (uint32_t)sysconf(_SC_PAGESIZE)) {
+		pr_err("inventory.img: dumped with page size %u, this host has %ld\n",
+		       c->inv->page_size, sysconf(_SC_PAGESIZE));
+		return -ENOTSUP;
+	}
+	dump_vdso_layout(&c->kd, vdso, sizeof(vdso));
+	if (c->inv->vdso_layout && strcmp(c->inv->vdso_layout, vdso) != 0) {
+		pr_err("the vDSO layout differs: dumped on \"%s\" (kernel %s), this kernel has "
+		       "\"%s\": restore on a kernel of the same layout\n",
+		       c->inv->vdso_layout, c->inv->kernel_release, vdso);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static int read_images(struct restore_ctx *c)
+{
+	int ret;
+
+	if ((ret = read_one(c->dir, IMG_INVENTORY, 0, (ProtobufCMessage **)&c->inv)) ||
+	    (ret = check_host(c)) ||
+	    (ret = read_all(c->dir, IMG_PSTREE, 0, (ProtobufCMessage ***)&c->pstree,
+			    &c->nr_pstree)) ||
+	    (ret = read_all(c->dir, IMG_FILES, 0, (ProtobufCMessage ***)&c->files, &c->nr_files)))
+		return ret;
+	if ((ret = restore_shmem_read(c)))
+		return ret;
+	if (!c->nr_pstree) {
+		pr_err("pstree.img: no tasks\n");
+		return -EBADMSG;
+	}
+	c->tasks = calloc(c->nr_pstree, sizeof(*c->tasks));
+	if (!c->tasks)
+		return -ENOMEM;
+	c->nr_tasks = c->nr_pstree;
+	for (size_t i = 0; i < c->nr_tasks; i++) {
+		struct restore_task *t = &c->tasks[i];
+		const PstreeEntry *pe = c->pstree[i];
+
+		t->vpid = pe->pid;
+		t->pstree = c->pstree[i];
+		t->zombie = pe->state == TASK_STATE__TASK_ZOMBIE;
+		t->cwd_fd = t->root_fd = t->exe_fd = -1;
+		/* parents come first; the root alone has no parent in the tree */
+		if (i && !(t->parent = restore_task_by_vpid(c, pe->ppid))) {
+			pr_err("pstree.img: pid %u's parent %u is not before it in the tree\n",
+			       pe->pid, pe->ppid);
+			return -EBADMSG;
+		}
+		if ((!i && pe->ppid) || (i && t->parent >= t) ||
+		    restore_task_by_vpid(c, pe->pid) != t) {
+			pr_err("pstree.img: pid %u: bad or duplicate entry\n", pe->pid);
+			return -EBADMSG;
+		}
+		if (t->zombie && !i) {
+			pr_err("pstree.img: the root pid %u is a zombie\n", pe->pid);
+			return -EBADMSG;
+		}
+		if ((ret = read_task(c, t)))
+			return ret;
+	}
+	return 0;
+}
+
+const FileEntry *restore_file(const struct restore_ctx *c, uint32_t id)
+{
+	for (size_t i = 0; i < c->nr_files; i++)
+		if (c->files[i]->id == id)
+			return c->files[i];
+	return NULL;
+}
+
+int restore_xfer_fd(struct restore_ctx *c, int fd)
+{
+	int x = fcntl(fd, F_DUPFD_CLOEXEC, c->xfer_base);
+
+	if (x < 0) {
+		pr_perror("can't move fd %d above %d", fd, c->xfer_base);
+		x = -errno;
+	}
+	close(fd);
+	return x;
+}
+
+/* Transfer fds start above the restorer's own fds and above every fd number
+ * the tasks will use. */
+static int pick_xfer_base(struct restore_ctx *c)
+{
+	struct rlimit rl;
+	int top = 0;
+
+	for (size_t i = 0; i < c->nr_tasks; i++)
+		for (size_t k = 0; k < c->tasks[i].nr_fdinfo; k++)
+			if ((int)c->tasks[i].fdinfo[k]->fd > top)
+				top = c->tasks[i].fdinfo[k]->fd;
+	for (int fd = 0; fd < 1024; fd++)
+		if (fcntl(fd, F_GETFD) >= 0 && fd > top)
+			top = fd;
+	c->xfer_base = top + 64;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max &&
+	    (rlim_t)c->xfer_base + 1024 > rl.rlim_cur) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return 0;
+}
+
+/* Build one task inside its seized skeleton (restore-tree.c made it). */
+static int restore_task(struct restore_ctx *c, struct restore_task *t)
+{
+	int ret;
+
+	if (t->zombie)
+		return 0;
+	if ((ret = restore_core_prepare(c, t)))
+		return ret;
+	if ((ret = fault_inject(c->o, "mm")) || (ret = restore_mm(c, t)))
+		return ret;
+	if ((ret = fault_inject(c->o, "files")) || (ret = restore_files(c, t)) ||
+	    (ret = restore_locks(c, t)))
+		return ret;
+	if ((ret = fault_inject(c->o, "core")) || (ret = restore_core(c, t)) ||
+	    (ret = restore_timers(c, t)))
+		return ret;
+	/* the last call runs from the trampoline and removes it */
+	ret = (int)rsys_call(&t->rs, SYS_munmap, t->sk.tramp, SKEL_TRAMP_SIZE, 0, 0, 0, 0);
+	if (ret)
+		return ret;
+	t->rs_open = false;
+	if ((ret = rsys_close(&t->rs)))
+		return ret;
+	if ((ret = fault_inject(c->o, "regs")) || (ret = restore_core_regs(c, t)))
+		return ret;
+	return 0;
+}
+
+/* Children first: a killed parent must not leave a live skeleton behind. */
+static void kill_tasks(struct restore_ctx *c)
+{
+	for (size_t i = c->nr_tasks; i-- > 0;) {
+		struct restore_task *t = &c->tasks[i];
+
+		if (t->rs_open) {
+			rsys_close(&t->rs);
+			t->rs_open = false;
+		}
+		if (t->st.nr)
+			seize_release(&t->st, RELEASE_KILL);
+		else if (t->pid > 0)
+			kill(t->pid, SIGKILL);
+	}
+	/* the root is our child: reap it so its pid is free again at once */
+	if (c->nr_tasks && c->tasks[0].pid > 0)
+		waitpid(c->tasks[0].pid, NULL, __WALL | WNOHANG);
+}
+
+static int write_pidfile(const char *path, pid_t pid)
+{
+	char buf[32];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int n = snprintf(buf, sizeof(buf), "%d\n", pid);
+
+	if (fd < 0 || write(fd, buf, n) != n) {
+		pr_perror("can't write pidfile %s", path);
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	close(fd);
+	return 0;
+}
+
+static void free_ctx(struct restore_ctx *c)
+{
+	for (size_t i = 0; i < c->nr_tasks; i++) {
+		struct restore_task *t = &c->tasks[i];
+
+		if (t->core)
+			core_entry__free_unpacked(t->core, NULL);
+		if (t->mm)
+			mm_entry__free_unpacked(t->mm, NULL);
+		if (t->fs)
+			fs_entry__free_unpacked(t->fs, NULL);
+		for (size_t k = 0; k < t->nr_fdinfo; k++)
+			fdinfo_entry__free_unpacked(t->fdinfo[k], NULL);
+		free(t->fdinfo);
+		free(t->fds);
+		free(t->map_fds);
+		free(t->tids);
+		page_reader_close(t->pages);
+	}
+	free(c->tasks);
+	for (size_t i = 0; i < c->nr_pstree; i++)
+		pstree_entry__free_unpacked(c->pstree[i], NULL);
+	free(c->pstree);
+	for (size_t i = 0; i < c->nr_files; i++)
+		file_entry__free_unpacked(c->files[i], NULL);
+	free(c->files);
+	/* tables of objects being handed out, when a failure stopped that early */
+	restore_pipes_done(c);
+	restore_unix_done(c);
+	restore_shmem_free(c);
+	if (c->inv)
+		inventory_entry__free_unpacked(c->inv, NULL);
+	img_dir_close(c->dir);
+}
+
+/* Without -d: wait for the root task and return its status as ours. */
+static int wait_root(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			pr_perror("waitpid(%d)", pid);
+			return 1;
+		}
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}
+
+int restore_run(const struct opts *o)
+{
+	struct restore_ctx c = { .o = o };
+	struct img_err err = { 0 };
+	struct timespec t0, t1;
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (img_dir_open(o->images_dir, false, &c.dir, &err)) {
+		pr_err("%s\n", err.msg);
+		return 1;
+	}
+	ret = kerndat_probe(&c.kd, KD_PROBE_PROC | KD_PROBE_VDSO);
+	if (!ret && !kerndat_core_ok(&c.kd)) {
+		pr_err("the kernel lacks features criu-lite needs: see `criu-lite check`\n");
+		ret = -ENOTSUP;
+	}
+	/* 1: everything is read and checked before anything is created */
+	if (!ret)
+		ret = read_images(&c);
+	if (!ret)
+		ret = restore_timers_check(&c);
+	if (!ret)
+		ret = restore_locks_check(&c);
+	if (!ret)
+		ret = fault_inject(o, "images");
+	/* 2: what the skeletons inherit */
+	if (!ret)
+		ret = pick_xfer_base(&c);
+	if (!ret)
+		ret = restore_shmem_prepare(&c);
+	for (size_t i = 0; !ret && i < c.nr_tasks; i++) {
+		if (c.tasks[i].zombie)
+			continue;
+		ret = restore_mm_prepare(&c, &c.tasks[i]);
+		if (!ret)
+			ret = restore_files_prepare(&c, &c.tasks[i]);
+	}
+	if (!ret)
+		ret = fault_inject(o, "prepare");
+	/* 3: the tasks */
+	if (!ret)
+		ret = fault_inject(o, "clone");
+	if (!ret)
+		ret = restore_tree_create(&c);
+	for (size_t i = 0; !ret && i < c.nr_tasks; i++)
+		ret = restore_task(&c, &c.tasks[i]);
+	if (!ret && o->pidfile)
+		ret = write_pidfile(o->pidfile, c.tasks[0].pid);
+	if (ret) {
+		kill_tasks(&c);
+		pr_err("restore failed; every task it created was killed\n");
+		free_ctx(&c);
+		return 1;
+	}
+	/* 4: let them run, without the restorer's copies of the transfer fds (a pipe's
+	 * write end kept here would hide EOF from a restored reader while we wait) */
+	syscall(SYS_close_range, c.xfer_base, ~0U, 0);
+	for (size_t i = 0; i < c.nr_tasks; i++)
+		if (!c.tasks[i].zombie)
+			ret |= seize_release(&c.tasks[i].st, RELEASE_RESUME);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pr_info("restored pid %d in %.3f s\n", c.tasks[0].pid,
+		(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	pid_t root = c.tasks[0].pid;
+
+	free_ctx(&c);
+	if (ret)
+		return 1;
+	return o->restore_detached ? 0 : wait_root(root);
+}
+
+int cmd_restore(const struct opts *o)
+{
+	return restore_run(o);
+}

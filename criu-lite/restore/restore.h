@@ -1,0 +1,120 @@
+/* restore: rebuild a task from an image directory.
+ *
+ * Contract: restore_run() reads and verifies every image before creating
+ * anything (a corrupt, truncated or incompatible image is refused with the
+ * file named); prepares what the task needs from the restorer's side (files
+ * opened as "transfer fds" numbered >= xfer_base, which the skeleton inherits
+ * at clone time); creates the skeleton with the dumped pid (skeleton.h),
+ * seizes it and rebuilds it through rsys: restore-mm.c (address space,
+ * contents, vDSO, mm fields), restore-files.c (fds, cwd, root, umask),
+ * restore-core.c (signals, limits, attributes, then registers and xstate as
+ * the very last step). If any step fails, every task it created is killed
+ * and reaped; images are only ever read.
+ * Order inside the skeleton: mm -> files -> core -> final registers. */
+#ifndef CRIU_LITE_RESTORE_H
+#define CRIU_LITE_RESTORE_H
+
+#include <stdint.h>
+
+#include "core.pb-c.h"
+#include "files.pb-c.h"
+#include "inventory.pb-c.h"
+#include "mm.pb-c.h"
+#include "pstree.pb-c.h"
+#include "shmem.pb-c.h"
+
+#include "criu-lite/cli.h"
+#include "criu-lite/kerndat/kerndat.h"
+#include "criu-lite/rsys.h"
+#include "criu-lite/seize.h"
+#include "criu-lite/restore/skeleton.h"
+#include "images/img.h"
+#include "images/pages.h"
+
+/* A file the restorer opened for a task: the skeleton inherits it as fd
+ * xfer_fd; restore-files.c moves it to its final number. */
+struct restore_fd {
+	int fd;	     /* number in the restored task */
+	int xfer_fd; /* number in the restorer and, after clone, in the skeleton */
+	bool cloexec;
+};
+
+struct restore_task {
+	pid_t pid;  /* as the restorer sees it (host pid): for /proc and ptrace; 0 until created */
+	pid_t vpid; /* in the tree's own PID namespace, as in the images */
+	struct restore_task *parent;
+	bool zombie;
+	PstreeEntry *pstree; /* points into restore_ctx.pstree */
+	CoreEntry *core;
+	MmEntry *mm;
+	FsEntry *fs;
+	FdinfoEntry **fdinfo;
+	size_t nr_fdinfo;
+	struct page_reader *pages;
+	/* transfer fds: fds[] for the task's fd table, map_fds[i] for
+	 * mm->vmas[i] when that VMA maps a file (-1 otherwise) */
+	struct restore_fd *fds;
+	size_t nr_fds;
+	int *map_fds;
+	int cwd_fd, root_fd; /* transfer fds of the cwd and root directories */
+	int exe_fd;	     /* transfer fd of /proc/PID/exe's file, -1 if none */
+	struct skel sk;
+	struct seized_task st;
+	struct rsys rs; /* in the leader; in a live thread once an exited leader exited again */
+	bool rs_open;
+	pid_t *tids; /* host tid of each core->threads[i] (0: not created yet); restore-core */
+};
+
+struct restore_ctx {
+	const struct opts *o;
+	struct img_dir *dir;
+	struct kerndat kd;
+	InventoryEntry *inv;
+	PstreeEntry **pstree;
+	size_t nr_pstree;
+	FileEntry **files; /* files.img, by id through restore_file() */
+	size_t nr_files;
+	struct restore_task *tasks;
+	size_t nr_tasks;
+	/* shared memory objects (shmem.img): their verified pages, then the
+	 * transfer fd of each object once restore_shmem_prepare() made it */
+	ShmemEntry **shmem;
+	size_t nr_shmem;
+	struct page_reader **shmem_pages;
+	int *shmem_fds;
+	int xfer_base; /* every transfer fd is >= this, every other restorer fd below */
+	struct restore_pipes *pipes;   /* restore-pipes.c: pipes created so far (pipes.h) */
+	struct restore_unix *usk;      /* restore-unix.c: every unix socket (sk-unix.h) */
+	struct restore_memfds *memfds; /* restore-shmem.c: memfd descriptions opened (memfd.h) */
+};
+
+int restore_run(const struct opts *o);
+
+/* Move fd to the lowest free number >= c->xfer_base (closing fd); returns it or -errno. */
+int restore_xfer_fd(struct restore_ctx *c, int fd);
+const FileEntry *restore_file(const struct restore_ctx *c, uint32_t id);
+
+/* Read shmem.img (if the dump has one) and verify every object's pages. */
+int restore_shmem_read(struct restore_ctx *c);
+/* Create every object in the restorer, filled, as a transfer fd. */
+int restore_shmem_prepare(struct restore_ctx *c);
+/* The transfer fd of object id, or -EBADMSG (logged) if there is none. */
+int restore_shmem_fd(const struct restore_ctx *c, uint32_t id);
+void restore_shmem_free(struct restore_ctx *c);
+
+/* Before the skeleton exists (in the restorer): open what will be inherited. */
+int restore_mm_prepare(struct restore_ctx *c, struct restore_task *t);
+int restore_files_prepare(struct restore_ctx *c, struct restore_task *t);
+/* Inside the seized skeleton, through t->rs. restore_core_prepare() comes first: it drops
+ * the rseq registration the skeleton inherited from the restorer (its area is in memory that
+ * restore_mm() unmaps; the kernel would SIGSEGV the skeleton on its next return to user mode). */
+int restore_core_prepare(struct restore_ctx *c, struct restore_task *t);
+int restore_mm(struct restore_ctx *c, struct restore_task *t);
+int restore_files(struct restore_ctx *c, struct restore_task *t);
+int restore_core(struct restore_ctx *c, struct restore_task *t);
+/* After rsys is closed: registers, xstate and signal mask of every thread. */
+int restore_core_regs(struct restore_ctx *c, struct restore_task *t);
+/* Right after the images are read: can this host run the dumped task (xstate)? */
+int restore_core_check(struct restore_ctx *c, struct restore_task *t);
+
+#endif
