@@ -49,6 +49,12 @@ char *test_read_file(const char *path, size_t *len);
  * line. */
 int test_fdinfo_get(int fd, const char *key, char *buf, size_t len);
 
+/* A path for a unix socket file named name, in a directory of the test's own under /tmp
+ * (lib/sock.c): sun_path is short and the work dir may be deep. The directory is made on the
+ * first call and removed with its files when the process that made it exits. 0, or -1 with
+ * errno set (ENAMETOOLONG when out is too small). */
+int test_sock_path(char *out, size_t len, const char *name);
+
 /* Nanoseconds (lib/time.c): of a timespec, of clock clk now, and back into a timespec. */
 int64_t test_ts_ns(const struct timespec *t);
 int64_t test_now_ns(clockid_t clk);

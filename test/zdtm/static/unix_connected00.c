@@ -1,13 +1,13 @@
 /* unix_connected00: accepted connections of named stream listeners survive
  * checkpoint/restore with their names, peers and queued data. A server listens on a path
- * in the test's directory; a client bound to an abstract name connected and sent 3000
- * bytes, of which the accepted end read 1000, and got 500 bytes it has not read. Two more
- * listeners accepted one client each and were closed: "gone.sock" left its socket file
- * behind, "gone2.sock" was also unlinked; the accepted end of the first sent 20 bytes.
- * After the restore: getsockname and getpeername of every end are as before (an accepted
- * end carries its listener's path, the client sees it as its peer), gone.sock is still a
- * socket file and gone2.sock still absent, each end holds exactly its remaining bytes,
- * every pair talks both ways, and the server accepts a new client. */
+ * in a short directory of the test's own (test_sock_path); a client bound to an abstract name
+ * connected and sent 3000 bytes, of which the accepted end read 1000, and got 500 bytes it has not
+ * read. Two more listeners accepted one client each and were closed: "gone.sock" left its socket
+ * file behind, "gone2.sock" was also unlinked; the accepted end of the first sent 20 bytes. After
+ * the restore: getsockname and getpeername of every end are as before (an accepted end carries its
+ * listener's path, the client sees it as its peer), gone.sock is still a socket file and gone2.sock
+ * still absent, each end holds exactly its remaining bytes, every pair talks both ways, and the
+ * server accepts a new client. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -67,22 +67,20 @@ static int connect_pair(const struct named *n, int *l, int *cl, const struct nam
 
 static int setup(void)
 {
-	char cwd[64], path[96], buf[S_READ];
+	char path[96], buf[S_READ];
 	int l2, l3;
 
-	if (!getcwd(cwd, sizeof(cwd)) || strlen(cwd) > 60)
+	if (test_sock_path(path, sizeof(path), "srv.sock"))
 		return -1;
-	snprintf(path, sizeof(path), "%s/srv.sock", cwd);
 	set_addr(&srv, path, false);
-	snprintf(path, sizeof(path), "%s/gone.sock", cwd);
+	if (test_sock_path(path, sizeof(path), "gone.sock"))
+		return -1;
 	set_addr(&gone, path, false);
-	snprintf(path, sizeof(path), "%s/gone2.sock", cwd);
+	if (test_sock_path(path, sizeof(path), "gone2.sock"))
+		return -1;
 	set_addr(&gone2, path, false);
 	snprintf(path, sizeof(path), "zdtm-connected00-%d", getpid());
 	set_addr(&cla, path, true);
-	unlink(srv.a.sun_path);
-	unlink(gone.a.sun_path);
-	unlink(gone2.a.sun_path);
 	if ((s = connect_pair(&srv, &lst, &c, &cla)) < 0 ||
 	    (gs = connect_pair(&gone, &l2, &g, NULL)) < 0 ||
 	    (hs = connect_pair(&gone2, &l3, &h, NULL)) < 0)

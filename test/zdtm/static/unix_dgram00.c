@@ -1,7 +1,7 @@
 /* unix_dgram00: datagram sockets keep their queued messages, boundaries included, and
  * their peers and names across checkpoint/restore. A socketpair "d": d0 sent 7 messages
  * (1, 0, 1000, 65000, 3, 0 and 7 bytes) of which d1 read the first two; d1 sent 3 to d0.
- * A server bound to a path in the test's directory got 2 messages by sendto() from a
+ * A server bound to a path in the test's socket directory got 2 messages by sendto() from a
  * client bound to an abstract name and 3 by send() from an unnamed client connected to
  * it. A socketpair "e" whose e1 sent 2 messages and closed. After the restore every
  * message left is read back in order with its exact length and contents (zero-length
@@ -82,12 +82,10 @@ static void set_addr(struct sockaddr_un *a, socklen_t *len, const char *path, bo
 
 static int setup(void)
 {
-	char cwd[64], path[96];
+	char path[96];
 
-	if (!getcwd(cwd, sizeof(cwd)) || strlen(cwd) > 60)
+	if (test_sock_path(path, sizeof(path), "dg.sock"))
 		return -1;
-	snprintf(path, sizeof(path), "%s/dg.sock", cwd);
-	unlink(path);
 	set_addr(&srv_addr, &srv_len, path, false);
 	snprintf(path, sizeof(path), "zdtm-dgram00-%d", getpid());
 	set_addr(&cl1_addr, &cl1_len, path, true);

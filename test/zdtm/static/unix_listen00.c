@@ -1,5 +1,5 @@
 /* unix_listen00: listening unix sockets keep their name, backlog and pending connections
- * across checkpoint/restore. A stream listener bound to a path in the test's directory
+ * across checkpoint/restore. A stream listener bound to a path in the test's socket directory
  * (mode 0640, backlog 5) has three connections waiting: from an unnamed client, from a
  * client bound to an abstract name, and from a client that has closed since. A seqpacket
  * listener bound to an abstract name (backlog 0) has none. After the restore the socket
@@ -54,13 +54,11 @@ static int client(int type, const struct sockaddr_un *to, socklen_t tolen, bool 
 
 static int setup(void)
 {
-	char cwd[64], name[64];
+	char name[64];
 	int p3;
 
-	if (!getcwd(cwd, sizeof(cwd)) || strlen(cwd) > 60)
+	if (test_sock_path(path, sizeof(path), "listen.sock"))
 		return -1;
-	snprintf(path, sizeof(path), "%s/listen.sock", cwd);
-	unlink(path);
 	set_addr(&la, &llen, path, false);
 	snprintf(name, sizeof(name), "zdtm-listen00-seq-%d", getpid());
 	set_addr(&sa, &slen, name, true);

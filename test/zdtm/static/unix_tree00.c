@@ -4,7 +4,7 @@
  *    wrote 2000 bytes to it);
  *  - stream pair "sh": sh0 is one open file inherited by tasks 1 and 2 (task 1 made it
  *    O_NONBLOCK), sh1 stays in the root; task 1 then task 2 sent a token through sh0;
- *  - a listener in the root (a path in the test's directory) has a connection waiting from
+ *  - a listener in the root (a path in the test's socket directory) has a connection waiting from
  *    a client of task 1;
  *  - datagram pair "gd": task 1 keeps gd0 and sent 2 messages, task 2 keeps gd1 and sent 1.
  * After the restore: each end holds exactly what was sent to it; sh0 is O_NONBLOCK in the
@@ -46,17 +46,13 @@ static int send_pattern(int fd, size_t len, uint32_t seed)
 
 static int root_setup(char *why, size_t len)
 {
-	char cwd[64];
-
-	if (!getcwd(cwd, sizeof(cwd)) || strlen(cwd) > 60) {
-		snprintf(why, len, "getcwd: too long or %s", strerror(errno));
-		return -1;
-	}
 	memset(&la, 0, sizeof(la));
 	la.sun_family = AF_UNIX;
-	snprintf(la.sun_path, sizeof(la.sun_path), "%s/tree.sock", cwd);
+	if (test_sock_path(la.sun_path, sizeof(la.sun_path), "tree.sock")) {
+		snprintf(why, len, "socket path: %s", strerror(errno));
+		return -1;
+	}
 	llen = (socklen_t)sizeof(la);
-	unlink(la.sun_path);
 	/* every socket is made here: a task of the lib must not open fds (it closes its
 	 * parent's number of the verdict pipe, which a new fd of the parent may reuse) */
 	lst = socket(AF_UNIX, SOCK_STREAM, 0);
