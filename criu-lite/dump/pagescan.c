@@ -3,8 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define LOG_PREFIX "pagescan: "
@@ -16,24 +18,65 @@
 #define PS_NR_REGIONS 4096	  /* ioctl regions per call */
 #define PS_NR_ENTRIES (64 * 1024) /* pagemap entries per read: 512 KiB */
 
-/* The pfn of the shared zero page, as our own pagemap shows it (root only). */
+/* The pfns pagemap shows for pages 0 and 1 of our own mapping p (root only): 0 where absent. */
+static void pfns_of(volatile char *p, uint64_t pfn[2])
+{
+	uint64_t e[2] = { 0, 0 };
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (pread(fd, e, sizeof(e), (off_t)((uintptr_t)p / PS_PAGE * 8)) != sizeof(e))
+			e[0] = e[1] = 0;
+		close(fd);
+	}
+	for (int i = 0; i < 2; i++)
+		pfn[i] = (e[i] & PM_PRESENT) ? (e[i] & PM_PFRAME_MASK) : 0;
+}
+
+/* Map the zero page at both pages of p with UFFDIO_ZEROPAGE (which maps the zero pfn whatever
+ * a read fault does on this kernel). */
+static void uffd_zeropage(volatile char *p)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = {
+		.range = { (uintptr_t)p, 2 * PS_PAGE },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	struct uffdio_zeropage z = { .range = { (uintptr_t)p, 2 * PS_PAGE } };
+	int u = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+
+	if (u < 0)
+		return;
+	if (!ioctl(u, UFFDIO_API, &api) && !ioctl(u, UFFDIO_REGISTER, &reg))
+		ioctl(u, UFFDIO_ZEROPAGE, &z);
+	close(u);
+}
+
+/* The pfn of the shared zero page, as our own pagemap shows it (root only), or 0 when it
+ * can't be told. Two pages of a private anonymous mapping share a pfn only when both map
+ * the zero page, so that is the proof: a read fault maps it on most kernels, but some
+ * (this machine kind's) give every read fault a page of its own, and a freed page's pfn
+ * taken for the zero page would make real data read as zeros. UFFDIO_ZEROPAGE is the
+ * second way in. */
 static uint64_t find_zero_pfn(void)
 {
-	volatile char *p = mmap(NULL, PS_PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	uint64_t e = 0;
-	int fd;
+	volatile char *p =
+	    mmap(NULL, 2 * PS_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t pfn[2];
 
 	if (p == MAP_FAILED)
 		return 0;
-	(void)p[0]; /* read fault: maps the zero page */
-	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (pread(fd, &e, sizeof(e), (uintptr_t)p / PS_PAGE * 8) != sizeof(e))
-			e = 0;
-		close(fd);
+	madvise((void *)p, 2 * PS_PAGE, MADV_NOHUGEPAGE);
+	(void)p[0];
+	(void)p[PS_PAGE];
+	pfns_of(p, pfn);
+	if (!pfn[0] || pfn[0] != pfn[1]) {
+		madvise((void *)p, 2 * PS_PAGE, MADV_DONTNEED);
+		uffd_zeropage(p);
+		pfns_of(p, pfn);
 	}
-	munmap((void *)p, PS_PAGE);
-	return (e & PM_PRESENT) ? (e & PM_PFRAME_MASK) : 0;
+	munmap((void *)p, 2 * PS_PAGE);
+	return pfn[0] == pfn[1] ? pfn[0] : 0;
 }
 
 int pagescan_open(pid_t pid, bool use_ioctl, struct pagescan *ps)
