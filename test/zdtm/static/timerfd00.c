@@ -4,8 +4,12 @@
  * the time since then, and what it had at setup.
  * "long": CLOCK_MONOTONIC, 60 s then every 7 s, nonblocking: its time left is within those
  * bounds, its interval exactly 7 s, nothing to read.
- * "soon": CLOCK_BOOTTIME, one expiry 1.5 s after setup: it still fires after the restore, when
- * the time it had left says (a blocking read returns 1 within 5 ms early, 250 ms late).
+ * "soon": CLOCK_BOOTTIME, one expiry 1.5 s after setup: it still fires after the restore, not
+ * before the time it had left says (a blocking read returns 1, at most 5 ms early; how late is
+ * the scheduler's business, and a timer that never fires is caught by the time limit).
+ * Every bound is taken on the timer's own clock, each "now" read on the side that makes the
+ * bound safe: the time of setting before timerfd_settime, the time of checking after
+ * timerfd_gettime.
  * "fired": expired once 20 ms after setup, never read: reads 1, then EAGAIN.
  * "fast": every 1 ms, expirations never read: a read returns at least the count fdinfo showed
  * at setup, and no more than that plus one per ms since.
@@ -32,7 +36,7 @@ struct ttimer {
 	int flags; /* TFD_NONBLOCK, TFD_CLOEXEC */
 	int64_t value, interval;
 	int fd;
-	int64_t set_at; /* CLOCK_MONOTONIC at timerfd_settime */
+	int64_t set_at; /* its clock, just before timerfd_settime */
 };
 
 static struct ttimer timers[] = {
@@ -59,7 +63,7 @@ static int setup(void)
 		struct itimerspec its = { test_ns_ts(t->interval), test_ns_ts(t->value) };
 
 		t->fd = timerfd_create(t->clk, t->flags);
-		t->set_at = test_now_ns(CLOCK_MONOTONIC);
+		t->set_at = test_now_ns(t->clk);
 		if (t->fd < 0 || timerfd_settime(t->fd, 0, &its, NULL)) {
 			fail_errno("setup: timer \"%s\"", t->name);
 			return -1;
@@ -112,13 +116,14 @@ static short revents(int fd)
 
 static int check_long(const struct ttimer *t)
 {
-	int64_t since = test_now_ns(CLOCK_MONOTONIC) - t->set_at, left;
+	int64_t since, left;
 	struct itimerspec g;
 
 	if (timerfd_gettime(t->fd, &g)) {
 		fail_errno("\"long\": timerfd_gettime");
 		return -1;
 	}
+	since = test_now_ns(t->clk) - t->set_at;
 	left = test_ts_ns(&g.it_value);
 	if (left > t->value || left < t->value - since ||
 	    test_ts_ns(&g.it_interval) != t->interval) {
@@ -136,14 +141,16 @@ static int check_long(const struct ttimer *t)
 
 static int check_soon(const struct ttimer *t)
 {
-	int64_t since = test_now_ns(CLOCK_MONOTONIC) - t->set_at, left, start, took;
+	int64_t since, left, start, took;
 	struct itimerspec g;
 	uint64_t v = 0;
 
+	start = test_now_ns(t->clk);
 	if (timerfd_gettime(t->fd, &g)) {
 		fail_errno("\"soon\": timerfd_gettime");
 		return -1;
 	}
+	since = test_now_ns(t->clk) - t->set_at;
 	left = test_ts_ns(&g.it_value);
 	if (left > t->value || (left && left < t->value - since)) {
 		fail("\"soon\": %" PRId64 " ns left, expected at most %" PRId64
@@ -151,15 +158,13 @@ static int check_soon(const struct ttimer *t)
 		     left, t->value, t->value - since);
 		return -1;
 	}
-	start = test_now_ns(CLOCK_BOOTTIME);
 	if (read(t->fd, &v, 8) != 8 || v != 1) {
 		fail_errno("\"soon\": a blocking read gave %" PRIu64 ", expected 1", v);
 		return -1;
 	}
-	took = test_now_ns(CLOCK_BOOTTIME) - start;
-	if (took < left - 5 * MS || took > left + 250 * MS) {
-		fail("\"soon\": fired %" PRId64 " ms after the read began, it had %" PRId64
-		     " ms left",
+	took = test_now_ns(t->clk) - start;
+	if (took < left - 5 * MS) {
+		fail("\"soon\": fired %" PRId64 " ms after it showed %" PRId64 " ms left",
 		     took / MS, left / MS);
 		return -1;
 	}
