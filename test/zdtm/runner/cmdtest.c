@@ -38,6 +38,50 @@ static void last_line(const char *path, char *buf, size_t len)
 	fclose(f);
 }
 
+/* Echo the progress lines ("## ...") that the command wrote to its log since *off. */
+static void echo_progress(const char *path, const char *label, long *off)
+{
+	FILE *f = fopen(path, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (!f)
+		return;
+	if (fseek(f, *off, SEEK_SET) == 0) {
+		while ((n = getline(&line, &cap, f)) > 0 && line[n - 1] == '\n') {
+			/* a line still being written (no newline yet) waits for next time */
+			*off = ftell(f);
+			if (!strncmp(line, "## ", 3))
+				printf("      %s: %s", label, line + 3);
+		}
+	}
+	free(line);
+	fclose(f);
+	fflush(stdout);
+}
+
+/* spawn() and wait, echoing the command's progress lines as they come (once a second). */
+static int run_showing_progress(const struct spawn_req *req, const char *label, double deadline,
+				int *status)
+{
+	pid_t pid = spawn(req);
+	long off = 0;
+	int ret;
+
+	if (pid < 0)
+		return pid;
+	do {
+		double step = now_s() + 1;
+
+		ret = wait_deadline(pid, step < deadline ? step : deadline, status);
+		echo_progress(req->out, label, &off);
+	} while (ret == -ETIMEDOUT && now_s() < deadline);
+	if (ret == -ETIMEDOUT)
+		kill_wait(pid, status);
+	return ret;
+}
+
 bool cmdtest_run(const struct zdtm_opts *o, const char *spec, struct totals *tot)
 {
 	const char *eq = strchr(spec, '=');
@@ -56,7 +100,7 @@ bool cmdtest_run(const struct zdtm_opts *o, const char *spec, struct totals *tot
 	if (!ret)
 		ret = rm_rf(log);
 	if (!ret)
-		ret = run_cmd(&req, start + CMDTEST_TIMEOUT_S, &status);
+		ret = run_showing_progress(&req, label, start + CMDTEST_TIMEOUT_S, &status);
 	status_str(status, st, sizeof(st));
 	last_line(log, last, sizeof(last));
 	if (ret == -ETIMEDOUT)

@@ -3,9 +3,10 @@
  *
  * Contract: COMMAND runs under /bin/sh -c from the source tree, stdout and
  * stderr in OUT/cmd/NAME.log, within CMDTEST_TIMEOUT_S. Exit 0 passes, exit
- * 77 skips (the log's last line is the reason), anything else fails. One
- * result line; the log is kept, and its tail printed, unless it passed.
- * Returns false if it failed. */
+ * 77 skips (the log's last line is the reason), anything else fails. Lines
+ * of its output that start with "## " are progress: echoed as they come (a
+ * long command is not silent for minutes). One result line; the log is kept, and its tail printed,
+ * unless it passed. Returns false if it failed. */
 #ifndef ZDTM_CMDTEST_H
 #define ZDTM_CMDTEST_H
 
