@@ -5,10 +5,14 @@
  * expiry (CLOCK_MONOTONIC). After SIGTERM: getitimer() must show the same interval, and a
  * remaining time no larger than what was armed and no smaller than armed minus the time that
  * passed (a restore stops the clock of the timer while the task does not exist, never speeds it
- * up). Then the test waits for TICKS expiries: the first must come when getitimer said, the
- * following INTERVAL_MS apart on average (within SLACK_MS / 2). The runner checkpoints right after
- * test_daemon(); if the first expiry happened before SIGTERM anyway (a very slow run), only the
- * interval and the spacing are checked. */
+ * up). Then the test waits for TICKS expiries, each stamped no earlier than the expiry it
+ * reports could have happened: the k-th after the check not before getitimer's time left plus k - 1
+ * intervals (a signal can be delivered late, or two expiries merge into one signal, never
+ * early). How late is the scheduler's business on a loaded machine, so nothing is bounded
+ * above: a timer that stopped is caught by the test's time limit. Each "now" is read on the side
+ * of the syscall that makes its bound safe. The runner checkpoints right after test_daemon(); if
+ * the first expiry happened before SIGTERM anyway (a very slow run), only the interval and the
+ * spacing are checked. */
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
@@ -19,7 +23,7 @@
 
 #define VALUE_MS    4000
 #define INTERVAL_MS 250
-#define SLACK_MS    200
+#define ROUND_MS    2 /* stamps and getitimer are in whole ms: a bound may be off by this */
 #define TICKS	    4
 #define MAX_TICKS   64
 
@@ -47,28 +51,28 @@ static long long tv_ms(const struct timeval *tv)
 	return (long long)tv->tv_sec * 1000 + tv->tv_usec / 1000;
 }
 
-/* Wait until n expiries were stamped or deadline (ms); 0 when they were. */
-static int wait_ticks(int n, long long deadline)
+/* Wait until n expiries were stamped. */
+static void wait_ticks(int n)
 {
 	const struct timespec step = { 0, 5 * 1000 * 1000 };
 
-	while (nticks < n && now_ms() < deadline)
+	while (nticks < n)
 		nanosleep(&step, NULL);
-	return nticks >= n ? 0 : -1;
 }
 
-/* The mean spacing of the TICKS expiries from index from: one late delivery moves a single
- * expiry, not the period. */
-static int check_spacing(int from)
+/* The TICKS expiries stamped from index from on, the first due at next (ms): the k-th (from 0)
+ * can't be stamped before next + k intervals. */
+static int check_spacing(int from, long long next)
 {
-	int last = from + TICKS - 1 < MAX_TICKS ? from + TICKS - 1 : MAX_TICKS - 1;
-	long long mean = (tick_ms[last] - tick_ms[from]) / (last - from);
-
-	if (mean < INTERVAL_MS - SLACK_MS / 2 || mean > INTERVAL_MS + SLACK_MS / 2) {
-		fail("expiries %d..%d came %lld ms apart on average, expected %d +- %d ms", from,
-		     last, mean, INTERVAL_MS, SLACK_MS / 2);
-		return -1;
-	}
+	for (int k = 0; k < TICKS && from + k < MAX_TICKS; k++)
+		if (tick_ms[from + k] < next + (long long)k * INTERVAL_MS - ROUND_MS) {
+			fail(
+			    "expiry %d after the check was stamped %lld ms after it, at least %lld "
+			    "expected (%lld ms left, every %d ms)",
+			    k, tick_ms[from + k] - next, (long long)k * INTERVAL_MS, next,
+			    INTERVAL_MS);
+			return -1;
+		}
 	return 0;
 }
 
@@ -76,7 +80,7 @@ int main(int argc, char **argv)
 {
 	struct itimerval set = { { 0, INTERVAL_MS * 1000 }, { VALUE_MS / 1000, 0 } }, now;
 	struct sigaction sa;
-	long long armed_at, checked_at, left;
+	long long armed_at, before, checked_at, left;
 	int first;
 
 	if (test_init(argc, argv))
@@ -97,20 +101,22 @@ int main(int argc, char **argv)
 		return 1;
 	test_waitsig();
 
-	first = nticks;
-	checked_at = now_ms();
+	before = now_ms();
 	if (getitimer(ITIMER_REAL, &now)) {
 		fail_errno("getitimer(ITIMER_REAL)");
 		return 1;
 	}
+	/* after getitimer(): an expiry before it was delivered on its return */
+	first = nticks;
 	if (tv_ms(&now.it_interval) != INTERVAL_MS || now.it_interval.tv_usec % 1000) {
 		fail("interval is %ld.%06ld s, expected %d ms", (long)now.it_interval.tv_sec,
 		     (long)now.it_interval.tv_usec, INTERVAL_MS);
 		return 1;
 	}
+	checked_at = now_ms();
 	left = tv_ms(&now.it_value);
 	if (!first) {
-		long long lo = VALUE_MS - (checked_at - armed_at) - 10;
+		long long lo = VALUE_MS - (checked_at - armed_at) - ROUND_MS;
 
 		if (left > VALUE_MS || left < lo ||
 		    (!now.it_value.tv_sec && !now.it_value.tv_usec)) {
@@ -121,21 +127,12 @@ int main(int argc, char **argv)
 		test_msg("%lld ms left of %d ms armed %lld ms ago\n", left, VALUE_MS,
 			 checked_at - armed_at);
 	} else {
-		test_msg("%d expiries before SIGTERM: only the interval is checked\n", first);
+		test_msg(
+		    "%d expiries before SIGTERM: the time left at the check is not compared with the armed value\n",
+		    first);
 	}
-	if (wait_ticks(first + TICKS, checked_at + left + TICKS * (INTERVAL_MS + SLACK_MS))) {
-		fail("%d expiries in %lld ms after the check, expected %d (%lld ms left, period %d "
-		     "ms)",
-		     nticks - first, now_ms() - checked_at, TICKS, left, INTERVAL_MS);
-		return 1;
-	}
-	if (!first && (tick_ms[0] < checked_at + left - SLACK_MS ||
-		       tick_ms[0] > checked_at + left + SLACK_MS)) {
-		fail("the first expiry came %lld ms after the check, getitimer said %lld ms",
-		     tick_ms[0] - checked_at, left);
-		return 1;
-	}
-	if (check_spacing(first))
+	wait_ticks(first + TICKS);
+	if (check_spacing(first, before + left))
 		return 1;
 	pass();
 	return 0;
