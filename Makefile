@@ -3,7 +3,7 @@
 #   make            build criu-lite/criu-lite (and everything the tests need)
 #   make SAN=1      the same with ASan + UBSan (objects kept apart in build/san)
 #   make deps       install the Debian packages the build and tests need (idempotent)
-#   make test       deps + build + unit tests + the zdtm suite + the kernel test
+#   make test       deps + build + unit tests + the zdtm suite + the CLI test + the kernel test
 #   make kernel-test the kernel patch (kernel/): build 6.1 unpatched and patched, boot both in qemu
 #   make demo       deps + build + the demo (scripted in bench/demo)
 #   make bench      dump/restore throughput against process_vm_readv/writev
@@ -182,7 +182,7 @@ test: deps
 	$(MAKE) all
 	$(MAKE) $(UNIT_BIN)
 	$(ZRUNNER) run --all --keep-going -f nocr,h,pidns --unit "$(UNIT_BIN)" \
-		--cmd "kernel-test=kernel/run-qemu-test"
+		--cmd "cli=test/cli/run" --cmd "kernel-test=kernel/run-qemu-test"
 
 # The kernel patch test (kernel/README.md): about 4-5 minutes on 2 cores the first
 # time, seconds once build/kernel/ holds both kernels.

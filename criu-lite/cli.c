@@ -6,6 +6,9 @@
 #include <string.h>
 
 #include "criu-lite/cli.h"
+#include "images/img.h"
+
+#define CRIU_LITE_VERSION "0.2"
 
 enum {
 	O_LEAVE_RUNNING = 256,
@@ -19,6 +22,21 @@ enum {
 	O_PIDFILE,
 	O_JSON,
 	O_ALL,
+	O_STATS_FILE,
+	O_OVERWRITE,
+	O_EXTERNAL,
+	O_INHERIT_FD,
+};
+
+/* Options whose feature is not built yet: recognised (CRIU's names) and refused with exit 2,
+ * never accepted and ignored. */
+static const struct {
+	int opt;
+	const char *feature;
+} unbuilt_opts[] = {
+	{ O_LAZY_PAGES, "lazy restore" },	  { O_PAGE_SERVER, "the page server" },
+	{ O_ADDRESS, "the page server" },	  { O_PORT, "the page server" },
+	{ O_PREV_IMAGES_DIR, "iterative dumps" }, { O_TRACK_MEM, "dirty-memory tracking" },
 };
 
 static const struct option long_opts[] = {
@@ -39,6 +57,11 @@ static const struct option long_opts[] = {
 	{ "pidfile", required_argument, NULL, O_PIDFILE },
 	{ "json", no_argument, NULL, O_JSON },
 	{ "all", no_argument, NULL, O_ALL },
+	{ "stats-file", required_argument, NULL, O_STATS_FILE },
+	{ "overwrite", no_argument, NULL, O_OVERWRITE },
+	{ "external", required_argument, NULL, O_EXTERNAL },
+	{ "inherit-fd", required_argument, NULL, O_INHERIT_FD },
+	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
 };
 
@@ -48,13 +71,17 @@ struct subcmd {
 	const char *about;
 	const int *allowed; /* option values accepted besides -D -o -v -h; 0-terminated */
 	const char *opt_help;
+	const char *unbuilt; /* options recognised but refused: the feature is not built yet */
 };
 
 static const int dump_opts[] = {
-	't',	   O_LEAVE_RUNNING, O_SHELL_JOB,       O_LAZY_PAGES, O_PAGE_SERVER,
-	O_ADDRESS, O_PORT,	    O_PREV_IMAGES_DIR, O_TRACK_MEM,  0
+	't',	O_LEAVE_RUNNING,   O_SHELL_JOB, O_LAZY_PAGES, O_PAGE_SERVER, O_ADDRESS,
+	O_PORT, O_PREV_IMAGES_DIR, O_TRACK_MEM, O_STATS_FILE, O_OVERWRITE,   O_EXTERNAL,
+	0
 };
-static const int restore_opts[] = { 'd', O_SHELL_JOB, O_LAZY_PAGES, O_PIDFILE, 0 };
+static const int restore_opts[] = { 'd',       O_SHELL_JOB,  O_LAZY_PAGES,
+				    O_PIDFILE, O_STATS_FILE, O_INHERIT_FD,
+				    0 };
 static const int lazy_opts[] = { O_PAGE_SERVER, O_ADDRESS, O_PORT, 0 };
 static const int ps_opts[] = { O_ADDRESS, O_PORT, 0 };
 static const int check_opts[] = { O_JSON, O_ALL, 0 };
@@ -71,33 +98,46 @@ static const struct subcmd subcmds[] = {
 	  "  -t, --tree PID         root of the tree to dump\n"
 	  "  --leave-running        resume the tree after dumping (default: kill it)\n"
 	  "  --shell-job            the tree is attached to a terminal; keep it\n"
-	  "  --lazy-pages           leave private anonymous pages for lazy restore\n"
-	  "  --page-server          send pages to a page server (--address, --port)\n"
-	  "  --prev-images-dir DIR  write only pages changed since that pre-dump\n"
-	  "  --track-mem            arm dirty-page tracking for a next iteration\n" },
+	  "  --external pipe:[INO]  a pipe whose other end is outside the tree: dump it\n"
+	  "                         anyway (restore then needs --inherit-fd for it)\n"
+	  "  --overwrite            DIR holds an earlier dump: remove its images first\n"
+	  "  --stats-file FILE      write the dump's figures to FILE as JSON\n",
+	  "--lazy-pages, --page-server, --address, --port, --prev-images-dir, --track-mem" },
 	{ "pre-dump", "pre-dump -t PID -D DIR [options]",
-	  "copy memory while the tree keeps running (for iterative migration)", dump_opts,
+	  "not built yet: copy memory while the tree keeps running (iterative migration)",
+	  dump_opts,
 	  "  -t, --tree PID         root of the tree\n"
 	  "  --prev-images-dir DIR  the previous pre-dump\n"
-	  "  --track-mem            arm dirty-page tracking\n" },
+	  "  --track-mem            arm dirty-page tracking\n",
+	  NULL },
+
 	{ "restore", "restore -D DIR [options]", "restore a process tree from DIR", restore_opts,
 	  "  -d, --restore-detached return once the tree runs (default: wait for it)\n"
 	  "  --shell-job            restore the controlling terminal\n"
-	  "  --lazy-pages           take pages from a running `criu-lite lazy-pages`\n"
-	  "  --pidfile FILE         write the root task's pid to FILE\n" },
+	  "  --inherit-fd fd[N]:pipe:[INO]\n"
+	  "                         our fd N takes the place of that external pipe\n"
+	  "  --pidfile FILE         write the root task's pid to FILE\n"
+	  "  --stats-file FILE      write the restore's figures to FILE as JSON\n",
+	  "--lazy-pages" },
 	{ "lazy-pages", "lazy-pages -D DIR [options]",
-	  "serve page faults of a lazily restored tree", lazy_opts,
+	  "not built yet: serve page faults of a lazily restored tree", lazy_opts,
 	  "  --page-server          fetch pages from a remote page server\n"
-	  "  --address ADDR, --port PORT  where that server is\n" },
+	  "  --address ADDR, --port PORT  where that server is\n",
+	  NULL },
+
 	{ "page-server", "page-server -D DIR --port PORT [--address ADDR]",
-	  "receive or serve pages over TCP", ps_opts,
+	  "not built yet: receive or serve pages over TCP", ps_opts,
 	  "  --address ADDR         address to listen on\n"
-	  "  --port PORT            port to listen on\n" },
+	  "  --port PORT            port to listen on\n",
+	  NULL },
+
 	{ "check", "check [--json] [--all]", "probe the kernel for every feature criu-lite uses",
 	  check_opts,
 	  "  --json                 machine-readable output\n"
-	  "  --all                  also run probes that change the system briefly (zram swap)\n" },
-	{ "show", "show DIR|FILE...", "print images as JSON", none_opts, "" },
+	  "  --all                  also run probes that change the system briefly (zram swap)\n",
+	  NULL },
+
+	{ "show", "show DIR|FILE... (or -D DIR)", "print images as JSON", none_opts, "", NULL },
 };
 
 static const struct subcmd *find_subcmd(const char *name)
@@ -115,12 +155,15 @@ void usage(const char *cmd)
 	if (s) {
 		printf("Usage: criu-lite %s\n\n%s.\n\nOptions:\n%s%s", s->synopsis, s->about,
 		       s->opt_help, common_help);
+		if (s->unbuilt)
+			printf("\nNot built yet, refused: %s\n", s->unbuilt);
 		return;
 	}
 	printf("Usage: criu-lite COMMAND [options]\n\nCommands:\n");
 	for (size_t i = 0; i < sizeof(subcmds) / sizeof(subcmds[0]); i++)
 		printf("  %-12s %s\n", subcmds[i].name, subcmds[i].about);
-	printf("\n`criu-lite COMMAND --help` describes a command's options.\n");
+	printf("\n`criu-lite COMMAND --help` describes a command's options; `criu-lite --version`\n"
+	       "(-V) prints the version.\n");
 }
 
 static const char *opt_name(int c)
@@ -133,7 +176,7 @@ static const char *opt_name(int c)
 
 static bool allowed(const struct subcmd *s, int c)
 {
-	if (c == 'D' || c == 'o' || c == 'v' || c == 'h')
+	if (c == 'D' || c == 'o' || c == 'v' || c == 'h' || c == 'V')
 		return true;
 	for (const int *a = s->allowed; *a; a++)
 		if (*a == c)
@@ -154,6 +197,79 @@ static int parse_num(const char *s, long lo, long hi, long *out)
 	return 0;
 }
 
+/* The keys --external and --inherit-fd know: "pipe:[INO]". */
+static bool valid_key(const char *key)
+{
+	unsigned long long ino;
+	int n = -1;
+
+	return sscanf(key, "pipe:[%llu]%n", &ino, &n) == 1 && n == (int)strlen(key) && ino;
+}
+
+static int add_external(struct opts *o, const char *cmd, const char *key)
+{
+	char **e;
+
+	if (!valid_key(key)) {
+		fprintf(stderr, "criu-lite %s: --external '%s': expected pipe:[INODE]\n", cmd, key);
+		return -1;
+	}
+	e = realloc(o->external, (size_t)(o->nr_external + 1) * sizeof(*e));
+	if (!e)
+		return -1;
+	o->external = e;
+	o->external[o->nr_external++] = (char *)key;
+	return 0;
+}
+
+static int add_inherit_fd(struct opts *o, const char *cmd, const char *arg)
+{
+	struct inherit_fd *e;
+	int fd, n = -1;
+
+	if (sscanf(arg, "fd[%d]:%n", &fd, &n) != 1 || n < 0 || fd < 0 || !valid_key(arg + n)) {
+		fprintf(stderr, "criu-lite %s: --inherit-fd '%s': expected fd[N]:pipe:[INODE]\n",
+			cmd, arg);
+		return -1;
+	}
+	for (int i = 0; i < o->nr_inherit_fd; i++)
+		if (!strcmp(o->inherit_fd[i].key, arg + n)) {
+			fprintf(stderr, "criu-lite %s: --inherit-fd: %s given twice\n", cmd,
+				arg + n);
+			return -1;
+		}
+	e = realloc(o->inherit_fd, (size_t)(o->nr_inherit_fd + 1) * sizeof(*e));
+	if (!e)
+		return -1;
+	o->inherit_fd = e;
+	o->inherit_fd[o->nr_inherit_fd++] = (struct inherit_fd){ .fd = fd, .key = arg + n };
+	return 0;
+}
+
+const struct inherit_fd *cli_inherit_fd(const struct opts *o, const char *key)
+{
+	for (int i = 0; i < o->nr_inherit_fd; i++)
+		if (!strcmp(o->inherit_fd[i].key, key))
+			return &o->inherit_fd[i];
+	return NULL;
+}
+
+bool cli_external(const struct opts *o, const char *key)
+{
+	for (int i = 0; i < o->nr_external; i++)
+		if (!strcmp(o->external[i], key))
+			return true;
+	return false;
+}
+
+void free_cli(struct opts *o)
+{
+	free(o->external);
+	free(o->inherit_fd);
+	o->external = NULL;
+	o->inherit_fd = NULL;
+}
+
 int parse_cli(int argc, char **argv, struct opts *o)
 {
 	const struct subcmd *s;
@@ -168,6 +284,10 @@ int parse_cli(int argc, char **argv, struct opts *o)
 		usage(NULL);
 		return argc < 2 ? -1 : 1;
 	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		printf("criu-lite %s (image format %u)\n", CRIU_LITE_VERSION, IMG_VERSION);
+		return 1;
+	}
 	s = find_subcmd(argv[1]);
 	if (!s) {
 		fprintf(stderr, "criu-lite: unknown command '%s' (see criu-lite --help)\n",
@@ -179,7 +299,7 @@ int parse_cli(int argc, char **argv, struct opts *o)
 	argc--;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":t:D:o:v::hd", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":t:D:o:v::hdV", long_opts, NULL)) != -1) {
 		if (c == '?') {
 			if (optopt)
 				fprintf(stderr, "criu-lite %s: unknown option '-%c'\n", s->name,
@@ -200,9 +320,21 @@ int parse_cli(int argc, char **argv, struct opts *o)
 				s->name, opt_name(c));
 			return -1;
 		}
+		for (size_t i = 0; i < sizeof(unbuilt_opts) / sizeof(unbuilt_opts[0]); i++)
+			if (unbuilt_opts[i].opt == c) {
+				fprintf(
+				    stderr,
+				    "criu-lite %s: option '--%s' is not built yet in this version "
+				    "(%s)\n",
+				    s->name, opt_name(c), unbuilt_opts[i].feature);
+				return -1;
+			}
 		switch (c) {
 		case 'h':
 			usage(s->name);
+			return 1;
+		case 'V':
+			printf("criu-lite %s (image format %u)\n", CRIU_LITE_VERSION, IMG_VERSION);
 			return 1;
 		case 't':
 			if (parse_num(optarg, 1, 4194304, &v)) {
@@ -213,6 +345,7 @@ int parse_cli(int argc, char **argv, struct opts *o)
 			break;
 		case 'D':
 			o->images_dir = optarg;
+			o->images_dir_given = true;
 			break;
 		case 'o':
 			o->log_file = optarg;
@@ -270,6 +403,20 @@ int parse_cli(int argc, char **argv, struct opts *o)
 			break;
 		case O_ALL:
 			o->all = true;
+			break;
+		case O_STATS_FILE:
+			o->stats_file = optarg;
+			break;
+		case O_OVERWRITE:
+			o->overwrite = true;
+			break;
+		case O_EXTERNAL:
+			if (add_external(o, s->name, optarg))
+				return -1;
+			break;
+		case O_INHERIT_FD:
+			if (add_inherit_fd(o, s->name, optarg))
+				return -1;
 			break;
 		}
 	}

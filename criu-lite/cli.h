@@ -11,6 +11,7 @@ struct opts {
 	const char *cmd;
 	pid_t tree;		     /* -t/--tree */
 	const char *images_dir;	     /* -D/--images-dir (default ".") */
+	bool images_dir_given;	     /* -D was on the command line */
 	const char *log_file;	     /* -o/--log-file */
 	int verbosity;		     /* -v[0-4], default 2 */
 	bool leave_running;	     /* --leave-running */
@@ -23,15 +24,32 @@ struct opts {
 	int port;		     /* --port */
 	const char *prev_images_dir; /* --prev-images-dir */
 	const char *pidfile;	     /* --pidfile */
-	bool json;		     /* check --json */
-	bool all;		     /* check --all */
-	const char *fault_site;	     /* env CRIU_LITE_FAULT: fail at this step (tests) */
-	char **args;		     /* positional arguments */
+	const char *stats_file;	     /* --stats-file: the run's figures as JSON */
+	bool overwrite;		     /* dump --overwrite: replace a previous dump's images */
+	/* dump --external KEY (repeatable): objects outside the tree, e.g. "pipe:[INO]" */
+	char **external;
+	int nr_external;
+	/* restore --inherit-fd fd[N]:KEY (repeatable): our fd N stands for KEY */
+	struct inherit_fd {
+		int fd;
+		const char *key;
+	} * inherit_fd;
+	int nr_inherit_fd;
+	bool json;		/* check --json */
+	bool all;		/* check --all */
+	const char *fault_site; /* env CRIU_LITE_FAULT: fail at this step (tests) */
+	char **args;		/* positional arguments */
 	int nargs;
 };
 
-/* 0: parsed; 1: help printed (exit 0); <0: bad usage, message printed (exit 2). */
+/* 0: parsed; 1: help or version printed (exit 0); <0: bad usage or an option that is not
+ * built yet, message printed (exit 2). Free with free_cli(). */
 int parse_cli(int argc, char **argv, struct opts *o);
+void free_cli(struct opts *o);
+/* inherit_fd entry for key ("pipe:[123]"), or NULL. */
+const struct inherit_fd *cli_inherit_fd(const struct opts *o, const char *key);
+/* true when key was given to --external. */
+bool cli_external(const struct opts *o, const char *key);
 void usage(const char *cmd);
 
 /* One function per subcommand (cmd-*.c); each returns the process exit code. */

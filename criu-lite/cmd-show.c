@@ -12,9 +12,16 @@ int cmd_show(const struct opts *o)
 	const char *const dflt[] = { o->images_dir };
 	const char *const *paths = o->nargs ? (const char *const *)o->args : dflt;
 	int n = o->nargs ? o->nargs : 1;
-	struct json_object *all = n > 1 ? json_object_new_array() : NULL;
+	struct json_object *all;
 	struct img_err err = { 0 };
 	int ret = 0;
+
+	if (!o->nargs && !o->images_dir_given) {
+		pr_err("show: name an image directory or file (criu-lite show DIR|FILE..., or -D "
+		       "DIR)\n");
+		return 2;
+	}
+	all = n > 1 ? json_object_new_array() : NULL;
 
 	for (int i = 0; i < n && !ret; i++) {
 		struct json_object *j;

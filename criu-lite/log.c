@@ -66,3 +66,21 @@ void log_print(enum log_level lvl, const char *fmt, ...)
 	int fd = (lvl == LOG_MSG && log_fd == STDERR_FILENO) ? STDOUT_FILENO : log_fd;
 	(void)!write(fd, buf, n);
 }
+
+void log_summary(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	if (log_lvl < LOG_ERROR)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n >= (int)sizeof(buf))
+		n = sizeof(buf) - 1;
+	(void)!write(STDERR_FILENO, buf, (size_t)n);
+	if (log_fd != STDERR_FILENO)
+		(void)!write(log_fd, buf, (size_t)n);
+}

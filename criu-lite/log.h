@@ -29,6 +29,9 @@ void log_fini(void);
 int log_level(void);
 void log_print(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The one summary line of a command: on stderr, and in the -o log file too; -v0 silences it. */
+void log_summary(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #define pr_msg(fmt, ...)   log_print(LOG_MSG, fmt, ##__VA_ARGS__)
 #define pr_err(fmt, ...)   log_print(LOG_ERROR, "Error: " LOG_PREFIX fmt, ##__VA_ARGS__)
 #define pr_warn(fmt, ...)  log_print(LOG_WARN, "Warn: " LOG_PREFIX fmt, ##__VA_ARGS__)

@@ -25,14 +25,19 @@ int main(int argc, char **argv)
 	struct opts o;
 	int ret = parse_cli(argc, argv, &o);
 
-	if (ret)
+	if (ret) {
+		free_cli(&o);
 		return ret > 0 ? 0 : 2;
-	if (log_init(o.log_file, o.verbosity))
+	}
+	if (log_init(o.log_file, o.verbosity)) {
+		free_cli(&o);
 		return 1;
+	}
 	ret = 2;
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(cmds[i].name, o.cmd) == 0)
 			ret = cmds[i].fn(&o);
 	log_fini();
+	free_cli(&o);
 	return ret;
 }

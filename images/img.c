@@ -4,6 +4,7 @@
  * relative to that fd. Raw files follow the same atomic rule as record files:
  * written as "<name>.tmp", then fsync, rename into place, fsync of the dir.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -81,6 +82,82 @@ int img_dir_fd(const struct img_dir *d)
 const char *img_dir_path(const struct img_dir *d)
 {
 	return d->path;
+}
+
+bool img_is_image_name(const char *name)
+{
+	size_t l = strlen(name);
+
+	return (l > 4 && !strcmp(name + l - 4, ".img")) ||
+	       (l > 8 && !strcmp(name + l - 8, ".img.tmp"));
+}
+
+/* For each image file of d: fn(d, dirfd, name, st); stops at the first error. */
+static int img_dir_each(struct img_dir *d, struct img_err *err,
+			int (*fn)(struct img_dir *d, int dfd, const char *name,
+				  const struct stat *st, void *arg, struct img_err *err),
+			void *arg)
+{
+	int dfd = openat(d->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = dfd >= 0 ? fdopendir(dfd) : NULL;
+	struct dirent *de;
+	int ret = 0;
+
+	if (!dir) {
+		ret = img_fail(err, errno, "%s: cannot list: %s", d->path, strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
+		return ret;
+	}
+	while (!ret && (de = readdir(dir))) {
+		struct stat st;
+
+		if (!img_is_image_name(de->d_name))
+			continue;
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW))
+			ret = img_fail(err, errno, "%s/%s: stat: %s", d->path, de->d_name,
+				       strerror(errno));
+		else if (S_ISREG(st.st_mode))
+			ret = fn(d, dfd, de->d_name, &st, arg, err);
+	}
+	closedir(dir);
+	return ret;
+}
+
+static int usage_one(struct img_dir *d, int dfd, const char *name, const struct stat *st, void *arg,
+		     struct img_err *err)
+{
+	struct img_dir_usage *u = arg;
+
+	(void)d;
+	(void)dfd;
+	(void)err;
+	if (!u->files++ || !strcmp(name, "inventory.img"))
+		snprintf(u->first, sizeof(u->first), "%s", name);
+	u->bytes += (uint64_t)st->st_size;
+	return 0;
+}
+
+int img_dir_usage(struct img_dir *d, struct img_dir_usage *u, struct img_err *err)
+{
+	memset(u, 0, sizeof(*u));
+	return img_dir_each(d, err, usage_one, u);
+}
+
+static int clear_one(struct img_dir *d, int dfd, const char *name, const struct stat *st, void *arg,
+		     struct img_err *err)
+{
+	(void)st;
+	(void)arg;
+	if (unlinkat(dfd, name, 0) && errno != ENOENT)
+		return img_fail(err, errno, "%s/%s: cannot remove: %s", d->path, name,
+				strerror(errno));
+	return 0;
+}
+
+int img_dir_clear(struct img_dir *d, struct img_err *err)
+{
+	return img_dir_each(d, err, clear_one, NULL);
 }
 
 /* Flush fd, rename tmp to name in dirfd, then flush the directory entry. The

@@ -82,6 +82,17 @@ int img_dir_open(const char *path, bool create, struct img_dir **out, struct img
 void img_dir_close(struct img_dir *d);
 int img_dir_fd(const struct img_dir *d);
 const char *img_dir_path(const struct img_dir *d);
+/* The files of d that this library writes: names ending in ".img", and the ".img.tmp" a
+ * writer leaves while it works. */
+struct img_dir_usage {
+	unsigned int files;
+	uint64_t bytes;
+	char first[256]; /* one of their names ("" when there is none) */
+};
+bool img_is_image_name(const char *name);
+int img_dir_usage(struct img_dir *d, struct img_dir_usage *u, struct img_err *err);
+/* Remove every such file of d (an earlier dump's images): 0, or -errno naming the file. */
+int img_dir_clear(struct img_dir *d, struct img_err *err);
 
 /* --- writing --- */
 struct img_writer;

@@ -332,14 +332,25 @@ int page_writer_add(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages, ui
 	return 0;
 }
 
+/* Pages of n runs whose flags include every bit of flag. */
+static uint64_t runs_pages(const struct page_run *runs, size_t n, uint32_t flag)
+{
+	uint64_t pages = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if ((runs[i].flags & flag) == flag)
+			pages += runs[i].nr_pages;
+	return pages;
+}
+
 uint64_t page_writer_pages(const struct page_writer *w, uint32_t flag)
 {
-	uint64_t n = 0;
+	return runs_pages(w->runs, w->nr_runs, flag);
+}
 
-	for (size_t i = 0; i < w->nr_runs; i++)
-		if ((w->runs[i].flags & flag) == flag)
-			n += w->runs[i].nr_pages;
-	return n;
+uint64_t page_reader_pages(const struct page_reader *r, uint32_t flag)
+{
+	return r ? runs_pages(page_reader_runs(r), page_reader_nr_runs(r), flag) : 0;
 }
 
 static int write_pagemap(struct page_writer *w, struct img_err *err)

@@ -64,6 +64,8 @@ int page_reader_open_kind(struct img_dir *d, enum img_kind kind, long id, struct
 			  struct img_err *err);
 size_t page_reader_nr_runs(const struct page_reader *r);
 const struct page_run *page_reader_runs(const struct page_reader *r);
+/* Pages of the runs whose flags include every bit of flag (0: every page); 0 for NULL. */
+uint64_t page_reader_pages(const struct page_reader *r, uint32_t flag);
 /* The run containing addr, or NULL. */
 const struct page_run *page_reader_find(const struct page_reader *r, uint64_t addr);
 /* Bytes of the pages file (read-only mapping; NULL when it is empty). */

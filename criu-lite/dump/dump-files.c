@@ -427,7 +427,9 @@ static int dump_fd(struct dump_ctx *c, struct file_entry_list *l, const struct p
 			r.type = FILE_TYPE__FT_UNIXSK;
 			r.st = st; /* find_shared() matches later fds on it by inode */
 			r.path = strdup(f->target);
-			ret = r.path ? dump_unix_sk(c, &l->usk, &uf, &sk) : -ENOMEM;
+			ret = r.path ? dump_socket_check(c->pid, f->fd, what, f->target) : -ENOMEM;
+			if (!ret)
+				ret = dump_unix_sk(c, &l->usk, &uf, &sk);
 			r.usk = ret ? NULL : dump_unix_entry(l->usk, sk);
 		} else {
 			ret = describe(c, l, &s, &st, &r);
@@ -704,6 +706,26 @@ static void fill_entry(const struct file_rec *r, FileEntry *fe, RegFileEntry *re
 		re->ghost_id = r->ghost_id;
 		re->ghost_crc32c = r->ghost_crc;
 	}
+}
+
+int dump_files_outside(struct dump_ctx *tasks, size_t n)
+{
+	struct file_entry_list *l;
+	pid_t *pids;
+	int ret = list_get(&tasks[0], &l);
+
+	if (ret)
+		return ret;
+	pids = calloc(n, sizeof(*pids));
+	if (!pids) {
+		pr_err("out of memory\n");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		pids[i] = tasks[i].st.pid ? tasks[i].st.pid : tasks[i].pid;
+	ret = dump_pipes_outside(tasks[0].sh->o, &l->pipes, pids, n);
+	free(pids);
+	return ret;
 }
 
 int dump_files_commit(struct dump_ctx *c)

@@ -231,6 +231,7 @@ int dump_pipe_end(struct dump_ctx *c, struct dump_pipes *p, const struct dump_pi
 	}
 	for (size_t i = 0; i < p->n; i++)
 		if (p->v[i].dev == np.dev && p->v[i].ino == np.ino) {
+			p->v[i].ends |= 1u << (f->flags & O_ACCMODE);
 			*out = p->v[i];
 			return 0;
 		}
@@ -246,10 +247,19 @@ int dump_pipe_end(struct dump_ctx *c, struct dump_pipes *p, const struct dump_pi
 		p->cap = ncap;
 	}
 	np.fifo = !pipe_link(f->link);
+	np.ends = 1u << (f->flags & O_ACCMODE);
 	np.id = (uint32_t)p->n + 1;
-	ret = save_pipe(c, f, &np);
+	snprintf(np.what, sizeof(np.what), "%s", f->what);
+	for (int k = 0; !np.fifo && k < c->sh->o->nr_external; k++)
+		if (!strcmp(c->sh->o->external[k], f->link)) {
+			np.external = true;
+			np.key_given = k;
+		}
+	ret = np.external ? 0 : save_pipe(c, f, &np);
 	if (ret)
 		return ret;
+	if (np.external)
+		pr_info("%s: %s is --external: its data stays with the pipe\n", f->what, f->link);
 	p->v[p->n++] = np;
 	*out = np;
 	return 0;
@@ -269,6 +279,8 @@ void dump_pipe_fill(const struct dump_pipe *p, uint32_t flags, char *fifo_path, 
 	}
 	if (p->fifo)
 		e->fifo_path = fifo_path;
+	if (p->external)
+		e->has_external = e->external = true;
 }
 
 void dump_pipes_free(struct dump_pipes *p)

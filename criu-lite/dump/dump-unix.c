@@ -61,21 +61,6 @@ static const char *type_name(unsigned int type)
 	return "unknown-type";
 }
 
-static const char *family_name(int family)
-{
-	switch (family) {
-	case AF_INET:
-		return "AF_INET";
-	case AF_INET6:
-		return "AF_INET6";
-	case AF_NETLINK:
-		return "AF_NETLINK";
-	case AF_PACKET:
-		return "AF_PACKET";
-	}
-	return "non-unix";
-}
-
 /* " bound to /path", " bound to @abstract" (other bytes as \xNN), or "". */
 static void name_str(const struct usk_diag *d, char *buf, size_t len)
 {
@@ -124,19 +109,6 @@ static int get_opt(int fd, int opt, void *v, socklen_t len, const char *name, co
 		return 0;
 	pr_perror("%s: getsockopt(%s)", what, name);
 	return -errno;
-}
-
-/* Is it a unix socket at all? A clear refusal for the other families. */
-static int check_family(int fd, const struct dump_unix_fd *f)
-{
-	int dom = -1, ret = get_opt(fd, SO_DOMAIN, &dom, sizeof(dom), "SO_DOMAIN", f->what);
-
-	if (!ret && dom != AF_UNIX) {
-		pr_err("%s: %s is an %s socket (family %d): not supported yet\n", f->what, f->link,
-		       family_name(dom), dom);
-		ret = -ENOTSUP;
-	}
-	return ret;
 }
 
 static int check_kind(const struct usk *s, const struct dump_unix_fd *f)
@@ -355,15 +327,12 @@ static int save(struct dump_ctx *c, struct dump_unix *u, const struct dump_unix_
 {
 	uint32_t ino = (uint32_t)f->st->st_ino;
 	char nm[USK_NAME_MAX * 4 + 16], peer[64] = "none";
-	int ret = check_family(fd, f);
+	int ret = sockdiag_unix_get(u->diag, ino, &s->d);
 
-	if (!ret) {
-		ret = sockdiag_unix_get(u->diag, ino, &s->d);
-		if (ret == -ENOENT)
-			pr_err("%s: %s is a unix socket that sock_diag does not know (in another "
-			       "network namespace?): not supported\n",
-			       f->what, f->link);
-	}
+	if (ret == -ENOENT)
+		pr_err("%s: %s is a unix socket that sock_diag does not know (in another "
+		       "network namespace?): not supported\n",
+		       f->what, f->link);
 	if (ret)
 		return ret;
 	fill(s, f->flags);

@@ -12,74 +12,86 @@
 #include "criu-lite/dump/dump.h"
 #include "criu-lite/fault.h"
 #include "criu-lite/log.h"
+#include "criu-lite/stats.h"
 
-/* Names of the files in the image dir before the dump, so that a failed dump
- * removes exactly what it created. */
-struct dir_snapshot {
-	char **names;
-	size_t n;
-};
-
-static int snapshot_dir(const char *path, struct dir_snapshot *s)
+/* Refuse a tree that can't be dumped before touching anything, with the reason: no such
+ * process, a thread that is not a process, criu-lite itself or one of its ancestors (pid 1,
+ * the init of its PID namespace, is one: freezing it would freeze the dumper too). */
+static int check_target(pid_t pid)
 {
-	DIR *d = opendir(path);
-	struct dirent *de;
+	char path[64];
+	struct proc_status st = { 0 };
+	pid_t self = getpid(), p;
+	int ret;
 
-	s->names = NULL;
-	s->n = 0;
-	if (!d) {
-		pr_perror("can't open image directory %s", path);
-		return -errno;
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	if (access(path, F_OK)) {
+		pr_err("no process with pid %d (in criu-lite's PID namespace)\n", pid);
+		return -ESRCH;
 	}
-	while ((de = readdir(d))) {
-		char **nn = realloc(s->names, (s->n + 1) * sizeof(*nn));
+	ret = proc_parse_status(pid, &st);
+	if (ret)
+		return ret;
+	if (st.tgid != pid) {
+		pr_err("pid %d is a thread of process %d: dump -t %d\n", pid, st.tgid, st.tgid);
+		proc_status_free(&st);
+		return -EINVAL;
+	}
+	proc_status_free(&st);
+	if (pid == self) {
+		pr_err("pid %d is criu-lite itself\n", pid);
+		return -EINVAL;
+	}
+	if (pid == 1) {
+		pr_err(
+		    "pid 1 is the init of criu-lite's PID namespace and an ancestor of criu-lite: "
+		    "a tree can only be dumped from outside it\n");
+		return -EINVAL;
+	}
+	for (p = getppid(); p > 1;) {
+		struct proc_stat ps;
 
-		if (!nn || !(nn[s->n] = strdup(de->d_name))) {
-			s->names = nn ? nn : s->names;
-			closedir(d);
-			pr_err("out of memory\n");
-			return -ENOMEM;
+		if (p == pid) {
+			pr_err(
+			    "pid %d is an ancestor of criu-lite (pid %d): its tree holds the dumper "
+			    "itself\n",
+			    pid, self);
+			return -EINVAL;
 		}
-		s->names = nn;
-		s->n++;
+		if (proc_parse_stat(p, &ps))
+			break; /* an ancestor exited meanwhile: the chain above is not ours */
+		p = ps.ppid;
 	}
-	closedir(d);
 	return 0;
 }
 
-static bool in_snapshot(const struct dir_snapshot *s, const char *name)
+/* The image directory must not hold another dump's images (a mix of two dumps would
+ * restore): refused unless --overwrite, which removes them first. */
+static int check_images_dir(const struct opts *o, struct img_dir *d)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(s->names[i], name) == 0)
-			return true;
-	return false;
-}
+	struct img_dir_usage u;
+	struct img_err err = { 0 };
 
-static void remove_new_images(const char *path, const struct dir_snapshot *s)
-{
-	DIR *d = opendir(path);
-	struct dirent *de;
-
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name);
-
-		if (l < 5 || in_snapshot(s, de->d_name))
-			continue;
-		if (strcmp(de->d_name + l - 4, ".img") && strcmp(de->d_name + l - 4, ".tmp"))
-			continue;
-		if (unlinkat(dirfd(d), de->d_name, 0))
-			pr_perror("can't remove %s/%s", path, de->d_name);
+	if (img_dir_usage(d, &u, &err)) {
+		pr_err("%s\n", err.msg);
+		return -err.code;
 	}
-	closedir(d);
-}
-
-static void snapshot_free(struct dir_snapshot *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->names[i]);
-	free(s->names);
+	if (!u.files)
+		return 0;
+	if (!o->overwrite) {
+		pr_err(
+		    "%s already holds the images of another dump (%s%s): use an empty directory, "
+		    "or --overwrite to remove them first\n",
+		    o->images_dir, u.first, u.files > 1 ? " and more" : "");
+		return -EEXIST;
+	}
+	pr_info("--overwrite: removing the %u image file(s) of an earlier dump in %s\n", u.files,
+		o->images_dir);
+	if (img_dir_clear(d, &err)) {
+		pr_err("%s\n", err.msg);
+		return -err.code;
+	}
+	return 0;
 }
 
 static int collect_proc(struct dump_ctx *c)
@@ -131,6 +143,8 @@ static int run_steps(struct dump_shared *sh, struct dump_tree_list *tl)
 	for (size_t i = 0; i < tl->n; i++)
 		if ((ret = dump_one(&tl->t[i])))
 			return ret;
+	if ((ret = dump_files_outside(tl->t, tl->n)))
+		return ret;
 	if ((ret = fault_inject(sh->o, "tree")) || (ret = dump_tree(sh, tl->t, tl->n)))
 		return ret;
 	if ((ret = fault_inject(sh->o, "write")) || (ret = dump_files_commit(&tl->t[0])) ||
@@ -179,27 +193,59 @@ static int release_all(struct dump_tree_list *tl, enum seize_release_mode mode)
 	return ret;
 }
 
+/* The summary line (unless -v0) and --stats-file. */
+static int report(const struct opts *o, struct dump_shared *sh, size_t nr_tasks, double t0,
+		  double frozen_s)
+{
+	struct img_dir_usage u;
+	struct img_err err = { 0 };
+	struct stats st = { 0 };
+	double total_s = stats_now() - t0;
+	char mem[32], img[32];
+
+	if (img_dir_usage(sh->dir, &u, &err)) {
+		pr_err("%s\n", err.msg);
+		return -err.code;
+	}
+	stats_count(&st, "tasks", nr_tasks);
+	stats_count(&st, "pages_written", sh->pages_dumped);
+	stats_count(&st, "pages_zero", sh->pages_zero);
+	stats_count(&st, "memory_bytes", sh->pages_dumped * 4096);
+	stats_count(&st, "image_files", u.files);
+	stats_count(&st, "image_bytes", u.bytes);
+	stats_secs(&st, "frozen_s", frozen_s);
+	stats_secs(&st, "total_s", total_s);
+	stats_bytes_str(sh->pages_dumped * 4096, mem, sizeof(mem));
+	stats_bytes_str(u.bytes, img, sizeof(img));
+	log_summary(
+	    "dump of pid %d: %zu task%s, %s of memory, images %s in %s, frozen %.3f s, total "
+	    "%.3f s\n",
+	    o->tree, nr_tasks, nr_tasks == 1 ? "" : "s", mem, img, o->images_dir, frozen_s,
+	    total_s);
+	return o->stats_file ? stats_write(&st, o->stats_file) : 0;
+}
+
 int dump_run(const struct opts *o)
 {
 	struct dump_shared sh = {
 		.o = o, .next_file_id = 1, .next_ghost_id = 1, .next_shmem_id = 1
 	};
 	struct dump_tree_list tl = { 0 };
-	struct dir_snapshot snap;
 	struct img_err err = { 0 };
-	struct timespec t0, t1;
+	double t0 = stats_now(), t_freeze = 0, frozen_s;
 	int ret;
 
 	if (!o->tree) {
 		pr_err("dump needs -t PID\n");
 		return 2;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (check_target(o->tree))
+		return 1;
 	if (img_dir_open(o->images_dir, true, &sh.dir, &err)) {
 		pr_err("%s\n", err.msg);
 		return 1;
 	}
-	if (snapshot_dir(o->images_dir, &snap)) {
+	if (check_images_dir(o, sh.dir)) {
 		img_dir_close(sh.dir);
 		return 1;
 	}
@@ -209,23 +255,23 @@ int dump_run(const struct opts *o)
 		pr_err("the kernel lacks features criu-lite needs: see `criu-lite check`\n");
 		ret = -ENOTSUP;
 	}
-	if (!ret)
+	if (!ret) {
+		t_freeze = stats_now();
 		ret = run_steps(&sh, &tl);
+	}
 	if (ret) {
 		release_all(&tl, RELEASE_RESUME);
-		remove_new_images(o->images_dir, &snap);
+		if (img_dir_clear(sh.dir, &err)) /* nothing but this dump's files: see above */
+			pr_err("%s\n", err.msg);
 		pr_err("dump of pid %d failed; %s left running as %s\n", o->tree,
 		       tl.n > 1 ? "every task was" : "the task was",
 		       tl.n > 1 ? "they were" : "it was");
 	} else {
 		ret = release_all(&tl, o->leave_running ? RELEASE_RESUME : RELEASE_KILL);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		pr_info("dumped %zu task(s) of pid %d: %llu pages written, %llu zero, in %.3f s\n",
-			tl.n, o->tree, (unsigned long long)sh.pages_dumped,
-			(unsigned long long)sh.pages_zero,
-			(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		frozen_s = stats_now() - t_freeze;
+		if (!ret)
+			ret = report(o, &sh, tl.n, t0, frozen_s);
 	}
-	snapshot_free(&snap);
 	free_tasks(&tl);
 	page_bufs_free(sh.bufs);
 	img_dir_close(sh.dir);

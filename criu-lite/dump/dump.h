@@ -79,6 +79,8 @@ int dump_files(struct dump_ctx *c);
 int dump_tree(struct dump_shared *sh, struct dump_ctx *tasks, size_t nr);
 /* Writes files.img from c->sh->files (after every task); frees the list. */
 int dump_files_commit(struct dump_ctx *c);
+/* After every task: no pipe of the tree may be open outside it too, unless --external. */
+int dump_files_outside(struct dump_ctx *tasks, size_t n);
 void dump_files_free(struct dump_ctx *c);
 
 /* The shared memory object behind VMA v (shared anon or memfd): dumped once,
@@ -88,6 +90,10 @@ int dump_shmem_vma(struct dump_ctx *c, const struct vma *v, uint32_t *id);
 /* shmem.img from c->shmem; frees the list. */
 int dump_shmem_commit(struct dump_ctx *c);
 void dump_shmem_free(struct dump_ctx *c);
+
+/* A socket fd of the task (dump-socket.c): 0 for a family that can be dumped (AF_UNIX),
+ * -ENOTSUP naming the family for the others, -errno (logged) when unreadable. */
+int dump_socket_check(pid_t pid, int fd, const char *what, const char *link);
 
 /* A regular file by path (a mapped file of the task, opened read-only for a
  * mapping): returns its file id in *id, reusing an entry with the same

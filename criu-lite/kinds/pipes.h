@@ -5,7 +5,9 @@
  * is saved once per dump, keyed by st_dev + st_ino: its size (F_GETPIPE_SZ) and
  * the bytes in flight, copied with tee(2) so that the task's pipe keeps them (a
  * failed dump leaves it as it was), into pipes-data-<pipe_id>.img with their
- * crc32c. Packet-mode pipes (O_DIRECT) are refused.
+ * crc32c. Packet-mode pipes (O_DIRECT) are refused. A pipe also open outside the tree is
+ * refused (dump_pipes_outside) unless it is --external: then nothing of it is saved, its
+ * entries say external, and restore uses the fd --inherit-fd names in its place.
  * Contract, restore (restore-pipes.c): restore_pipe_open() returns an O_CLOEXEC
  * fd of the restorer for one FT_PIPE entry of files.img. Its first call reads
  * and checks every pipe of files.img (entries of one pipe agree, data size and
@@ -30,6 +32,7 @@
 
 struct dump_ctx;
 struct restore_ctx;
+struct opts;
 
 /* "pipe:[INO]", the /proc/PID/fd link of a pipe(2) end. */
 static inline bool pipe_link(const char *link)
@@ -52,6 +55,10 @@ struct dump_pipe {
 	uint32_t size;	   /* F_GETPIPE_SZ */
 	uint32_t data_len; /* bytes in flight (0: no data file) */
 	uint32_t data_crc;
+	bool external;	   /* --external pipe:[INO]: not saved; restore takes --inherit-fd */
+	unsigned int ends; /* 1 << O_RDONLY / O_WRONLY / O_RDWR of the tree's fds on it */
+	int key_given;	   /* for an external one: its index in opts.external */
+	char what[48];	   /* the first fd of the tree seen on it, "pid 12 fd 3" */
 };
 
 /* The pipes saved so far by one dump. */
@@ -72,10 +79,18 @@ struct dump_pipe_fd {
 /* The pipe of f (saved now if it is new) into *out. */
 int dump_pipe_end(struct dump_ctx *c, struct dump_pipes *p, const struct dump_pipe_fd *f,
 		  struct dump_pipe *out);
+/* After every task: refuse a pipe or FIFO of p that a process outside the tree (whose
+ * process ids are tree[0..n)) has open too, naming both ends, unless it is --external; and an
+ * --external key that names no pipe of p (dump-pipes-outside.c). */
+int dump_pipes_outside(const struct opts *o, const struct dump_pipes *p, const pid_t *tree,
+		       size_t n);
 /* The files.img record of one end: flags of that end; fifo_path for a FIFO. */
 void dump_pipe_fill(const struct dump_pipe *p, uint32_t flags, char *fifo_path, PipeFileEntry *e);
 void dump_pipes_free(struct dump_pipes *p);
 
+/* Restore: read and check every pipe of files.img (data, --inherit-fd for the external ones,
+ * and that every --inherit-fd names one); restore_pipe_open() does it on its first call. */
+int restore_pipes_prepare(struct restore_ctx *c);
 /* Restore: an fd of the restorer (O_CLOEXEC) for the FT_PIPE entry fe, or -errno. */
 int restore_pipe_open(struct restore_ctx *c, const FileEntry *fe);
 /* Close every pipe end the table still holds and free it (safe when there is none). */

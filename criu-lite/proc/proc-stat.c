@@ -147,9 +147,11 @@ int proc_parse_task_stat(pid_t pid, pid_t tid, struct proc_stat *out)
 	return read_and_parse(path, out);
 }
 
-int proc_task_state(pid_t pid, pid_t tid, char *state)
+/* Quietly read /proc/PID/stat (tid 0) or /proc/PID/task/TID/stat into buf, NUL-terminated,
+ * and find the ") " that ends comm: its position, or NULL with *err set. */
+static char *read_stat_quiet(pid_t pid, pid_t tid, char *buf, size_t len, int *err)
 {
-	char path[64], buf[512], *p;
+	char path[64], *p;
 	ssize_t n;
 	int fd;
 
@@ -158,21 +160,71 @@ int proc_task_state(pid_t pid, pid_t tid, char *state)
 	else
 		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
+	if (fd < 0) {
+		*err = -errno;
+		return NULL;
+	}
+	n = read(fd, buf, len - 1);
 	if (n < 0) {
 		int e = errno;
 
 		close(fd);
-		return e == ESRCH ? -ENOENT : -e;
+		*err = e == ESRCH ? -ENOENT : -e;
+		return NULL;
 	}
 	close(fd);
 	buf[n] = '\0';
-	/* "pid (comm) S ...": comm may hold spaces and parentheses */
+	/* "pid (comm) S ppid ...": comm may hold spaces and parentheses */
 	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ' || !p[2])
-		return -EINVAL;
+	if (!p || p[1] != ' ' || !p[2]) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	return p;
+}
+
+int proc_task_state(pid_t pid, pid_t tid, char *state)
+{
+	char buf[512], *p;
+	int err = 0;
+
+	p = read_stat_quiet(pid, tid, buf, sizeof(buf), &err);
+	if (!p)
+		return err;
 	*state = p[2];
 	return 0;
+}
+
+int proc_task_brief(pid_t pid, char *state, pid_t *ppid, char *comm, size_t len)
+{
+	char buf[512], *p, *open_paren;
+	int err = 0;
+
+	p = read_stat_quiet(pid, 0, buf, sizeof(buf), &err);
+	if (!p)
+		return err;
+	open_paren = strchr(buf, '(');
+	if (!open_paren || open_paren > p || sscanf(p + 2, "%c %d", state, ppid) != 2)
+		return -EINVAL;
+	snprintf(comm, len, "%.*s", (int)(p - open_paren - 1), open_paren + 1);
+	return 0;
+}
+
+void proc_pid_holder(pid_t pid, char *buf, size_t len)
+{
+	char state, comm[64], pcomm[64] = "?";
+	pid_t ppid;
+
+	if (proc_task_brief(pid, &state, &ppid, comm, sizeof(comm))) {
+		snprintf(buf, len, "a task that our /proc does not show holds it");
+		return;
+	}
+	if (ppid > 0 && proc_task_brief(ppid, &(char){ 0 }, &(pid_t){ 0 }, pcomm, sizeof(pcomm)))
+		snprintf(pcomm, sizeof(pcomm), "?");
+	if (state == 'Z')
+		snprintf(buf, len, "a zombie holds it (%s), not reaped by its parent %d (%s)", comm,
+			 ppid, pcomm);
+	else
+		snprintf(buf, len, "a live task holds it (%s, state %c, parent %d %s)", comm, state,
+			 ppid, pcomm);
 }

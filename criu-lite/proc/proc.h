@@ -179,6 +179,11 @@ int proc_parse_task_stat(pid_t pid, pid_t tid, struct proc_stat *out);
  * task that is gone is an answer, not an error): 0, -ENOENT when gone, -EINVAL when unparsable,
  * another -errno when unreadable. */
 int proc_task_state(pid_t pid, pid_t tid, char *state);
+/* The same, quietly, for a process: its state letter, parent and name (comm, cut to len). */
+int proc_task_brief(pid_t pid, char *state, pid_t *ppid, char *comm, size_t len);
+/* Who holds pid, for a message: "a zombie holds it (sleep), not reaped by its parent 12
+ * (bash)" or "a live task holds it (...)". */
+void proc_pid_holder(pid_t pid, char *buf, size_t len);
 
 /* ---- status ------------------------------------------------------------------------------ */
 

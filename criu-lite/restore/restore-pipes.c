@@ -36,6 +36,7 @@ struct rpipe {
 	int rfd, wfd;	       /* pipe(2): both ends; -1 when not open */
 	bool r_given, w_given; /* the end itself went to an entry */
 	int hold;	       /* FIFO: our O_RDWR open; -1 when not open */
+	int inherit;	       /* external: the restorer's fd --inherit-fd names; -1 if not */
 };
 
 struct restore_pipes {
@@ -61,9 +62,15 @@ static int check_agree(const struct rpipe *p, const FileEntry *fe)
 {
 	const PipeFileEntry *a = p->pe, *b = fe->pipe;
 
+	if (a->external && (a->flags & O_ACCMODE) != (b->flags & O_ACCMODE)) {
+		pr_err("files.img: files %u and %u are both ends of external pipe:[%llu]: one "
+		       "--inherit-fd can't stand for both\n",
+		       p->file_id, fe->id, (unsigned long long)a->ino);
+		return -EBADMSG;
+	}
 	if (a->ino == b->ino && a->size == b->size && a->has_data_len == b->has_data_len &&
 	    a->data_len == b->data_len && a->data_crc32c == b->data_crc32c &&
-	    same_str(a->fifo_path, b->fifo_path))
+	    same_str(a->fifo_path, b->fifo_path) && a->external == b->external)
 		return 0;
 	pr_err("files.img: files %u and %u are on pipe %u but disagree on its inode, size, data "
 	       "or path\n",
@@ -79,7 +86,13 @@ static int check_entry(const FileEntry *fe)
 		pr_err("files.img: pipe file %u has no pipe record\n", fe->id);
 		return -EBADMSG;
 	}
-	if (!pe->pipe_id || !pe->size || (pe->has_data_len && !pe->has_data_crc32c) ||
+	if (pe->external && (pe->fifo_path || pe->has_data_len)) {
+		pr_err("files.img: pipe file %u: an external pipe with a FIFO path or data\n",
+		       fe->id);
+		return -EBADMSG;
+	}
+	if (!pe->pipe_id || (!pe->size && !pe->external) ||
+	    (pe->has_data_len && !pe->has_data_crc32c) ||
 	    (pe->has_data_len && pe->data_len > pe->size)) {
 		pr_err("files.img: pipe file %u (pipe %u): bad id, size %u or data length %u\n",
 		       fe->id, pe->pipe_id, pe->size, pe->data_len);
@@ -101,6 +114,61 @@ static int load_data(struct restore_ctx *c, struct rpipe *p)
 	pipe_data_name(name, sizeof(name), p->pe->pipe_id);
 	snprintf(what, sizeof(what), "pipe %u", p->pe->pipe_id);
 	return rawdata_load(c->dir, name, what, p->pe->data_len, p->pe->data_crc32c, &p->data);
+}
+
+/* An external pipe: the fd --inherit-fd gives for it, checked; every --inherit-fd must name
+ * an external pipe of the images. */
+static int find_inherit(struct restore_ctx *c, struct rpipe *p)
+{
+	const struct inherit_fd *in;
+	char key[48];
+	int fl;
+
+	snprintf(key, sizeof(key), "pipe:[%llu]", (unsigned long long)p->pe->ino);
+	in = cli_inherit_fd(c->o, key);
+	if (!in) {
+		pr_err("%s was dumped as --external: give what takes its place with --inherit-fd "
+		       "fd[N]:%s\n",
+		       key, key);
+		return -ENOENT;
+	}
+	fl = fcntl(in->fd, F_GETFL);
+	if (fl < 0) {
+		int e = errno;
+
+		pr_perror("--inherit-fd fd[%d]:%s: fd %d", in->fd, key, in->fd);
+		return -e;
+	}
+	if ((fl & O_ACCMODE) != O_RDWR && (fl & O_ACCMODE) != (int)(p->pe->flags & O_ACCMODE)) {
+		pr_err("--inherit-fd fd[%d]:%s: fd %d is open %s, the task's end was %s\n", in->fd,
+		       key, in->fd, (fl & O_ACCMODE) == O_RDONLY ? "for reading" : "for writing",
+		       (p->pe->flags & O_ACCMODE) == O_RDONLY ? "the read end" : "the write end");
+		return -EBADF;
+	}
+	p->inherit = in->fd;
+	return 0;
+}
+
+static int check_inherit_used(struct restore_ctx *c, const struct restore_pipes *t)
+{
+	for (int k = 0; k < c->o->nr_inherit_fd; k++) {
+		bool used = false;
+
+		for (size_t i = 0; i < t->n && !used; i++) {
+			char key[48];
+
+			snprintf(key, sizeof(key), "pipe:[%llu]",
+				 (unsigned long long)t->v[i].pe->ino);
+			used = t->v[i].pe->external && !strcmp(key, c->o->inherit_fd[k].key);
+		}
+		if (!used) {
+			pr_err("--inherit-fd fd[%d]:%s: the images have no external pipe of that "
+			       "inode\n",
+			       c->o->inherit_fd[k].fd, c->o->inherit_fd[k].key);
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 /* The table of every pipe of files.img, data loaded and checked. */
@@ -128,12 +196,19 @@ static int build_table(struct restore_ctx *c, struct restore_pipes *t)
 			continue;
 		}
 		p = &t->v[t->n++];
-		*p = (struct rpipe){
-			.pe = fe->pipe, .file_id = fe->id, .rfd = -1, .wfd = -1, .hold = -1
-		};
+		*p = (struct rpipe){ .pe = fe->pipe,
+				     .file_id = fe->id,
+				     .rfd = -1,
+				     .wfd = -1,
+				     .hold = -1,
+				     .inherit = -1 };
+		if (fe->pipe->external && (ret = find_inherit(c, p)))
+			return ret;
 		if (fe->pipe->has_data_len && fe->pipe->data_len && (ret = load_data(c, p)))
 			return ret;
 	}
+	if ((ret = check_inherit_used(c, t)))
+		return ret;
 	pr_debug("%zu pipe(s) in files.img, data checked\n", t->n);
 	return 0;
 }
@@ -143,6 +218,9 @@ static void name_of(const struct rpipe *p, char *buf, size_t len)
 {
 	if (p->pe->fifo_path)
 		snprintf(buf, len, "FIFO %s (pipe %u)", p->pe->fifo_path, p->pe->pipe_id);
+	else if (p->inherit >= 0)
+		snprintf(buf, len, "external pipe:[%llu] (--inherit-fd fd[%d])",
+			 (unsigned long long)p->pe->ino, p->inherit);
 	else
 		snprintf(buf, len, "pipe %u (inode %llu at dump)", p->pe->pipe_id,
 			 (unsigned long long)p->pe->ino);
@@ -277,7 +355,9 @@ static int open_end(struct rpipe *p, const FileEntry *fe, const char *name)
 
 	if (unknown)
 		pr_warn("%s: file %u: status flags 0%o are not restored\n", name, fe->id, unknown);
-	if (p->hold >= 0) {
+	if (p->inherit >= 0) {
+		fd = dup_end(p->inherit, name);
+	} else if (p->hold >= 0) {
 		fd = reopen(p->hold, acc, name);
 	} else if (acc == O_RDONLY && !p->r_given) {
 		fd = dup_end(p->rfd, name);
@@ -301,31 +381,38 @@ static int open_end(struct rpipe *p, const FileEntry *fe, const char *name)
 	return fd;
 }
 
+int restore_pipes_prepare(struct restore_ctx *c)
+{
+	int ret;
+
+	if (c->pipes)
+		return 0;
+	c->pipes = calloc(1, sizeof(*c->pipes));
+	if (!c->pipes) {
+		pr_err("out of memory for the pipe table\n");
+		return -ENOMEM;
+	}
+	ret = build_table(c, c->pipes);
+	if (ret)
+		restore_pipes_done(c);
+	return ret;
+}
+
 int restore_pipe_open(struct restore_ctx *c, const FileEntry *fe)
 {
 	struct rpipe *p;
 	char name[PATH_MAX + 64];
-	int ret;
+	int ret = restore_pipes_prepare(c);
 
-	if (!c->pipes) {
-		c->pipes = calloc(1, sizeof(*c->pipes));
-		if (!c->pipes) {
-			pr_err("out of memory for the pipe table\n");
-			return -ENOMEM;
-		}
-		ret = build_table(c, c->pipes);
-		if (ret) {
-			restore_pipes_done(c);
-			return ret;
-		}
-	}
+	if (ret)
+		return ret;
 	p = fe->pipe ? find(c->pipes, fe->pipe->pipe_id) : NULL;
 	if (!p) {
 		pr_err("files.img: pipe file %u is not in the pipe table\n", fe->id);
 		return -EBADMSG;
 	}
 	name_of(p, name, sizeof(name));
-	if (!p->created) {
+	if (!p->created && p->inherit < 0) {
 		ret = p->pe->fifo_path ? create_fifo(p, name) : create_anon(p, name);
 		if (ret)
 			return ret;

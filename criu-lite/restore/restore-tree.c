@@ -76,22 +76,20 @@ static int find_hole(struct restore_ctx *c, uint64_t *hole)
  * refuse at once when a live task holds the pid. */
 static int wait_pid_free(pid_t pid)
 {
+	char who[200];
+
 	for (int i = 0; i < 300; i++) {
-		struct proc_stat st;
 		char state;
 
 		if (proc_task_state(pid, 0, &state))
 			return 0; /* gone (or no longer a task we can read: clone3 will tell) */
-		if (state != 'Z' && state != 'X') {
-			bool named = proc_parse_stat(pid, &st) == 0;
-
-			pr_err("pid %d is in use by a running task (%s): can't restore into it\n",
-			       pid, named ? st.comm : "?");
-			return -EEXIST;
-		}
+		if (state != 'Z' && state != 'X')
+			break;
 		usleep(10000);
 	}
-	pr_err("pid %d is still a zombie after 3 s: its parent does not reap it\n", pid);
+	proc_pid_holder(pid, who, sizeof(who));
+	pr_err("can't restore pid %d: %s%s\n", pid, who,
+	       strstr(who, "zombie") ? " after waiting 3 s" : "");
 	return -EEXIST;
 }
 

@@ -20,6 +20,7 @@
 #include "criu-lite/restore/restore-tree.h"
 #include "criu-lite/kinds/sk-unix.h"
 #include "criu-lite/restore/restore.h"
+#include "criu-lite/stats.h"
 #include "criu-lite/kinds/timers.h"
 
 static int report(const struct img_err *err, int ret)
@@ -113,10 +114,16 @@ static int check_host(struct restore_ctx *c)
 
 static int read_images(struct restore_ctx *c)
 {
-	int ret;
+	struct img_err err = { 0 };
+	int ret = img_read_one(c->dir, IMG_INVENTORY, 0, (ProtobufCMessage **)&c->inv, &err);
 
-	if ((ret = read_one(c->dir, IMG_INVENTORY, 0, (ProtobufCMessage **)&c->inv)) ||
-	    (ret = check_host(c)) ||
+	if (ret == -ENOENT) {
+		pr_err("%s holds no dump: there is no inventory.img\n", c->o->images_dir);
+		return ret;
+	}
+	if (ret)
+		return report(&err, ret);
+	if ((ret = check_host(c)) ||
 	    (ret = read_all(c->dir, IMG_PSTREE, 0, (ProtobufCMessage ***)&c->pstree,
 			    &c->nr_pstree)) ||
 	    (ret = read_all(c->dir, IMG_FILES, 0, (ProtobufCMessage ***)&c->files, &c->nr_files)))
@@ -303,6 +310,39 @@ static void free_ctx(struct restore_ctx *c)
 	img_dir_close(c->dir);
 }
 
+/* The summary line (unless -v0) and --stats-file, once the tree runs. */
+static int report_run(struct restore_ctx *c, double running_s)
+{
+	const struct opts *o = c->o;
+	uint64_t pages = 0;
+	struct img_dir_usage u;
+	struct img_err err = { 0 };
+	struct stats st = { 0 };
+	char mem[32], img[32];
+
+	for (size_t i = 0; i < c->nr_tasks; i++)
+		pages += page_reader_pages(c->tasks[i].pages, PAGEMAP_FLAGS__PE_PRESENT);
+	for (size_t i = 0; i < c->nr_shmem; i++)
+		pages += page_reader_pages(c->shmem_pages[i], PAGEMAP_FLAGS__PE_PRESENT);
+	if (img_dir_usage(c->dir, &u, &err)) {
+		pr_err("%s\n", err.msg);
+		return -err.code;
+	}
+	stats_count(&st, "tasks", c->nr_tasks);
+	stats_count(&st, "pages_read", pages);
+	stats_count(&st, "memory_bytes", pages * 4096);
+	stats_count(&st, "image_files", u.files);
+	stats_count(&st, "image_bytes", u.bytes);
+	stats_secs(&st, "running_s", running_s);
+	stats_bytes_str(pages * 4096, mem, sizeof(mem));
+	stats_bytes_str(u.bytes, img, sizeof(img));
+	log_summary("restore of pid %d: %zu task%s, %s of memory, images %s from %s, running after "
+		    "%.3f s\n",
+		    c->tasks[0].vpid, c->nr_tasks, c->nr_tasks == 1 ? "" : "s", mem, img,
+		    o->images_dir, running_s);
+	return o->stats_file ? stats_write(&st, o->stats_file) : 0;
+}
+
 /* Without -d: wait for the root task and return its status as ours. */
 static int wait_root(pid_t pid)
 {
@@ -322,10 +362,9 @@ int restore_run(const struct opts *o)
 {
 	struct restore_ctx c = { .o = o };
 	struct img_err err = { 0 };
-	struct timespec t0, t1;
+	double t0 = stats_now();
 	int ret;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (img_dir_open(o->images_dir, false, &c.dir, &err)) {
 		pr_err("%s\n", err.msg);
 		return 1;
@@ -348,6 +387,8 @@ int restore_run(const struct opts *o)
 	if (!ret)
 		ret = pick_xfer_base(&c);
 	if (!ret)
+		ret = restore_pipes_prepare(&c);
+	if (!ret)
 		ret = restore_shmem_prepare(&c);
 	for (size_t i = 0; !ret && i < c.nr_tasks; i++) {
 		if (c.tasks[i].zombie)
@@ -368,8 +409,14 @@ int restore_run(const struct opts *o)
 	if (!ret && o->pidfile)
 		ret = write_pidfile(o->pidfile, c.tasks[0].pid);
 	if (ret) {
+		bool created = false;
+
+		for (size_t i = 0; i < c.nr_tasks; i++)
+			created |= c.tasks[i].pid > 0;
 		kill_tasks(&c);
-		pr_err("restore failed; every task it created was killed\n");
+		pr_err("restore from %s failed%s\n", o->images_dir,
+		       created ? "; every task it created was killed"
+			       : " before any task was created");
 		free_ctx(&c);
 		return 1;
 	}
@@ -379,11 +426,10 @@ int restore_run(const struct opts *o)
 	for (size_t i = 0; i < c.nr_tasks; i++)
 		if (!c.tasks[i].zombie)
 			ret |= seize_release(&c.tasks[i].st, RELEASE_RESUME);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	pr_info("restored pid %d in %.3f s\n", c.tasks[0].pid,
-		(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	pid_t root = c.tasks[0].pid;
 
+	if (!ret)
+		ret = report_run(&c, stats_now() - t0);
 	free_ctx(&c);
 	if (ret)
 		return 1;

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -12,6 +13,7 @@
 
 #define LOG_PREFIX "skeleton: "
 #include "criu-lite/log.h"
+#include "criu-lite/proc/proc.h"
 #include "criu-lite/restore/skeleton.h"
 
 #define TASK_SIZE_47 0x7ffffffff000ULL
@@ -108,8 +110,14 @@ int skel_create(const pid_t *set_tid, size_t nr_tids, uint64_t flags, uint64_t h
 	if (pid < 0) {
 		int e = errno;
 
-		pr_perror("clone3 with pid %d%s", set_tid[0],
-			  e == EEXIST ? " (that pid is in use)" : "");
+		if (e == EEXIST) {
+			char who[160];
+
+			proc_pid_holder(set_tid[0], who, sizeof(who));
+			pr_err("can't create pid %d: %s\n", set_tid[0], who);
+		} else {
+			pr_perror("clone3 with pid %d", set_tid[0]);
+		}
 		close(p[0]);
 		return -e;
 	}

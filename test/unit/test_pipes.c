@@ -39,6 +39,7 @@
 
 struct fx {
 	struct utest_logdir ld; /* images, log and FIFOs */
+	struct opts o;		/* --external, --inherit-fd */
 	unsigned char data[LEN];
 };
 
@@ -53,7 +54,7 @@ static int avail(int fd)
 static int dump_end(struct fx *f, struct dump_pipes *p, int fd, uint32_t flags, const char *link,
 		    struct dump_pipe *out)
 {
-	struct dump_shared sh = { .dir = f->ld.img };
+	struct dump_shared sh = { .o = &f->o, .dir = f->ld.img };
 	struct dump_ctx c = { .sh = &sh, .pid = getpid(), .vpid = getpid() };
 	char what[32];
 	struct stat st;
@@ -89,6 +90,7 @@ static void entries_free(FileEntry **v, size_t n)
 static void ctx_init(struct restore_ctx *c, struct fx *f, FileEntry **files, size_t n)
 {
 	memset(c, 0, sizeof(*c));
+	c->o = &f->o;
 	c->dir = f->ld.img;
 	c->files = files;
 	c->nr_files = n;
@@ -313,6 +315,71 @@ static void test_restore_refusals(void **state)
 	free(bad);
 }
 
+/* --external: nothing of the pipe is saved; restore refuses it without --inherit-fd, and with
+ * one hands out that fd's open file description with the entry's status flags. */
+static void test_external(void **state)
+{
+	struct fx *f = *state;
+	struct dump_pipes dp = { 0 };
+	struct dump_pipe x;
+	struct restore_ctx c;
+	FileEntry *files[1];
+	char key[48], *ext[1] = { key }, buf[8], path[PATH_MAX];
+	struct inherit_fd in[2];
+	int p[2], q[2], fd;
+	struct stat st;
+
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(write(p[1], "abc", 3), 3);
+	assert_int_equal(fstat(p[0], &st), 0);
+	snprintf(key, sizeof(key), "pipe:[%llu]", (unsigned long long)st.st_ino);
+	f->o.external = ext;
+	f->o.nr_external = 1;
+	assert_int_equal(dump_end(f, &dp, p[0], O_RDONLY, key, &x), 0);
+	assert_true(x.external);
+	assert_int_equal(x.data_len, 0);
+	assert_int_equal(avail(p[0]), 3); /* untouched */
+	snprintf(path, sizeof(path), "%s/pipes-data-1.img", f->ld.dir);
+	assert_int_equal(access(path, F_OK), -1); /* no data saved */
+	files[0] = entry(1, &x, O_RDONLY | O_NONBLOCK, NULL);
+	assert_true(files[0]->pipe->has_external && files[0]->pipe->external);
+	assert_false(files[0]->pipe->has_data_len);
+	dump_pipes_free(&dp);
+
+	/* no --inherit-fd: refused, naming the option */
+	ctx_init(&c, f, files, 1);
+	assert_int_equal(restore_pipe_open(&c, files[0]), -ENOENT);
+	assert_true(
+	    utest_log_has(f->ld.log, "was dumped as --external: give what takes its place"));
+	/* an --inherit-fd for a pipe the images do not have */
+	assert_int_equal(pipe2(q, O_CLOEXEC), 0);
+	in[0] = (struct inherit_fd){ q[0], key };
+	in[1] = (struct inherit_fd){ q[0], "pipe:[1]" };
+	f->o.inherit_fd = in;
+	f->o.nr_inherit_fd = 2;
+	ctx_init(&c, f, files, 1);
+	assert_int_equal(restore_pipe_open(&c, files[0]), -EINVAL);
+	assert_true(utest_log_has(f->ld.log, "--inherit-fd fd[") &&
+		    utest_log_has(f->ld.log, ":pipe:[1]: the images have no external pipe"));
+	/* the right one: the entry gets q's read end, nonblocking as dumped */
+	f->o.nr_inherit_fd = 1;
+	ctx_init(&c, f, files, 1);
+	fd = restore_pipe_open(&c, files[0]);
+	assert_true(fd >= 0);
+	assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	assert_int_equal(write(q[1], "xy", 2), 2);
+	assert_int_equal(read(fd, buf, sizeof(buf)), 2);
+	assert_memory_equal(buf, "xy", 2);
+	restore_pipes_done(&c);
+	close(fd);
+	entries_free(files, 1);
+	f->o = (struct opts){ 0 };
+	close(p[0]);
+	close(p[1]);
+	close(q[0]);
+	close(q[1]);
+}
+
 static void test_fifo(void **state)
 {
 	struct fx *f = *state;
@@ -402,6 +469,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fifo, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_external, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

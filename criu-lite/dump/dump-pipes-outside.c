@@ -1,0 +1,159 @@
+/* dump-pipes-outside: pipes and FIFOs of the tree that a process outside it also has open
+ * (see pipes.h).
+ *
+ * A pipe shared with the outside (the shell's end of `producer | task`, a FIFO a client holds)
+ * can't be rebuilt: the outsider keeps the old pipe, the restored task would get a new one
+ * with nobody at the other end. So one pass over /proc/[0-9]* /fd of every process but the
+ * tree's and our own looks for the tree's pipes (by "pipe:[INO]", FIFOs by device + inode)
+ * and refuses the first one found, naming the tree's fd, the outsider and its fd, unless the
+ * user marked the pipe --external (then it is not rebuilt at restore: --inherit-fd gives
+ * it). An --external key that names no pipe of the tree is refused too: an option that does
+ * nothing is an error. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define LOG_PREFIX "pipes: "
+#include "criu-lite/dump/dump.h"
+#include "criu-lite/kinds/pipes.h"
+#include "criu-lite/log.h"
+#include "criu-lite/proc/proc.h"
+
+static bool in_tree(pid_t pid, const pid_t *tree, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (tree[i] == pid)
+			return true;
+	return false;
+}
+
+/* The pipe of p that the fd link (and, for a path, the file through via) is on, or NULL. */
+static const struct dump_pipe *match(const struct dump_pipes *p, bool have_fifo, int dfd,
+				     const char *name, const char *link)
+{
+	unsigned long long ino;
+	struct stat st;
+	int n = -1;
+
+	if (sscanf(link, "pipe:[%llu]%n", &ino, &n) == 1 && link[n] == '\0') {
+		for (size_t i = 0; i < p->n; i++)
+			if (!p->v[i].fifo && (unsigned long long)p->v[i].ino == ino)
+				return &p->v[i];
+		return NULL;
+	}
+	if (!have_fifo || link[0] != '/' || fstatat(dfd, name, &st, 0) || !S_ISFIFO(st.st_mode))
+		return NULL;
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i].fifo && p->v[i].dev == st.st_dev && p->v[i].ino == st.st_ino)
+			return &p->v[i];
+	return NULL;
+}
+
+/* The first fd of process pid on a pipe of p that is not --external: 1 and *found, *fd; 0. */
+static int scan_process(const struct dump_pipes *p, bool have_fifo, pid_t pid,
+			const struct dump_pipe **found, int *fd)
+{
+	char path[64], link[512];
+	struct dirent *de;
+	DIR *d;
+	int ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	d = opendir(path);
+	if (!d)
+		return 0; /* gone, or a kernel thread: nothing open */
+	while (!ret && (de = readdir(d))) {
+		ssize_t l;
+
+		if (de->d_name[0] == '.')
+			continue;
+		l = readlinkat(dirfd(d), de->d_name, link, sizeof(link) - 1);
+		if (l <= 0)
+			continue;
+		link[l] = '\0';
+		*found = match(p, have_fifo, dirfd(d), de->d_name, link);
+		if (*found && !(*found)->external) {
+			*fd = atoi(de->d_name);
+			ret = 1;
+		}
+	}
+	closedir(d);
+	return ret;
+}
+
+static int check_external_keys(const struct opts *o, const struct dump_pipes *p)
+{
+	for (int k = 0; k < o->nr_external; k++) {
+		bool used = false;
+
+		for (size_t i = 0; i < p->n && !used; i++) {
+			const struct dump_pipe *pp = &p->v[i];
+
+			if (!pp->external || pp->key_given != k)
+				continue;
+			used = true;
+			if (pp->ends != 1u << O_RDONLY && pp->ends != 1u << O_WRONLY) {
+				pr_err("--external %s: the dumped tree holds both of its ends (%s "
+				       "and more): one --inherit-fd can't stand for both\n",
+				       o->external[k], pp->what);
+				return -EINVAL;
+			}
+		}
+		if (!used) {
+			pr_err("--external %s: no fd of the dumped tree is on that pipe\n",
+			       o->external[k]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int dump_pipes_outside(const struct opts *o, const struct dump_pipes *p, const pid_t *tree,
+		       size_t n)
+{
+	bool have_fifo = false, left = false;
+	struct dirent *de;
+	DIR *d;
+	int ret = check_external_keys(o, p);
+
+	for (size_t i = 0; i < p->n; i++) {
+		have_fifo |= p->v[i].fifo;
+		left |= !p->v[i].external;
+	}
+	if (ret || !left)
+		return ret;
+	d = opendir("/proc");
+	if (!d) {
+		pr_perror("can't list /proc");
+		return -errno;
+	}
+	while (!ret && (de = readdir(d))) {
+		const struct dump_pipe *pp = NULL;
+		pid_t pid = atoi(de->d_name);
+		char comm[64] = "?", state;
+		pid_t ppid;
+		int fd = -1;
+
+		if (pid <= 0 || pid == getpid() || in_tree(pid, tree, n) ||
+		    !scan_process(p, have_fifo, pid, &pp, &fd))
+			continue;
+		proc_task_brief(pid, &state, &ppid, comm, sizeof(comm));
+		if (pp->fifo)
+			pr_err("%s: that FIFO is also open in pid %d (%s) fd %d, outside the dumped "
+			       "tree: not supported\n",
+			       pp->what, pid, comm, fd);
+		else
+			pr_err("%s: pipe:[%llu] is also open in pid %d (%s) fd %d, outside the "
+			       "dumped tree; --external pipe:[%llu] dumps it anyway (restore then "
+			       "takes its place from --inherit-fd fd[N]:pipe:[%llu])\n",
+			       pp->what, (unsigned long long)pp->ino, pid, comm, fd,
+			       (unsigned long long)pp->ino, (unsigned long long)pp->ino);
+		ret = -EBUSY;
+	}
+	closedir(d);
+	return ret;
+}

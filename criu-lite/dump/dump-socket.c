@@ -1,0 +1,52 @@
+/* dump-socket: which family a socket fd of the task belongs to, before the family's own
+ * dumper takes it (dump-unix.c for AF_UNIX); the other families are refused here, by name.
+ *
+ * Contract: dump_socket_check() takes a copy of the task's fd (taskfd_copy), reads SO_DOMAIN
+ * and returns 0 for AF_UNIX; for any other family -ENOTSUP after one message naming the fd,
+ * the socket and its family; -errno (logged) when the fd can't be read. */
+#include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define LOG_PREFIX "sockets: "
+#include "criu-lite/dump/dump.h"
+#include "criu-lite/log.h"
+#include "criu-lite/taskfd.h"
+
+static const char *family_name(int family)
+{
+	switch (family) {
+	case AF_INET:
+		return "AF_INET (TCP/UDP/ICMP)";
+	case AF_INET6:
+		return "AF_INET6 (TCP/UDP/ICMP)";
+	case AF_NETLINK:
+		return "AF_NETLINK";
+	case AF_PACKET:
+		return "AF_PACKET";
+	}
+	return "other";
+}
+
+int dump_socket_check(pid_t pid, int tfd, const char *what, const char *link)
+{
+	int fd = taskfd_copy(pid, tfd), dom = -1;
+	socklen_t len = sizeof(dom);
+
+	if (fd < 0) {
+		errno = -fd;
+		pr_perror("%s: can't take a copy of %s (pidfd_open/pidfd_getfd)", what, link);
+		return fd;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &len)) {
+		pr_perror("%s: getsockopt(SO_DOMAIN) of %s", what, link);
+		close(fd);
+		return -errno;
+	}
+	close(fd);
+	if (dom == AF_UNIX)
+		return 0;
+	pr_err("%s: %s is a socket of family %d, %s: not supported yet (only unix sockets)\n", what,
+	       link, dom, family_name(dom));
+	return -ENOTSUP;
+}

@@ -1,0 +1,32 @@
+/* stats: the figures of one run (dump, restore, ...), for the summary line and --stats-file.
+ *
+ * Contract: a struct stats holds up to STATS_MAX named figures in the order they were added:
+ * counts (stats_count) and durations in seconds (stats_secs, whose key must end in "_s").
+ * stats_write() writes them as one flat JSON object to the file, atomically (a temporary
+ * name in the same directory, then rename): 0, or -errno after one message naming the
+ * file. stats_now() is CLOCK_MONOTONIC in seconds, for the durations. */
+#ifndef CRIU_LITE_STATS_H
+#define CRIU_LITE_STATS_H
+
+#include <stdint.h>
+
+#define STATS_MAX 24
+
+struct stats {
+	int n;
+	struct {
+		const char *key;
+		int is_secs;
+		uint64_t count;
+		double secs;
+	} f[STATS_MAX];
+};
+
+double stats_now(void);
+void stats_count(struct stats *s, const char *key, uint64_t v);
+void stats_secs(struct stats *s, const char *key, double v);
+int stats_write(const struct stats *s, const char *path);
+/* "1.5 GiB", "12.0 MiB", "512 KiB", "100 B" */
+void stats_bytes_str(uint64_t bytes, char *buf, int len);
+
+#endif
