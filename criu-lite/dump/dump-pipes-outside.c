@@ -143,9 +143,10 @@ int dump_pipes_outside(const struct opts *o, const struct dump_pipes *p, const p
 			continue;
 		proc_task_brief(pid, &state, &ppid, comm, sizeof(comm));
 		if (pp->fifo)
-			pr_err("%s: that FIFO is also open in pid %d (%s) fd %d, outside the dumped "
-			       "tree: not supported\n",
-			       pp->what, pid, comm, fd);
+			pr_err(
+			    "%s: that FIFO is also open in pid %d (%s) fd %d, outside the dumped "
+			    "tree: not supported\n",
+			    pp->what, pid, comm, fd);
 		else
 			pr_err("%s: pipe:[%llu] is also open in pid %d (%s) fd %d, outside the "
 			       "dumped tree; --external pipe:[%llu] dumps it anyway (restore then "
