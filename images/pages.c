@@ -31,15 +31,17 @@
 #define PE_ZERO	   PAGEMAP_FLAGS__PE_ZERO
 #define PE_LAZY	   PAGEMAP_FLAGS__PE_LAZY
 #define PE_PARENT  PAGEMAP_FLAGS__PE_PARENT
-#define PE_KNOWN   (PE_PRESENT | PE_ZERO | PE_LAZY | PE_PARENT)
+#define PE_COW	   PAGEMAP_FLAGS__PE_COW
+#define PE_KNOWN   (PE_PRESENT | PE_ZERO | PE_LAZY | PE_PARENT | PE_COW)
 
 /* Known bits only, at least one, and at most one place the contents come
- * from (the pages file, zero, or the parent); PE_LAZY combines with any. */
+ * from (the pages file, zero, the parent image or the parent task); PE_LAZY combines with
+ * any. */
 static bool flags_valid(uint32_t flags)
 {
 	if (!flags || (flags & ~(uint32_t)PE_KNOWN))
 		return false;
-	return __builtin_popcount(flags & (PE_PRESENT | PE_ZERO | PE_PARENT)) <= 1;
+	return __builtin_popcount(flags & (PE_PRESENT | PE_ZERO | PE_PARENT | PE_COW)) <= 1;
 }
 
 /* Bytes covered by nr pages at vaddr, or false if vaddr + that overflows. */

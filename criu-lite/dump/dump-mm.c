@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #define LOG_PREFIX "mm: "
+#include "criu-lite/dump/dump-cow.h"
 #include "criu-lite/dump/dump.h"
 #include "criu-lite/fault.h"
 #include "criu-lite/log.h"
@@ -30,10 +31,13 @@ struct mm_pages {
 	struct page_writer *pw;
 	int memfd;     /* /proc/PID/mem, for VMAs without PROT_READ */
 	bool readable; /* the current VMA has PROT_READ */
+	bool via_mem;  /* the pending batch is read through /proc/PID/mem (see dump-cow.c) */
 	struct iovec runs[BATCH_RUNS];
 	size_t nr_runs;
 	uint64_t bytes;
-	void *buf; /* BATCH_BYTES */
+	void *buf;     /* BATCH_BYTES */
+	struct cow cw; /* pages shared with the parent (dump-cow.c) */
+	bool cow_vma;  /* the current VMA may hold some */
 };
 
 static int read_remote(struct mm_pages *p, void *dst, const struct iovec *remote, size_t nr,
@@ -42,7 +46,7 @@ static int read_remote(struct mm_pages *p, void *dst, const struct iovec *remote
 	struct iovec local = { dst, bytes };
 	ssize_t n;
 
-	if (!p->readable) {
+	if (!p->readable || p->via_mem) {
 		char *d = dst;
 
 		for (size_t i = 0; i < nr; i++) {
@@ -116,20 +120,17 @@ static int flush(struct mm_pages *p)
 	return ret;
 }
 
-static int on_run(void *arg, const struct pagescan_run *run)
+/* Queue the task's own pages [start, end) for reading and storing; via_mem: they may be
+ * shared with another task and are read through /proc/PID/mem (dump-cow.c says why). */
+static int queue_data(struct mm_pages *p, uint64_t start, uint64_t end, bool via_mem)
 {
-	struct mm_pages *p = arg;
-	uint64_t start = run->start;
 	int ret;
 
-	if (run->zero) {
-		if ((ret = flush(p)))
-			return ret;
-		p->c->sh->pages_zero += (run->end - run->start) / PG;
-		return add_run(p, run->start, run->end - run->start, PAGEMAP_FLAGS__PE_ZERO, NULL);
-	}
-	while (start < run->end) {
-		uint64_t len = run->end - start;
+	if (p->nr_runs && p->via_mem != via_mem && (ret = flush(p)))
+		return ret;
+	p->via_mem = via_mem;
+	while (start < end) {
+		uint64_t len = end - start;
 
 		if (len > BATCH_BYTES)
 			len = BATCH_BYTES;
@@ -144,6 +145,34 @@ static int on_run(void *arg, const struct pagescan_run *run)
 			return ret;
 	}
 	return 0;
+}
+
+/* A piece of a run, as cow_split() classified it. */
+static int on_piece(void *arg, uint64_t start, uint64_t end, enum cow_class cls)
+{
+	struct mm_pages *p = arg;
+	int ret;
+
+	if (cls != COW_PARENT)
+		return queue_data(p, start, end, cls == COW_SHARED);
+	if ((ret = flush(p)))
+		return ret;
+	p->c->sh->pages_cow += (end - start) / PG;
+	return add_run(p, start, end - start, PAGEMAP_FLAGS__PE_COW, NULL);
+}
+
+static int on_run(void *arg, const struct pagescan_run *run)
+{
+	struct mm_pages *p = arg;
+	int ret;
+
+	if (run->zero) {
+		if ((ret = flush(p)))
+			return ret;
+		p->c->sh->pages_zero += (run->end - run->start) / PG;
+		return add_run(p, run->start, run->end - run->start, PAGEMAP_FLAGS__PE_ZERO, NULL);
+	}
+	return cow_split(&p->cw, p->c->pid, run->start, run->end, p->cow_vma, on_piece, p);
 }
 
 /* Which VMAs we can dump and how; -ENOTSUP with the reason logged otherwise. */
@@ -322,7 +351,9 @@ static int dump_pages(struct dump_ctx *c, VmaEntry **vmas, size_t n)
 		free(p.buf);
 		return -errno;
 	}
-	ret = pagescan_open(c->pid, kd_has(&c->sh->kd, KD_PAGEMAP_SCAN), &ps);
+	ret = cow_open(c, &p.cw);
+	if (!ret)
+		ret = pagescan_open(c->pid, kd_has(&c->sh->kd, KD_PAGEMAP_SCAN), &ps);
 	if (ret)
 		goto out;
 	if (page_writer_open_cached(c->sh->dir, IMG_PAGEMAP, c->vpid, c->sh->bufs, &p.pw, &err)) {
@@ -337,6 +368,7 @@ static int dump_pages(struct dump_ctx *c, VmaEntry **vmas, size_t n)
 		if ((ret = flush(&p)))
 			break;
 		p.readable = vmas[i]->prot & PROT_READ;
+		p.cow_vma = cow_vma_ok(&p.cw, &c->vmas.v[i]);
 		ret = pagescan_range(&ps, vmas[i]->start, vmas[i]->end, on_run, &p);
 	}
 	if (!ret)
@@ -349,6 +381,7 @@ static int dump_pages(struct dump_ctx *c, VmaEntry **vmas, size_t n)
 		page_writer_abort(p.pw);
 	}
 out:
+	cow_close(&p.cw);
 	close(p.memfd);
 	free(p.buf);
 	return ret;

@@ -223,6 +223,7 @@ int dump_tree_ids(struct dump_shared *sh, struct dump_tree_list *tl)
 			struct dump_ctx *p = find_host(tl, c->vppid);
 
 			c->vppid = p ? p->vpid : 0;
+			c->parent = p;
 		}
 		if (c->zombie)
 			c->exit_code = c->stat.exit_code;

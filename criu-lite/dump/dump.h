@@ -45,6 +45,7 @@ struct dump_shared {
 	unsigned int ns_level;
 	/* stats for the log and benchmarks */
 	uint64_t pages_dumped, pages_zero;
+	uint64_t pages_cow; /* shared with the parent task: inherited at restore (dump-cow.c) */
 };
 
 /* One task of the tree. Image files are named by vpid. */
@@ -57,6 +58,7 @@ struct dump_ctx {
 	pid_t pid;
 	pid_t vpid; /* in the dumped tree's own PID namespace (== pid without one) */
 	pid_t vppid, vpgid, vsid;
+	struct dump_ctx *parent; /* in the dump (NULL for the root) */
 	bool zombie;
 	int exit_code; /* wait status of a zombie */
 	struct seized_task st;

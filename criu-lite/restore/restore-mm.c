@@ -5,7 +5,8 @@
  * as a transfer fd; a shared memory object's VMAs take the object's one
  * transfer fd (restore-shmem.c), so tasks that shared a file or an object
  * share it again. restore_mm (through rsys): unmap everything but the
- * trampoline, create each VMA at its address (writable while filling), copy
+ * trampoline (and the VMAs that keep pages shared with the parent, restore-cow.c),
+ * create each VMA at its address (writable while filling), copy
  * the pages with process_vm_writev straight from the mapped pages image,
  * set the final protections and advice, map the vDSO at its dumped address
  * and set the mm fields, auxv and exe file with one PR_SET_MM_MAP. */
@@ -88,8 +89,10 @@ static int mapped_fd(const struct restore_ctx *c, uint32_t id)
 int restore_mm_prepare(struct restore_ctx *c, struct restore_task *t)
 {
 	MmEntry *mm = t->mm;
-	int ret = 0;
+	int ret = restore_cow_check(c, t);
 
+	if (ret)
+		return ret;
 	t->map_fds = malloc(mm->n_vmas * sizeof(int) + 1);
 	if (!t->map_fds)
 		return -ENOMEM;
@@ -228,6 +231,13 @@ static int set_mm_fields(struct restore_task *t)
 		.auxv_size = mm->n_auxv * sizeof(uint64_t),
 		.exe_fd = (uint32_t)t->exe_fd,
 	};
+	const struct restore_task *p = t->parent;
+
+	/* A task forked after its parent's restore has the parent's exe file already: setting
+	 * the same one again fails (EBUSY: the old file is still mapped), so keep it. */
+	if (p && p->mm_done && p->mm && p->mm->has_exe_file_id && mm->has_exe_file_id &&
+	    p->mm->exe_file_id == mm->exe_file_id)
+		map.exe_fd = (uint32_t)-1;
 	uint64_t auxv_at = t->sk.scratch, map_at = t->sk.scratch + 2048;
 	long r;
 
@@ -249,14 +259,16 @@ int restore_mm(struct restore_ctx *c, struct restore_task *t)
 	int ret;
 
 	(void)c;
-	if ((ret = unmap_all(t)))
+	if ((ret = t->cow_keep ? restore_cow_unmap(t) : unmap_all(t)))
 		return ret;
 	for (size_t i = 0; i < t->mm->n_vmas; i++) {
-		if (is_kernel_vma(t->mm->vmas[i]))
+		if (is_kernel_vma(t->mm->vmas[i]) || (t->cow_keep && t->cow_keep[i]))
 			continue;
 		if ((ret = map_vma(t, i)))
 			return ret;
 	}
+	if (t->cow_keep && (ret = restore_cow_fill_prep(t)))
+		return ret;
 	if ((ret = pagefill(t->pid, t->pages, (unsigned int)sysconf(_SC_NPROCESSORS_ONLN))))
 		return ret;
 	for (size_t i = 0; i < t->mm->n_vmas; i++) {

@@ -336,6 +336,9 @@ int restore_tree_create(struct restore_ctx *c)
 				break;
 			}
 		}
+		/* its address space before its children: they inherit what they shared */
+		if (!ret && !t->zombie)
+			ret = restore_task_mm(c, t);
 		/* its children, now that it is in its session */
 		for (size_t k = i + 1; !ret && k < c->nr_tasks; k++)
 			if (c->tasks[k].parent == t)

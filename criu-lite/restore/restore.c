@@ -211,15 +211,25 @@ static int pick_xfer_base(struct restore_ctx *c)
 }
 
 /* Build one task inside its seized skeleton (restore-tree.c made it). */
+int restore_task_mm(struct restore_ctx *c, struct restore_task *t)
+{
+	int ret;
+
+	if ((ret = restore_core_prepare(c, t)))
+		return ret;
+	if ((ret = fault_inject(c->o, "mm")) || (ret = restore_mm(c, t)))
+		return ret;
+	t->mm_done = true;
+	return 0;
+}
+
 static int restore_task(struct restore_ctx *c, struct restore_task *t)
 {
 	int ret;
 
 	if (t->zombie)
 		return 0;
-	if ((ret = restore_core_prepare(c, t)))
-		return ret;
-	if ((ret = fault_inject(c->o, "mm")) || (ret = restore_mm(c, t)))
+	if (!t->mm_done && (ret = restore_task_mm(c, t)))
 		return ret;
 	if ((ret = fault_inject(c->o, "files")) || (ret = restore_files(c, t)) ||
 	    (ret = restore_locks(c, t)))
@@ -292,6 +302,7 @@ static void free_ctx(struct restore_ctx *c)
 		free(t->fds);
 		free(t->map_fds);
 		free(t->tids);
+		free(t->cow_keep);
 		page_reader_close(t->pages);
 	}
 	free(c->tasks);

@@ -63,6 +63,10 @@ struct restore_task {
 	struct rsys rs; /* in the leader; in a live thread once an exited leader exited again */
 	bool rs_open;
 	pid_t *tids; /* host tid of each core->threads[i] (0: not created yet); restore-core */
+	/* per mm->vmas[i]: kept as inherited from the parent (pages shared copy-on-write:
+	 * restore-cow.c); NULL when the task shares none */
+	bool *cow_keep;
+	bool mm_done; /* restore_mm() ran (before the task forked its children) */
 };
 
 struct restore_ctx {
@@ -101,6 +105,16 @@ int restore_shmem_prepare(struct restore_ctx *c);
 /* The transfer fd of object id, or -EBADMSG (logged) if there is none. */
 int restore_shmem_fd(const struct restore_ctx *c, uint32_t id);
 void restore_shmem_free(struct restore_ctx *c);
+
+/* Steps of restore_run() for one task: the address space (before the task forks its children,
+ * restore-tree.c, so they inherit what they shared with it). */
+int restore_task_mm(struct restore_ctx *c, struct restore_task *t);
+
+/* Pages shared copy-on-write with the parent (restore-cow.c): checked before anything
+ * exists; in the task, unmap all but the kept VMAs, then ready those for pagefill. */
+int restore_cow_check(struct restore_ctx *c, struct restore_task *t);
+int restore_cow_unmap(struct restore_task *t);
+int restore_cow_fill_prep(struct restore_task *t);
 
 /* Before the skeleton exists (in the restorer): open what will be inherited. */
 int restore_mm_prepare(struct restore_ctx *c, struct restore_task *t);

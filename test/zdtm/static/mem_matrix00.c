@@ -38,8 +38,8 @@ struct region {
 	char name[48];
 	unsigned char *p;
 	size_t npg;
-	int fd;	     /* the backing file (-1 for anon) */
-	off_t off;   /* of the mapping in the file */
+	int fd;	   /* the backing file (-1 for anon) */
+	off_t off; /* of the mapping in the file */
 	bool shared;
 	uint32_t crc[NPG]; /* per page; SIGBUS_CRC when the page gives SIGBUS */
 };
@@ -290,11 +290,12 @@ int main(int argc, char **argv)
 		crcs(&reg[i], now);
 		for (size_t pg = 0; pg < reg[i].npg; pg++)
 			if (now[pg] != reg[i].crc[pg] && bad++ < MAX_BAD)
-				fail("%s at %p page %zu: %s, expected %s (crc32c %#x, expected %#x)",
-				     reg[i].name, (void *)reg[i].p, pg,
-				     now[pg] == SIGBUS_CRC ? "SIGBUS" : "other data",
-				     reg[i].crc[pg] == SIGBUS_CRC ? "SIGBUS" : "its data", now[pg],
-				     reg[i].crc[pg]);
+				fail(
+				    "%s at %p page %zu: %s, expected %s (crc32c %#x, expected %#x)",
+				    reg[i].name, (void *)reg[i].p, pg,
+				    now[pg] == SIGBUS_CRC ? "SIGBUS" : "other data",
+				    reg[i].crc[pg] == SIGBUS_CRC ? "SIGBUS" : "its data", now[pg],
+				    reg[i].crc[pg]);
 		if (reg[i].fd == -1)
 			continue;
 		l = file_bytes(&reg[i], fafter);
