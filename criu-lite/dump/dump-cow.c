@@ -33,7 +33,7 @@
 #include "criu-lite/log.h"
 
 #define PG	4096ULL
-#define CHUNK	4096 /* pagemap entries per read */
+#define CHUNK	4096	    /* pagemap entries per read */
 #define VMF_KEY (~(VMF_AC)) /* every VmFlags bit but accounting must match */
 
 static int open_pagemap(pid_t pid)
@@ -84,8 +84,9 @@ bool cow_vma_ok(const struct cow *cw, const struct vma *v)
 {
 	const struct vma_list *pl;
 
-	if (!cw->parent || v->shared || (v->kind != VMA_ANON && v->kind != VMA_ANON_NAMED &&
-					 v->kind != VMA_HEAP && v->kind != VMA_STACK))
+	if (!cw->parent || v->shared ||
+	    (v->kind != VMA_ANON && v->kind != VMA_ANON_NAMED && v->kind != VMA_HEAP &&
+	     v->kind != VMA_STACK))
 		return false;
 	if (v->flags & (VMF_DC | VMF_WF))
 		return false;
@@ -143,7 +144,8 @@ int cow_split(struct cow *cw, pid_t pid, uint64_t start, uint64_t end, bool with
 			return got < 0 ? -errno : -EIO;
 		}
 		for (size_t i = 0; i < n; i++, start += PG) {
-			enum cow_class cls = classify_page(ce[i], with_parent ? pe[i] : 0, with_parent);
+			enum cow_class cls =
+			    classify_page(ce[i], with_parent ? pe[i] : 0, with_parent);
 			int ret;
 
 			if (cls == run_cls || start == run) {

@@ -73,6 +73,33 @@ static int check_shared_vm(pid_t parent, pid_t child)
 	return 0;
 }
 
+/* Tasks that share one fd table (CLONE_FILES without CLONE_THREAD): a child with its
+ * parent's is created with CLONE_FILES at restore; a table shared otherwise can't be. */
+static int check_shared_files(struct dump_tree_list *tl)
+{
+	for (size_t i = 1; i < tl->n; i++) {
+		struct dump_ctx *c = &tl->t[i];
+
+		if (c->zombie)
+			continue;
+		for (size_t j = 0; j < i; j++) {
+			struct dump_ctx *o = &tl->t[j];
+
+			if (o->zombie || syscall(SYS_kcmp, o->pid, c->pid, KCMP_FILES, 0, 0) != 0)
+				continue;
+			if (o != c->parent) {
+				pr_err(
+				    "pid %d shares its file descriptor table with pid %d, which is "
+				    "not its parent (CLONE_FILES): can't dump it\n",
+				    c->st.pid ? c->st.pid : c->pid, o->st.pid ? o->st.pid : o->pid);
+				return -ENOTSUP;
+			}
+			c->files_shared = true;
+		}
+	}
+	return 0;
+}
+
 /* A zombie leader whose other threads still run: a live task. */
 static bool threads_live(pid_t pid)
 {
@@ -230,6 +257,8 @@ int dump_tree_ids(struct dump_shared *sh, struct dump_tree_list *tl)
 		if ((ret = thread_ids(sh, c)))
 			return ret;
 	}
+	if ((ret = check_shared_files(tl)))
+		return ret;
 	/* every group and session must be one the restore can build */
 	for (size_t i = 0; i < tl->n; i++) {
 		struct dump_ctx *c = &tl->t[i];
@@ -304,6 +333,7 @@ static int write_pstree(struct dump_shared *sh, struct dump_ctx *tasks, size_t n
 		pe.sid = c->vsid;
 		pe.threads = tids;
 		pe.state = c->zombie ? TASK_STATE__TASK_ZOMBIE : TASK_STATE__TASK_ALIVE;
+		pe.has_files_shared = pe.files_shared = c->files_shared;
 		if (c->zombie) {
 			pe.has_exit_code = true;
 			pe.exit_code = c->exit_code;

@@ -59,6 +59,7 @@ struct dump_ctx {
 	pid_t vpid; /* in the dumped tree's own PID namespace (== pid without one) */
 	pid_t vppid, vpgid, vsid;
 	struct dump_ctx *parent; /* in the dump (NULL for the root) */
+	bool files_shared;	 /* its fd table is its parent's (CLONE_FILES) */
 	bool zombie;
 	int exit_code; /* wait status of a zombie */
 	struct seized_task st;

@@ -55,23 +55,26 @@ static int check_vma(struct restore_task *t, const struct restore_task *p, const
 	size_t pk;
 
 	if (!private_anon(v)) {
-		pr_err("pagemap-%d.img: pages shared with the parent lie in VMA %#llx-%#llx, which is "
-		       "not private anonymous memory\n",
-		       t->vpid, (unsigned long long)v->start, (unsigned long long)v->end);
+		pr_err(
+		    "pagemap-%d.img: pages shared with the parent lie in VMA %#llx-%#llx, which is "
+		    "not private anonymous memory\n",
+		    t->vpid, (unsigned long long)v->start, (unsigned long long)v->end);
 		return -EBADMSG;
 	}
 	if (!p || p->zombie || !p->mm) {
-		pr_err("pagemap-%d.img: VMA %#llx-%#llx holds pages shared with a parent that the dump "
-		       "does not hold alive\n",
-		       t->vpid, (unsigned long long)v->start, (unsigned long long)v->end);
+		pr_err(
+		    "pagemap-%d.img: VMA %#llx-%#llx holds pages shared with a parent that the dump "
+		    "does not hold alive\n",
+		    t->vpid, (unsigned long long)v->start, (unsigned long long)v->end);
 		return -EBADMSG;
 	}
 	pv = vma_at(p->mm, v->start, &pk);
 	if (!pv || !same_vma(v, pv)) {
-		pr_err("pagemap-%d.img: VMA %#llx-%#llx shares pages with pid %d, which has no such VMA "
-		       "in mm-%d.img\n",
-		       t->vpid, (unsigned long long)v->start, (unsigned long long)v->end, p->vpid,
-		       p->vpid);
+		pr_err(
+		    "pagemap-%d.img: VMA %#llx-%#llx shares pages with pid %d, which has no such VMA "
+		    "in mm-%d.img\n",
+		    t->vpid, (unsigned long long)v->start, (unsigned long long)v->end, p->vpid,
+		    p->vpid);
 		return -EBADMSG;
 	}
 	if (!t->cow_keep) {
@@ -101,9 +104,10 @@ int restore_cow_check(struct restore_ctx *c, struct restore_task *t)
 			const VmaEntry *v = vma_at(t->mm, at, &k);
 
 			if (!v) {
-				pr_err("pagemap-%d.img: page %#llx, shared with the parent, lies in no "
-				       "VMA of mm-%d.img\n",
-				       t->vpid, (unsigned long long)at, t->vpid);
+				pr_err(
+				    "pagemap-%d.img: page %#llx, shared with the parent, lies in no "
+				    "VMA of mm-%d.img\n",
+				    t->vpid, (unsigned long long)at, t->vpid);
 				return -EBADMSG;
 			}
 			if ((ret = check_vma(t, t->parent, v, k)))
@@ -169,8 +173,8 @@ int restore_cow_fill_prep(struct restore_task *t)
 			if (k < n && (!(runs[k].flags & PAGEMAP_FLAGS__PE_COW) || e <= v->start ||
 				      s >= v->end))
 				continue;
-			if (s > at &&
-			    (r = rsys_call(&t->rs, SYS_madvise, at, s - at, MADV_DONTNEED, 0, 0, 0)))
+			if (s > at && (r = rsys_call(&t->rs, SYS_madvise, at, s - at, MADV_DONTNEED,
+						     0, 0, 0)))
 				return (int)r;
 			at = e;
 			if (at >= v->end)

@@ -31,6 +31,24 @@
 #include "criu-lite/kinds/sk-unix.h"
 
 /* The fdinfo records must be usable: known ids, distinct fds below xfer_base. */
+/* A task with its parent's fd table (CLONE_FILES) must list the very same fds. */
+static int check_shared_table(const struct restore_task *t)
+{
+	const struct restore_task *p = t->parent;
+	bool same = p && !p->zombie && p->nr_fdinfo == t->nr_fdinfo;
+
+	for (size_t i = 0; same && i < t->nr_fdinfo; i++)
+		same = t->fdinfo[i]->fd == p->fdinfo[i]->fd &&
+		       t->fdinfo[i]->id == p->fdinfo[i]->id &&
+		       t->fdinfo[i]->fd_flags == p->fdinfo[i]->fd_flags;
+	if (!same)
+		pr_err(
+		    "fdinfo-%d.img: pid %d shares its parent's fd table (pstree.img), but the fds "
+		    "differ from the parent's\n",
+		    t->vpid, t->vpid);
+	return same ? 0 : -EBADMSG;
+}
+
 static int check_fdinfo(struct restore_ctx *c, struct restore_task *t)
 {
 	if (!t->fs) {
@@ -56,7 +74,7 @@ static int check_fdinfo(struct restore_ctx *c, struct restore_task *t)
 				return -EBADMSG;
 			}
 	}
-	return 0;
+	return t->pstree->files_shared ? check_shared_table(t) : 0;
 }
 
 /* The lowest fd of the task on file id. */
@@ -256,16 +274,26 @@ int restore_files(struct restore_ctx *c, struct restore_task *t)
 		pr_err("pid %d: its files were not prepared\n", t->pid);
 		return -EINVAL;
 	}
-	r = call(t, "closing inherited fds", SYS_close_range, 0, c->xfer_base - 1, 0);
-	if (r < 0)
-		return (int)r;
-	ret = install_fds(t);
-	if (!ret) /* timers armed, epoll watches added: they need the fds in place */
-		ret = restore_anonfd_task(c, t);
+	if (!t->pstree->files_shared) {
+		r = call(t, "closing inherited fds", SYS_close_range, 0, c->xfer_base - 1, 0);
+		if (r < 0)
+			return (int)r;
+		ret = install_fds(t);
+		if (!ret) /* timers armed, epoll watches added: they need the fds in place */
+			ret = restore_anonfd_task(c, t);
+	} else {
+		ret = 0; /* the parent's table: its restore put every fd in */
+	}
 	if (!ret)
 		ret = set_fs(t);
 	if (ret)
 		return ret;
+	/* a child that shares this table still needs its cwd and root transfer fds: the last
+	 * task of the table (restored after its parent) closes them */
+	for (size_t i = 0; i < c->nr_tasks; i++)
+		if (c->tasks[i].parent == t && c->tasks[i].pstree->files_shared &&
+		    !c->tasks[i].zombie)
+			return 0;
 	r = call(t, "closing transfer fds", SYS_close_range, c->xfer_base, (long)~0U, 0);
 	if (r < 0)
 		return (int)r;

@@ -190,6 +190,8 @@ static int create_child(struct restore_ctx *c, struct restore_task *p, struct re
 		return ret;
 	memset(&args, 0, sizeof(args));
 	args.exit_signal = SIGCHLD;
+	if (t->pstree->files_shared)
+		args.flags = CLONE_FILES; /* its fd table is its parent's (dump-tree.c) */
 	args.set_tid = tid_at;
 	args.set_tid_size = 1;
 	if ((ret = rsys_write(&p->rs, at, &args, sizeof(args))) ||
