@@ -89,7 +89,11 @@ struct test_stat {
 int test_read_stat(const char *path, struct test_stat *st);
 /* Poll until the task whose /proc dir is dir ("/proc/self/task/TID") sits in
  * system call nr (its syscall file starts with nr): 0; -1 with errno
- * ETIMEDOUT after timeout_ms, or the errno of the read. */
+ * ETIMEDOUT after timeout_ms, or the errno of the read. A negative timeout_ms
+ * means none: the wait ends only when the task is there (or its file can't be
+ * read), and the runner's time limit of the test catches a task that never
+ * gets there. Tests pass -1: how long a thread takes to reach its syscall on a
+ * loaded machine is the scheduler's business, not a property of the restore. */
 int test_wait_syscall(const char *dir, long nr, int timeout_ms);
 
 /* Look at the test from another process (lib/helper.c): check(arg, msg, len) runs in a
