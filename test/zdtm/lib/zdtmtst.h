@@ -129,7 +129,10 @@ void test_ymm_spin(const void *in, void *out, volatile uint64_t *counter, volati
  *                          runs check(), reaps its children, and sends its
  *                          verdict to the root through a pipe. The root
  *                          fail()s once for each task that failed (naming it)
- *                          or did not answer, and returns 0 if all passed.
+ *                          or ended without answering, and returns 0 if all
+ *                          passed. Neither waits with a limit of its own: a
+ *                          task that never gets ready or never answers is
+ *                          caught by the runner's time limit of the test.
  *
  * Callbacks return 0, or -1 with a one-line reason in why (never fail():
  * only the root writes verdicts). */
