@@ -266,14 +266,20 @@ static int dump_signalfd(const struct dump_anonfd_fd *f, struct dump_anonfd *a)
 /* ---- timerfd ------------------------------------------------------------------------------- */
 
 #define TIMER_TRIES 20
+/* An absolute timer's deadline is not readable: it is the time left plus the clock at the read,
+ * which lies between the clock just before and just after timerfd_gettime(). The read is done
+ * again until those two are no further apart than this, and the deadline placed from the later
+ * one: late by at most this much, never early (docs/fds.md). */
+#define TIMER_WINDOW_NS 100000
 
 static uint64_t its_ns(const struct timespec *t)
 {
 	return (uint64_t)t->tv_sec * NSEC + (uint64_t)t->tv_nsec;
 }
 
-/* One consistent reading: timerfd_gettime() (which folds expirations into ticks), the
- * clock, then fdinfo for the ticks. Expiring between the two shows in fdinfo as no time
+/* One consistent reading: timerfd_gettime() (which folds expirations into ticks) with the
+ * clock just before and just after it (read again until they are TIMER_WINDOW_NS apart at
+ * most), then fdinfo for the ticks. Expiring between the two shows in fdinfo as no time
  * left: then it is read again. A timer showing no time left and no ticks is either not
  * armed or about to fire: it is looked at again 1 ms later before it counts as not armed. */
 static int read_timer(struct dump_ctx *c, const struct dump_anonfd_fd *f, int copy,
@@ -282,18 +288,21 @@ static int read_timer(struct dump_ctx *c, const struct dump_anonfd_fd *f, int co
 	for (int i = 0;; i++) {
 		struct proc_fdinfo fi;
 		struct itimerspec g;
-		struct timespec now;
+		struct timespec before, now;
 		const char *bad;
 		uint64_t gv;
 		bool settled;
 		int ret;
 
-		if (timerfd_gettime(copy, &g) || clock_gettime(t->clockid, &now)) {
-			ret = -errno;
-			pr_perror("%s: %s: can't read the timer (clock %d)", f->what, f->link,
-				  t->clockid);
-			return ret;
-		}
+		do {
+			if (clock_gettime(t->clockid, &before) || timerfd_gettime(copy, &g) ||
+			    clock_gettime(t->clockid, &now)) {
+				ret = -errno;
+				pr_perror("%s: %s: can't read the timer (clock %d)", f->what,
+					  f->link, t->clockid);
+				return ret;
+			}
+		} while (its_ns(&now) - its_ns(&before) > TIMER_WINDOW_NS);
 		ret = proc_parse_fdinfo(c->pid, f->fd, &fi);
 		if (ret)
 			return ret;

@@ -89,7 +89,11 @@ struct test_stat {
 int test_read_stat(const char *path, struct test_stat *st);
 /* Poll until the task whose /proc dir is dir ("/proc/self/task/TID") sits in
  * system call nr (its syscall file starts with nr): 0; -1 with errno
- * ETIMEDOUT after timeout_ms, or the errno of the read. */
+ * ETIMEDOUT after timeout_ms, or the errno of the read. A negative timeout_ms
+ * means none: the wait ends only when the task is there (or its file can't be
+ * read), and the runner's time limit of the test catches a task that never
+ * gets there. Tests pass -1: how long a thread takes to reach its syscall on a
+ * loaded machine is the scheduler's business, not a property of the restore. */
 int test_wait_syscall(const char *dir, long nr, int timeout_ms);
 
 /* Look at the test from another process (lib/helper.c): check(arg, msg, len) runs in a
@@ -125,7 +129,10 @@ void test_ymm_spin(const void *in, void *out, volatile uint64_t *counter, volati
  *                          runs check(), reaps its children, and sends its
  *                          verdict to the root through a pipe. The root
  *                          fail()s once for each task that failed (naming it)
- *                          or did not answer, and returns 0 if all passed.
+ *                          or ended without answering, and returns 0 if all
+ *                          passed. Neither waits with a limit of its own: a
+ *                          task that never gets ready or never answers is
+ *                          caught by the runner's time limit of the test.
  *
  * Callbacks return 0, or -1 with a one-line reason in why (never fail():
  * only the root writes verdicts). */

@@ -8,7 +8,14 @@
  * CPU_SLACK_MS (the CPU time a restore spends inside the new task after arming the timers is
  * small). ITIMER_VIRTUAL is long and only
  * checked; ITIMER_PROF is short: after the checks the test burns CPU until it has seen PROF_TICKS
- * SIGPROFs, which must come within BURN_MS of CPU time. */
+ * SIGPROFs.
+ *
+ * Every bound is on CPU time, which a task only gets while it runs: a loaded machine delays the
+ * test but does not use up its timers, so no bound depends on how the scheduler treats it. The
+ * burn has no limit of its own all the same: the kernel charges CPU timers by whole scheduler
+ * ticks, to whatever runs when a tick comes, so how much CPU time (as CLOCK_PROCESS_CPUTIME_ID
+ * counts it) passes before PROF_TICKS SIGPROFs is a matter of sampling, not a bound; a timer that
+ * never fires is caught by the runner's time limit. */
 #include <signal.h>
 #include <string.h>
 #include <sys/time.h>
@@ -23,7 +30,6 @@
 #define CPU_SLACK_MS	 200
 #define TICK_SLACK_US	 500 /* the restore measures the tick it compensates for */
 #define PROF_TICKS	 3
-#define BURN_MS		 3000
 
 static volatile sig_atomic_t nprof;
 
@@ -119,15 +125,8 @@ int main(int argc, char **argv)
 	    check(ITIMER_PROF, "ITIMER_PROF", PROF_VALUE_MS, PROF_INTERVAL_MS))
 		return 1;
 	start = cpu_ms();
-	while (nprof < PROF_TICKS && cpu_ms() - start < BURN_MS)
+	while (nprof < PROF_TICKS)
 		spin++;
-	if (nprof < PROF_TICKS) {
-		fail(
-		    "%d SIGPROF in %lld ms of CPU time, expected %d (first after %d ms, then every "
-		    "%d ms)",
-		    (int)nprof, cpu_ms() - start, PROF_TICKS, PROF_VALUE_MS, PROF_INTERVAL_MS);
-		return 1;
-	}
 	test_msg("%d SIGPROF in %lld ms of CPU time\n", (int)nprof, cpu_ms() - start);
 	pass();
 	return 0;

@@ -5,7 +5,17 @@
  * signal: exactly one arrives, when the test's starter exits after setup (none
  * for the init of a PID namespace, which has no starter), and no other one
  * after restore. A child in the tree keeps its own death signal
- * (SIGUSR1) across checkpoint/restore. */
+ * (SIGUSR1) across checkpoint/restore.
+ *
+ * No sleep decides the count: every parent of the root that exits (the
+ * starter; after `restore -d` the restore command, which is the root's
+ * parent) has exited before the runner sends SIGTERM, since the runner waits
+ * for it first. The kernel sends a parent-death signal from inside the
+ * parent's exit, before the exit is reported to whoever waits for it, so a
+ * SIGUSR2 of the root is pending by the time SIGTERM is sent. SIGTERM can
+ * only be taken inside the sigsuspend() of test_waitsig(), and SIGUSR2, never
+ * blocked, is handled by then or pending with it: the kernel runs both
+ * handlers before that sigsuspend() returns. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,7 +75,7 @@ int main(int argc, char **argv)
 	close(p[1]);
 	test_daemon();
 	test_waitsig();
-	usleep(100000); /* a death signal from the restorer's exit would be here by now */
+	/* usr2 is final here: see the top of the file */
 	kill(kid, SIGTERM);
 	if (read(p[0], &child_sig, sizeof(child_sig)) != sizeof(child_sig)) {
 		fail("no answer from the child");

@@ -3,7 +3,9 @@
  * again proves it: EBUSY means registered with this area, length and
  * signature; EINVAL another area or length; EPERM another signature; 0 means
  * it was not registered at all. The area is still where glibc put it
- * (thread pointer + __rseq_offset) and its cpu_id matches getcpu(). */
+ * (thread pointer + __rseq_offset) and its cpu_id matches getcpu(), both
+ * read while the thread is pinned to the CPU it is on (so that it can't move
+ * between the two reads: no number of tries decides it). */
 #include <errno.h>
 #include <sched.h>
 #include <stdint.h>
@@ -13,7 +15,6 @@
 
 #include "zdtmtst.h"
 
-#define TRIES	       100 /* cpu_id against getcpu(): the thread may migrate between the two */
 #define ORIG_RSEQ_SIZE 32u /* the kernel's minimum rseq_len */
 
 /* The length glibc registered: __rseq_size is the size of the features in
@@ -55,21 +56,35 @@ static int registered(struct rseq *rs)
 
 static int cpu_matches(const struct rseq *rs)
 {
-	unsigned cpu = 0;
-	int seen = -1;
+	unsigned pinned = 0, cpu = 0;
+	cpu_set_t old, one;
+	int seen, ret = 0;
 
-	for (int i = 0; i < TRIES; i++) {
-		seen = (int)rs->cpu_id;
-		if (syscall(SYS_getcpu, &cpu, NULL, NULL)) {
-			fail_errno("getcpu");
-			return -1;
-		}
-		if (seen >= 0 && (unsigned)seen == cpu && rs->cpu_id == cpu)
-			return 0;
-		sched_yield();
+	if (sched_getaffinity(0, sizeof(old), &old) || syscall(SYS_getcpu, &pinned, NULL, NULL)) {
+		fail_errno("sched_getaffinity/getcpu");
+		return -1;
 	}
-	fail("rseq cpu_id is %d, getcpu() says %u (%d tries)", seen, cpu, TRIES);
-	return -1;
+	CPU_ZERO(&one);
+	CPU_SET(pinned, &one);
+	if (sched_setaffinity(0, sizeof(one), &one)) {
+		fail_errno("sched_setaffinity(cpu %u)", pinned);
+		return -1;
+	}
+	/* on that CPU from here on; the kernel updated cpu_id on the way back to user space */
+	seen = (int)rs->cpu_id;
+	if (syscall(SYS_getcpu, &cpu, NULL, NULL)) {
+		fail_errno("getcpu");
+		ret = -1;
+	} else if (seen < 0 || (unsigned)seen != cpu || cpu != pinned) {
+		fail("rseq cpu_id is %d, getcpu() says %u, the thread is pinned to cpu %u", seen,
+		     cpu, pinned);
+		ret = -1;
+	}
+	if (sched_setaffinity(0, sizeof(old), &old) && !ret) {
+		fail_errno("sched_setaffinity back to the old mask");
+		ret = -1;
+	}
+	return ret;
 }
 
 int main(int argc, char **argv)

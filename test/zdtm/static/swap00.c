@@ -30,7 +30,12 @@
  * off again right after the dump. A restored test is no longer in the cgroup
  * (restore does not restore v1 cgroups); one that was never dumped (nocr)
  * leaves it at the end. Either way the test then waits for zram<N> to be gone
- * and fails if the guard did not do it (tearing down itself then). The
+ * and fails if the guard did not do it (tearing down itself then): the agent
+ * removes the cgroup after its teardown, so a cgroup gone with zram<N> still
+ * there is a teardown that failed. How soon the kernel runs the agent is the
+ * scheduler's business on a loaded machine: the wait has no limit of its own,
+ * and an agent that never runs is caught by the runner's time limit (leaving
+ * zram<N> behind, as the FAIL says). The
  * hierarchy is unmounted again at once (it lives on while it has the cgroup;
  * the agent's unmount after the rmdir ends it). */
 #include <dirent.h>
@@ -51,17 +56,16 @@
 
 #include "zdtmtst.h"
 
-#define PG	     4096l
-#define NPAGES	     64
-#define FD_PAGES     32
-#define SEED(r, pg)  (0x5a0e0000ull + (uint64_t)(r)*0x1000 + (uint64_t)(pg))
-#define PAGEOUT_TRY  20
-#define GONE_WAIT_MS 30000
-#define HIER	     "zdtm-swap00"
-#define SHM_PREFIX   "zdtm-swap00."
-#define STALE_S	     3600
-#define PM_PRESENT   (1ull << 63)
-#define PM_SWAP	     (1ull << 62)
+#define PG	    4096l
+#define NPAGES	    64
+#define FD_PAGES    32
+#define SEED(r, pg) (0x5a0e0000ull + (uint64_t)(r)*0x1000 + (uint64_t)(pg))
+#define PAGEOUT_TRY 20
+#define HIER	    "zdtm-swap00"
+#define SHM_PREFIX  "zdtm-swap00."
+#define STALE_S	    3600
+#define PM_PRESENT  (1ull << 63)
+#define PM_SWAP	    (1ull << 62)
 
 enum { R_ANON, R_MEMFD, R_MEMFDFD, R_DEVSHM, R_PRIVATE, NR_REGIONS };
 static const char *const rname[NR_REGIONS] = { "anon", "memfd", "memfdfd", "devshm", "private" };
@@ -302,19 +306,45 @@ static int guard_leave(unsigned n)
 	return 0;
 }
 
-/* After the verdict on the pages: the guard must have removed zram<n>. */
+/* Whether the guard cgroup /zram<n> is still there: 1, 0, or -1 with errno. */
+static int guard_there(unsigned n)
+{
+	char dir[64], path[96];
+	struct stat st;
+	int there;
+
+	if (hier_mount(dir, sizeof(dir)))
+		return -1;
+	snprintf(path, sizeof(path), "%s/zram%u", dir, n);
+	there = !stat(path, &st);
+	hier_umount(dir);
+	return there;
+}
+
+/* After the verdict on the pages: the guard must have removed zram<n>. It removes the cgroup
+ * after its teardown, so once the cgroup is gone zram<n> must be too. */
 static int wait_torn_down(unsigned n)
 {
 	char why[256];
+	int there;
 
-	for (int ms = 0; ms < GONE_WAIT_MS; ms += 100) {
+	for (;;) {
 		if (!zram_exists(n))
 			return 0;
+		there = guard_there(n);
+		if (there < 0) {
+			fail_errno("waiting for the guard to remove zram%u: mount of " HIER, n);
+			break;
+		}
+		if (!there && zram_exists(n)) {
+			fail(
+			    "zram%u still exists after the release agent removed the guard cgroup: "
+			    "it did not tear the swap down",
+			    n);
+			break;
+		}
 		usleep(100 * 1000);
 	}
-	fail("zram%u still exists %d s after the guard cgroup emptied: the release agent did "
-	     "not tear the swap down",
-	     n, GONE_WAIT_MS / 1000);
 	if (zram_teardown(n, why, sizeof(why)))
 		fail("tearing down zram%u here failed too: %s", n, why);
 	return -1;

@@ -6,7 +6,10 @@
  * must still advance), a thread waiting in FUTEX_WAIT (woken after SIGTERM,
  * it must see the value stored), and the controlling thread, which does
  * what a test's main thread does (test_daemon(), test_waitsig(), checks,
- * verdict, exit). /proc/self/task must list exactly those four. */
+ * verdict, exit). /proc/self/task must list exactly those four. No wait has a
+ * limit of its own (a loaded machine may not run a thread for a long while):
+ * a thread that never gets ready, or a spinner that never moves again after
+ * the restore, is caught by the runner's time limit. */
 #include <errno.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -20,8 +23,6 @@
 #include "zdtmtst.h"
 
 #define FUTEX_VAL 0x1eade7
-#define READY_MS  5000
-#define MOVE_MS	  2000
 
 struct state {
 	pid_t pid; /* the process (and its exited leader) */
@@ -82,19 +83,11 @@ static char leader_state(void)
 static int wait_ready(void)
 {
 	char dir[64];
-	int ms = 0;
 
-	while (leader_state() != 'Z' || !st.counter || !st.wait_tid) {
-		if (ms++ > READY_MS) {
-			fail("setup: after %d ms: leader State %c, counter %llu, waiter tid %d; "
-			     "expected Z, > 0, > 0",
-			     READY_MS, leader_state(), (unsigned long long)st.counter, st.wait_tid);
-			return -1;
-		}
+	while (leader_state() != 'Z' || !st.counter || !st.wait_tid)
 		usleep(1000);
-	}
 	snprintf(dir, sizeof(dir), "/proc/self/task/%d", st.wait_tid);
-	if (test_wait_syscall(dir, SYS_futex, READY_MS)) {
+	if (test_wait_syscall(dir, SYS_futex, -1)) {
 		fail_errno("setup: the waiting thread (tid %d) is not in futex()", st.wait_tid);
 		return -1;
 	}
@@ -118,13 +111,8 @@ static int check(pid_t ctl)
 	if (test_threads_are((pid_t[]){ st.pid, ctl, st.spin_tid, st.wait_tid }, 4))
 		return -1; /* the exited leader is still listed */
 	c1 = st.counter;
-	for (int ms = 0; st.counter == c1 && ms < MOVE_MS; ms += 10)
-		usleep(10000); /* a busy machine may not run the spinner for a while */
-	if (st.counter == c1) {
-		fail("the spinning thread's counter stays at %llu for %d ms",
-		     (unsigned long long)c1, MOVE_MS);
-		return -1;
-	}
+	while (st.counter == c1)
+		usleep(10000); /* a busy machine may not run the spinner for a long while */
 	return 0;
 }
 

@@ -6,8 +6,11 @@
  *          wakes it after SIGTERM (it must see FUTEX_VAL);
  *   read   is blocked in read() on an empty pipe, and must get the message
  *          the main thread writes after SIGTERM;
- *   sleep  sleeps SLEEP_S seconds in clock_nanosleep(CLOCK_MONOTONIC), which
- *          must complete its full time (EINTR only with a sane remainder).
+ *   sleep  sleeps in rounds of SLEEP_S seconds in clock_nanosleep(CLOCK_MONOTONIC)
+ *          until the main thread stops it; each round must complete its full
+ *          time (EINTR only with a sane remainder), so the checkpoint finds the
+ *          thread in a sleep whenever it comes (but for the few instructions
+ *          between two rounds).
  * Each thread has its own signal mask, name (PR_SET_NAME), TLS word and fs
  * base, and keeps its own pattern in ymm0-15 across its wait (loaded and
  * stored by one asm block around the syscall or loop, so that no libc code
@@ -15,8 +18,10 @@
  * and SigBlk), name (PR_GET_NAME and comm), TLS word, fs base and registers.
  * The main thread checks that /proc/self/task lists exactly the five TIDs.
  * The test is ready once every thread is inside its syscall (seen in
- * /proc/self/task/TID/syscall) or its counter moves; the sleep is assumed
- * to outlast the time until the checkpoint, as in nanosleep00. */
+ * /proc/self/task/TID/syscall) or its counter moves. No wait has a limit of
+ * its own (a loaded machine may not run a thread for a long while): a thread
+ * that never gets into its wait, or a spinner that never moves again after
+ * the restore, is caught by the runner's time limit. */
 #include <errno.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -37,10 +42,8 @@
 #define NTHR	   4
 #define SEED	   0x7d000000ull
 #define FUTEX_VAL  0x600dcafe
-#define SLEEP_S	   4
+#define SLEEP_S	   2
 #define MSG	   "threads00: written after the restore"
-#define READY_MS   5000
-#define MOVE_MS	   2000
 #define TLS_VAL(k) (0x71500000deadull + (uint64_t)(k))
 
 enum kind { SPIN, FUTEX, READ, SLEEP };
@@ -144,7 +147,8 @@ static int wait_read(struct thr *t)
 	return 0;
 }
 
-static int wait_sleep(struct thr *t)
+/* One round of SLEEP_S seconds. */
+static int sleep_round(struct thr *t)
 {
 	struct timespec req = { SLEEP_S, 0 }, rem, t0, t1;
 	long long slept;
@@ -175,6 +179,15 @@ static int wait_sleep(struct thr *t)
 			 slept, SLEEP_S);
 		return -1;
 	}
+	return 0;
+}
+
+static int wait_sleep(struct thr *t)
+{
+	do {
+		if (sleep_round(t))
+			return -1;
+	} while (!sh.stop);
 	return 0;
 }
 
@@ -255,10 +268,9 @@ static int wait_ready(struct thr *t)
 	static const long nr[] = { -1, SYS_futex, SYS_read, SYS_clock_nanosleep };
 	char dir[64];
 
-	for (int ms = 0; !t->tid || (t->kind == SPIN && !*sh.counter); ms++) {
-		if (t->tid < 0 || ms > READY_MS) {
-			fail("setup: thread '%s' did not start its wait: %s", t->name,
-			     t->why[0] ? t->why : "timeout");
+	while (!t->tid || (t->kind == SPIN && !*sh.counter)) {
+		if (t->tid < 0) {
+			fail("setup: thread '%s' did not start its wait: %s", t->name, t->why);
 			return -1;
 		}
 		usleep(1000);
@@ -266,7 +278,7 @@ static int wait_ready(struct thr *t)
 	if (t->kind == SPIN)
 		return 0;
 	snprintf(dir, sizeof(dir), "/proc/self/task/%d", t->tid);
-	if (test_wait_syscall(dir, nr[t->kind], READY_MS)) {
+	if (test_wait_syscall(dir, nr[t->kind], -1)) {
 		fail_errno("setup: thread '%s' (tid %d) is not in syscall %ld", t->name, t->tid,
 			   nr[t->kind]);
 		return -1;
@@ -321,15 +333,13 @@ int main(int argc, char **argv)
 		tids[i] = thr[i].tid;
 	tids[NTHR] = getpid();
 	bad += test_threads_are(tids, NTHR + 1) ? 1 : 0;
-	/* a busy machine may not run the spinner for a while: give it 2 s */
+	/* a busy machine may not run the spinner for a long while: wait as long as it takes
+	 * (a spinner lost by the restore is caught by the time limit) */
 	c1 = *sh.counter;
-	for (int ms = 0; (c2 = *sh.counter) == c1 && ms < MOVE_MS; ms += 10)
+	while ((c2 = *sh.counter) == c1)
 		usleep(10000);
-	if (c2 == c1 && !thr[SPIN].why[0]) {
-		fail("the spinning thread's counter stays at %llu for %d ms after the restore",
-		     (unsigned long long)c1, MOVE_MS);
-		bad++;
-	}
+	test_msg("the spinner's counter moved from %llu to %llu after SIGTERM\n",
+		 (unsigned long long)c1, (unsigned long long)c2);
 	sh.futex_word = FUTEX_VAL;
 	syscall(SYS_futex, &sh.futex_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 	if (write(sh.pipe[1], MSG, sizeof(MSG)) != (ssize_t)sizeof(MSG)) {

@@ -10,7 +10,9 @@
  * After the restore: each end holds exactly what was sent to it; sh0 is O_NONBLOCK in the
  * root, task 1 and task 2 alike (one file again); the root accepts the waiting connection
  * and its "hello" reaches task 1's client; then task 1's "after" reaches the root through
- * sp. */
+ * sp. What was sent before the checkpoint must be readable at once after it (a unix socket
+ * queues a message in send()); what another task sends after SIGTERM is waited for as long as
+ * that task takes to run (one that never comes is caught by the runner's time limit). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -23,13 +25,12 @@
 
 #include "zdtmtst.h"
 
-#define NTASKS	3
-#define TO_SP1	3000u
-#define TO_SP0	2000u
-#define SEED	0x7ee50000u
-#define TOKEN1	"token-of-task-1"
-#define TOKEN2	"token-of-task-2"
-#define WAIT_MS 5000
+#define NTASKS 3
+#define TO_SP1 3000u
+#define TO_SP0 2000u
+#define SEED   0x7ee50000u
+#define TOKEN1 "token-of-task-1"
+#define TOKEN2 "token-of-task-2"
 
 static const int parent[NTASKS] = { -1, 0, 1 };
 static int sp[2], sh[2], gd[2], lst = -1, cl = -1;
@@ -118,14 +119,21 @@ static int has_pattern(int fd, size_t len, uint32_t seed, const char *what, char
 	return 0;
 }
 
-/* The next message on fd is want (waiting up to WAIT_MS for it). */
-static int gets(int fd, const char *want, size_t wlen, const char *what, char *why, size_t len)
+enum { QUEUED = 0, SENT_LATER = -1 }; /* the poll timeouts of gets() */
+
+/* The next message on fd is want: already queued (QUEUED: sent before the checkpoint), or
+ * waited for without a limit (SENT_LATER: another task sends it after SIGTERM). */
+static int gets(int fd, const char *want, size_t wlen, const char *what, int wait, char *why,
+		size_t len)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	char got[64];
 	ssize_t n = -1;
+	int r;
 
-	if (poll(&p, 1, WAIT_MS) == 1)
+	while ((r = poll(&p, 1, wait)) < 0 && errno == EINTR)
+		;
+	if (r == 1)
 		n = recv(fd, got, sizeof(got), MSG_DONTWAIT);
 	if (n != (ssize_t)wlen || memcmp(got, want, wlen)) {
 		snprintf(why, len, "%s: got %zd bytes (errno %d), expected \"%.*s\"", what, n,
@@ -152,7 +160,8 @@ static int check_root(char *why, size_t len)
 	memcpy(tokens, TOKEN1, sizeof(TOKEN1));
 	memcpy(tokens + sizeof(TOKEN1), TOKEN2, sizeof(TOKEN2));
 	if (has_pattern(sp[0], TO_SP0, SEED + 1, "root sp0", why, len) ||
-	    gets(sh[1], tokens, sizeof(tokens), "root sh1 (tokens of tasks 1 and 2)", why, len) ||
+	    gets(sh[1], tokens, sizeof(tokens), "root sh1 (tokens of tasks 1 and 2)", QUEUED, why,
+		 len) ||
 	    shared_nonblock("root", why, len))
 		return -1;
 	if (fcntl(lst, F_SETFL, O_NONBLOCK) || (a = accept(lst, NULL, NULL)) < 0 ||
@@ -161,7 +170,7 @@ static int check_root(char *why, size_t len)
 			 strerror(errno));
 		return -1;
 	}
-	return gets(sp[0], "after", 5, "root sp0, after the restore", why, len);
+	return gets(sp[0], "after", 5, "root sp0, after the restore", SENT_LATER, why, len);
 }
 
 static int check(struct test_tree *tr, int idx, char *why, size_t len)
@@ -172,8 +181,8 @@ static int check(struct test_tree *tr, int idx, char *why, size_t len)
 	if (idx == 1) {
 		if (has_pattern(sp[1], TO_SP1, SEED, "task 1 sp1", why, len) ||
 		    shared_nonblock("task 1", why, len) ||
-		    gets(gd[0], "g2c", 3, "task 1 gd0", why, len) ||
-		    gets(cl, "hello", 5, "task 1's client", why, len))
+		    gets(gd[0], "g2c", 3, "task 1 gd0", QUEUED, why, len) ||
+		    gets(cl, "hello", 5, "task 1's client", SENT_LATER, why, len))
 			return -1;
 		if (send(sp[1], "after", 5, 0) != 5) {
 			snprintf(why, len, "task 1: send on sp1: %s", strerror(errno));
@@ -182,8 +191,8 @@ static int check(struct test_tree *tr, int idx, char *why, size_t len)
 		return 0;
 	}
 	return shared_nonblock("task 2", why, len) ||
-	       gets(gd[1], "c2g-1", 5, "task 2 gd1, message 1", why, len) ||
-	       gets(gd[1], "c2g-22", 6, "task 2 gd1, message 2", why, len);
+	       gets(gd[1], "c2g-1", 5, "task 2 gd1, message 1", QUEUED, why, len) ||
+	       gets(gd[1], "c2g-22", 6, "task 2 gd1, message 2", QUEUED, why, len);
 }
 
 int main(int argc, char **argv)

@@ -9,7 +9,13 @@
  * After SIGTERM the root checks the state is unchanged (P in its vfork wait,
  * State D; C in futex(), its parent P), then wakes C, which execs this
  * program with --vfork-child: that exits VFORK_EXIT, P returns from clone(),
- * reaps C and exits 0 if C's pid and status are right; the root reaps P. */
+ * reaps C and exits 0 if C's pid and status are right; the root reaps P.
+ * Setup waits, without a limit of its own, until C exists, P is in its vfork
+ * wait and C in futex(): a loaded machine may take long to run them there
+ * (the runner's time limit catches a task that never gets there). After
+ * SIGTERM P must be in State D at once (nothing but C's exec or a fatal
+ * signal ends that wait), and C back in futex() as soon as it runs again (a
+ * failed dump interrupts and restarts its wait). */
 #include <errno.h>
 #include <linux/futex.h>
 #include <sched.h>
@@ -28,7 +34,6 @@
 #define VFORK_EXIT 42
 #define STACK_SIZE (64 * 1024)
 #define GO	   0x60
-#define READY_MS   5000
 
 struct shared {
 	uint32_t go; /* C waits until it is GO */
@@ -84,16 +89,23 @@ static pid_t find_child(pid_t p)
 	return c;
 }
 
-/* P waits in vfork (State D), C in futex() with parent P. 0 or -1 after fail(). */
-static int check_state(const char *when, pid_t p, pid_t c)
+/* P waits in vfork (State D), C in futex() with parent P. 0 or -1 after fail(). With
+ * wait_d, wait until P shows State D (it gets into that wait after clone() made C). */
+static int check_state(const char *when, pid_t p, pid_t c, bool wait_d)
 {
+	const struct timespec nap = { 0, 1000 * 1000 };
 	struct test_stat ps, cs;
 	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", p);
-	if (test_read_stat(path, &ps)) {
-		fail_errno("%s: vfork parent %d: can't read %s", when, p, path);
-		return -1;
+	for (;;) {
+		if (test_read_stat(path, &ps)) {
+			fail_errno("%s: vfork parent %d: can't read %s", when, p, path);
+			return -1;
+		}
+		if (!wait_d || ps.state == 'D' || ps.state == 'Z')
+			break; /* a zombie P fails below */
+		nanosleep(&nap, NULL);
 	}
 	snprintf(path, sizeof(path), "/proc/%d/stat", c);
 	if (test_read_stat(path, &cs)) {
@@ -107,7 +119,7 @@ static int check_state(const char *when, pid_t p, pid_t c)
 		return -1;
 	}
 	snprintf(path, sizeof(path), "/proc/%d", c);
-	if (test_wait_syscall(path, SYS_futex, READY_MS)) {
+	if (test_wait_syscall(path, SYS_futex, -1)) {
 		fail_errno("%s: vfork child %d is not in futex()", when, c);
 		return -1;
 	}
@@ -116,7 +128,7 @@ static int check_state(const char *when, pid_t p, pid_t c)
 
 int main(int argc, char **argv)
 {
-	int status, ms = 0;
+	int status;
 	pid_t p, c;
 
 	if (argc == 2 && !strcmp(argv[1], "--vfork-child"))
@@ -136,17 +148,19 @@ int main(int argc, char **argv)
 	if (p == 0)
 		parent_main();
 	while (!(c = find_child(p))) {
-		if (ms++ > READY_MS) {
-			fail("setup: vfork parent %d has no child after %d ms", p, READY_MS);
+		if (waitpid(p, &status, WNOHANG) == p) {
+			fail("setup: vfork parent %d ended (wait status %#x, 10-12: mmap, clone, "
+			     "waitpid failed) before its child appeared",
+			     p, status);
 			return 1;
 		}
 		usleep(1000);
 	}
-	if (check_state("setup", p, c) || test_daemon())
+	if (check_state("setup", p, c, true) || test_daemon())
 		return 1;
 	test_waitsig();
 
-	if (check_state("after SIGTERM", p, c))
+	if (check_state("after SIGTERM", p, c, false))
 		return 1;
 	__atomic_store_n(&sh->go, GO, __ATOMIC_RELEASE);
 	syscall(SYS_futex, &sh->go, FUTEX_WAKE, 1, NULL, NULL, 0);
