@@ -107,14 +107,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
-		fail("the child's checks failed: status %#x (exit 11 table, 12 fd 77, 13 pipe data, "
-		     "14/15 open/write)",
-		     st);
+		fail(
+		    "the child's checks failed: status %#x (exit 11 table, 12 fd 77, 13 pipe data, "
+		    "14/15 open/write)",
+		    st);
 		return 1;
 	}
 	if (read(128, &got, sizeof(got)) != sizeof(got) || fcntl(got, F_GETFD) < 0) {
-		fail_errno("the fd %d the child opened after the restore is not in the root's table",
-			   got);
+		fail_errno(
+		    "the fd %d the child opened after the restore is not in the root's table", got);
 		return 1;
 	}
 	unlink("fdtable.file");
