@@ -224,11 +224,24 @@ static int seize_attach(struct seized_task *st, struct seized_thread *t, long op
 	return -EPERM;
 }
 
+/* The TracerPid of thread tid of pid (0: none), or -errno. */
+static pid_t tracer_of(pid_t pid, pid_t tid)
+{
+	struct proc_status s = { 0 };
+	pid_t tracer;
+	int ret = proc_parse_task_status(pid, tid, &s);
+
+	tracer = ret ? ret : s.tracer_pid;
+	proc_status_free(&s);
+	return tracer;
+}
+
 /* 0 when seized and stopped, or when a non-leader thread vanished on the way. */
 static int seize_thread(struct seized_task *st, pid_t tid)
 {
 	long opts = PTRACE_O_TRACESYSGOOD;
 	struct seized_thread *t;
+	pid_t tracer;
 	bool gone;
 	int ret;
 
@@ -255,6 +268,17 @@ static int seize_thread(struct seized_task *st, pid_t tid)
 	ret = seize_attach(st, t, opts);
 	if (ret == -ESRCH && tid != st->pid)
 		goto vanished;
+	if (ret == -EPERM && (tracer = tracer_of(st->pid, tid)) > 0) {
+		char ts, tcomm[64] = "?";
+		pid_t tp;
+
+		proc_task_brief(tracer, &ts, &tp, tcomm, sizeof(tcomm));
+		pr_err(
+		    "pid %d: thread %d is traced by pid %d (%s): a task under ptrace (a debugger, "
+		    "strace, or a tracer in the tree) can't be dumped\n",
+		    st->pid, tid, tracer, tcomm);
+		goto drop;
+	}
 	if (ret) {
 		errno = -ret;
 		pr_perror("pid %d: PTRACE_SEIZE of thread %d (state %c) failed%s", st->pid, tid,

@@ -140,12 +140,21 @@ static int dump_pending(pid_t pid, pid_t tid, bool shared, SiginfoEntry ***v, si
 		if (got == 0)
 			return 0;
 		for (long i = 0; i < got; i++) {
-			int ret = append_siginfo(v, n, buf[i]);
-			int signo;
+			int ret, signo, code;
 
+			memcpy(&signo, buf[i], sizeof(signo));
+			memcpy(&code, buf[i] + 2 * sizeof(int), sizeof(code)); /* si_code */
+			if (signo == SIGTRAP && code > 0 && code < SI_KERNEL) {
+				pr_err(
+				    "pid %d: thread %d has a SIGTRAP pending from a trap (si_code %d: "
+				    "a breakpoint, single step or branch trace): the debug state "
+				    "behind it is not dumped\n",
+				    pid, tid, code);
+				return -ENOTSUP;
+			}
+			ret = append_siginfo(v, n, buf[i]);
 			if (ret)
 				return ret;
-			memcpy(&signo, buf[i], sizeof(signo));
 			pr_debug("pid %d: thread %d: %s pending signal %d\n", pid, tid,
 				 shared ? "shared" : "private", signo);
 		}

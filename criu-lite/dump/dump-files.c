@@ -708,9 +708,41 @@ static void fill_entry(const struct file_rec *r, FileEntry *fe, RegFileEntry *re
 	}
 }
 
+/* The records of l reached through an fd whose description holds a flock or OFD lock. */
+static int locked_descriptions(const struct file_entry_list *l, struct outside_lock **out,
+			       size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct file_rec *r = &l->v[i];
+		const char *kind = dump_locks_description_kind(&l->locks, r->id);
+		struct outside_lock *nv;
+
+		if (!kind || r->fd < 0)
+			continue;
+		nv = realloc(*out, (*n + 1) * sizeof(**out));
+		if (!nv) {
+			pr_err("out of memory\n");
+			return -ENOMEM;
+		}
+		*out = nv;
+		nv[*n] = (struct outside_lock){ .pid = r->pid,
+						.fd = r->fd,
+						.dev = r->st.st_dev,
+						.ino = r->st.st_ino,
+						.kind = kind };
+		snprintf(nv[*n].what, sizeof(nv[*n].what), "pid %d fd %d", r->pid, r->fd);
+		(*n)++;
+	}
+	return 0;
+}
+
 int dump_files_outside(struct dump_ctx *tasks, size_t n)
 {
+	struct outside_lock *locks = NULL;
 	struct file_entry_list *l;
+	size_t nl = 0;
 	pid_t *pids;
 	int ret = list_get(&tasks[0], &l);
 
@@ -723,7 +755,10 @@ int dump_files_outside(struct dump_ctx *tasks, size_t n)
 	}
 	for (size_t i = 0; i < n; i++)
 		pids[i] = tasks[i].st.pid ? tasks[i].st.pid : tasks[i].pid;
-	ret = dump_pipes_outside(tasks[0].sh->o, &l->pipes, pids, n);
+	ret = locked_descriptions(l, &locks, &nl);
+	if (!ret)
+		ret = dump_outside(tasks[0].sh->o, &l->pipes, locks, nl, pids, n);
+	free(locks);
 	free(pids);
 	return ret;
 }

@@ -109,6 +109,21 @@ static int to_entry(const struct dump_ctx *c, const char *what, const char *link
 	return 0;
 }
 
+const char *dump_locks_description_kind(const struct dump_locks *l, uint32_t file_id)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->g[i].file_id != file_id)
+			continue;
+		for (size_t k = 0; k < l->g[i].n; k++) {
+			if (l->g[i].v[k]->kind == FILE_LOCK_KIND__LOCK_FLOCK)
+				return "flock";
+			if (l->g[i].v[k]->kind == FILE_LOCK_KIND__LOCK_OFD)
+				return "OFD";
+		}
+	}
+	return NULL;
+}
+
 int dump_locks_fd(struct dump_ctx *c, struct dump_locks *l, uint32_t file_id, const char *what,
 		  const char *link, const struct proc_fdinfo *fi)
 {

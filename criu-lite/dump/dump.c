@@ -117,6 +117,8 @@ static int dump_one(struct dump_ctx *c)
 	if (ret)
 		return ret;
 	c->rs_open = true;
+	if ((ret = dump_checks(c)))
+		return ret;
 	if ((ret = fault_inject(o, "core")) || (ret = dump_core(c)))
 		return ret;
 	if ((ret = fault_inject(o, "files")) || (ret = dump_files(c)))

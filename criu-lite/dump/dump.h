@@ -75,6 +75,8 @@ int dump_run(const struct opts *o);
 /* "vvar:16384,vvar_vclock:8192,vdso:8192" (inventory.vdso_layout). */
 void dump_vdso_layout(const struct kerndat *kd, char *buf, size_t len);
 
+/* State the dump does not record and refuses (dump-checks.c): 0, or -ENOTSUP, logged. */
+int dump_checks(const struct dump_ctx *c);
 int dump_core(struct dump_ctx *c);
 int dump_mm(struct dump_ctx *c);
 int dump_files(struct dump_ctx *c);
@@ -82,8 +84,25 @@ int dump_files(struct dump_ctx *c);
 int dump_tree(struct dump_shared *sh, struct dump_ctx *tasks, size_t nr);
 /* Writes files.img from c->sh->files (after every task); frees the list. */
 int dump_files_commit(struct dump_ctx *c);
-/* After every task: no pipe of the tree may be open outside it too, unless --external. */
+/* After every task: no pipe of the tree may be open outside it too, unless --external, nor an
+ * open file description that holds a lock of the tree. */
 int dump_files_outside(struct dump_ctx *tasks, size_t n);
+
+/* An open file description of the tree that holds a flock or OFD lock (for dump_outside). */
+struct outside_lock {
+	pid_t pid; /* a task of the tree with it at fd */
+	int fd;
+	dev_t dev;
+	ino_t ino;
+	char what[48];	  /* "pid 12 fd 3" */
+	const char *kind; /* "flock", "OFD" */
+};
+struct dump_pipes;
+/* Refuse a pipe or FIFO of p that a process outside the tree (whose process ids are
+ * tree[0..n)) has open too, naming both ends, unless it is --external; an --external key that
+ * names no pipe of p; and one of locks[0..nl) that an outsider has too (dump-outside.c). */
+int dump_outside(const struct opts *o, const struct dump_pipes *p, const struct outside_lock *locks,
+		 size_t nl, const pid_t *tree, size_t n);
 void dump_files_free(struct dump_ctx *c);
 
 /* The shared memory object behind VMA v (shared anon or memfd): dumped once,

@@ -59,6 +59,8 @@ struct dump_locks {
 int dump_locks_fd(struct dump_ctx *c, struct dump_locks *l, uint32_t file_id, const char *what,
 		  const char *link, const struct proc_fdinfo *fi);
 void dump_locks_fill(const struct dump_locks *l, FileEntry *fe);
+/* "flock" or "OFD" when file_id's open file description holds such a lock, else NULL. */
+const char *dump_locks_description_kind(const struct dump_locks *l, uint32_t file_id);
 void dump_locks_free(struct dump_locks *l);
 
 int restore_locks_check(struct restore_ctx *c);

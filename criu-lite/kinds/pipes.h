@@ -6,7 +6,7 @@
  * the bytes in flight, copied with tee(2) so that the task's pipe keeps them (a
  * failed dump leaves it as it was), into pipes-data-<pipe_id>.img with their
  * crc32c. Packet-mode pipes (O_DIRECT) are refused. A pipe also open outside the tree is
- * refused (dump_pipes_outside) unless it is --external: then nothing of it is saved, its
+ * refused (dump_outside(), dump.h) unless it is --external: then nothing of it is saved, its
  * entries say external, and restore uses the fd --inherit-fd names in its place.
  * Contract, restore (restore-pipes.c): restore_pipe_open() returns an O_CLOEXEC
  * fd of the restorer for one FT_PIPE entry of files.img. Its first call reads
@@ -79,11 +79,6 @@ struct dump_pipe_fd {
 /* The pipe of f (saved now if it is new) into *out. */
 int dump_pipe_end(struct dump_ctx *c, struct dump_pipes *p, const struct dump_pipe_fd *f,
 		  struct dump_pipe *out);
-/* After every task: refuse a pipe or FIFO of p that a process outside the tree (whose
- * process ids are tree[0..n)) has open too, naming both ends, unless it is --external; and an
- * --external key that names no pipe of p (dump-pipes-outside.c). */
-int dump_pipes_outside(const struct opts *o, const struct dump_pipes *p, const pid_t *tree,
-		       size_t n);
 /* The files.img record of one end: flags of that end; fifo_path for a FIFO. */
 void dump_pipe_fill(const struct dump_pipe *p, uint32_t flags, char *fifo_path, PipeFileEntry *e);
 void dump_pipes_free(struct dump_pipes *p);

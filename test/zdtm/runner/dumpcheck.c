@@ -33,10 +33,20 @@ static int task_status(const char *path, char *state, long *tracer)
 	return found == 3 ? 0 : -EPROTO;
 }
 
+static bool in_tree(long pid, const pid_t *tree, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (tree[i] == pid)
+			return true;
+	return false;
+}
+
 /* The first task of one process that is not free: 1 with why filled, 0 if
  * all are (zombies count as free: they can be neither stopped nor traced).
+ * A tracer that is a process of the tree itself (tree[0..n)) is the test's own.
  * *alive: some thread of it is not a zombie. */
-static int proc_not_free(pid_t pid, bool *alive, char *why, size_t len)
+static int proc_not_free(pid_t pid, const pid_t *tree, int n_tree, bool *alive, char *why,
+			 size_t len)
 {
 	pid_t tids[PTREE_MAX];
 	int n = ptree_threads(pid, tids, PTREE_MAX);
@@ -54,7 +64,7 @@ static int proc_not_free(pid_t pid, bool *alive, char *why, size_t len)
 		if (state == 'Z' || state == 'X')
 			continue;
 		*alive = true;
-		if (tracer != 0) {
+		if (tracer != 0 && !in_tree(tracer, tree, n_tree)) {
 			snprintf(why, len,
 				 "thread %d of pid %d is still traced by pid %ld (State %c)",
 				 tids[i], pid, tracer, state);
@@ -86,7 +96,7 @@ static int tree_free_now(pid_t root, char *why, size_t len)
 		return -1;
 	}
 	for (int i = 0; i < n; i++) {
-		if (proc_not_free(pids[i], &alive, why, len))
+		if (proc_not_free(pids[i], pids, n, &alive, why, len))
 			return -1;
 		if (!i && !alive) {
 			snprintf(why, len, "pid %d is dead (no thread left but zombies)", root);

@@ -11,7 +11,8 @@
 
 /* The tree of root runs free: root is alive (some thread of it is not a
  * zombie: its main thread may have exited), and no thread of root or of any
- * descendant is stopped (State t/T) or traced (TracerPid not 0). Zombies
+ * descendant is stopped (State t/T) or traced (TracerPid not 0, and not a
+ * process of the tree itself: a test may trace its own children). Zombies
  * are fine: a test may keep them, and they can be neither. A task just
  * detached may take a moment to leave its stop: the check retries for up to
  * grace seconds. */

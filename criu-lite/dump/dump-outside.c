@@ -1,5 +1,6 @@
-/* dump-pipes-outside: pipes and FIFOs of the tree that a process outside it also has open
- * (see pipes.h).
+/* dump-outside: what of the tree a process outside it also has open, where that can't be
+ * rebuilt: pipes and FIFOs (see pipes.h), and the open file descriptions that hold the tree's
+ * flock and OFD locks (see locks.h).
  *
  * A pipe shared with the outside (the shell's end of `producer | task`, a FIFO a client holds)
  * can't be rebuilt: the outsider keeps the old pipe, the restored task would get a new one
@@ -8,13 +9,19 @@
  * and refuses the first one found, naming the tree's fd, the outsider and its fd, unless the
  * user marked the pipe --external (then it is not rebuilt at restore: --inherit-fd gives
  * it). An --external key that names no pipe of the tree is refused too: an option that does
- * nothing is an error. */
+ * nothing is an error. A flock or OFD lock belongs to an open file description: when an outsider
+ * has that description too (an fd inherited from outside the tree, or passed to it), restore
+ * would take the lock again on a new description while the outsider keeps the old one, so the
+ * lock could not be taken (a write lock) or would be two locks (read locks): refused, naming
+ * the lock's fd and the outsider (same device and inode, then kcmp KCMP_FILE). */
 #include <dirent.h>
+#include <linux/kcmp.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define LOG_PREFIX "pipes: "
@@ -53,9 +60,32 @@ static const struct dump_pipe *match(const struct dump_pipes *p, bool have_fifo,
 	return NULL;
 }
 
-/* The first fd of process pid on a pipe of p that is not --external: 1 and *found, *fd; 0. */
-static int scan_process(const struct dump_pipes *p, bool have_fifo, pid_t pid,
-			const struct dump_pipe **found, int *fd)
+/* The locked description of the tree that fd `name` of outsider pid (a path: link) is, or NULL. */
+static const struct outside_lock *match_lock(const struct outside_lock *locks, size_t nl, pid_t pid,
+					     int dfd, const char *name, const char *link)
+{
+	struct stat st;
+
+	if (!nl || link[0] != '/' || fstatat(dfd, name, &st, 0))
+		return NULL;
+	for (size_t i = 0; i < nl; i++)
+		if (locks[i].dev == st.st_dev && locks[i].ino == st.st_ino &&
+		    syscall(SYS_kcmp, pid, locks[i].pid, KCMP_FILE, atoi(name), locks[i].fd) == 0)
+			return &locks[i];
+	return NULL;
+}
+
+struct outside_hit {
+	const struct dump_pipe *pipe;	 /* a pipe of the tree, or */
+	const struct outside_lock *lock; /* a locked description of the tree */
+	int fd;				 /* the outsider's fd on it */
+};
+
+/* The first fd of process pid on a pipe of p that is not --external, or on a locked
+ * description of the tree: 1 and *hit; 0. */
+static int scan_process(const struct dump_pipes *p, bool have_fifo,
+			const struct outside_lock *locks, size_t nl, pid_t pid,
+			struct outside_hit *hit)
 {
 	char path[64], link[512];
 	struct dirent *de;
@@ -75,11 +105,13 @@ static int scan_process(const struct dump_pipes *p, bool have_fifo, pid_t pid,
 		if (l <= 0)
 			continue;
 		link[l] = '\0';
-		*found = match(p, have_fifo, dirfd(d), de->d_name, link);
-		if (*found && !(*found)->external) {
-			*fd = atoi(de->d_name);
-			ret = 1;
-		}
+		*hit = (struct outside_hit){ .fd = atoi(de->d_name) };
+		hit->pipe = match(p, have_fifo, dirfd(d), de->d_name, link);
+		if (hit->pipe && hit->pipe->external)
+			hit->pipe = NULL;
+		if (!hit->pipe)
+			hit->lock = match_lock(locks, nl, pid, dirfd(d), de->d_name, link);
+		ret = hit->pipe || hit->lock;
 	}
 	closedir(d);
 	return ret;
@@ -112,8 +144,8 @@ static int check_external_keys(const struct opts *o, const struct dump_pipes *p)
 	return 0;
 }
 
-int dump_pipes_outside(const struct opts *o, const struct dump_pipes *p, const pid_t *tree,
-		       size_t n)
+int dump_outside(const struct opts *o, const struct dump_pipes *p, const struct outside_lock *locks,
+		 size_t nl, const pid_t *tree, size_t n)
 {
 	bool have_fifo = false, left = false;
 	struct dirent *de;
@@ -124,7 +156,7 @@ int dump_pipes_outside(const struct opts *o, const struct dump_pipes *p, const p
 		have_fifo |= p->v[i].fifo;
 		left |= !p->v[i].external;
 	}
-	if (ret || !left)
+	if (ret || (!left && !nl))
 		return ret;
 	d = opendir("/proc");
 	if (!d) {
@@ -132,16 +164,28 @@ int dump_pipes_outside(const struct opts *o, const struct dump_pipes *p, const p
 		return -errno;
 	}
 	while (!ret && (de = readdir(d))) {
-		const struct dump_pipe *pp = NULL;
+		struct outside_hit hit;
+		const struct dump_pipe *pp;
 		pid_t pid = atoi(de->d_name);
 		char comm[64] = "?", state;
 		pid_t ppid;
-		int fd = -1;
+		int fd;
 
 		if (pid <= 0 || pid == getpid() || in_tree(pid, tree, n) ||
-		    !scan_process(p, have_fifo, pid, &pp, &fd))
+		    !scan_process(p, have_fifo, locks, nl, pid, &hit))
 			continue;
 		proc_task_brief(pid, &state, &ppid, comm, sizeof(comm));
+		pp = hit.pipe;
+		fd = hit.fd;
+		ret = -EBUSY;
+		if (hit.lock) {
+			pr_err(
+			    "%s: its %s lock is held through an open file description that pid %d "
+			    "(%s) fd %d, outside the dumped tree, also has: restore could not take "
+			    "it again as it is\n",
+			    hit.lock->what, hit.lock->kind, pid, comm, fd);
+			continue;
+		}
 		if (pp->fifo)
 			pr_err(
 			    "%s: that FIFO is also open in pid %d (%s) fd %d, outside the dumped "
@@ -153,7 +197,6 @@ int dump_pipes_outside(const struct opts *o, const struct dump_pipes *p, const p
 			       "takes its place from --inherit-fd fd[N]:pipe:[%llu])\n",
 			       pp->what, (unsigned long long)pp->ino, pid, comm, fd,
 			       (unsigned long long)pp->ino, (unsigned long long)pp->ino);
-		ret = -EBUSY;
 	}
 	closedir(d);
 	return ret;
