@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "criu-lite/log.h"
+#include "criu-lite/rsys-int.h"
 #include "criu-lite/rsys.h"
 
 #define SYSCALL_INSN_0 0x0f
@@ -281,6 +282,11 @@ static int mem_xfer(struct rsys *r, uint64_t remote, void *buf, size_t len, bool
 	return 0;
 }
 
+int rsys_mem_read(struct rsys *r, uint64_t remote, void *buf, size_t len)
+{
+	return mem_xfer(r, remote, buf, len, false, true);
+}
+
 int rsys_write(struct rsys *r, uint64_t remote, const void *buf, size_t len)
 {
 	return mem_xfer(r, remote, (void *)buf, len, true, false);
@@ -376,6 +382,26 @@ static int open_common(pid_t tid, uint64_t insn, bool given, struct rsys *r)
 		}
 		r->insn = insn;
 		r->insn_src = RSYS_INSN_GIVEN;
+	} else if ((ret = rsys_frame_setup(r)) == 0) {
+		struct user_regs_struct park = r->regs;
+
+		/* parked at the gadget: a tracer that dies from here on leaves a thread that
+		 * returns through the frame by itself */
+		r->insn = r->gadget;
+		r->insn_src = RSYS_INSN_FRAME;
+		park.rip = r->gadget;
+		park.rsp = r->frame;
+		park.rax = SYS_getpid;
+		park.orig_rax = (unsigned long)-1L;
+		ret = set_regs(tid, &park);
+		if (ret) {
+			errno = -ret;
+			pr_perror("%s: can't park it at its frame", who(r, w, sizeof(w)));
+			return ret;
+		}
+		r->ran = true; /* its registers are ours now: rsys_close() puts them back */
+	} else if (ret != -ENOENT) {
+		return ret;
 	} else if (is_syscall_insn(r, r->regs.rip - 2)) {
 		r->insn = r->regs.rip - 2;
 		r->insn_src = RSYS_INSN_RIP;
@@ -396,9 +422,10 @@ static int open_common(pid_t tid, uint64_t insn, bool given, struct rsys *r)
 		return -errno;
 	}
 	pr_debug("%s: remote syscalls at %#" PRIx64 " (%s)\n", who(r, w, sizeof(w)), r->insn,
-		 r->insn_src == RSYS_INSN_RIP	 ? "rip-2"
-		 : r->insn_src == RSYS_INSN_VDSO ? "vdso"
-						 : "given");
+		 r->insn_src == RSYS_INSN_RIP	  ? "rip-2"
+		 : r->insn_src == RSYS_INSN_VDSO  ? "vdso"
+		 : r->insn_src == RSYS_INSN_FRAME ? "vdso, returning into a signal frame"
+						  : "given");
 	return 0;
 }
 
@@ -520,6 +547,8 @@ static long do_call(struct rsys *r, bool quiet, long nr, const long a[6])
 		return -ESRCH;
 	fmt_call(call, sizeof(call), nr, a);
 	regs.rip = r->insn;
+	if (r->frame)
+		regs.rsp = r->frame;
 	regs.rax = (unsigned long)nr;
 	regs.orig_rax = (unsigned long)-1L;
 	regs.rdi = (unsigned long)a[0];
@@ -585,13 +614,25 @@ int rsys_scratch(struct rsys *r, size_t len, uint64_t *remote_addr)
 		*remote_addr = r->scratch;
 		return 0;
 	}
-	if (r->scratch) {
+	if (r->scratch_on_stack && rsys_frame_scratch(r, len, remote_addr) == 0) {
+		r->scratch = *remote_addr;
+		r->scratch_len = len;
+		return 0;
+	}
+	if (!r->scratch && rsys_frame_scratch(r, len, remote_addr) == 0) {
+		r->scratch = *remote_addr;
+		r->scratch_len = len;
+		r->scratch_on_stack = true;
+		return 0;
+	}
+	if (r->scratch && !r->scratch_on_stack) {
 		long rc = rsys2(r, SYS_munmap, r->scratch, r->scratch_len);
 
 		if (rc)
 			return (int)rc;
-		r->scratch = 0;
 	}
+	r->scratch = 0;
+	r->scratch_on_stack = false;
 	addr =
 	    rsys6(r, SYS_mmap, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (addr < 0)
@@ -647,7 +688,7 @@ int rsys_close(struct rsys *r)
 	char w[48];
 	int ret = 0, rc;
 
-	if (r->scratch && !r->dead) {
+	if (r->scratch && !r->scratch_on_stack && !r->dead) {
 		long m = rsys2(r, SYS_munmap, r->scratch, r->scratch_len);
 
 		if (m)

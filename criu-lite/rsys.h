@@ -11,7 +11,12 @@
  * knows ptrace register tricks; dump and restore both use it.
  * A stop signal that arrives during a call is let through (the task ends up
  * group-stopped after release, as it would have without us); a fatal one
- * makes the call fail with -ESRCH and marks the session dead. */
+ * makes the call fail with -ESRCH and marks the session dead.
+ * Self-healing (rsys_open(), rsys-frame.c): where the thread's [vdso] and C library allow,
+ * every call runs with a signal frame of the thread's own state on its stack, so that if
+ * criu-lite dies at any moment the thread returns by itself to exactly where it was, mask,
+ * registers and xstate included, its interrupted syscall run again; rsys_scratch() memory is
+ * then on that stack too, so no mapping is ever left behind. */
 #ifndef CRIU_LITE_RSYS_H
 #define CRIU_LITE_RSYS_H
 
@@ -38,6 +43,7 @@ enum rsys_insn_src {
 	RSYS_INSN_RIP,	 /* the instruction right before the stopped RIP */
 	RSYS_INSN_VDSO,	 /* one found in the tracee's [vdso] */
 	RSYS_INSN_GIVEN, /* the caller's (rsys_open_at) */
+	RSYS_INSN_FRAME, /* a `syscall; ret` of [vdso] returning into a signal frame */
 };
 
 struct rsys {
@@ -49,10 +55,13 @@ struct rsys {
 	enum rsys_insn_src insn_src;
 	uint64_t scratch; /* rsys_scratch() area in the tracee, 0: none */
 	size_t scratch_len;
-	bool ran;  /* the thread ran since rsys_open() */
-	bool dead; /* it died: nothing more can be done */
-	int memfd; /* /proc/TID/mem, opened on first need */
-	int pidfd; /* pidfd of tid (or of pid), opened on first need */
+	bool scratch_on_stack; /* under the frame: nothing to unmap */
+	uint64_t frame;	       /* the signal frame's return-address word (rsp in calls), 0: none */
+	uint64_t gadget;       /* the [vdso] `syscall` calls run at with a frame */
+	bool ran;	       /* the thread ran since rsys_open() */
+	bool dead;	       /* it died: nothing more can be done */
+	int memfd;	       /* /proc/TID/mem, opened on first need */
+	int pidfd;	       /* pidfd of tid (or of pid), opened on first need */
 };
 
 int rsys_open(pid_t tid, struct rsys *r);

@@ -3,8 +3,9 @@
  *
  * Contract: dump_checks() returns 0 when task c has none of it, else -ENOTSUP after one
  * message: a time namespace other than criu-lite's (its clock offsets are not dumped), or
- * another one for its children (/proc/PID/ns/time_for_children differs from ns/time). Tracers and tracees are refused by seize (a traced task can't be seized), pending
- * trap signals by dump-core. */
+ * another one for its children (/proc/PID/ns/time_for_children differs from ns/time). Tracers and
+ * tracees are refused by seize (a traced task can't be seized), pending trap signals by dump-core.
+ */
 #include <stdio.h>
 #include <sys/stat.h>
 

@@ -512,7 +512,7 @@ static void test_refusals_and_log(void **state)
 
 	assert_int_equal(seize_task(c->pid, 0, &st2), -EPERM);
 	assert_int_equal(st2.nr, 0);
-	assert_true(utest_log_has(f->log, "(already traced?)"));
+	assert_true(utest_log_has(f->log, "is traced by pid"));
 	assert_int_equal(tracee_state(c->pid), 't');
 	assert_int_equal(rsys_open(c->pid, &r), 0);
 	insn = r.insn;

@@ -144,6 +144,24 @@ static int parse_option(const char *opt, struct test_desc *d, char *why, size_t 
 		snprintf(why, len, "faults=%s: not one comma list of site names [a-z0-9_-]", v);
 		return -EINVAL;
 	}
+	if (!strncmp(opt, "kills=", 6)) {
+		if (faults_ok(v) && !d->kills) {
+			d->kills = strf("%s", v);
+			return 0;
+		}
+		snprintf(why, len, "kills=%s: not one comma list of site names [a-z0-9_-]", v);
+		return -EINVAL;
+	}
+	if (!strncmp(opt, "killrand=", 9)) {
+		long n = strtol(v, &end, 10);
+
+		if (*v && !*end && n > 0 && n <= 1000) {
+			d->killrand = (int)n;
+			return 0;
+		}
+		snprintf(why, len, "killrand=%s: not a count from 1 to 1000", v);
+		return -EINVAL;
+	}
 	if (!strncmp(opt, "rfaults=", 8)) {
 		if (faults_ok(v) && !d->rfaults) {
 			d->rfaults = strf("%s", v);
@@ -180,7 +198,7 @@ static int parse_option(const char *opt, struct test_desc *d, char *why, size_t 
 	}
 	snprintf(why, len,
 		 "unknown option '%s' (expect=, timeout=, needs=, opts=, faults=, rfaults=, "
-		 "corrupt=, exit=, dumpmsg=)",
+		 "kills=, killrand=, corrupt=, exit=, dumpmsg=)",
 		 opt);
 	return -EINVAL;
 }
@@ -217,8 +235,9 @@ static int parse_line(char *line, const struct desc_table *tab, struct test_desc
 		if (parse_option(tok, d, why, len)) {
 			free(d->faults);
 			free(d->rfaults);
+			free(d->kills);
 			free(d->dumpmsg);
-			d->faults = d->rfaults = d->dumpmsg = NULL;
+			d->faults = d->rfaults = d->kills = d->dumpmsg = NULL;
 			return -EINVAL;
 		}
 	}
@@ -261,6 +280,7 @@ int desc_load(const char *path, struct desc_table *tab)
 			free(d.name);
 			free(d.faults);
 			free(d.rfaults);
+			free(d.kills);
 			free(d.dumpmsg);
 			ret = -ENOMEM;
 			break;
@@ -281,6 +301,7 @@ void desc_free(struct desc_table *tab)
 		free(tab->tests[i].name);
 		free(tab->tests[i].faults);
 		free(tab->tests[i].rfaults);
+		free(tab->tests[i].kills);
 		free(tab->tests[i].dumpmsg);
 	}
 	free(tab->tests);

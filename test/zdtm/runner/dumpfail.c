@@ -1,9 +1,12 @@
 /* dumpfail: see dumpfail.h. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "zdtm.h"
 #include "desc.h"
@@ -80,6 +83,93 @@ int dump_faults(struct test_run *t)
 		free(how);
 	}
 	free(sites);
+	return ret;
+}
+
+/* One --leave-running dump that dies: SIGKILL at its site (delay_ms KILL_AT_SITE), or by us
+ * after delay_ms >= 0 (unless it finished first), or not at all (KILL_NONE: it must succeed);
+ * the tree must run free after it. */
+#define KILL_AT_SITE (-1)
+#define KILL_NONE    (-2)
+static int dump_killed(struct test_run *t, const char *what, const char *env, int delay_ms)
+{
+	char *pid = strf("%d", t->pid);
+	char *log = strf("%s/%s.log", t->dir, what);
+	char *argv[] = { t->opts->criu,	    "dump", "-t", pid, "-D", t->images, "-o", log, "-v4",
+			 "--leave-running", NULL };
+	struct spawn_req req = { .argv = argv, .cwd = t->dir, .out = log, .env = env };
+	char why[768], st[64];
+	int status = -1, ret;
+	pid_t p = spawn(&req);
+
+	if (p < 0) {
+		run_why(t, "can't run %s dump: %s (errno %d)", t->opts->criu, strerror(-p), -p);
+		ret = p;
+		goto out;
+	}
+	if (delay_ms >= 0) {
+		struct timespec d = { delay_ms / 1000, (delay_ms % 1000) * 1000000L };
+
+		nanosleep(&d, NULL);
+		kill(p, SIGKILL);
+	}
+	ret = wait_deadline(p, t->deadline, &status);
+	if (ret == -ETIMEDOUT)
+		kill_wait(p, &status);
+	status_str(status, st, sizeof(st));
+	if (ret) {
+		run_why(t, "dump of pid %d (%s) not done within the time limit; see %s.log", t->pid,
+			what, what);
+	} else if (delay_ms == KILL_NONE
+		       ? !(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		       : !(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) &&
+			     !(delay_ms >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+		run_why(t, "dump of pid %d (%s) ended with %s, not as it should; see %s.log",
+			t->pid, what, st, what);
+		ret = -ECANCELED;
+	} else if (tree_runs_free(t->pid, FREE_GRACE_S, why, sizeof(why))) {
+		run_why(t, "after the dump of pid %d was killed (%s): %s; see %s.log", t->pid, what,
+			why, what);
+		ret = -ECANCELED;
+	}
+	if (!ret)
+		ret = rm_rf(t->images) ?: mkdir_p(t->images);
+out:
+	free(pid);
+	free(log);
+	return ret;
+}
+
+int dump_kills(struct test_run *t)
+{
+	char *sites = t->desc->kills ? strf("%s", t->desc->kills) : NULL, *save = NULL, *site;
+	unsigned int seed = (unsigned int)time(NULL) ^ (unsigned int)getpid();
+	double t0, whole_ms;
+	int ret = 0;
+
+	for (site = sites ? strtok_r(sites, ",", &save) : NULL; site && !ret;
+	     site = strtok_r(NULL, ",", &save)) {
+		char *env = strf("CRIU_LITE_FAULT=%s:kill", site);
+		char *what = strf("dump-kill-%s", site);
+
+		ret = dump_killed(t, what, env, KILL_AT_SITE);
+		free(env);
+		free(what);
+	}
+	free(sites);
+	if (ret || !t->desc->killrand)
+		return ret;
+	/* how long a whole dump takes (left running): the random kills fall inside it */
+	t0 = now_s();
+	ret = dump_killed(t, "dump-killrand-whole", NULL, KILL_NONE);
+	whole_ms = (now_s() - t0) * 1000;
+	for (int i = 0; !ret && i < t->desc->killrand; i++) {
+		int delay = (int)(rand_r(&seed) % ((unsigned int)whole_ms + 1));
+		char *what = strf("dump-killrand-%d-%u", i, seed);
+
+		ret = dump_killed(t, what, NULL, delay);
+		free(what);
+	}
 	return ret;
 }
 

@@ -105,6 +105,8 @@ static int h_checkpoint(struct test_run *t)
 		argv[9] = "--leave-running";
 	if (t->desc->faults)
 		ret = dump_faults(t);
+	if (!ret && (t->desc->kills || t->desc->killrand))
+		ret = dump_kills(t);
 	if (!ret && t->desc->expect == EXPECT_DUMPFAIL) {
 		ret = dump_refused(t);
 		free(pid);

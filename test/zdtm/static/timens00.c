@@ -30,7 +30,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (unshare(CLONE_NEWTIME)) {
 		if (errno == EINVAL || errno == EPERM)
-			skip("unshare(CLONE_NEWTIME): %s: no time namespaces for us", strerror(errno));
+			skip("unshare(CLONE_NEWTIME): %s: no time namespaces for us",
+			     strerror(errno));
 		else
 			fail_errno("unshare(CLONE_NEWTIME)");
 		return errno == EINVAL || errno == EPERM ? 0 : 1;
@@ -66,9 +67,10 @@ int main(int argc, char **argv)
 	}
 	/* the child read its clock after ours: at least the offset ahead, never less */
 	if (child_now - root_now < (int64_t)OFFSET_S * 1000000000) {
-		fail("the child's CLOCK_MONOTONIC is %lld ns ahead of the root's, expected at least "
-		     "%d s",
-		     (long long)(child_now - root_now), OFFSET_S);
+		fail(
+		    "the child's CLOCK_MONOTONIC is %lld ns ahead of the root's, expected at least "
+		    "%d s",
+		    (long long)(child_now - root_now), OFFSET_S);
 		return 1;
 	}
 	pass();
