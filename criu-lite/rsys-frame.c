@@ -5,14 +5,15 @@
  * x86-64 rt_sigframe is written on its stack, below its red zone: the registers it was stopped
  * with (an interrupted syscall already rewound to be executed again: rip - 2, rax = the
  * syscall's number), its signal mask, its full xstate (XSAVE as ptrace gives it, with the
- * software bytes and the end marker a signal frame has instead of ptrace's XCR0), an alternate-stack field the kernel ignores, and as return
- * address a `mov $15, %rax; syscall` (rt_sigreturn) found in the thread's own code: glibc's
- * and musl's __restore_rt. Every remote syscall then runs at a `syscall; xor...; ret` of the
- * [vdso] with rsp at the frame. A live tracer stops the thread at the syscall's exit and sets
- * the next call up; when the tracer is gone, the thread goes on: `ret` pops the return address,
- * rt_sigreturn puts back registers, mask and xstate, and the interrupted syscall runs again. The
- * memory below the stack pointer is not the program's (a signal handler's frame goes there too),
- * so nothing it can see is left behind; no mapping is created.
+ * software bytes and the end marker a signal frame has instead of ptrace's XCR0), an
+ * alternate-stack field the kernel ignores, and as return address a `mov $15, %rax; syscall`
+ * (rt_sigreturn) found in the thread's own code: glibc's and musl's __restore_rt. Every remote
+ * syscall then runs at a `syscall; xor...; ret` of the [vdso] with rsp at the frame. A live tracer
+ * stops the thread at the syscall's exit and sets the next call up; when the tracer is gone, the
+ * thread goes on: `ret` pops the return address, rt_sigreturn puts back registers, mask and xstate,
+ * and the interrupted syscall runs again. The memory below the stack pointer is not the program's
+ * (a signal handler's frame goes there too), so nothing it can see is left behind; no mapping is
+ * created.
  *
  * Contract: rsys_frame_setup() prepares r for this when it can: the [vdso] gadget, the
  * restorer, a stack with room under rsp, and the xstate (PTRACE_GETREGSET NT_X86_XSTATE); it
@@ -144,8 +145,9 @@ static int find_gadget(struct rsys *r, uint64_t *gadget)
 		ret = -ENOENT;
 		for (size_t i = 0; i + 2 < e - s; i++)
 			if (buf[i] == 0x0f && buf[i + 1] == 0x05 &&
-			    clears_then_ret(buf + i + 2,
-					    e - s - i - 2 < GADGET_SCAN ? e - s - i - 2 : GADGET_SCAN)) {
+			    clears_then_ret(buf + i + 2, e - s - i - 2 < GADGET_SCAN
+							     ? e - s - i - 2
+							     : GADGET_SCAN)) {
 				*gadget = s + i;
 				ret = 0;
 				break;
@@ -221,10 +223,25 @@ static void resume_regs(const struct user_regs_struct *in, struct ksigcontext *s
 		g.rip -= 2;
 	}
 	*sc = (struct ksigcontext){
-		.r8 = g.r8,   .r9 = g.r9,	.r10 = g.r10, .r11 = g.r11, .r12 = g.r12,
-		.r13 = g.r13, .r14 = g.r14,	.r15 = g.r15, .di = g.rdi,  .si = g.rsi,
-		.bp = g.rbp,  .bx = g.rbx,	.dx = g.rdx,  .ax = g.rax,  .cx = g.rcx,
-		.sp = g.rsp,  .ip = g.rip,	.flags = g.eflags,	    .cs = (uint16_t)g.cs,
+		.r8 = g.r8,
+		.r9 = g.r9,
+		.r10 = g.r10,
+		.r11 = g.r11,
+		.r12 = g.r12,
+		.r13 = g.r13,
+		.r14 = g.r14,
+		.r15 = g.r15,
+		.di = g.rdi,
+		.si = g.rsi,
+		.bp = g.rbp,
+		.bx = g.rbx,
+		.dx = g.rdx,
+		.ax = g.rax,
+		.cx = g.rcx,
+		.sp = g.rsp,
+		.ip = g.rip,
+		.flags = g.eflags,
+		.cs = (uint16_t)g.cs,
 		.ss = (uint16_t)g.ss,
 	};
 }
@@ -241,8 +258,9 @@ int rsys_frame_setup(struct rsys *r)
 	int ret;
 
 	if ((ret = find_gadget(r, &gadget))) {
-		pr_info("thread %d: no `syscall; ret` in [vdso]: remote calls are not self-healing\n",
-			r->tid);
+		pr_info(
+		    "thread %d: no `syscall; ret` in [vdso]: remote calls are not self-healing\n",
+		    r->tid);
 		return ret;
 	}
 	if ((ret = find_restorer(r, &restorer))) {

@@ -147,7 +147,10 @@ static void session(struct tracee *c, pid_t tid, enum rsys_insn_src want_src)
 	assert_int_equal(rsys_call_quiet(&r, SYS_close, 4000, 0, 0, 0, 0, 0), -EBADF);
 
 	assert_int_equal(rsys_close(&r), 0);
-	assert_false(tracee_find_map(c->pid, scratch, NULL, NULL, NULL));
+	if (want_src == RSYS_INSN_FRAME) /* under the stack pointer, on the thread's stack */
+		assert_true(scratch < before.rsp && scratch > before.rsp - (64 << 10));
+	else /* a mapping of its own, gone again */
+		assert_false(tracee_find_map(c->pid, scratch, NULL, NULL, NULL));
 	get_regs(tid, &after);
 	assert_memory_equal(&before, &after, sizeof(before));
 	assert_memory_equal(rsys_regs(&r), &after, sizeof(after));
@@ -190,7 +193,7 @@ static void test_reader(void **state)
 
 	/* a signal sent now must wait for the release, and then arrive */
 	assert_int_equal(kill(c->pid, SIGUSR1), 0);
-	session(c, c->pid, RSYS_INSN_RIP);
+	session(c, c->pid, RSYS_INSN_FRAME);
 	assert_int_equal(tracee_usr1_count(c, 1, 20), 0);
 
 	assert_int_equal(seize_release(&st, RELEASE_RESUME), 0);
@@ -217,7 +220,7 @@ static void test_sleeper(void **state)
 	assert_true(st.thr[0].in_syscall);
 	assert_int_equal(st.thr[0].syscall_nr, SYS_clock_nanosleep);
 	assert_int_equal(st.thr[0].syscall_ret, -RSYS_ERESTART_RESTARTBLOCK);
-	session(c, c->pid, RSYS_INSN_RIP);
+	session(c, c->pid, RSYS_INSN_FRAME);
 	assert_int_equal(seize_release(&st, RELEASE_RESUME), 0);
 	status = reap(c->pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -248,7 +251,7 @@ static void test_spinner(void **state)
 	assert_int_equal(f->sh->counter, n); /* frozen */
 
 	assert_int_equal(kill(c->pid, SIGUSR1), 0);
-	session(c, c->pid, RSYS_INSN_VDSO);
+	session(c, c->pid, RSYS_INSN_FRAME);
 	assert_int_equal(rsys_open(c->pid, &r), 0);
 	assert_true(tracee_find_map(c->pid, 0, "[vdso]", &vs, &ve));
 	assert_true(r.insn >= vs && r.insn + 2 <= ve);
@@ -287,7 +290,7 @@ static void test_group_stopped(void **state)
 	assert_true(st.group_stopped);
 	assert_true(st.thr[0].group_stop);
 	assert_int_equal(WSTOPSIG(st.thr[0].stop_status), SIGSTOP);
-	session(c, c->pid, RSYS_INSN_RIP);
+	session(c, c->pid, RSYS_INSN_FRAME);
 	assert_int_equal(seize_release(&st, RELEASE_RESUME), 0);
 
 	/* stopped again, and it stays so until SIGCONT */

@@ -46,9 +46,8 @@ static void *reader(void *arg)
 	(void)arg;
 	reader_tid = (pid_t)syscall(SYS_gettid);
 	got_n = test_ymm_syscall(ymm_in, ymm_out, SYS_read, p[0], (long)got, sizeof(got), 0);
-	reader_mask_ok = !pthread_sigmask(SIG_BLOCK, NULL, &now) &&
-			 sigismember(&now, SIGUSR2) && sigismember(&now, SIGHUP) &&
-			 !sigismember(&now, SIGUSR1);
+	reader_mask_ok = !pthread_sigmask(SIG_BLOCK, NULL, &now) && sigismember(&now, SIGUSR2) &&
+			 sigismember(&now, SIGHUP) && !sigismember(&now, SIGUSR1);
 	return NULL;
 }
 
