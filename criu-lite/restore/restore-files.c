@@ -74,7 +74,7 @@ static int check_fdinfo(struct restore_ctx *c, struct restore_task *t)
 				return -EBADMSG;
 			}
 	}
-	return t->pstree->files_shared ? check_shared_table(t) : 0;
+	return t->pstree && t->pstree->files_shared ? check_shared_table(t) : 0;
 }
 
 /* The lowest fd of the task on file id. */
@@ -274,7 +274,7 @@ int restore_files(struct restore_ctx *c, struct restore_task *t)
 		pr_err("pid %d: its files were not prepared\n", t->pid);
 		return -EINVAL;
 	}
-	if (!t->pstree->files_shared) {
+	if (!t->pstree || !t->pstree->files_shared) {
 		r = call(t, "closing inherited fds", SYS_close_range, 0, c->xfer_base - 1, 0);
 		if (r < 0)
 			return (int)r;
@@ -291,8 +291,8 @@ int restore_files(struct restore_ctx *c, struct restore_task *t)
 	/* a child that shares this table still needs its cwd and root transfer fds: the last
 	 * task of the table (restored after its parent) closes them */
 	for (size_t i = 0; i < c->nr_tasks; i++)
-		if (c->tasks[i].parent == t && c->tasks[i].pstree->files_shared &&
-		    !c->tasks[i].zombie)
+		if (c->tasks[i].parent == t && c->tasks[i].pstree &&
+		    c->tasks[i].pstree->files_shared && !c->tasks[i].zombie)
 			return 0;
 	r = call(t, "closing transfer fds", SYS_close_range, c->xfer_base, (long)~0U, 0);
 	if (r < 0)

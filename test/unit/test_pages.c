@@ -196,7 +196,13 @@ static void test_add_refused(void **state)
 	struct img_err err = { 0 };
 	void *pg = make_pages(0, 2);
 	static const uint32_t bad_flags[] = {
-		0, 0x10, PE_PRESENT | PE_ZERO, PE_ZERO | PE_PARENT, PE_PRESENT | PE_PARENT,
+		0,
+		0x20, /* unknown */
+		PE_PRESENT | PE_ZERO,
+		PE_ZERO | PE_PARENT,
+		PE_PRESENT | PE_PARENT,
+		PAGEMAP_FLAGS__PE_COW | PE_PRESENT,
+		PAGEMAP_FLAGS__PE_COW | PE_ZERO,
 	};
 
 	assert_int_equal(page_writer_open(f->d, 4, &w, &err), 0);
