@@ -233,3 +233,83 @@ int pagescan_range(struct pagescan *ps, uint64_t start, uint64_t end, pagescan_c
 		ret = emit_flush(&em);
 	return ret;
 }
+
+static int guards_ioctl(struct pagescan *ps, uint64_t start, uint64_t end, struct emitter *em)
+{
+	struct page_region *vec = ps->buf;
+	size_t cap = ps->buf_len / sizeof(*vec);
+	struct pm_scan_arg a;
+	int ret;
+
+	while (start < end) {
+		memset(&a, 0, sizeof(a));
+		a.size = sizeof(a);
+		a.start = start;
+		a.end = end;
+		a.vec = (uintptr_t)vec;
+		a.vec_len = cap;
+		a.category_mask = PAGE_IS_GUARD;
+		a.return_mask = PAGE_IS_GUARD;
+		ret = ioctl(ps->pagemap_fd, PAGEMAP_SCAN, &a);
+		if (ret < 0) {
+			pr_perror("PAGEMAP_SCAN for guard regions in %#llx-%#llx",
+				  (unsigned long long)start, (unsigned long long)end);
+			return -errno;
+		}
+		for (int i = 0; i < ret; i++) {
+			int r = emit(em, vec[i].start, vec[i].end, false);
+
+			if (r)
+				return r;
+		}
+		if (a.walk_end <= start) {
+			pr_err("PAGEMAP_SCAN made no progress at %#llx\n",
+			       (unsigned long long)start);
+			return -EIO;
+		}
+		start = a.walk_end;
+	}
+	return 0;
+}
+
+static int guards_read(struct pagescan *ps, uint64_t start, uint64_t end, struct emitter *em)
+{
+	uint64_t *pm = ps->buf;
+	size_t cap = ps->buf_len / sizeof(*pm);
+
+	while (start < end) {
+		uint64_t nr = (end - start) / PS_PAGE;
+		ssize_t n;
+
+		if (nr > cap)
+			nr = cap;
+		n = pread(ps->pagemap_fd, pm, nr * 8, start / PS_PAGE * 8);
+		if (n <= 0 || n % 8) {
+			pr_perror("read of pagemap at %#llx for guard regions",
+				  (unsigned long long)start);
+			return n < 0 ? -errno : -EIO;
+		}
+		nr = (uint64_t)n / 8;
+		for (uint64_t i = 0; i < nr; i++) {
+			uint64_t a = start + i * PS_PAGE;
+			int r;
+
+			if ((pm[i] & PM_GUARD_REGION) && (r = emit(em, a, a + PS_PAGE, false)))
+				return r;
+		}
+		start += nr * PS_PAGE;
+	}
+	return 0;
+}
+
+int pagescan_guards(struct pagescan *ps, bool use_ioctl, uint64_t start, uint64_t end,
+		    pagescan_cb cb, void *arg)
+{
+	struct emitter em = { .cb = cb, .arg = arg };
+	int ret = use_ioctl && ps->use_ioctl ? guards_ioctl(ps, start, end, &em)
+					     : guards_read(ps, start, end, &em);
+
+	if (!ret)
+		ret = emit_flush(&em);
+	return ret;
+}
