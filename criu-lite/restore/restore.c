@@ -85,7 +85,9 @@ static int read_task(struct restore_ctx *c, struct restore_task *t)
 	ret = page_reader_open(c->dir, t->vpid, &t->pages, &err);
 	if (ret)
 		return report(&err, ret);
-	return restore_core_check(c, t);
+	if ((ret = restore_core_check(c, t)))
+		return ret;
+	return restore_mm_check(c, t);
 }
 
 static int check_host(struct restore_ctx *c)
@@ -369,7 +371,7 @@ int restore_run(const struct opts *o)
 		pr_err("%s\n", err.msg);
 		return 1;
 	}
-	ret = kerndat_probe(&c.kd, KD_PROBE_PROC | KD_PROBE_VDSO);
+	ret = kerndat_probe(&c.kd, KD_PROBE_PROC | KD_PROBE_MEM | KD_PROBE_VDSO);
 	if (!ret && !kerndat_core_ok(&c.kd)) {
 		pr_err("the kernel lacks features criu-lite needs: see `criu-lite check`\n");
 		ret = -ENOTSUP;

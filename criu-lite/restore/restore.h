@@ -14,6 +14,7 @@
 #ifndef CRIU_LITE_RESTORE_H
 #define CRIU_LITE_RESTORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core.pb-c.h"
@@ -116,5 +117,19 @@ int restore_core(struct restore_ctx *c, struct restore_task *t);
 int restore_core_regs(struct restore_ctx *c, struct restore_task *t);
 /* Right after the images are read: can this host run the dumped task (xstate)? */
 int restore_core_check(struct restore_ctx *c, struct restore_task *t);
+/* The same for its address space: guard regions, sealed and droppable mappings. */
+int restore_mm_check(struct restore_ctx *c, struct restore_task *t);
+
+/* restore-vma.c: each VMA's attributes (see there). */
+/* The VMF_* bits of a VMA's vmflags (0 when the image has none); -EBADMSG (logged) when they
+ * can't be parsed or name a flag no dump records. */
+int restore_vma_flags(const VmaEntry *v, uint64_t *flags);
+/* A private VMA that was never writable: mapped as it is, its pages written through
+ * /proc/PID/mem (mapped writable, the kernel would account it: VmFlags ac). */
+bool restore_vma_direct(const VmaEntry *v, uint64_t flags);
+int restore_vma_before_fill(struct restore_task *t, const VmaEntry *v, uint64_t flags);
+int restore_vma_finish(struct restore_task *t, const VmaEntry *v, uint64_t flags, bool merge_any);
+/* Every VMA of the rebuilt task against its dumped VmFlags: -EIO (logged) on a difference. */
+int restore_vma_check(struct restore_task *t);
 
 #endif

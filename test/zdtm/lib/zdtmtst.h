@@ -65,6 +65,9 @@ struct timespec test_ns_ts(int64_t ns);
  * the inode only of files that still have a name (see lib/maps.c): what a
  * faithful restore reproduces. malloc'd, NULL with errno set. */
 char *test_read_maps(size_t *len);
+/* The same made from /proc/self/smaps, each line ending in " VmFlags: FLAGS" (as smaps shows
+ * them); neighbours merge only when their flags are equal too. Compare with test_maps_same(). */
+char *test_read_vmflags(size_t *len);
 /* 0 if two test_read_maps() texts are equal; else fail()s naming each
  * mapping found in only one of them (the first few) and returns -1. */
 int test_maps_same(const char *what, const char *before, const char *after);
