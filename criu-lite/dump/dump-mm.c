@@ -1,5 +1,5 @@
 /* dump-mm: the address space of a task: mm-PID.img (mm fields, auxv, VMAs
- * with their VmFlags and guard regions)
+ * with their VmFlags and guard regions, the mm-wide switches of dump-mmattr.c)
  * and its private pages into pagemap-PID.img + pages-PID.img.
  *
  * A VMA whose flags restore can't set again is refused, naming the VMA and
@@ -460,7 +460,9 @@ int dump_mm(struct dump_ctx *c)
 				goto out;
 		}
 	}
-	ret = dump_pages(c, vmas, n);
+	ret = dump_mm_attrs(c, &mm);
+	if (!ret)
+		ret = dump_pages(c, vmas, n);
 	if (!ret)
 		ret = write_mm(c, &mm);
 out:

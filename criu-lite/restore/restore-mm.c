@@ -5,12 +5,14 @@
  * as a transfer fd; a shared memory object's VMAs take the object's one
  * transfer fd (restore-shmem.c), so tasks that shared a file or an object
  * share it again. restore_mm (through rsys): unmap everything but the
- * trampoline, create each VMA at its address (writable while
+ * trampoline, set the mm-wide switches that new VMAs inherit
+ * (restore-mmattr.c), create each VMA at its address (writable while
  * filling, unless it was never writable: restore-vma.c), copy the pages with
  * process_vm_writev straight from the mapped pages image, set each VMA's
  * attributes and final protection (restore-vma.c), map the vDSO at its dumped
- * address, set the mm fields, auxv and exe file with one PR_SET_MM_MAP, and check the VmFlags of
- * every VMA against the image. */
+ * address, set the remaining mm-wide switches and the mm fields, auxv and exe
+ * file with one PR_SET_MM_MAP, and check the VmFlags of every VMA against the
+ * image. */
 #include <fcntl.h>
 #include <linux/prctl.h>
 #include <stdio.h>
@@ -244,7 +246,7 @@ static uint64_t (*direct_ranges(const struct restore_task *t, const uint64_t *vm
 
 static int build_vmas(struct restore_task *t, const uint64_t *vmf)
 {
-	bool merge_any = false;
+	bool merge_any = t->mm->has_merge_any && t->mm->merge_any;
 	struct pagefill_direct d = { 0 };
 	uint64_t(*direct)[2];
 	size_t n = t->mm->n_vmas;
@@ -281,10 +283,14 @@ int restore_mm(struct restore_ctx *c, struct restore_task *t)
 	if (!ret)
 		ret = unmap_all(t);
 	if (!ret)
+		ret = restore_mm_attrs_early(t);
+	if (!ret)
 		ret = build_vmas(t, vmf);
 	free(vmf);
 	if (!ret)
 		ret = map_vdso(t);
+	if (!ret)
+		ret = restore_mm_attrs_late(t);
 	if (!ret)
 		ret = set_mm_fields(t);
 	if (!ret)

@@ -131,5 +131,8 @@ int restore_vma_before_fill(struct restore_task *t, const VmaEntry *v, uint64_t 
 int restore_vma_finish(struct restore_task *t, const VmaEntry *v, uint64_t flags, bool merge_any);
 /* Every VMA of the rebuilt task against its dumped VmFlags: -EIO (logged) on a difference. */
 int restore_vma_check(struct restore_task *t);
+/* restore-mmattr.c: the mm-wide switches, before the VMAs and after them. */
+int restore_mm_attrs_early(struct restore_task *t);
+int restore_mm_attrs_late(struct restore_task *t);
 
 #endif

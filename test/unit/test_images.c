@@ -385,7 +385,12 @@ static void test_rt_mm(void **state)
 	mm.n_vmas = 2;
 	mm.vmas = vv;
 	mm.has_thp_disabled = true;
-	mm.thp_disabled = 1;
+	mm.thp_disabled = 3;
+	mm.has_merge_any = mm.has_mlock_future = mm.has_mdwe = mm.has_coredump_filter = true;
+	mm.merge_any = true;
+	mm.mlock_future = 6;
+	mm.mdwe = 1;
+	mm.coredump_filter = 0x33;
 	roundtrip(f, IMG_MM, 7, msgs, 1);
 }
 
