@@ -119,14 +119,20 @@ static int recreate(struct restore_ctx *c, const RegFileEntry *r)
 		.has_mtime = r->has_mtime_ns,
 		.mtime_ns = r->mtime_ns,
 	};
+	struct ghost_extents e;
 	int ret;
 
 	if (!r->has_ghost_id || !r->has_size || !r->has_ghost_crc32c) {
 		pr_err("files.img: deleted file %s has no ghost image, size or crc\n", r->path);
 		return -EBADMSG;
 	}
-	ret = ghost_verify(c->dir, r->ghost_id, r->size, r->ghost_crc32c);
-	return ret ? ret : ghost_recreate(c->dir, r->ghost_id, r->size, r->path, &a);
+	ret = ghost_extents_of(r, &e);
+	if (!ret)
+		ret = ghost_verify(c->dir, r->ghost_id, r->size, &e, r->ghost_crc32c);
+	if (!ret)
+		ret = ghost_recreate(c->dir, r->ghost_id, r->size, &e, r->path, &a);
+	ghost_extents_free(&e);
+	return ret;
 }
 
 /* The recreated deleted file of r, kept in g. */
