@@ -440,6 +440,73 @@ static int fill(int src, int dst, const char *name, const char *path, uint64_t s
 	return ret;
 }
 
+/* Directories made for a file whose directory was deleted too, outermost first. */
+struct made_dirs {
+	char *v[PATH_MAX / 2];
+	size_t n;
+};
+
+/* Make the missing directories above path (mode 0700: they go again once the file is made). */
+static int make_parents(const char *path, struct made_dirs *m)
+{
+	char *dir = strdup(path), *slash;
+	struct stat st;
+	size_t first;
+	int ret = 0;
+
+	m->n = 0;
+	if (!dir)
+		return -ENOMEM;
+	/* up to the first directory that exists */
+	while ((slash = strrchr(dir, '/')) && slash != dir) {
+		*slash = '\0';
+		if (!stat(dir, &st))
+			break;
+		if (errno != ENOENT || m->n == sizeof(m->v) / sizeof(m->v[0])) {
+			ret = errno == ENOENT ? -ENAMETOOLONG : -errno;
+			break;
+		}
+		if (!(m->v[m->n++] = strdup(dir))) {
+			ret = -ENOMEM;
+			break;
+		}
+	}
+	free(dir);
+	/* then down, outermost first */
+	for (size_t i = 0; i < m->n / 2; i++) {
+		char *t = m->v[i];
+
+		m->v[i] = m->v[m->n - 1 - i];
+		m->v[m->n - 1 - i] = t;
+	}
+	for (first = 0; !ret && first < m->n; first++)
+		if (mkdir(m->v[first], 0700)) {
+			ret = -errno;
+			pr_perror("can't make directory %s again for deleted file %s", m->v[first],
+				  path);
+		}
+	if (ret) { /* forget what was not made */
+		for (size_t i = first ? first - 1 : 0; i < m->n; i++)
+			free(m->v[i]);
+		m->n = first ? first - 1 : 0;
+	}
+	if (m->n)
+		pr_debug("deleted file %s: its directory %s was deleted too; made for now\n", path,
+			 m->v[0]);
+	return ret;
+}
+
+static void remove_parents(struct made_dirs *m)
+{
+	while (m->n) {
+		char *d = m->v[--m->n];
+
+		if (rmdir(d))
+			pr_perror("can't remove directory %s made for a deleted file", d);
+		free(d);
+	}
+}
+
 static int set_attrs(int fd, const char *path, const struct ghost_attr *a)
 {
 	if (a->has_owner && fchown(fd, a->uid, a->gid)) {
@@ -498,16 +565,21 @@ int ghost_recreate(struct img_dir *d, uint32_t id, uint64_t size, const struct g
 		   const char *path, const struct ghost_attr *a)
 {
 	char name[64], iname[sizeof(name) + 256], *p = NULL;
+	struct made_dirs *made = calloc(1, sizeof(*made));
 	int src, dst, fd, ret;
 
 	ghost_image_name(name, sizeof(name), id);
 	snprintf(iname, sizeof(iname), "%s/%s", img_dir_path(d), name);
+	if (!made)
+		return -ENOMEM;
 	src = open_image(d, name, ghost_extents_bytes(ext));
-	if (src < 0)
-		return src;
-	dst = create_unique(path, id, &p);
+	ret = src < 0 ? src : make_parents(path, made);
+	dst = ret ? ret : create_unique(path, id, &p);
 	if (dst < 0) {
-		close(src);
+		if (src >= 0)
+			close(src);
+		remove_parents(made);
+		free(made);
 		return dst;
 	}
 	ret = fill(src, dst, iname, p, size, ext);
@@ -533,6 +605,8 @@ int ghost_recreate(struct img_dir *d, uint32_t id, uint64_t size, const struct g
 	} else {
 		ret = swap_in(p, path);
 	}
+	remove_parents(made);
+	free(made);
 	if (ret) {
 		if (fd >= 0)
 			close(fd);

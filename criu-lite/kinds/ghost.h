@@ -10,7 +10,8 @@
  * ghost_verify() checks an image against the extents, the size and the crc
  * before anything is created, and ghost_recreate() creates a file of the saved
  * size whose extents hold the saved data and whose holes are holes again,
- * with its mode, owner and mtime, under its original name, unlinks it again and
+ * with its mode, owner and mtime, under its original name (remaking its
+ * directories for the moment when they were deleted too), unlinks it again and
  * hands back an O_PATH fd of it. Each function logs its own errors, naming the
  * image, the file and the errno.
  */
@@ -68,7 +69,8 @@ struct ghost_attr {
 /* Recreate the file from ghost-<id>.img (size bytes, data at ext, holes elsewhere) and
  * unlink it again at once; returns an O_PATH fd of it (reopen it through /proc/self/fd/N) or
  * -errno. Its /proc link reads "PATH (deleted)" as it did: when path is free the file is made
- * there; when another file has that name now, it is made at a unique sibling
+ * there; when its directory is gone, the missing directories are made for the moment and
+ * removed again with it; when another file has that name now, it is made at a unique sibling
  * name, swapped with that file (renameat2 RENAME_EXCHANGE) and the other file renamed back over
  * it, so the other file keeps its name and inode; for those few microseconds path names the
  * recreated file. */

@@ -19,6 +19,7 @@
 #include "criu-lite/kinds/pipes.h"
 #include "criu-lite/restore/restore-tree.h"
 #include "criu-lite/kinds/sk-unix.h"
+#include "criu-lite/restore/restore-files.h"
 #include "criu-lite/restore/restore.h"
 #include "criu-lite/stats.h"
 #include "criu-lite/kinds/timers.h"
@@ -306,6 +307,7 @@ static void free_ctx(struct restore_ctx *c)
 	/* tables of objects being handed out, when a failure stopped that early */
 	restore_pipes_done(c);
 	restore_unix_done(c);
+	restore_ghosts_done(c);
 	restore_shmem_free(c);
 	if (c->inv)
 		inventory_entry__free_unpacked(c->inv, NULL);
@@ -399,6 +401,8 @@ int restore_run(const struct opts *o)
 		if (!ret)
 			ret = restore_files_prepare(&c, &c.tasks[i]);
 	}
+	/* the transfer fds keep the recreated deleted files alive */
+	restore_ghosts_done(&c);
 	if (!ret)
 		ret = fault_inject(o, "prepare");
 	/* 3: the tasks */

@@ -87,6 +87,7 @@ struct restore_ctx {
 	struct restore_pipes *pipes;   /* restore-pipes.c: pipes created so far (pipes.h) */
 	struct restore_unix *usk;      /* restore-unix.c: every unix socket (sk-unix.h) */
 	struct restore_memfds *memfds; /* restore-shmem.c: memfd descriptions opened (memfd.h) */
+	struct restore_ghosts *ghosts; /* deleted files recreated so far (restore-files.h) */
 };
 
 int restore_run(const struct opts *o);
