@@ -21,10 +21,10 @@ void ghost_image_name(char *buf, size_t len, uint32_t id)
 	snprintf(buf, len, "ghost-%u.img", id);
 }
 
-static int write_all(int fd, const char *buf, size_t len)
+static int pwrite_all(int fd, const char *buf, size_t len, uint64_t off)
 {
 	while (len) {
-		ssize_t n = write(fd, buf, len);
+		ssize_t n = pwrite(fd, buf, len, (off_t)off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -32,6 +32,7 @@ static int write_all(int fd, const char *buf, size_t len)
 			return -errno;
 		buf += n;
 		len -= (size_t)n;
+		off += (uint64_t)n;
 	}
 	return 0;
 }
@@ -143,6 +144,7 @@ static int save_copy(int src, struct raw_file *rf, const char *what, const char 
 		     const struct ghost_extents *e, uint32_t *crc)
 {
 	char *buf = chunk_buf();
+	uint64_t at = 0; /* in the image */
 	int ret = 0;
 
 	if (!buf)
@@ -164,7 +166,8 @@ static int save_copy(int src, struct raw_file *rf, const char *what, const char 
 				break;
 			}
 			*crc = img_crc32c(*crc, buf, (size_t)n);
-			ret = write_all(rf->fd, buf, (size_t)n);
+			ret = pwrite_all(rf->fd, buf, (size_t)n, at);
+			at += (uint64_t)n;
 			if (ret)
 				pr_err("%s: can't write %s for deleted file %s: %s (errno %d)\n",
 				       what, rf->tmp, path, strerror(-ret), -ret);
@@ -382,22 +385,6 @@ static int create_unique(const char *path, uint32_t id, char **out_path)
 	       SIBLING_ATTEMPTS);
 	free(p);
 	return -EEXIST;
-}
-
-static int pwrite_all(int fd, const char *buf, size_t len, uint64_t off)
-{
-	while (len) {
-		ssize_t n = pwrite(fd, buf, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
 }
 
 /* dst becomes size bytes of holes, then each extent gets its data from src, in order. */

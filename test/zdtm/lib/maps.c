@@ -9,7 +9,9 @@
  * anonymous mapping, a memfd or a deleted file is a new object after a
  * restore. test_maps_line() finds one line of maps as the kernel shows it.
  * test_read_vmflags() is the same text made from smaps, with each mapping's
- * VmFlags appended: neighbours merge only when their flags are equal too. */
+ * VmFlags appended: neighbours merge only when their flags are equal too.
+ * test_heap_steady() keeps the heap's VMA still for tests that compare it. */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,4 +172,12 @@ int test_maps_line(const char *s, char *out, size_t len)
 	}
 	free(maps);
 	return ret;
+}
+
+void test_heap_steady(void)
+{
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	mallopt(M_TOP_PAD, 16 << 20);
+	free(malloc(1));
 }

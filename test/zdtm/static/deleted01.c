@@ -86,19 +86,6 @@ static int extents(struct sparse *f, struct piece *ext, int *n, uint32_t *crc)
 	return lseek(f->fd, f->pos, SEEK_SET) == f->pos ? 0 : -1;
 }
 
-static int fd_link(int fd, char *buf, size_t len)
-{
-	char proc[64];
-	ssize_t n;
-
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	n = readlink(proc, buf, len - 1);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return 0;
-}
-
 static int make(struct sparse *f, int i)
 {
 	char path[PATH_MAX];
@@ -128,7 +115,7 @@ static int make(struct sparse *f, int i)
 		return -1;
 	}
 	f->fd = fd;
-	if (fstat(fd, &f->st) || fd_link(fd, f->link, sizeof(f->link)) ||
+	if (fstat(fd, &f->st) || test_fd_link(fd, f->link, sizeof(f->link)) ||
 	    extents(f, f->ext, &f->n_ext, f->crc)) {
 		fail_errno("%s: fstat/readlink/SEEK_DATA", f->what);
 		return -1;
@@ -145,7 +132,8 @@ static int check(struct sparse *f)
 	off_t pos = lseek(f->fd, 0, SEEK_CUR);
 	int n;
 
-	if (fstat(f->fd, &st) || fd_link(f->fd, link, sizeof(link)) || extents(f, ext, &n, crc)) {
+	if (fstat(f->fd, &st) || test_fd_link(f->fd, link, sizeof(link)) ||
+	    extents(f, ext, &n, crc)) {
 		fail_errno("%s: fstat/readlink/SEEK_DATA of fd %d after restore", f->what, f->fd);
 		return -1;
 	}

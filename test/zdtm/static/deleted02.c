@@ -33,19 +33,6 @@ struct ans {
 	char seen[16]; /* what the child read at offset 100 */
 };
 
-static int fd_link(int fd, char *buf, size_t len)
-{
-	char proc[64];
-	ssize_t n;
-
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	n = readlink(proc, buf, len - 1);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return 0;
-}
-
 /* The child: its own description of the shared file; on each command byte from the parent it
  * answers with its fstat and what it reads at 100, then writes "from child" at 200. */
 static void child(int fd, int cmd, int ans)
@@ -121,7 +108,7 @@ int main(int argc, char **argv)
 	/* in a directory deleted after it */
 	if (mkdir(DIR, 0700) || (dfd = open(DIR "/inner", O_RDWR | O_CREAT, 0600)) < 0 ||
 	    write(dfd, "in a deleted dir", 16) != 16 || unlink(DIR "/inner") || rmdir(DIR) ||
-	    fd_link(dfd, dlink, sizeof(dlink))) {
+	    test_fd_link(dfd, dlink, sizeof(dlink))) {
 		fail_errno("setup: the file in a deleted directory");
 		return 1;
 	}
@@ -170,7 +157,7 @@ int main(int argc, char **argv)
 	}
 	/* the file of the deleted directory */
 	memset(buf, 0, sizeof(buf));
-	if (fd_link(dfd, dlink_after, sizeof(dlink_after)) || strcmp(dlink, dlink_after) ||
+	if (test_fd_link(dfd, dlink_after, sizeof(dlink_after)) || strcmp(dlink, dlink_after) ||
 	    pread(dfd, buf, 16, 0) != 16 || strcmp(buf, "in a deleted dir")) {
 		fail("deleted directory: fd %d reads '%s' and links to '%s'; before '%s'", dfd, buf,
 		     dlink_after, dlink);

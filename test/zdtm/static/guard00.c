@@ -9,7 +9,6 @@
  * regions (< 6.13) or that can't show them in pagemap (< 6.15). */
 #include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -231,11 +230,7 @@ int main(int argc, char **argv)
 
 	if (test_init(argc, argv))
 		return 1;
-	/* the heap is one of the VMAs compared: grown once, here, not by the reads of smaps */
-	mallopt(M_MMAP_THRESHOLD, 64 << 20);
-	mallopt(M_TRIM_THRESHOLD, 256 << 20);
-	mallopt(M_TOP_PAD, 16 << 20);
-	free(malloc(1));
+	test_heap_steady(); /* the heap is one of the VMAs compared */
 	memfd = memfd_create("guard00", 0);
 	resv = mmap(NULL, (size_t)NREG * (NPG + 1) * PG + PG, PROT_NONE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

@@ -11,7 +11,6 @@
  * the sealed mapping can't be unmapped or mprotect()ed (EPERM). */
 #include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,11 +309,7 @@ int main(int argc, char **argv)
 
 	if (test_init(argc, argv))
 		return 1;
-	/* the heap is one of the VMAs compared: grown once, here, not by the reads of smaps */
-	mallopt(M_MMAP_THRESHOLD, 64 << 20);
-	mallopt(M_TRIM_THRESHOLD, 256 << 20);
-	mallopt(M_TOP_PAD, 16 << 20);
-	free(malloc(1));
+	test_heap_steady(); /* the heap is one of the VMAs compared */
 	fd = open(FNAME, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0 || ftruncate(fd, (off_t)NREG * NPG * PG)) {
 		fail_errno("create %s", FNAME);
