@@ -26,6 +26,7 @@ enum {
 	O_OVERWRITE,
 	O_EXTERNAL,
 	O_INHERIT_FD,
+	O_GHOST_LIMIT,
 };
 
 /* Options whose feature is not built yet: recognised (CRIU's names) and refused with exit 2,
@@ -61,6 +62,7 @@ static const struct option long_opts[] = {
 	{ "overwrite", no_argument, NULL, O_OVERWRITE },
 	{ "external", required_argument, NULL, O_EXTERNAL },
 	{ "inherit-fd", required_argument, NULL, O_INHERIT_FD },
+	{ "ghost-limit", required_argument, NULL, O_GHOST_LIMIT },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
 };
@@ -74,11 +76,13 @@ struct subcmd {
 	const char *unbuilt; /* options recognised but refused: the feature is not built yet */
 };
 
-static const int dump_opts[] = {
-	't',	O_LEAVE_RUNNING,   O_SHELL_JOB, O_LAZY_PAGES, O_PAGE_SERVER, O_ADDRESS,
-	O_PORT, O_PREV_IMAGES_DIR, O_TRACK_MEM, O_STATS_FILE, O_OVERWRITE,   O_EXTERNAL,
-	0
-};
+static const int dump_opts[] = { 't',		O_LEAVE_RUNNING,
+				 O_SHELL_JOB,	O_LAZY_PAGES,
+				 O_PAGE_SERVER, O_ADDRESS,
+				 O_PORT,	O_PREV_IMAGES_DIR,
+				 O_TRACK_MEM,	O_STATS_FILE,
+				 O_OVERWRITE,	O_EXTERNAL,
+				 O_GHOST_LIMIT, 0 };
 static const int restore_opts[] = { 'd',       O_SHELL_JOB,  O_LAZY_PAGES,
 				    O_PIDFILE, O_STATS_FILE, O_INHERIT_FD,
 				    0 };
@@ -101,6 +105,8 @@ static const struct subcmd subcmds[] = {
 	  "  --external pipe:[INO]  a pipe whose other end is outside the tree: dump it\n"
 	  "                         anyway (restore then needs --inherit-fd for it)\n"
 	  "  --overwrite            DIR holds an earlier dump: remove its images first\n"
+	  "  --ghost-limit SIZE     the most data a file deleted while open may hold to be\n"
+	  "                         saved (K, M, G suffixes; default 64M)\n"
 	  "  --stats-file FILE      write the dump's figures to FILE as JSON\n",
 	  "--lazy-pages, --page-server, --address, --port, --prev-images-dir, --track-mem" },
 	{ "pre-dump", "pre-dump -t PID -D DIR [options]",
@@ -197,6 +203,43 @@ static int parse_num(const char *s, long lo, long hi, long *out)
 	return 0;
 }
 
+/* "SIZE" in bytes, or with a K, M or G suffix (binary units, either case), as CRIU's
+ * --ghost-limit takes it. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned shift = 0;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	if (*end && !end[1])
+		switch (*end++) {
+		case 'k':
+		case 'K':
+			shift = 10;
+			break;
+		case 'm':
+		case 'M':
+			shift = 20;
+			break;
+		case 'g':
+		case 'G':
+			shift = 30;
+			break;
+		default:
+			return -1;
+		}
+	if (*end || v > (UINT64_MAX >> shift))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
 /* The keys --external and --inherit-fd know: "pipe:[INO]". */
 static bool valid_key(const char *key)
 {
@@ -279,6 +322,7 @@ int parse_cli(int argc, char **argv, struct opts *o)
 	memset(o, 0, sizeof(*o));
 	o->verbosity = 2;
 	o->images_dir = ".";
+	o->ghost_limit = CLI_GHOST_LIMIT_DEFAULT;
 	o->fault_site = getenv("CRIU_LITE_FAULT");
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(NULL);
@@ -417,6 +461,15 @@ int parse_cli(int argc, char **argv, struct opts *o)
 		case O_INHERIT_FD:
 			if (add_inherit_fd(o, s->name, optarg))
 				return -1;
+			break;
+		case O_GHOST_LIMIT:
+			if (parse_size(optarg, &o->ghost_limit)) {
+				fprintf(stderr,
+					"criu-lite %s: bad --ghost-limit '%s': expected a size in "
+					"bytes, or with a K, M or G suffix\n",
+					s->name, optarg);
+				return -1;
+			}
 			break;
 		}
 	}

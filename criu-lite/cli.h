@@ -5,7 +5,13 @@
 #define CRIU_LITE_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+/* The default of dump --ghost-limit: a file deleted while open with more data than this is
+ * refused (its data travel in the image directory and a restore writes them back); see
+ * docs/fds.md for why 64 MiB. */
+#define CLI_GHOST_LIMIT_DEFAULT (64ULL << 20)
 
 struct opts {
 	const char *cmd;
@@ -26,6 +32,7 @@ struct opts {
 	const char *pidfile;	     /* --pidfile */
 	const char *stats_file;	     /* --stats-file: the run's figures as JSON */
 	bool overwrite;		     /* dump --overwrite: replace a previous dump's images */
+	uint64_t ghost_limit;	     /* dump --ghost-limit: data bytes of a deleted file, at most */
 	/* dump --external KEY (repeatable): objects outside the tree, e.g. "pipe:[INO]" */
 	char **external;
 	int nr_external;

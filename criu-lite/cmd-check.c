@@ -70,6 +70,11 @@ static const char *const single_effect[KD_NR] = {
 	[KD_UFFD_EXACT_ADDRESS] = "exact fault addresses in lazy-pages logs (page-aligned only)",
 	[KD_PAGEMAP_SCAN] = "pagemap read fallback, no uffd-wp tracking",
 	[KD_SHMEM_PM_SWAP] = "nothing; swapped shmem is located through SEEK_DATA instead",
+	[KD_GUARD_INSTALL] = "restore of guard regions (dumps holding them are refused)",
+	[KD_GUARD_PAGEMAP] = "dump of guard regions (a VMA marked gu is refused; without that "
+			     "flag guards are not seen and are lost)",
+	[KD_MSEAL] = "restore of sealed mappings",
+	[KD_MAP_DROPPABLE] = "restore of MAP_DROPPABLE mappings",
 };
 
 static void disabled_features(const struct kerndat *kd, struct effects *ef)

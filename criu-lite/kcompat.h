@@ -148,5 +148,32 @@ struct pm_scan_arg {
 #ifndef MADV_PAGEOUT
 #define MADV_PAGEOUT 21
 #endif
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102 /* 6.13+ */
+#define MADV_GUARD_REMOVE  103
+#endif
+
+/* ---- mmap, mseal ---- */
+#ifndef MAP_DROPPABLE
+#define MAP_DROPPABLE 0x08 /* a mapping type, like MAP_PRIVATE (6.11+) */
+#endif
+#ifndef SYS_mseal
+#define SYS_mseal 462 /* 6.10+ */
+#endif
+
+/* ---- prctl: the mm-wide switches ---- */
+#ifndef PR_THP_DISABLE_EXCEPT_ADVISED
+#define PR_THP_DISABLE_EXCEPT_ADVISED (1 << 1) /* PR_SET_THP_DISABLE arg3 (6.18) */
+#endif
+#ifndef PR_SET_MDWE
+#define PR_SET_MDWE		 65 /* 6.3+ */
+#define PR_GET_MDWE		 66
+#define PR_MDWE_REFUSE_EXEC_GAIN (1UL << 0)
+#define PR_MDWE_NO_INHERIT	 (1UL << 1)
+#endif
+#ifndef PR_SET_MEMORY_MERGE
+#define PR_SET_MEMORY_MERGE 67 /* 6.4+ */
+#define PR_GET_MEMORY_MERGE 68
+#endif
 
 #endif

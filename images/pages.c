@@ -629,6 +629,24 @@ const struct page_run *page_reader_find(const struct page_reader *r, uint64_t ad
 	return NULL;
 }
 
+bool page_reader_any(const struct page_reader *r, uint64_t start, uint64_t end, uint32_t flag)
+{
+	size_t lo = 0, hi = r ? r->nr_runs : 0;
+
+	while (lo < hi) { /* the first run that ends after start */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (run_end(&r->runs[mid]) <= start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; r && lo < r->nr_runs && r->runs[lo].vaddr < end; lo++)
+		if ((r->runs[lo].flags & flag) == flag)
+			return true;
+	return false;
+}
+
 const void *page_reader_data(const struct page_reader *r)
 {
 	return r->data;

@@ -16,6 +16,7 @@
 #ifndef CRIU_LITE_PAGES_H
 #define CRIU_LITE_PAGES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 
@@ -68,6 +69,8 @@ const struct page_run *page_reader_runs(const struct page_reader *r);
 uint64_t page_reader_pages(const struct page_reader *r, uint32_t flag);
 /* The run containing addr, or NULL. */
 const struct page_run *page_reader_find(const struct page_reader *r, uint64_t addr);
+/* Whether a run whose flags include every bit of flag overlaps [start, end); false for NULL. */
+bool page_reader_any(const struct page_reader *r, uint64_t start, uint64_t end, uint32_t flag);
 /* Bytes of the pages file (read-only mapping; NULL when it is empty). */
 const void *page_reader_data(const struct page_reader *r);
 uint64_t page_reader_size(const struct page_reader *r);

@@ -5,7 +5,7 @@
  * open file description (dup, fork) share one entry: candidates with the same
  * inode are compared with kcmp(KCMP_FILE). Supported are regular files and
  * directories (path, flags, offset, identity), files deleted while open (their
- * contents go to ghost-N.img, see ghost.h), the memory devices /dev/null,
+ * data go to ghost-N.img, see ghost.h and dump-ghost.c), the memory devices /dev/null,
  * zero, full, random and urandom, with --shell-job terminals (restore
  * connects them to its own terminal), pipes and FIFOs (dump-pipes.c saves
  * each pipe's size and data once) and memfds (dump-shmem.c, memfd.h: the
@@ -51,9 +51,8 @@ struct file_rec {
 	uint64_t pos;
 	struct stat st;
 	bool deleted;
-	uint32_t ghost_id; /* 0: none */
-	uint32_t ghost_crc;
-	pid_t pid; /* the fd it was found at (for kcmp); fd -1: added by path */
+	size_t ghost; /* deleted: its index in the list's ghosts */
+	pid_t pid;    /* the fd it was found at (for kcmp); fd -1: added by path */
 	int fd;
 	struct dump_pipe pipe;	  /* FT_PIPE */
 	MemfdFileEntry *memfd;	  /* FT_MEMFD (memfd.h), malloc'd */
@@ -61,17 +60,10 @@ struct file_rec {
 	UnixSkEntry *usk;	  /* FT_UNIXSK (sk-unix.h), owned by the list's usk */
 };
 
-struct ghost_rec {
-	dev_t dev;
-	ino_t ino;
-	uint32_t id, crc;
-};
-
 struct file_entry_list {
 	struct file_rec *v;
 	size_t n, cap;
-	struct ghost_rec *g;
-	size_t ng, gcap;
+	struct dump_ghosts ghosts; /* ghost.h */
 	struct dump_pipes pipes;
 	struct dump_locks locks; /* locks.h */
 	struct dump_unix *usk;	 /* unix sockets (sk-unix.h) */
@@ -246,39 +238,6 @@ static int classify(struct dump_ctx *c, const struct file_src *s, const struct s
 	return -ENOTSUP;
 }
 
-static struct ghost_rec *ghost_find(struct file_entry_list *l, const struct stat *st)
-{
-	for (size_t i = 0; i < l->ng; i++)
-		if (l->g[i].dev == st->st_dev && l->g[i].ino == st->st_ino)
-			return &l->g[i];
-	return NULL;
-}
-
-/* The contents of a deleted file, saved once per inode. */
-static int ghost_get(struct dump_ctx *c, struct file_entry_list *l, const struct file_src *s,
-		     struct file_rec *r)
-{
-	struct ghost_rec *g = ghost_find(l, &r->st),
-			 ng = { .dev = r->st.st_dev, .ino = r->st.st_ino };
-	int ret;
-
-	if (!g) {
-		ng.id = c->sh->next_ghost_id;
-		ret = ghost_save(c->sh->dir, ng.id, s->what, s->via, r->path,
-				 (uint64_t)r->st.st_size, &ng.crc);
-		if (!ret)
-			ret = grow(&l->g, &l->gcap, l->ng + 1, sizeof(*l->g));
-		if (ret)
-			return ret;
-		c->sh->next_ghost_id++;
-		l->g[l->ng] = ng;
-		g = &l->g[l->ng++];
-	}
-	r->ghost_id = g->id;
-	r->ghost_crc = g->crc;
-	return 0;
-}
-
 /* Fill r (path, type, identity, ghost) for the file at s, stat'ed as st. */
 static int describe(struct dump_ctx *c, struct file_entry_list *l, const struct file_src *s,
 		    const struct stat *st, struct file_rec *r)
@@ -303,7 +262,7 @@ static int describe(struct dump_ctx *c, struct file_entry_list *l, const struct 
 		ret = -ENOTSUP;
 	}
 	if (!ret && r->deleted)
-		ret = ghost_get(c, l, s, r);
+		ret = dump_ghost_get(c, &l->ghosts, s->what, s->via, r->path, st, &r->ghost);
 	return ret;
 }
 
@@ -658,7 +617,8 @@ int dump_file_add_path(struct dump_ctx *c, const char *path, int open_flags, uin
 	return 0;
 }
 
-static void fill_entry(const struct file_rec *r, FileEntry *fe, RegFileEntry *re, PipeFileEntry *pe)
+static void fill_entry(const struct file_rec *r, const struct dump_ghosts *ghosts, FileEntry *fe,
+		       RegFileEntry *re, PipeFileEntry *pe)
 {
 	file_entry__init(fe);
 	reg_file_entry__init(re);
@@ -700,12 +660,8 @@ static void fill_entry(const struct file_rec *r, FileEntry *fe, RegFileEntry *re
 	re->has_size = re->has_mtime_ns = true;
 	re->size = (uint64_t)r->st.st_size;
 	re->mtime_ns = (int64_t)r->st.st_mtim.tv_sec * 1000000000LL + r->st.st_mtim.tv_nsec;
-	if (r->deleted) {
-		re->has_deleted = re->has_ghost_id = re->has_ghost_crc32c = true;
-		re->deleted = true;
-		re->ghost_id = r->ghost_id;
-		re->ghost_crc32c = r->ghost_crc;
-	}
+	if (r->deleted)
+		dump_ghost_fill(&ghosts->v[r->ghost], re);
 }
 
 /* The records of l reached through an fd whose description holds a flock or OFD lock. */
@@ -785,7 +741,7 @@ int dump_files_commit(struct dump_ctx *c)
 	if (!ret) /* every peer of a unix socket must be in the dump */
 		ret = dump_unix_resolve(l->usk);
 	for (size_t i = 0; !ret && i < l->n; i++) {
-		fill_entry(&l->v[i], &fe[i], &re[i], &pe[i]);
+		fill_entry(&l->v[i], &l->ghosts, &fe[i], &re[i], &pe[i]);
 		dump_locks_fill(&l->locks, &fe[i]);
 		m[i] = &fe[i].base;
 	}
@@ -812,7 +768,7 @@ void dump_files_free(struct dump_ctx *c)
 		dump_anonfd_free(l->v[i].anon);
 	}
 	free(l->v);
-	free(l->g);
+	dump_ghosts_free(&l->ghosts);
 	dump_pipes_free(&l->pipes);
 	dump_locks_free(&l->locks);
 	dump_unix_free(&l->usk);

@@ -1,9 +1,13 @@
-/* dump-mm: the address space of a task: mm-PID.img (mm fields, auxv, VMAs)
+/* dump-mm: the address space of a task: mm-PID.img (mm fields, auxv, VMAs
+ * with their VmFlags and guard regions, the mm-wide switches of dump-mmattr.c)
  * and its private pages into pagemap-PID.img + pages-PID.img.
  *
- * Pages are found with pagescan (PAGEMAP_SCAN or pagemap) and read with
- * batched process_vm_readv (/proc/PID/mem for VMAs the task cannot read
- * itself), straight into the page writer's buffer for large runs. */
+ * A VMA whose flags restore can't set again is refused, naming the VMA and
+ * the flag (kinds/vmflags.h). Pages are found with pagescan (PAGEMAP_SCAN or
+ * pagemap) and read with batched process_vm_readv (/proc/PID/mem for VMAs
+ * the task cannot read itself), straight into the page writer's buffer for
+ * large runs; guard regions are found by pagescan too, in every VMA that may
+ * hold them. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +20,8 @@
 #include "criu-lite/dump/dump-cow.h"
 #include "criu-lite/dump/dump.h"
 #include "criu-lite/fault.h"
+#include "criu-lite/kcompat.h"
+#include "criu-lite/kinds/vmflags.h"
 #include "criu-lite/log.h"
 #include "criu-lite/dump/pagescan.h"
 #include "images/pages.h"
@@ -178,21 +184,19 @@ static int on_run(void *arg, const struct pagescan_run *run)
 /* Which VMAs we can dump and how; -ENOTSUP with the reason logged otherwise. */
 static int classify(const struct dump_ctx *c, const struct vma *v, VmaKind *kind)
 {
+	char buf[VMA_FLAGS_UNKNOWN_MAX + 64];
 	const char *why = NULL;
 
 	/* the kernel's own mappings: recorded, re-created by the kernel */
 	if (vma_is_vdso_like(v))
 		goto special;
-	if (v->flags & (VMF_IO | VMF_PF))
-		why = "an I/O or PFN mapping";
-	else if (v->flags & VMF_HT)
-		why = "hugetlb memory";
-	else if (v->flags & (VMF_UM | VMF_UW | VMF_UI))
-		why = "registered with a userfaultfd";
-	else if (v->flags & VMF_SS)
-		why = "a shadow stack";
-	else if (v->flags & VMF_SL)
-		why = "sealed (mseal)";
+	why = vmf_refusal(v->flags, v->flags_unknown, buf, sizeof(buf));
+	if (!why && (v->flags & VMF_GU) && kd_has(&c->sh->kd, KD_GUARD_INSTALL) &&
+	    !kd_has(&c->sh->kd, KD_GUARD_PAGEMAP))
+		why =
+		    "marked as holding guard regions (gu), which this kernel's pagemap can't show";
+	if (!why && v->pkey > 0)
+		why = "tagged with a memory protection key";
 	if (why)
 		goto refuse;
 special:
@@ -258,25 +262,6 @@ refuse:
 	return -ENOTSUP;
 }
 
-static uint64_t madv_bits(const struct vma *v)
-{
-	static const struct {
-		uint64_t vmf;
-		int madv;
-	} map[] = {
-		{ VMF_DC, MADV_DONTFORK },   { VMF_DD, MADV_DONTDUMP },
-		{ VMF_HG, MADV_HUGEPAGE },   { VMF_NH, MADV_NOHUGEPAGE },
-		{ VMF_MG, MADV_MERGEABLE },  { VMF_WF, MADV_WIPEONFORK },
-		{ VMF_SR, MADV_SEQUENTIAL }, { VMF_RR, MADV_RANDOM },
-	};
-	uint64_t m = 0;
-
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (v->flags & map[i].vmf)
-			m |= 1ULL << map[i].madv;
-	return m;
-}
-
 /* The path of a mapped file, without " (deleted)". */
 static char *vma_path(const struct vma *v)
 {
@@ -295,7 +280,7 @@ static int fill_vma(struct dump_ctx *c, const struct vma *v, VmaEntry *e)
 	e->pgoff = v->pgoff;
 	e->prot = v->prot;
 	e->kind = kind;
-	e->flags = v->shared ? MAP_SHARED : MAP_PRIVATE;
+	e->flags = v->shared ? MAP_SHARED : (v->flags & VMF_DP) ? MAP_DROPPABLE : MAP_PRIVATE;
 	if (kind == VMA_KIND__VMA_ANON_PRIVATE || kind == VMA_KIND__VMA_HEAP ||
 	    kind == VMA_KIND__VMA_STACK)
 		e->flags |= MAP_ANONYMOUS;
@@ -303,8 +288,14 @@ static int fill_vma(struct dump_ctx *c, const struct vma *v, VmaEntry *e)
 		e->flags |= MAP_GROWSDOWN;
 	if (v->flags & VMF_NR)
 		e->flags |= MAP_NORESERVE;
+	if (v->flags & VMF_SF)
+		e->flags |= MAP_SYNC;
+	e->vmflags = malloc(VMF_TEXT_MAX);
+	if (!e->vmflags)
+		return -ENOMEM;
+	vma_flags_to_text(v->flags, e->vmflags, VMF_TEXT_MAX);
 	e->has_madv = true;
-	e->madv = madv_bits(v);
+	e->madv = vmf_madv_bits(v->flags);
 	e->has_locked = true;
 	e->locked = !!(v->flags & VMF_LO);
 	if (kind == VMA_KIND__VMA_ANON_SHARED || kind == VMA_KIND__VMA_MEMFD_SHARED ||
@@ -329,6 +320,44 @@ static bool has_private_pages(const VmaEntry *e)
 {
 	return e->kind == VMA_KIND__VMA_ANON_PRIVATE || e->kind == VMA_KIND__VMA_HEAP ||
 	       e->kind == VMA_KIND__VMA_STACK || e->kind == VMA_KIND__VMA_FILE_PRIVATE;
+}
+
+static int on_guard(void *arg, const struct pagescan_run *run)
+{
+	VmaEntry *e = arg;
+	PageRange **g = realloc(e->guards, (e->n_guards + 1) * sizeof(*g));
+	PageRange *r = malloc(sizeof(*r));
+
+	if (g)
+		e->guards = g;
+	if (!g || !r) {
+		free(r);
+		return -ENOMEM;
+	}
+	page_range__init(r);
+	r->start = run->start;
+	r->end = run->end;
+	e->guards[e->n_guards++] = r;
+	return 0;
+}
+
+/* Guard regions of VMA i: every VMA may hold them where VmFlags can't say which do. */
+static int find_guards(struct dump_ctx *c, struct pagescan *ps, size_t i, VmaEntry *e)
+{
+	const struct kerndat *kd = &c->sh->kd;
+	const struct vma *v = &c->vmas.v[i];
+	int ret;
+
+	if (!kd_has(kd, KD_GUARD_PAGEMAP) || vma_is_vdso_like(v) ||
+	    (kd->guard_vmflag && !(v->flags & VMF_GU)))
+		return 0;
+	ret = pagescan_guards(ps, kd->guard_scan, v->start, v->end, on_guard, e);
+	if (!ret && e->n_guards)
+		pr_debug("pid %d: VMA %#llx: %zu guard region(s), the first at %#llx-%#llx\n",
+			 c->pid, (unsigned long long)v->start, e->n_guards,
+			 (unsigned long long)e->guards[0]->start,
+			 (unsigned long long)e->guards[0]->end);
+	return ret;
 }
 
 static int dump_pages(struct dump_ctx *c, VmaEntry **vmas, size_t n)
@@ -363,6 +392,8 @@ static int dump_pages(struct dump_ctx *c, VmaEntry **vmas, size_t n)
 		goto out;
 	}
 	for (size_t i = 0; i < n && !ret; i++) {
+		if ((ret = find_guards(c, &ps, i, vmas[i])))
+			break;
 		if (!has_private_pages(vmas[i]))
 			continue;
 		if ((ret = flush(&p)))
@@ -462,10 +493,18 @@ int dump_mm(struct dump_ctx *c)
 				goto out;
 		}
 	}
-	ret = dump_pages(c, vmas, n);
+	ret = dump_mm_attrs(c, &mm);
+	if (!ret)
+		ret = dump_pages(c, vmas, n);
 	if (!ret)
 		ret = write_mm(c, &mm);
 out:
+	for (size_t i = 0; ents && i < n; i++) {
+		free(ents[i].vmflags);
+		for (size_t k = 0; k < ents[i].n_guards; k++)
+			free(ents[i].guards[k]);
+		free(ents[i].guards);
+	}
 	free(vmas);
 	free(ents);
 	return ret;

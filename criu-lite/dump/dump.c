@@ -257,6 +257,11 @@ int dump_run(const struct opts *o)
 		pr_err("the kernel lacks features criu-lite needs: see `criu-lite check`\n");
 		ret = -ENOTSUP;
 	}
+	if (!ret && kd_has(&sh.kd, KD_GUARD_INSTALL) && !kd_has(&sh.kd, KD_GUARD_PAGEMAP) &&
+	    !sh.kd.guard_vmflag)
+		pr_warn(
+		    "this kernel has guard regions (MADV_GUARD_INSTALL) but shows them neither in "
+		    "pagemap nor in VmFlags: any the tree holds can't be found, and are not kept\n");
 	if (!ret) {
 		t_freeze = stats_now();
 		ret = run_steps(&sh, &tl);

@@ -79,6 +79,10 @@ void dump_vdso_layout(const struct kerndat *kd, char *buf, size_t len);
 int dump_checks(const struct dump_ctx *c);
 int dump_core(struct dump_ctx *c);
 int dump_mm(struct dump_ctx *c);
+/* dump-mmattr.c: the mm-wide switches (THP disable, KSM merge-any, MDWE, mlockall for new
+ * mappings, coredump_filter) into mm. */
+struct MmEntry;
+int dump_mm_attrs(struct dump_ctx *c, struct MmEntry *mm);
 int dump_files(struct dump_ctx *c);
 /* pstree.img (every task, parents first) and inventory.img. */
 int dump_tree(struct dump_shared *sh, struct dump_ctx *tasks, size_t nr);

@@ -142,7 +142,9 @@ static int emit_flush(struct emitter *em)
 	return ret;
 }
 
-static int scan_ioctl(struct pagescan *ps, uint64_t start, uint64_t end, struct emitter *em)
+/* guards: the guard regions instead of the data pages. */
+static int scan_ioctl(struct pagescan *ps, uint64_t start, uint64_t end, bool guards,
+		      struct emitter *em)
 {
 	struct page_region *vec = ps->buf;
 	struct pm_scan_arg a;
@@ -155,20 +157,26 @@ static int scan_ioctl(struct pagescan *ps, uint64_t start, uint64_t end, struct 
 		a.end = end;
 		a.vec = (uintptr_t)vec;
 		a.vec_len = PS_NR_REGIONS;
-		/* not a file page, not a guard region; present or swapped */
-		a.category_inverted = PAGE_IS_FILE | PAGE_IS_GUARD;
-		a.category_mask = PAGE_IS_FILE | PAGE_IS_GUARD;
-		a.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED;
-		a.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED | PAGE_IS_PFNZERO;
+		if (guards) {
+			a.category_mask = PAGE_IS_GUARD;
+			a.return_mask = PAGE_IS_GUARD;
+		} else {
+			/* not a file page, not a guard region; present or swapped */
+			a.category_inverted = PAGE_IS_FILE | PAGE_IS_GUARD;
+			a.category_mask = PAGE_IS_FILE | PAGE_IS_GUARD;
+			a.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED;
+			a.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED | PAGE_IS_PFNZERO;
+		}
 		ret = ioctl(ps->pagemap_fd, PAGEMAP_SCAN, &a);
 		if (ret < 0) {
-			pr_perror("PAGEMAP_SCAN of %#llx-%#llx", (unsigned long long)start,
+			pr_perror("PAGEMAP_SCAN%s of %#llx-%#llx",
+				  guards ? " for guard regions" : "", (unsigned long long)start,
 				  (unsigned long long)end);
 			return -errno;
 		}
 		for (int i = 0; i < ret; i++) {
 			int r = emit(em, vec[i].start, vec[i].end,
-				     !!(vec[i].categories & PAGE_IS_PFNZERO));
+				     !guards && (vec[i].categories & PAGE_IS_PFNZERO));
 
 			if (r)
 				return r;
@@ -183,16 +191,20 @@ static int scan_ioctl(struct pagescan *ps, uint64_t start, uint64_t end, struct 
 	return 0;
 }
 
-static int scan_read(struct pagescan *ps, uint64_t start, uint64_t end, struct emitter *em)
+static int scan_read(struct pagescan *ps, uint64_t start, uint64_t end, bool guards,
+		     struct emitter *em)
 {
 	uint64_t *pm = ps->buf;
+	/* the buffer is the ioctl's when guards are read here on a kernel whose PAGEMAP_SCAN
+	 * can't report them */
+	size_t cap = ps->buf_len / sizeof(*pm);
 
 	while (start < end) {
 		uint64_t nr = (end - start) / PS_PAGE;
 		ssize_t n;
 
-		if (nr > PS_NR_ENTRIES)
-			nr = PS_NR_ENTRIES;
+		if (nr > cap)
+			nr = cap;
 		n = pread(ps->pagemap_fd, pm, nr * 8, start / PS_PAGE * 8);
 		if (n < 0) {
 			pr_perror("read of pagemap at %#llx", (unsigned long long)start);
@@ -208,7 +220,9 @@ static int scan_read(struct pagescan *ps, uint64_t start, uint64_t end, struct e
 			bool data, zero = false;
 			int r;
 
-			if (e & PM_PRESENT) {
+			if (guards) {
+				data = e & PM_GUARD_REGION;
+			} else if (e & PM_PRESENT) {
 				data = !(e & PM_FILE);
 				zero = ps->zero_pfn && (e & PM_PFRAME_MASK) == ps->zero_pfn;
 			} else if (e & PM_SWAP) {
@@ -227,7 +241,20 @@ static int scan_read(struct pagescan *ps, uint64_t start, uint64_t end, struct e
 int pagescan_range(struct pagescan *ps, uint64_t start, uint64_t end, pagescan_cb cb, void *arg)
 {
 	struct emitter em = { .cb = cb, .arg = arg };
-	int ret = ps->use_ioctl ? scan_ioctl(ps, start, end, &em) : scan_read(ps, start, end, &em);
+	int ret = ps->use_ioctl ? scan_ioctl(ps, start, end, false, &em)
+				: scan_read(ps, start, end, false, &em);
+
+	if (!ret)
+		ret = emit_flush(&em);
+	return ret;
+}
+
+int pagescan_guards(struct pagescan *ps, bool use_ioctl, uint64_t start, uint64_t end,
+		    pagescan_cb cb, void *arg)
+{
+	struct emitter em = { .cb = cb, .arg = arg };
+	int ret = use_ioctl && ps->use_ioctl ? scan_ioctl(ps, start, end, true, &em)
+					     : scan_read(ps, start, end, true, &em);
 
 	if (!ret)
 		ret = emit_flush(&em);

@@ -4,7 +4,8 @@
  * in [start, end) of the task whose pagemap fd is given that hold private
  * data: present or swapped-out anonymous pages (for a file mapping: its
  * copied-on-write pages only), each run marked zero when it maps the zero
- * page. Guard regions and swap-type-31 markers are never data. It uses the
+ * page. Guard regions and swap-type-31 markers are never data (pagescan_guards()
+ * reports guard regions). It uses the
  * PAGEMAP_SCAN ioctl when available, else batched reads of the pagemap file;
  * both give the same answer (a unit test compares them). */
 #ifndef CRIU_LITE_PAGESCAN_H
@@ -34,5 +35,9 @@ void pagescan_close(struct pagescan *ps);
 /* Calls cb for each run, merged where adjacent and alike; stops at the first
  * non-zero return of cb and returns it. */
 int pagescan_range(struct pagescan *ps, uint64_t start, uint64_t end, pagescan_cb cb, void *arg);
+/* The same for the guard regions (MADV_GUARD_INSTALL) in [start, end): pagemap bit 58, or
+ * PAGEMAP_SCAN PAGE_IS_GUARD when use_ioctl (the kernel must report it: 6.15+). */
+int pagescan_guards(struct pagescan *ps, bool use_ioctl, uint64_t start, uint64_t end,
+		    pagescan_cb cb, void *arg);
 
 #endif

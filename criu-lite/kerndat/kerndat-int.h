@@ -71,6 +71,7 @@ int kd_pagemap_read(int pagemap_fd, unsigned long addr, uint64_t *ents, size_t n
 int kd_probe_proc(struct kerndat *kd);	 /* kerndat-proc.c */
 int kd_probe_ptrace(struct kerndat *kd); /* kerndat-ptrace.c: seize, xstate */
 int kd_probe_mem(struct kerndat *kd);	 /* kerndat-mem.c */
+int kd_probe_vma(struct kerndat *kd);	 /* kerndat-vma.c: guard regions, mseal, MAP_DROPPABLE */
 int kd_probe_uffd(struct kerndat *kd);	 /* kerndat-uffd.c */
 int kd_probe_vdso(struct kerndat *kd);	 /* kerndat-vdso.c */
 int kd_probe_swap(struct kerndat *kd);	 /* kerndat-swap.c */

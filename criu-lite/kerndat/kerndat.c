@@ -26,6 +26,10 @@ static const char *const names[KD_NR] = {
 	[KD_UFFD_EXACT_ADDRESS] = "uffd EXACT_ADDRESS",
 	[KD_PAGEMAP_SCAN] = "PAGEMAP_SCAN",
 	[KD_SOFT_DIRTY] = "soft-dirty",
+	[KD_GUARD_INSTALL] = "MADV_GUARD_INSTALL",
+	[KD_GUARD_PAGEMAP] = "guard regions in pagemap",
+	[KD_MSEAL] = "mseal",
+	[KD_MAP_DROPPABLE] = "MAP_DROPPABLE",
 	[KD_SHMEM_PM_SWAP] = "pagemap PM_SWAP for swapped shmem",
 	[KD_TIMENS] = "time namespace",
 	[KD_ARCH_MAP_VDSO] = "ARCH_MAP_VDSO_64",
@@ -47,7 +51,7 @@ static const struct {
 	{ KD_PROBE_PROC, KD_TIMENS, KD_TIMENS },
 	{ KD_PROBE_PROC, KD_XSTATE, KD_XSTATE },
 	{ KD_PROBE_UFFD, KD_UFFD, KD_UFFD_EXACT_ADDRESS },
-	{ KD_PROBE_MEM, KD_PAGEMAP_SCAN, KD_SOFT_DIRTY },
+	{ KD_PROBE_MEM, KD_PAGEMAP_SCAN, KD_MAP_DROPPABLE },
 	{ KD_PROBE_VDSO, KD_ARCH_MAP_VDSO, KD_VDSO_LAYOUT },
 };
 
@@ -137,6 +141,8 @@ int kerndat_probe(struct kerndat *kd, unsigned int flags)
 	}
 	if (!ret && (flags & KD_PROBE_MEM))
 		ret = kd_probe_mem(kd);
+	if (!ret && (flags & KD_PROBE_MEM))
+		ret = kd_probe_vma(kd);
 	if (!ret && (flags & KD_PROBE_UFFD))
 		ret = kd_probe_uffd(kd);
 	if (!ret && (flags & KD_PROBE_VDSO))

@@ -25,7 +25,7 @@
 enum {
 	KD_PROBE_PROC =
 	    1 << 0, /* ptrace, xstate, clone3 set_tid, pidfd, process_vm, memfd, time ns */
-	KD_PROBE_MEM = 1 << 1,	/* PAGEMAP_SCAN, soft-dirty */
+	KD_PROBE_MEM = 1 << 1,	/* PAGEMAP_SCAN, soft-dirty, guard regions, mseal, MAP_DROPPABLE */
 	KD_PROBE_UFFD = 1 << 2, /* userfaultfd and the feature bits criu-lite uses */
 	KD_PROBE_VDSO = 1 << 3, /* vDSO layout, ARCH_MAP_VDSO_64 */
 	KD_PROBE_SWAP = 1 << 4, /* PM_SWAP for swapped shmem: may turn zram swap on briefly */
@@ -57,6 +57,10 @@ enum kd_id {
 	KD_UFFD_EXACT_ADDRESS,
 	KD_PAGEMAP_SCAN,
 	KD_SOFT_DIRTY,
+	KD_GUARD_INSTALL, /* MADV_GUARD_INSTALL (6.13+) */
+	KD_GUARD_PAGEMAP, /* guard regions shown in pagemap (6.15+) */
+	KD_MSEAL,
+	KD_MAP_DROPPABLE,
 	KD_SHMEM_PM_SWAP, /* our kernel patch: PM_SWAP on swapped-out shmem pages */
 	KD_TIMENS,
 	KD_ARCH_MAP_VDSO,
@@ -95,6 +99,8 @@ struct kerndat {
 	uint64_t uffd_features;	  /* as UFFDIO_API reported them; 0 without userfaultfd */
 	bool uffd_user_mode_only; /* only UFFD_USER_MODE_ONLY descriptors could be made */
 	struct kd_vdso_layout vdso;
+	bool guard_vmflag;    /* VmFlags shows gu on a VMA that has guard regions (6.18) */
+	bool guard_scan;      /* PAGEMAP_SCAN reports guard regions (PAGE_IS_GUARD) */
 	uint32_t xstate_size; /* NT_X86_XSTATE regset size in bytes; 0 when unknown */
 	uint64_t xcr0;	      /* XSAVE feature mask the kernel exposes to ptrace */
 };

@@ -1,7 +1,8 @@
-/* ghost: see ghost.h. Contents are copied in 1 MiB reads (the crc needs the
- * bytes in user space anyway); restore verifies before it creates. */
+/* ghost: see ghost.h. Data extents are copied in 1 MiB reads (the crc needs
+ * the bytes in user space anyway); restore verifies before it creates. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +21,10 @@ void ghost_image_name(char *buf, size_t len, uint32_t id)
 	snprintf(buf, len, "ghost-%u.img", id);
 }
 
-static int write_all(int fd, const char *buf, size_t len)
+static int pwrite_all(int fd, const char *buf, size_t len, uint64_t off)
 {
 	while (len) {
-		ssize_t n = write(fd, buf, len);
+		ssize_t n = pwrite(fd, buf, len, (off_t)off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -31,6 +32,7 @@ static int write_all(int fd, const char *buf, size_t len)
 			return -errno;
 		buf += n;
 		len -= (size_t)n;
+		off += (uint64_t)n;
 	}
 	return 0;
 }
@@ -55,93 +57,205 @@ static char *chunk_buf(void)
 	return buf;
 }
 
-/* Copy src to rf, checking it holds exactly size bytes. */
+void ghost_extents_free(struct ghost_extents *e)
+{
+	free(e->v);
+	e->v = NULL;
+	e->n = 0;
+}
+
+uint64_t ghost_extents_bytes(const struct ghost_extents *e)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < e->n; i++)
+		n += e->v[i].len;
+	return n;
+}
+
+int ghost_extents_of(const RegFileEntry *re, struct ghost_extents *e)
+{
+	size_t n = re->has_ghost_sparse && re->ghost_sparse ? re->n_ghost_extents
+		   : re->size				    ? 1
+							    : 0;
+
+	e->n = 0;
+	e->v = calloc(n + 1, sizeof(*e->v));
+	if (!e->v) {
+		pr_err("out of memory for the extents of deleted file %s\n", re->path);
+		return -ENOMEM;
+	}
+	if (!(re->has_ghost_sparse && re->ghost_sparse))
+		e->v[0] = (struct ghost_extent){ 0, re->size };
+	else
+		for (size_t i = 0; i < n; i++)
+			e->v[i] = (struct ghost_extent){ re->ghost_extents[i]->offset,
+							 re->ghost_extents[i]->len };
+	e->n = n;
+	return 0;
+}
+
+static int add_extent(struct ghost_extents *e, uint64_t off, uint64_t len)
+{
+	struct ghost_extent *v = realloc(e->v, (e->n + 1) * sizeof(*v));
+
+	if (!v) {
+		pr_err("out of memory for the extents of a deleted file\n");
+		return -ENOMEM;
+	}
+	e->v = v;
+	e->v[e->n++] = (struct ghost_extent){ off, len };
+	return 0;
+}
+
+/* The data extents of src within [0, size), as SEEK_DATA / SEEK_HOLE show them (a file system
+ * without holes shows one extent). */
+static int find_extents(int src, const char *what, const char *path, uint64_t size,
+			struct ghost_extents *e)
+{
+	uint64_t off = 0;
+
+	while (off < size) {
+		off_t data = lseek(src, (off_t)off, SEEK_DATA), hole;
+
+		if (data < 0 && errno == ENXIO)
+			break; /* a hole up to the end */
+		if (data >= 0)
+			hole = lseek(src, data, SEEK_HOLE);
+		if (data < 0 || hole < 0) {
+			pr_perror("%s: can't find the data of deleted file %s (SEEK_DATA/SEEK_HOLE "
+				  "from %llu)",
+				  what, path, (unsigned long long)off);
+			return -errno;
+		}
+		if ((uint64_t)data >= size)
+			break;
+		if ((uint64_t)hole > size)
+			hole = (off_t)size;
+		if (add_extent(e, (uint64_t)data, (uint64_t)(hole - data)))
+			return -ENOMEM;
+		off = (uint64_t)hole;
+	}
+	return 0;
+}
+
+/* Copy the extents of src to rf. */
 static int save_copy(int src, struct raw_file *rf, const char *what, const char *path,
-		     uint64_t size, uint32_t *crc)
+		     const struct ghost_extents *e, uint32_t *crc)
 {
 	char *buf = chunk_buf();
-	uint64_t done = 0;
+	uint64_t at = 0; /* in the image */
 	int ret = 0;
 
 	if (!buf)
 		return -ENOMEM;
 	*crc = 0;
-	for (;;) {
-		ssize_t n = read_some(src, buf, COPY_CHUNK);
+	for (size_t i = 0; i < e->n && !ret; i++) {
+		for (uint64_t done = 0; done < e->v[i].len && !ret;) {
+			uint64_t left = e->v[i].len - done;
+			size_t want = left < COPY_CHUNK ? (size_t)left : COPY_CHUNK;
+			ssize_t n = pread(src, buf, want, (off_t)(e->v[i].off + done));
 
-		if (n < 0) {
-			ret = (int)n;
-			pr_err("%s: can't read deleted file %s: %s (errno %d)\n", what, path,
-			       strerror(-ret), -ret);
-			break;
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				ret = n < 0 ? -errno : -EAGAIN;
+				pr_err("%s: can't read deleted file %s at %llu: %s\n", what, path,
+				       (unsigned long long)(e->v[i].off + done),
+				       n < 0 ? strerror(-ret) : "it shrank while being saved");
+				break;
+			}
+			*crc = img_crc32c(*crc, buf, (size_t)n);
+			ret = pwrite_all(rf->fd, buf, (size_t)n, at);
+			at += (uint64_t)n;
+			if (ret)
+				pr_err("%s: can't write %s for deleted file %s: %s (errno %d)\n",
+				       what, rf->tmp, path, strerror(-ret), -ret);
+			done += (uint64_t)n;
 		}
-		if (n == 0)
-			break;
-		if (done + (uint64_t)n > size) {
-			pr_err("%s: deleted file %s grew beyond %llu bytes while being saved\n",
-			       what, path, (unsigned long long)size);
-			ret = -EAGAIN;
-			break;
-		}
-		*crc = img_crc32c(*crc, buf, (size_t)n);
-		ret = write_all(rf->fd, buf, (size_t)n);
-		if (ret) {
-			pr_err("%s: can't write %s for deleted file %s: %s (errno %d)\n", what,
-			       rf->tmp, path, strerror(-ret), -ret);
-			break;
-		}
-		done += (uint64_t)n;
-	}
-	if (!ret && done != size) {
-		pr_err("%s: deleted file %s shrank while being saved: %llu bytes read, %llu "
-		       "expected\n",
-		       what, path, (unsigned long long)done, (unsigned long long)size);
-		ret = -EAGAIN;
 	}
 	free(buf);
 	return ret;
 }
 
+/* The file is still size bytes long: it did not change under us. */
+static int same_size(int src, const char *what, const char *path, uint64_t size)
+{
+	struct stat st;
+
+	if (fstat(src, &st)) {
+		pr_perror("%s: can't stat deleted file %s", what, path);
+		return -errno;
+	}
+	if ((uint64_t)st.st_size != size) {
+		pr_err("%s: deleted file %s changed size while being saved: %llu -> %lld bytes\n",
+		       what, path, (unsigned long long)size, (long long)st.st_size);
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+static void size_str(uint64_t b, char *buf, size_t len)
+{
+	if (b >= (1ULL << 20))
+		snprintf(buf, len, "%.1f MiB", (double)b / (1 << 20));
+	else
+		snprintf(buf, len, "%llu bytes", (unsigned long long)b);
+}
+
 int ghost_save(struct img_dir *d, uint32_t id, const char *what, const char *via, const char *path,
-	       uint64_t size, uint32_t *crc)
+	       uint64_t size, uint64_t limit, struct ghost_extents *ext, uint32_t *crc)
 {
 	struct img_err err = { 0 };
 	struct raw_file rf;
-	char name[64];
+	char name[64], data_s[32], size_s[32], limit_s[32];
+	uint64_t data;
 	int src, ret;
 
-	if (size > GHOST_MAX_SIZE) {
-		pr_err("%s: deleted file %s is %llu bytes: files deleted while open are saved up "
-		       "to %llu MiB only\n",
-		       what, path, (unsigned long long)size, GHOST_MAX_SIZE >> 20);
-		return -EFBIG;
-	}
+	ext->v = NULL;
+	ext->n = 0;
 	src = open(via, O_RDONLY | O_CLOEXEC);
 	if (src < 0) {
 		ret = -errno;
 		pr_perror("%s: can't open deleted file %s through %s", what, path, via);
 		return ret;
 	}
+	ret = find_extents(src, what, path, size, ext);
+	data = ghost_extents_bytes(ext);
+	if (!ret && data > limit) {
+		size_str(data, data_s, sizeof(data_s));
+		size_str(size, size_s, sizeof(size_s));
+		size_str(limit, limit_s, sizeof(limit_s));
+		pr_err("%s: deleted file %s holds %s of data (%s long): more than --ghost-limit "
+		       "(%s); dump with a larger --ghost-limit to save it\n",
+		       what, path, data_s, size_s, limit_s);
+		ret = -EFBIG;
+	}
 	ghost_image_name(name, sizeof(name), id);
-	ret = raw_file_create(d, name, &rf, &err);
-	if (ret) {
+	if (!ret && (ret = raw_file_create(d, name, &rf, &err)))
 		pr_err("%s: %s\n", what, err.msg);
+	if (ret) {
+		ghost_extents_free(ext);
 		close(src);
 		return ret;
 	}
-	ret = save_copy(src, &rf, what, path, size, crc);
+	ret = save_copy(src, &rf, what, path, ext, crc);
+	if (!ret)
+		ret = same_size(src, what, path, size);
 	close(src);
-	if (ret) {
+	if (!ret && (ret = raw_file_commit(&rf, &err)))
+		pr_err("%s: %s\n", what, err.msg);
+	else if (ret)
 		raw_file_abort(&rf);
+	if (ret) {
+		ghost_extents_free(ext);
 		return ret;
 	}
-	ret = raw_file_commit(&rf, &err);
-	if (ret)
-		pr_err("%s: %s\n", what, err.msg);
-	else
-		pr_debug("%s: deleted file %s saved as %s (%llu bytes, crc32c %08x)\n", what, path,
-			 name, (unsigned long long)size, *crc);
-	return ret;
+	pr_debug("%s: deleted file %s saved as %s (%llu bytes, %llu of data in %zu extent(s), "
+		 "crc32c %08x)\n",
+		 what, path, name, (unsigned long long)size, (unsigned long long)data, ext->n,
+		 *crc);
+	return 0;
 }
 
 static int open_image(struct img_dir *d, const char *name, uint64_t size)
@@ -171,14 +285,40 @@ static int open_image(struct img_dir *d, const char *name, uint64_t size)
 	return fd;
 }
 
-int ghost_verify(struct img_dir *d, uint32_t id, uint64_t size, uint32_t crc)
+/* Extents inside size, ascending and disjoint: else -EBADMSG (logged). */
+static int check_extents(const char *dir, const char *name, uint64_t size,
+			 const struct ghost_extents *e)
+{
+	uint64_t end = 0;
+
+	for (size_t i = 0; i < e->n; i++) {
+		const struct ghost_extent *x = &e->v[i];
+
+		if (!x->len || x->off < end || x->off > size || x->len > size - x->off) {
+			pr_err(
+			    "%s/%s: extent %zu (%llu bytes at %llu) of a %llu byte file is out of "
+			    "place: files.img is damaged\n",
+			    dir, name, i, (unsigned long long)x->len, (unsigned long long)x->off,
+			    (unsigned long long)size);
+			return -EBADMSG;
+		}
+		end = x->off + x->len;
+	}
+	return 0;
+}
+
+int ghost_verify(struct img_dir *d, uint32_t id, uint64_t size, const struct ghost_extents *ext,
+		 uint32_t crc)
 {
 	char name[64], *buf;
 	uint32_t c = 0;
 	int fd, ret = 0;
 
 	ghost_image_name(name, sizeof(name), id);
-	fd = open_image(d, name, size);
+	ret = check_extents(img_dir_path(d), name, size, ext);
+	if (ret)
+		return ret;
+	fd = open_image(d, name, ghost_extents_bytes(ext));
 	if (fd < 0)
 		return fd;
 	buf = chunk_buf();
@@ -247,34 +387,111 @@ static int create_unique(const char *path, uint32_t id, char **out_path)
 	return -EEXIST;
 }
 
-static int fill(int src, int dst, const char *name, const char *path, uint64_t size)
+/* dst becomes size bytes of holes, then each extent gets its data from src, in order. */
+static int fill(int src, int dst, const char *name, const char *path, uint64_t size,
+		const struct ghost_extents *e)
 {
-	char *buf = chunk_buf();
-	uint64_t done = 0;
+	char *buf;
 	int ret = 0;
 
+	if (ftruncate(dst, (off_t)size)) {
+		pr_perror("can't make recreated deleted file %s %llu bytes long", path,
+			  (unsigned long long)size);
+		return -errno;
+	}
+	buf = chunk_buf();
 	if (!buf)
 		return -ENOMEM;
-	while (done < size) {
-		size_t want = size - done < COPY_CHUNK ? (size_t)(size - done) : COPY_CHUNK;
-		ssize_t n = read_some(src, buf, want);
+	for (size_t i = 0; i < e->n && !ret; i++) {
+		for (uint64_t done = 0; done < e->v[i].len && !ret;) {
+			uint64_t left = e->v[i].len - done;
+			ssize_t n =
+			    read_some(src, buf, left < COPY_CHUNK ? (size_t)left : COPY_CHUNK);
 
-		if (n <= 0) {
-			ret = n < 0 ? (int)n : -EBADMSG;
-			pr_err("can't read %s: %s\n", name,
-			       n < 0 ? strerror(-ret) : "it ended early");
-			break;
+			if (n <= 0) {
+				ret = n < 0 ? (int)n : -EBADMSG;
+				pr_err("can't read %s: %s\n", name,
+				       n < 0 ? strerror(-ret) : "it ended early");
+				break;
+			}
+			ret = pwrite_all(dst, buf, (size_t)n, e->v[i].off + done);
+			if (ret)
+				pr_err("can't write recreated deleted file %s at %llu: %s (errno "
+				       "%d)\n",
+				       path, (unsigned long long)(e->v[i].off + done),
+				       strerror(-ret), -ret);
+			done += (uint64_t)n;
 		}
-		ret = write_all(dst, buf, (size_t)n);
-		if (ret) {
-			pr_err("can't write recreated deleted file %s: %s (errno %d)\n", path,
-			       strerror(-ret), -ret);
-			break;
-		}
-		done += (uint64_t)n;
 	}
 	free(buf);
 	return ret;
+}
+
+/* Directories made for a file whose directory was deleted too, outermost first. */
+struct made_dirs {
+	char *v[PATH_MAX / 2];
+	size_t n;
+};
+
+/* Make the missing directories above path (mode 0700: they go again once the file is made). */
+static int make_parents(const char *path, struct made_dirs *m)
+{
+	char *dir = strdup(path), *slash;
+	struct stat st;
+	size_t first;
+	int ret = 0;
+
+	m->n = 0;
+	if (!dir)
+		return -ENOMEM;
+	/* up to the first directory that exists */
+	while ((slash = strrchr(dir, '/')) && slash != dir) {
+		*slash = '\0';
+		if (!stat(dir, &st))
+			break;
+		if (errno != ENOENT || m->n == sizeof(m->v) / sizeof(m->v[0])) {
+			ret = errno == ENOENT ? -ENAMETOOLONG : -errno;
+			break;
+		}
+		if (!(m->v[m->n++] = strdup(dir))) {
+			ret = -ENOMEM;
+			break;
+		}
+	}
+	free(dir);
+	/* then down, outermost first */
+	for (size_t i = 0; i < m->n / 2; i++) {
+		char *t = m->v[i];
+
+		m->v[i] = m->v[m->n - 1 - i];
+		m->v[m->n - 1 - i] = t;
+	}
+	for (first = 0; !ret && first < m->n; first++)
+		if (mkdir(m->v[first], 0700)) {
+			ret = -errno;
+			pr_perror("can't make directory %s again for deleted file %s", m->v[first],
+				  path);
+		}
+	if (ret) { /* forget what was not made */
+		for (size_t i = first ? first - 1 : 0; i < m->n; i++)
+			free(m->v[i]);
+		m->n = first ? first - 1 : 0;
+	}
+	if (m->n)
+		pr_debug("deleted file %s: its directory %s was deleted too; made for now\n", path,
+			 m->v[0]);
+	return ret;
+}
+
+static void remove_parents(struct made_dirs *m)
+{
+	while (m->n) {
+		char *d = m->v[--m->n];
+
+		if (rmdir(d))
+			pr_perror("can't remove directory %s made for a deleted file", d);
+		free(d);
+	}
 }
 
 static int set_attrs(int fd, const char *path, const struct ghost_attr *a)
@@ -331,23 +548,28 @@ static int swap_in(const char *tmp, const char *path)
 	return 0;
 }
 
-int ghost_recreate(struct img_dir *d, uint32_t id, uint64_t size, const char *path,
-		   const struct ghost_attr *a)
+int ghost_recreate(struct img_dir *d, uint32_t id, uint64_t size, const struct ghost_extents *ext,
+		   const char *path, const struct ghost_attr *a)
 {
 	char name[64], iname[sizeof(name) + 256], *p = NULL;
+	struct made_dirs *made = calloc(1, sizeof(*made));
 	int src, dst, fd, ret;
 
 	ghost_image_name(name, sizeof(name), id);
 	snprintf(iname, sizeof(iname), "%s/%s", img_dir_path(d), name);
-	src = open_image(d, name, size);
-	if (src < 0)
-		return src;
-	dst = create_unique(path, id, &p);
+	if (!made)
+		return -ENOMEM;
+	src = open_image(d, name, ghost_extents_bytes(ext));
+	ret = src < 0 ? src : make_parents(path, made);
+	dst = ret ? ret : create_unique(path, id, &p);
 	if (dst < 0) {
-		close(src);
+		if (src >= 0)
+			close(src);
+		remove_parents(made);
+		free(made);
 		return dst;
 	}
-	ret = fill(src, dst, iname, p, size);
+	ret = fill(src, dst, iname, p, size, ext);
 	close(src);
 	if (!ret)
 		ret = set_attrs(dst, p, a);
@@ -370,15 +592,17 @@ int ghost_recreate(struct img_dir *d, uint32_t id, uint64_t size, const char *pa
 	} else {
 		ret = swap_in(p, path);
 	}
+	remove_parents(made);
+	free(made);
 	if (ret) {
 		if (fd >= 0)
 			close(fd);
 		free(p);
 		return ret;
 	}
-	pr_debug("deleted file %s recreated%s%s from %s (%llu bytes)\n", path,
+	pr_debug("deleted file %s recreated%s%s from %s (%llu bytes, %llu of data)\n", path,
 		 strcmp(p, path) ? " by way of " : "", strcmp(p, path) ? p : "", name,
-		 (unsigned long long)size);
+		 (unsigned long long)size, (unsigned long long)ghost_extents_bytes(ext));
 	free(p);
 	return fd;
 }

@@ -1,14 +1,19 @@
 /* ghost: the contents of a file that was deleted while open ("ghost file").
  *
- * Contract: at dump, ghost_save() copies a deleted regular file, reached
- * through a /proc link (/proc/PID/fd/N, /proc/PID/map_files/S-E), into the raw
- * image ghost-<id>.img and returns its size and crc32c (which the caller
- * stores in the file's reg_file_entry); files larger than GHOST_MAX_SIZE are
- * refused. At restore, ghost_verify() checks an image against that size and
- * crc before anything is created, and ghost_recreate() creates a file with the
- * saved contents, mode, owner and mtime under its original name, unlinks it
- * again and hands back an O_PATH fd of it. Each function logs its own errors,
- * naming the image, the file and the errno.
+ * Contract: at dump, ghost_save() walks a deleted regular file, reached through
+ * a /proc link (/proc/PID/fd/N, /proc/PID/map_files/S-E), with SEEK_DATA /
+ * SEEK_HOLE and copies its data extents, back to back, into the raw image
+ * ghost-<id>.img; it returns the extents and the image's crc32c (which the
+ * caller stores in the file's reg_file_entry). Holes are not saved; a file
+ * whose data (not its apparent size) exceed the limit (--ghost-limit) is
+ * refused, naming the file, its sizes and the option. At restore,
+ * ghost_verify() checks an image against the extents, the size and the crc
+ * before anything is created, and ghost_recreate() creates a file of the saved
+ * size whose extents hold the saved data and whose holes are holes again,
+ * with its mode, owner and mtime, under its original name (remaking its
+ * directories for the moment when they were deleted too), unlinks it again and
+ * hands back an O_PATH fd of it. Each function logs its own errors, naming the
+ * image, the file and the errno.
  */
 #ifndef CRIU_LITE_GHOST_H
 #define CRIU_LITE_GHOST_H
@@ -16,23 +21,41 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
+#include "files.pb-c.h"
 #include "images/img.h"
 
-/* Deleted files above this size are refused at dump: their contents travel in
- * the image directory and a restore writes them back in full. */
-#define GHOST_MAX_SIZE (64ULL << 20)
+struct dump_ctx;
+struct restore_ctx;
 
 /* "ghost-<id>.img" */
 void ghost_image_name(char *buf, size_t len, uint32_t id);
 
-/* what names the file in messages ("pid 12 fd 3"). size: st_size of the file;
- * the copy must end at exactly that size. */
-int ghost_save(struct img_dir *d, uint32_t id, const char *what, const char *via, const char *path,
-	       uint64_t size, uint32_t *crc);
+/* Data extents of a file: ascending, disjoint, none empty. */
+struct ghost_extent {
+	uint64_t off, len;
+};
 
-int ghost_verify(struct img_dir *d, uint32_t id, uint64_t size, uint32_t crc);
+struct ghost_extents {
+	struct ghost_extent *v;
+	size_t n;
+};
+
+void ghost_extents_free(struct ghost_extents *e);
+/* Bytes of data in e. */
+uint64_t ghost_extents_bytes(const struct ghost_extents *e);
+
+/* what names the file in messages ("pid 12 fd 3"). size: st_size of the file, which must
+ * not change while it is saved. limit: the most data bytes saved (--ghost-limit). */
+int ghost_save(struct img_dir *d, uint32_t id, const char *what, const char *via, const char *path,
+	       uint64_t size, uint64_t limit, struct ghost_extents *ext, uint32_t *crc);
+
+/* The extents must lie inside size, ascending and disjoint, and the image must hold their
+ * bytes with that crc: else -EBADMSG, naming the image. */
+int ghost_verify(struct img_dir *d, uint32_t id, uint64_t size, const struct ghost_extents *ext,
+		 uint32_t crc);
 
 struct ghost_attr {
 	uint32_t mode; /* st_mode (permission bits are applied) */
@@ -43,13 +66,41 @@ struct ghost_attr {
 	int64_t mtime_ns;
 };
 
-/* Recreate the file from ghost-<id>.img (size bytes) and unlink it again at once; returns an
- * O_PATH fd of it (reopen it through /proc/self/fd/N) or -errno. Its /proc link reads
- * "PATH (deleted)" as it did: when path is free the file is made there; when another file has
- * that name now, it is made at a unique sibling name, swapped with that file
- * (renameat2 RENAME_EXCHANGE) and the other file renamed back over it, so the other file keeps
- * its name and inode; for those few microseconds path names the recreated file. */
-int ghost_recreate(struct img_dir *d, uint32_t id, uint64_t size, const char *path,
-		   const struct ghost_attr *a);
+/* Recreate the file from ghost-<id>.img (size bytes, data at ext, holes elsewhere) and
+ * unlink it again at once; returns an O_PATH fd of it (reopen it through /proc/self/fd/N) or
+ * -errno. Its /proc link reads "PATH (deleted)" as it did: when path is free the file is made
+ * there; when its directory is gone, the missing directories are made for the moment and
+ * removed again with it; when another file has that name now, it is made at a unique sibling
+ * name, swapped with that file (renameat2 RENAME_EXCHANGE) and the other file renamed back over
+ * it, so the other file keeps its name and inode; for those few microseconds path names the
+ * recreated file. */
+int ghost_recreate(struct img_dir *d, uint32_t id, uint64_t size, const struct ghost_extents *ext,
+		   const char *path, const struct ghost_attr *a);
+
+/* Dump (dump-ghost.c): the deleted files of the dump, each saved once per inode. */
+struct dump_ghost {
+	dev_t dev;
+	ino_t ino;
+	uint32_t id, crc;
+	FileExtent **ext; /* files.img's ghost_extents */
+	size_t n_ext;
+};
+
+struct dump_ghosts {
+	struct dump_ghost *v;
+	size_t n, cap;
+};
+
+/* The ghost of the deleted file st (reached through via; what and path name it in messages):
+ * saved by the first call for its inode, within the dump's --ghost-limit. Its index in g. */
+int dump_ghost_get(struct dump_ctx *c, struct dump_ghosts *g, const char *what, const char *via,
+		   const char *path, const struct stat *st, size_t *idx);
+/* The ghost fields of a files.img record (pointing into g's extents). */
+void dump_ghost_fill(const struct dump_ghost *g, RegFileEntry *re);
+void dump_ghosts_free(struct dump_ghosts *g);
+
+/* Restore: the extents of a files.img record: ghost_extents when ghost_sparse, else (an older
+ * image) all of its size. 0 or -ENOMEM. */
+int ghost_extents_of(const RegFileEntry *re, struct ghost_extents *e);
 
 #endif

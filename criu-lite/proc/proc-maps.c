@@ -22,14 +22,15 @@ static const struct {
 	char mnemonic[3];
 	uint64_t bit;
 } vm_flag_names[] = {
+	/* in the kernel's bit order (x86_64, 6.18), which is the order smaps prints them in */
 	{ "rd", VMF_RD }, { "wr", VMF_WR }, { "ex", VMF_EX }, { "sh", VMF_SH }, { "mr", VMF_MR },
 	{ "mw", VMF_MW }, { "me", VMF_ME }, { "ms", VMF_MS }, { "gd", VMF_GD }, { "pf", VMF_PF },
-	{ "dw", VMF_DW }, { "lo", VMF_LO }, { "io", VMF_IO }, { "sr", VMF_SR }, { "rr", VMF_RR },
-	{ "dc", VMF_DC }, { "de", VMF_DE }, { "ac", VMF_AC }, { "nr", VMF_NR }, { "ht", VMF_HT },
-	{ "sf", VMF_SF }, { "nl", VMF_NL }, { "ar", VMF_AR }, { "wf", VMF_WF }, { "dd", VMF_DD },
-	{ "bt", VMF_BT }, { "sd", VMF_SD }, { "mm", VMF_MM }, { "hg", VMF_HG }, { "nh", VMF_NH },
-	{ "mg", VMF_MG }, { "um", VMF_UM }, { "uw", VMF_UW }, { "mt", VMF_MT }, { "ui", VMF_UI },
-	{ "ss", VMF_SS }, { "lf", VMF_LF }, { "dp", VMF_DP }, { "sl", VMF_SL },
+	{ "gu", VMF_GU }, { "dw", VMF_DW }, { "lo", VMF_LO }, { "io", VMF_IO }, { "sr", VMF_SR },
+	{ "rr", VMF_RR }, { "dc", VMF_DC }, { "de", VMF_DE }, { "lf", VMF_LF }, { "ac", VMF_AC },
+	{ "nr", VMF_NR }, { "ht", VMF_HT }, { "sf", VMF_SF }, { "nl", VMF_NL }, { "ar", VMF_AR },
+	{ "wf", VMF_WF }, { "dd", VMF_DD }, { "bt", VMF_BT }, { "sd", VMF_SD }, { "mm", VMF_MM },
+	{ "hg", VMF_HG }, { "nh", VMF_NH }, { "mg", VMF_MG }, { "um", VMF_UM }, { "uw", VMF_UW },
+	{ "mt", VMF_MT }, { "ui", VMF_UI }, { "ss", VMF_SS }, { "dp", VMF_DP }, { "sl", VMF_SL },
 };
 
 enum smaps_type {
@@ -195,13 +196,16 @@ static bool is_mnemonic(char c)
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
-static int parse_vm_flags(struct ptext *t, struct vma *v, const char *p)
+int vma_flags_from_text(const char *p, const char *e, uint64_t *flags, char *unknown,
+			const char **why)
 {
-	const char *e = t->eol;
 	size_t used = 0, ntok = 0;
 
+	*flags = 0;
+	unknown[0] = '\0';
 	for (;;) {
 		const char *tok;
+		size_t i;
 
 		sp_skip(&p, e, " ");
 		if (p == e)
@@ -209,26 +213,63 @@ static int parse_vm_flags(struct ptext *t, struct vma *v, const char *p)
 		tok = p;
 		while (p < e && *p != ' ')
 			p++;
-		if (p - tok != 2 || !is_mnemonic(tok[0]) || !is_mnemonic(tok[1]))
-			return pt_fail(t, "bad VmFlags mnemonic '%.*s'", (int)(p - tok), tok);
-		if (++ntok > 64)
-			return pt_fail(t, "more than 64 VmFlags");
-		size_t i;
-
+		if (p - tok != 2 || !is_mnemonic(tok[0]) || !is_mnemonic(tok[1])) {
+			*why = tok;
+			return -EINVAL;
+		}
+		if (++ntok > 64) {
+			*why = NULL;
+			return -E2BIG;
+		}
 		for (i = 0; i < ARRAY_SIZE(vm_flag_names); i++)
 			if (memcmp(tok, vm_flag_names[i].mnemonic, 2) == 0)
 				break;
 		if (i < ARRAY_SIZE(vm_flag_names)) {
-			v->flags |= vm_flag_names[i].bit;
+			*flags |= vm_flag_names[i].bit;
 			continue;
 		}
 		/* ntok <= 64 keeps this within VMA_FLAGS_UNKNOWN_MAX */
 		if (used)
-			v->flags_unknown[used++] = ' ';
-		v->flags_unknown[used++] = tok[0];
-		v->flags_unknown[used++] = tok[1];
-		v->flags_unknown[used] = '\0';
+			unknown[used++] = ' ';
+		unknown[used++] = tok[0];
+		unknown[used++] = tok[1];
+		unknown[used] = '\0';
 	}
+}
+
+void vma_flags_to_text(uint64_t flags, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	if (!len)
+		return;
+	buf[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(vm_flag_names) && used + 4 <= len; i++) {
+		if (!(flags & vm_flag_names[i].bit))
+			continue;
+		if (used)
+			buf[used++] = ' ';
+		memcpy(buf + used, vm_flag_names[i].mnemonic, 2);
+		used += 2;
+		buf[used] = '\0';
+	}
+}
+
+static int parse_vm_flags(struct ptext *t, struct vma *v, const char *p)
+{
+	const char *why = NULL;
+	int ret = vma_flags_from_text(p, t->eol, &v->flags, v->flags_unknown, &why);
+
+	if (ret == -E2BIG)
+		return pt_fail(t, "more than 64 VmFlags");
+	if (ret) {
+		const char *end = why;
+
+		while (end < t->eol && *end != ' ')
+			end++;
+		return pt_fail(t, "bad VmFlags mnemonic '%.*s'", (int)(end - why), why);
+	}
+	return 0;
 }
 
 static int parse_attr(struct ptext *t, struct vma *v, uint64_t *seen)

@@ -61,6 +61,7 @@
 #define VMF_LF (1ULL << 36) /* lock on fault (mlock2 MLOCK_ONFAULT) */
 #define VMF_DP (1ULL << 37) /* droppable */
 #define VMF_SL (1ULL << 38) /* sealed (mseal) */
+#define VMF_GU (1ULL << 39) /* VM_MAYBE_GUARD: MADV_GUARD_INSTALL was used on it (6.18: sticky) */
 
 /* Room for every mnemonic a 64-bit vm_flags can show ("xx " each): unknown ones never overflow. */
 #define VMA_FLAGS_UNKNOWN_MAX (64 * 3)
@@ -123,6 +124,13 @@ int proc_parse_smaps_buf(const char *name, const char *buf, size_t len, struct v
 /* /proc/PID/smaps; also resolves each deleted flag as described at struct vma. */
 int proc_parse_vmas(pid_t pid, struct vma_list *out);
 
+/* VmFlags text [p, e) (two-letter mnemonics separated by spaces) -> VMF_* bits; mnemonics we
+ * do not know go to unknown (VMA_FLAGS_UNKNOWN_MAX bytes), space separated. -EINVAL with *why
+ * pointing at a token that is not a mnemonic, -E2BIG (why NULL) for more than 64 tokens. */
+int vma_flags_from_text(const char *p, const char *e, uint64_t *flags, char *unknown,
+			const char **why);
+/* VMF_* bits -> VmFlags text, in the order smaps shows them (NUL-terminated, cut to len). */
+void vma_flags_to_text(uint64_t flags, char *buf, size_t len);
 /* Length of the name without the " (deleted)" suffix (0 when there is no name). */
 size_t vma_name_len(const struct vma *v);
 /* NAME of [anon:NAME] / [anon_shmem:NAME] and its length; NULL for other kinds. */

@@ -5,7 +5,11 @@
  * read-only mapping, in batches of at most PAGEFILL_CHUNK bytes and IOV_MAX
  * runs, spread over up to `threads` threads: on a host where fresh pages are
  * costly to fault in, two writers fill memory about twice as fast as one.
- * The target VMAs must exist and be writable. Returns 0 or -errno (logged,
+ * The target VMAs must exist and be writable, except inside the ranges of
+ * direct (sorted, disjoint; NULL for none): pages there are written through
+ * /proc/PID/mem, which reaches read-only and PROT_NONE private VMAs (restore
+ * maps a private VMA that was never writable as it is, so the kernel does not
+ * account it as writable memory: VmFlags `ac`). Returns 0 or -errno (logged,
  * naming the pid and the address of the failed batch). */
 #ifndef CRIU_LITE_PAGEFILL_H
 #define CRIU_LITE_PAGEFILL_H
@@ -16,6 +20,12 @@
 
 #define PAGEFILL_CHUNK (16ULL << 20)
 
-int pagefill(pid_t pid, const struct page_reader *pr, unsigned int threads);
+struct pagefill_direct {
+	const uint64_t (*range)[2]; /* [start, end) */
+	size_t n;
+};
+
+int pagefill(pid_t pid, const struct page_reader *pr, unsigned int threads,
+	     const struct pagefill_direct *direct);
 
 #endif

@@ -149,7 +149,7 @@ int restore_cow_unmap(struct restore_task *t)
 	return 0;
 }
 
-int restore_cow_fill_prep(struct restore_task *t)
+int restore_cow_fill_prep(struct restore_task *t, const uint64_t *vmf)
 {
 	const struct page_run *runs = page_reader_runs(t->pages);
 	size_t n = page_reader_nr_runs(t->pages);
@@ -161,7 +161,8 @@ int restore_cow_fill_prep(struct restore_task *t)
 
 		if (!t->cow_keep[i])
 			continue;
-		if (v->prot != (PROT_READ | PROT_WRITE) &&
+		/* writable for pagefill, unless it writes this one through /proc/PID/mem */
+		if (v->prot != (PROT_READ | PROT_WRITE) && !restore_vma_direct(v, vmf[i]) &&
 		    (r = rsys_call(&t->rs, SYS_mprotect, v->start, v->end - v->start,
 				   PROT_READ | PROT_WRITE, 0, 0, 0)))
 			return (int)r;

@@ -119,21 +119,32 @@ static int recreate(struct restore_ctx *c, const RegFileEntry *r)
 		.has_mtime = r->has_mtime_ns,
 		.mtime_ns = r->mtime_ns,
 	};
+	struct ghost_extents e;
 	int ret;
 
 	if (!r->has_ghost_id || !r->has_size || !r->has_ghost_crc32c) {
 		pr_err("files.img: deleted file %s has no ghost image, size or crc\n", r->path);
 		return -EBADMSG;
 	}
-	ret = ghost_verify(c->dir, r->ghost_id, r->size, r->ghost_crc32c);
-	return ret ? ret : ghost_recreate(c->dir, r->ghost_id, r->size, r->path, &a);
+	ret = ghost_extents_of(r, &e);
+	if (!ret)
+		ret = ghost_verify(c->dir, r->ghost_id, r->size, &e, r->ghost_crc32c);
+	if (!ret)
+		ret = ghost_recreate(c->dir, r->ghost_id, r->size, &e, r->path, &a);
+	ghost_extents_free(&e);
+	return ret;
 }
 
-/* The recreated deleted file of r, kept in g. */
-static int ghost_fd(struct restore_ctx *c, const RegFileEntry *r, struct restore_ghosts *g)
+/* The recreated deleted file of r: made by the first entry on it. */
+static int ghost_fd(struct restore_ctx *c, const RegFileEntry *r)
 {
+	struct restore_ghosts *g = c->ghosts;
 	int fd;
 
+	if (!g && !(g = c->ghosts = calloc(1, sizeof(*g)))) {
+		pr_err("out of memory\n");
+		return -ENOMEM;
+	}
 	for (size_t i = 0; i < g->n; i++)
 		if (g->v[i].id == r->ghost_id)
 			return g->v[i].fd;
@@ -157,28 +168,28 @@ static int ghost_fd(struct restore_ctx *c, const RegFileEntry *r, struct restore
 	return fd;
 }
 
-void restore_ghosts_done(struct restore_ghosts *g)
+void restore_ghosts_done(struct restore_ctx *c)
 {
-	for (size_t i = 0; i < g->n; i++)
+	struct restore_ghosts *g = c->ghosts;
+
+	for (size_t i = 0; g && i < g->n; i++)
 		close(g->v[i].fd);
-	free(g->v);
-	g->v = NULL;
-	g->n = g->cap = 0;
+	if (g)
+		free(g->v);
+	free(g);
+	c->ghosts = NULL;
 }
 
-static int open_reg(struct restore_ctx *c, const RegFileEntry *r, struct restore_ghosts *g)
+static int open_reg(struct restore_ctx *c, const RegFileEntry *r)
 {
-	struct restore_ghosts own = { 0 };
 	char proc[64];
 	const char *path = r->path;
 	int fd, ret;
 
 	if (r->has_deleted && r->deleted) {
-		fd = ghost_fd(c, r, g ? g : &own);
-		if (fd < 0) {
-			restore_ghosts_done(&own);
+		fd = ghost_fd(c, r);
+		if (fd < 0)
 			return fd;
-		}
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 		path = proc;
 	}
@@ -187,7 +198,6 @@ static int open_reg(struct restore_ctx *c, const RegFileEntry *r, struct restore
 		close(fd);
 		fd = ret;
 	}
-	restore_ghosts_done(&own);
 	return fd;
 }
 
@@ -219,8 +229,7 @@ static int open_tty(struct restore_ctx *c, const RegFileEntry *r, int first_fd)
 	return fd;
 }
 
-int restore_open_entry(struct restore_ctx *c, const FileEntry *fe, int first_fd,
-		       struct restore_ghosts *g)
+int restore_open_entry(struct restore_ctx *c, const FileEntry *fe, int first_fd)
 {
 	if (fe->type == FILE_TYPE__FT_PIPE)
 		return restore_pipe_open(c, fe);
@@ -238,7 +247,7 @@ int restore_open_entry(struct restore_ctx *c, const FileEntry *fe, int first_fd,
 	}
 	switch (fe->type) {
 	case FILE_TYPE__FT_REG:
-		return open_reg(c, fe->reg, g);
+		return open_reg(c, fe->reg);
 	case FILE_TYPE__FT_DEV:
 		if (!S_ISCHR(fe->reg->mode) || !fe->reg->has_rdev) {
 			pr_err("files.img: device file %u (%s) has no device number\n", fe->id,
@@ -263,5 +272,5 @@ int restore_open_file(struct restore_ctx *c, uint32_t id)
 		pr_err("files.img: no file with id %u\n", id);
 		return -EBADMSG;
 	}
-	return restore_open_entry(c, fe, -1, NULL);
+	return restore_open_entry(c, fe, -1);
 }

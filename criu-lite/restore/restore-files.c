@@ -109,7 +109,7 @@ static bool last_live(const struct restore_ctx *c, const struct restore_task *t)
 	return true;
 }
 
-static int open_fds(struct restore_ctx *c, struct restore_task *t, struct restore_ghosts *g)
+static int open_fds(struct restore_ctx *c, struct restore_task *t)
 {
 	for (size_t i = 0; i < t->nr_fdinfo; i++) {
 		const FdinfoEntry *e = t->fdinfo[i];
@@ -124,8 +124,7 @@ static int open_fds(struct restore_ctx *c, struct restore_task *t, struct restor
 		if (fd < 0)
 			fd = earlier_xfer(c, t, e->id);
 		if (fd < 0) {
-			fd =
-			    restore_open_entry(c, restore_file(c, e->id), first_fd_of(t, e->id), g);
+			fd = restore_open_entry(c, restore_file(c, e->id), first_fd_of(t, e->id));
 			if (fd >= 0)
 				fd = restore_xfer_fd(c, fd);
 		}
@@ -174,7 +173,6 @@ static void close_prepared(struct restore_task *t)
 
 int restore_files_prepare(struct restore_ctx *c, struct restore_task *t)
 {
-	struct restore_ghosts g = { 0 };
 	int ret = check_fdinfo(c, t);
 
 	if (ret)
@@ -186,9 +184,7 @@ int restore_files_prepare(struct restore_ctx *c, struct restore_task *t)
 		pr_err("out of memory for %zu fds\n", t->nr_fdinfo);
 		return -ENOMEM;
 	}
-	ret = open_fds(c, t, &g);
-	/* the transfer fds keep the recreated deleted files alive */
-	restore_ghosts_done(&g);
+	ret = open_fds(c, t);
 	/* and the pipes: the table's own ends go once the last task has its fds */
 	if (ret || last_live(c, t))
 		restore_pipes_done(c);

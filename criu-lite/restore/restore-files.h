@@ -18,8 +18,10 @@
 
 #include "criu-lite/restore/restore.h"
 
-/* Deleted files recreated for one task: every entry on one inode reopens the
- * same recreated (and already unlinked) file; restore_ghosts_done() closes them. */
+/* Deleted files recreated for the whole restore (c->ghosts): every entry on one inode, of
+ * any task, fd or mapping, reopens the same recreated (and already unlinked) file, which stays
+ * one file after the restore as it was one before; restore_ghosts_done() closes them once
+ * every task's files are open (the transfer fds keep them alive). */
 struct restore_ghost {
 	uint32_t id;
 	int fd; /* O_PATH (ghost.h) */
@@ -31,11 +33,9 @@ struct restore_ghosts {
 };
 
 /* first_fd: the lowest fd number of the task on this entry (it picks the
- * restorer's terminal fd for a terminal), -1 when no fd uses it.
- * g == NULL: a deleted file is verified and recreated for this entry alone. */
-int restore_open_entry(struct restore_ctx *c, const FileEntry *fe, int first_fd,
-		       struct restore_ghosts *g);
-void restore_ghosts_done(struct restore_ghosts *g);
+ * restorer's terminal fd for a terminal), -1 when no fd uses it. */
+int restore_open_entry(struct restore_ctx *c, const FileEntry *fe, int first_fd);
+void restore_ghosts_done(struct restore_ctx *c);
 
 /* Entry id of files.img (for mappings and the exe link). */
 int restore_open_file(struct restore_ctx *c, uint32_t id);

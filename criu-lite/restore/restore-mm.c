@@ -5,11 +5,17 @@
  * as a transfer fd; a shared memory object's VMAs take the object's one
  * transfer fd (restore-shmem.c), so tasks that shared a file or an object
  * share it again. restore_mm (through rsys): unmap everything but the
- * trampoline (and the VMAs that keep pages shared with the parent, restore-cow.c),
- * create each VMA at its address (writable while filling), copy
- * the pages with process_vm_writev straight from the mapped pages image,
- * set the final protections and advice, map the vDSO at its dumped address
- * and set the mm fields, auxv and exe file with one PR_SET_MM_MAP. */
+ * trampoline (and the VMAs that keep pages shared with the parent: restore-cow.c), set the
+ * mm-wide switches that new VMAs inherit
+ * (restore-mmattr.c), create each VMA at its address (writable while
+ * filling, unless it was never writable: restore-vma.c), copy the pages with
+ * process_vm_writev straight from the mapped pages image, set each VMA's
+ * attributes and final protection (restore-vma.c), map the vDSO at its dumped
+ * address and set the mm fields, auxv and exe file with one PR_SET_MM_MAP.
+ * restore_mm_late (once the task's children exist, which inherit what the parent's memory is
+ * when they are forked): seal the sealed VMAs, set the mm-wide switches that a child would
+ * inherit and could not undo (MDWE) or must not (mlockall), and check the VmFlags of every
+ * VMA against the image. */
 #include <fcntl.h>
 #include <linux/prctl.h>
 #include <stdio.h>
@@ -23,6 +29,7 @@
 
 #define LOG_PREFIX "mm: "
 #include "criu-lite/kcompat.h"
+#include "criu-lite/kinds/vmflags.h"
 #include "criu-lite/log.h"
 #include "criu-lite/restore/pagefill.h"
 #include "criu-lite/restore/restore-files.h"
@@ -134,15 +141,17 @@ static int unmap_all(struct restore_task *t)
 	return r1 ? (int)r1 : (int)r2;
 }
 
-static int map_vma(struct restore_task *t, size_t i)
+static int map_vma(struct restore_task *t, size_t i, uint64_t vmf)
 {
 	const VmaEntry *v = t->mm->vmas[i];
 	int prot = v->prot, fd = -1;
-	long flags = (v->flags &
-		      (MAP_SHARED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_NORESERVE)) |
+	long flags = (v->flags & (MAP_SHARED | MAP_PRIVATE | MAP_DROPPABLE | MAP_ANONYMOUS |
+				  MAP_GROWSDOWN | MAP_NORESERVE)) |
 		     MAP_FIXED;
 	long addr;
 
+	if (v->flags & MAP_SYNC) /* DAX only; the kernel checks it under MAP_SHARED_VALIDATE */
+		flags = (flags & ~MAP_SHARED) | MAP_SHARED_VALIDATE | MAP_SYNC;
 	if (v->has_file_id || v->has_shmem_id) {
 		fd = t->map_fds[i];
 		if (fd < 0) {
@@ -151,8 +160,8 @@ static int map_vma(struct restore_task *t, size_t i)
 			return -EBADF;
 		}
 	}
-	/* private memory is filled from the images: writable until then */
-	if (!(v->flags & MAP_SHARED))
+	/* private memory is filled from the images: writable until then, unless it never was */
+	if (!(v->flags & MAP_SHARED) && !restore_vma_direct(v, vmf))
 		prot |= PROT_READ | PROT_WRITE;
 	addr = rsys_call(&t->rs, SYS_mmap, v->start, v->end - v->start, prot, flags, fd,
 			 fd >= 0 ? v->pgoff : 0);
@@ -162,31 +171,6 @@ static int map_vma(struct restore_task *t, size_t i)
 		pr_err("pid %d: VMA %#llx mapped at %#lx\n", t->pid, (unsigned long long)v->start,
 		       addr);
 		return -EFAULT;
-	}
-	return 0;
-}
-
-static int finish_vma(struct restore_task *t, const VmaEntry *v)
-{
-	uint64_t len = v->end - v->start;
-	long r;
-
-	if (!(v->flags & MAP_SHARED) && v->prot != (PROT_READ | PROT_WRITE)) {
-		r = rsys_call(&t->rs, SYS_mprotect, v->start, len, v->prot, 0, 0, 0);
-		if (r)
-			return (int)r;
-	}
-	for (int a = 0; a < 64 && v->has_madv; a++) {
-		if (!(v->madv & (1ULL << a)))
-			continue;
-		r = rsys_call(&t->rs, SYS_madvise, v->start, len, a, 0, 0, 0);
-		if (r)
-			return (int)r;
-	}
-	if (v->has_locked && v->locked) {
-		r = rsys_call(&t->rs, SYS_mlock, v->start, len, 0, 0, 0, 0);
-		if (r)
-			return (int)r;
 	}
 	return 0;
 }
@@ -254,30 +238,124 @@ static int set_mm_fields(struct restore_task *t)
 	return (int)r;
 }
 
+/* VMA i is kept as the parent's, inherited (restore-cow.c). */
+static bool kept(const struct restore_task *t, size_t i)
+{
+	return t->cow_keep && t->cow_keep[i];
+}
+
+/* The VMAs mapped without write permission (restore_vma_direct), whose pages pagefill writes
+ * through /proc/PID/mem. */
+static uint64_t (*direct_ranges(const struct restore_task *t, const uint64_t *vmf, size_t *n))[2]
+{
+	uint64_t(*r)[2] = malloc((t->mm->n_vmas + 1) * sizeof(*r));
+
+	*n = 0;
+	for (size_t i = 0; r && i < t->mm->n_vmas; i++) {
+		const VmaEntry *v = t->mm->vmas[i];
+
+		if (!is_kernel_vma(v) && restore_vma_direct(v, vmf[i])) {
+			r[*n][0] = v->start;
+			r[(*n)++][1] = v->end;
+		}
+	}
+	return r;
+}
+
+static int build_vmas(struct restore_task *t, const uint64_t *vmf)
+{
+	bool merge_any = t->mm->has_merge_any && t->mm->merge_any;
+	struct pagefill_direct d = { 0 };
+	uint64_t(*direct)[2];
+	size_t n = t->mm->n_vmas;
+	int ret = 0;
+
+	for (size_t i = 0; i < n && !ret; i++)
+		if (!is_kernel_vma(t->mm->vmas[i]) && !kept(t, i))
+			ret = map_vma(t, i, vmf[i]);
+	for (size_t i = 0; i < n && !ret; i++)
+		if (!is_kernel_vma(t->mm->vmas[i]) && !kept(t, i))
+			ret = restore_vma_before_fill(t, t->mm->vmas[i], vmf[i]);
+	if (!ret && t->cow_keep)
+		ret = restore_cow_fill_prep(t, vmf);
+	if (ret)
+		return ret;
+	direct = direct_ranges(t, vmf, &d.n);
+	if (!direct)
+		return -ENOMEM;
+	d.range = (const uint64_t(*)[2])direct;
+	ret = pagefill(t->pid, t->pages, (unsigned int)sysconf(_SC_NPROCESSORS_ONLN), &d);
+	free(direct);
+	for (size_t i = 0; i < n && !ret; i++)
+		if (!is_kernel_vma(t->mm->vmas[i]))
+			ret = restore_vma_finish(t, t->mm->vmas[i], vmf[i], merge_any);
+	return ret;
+}
+
 int restore_mm(struct restore_ctx *c, struct restore_task *t)
 {
-	int ret;
+	uint64_t *vmf = calloc(t->mm->n_vmas + 1, sizeof(*vmf));
+	int ret = vmf ? 0 : -ENOMEM;
 
 	(void)c;
-	if ((ret = t->cow_keep ? restore_cow_unmap(t) : unmap_all(t)))
-		return ret;
-	for (size_t i = 0; i < t->mm->n_vmas; i++) {
-		if (is_kernel_vma(t->mm->vmas[i]) || (t->cow_keep && t->cow_keep[i]))
-			continue;
-		if ((ret = map_vma(t, i)))
-			return ret;
+	for (size_t i = 0; !ret && i < t->mm->n_vmas; i++)
+		ret = restore_vma_flags(t->mm->vmas[i], &vmf[i]);
+	if (!ret)
+		ret = t->cow_keep ? restore_cow_unmap(t) : unmap_all(t);
+	if (!ret)
+		ret = restore_mm_attrs_early(t);
+	if (!ret)
+		ret = build_vmas(t, vmf);
+	free(vmf);
+	if (!ret)
+		ret = map_vdso(t);
+	if (!ret)
+		ret = set_mm_fields(t);
+	return ret;
+}
+
+int restore_mm_late(struct restore_ctx *c, struct restore_task *t)
+{
+	int ret = 0;
+
+	(void)c;
+	for (size_t i = 0; i < t->mm->n_vmas && !ret; i++)
+		ret = restore_vma_seal(t, t->mm->vmas[i]);
+	if (!ret)
+		ret = restore_mm_attrs_late(t);
+	if (!ret)
+		ret = restore_vma_check(t);
+	return ret;
+}
+
+/* Before anything is created: can this host set every attribute the VMAs had? */
+int restore_mm_check(struct restore_ctx *c, struct restore_task *t)
+{
+	static const struct {
+		enum kd_id id;
+		const char *what;
+	} need[] = {
+		{ KD_GUARD_INSTALL, "guard regions (MADV_GUARD_INSTALL)" },
+		{ KD_MSEAL, "sealed mappings (mseal)" },
+		{ KD_MAP_DROPPABLE, "MAP_DROPPABLE mappings" },
+	};
+	bool used[3] = { false, false, false };
+	int ret = 0;
+
+	for (size_t i = 0; i < t->mm->n_vmas && !ret; i++) {
+		const VmaEntry *v = t->mm->vmas[i];
+		uint64_t f;
+
+		ret = restore_vma_flags(v, &f);
+		used[0] |= v->n_guards || (f & VMF_GU);
+		used[1] |= !!(f & VMF_SL);
+		used[2] |= !!(v->flags & MAP_DROPPABLE);
 	}
-	if (t->cow_keep && (ret = restore_cow_fill_prep(t)))
-		return ret;
-	if ((ret = pagefill(t->pid, t->pages, (unsigned int)sysconf(_SC_NPROCESSORS_ONLN))))
-		return ret;
-	for (size_t i = 0; i < t->mm->n_vmas; i++) {
-		if (is_kernel_vma(t->mm->vmas[i]))
-			continue;
-		if ((ret = finish_vma(t, t->mm->vmas[i])))
-			return ret;
-	}
-	if ((ret = map_vdso(t)))
-		return ret;
-	return set_mm_fields(t);
+	for (size_t k = 0; k < 3 && !ret; k++)
+		if (used[k] && !kd_has(&c->kd, need[k].id)) {
+			pr_err("pid %d has %s, which this kernel can't make: %s\n", t->vpid,
+			       need[k].what, c->kd.item[need[k].id].detail);
+			ret = -ENOTSUP;
+		}
+	return ret;
 }

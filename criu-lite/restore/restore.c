@@ -19,6 +19,7 @@
 #include "criu-lite/kinds/pipes.h"
 #include "criu-lite/restore/restore-tree.h"
 #include "criu-lite/kinds/sk-unix.h"
+#include "criu-lite/restore/restore-files.h"
 #include "criu-lite/restore/restore.h"
 #include "criu-lite/stats.h"
 #include "criu-lite/kinds/timers.h"
@@ -85,7 +86,9 @@ static int read_task(struct restore_ctx *c, struct restore_task *t)
 	ret = page_reader_open(c->dir, t->vpid, &t->pages, &err);
 	if (ret)
 		return report(&err, ret);
-	return restore_core_check(c, t);
+	if ((ret = restore_core_check(c, t)))
+		return ret;
+	return restore_mm_check(c, t);
 }
 
 static int check_host(struct restore_ctx *c)
@@ -231,6 +234,8 @@ static int restore_task(struct restore_ctx *c, struct restore_task *t)
 		return 0;
 	if (!t->mm_done && (ret = restore_task_mm(c, t)))
 		return ret;
+	if ((ret = restore_mm_late(c, t)))
+		return ret;
 	if ((ret = fault_inject(c->o, "files")) || (ret = restore_files(c, t)) ||
 	    (ret = restore_locks(c, t)))
 		return ret;
@@ -315,6 +320,7 @@ static void free_ctx(struct restore_ctx *c)
 	/* tables of objects being handed out, when a failure stopped that early */
 	restore_pipes_done(c);
 	restore_unix_done(c);
+	restore_ghosts_done(c);
 	restore_shmem_free(c);
 	if (c->inv)
 		inventory_entry__free_unpacked(c->inv, NULL);
@@ -380,7 +386,7 @@ int restore_run(const struct opts *o)
 		pr_err("%s\n", err.msg);
 		return 1;
 	}
-	ret = kerndat_probe(&c.kd, KD_PROBE_PROC | KD_PROBE_VDSO);
+	ret = kerndat_probe(&c.kd, KD_PROBE_PROC | KD_PROBE_MEM | KD_PROBE_VDSO);
 	if (!ret && !kerndat_core_ok(&c.kd)) {
 		pr_err("the kernel lacks features criu-lite needs: see `criu-lite check`\n");
 		ret = -ENOTSUP;
@@ -408,6 +414,8 @@ int restore_run(const struct opts *o)
 		if (!ret)
 			ret = restore_files_prepare(&c, &c.tasks[i]);
 	}
+	/* the transfer fds keep the recreated deleted files alive */
+	restore_ghosts_done(&c);
 	if (!ret)
 		ret = fault_inject(o, "prepare");
 	/* 3: the tasks */

@@ -14,6 +14,7 @@
 #ifndef CRIU_LITE_RESTORE_H
 #define CRIU_LITE_RESTORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core.pb-c.h"
@@ -90,6 +91,7 @@ struct restore_ctx {
 	struct restore_pipes *pipes;   /* restore-pipes.c: pipes created so far (pipes.h) */
 	struct restore_unix *usk;      /* restore-unix.c: every unix socket (sk-unix.h) */
 	struct restore_memfds *memfds; /* restore-shmem.c: memfd descriptions opened (memfd.h) */
+	struct restore_ghosts *ghosts; /* deleted files recreated so far (restore-files.h) */
 };
 
 int restore_run(const struct opts *o);
@@ -114,7 +116,7 @@ int restore_task_mm(struct restore_ctx *c, struct restore_task *t);
  * exists; in the task, unmap all but the kept VMAs, then ready those for pagefill. */
 int restore_cow_check(struct restore_ctx *c, struct restore_task *t);
 int restore_cow_unmap(struct restore_task *t);
-int restore_cow_fill_prep(struct restore_task *t);
+int restore_cow_fill_prep(struct restore_task *t, const uint64_t *vmf);
 
 /* Before the skeleton exists (in the restorer): open what will be inherited. */
 int restore_mm_prepare(struct restore_ctx *c, struct restore_task *t);
@@ -124,11 +126,34 @@ int restore_files_prepare(struct restore_ctx *c, struct restore_task *t);
  * restore_mm() unmaps; the kernel would SIGSEGV the skeleton on its next return to user mode). */
 int restore_core_prepare(struct restore_ctx *c, struct restore_task *t);
 int restore_mm(struct restore_ctx *c, struct restore_task *t);
+/* Once the task's children exist: what they must not inherit (mseal, MDWE, mlockall) and the
+ * check of every VMA's flags. */
+int restore_mm_late(struct restore_ctx *c, struct restore_task *t);
 int restore_files(struct restore_ctx *c, struct restore_task *t);
 int restore_core(struct restore_ctx *c, struct restore_task *t);
 /* After rsys is closed: registers, xstate and signal mask of every thread. */
 int restore_core_regs(struct restore_ctx *c, struct restore_task *t);
 /* Right after the images are read: can this host run the dumped task (xstate)? */
 int restore_core_check(struct restore_ctx *c, struct restore_task *t);
+/* The same for its address space: guard regions, sealed and droppable mappings. */
+int restore_mm_check(struct restore_ctx *c, struct restore_task *t);
+
+/* restore-vma.c: each VMA's attributes (see there). */
+/* The VMF_* bits of a VMA's vmflags (0 when the image has none); -EBADMSG (logged) when they
+ * can't be parsed or name a flag no dump records. */
+int restore_vma_flags(const VmaEntry *v, uint64_t *flags);
+/* A private VMA that was never writable: mapped as it is, its pages written through
+ * /proc/PID/mem (mapped writable, the kernel would account it: VmFlags ac). */
+bool restore_vma_direct(const VmaEntry *v, uint64_t flags);
+int restore_vma_before_fill(struct restore_task *t, const VmaEntry *v, uint64_t flags);
+int restore_vma_finish(struct restore_task *t, const VmaEntry *v, uint64_t flags, bool merge_any);
+/* mseal() of a VMA that was sealed (after the task's children were forked: a child inherits
+ * the seal, and its own restore must unmap what it inherited). */
+int restore_vma_seal(struct restore_task *t, const VmaEntry *v);
+/* Every VMA of the rebuilt task against its dumped VmFlags: -EIO (logged) on a difference. */
+int restore_vma_check(struct restore_task *t);
+/* restore-mmattr.c: the mm-wide switches, before the VMAs and after them. */
+int restore_mm_attrs_early(struct restore_task *t);
+int restore_mm_attrs_late(struct restore_task *t);
 
 #endif

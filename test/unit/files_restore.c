@@ -321,14 +321,14 @@ void test_restore_tty(void **state)
 		saved[i] = dup(i);
 	/* stdio is the pty only between these lines: nothing may assert here */
 	dup2(s, 1);
-	fd_no = restore_open_entry(&r.c, &fe, 1, NULL);
+	fd_no = restore_open_entry(&r.c, &fe, 1);
 	r.o.shell_job = true;
-	fd1 = restore_open_entry(&r.c, &fe, 1, NULL);
+	fd1 = restore_open_entry(&r.c, &fe, 1);
 	same = fd1 >= 0 ? kcmp_file(getpid(), getpid(), fd1, s) : -1;
 	dup2(saved[1], 1);
 	for (int i = 0; i < 3; i++)
 		close(saved[i]);
-	fd_nottty = restore_open_entry(&r.c, &fe, 1, NULL); /* fd 1 is the test's own stdout */
+	fd_nottty = restore_open_entry(&r.c, &fe, 1); /* fd 1 is the test's own stdout */
 
 	assert_int_equal(fd_no, -ENOTSUP);
 	assert_true(log_has(f, "the dump holds the terminal /dev/pts/0: restore with --shell-job"));

@@ -112,6 +112,7 @@ void child_fds(const struct fx *f)
 /* One unsupported thing on fd 3 (or in cwd), chosen by f->variant. */
 static void child_refused(const struct fx *f)
 {
+	static const char pad[4096];
 	char *big = path_in(f, "big"), *sub = path_in(f, "sub");
 	int p[2], fd;
 
@@ -139,9 +140,11 @@ static void child_refused(const struct fx *f)
 			die(23);
 		close(4);
 		break;
-	case 4: /* a deleted file above the ghost limit (sparse) */
+	case 4: /* a deleted file with more data than --ghost-limit (4096 here); its holes don't
+		 * count, however long it is */
 		fd = open(big, O_RDWR | O_CREAT | O_EXCL, 0600);
-		if (fd != 3 || ftruncate(fd, GHOST_MAX_SIZE + 1) || unlink(big))
+		if (fd != 3 || ftruncate(fd, 1 << 30) || pwrite(fd, pad, 4096, 0) != 4096 ||
+		    pwrite(fd, pad, 1, 1 << 29) != 1 || unlink(big))
 			die(24);
 		break;
 	case 5: /* a deleted cwd */
@@ -402,7 +405,9 @@ static void test_dump_refusals(void **state)
 		{ "fd 3: anon_inode:[pidfd] is not supported yet", -ENOTSUP },
 		{ "fd 3: memfd \"mf\" is hugetlb memory (MFD_HUGETLB): not supported", -ENOTSUP },
 		{ "fd 3: /dev/pts/", -ENOTSUP },
-		{ "files deleted while open are saved up to 64 MiB only", -EFBIG },
+		{ "holds 8192 bytes of data (1024.0 MiB long): more than --ghost-limit (4096 bytes); "
+		  "dump with a larger --ghost-limit",
+		  -EFBIG },
 		{ "was deleted: not supported", -ENOTSUP },
 		{ "big is in O_ASYNC mode: not supported yet", -ENOTSUP },
 		{ "is a deleted fifo: not supported", -ENOTSUP },
@@ -411,6 +416,7 @@ static void test_dump_refusals(void **state)
 
 	for (int v = 0; v < (int)(sizeof(want) / sizeof(want[0])); v++) {
 		f->variant = v;
+		f->o.ghost_limit = v == 4 ? 4096 : CLI_GHOST_LIMIT_DEFAULT;
 		truncate_log(f);
 		spawn(f, child_refused);
 		dump_init(f);
@@ -485,9 +491,14 @@ static void test_dump_mapped(void **state)
 	assert_true(g->deleted);
 	assert_int_equal(g->flags, O_RDWR);
 	assert_int_equal(g->size, 8192);
+	/* only page 1 holds data (written through the mapping); page 0 is a hole */
+	assert_true(g->ghost_sparse);
+	assert_int_equal(g->n_ghost_extents, 1);
+	assert_int_equal(g->ghost_extents[0]->offset, 4096);
+	assert_int_equal(g->ghost_extents[0]->len, 4096);
 	assert_int_equal(utest_read_file(f->imgpath, "ghost-1.img", &ghost, &glen), 0);
-	assert_int_equal(glen, 8192);
-	assert_memory_equal((char *)ghost + 4096, "mapped", 6); /* written through the mapping */
+	assert_int_equal(glen, 4096);
+	assert_memory_equal(ghost, "mapped", 6);
 	assert_int_equal(img_crc32c(0, ghost, glen), g->ghost_crc32c);
 	free(ghost);
 	free_msgs(fm, nf);
@@ -505,6 +516,7 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	f->ptm = -1;
+	f->o.ghost_limit = CLI_GHOST_LIMIT_DEFAULT;
 	f->dir = utest_tmpdir_make("files");
 	f->imgpath = utest_tmpdir_make("files-img");
 	if (!f->dir || !f->imgpath || img_dir_open(f->imgpath, false, &f->img, &err))

@@ -340,6 +340,8 @@ static void test_rt_mm(void **state)
 	uint64_t auxv[] = { 33, 0x7ffff7fc1000, 16, 0xbfebfbff, 6, 4096, 0, 0 };
 	VmaEntry v[2] = { VMA_ENTRY__INIT, VMA_ENTRY__INIT };
 	VmaEntry *vv[] = { &v[0], &v[1] };
+	PageRange g[2] = { PAGE_RANGE__INIT, PAGE_RANGE__INIT };
+	PageRange *gv[] = { &g[0], &g[1] };
 	MmEntry mm = MM_ENTRY__INIT;
 	const ProtobufCMessage *msgs[] = { &mm.base };
 
@@ -359,7 +361,12 @@ static void test_rt_mm(void **state)
 		v[i].madv = 1ull << 14;
 		v[i].has_locked = true;
 		v[i].locked = i;
+		g[i].start = v[i].start + 0x1000 * (uint64_t)(i + 1);
+		g[i].end = g[i].start + 0x1000;
 	}
+	v[1].vmflags = "rd wr sh mr mw me ms gu lo lf sl";
+	v[1].n_guards = 2;
+	v[1].guards = gv;
 	mm.start_code = 0x400000;
 	mm.end_code = 0x401000;
 	mm.start_data = 0x402000;
@@ -378,7 +385,12 @@ static void test_rt_mm(void **state)
 	mm.n_vmas = 2;
 	mm.vmas = vv;
 	mm.has_thp_disabled = true;
-	mm.thp_disabled = 1;
+	mm.thp_disabled = 3;
+	mm.has_merge_any = mm.has_mlock_future = mm.has_mdwe = mm.has_coredump_filter = true;
+	mm.merge_any = true;
+	mm.mlock_future = 6;
+	mm.mdwe = 1;
+	mm.coredump_filter = 0x33;
 	roundtrip(f, IMG_MM, 7, msgs, 1);
 }
 

@@ -137,6 +137,18 @@ static void test_roundtrip_mixed(void **state)
 	assert_ptr_equal(page_reader_find(r, b + 0x300000 + 2 * PG - 1), &runs[6]);
 	assert_null(page_reader_find(r, b + 0x300000 + 2 * PG));
 	assert_null(page_reader_find(r, UINT64_MAX));
+
+	/* any(): a run with the flags overlapping a range, not just touching it */
+	assert_true(page_reader_any(r, b, b + PG, PE_PRESENT));
+	assert_true(page_reader_any(r, b + 4 * PG, b + 6 * PG, PE_ZERO));
+	assert_false(page_reader_any(r, b + 5 * PG, b + 10 * PG, PE_PRESENT));
+	assert_false(page_reader_any(r, b - PG, b, PE_PRESENT));
+	assert_false(page_reader_any(r, b + 10 * PG, b + 0x100000, 0));
+	assert_true(page_reader_any(r, b + 0x100000, b + 0x300000 + PG, PE_PRESENT));
+	assert_true(page_reader_any(r, b + 0x100000, b + 0x200000 + PG, PE_PRESENT | PE_LAZY));
+	assert_false(page_reader_any(r, b + 0x100000, b + 0x200000, PE_PRESENT));
+	assert_false(page_reader_any(r, b + 0x300000 + 2 * PG, UINT64_MAX, 0));
+	assert_false(page_reader_any(NULL, 0, UINT64_MAX, 0));
 	page_reader_close(r);
 }
 

@@ -211,9 +211,58 @@ static void test_prot_none(void **state)
 	munmap(p, 8 * PG);
 }
 
+/* Guard regions: exactly the guard pages, by both paths; nothing where there are none. */
+static void test_guards(void **state)
+{
+	char *p =
+	    mmap(NULL, NR_PAGES * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t b = (uintptr_t)p;
+	struct runs a, r;
+	struct pagescan ps;
+
+	(void)state;
+	assert_true(p != MAP_FAILED);
+	memset(p, 1, NR_PAGES * PG);
+	if (madvise(p + 3 * PG, PG, 102 /* MADV_GUARD_INSTALL */)) {
+		munmap(p, NR_PAGES * PG);
+		print_message("skip: MADV_GUARD_INSTALL: %s (kernel < 6.13)\n", strerror(errno));
+		skip();
+	}
+	assert_int_equal(madvise(p + 7 * PG, 2 * PG, 102), 0);
+	assert_int_equal(madvise(p + 63 * PG, PG, 102), 0);
+	for (int io = 0; io < 2; io++) {
+		struct runs *out = io ? &a : &r;
+
+		memset(out, 0, sizeof(*out));
+		assert_int_equal(pagescan_open(getpid(), true, &ps), 0);
+		assert_int_equal(pagescan_guards(&ps, io, b, b + NR_PAGES * PG, collect, out), 0);
+		pagescan_close(&ps);
+	}
+	assert_int_equal(r.n, 3);
+	assert_int_equal(r.r[0].start, b + 3 * PG);
+	assert_int_equal(r.r[0].end, b + 4 * PG);
+	assert_int_equal(r.r[1].start, b + 7 * PG);
+	assert_int_equal(r.r[1].end, b + 9 * PG);
+	assert_int_equal(r.r[2].start, b + 63 * PG);
+	assert_int_equal(r.r[2].end, b + 64 * PG);
+	assert_same(&a, &r);
+	/* the data pages around them are data, the guards are not */
+	scan(true, b, b + 10 * PG, &a);
+	assert_int_equal(a.n, 3);
+	assert_int_equal(a.r[1].start, b + 4 * PG);
+	assert_int_equal(a.r[1].end, b + 7 * PG);
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(pagescan_open(getpid(), true, &ps), 0);
+	assert_int_equal(pagescan_guards(&ps, true, b + 9 * PG, b + 63 * PG, collect, &a), 0);
+	pagescan_close(&ps);
+	assert_int_equal(a.n, 0);
+	munmap(p, NR_PAGES * PG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_guards),
 		cmocka_unit_test(test_anon),
 		cmocka_unit_test(test_file_private),
 		cmocka_unit_test(test_prot_none),

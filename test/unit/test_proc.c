@@ -697,12 +697,43 @@ static void test_children_buf(void **state)
 	assert_true(log_has("cb:1: bad pid at offset 3"));
 }
 
+/* VmFlags text <-> bits: the kernel's order, unknown mnemonics kept aside, bad tokens refused;
+ * and text smaps printed comes back letter for letter. */
+static void test_vmflags_text(void **state)
+{
+	/* as smaps printed them on 6.18 */
+	static const char *const live[] = { "rd wr mr mw me dc ac", "rd wr mr mw me gu lo lf ac sl",
+					    "rd wr mr mw me nr wf dd dp" };
+	char unknown[VMA_FLAGS_UNKNOWN_MAX], buf[256];
+	const char *why = NULL, *s = " rd wr gu lo lf ac zz sl ";
+	uint64_t f;
+
+	(void)state;
+	assert_int_equal(vma_flags_from_text(s, s + strlen(s), &f, unknown, &why), 0);
+	assert_int_equal(f, VMF_RD | VMF_WR | VMF_GU | VMF_LO | VMF_LF | VMF_AC | VMF_SL);
+	assert_string_equal(unknown, "zz");
+	vma_flags_to_text(f, buf, sizeof(buf));
+	assert_string_equal(buf, "rd wr gu lo lf ac sl");
+	vma_flags_to_text(f, buf, 9);
+	assert_string_equal(buf, "rd wr gu");
+	s = "rd wrx";
+	assert_int_equal(vma_flags_from_text(s, s + strlen(s), &f, unknown, &why), -EINVAL);
+	assert_ptr_equal(why, s + 3);
+	for (size_t i = 0; i < sizeof(live) / sizeof(live[0]); i++) {
+		assert_int_equal(
+		    vma_flags_from_text(live[i], live[i] + strlen(live[i]), &f, unknown, &why), 0);
+		vma_flags_to_text(f, buf, sizeof(buf));
+		assert_string_equal(buf, live[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_smaps_fixture),
 		cmocka_unit_test(test_smaps_crafted),
 		cmocka_unit_test(test_smaps_malformed),
+		cmocka_unit_test(test_vmflags_text),
 		cmocka_unit_test(test_stat_fixture),
 		cmocka_unit_test(test_stat_malformed),
 		cmocka_unit_test(test_status_fixture),

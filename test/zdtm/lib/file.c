@@ -1,5 +1,6 @@
 /* file: reading a whole (small, /proc) file, for tests that compare what the
- * kernel shows before and after a checkpoint, and one line of an fdinfo file. */
+ * kernel shows before and after a checkpoint, one line of an fdinfo file, and
+ * the /proc/self/fd link of an fd. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -71,4 +72,17 @@ int test_fdinfo_get(int fd, const char *key, char *buf, size_t len)
 	}
 	free(text);
 	return ret;
+}
+
+int test_fd_link(int fd, char *buf, size_t len)
+{
+	char proc[64];
+	ssize_t n;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, buf, len - 1);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
 }

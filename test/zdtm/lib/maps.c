@@ -7,7 +7,11 @@
  * device, inode and path; file offsets that continue) are merged. The inode
  * is kept only for mappings of files that still have a name: a shared
  * anonymous mapping, a memfd or a deleted file is a new object after a
- * restore. test_maps_line() finds one line of maps as the kernel shows it. */
+ * restore. test_maps_line() finds one line of maps as the kernel shows it.
+ * test_read_vmflags() is the same text made from smaps, with each mapping's
+ * VmFlags appended: neighbours merge only when their flags are equal too.
+ * test_heap_steady() keeps the heap's VMA still for tests that compare it. */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +24,8 @@ struct ent {
 	unsigned long s, e, ino;
 	unsigned long long off;
 	char perms[8], dev[16];
-	const char *path; /* into the text read */
+	const char *path;  /* into the text read */
+	const char *flags; /* VmFlags (smaps), "" for maps */
 };
 
 static int parse(char *line, struct ent *m)
@@ -32,6 +37,7 @@ static int parse(char *line, struct ent *m)
 	    !n)
 		return -1;
 	m->path = line + n;
+	m->flags = "";
 	return 0;
 }
 
@@ -46,51 +52,70 @@ static int mergeable(const struct ent *a, const struct ent *b)
 	int file = a->ino != 0;
 
 	return a->e == b->s && !strcmp(a->perms, b->perms) && !strcmp(a->dev, b->dev) &&
-	       a->ino == b->ino && !strcmp(a->path, b->path) &&
+	       a->ino == b->ino && !strcmp(a->path, b->path) && !strcmp(a->flags, b->flags) &&
 	       (file ? a->off + (a->e - a->s) == b->off : a->off == b->off);
 }
 
 static void put(FILE *f, const struct ent *m)
 {
-	fprintf(f, "%lx-%lx %s %08llx %s %lu %s\n", m->s, m->e, m->perms, m->off, m->dev,
-		named_file(m) ? m->ino : 0, m->path);
+	fprintf(f, "%lx-%lx %s %08llx %s %lu %s%s%s\n", m->s, m->e, m->perms, m->off, m->dev,
+		named_file(m) ? m->ino : 0, m->path, *m->flags ? " VmFlags: " : "", m->flags);
+}
+
+/* The entries of maps, or of smaps (a VmFlags line completes the entry before it), merged. */
+static char *read_merged(const char *path, size_t *len)
+{
+	size_t n, nr = 0, cap = 0;
+	char *raw = test_read_file(path, &n), *line, *save, *out = NULL;
+	struct ent *v = NULL, *grown;
+	FILE *f = NULL;
+
+	if (!raw)
+		return NULL;
+	for (line = strtok_r(raw, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, "VmFlags:", 8)) {
+			if (nr)
+				v[nr - 1].flags = line + 8 + strspn(line + 8, " ");
+			continue;
+		}
+		if (nr == cap) {
+			cap = cap ? 2 * cap : 64;
+			grown = realloc(v, cap * sizeof(*v));
+			if (!grown)
+				goto out;
+			v = grown;
+		}
+		if (!parse(line, &v[nr]))
+			nr++; /* else another smaps line, or not a maps line: nothing to compare */
+	}
+	f = open_memstream(&out, len);
+	if (!f)
+		goto out;
+	for (size_t i = 0; i < nr; i++) {
+		struct ent cur = v[i];
+
+		while (i + 1 < nr && mergeable(&cur, &v[i + 1]))
+			cur.e = v[++i].e;
+		put(f, &cur);
+	}
+	if (fclose(f)) {
+		free(out);
+		out = NULL;
+	}
+out:
+	free(v);
+	free(raw);
+	return out;
 }
 
 char *test_read_maps(size_t *len)
 {
-	size_t n;
-	char *raw = test_read_file("/proc/self/maps", &n), *line, *save, *out = NULL;
-	struct ent cur, next;
-	int have = 0;
-	FILE *f;
+	return read_merged("/proc/self/maps", len);
+}
 
-	if (!raw)
-		return NULL;
-	f = open_memstream(&out, len);
-	if (!f) {
-		free(raw);
-		return NULL;
-	}
-	for (line = strtok_r(raw, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (parse(line, &next))
-			continue; /* not a maps line: nothing to compare */
-		if (have && mergeable(&cur, &next)) {
-			cur.e = next.e;
-			continue;
-		}
-		if (have)
-			put(f, &cur);
-		cur = next;
-		have = 1;
-	}
-	if (have)
-		put(f, &cur);
-	free(raw);
-	if (fclose(f)) {
-		free(out);
-		return NULL;
-	}
-	return out;
+char *test_read_vmflags(size_t *len)
+{
+	return read_merged("/proc/self/smaps", len);
 }
 
 static int has_line(const char *text, const char *line, size_t len)
@@ -147,4 +172,12 @@ int test_maps_line(const char *s, char *out, size_t len)
 	}
 	free(maps);
 	return ret;
+}
+
+void test_heap_steady(void)
+{
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	mallopt(M_TOP_PAD, 16 << 20);
+	free(malloc(1));
 }

@@ -48,6 +48,9 @@ char *test_read_file(const char *path, size_t *len);
  * it, into buf (cut to len - 1 bytes): 0, or -1 when the file can't be read or has no such
  * line. */
 int test_fdinfo_get(int fd, const char *key, char *buf, size_t len);
+/* What /proc/self/fd/fd links to ("PATH (deleted)", "pipe:[N]"), into buf (cut to len - 1
+ * bytes): 0, or -1 with errno set. */
+int test_fd_link(int fd, char *buf, size_t len);
 
 /* A path for a unix socket file named name, in a directory of the test's own under /tmp
  * (lib/sock.c): sun_path is short and the work dir may be deep. The directory is made on the
@@ -65,12 +68,19 @@ struct timespec test_ns_ts(int64_t ns);
  * the inode only of files that still have a name (see lib/maps.c): what a
  * faithful restore reproduces. malloc'd, NULL with errno set. */
 char *test_read_maps(size_t *len);
+/* The same made from /proc/self/smaps, each line ending in " VmFlags: FLAGS" (as smaps shows
+ * them); neighbours merge only when their flags are equal too. Compare with test_maps_same(). */
+char *test_read_vmflags(size_t *len);
 /* 0 if two test_read_maps() texts are equal; else fail()s naming each
  * mapping found in only one of them (the first few) and returns -1. */
 int test_maps_same(const char *what, const char *before, const char *after);
 /* The first line of /proc/self/maps that holds s (" [stack]"), without its newline, into
  * out: 0; -1 when there is none, or with errno set when maps can't be read. */
 int test_maps_line(const char *s, char *out, size_t len);
+/* For a test that compares the heap's VMA too: make malloc grow the heap once, now, by enough
+ * for the rest of the test, and never shrink it, so that reading /proc files later does not
+ * move its end. */
+void test_heap_steady(void);
 
 /* Memory helpers. The pattern depends on the seed and on each byte's offset,
  * so a region moved, truncated or mixed with another is detected. */

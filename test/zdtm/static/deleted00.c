@@ -20,19 +20,6 @@
 #define SEED	 0xde1e7e00u
 #define NEW_TEXT "a new file at the old path\n"
 
-static int fd_link(int fd, char *buf, size_t len)
-{
-	char proc[64];
-	ssize_t n;
-
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	n = readlink(proc, buf, len - 1);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return 0;
-}
-
 static int check_deleted(int fd, const struct stat *was, const char *was_link)
 {
 	unsigned char buf[SIZE];
@@ -41,7 +28,7 @@ static int check_deleted(int fd, const struct stat *was, const char *was_link)
 	ssize_t bad, n;
 	off_t off = lseek(fd, 0, SEEK_CUR);
 
-	if (fstat(fd, &st) || fd_link(fd, link, sizeof(link))) {
+	if (fstat(fd, &st) || test_fd_link(fd, link, sizeof(link))) {
 		fail_errno("fstat/readlink of fd %d", fd);
 		return -1;
 	}
@@ -118,7 +105,7 @@ int main(int argc, char **argv)
 	}
 	nfd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
 	if (nfd < 0 || write(nfd, NEW_TEXT, strlen(NEW_TEXT)) != (ssize_t)strlen(NEW_TEXT) ||
-	    close(nfd) || fd_link(fd, link, sizeof(link))) {
+	    close(nfd) || test_fd_link(fd, link, sizeof(link))) {
 		fail_errno("setup: the new %s", path);
 		return 1;
 	}
