@@ -332,7 +332,15 @@ static int write_pstree(struct dump_shared *sh, struct dump_ctx *tasks, size_t n
 		pe.pgid = c->vpgid;
 		pe.sid = c->vsid;
 		pe.threads = tids;
-		pe.state = c->zombie ? TASK_STATE__TASK_ZOMBIE : TASK_STATE__TASK_ALIVE;
+		pe.state = c->zombie	 ? TASK_STATE__TASK_ZOMBIE
+			   : c->stop_sig ? TASK_STATE__TASK_STOPPED
+					 : TASK_STATE__TASK_ALIVE;
+		if (c->stop_sig) {
+			pe.has_stop_signo = true;
+			pe.stop_signo = (uint32_t)c->stop_sig;
+			pe.has_stop_reported = c->stop_reported >= 0;
+			pe.stop_reported = c->stop_reported > 0;
+		}
 		pe.has_files_shared = pe.files_shared = c->files_shared;
 		if (c->zombie) {
 			pe.has_exit_code = true;

@@ -145,6 +145,8 @@ static int run_steps(struct dump_shared *sh, struct dump_tree_list *tl)
 	for (size_t i = 0; i < tl->n; i++)
 		if ((ret = dump_one(&tl->t[i])))
 			return ret;
+	if ((ret = dump_stops(tl)))
+		return ret;
 	if ((ret = dump_files_outside(tl->t, tl->n)))
 		return ret;
 	if ((ret = fault_inject(sh->o, "tree")) || (ret = dump_tree(sh, tl->t, tl->n)))

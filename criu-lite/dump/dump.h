@@ -62,6 +62,10 @@ struct dump_ctx {
 	bool files_shared;	 /* its fd table is its parent's (CLONE_FILES) */
 	bool zombie;
 	int exit_code; /* wait status of a zombie */
+	/* dump-stop.c: the signal of the group stop the task is in (0: running), and whether its
+	 * parent had collected the stop report: 1 yes, 0 no, -1 unknown (the root) */
+	int stop_sig;
+	int stop_reported;
 	struct seized_task st;
 	pid_t *vtid;	/* of each st.thr[k], in the tree's PID namespace (dump_tree_ids) */
 	struct rsys rs; /* on the thread pid names, open while dumping */
@@ -80,6 +84,10 @@ int dump_checks(const struct dump_ctx *c);
 int dump_core(struct dump_ctx *c);
 int dump_mm(struct dump_ctx *c);
 int dump_files(struct dump_ctx *c);
+/* Which tasks are stopped and what their parents know of it (dump-stop.c); after dump_core()
+ * of every task, whose rsys sessions it uses. */
+struct dump_tree_list;
+int dump_stops(struct dump_tree_list *tl);
 /* pstree.img (every task, parents first) and inventory.img. */
 int dump_tree(struct dump_shared *sh, struct dump_ctx *tasks, size_t nr);
 /* Writes files.img from c->sh->files (after every task); frees the list. */

@@ -17,6 +17,7 @@
 #define LOG_PREFIX "tree: "
 #include "criu-lite/log.h"
 #include "criu-lite/proc/proc.h"
+#include "criu-lite/restore/restore-stop.h"
 #include "criu-lite/restore/restore-tree.h"
 
 /* The skeletons start as copies of the restorer (the root) or of their
@@ -290,21 +291,15 @@ static int make_zombie(struct restore_task *t)
 	return ret;
 }
 
-/* The zombies' deaths sent SIGCHLD to their parents, which the dumped
- * parents had handled already: take it back out unless it was pending. */
+/* The zombies' deaths and the stops sent SIGCHLD to their parents, which the dumped parents had
+ * handled already: take it back out. One that was pending at dump is queued again, with its
+ * siginfo, by restore-core. */
 static int drop_sigchld(struct restore_task *p)
 {
 	uint64_t set = 1ULL << (SIGCHLD - 1), ts[2] = { 0, 0 };
 	uint64_t at = p->sk.scratch;
 	long r;
 
-	for (size_t i = 0; p->core && i < p->core->n_shared_pending; i++) {
-		int signo;
-
-		memcpy(&signo, p->core->shared_pending[i]->raw.data, sizeof(signo));
-		if (signo == SIGCHLD)
-			return 0;
-	}
 	if ((r = rsys_write(&p->rs, at, &set, sizeof(set))) ||
 	    (r = rsys_write(&p->rs, at + 16, ts, sizeof(ts))))
 		return (int)r;
@@ -351,12 +346,17 @@ int restore_tree_create(struct restore_ctx *c)
 	for (size_t i = 0; !ret && i < c->nr_tasks; i++)
 		if (c->tasks[i].zombie)
 			ret = make_zombie(&c->tasks[i]);
+	for (size_t i = 0; !ret && i < c->nr_tasks; i++)
+		ret = restore_stop_task(&c->tasks[i]);
+	for (size_t i = 0; !ret && i < c->nr_tasks; i++)
+		ret = restore_stop_report(&c->tasks[i]);
 	for (size_t i = 0; !ret && i < c->nr_tasks; i++) {
-		bool has_zombie = false;
+		bool signalled = false;
 
 		for (size_t k = 0; k < c->nr_tasks; k++)
-			has_zombie |= c->tasks[k].zombie && c->tasks[k].parent == &c->tasks[i];
-		if (has_zombie)
+			signalled |= c->tasks[k].parent == &c->tasks[i] &&
+				     (c->tasks[k].zombie || restore_task_stopped(&c->tasks[k]));
+		if (signalled)
 			ret = drop_sigchld(&c->tasks[i]);
 	}
 	if (!ret)

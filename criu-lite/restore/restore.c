@@ -17,6 +17,7 @@
 #include "criu-lite/kinds/locks.h"
 #include "criu-lite/log.h"
 #include "criu-lite/kinds/pipes.h"
+#include "criu-lite/restore/restore-stop.h"
 #include "criu-lite/restore/restore-tree.h"
 #include "criu-lite/kinds/sk-unix.h"
 #include "criu-lite/restore/restore.h"
@@ -85,7 +86,8 @@ static int read_task(struct restore_ctx *c, struct restore_task *t)
 	ret = page_reader_open(c->dir, t->vpid, &t->pages, &err);
 	if (ret)
 		return report(&err, ret);
-	return restore_core_check(c, t);
+	ret = restore_core_check(c, t);
+	return ret ? ret : restore_stop_check(t);
 }
 
 static int check_host(struct restore_ctx *c)
