@@ -22,6 +22,7 @@
 #include "criu-lite/seize.h"
 #include "images/img.h"
 #include "images/pages.h"
+#include "core.pb-c.h"
 
 struct file_entry_list; /* dump-files.c: files.img records collected so far */
 struct shmem_list;	/* dump-shmem.c: shared memory objects dumped so far */
@@ -82,6 +83,14 @@ void dump_vdso_layout(const struct kerndat *kd, char *buf, size_t len);
 /* State the dump does not record and refuses (dump-checks.c): 0, or -ENOTSUP, logged. */
 int dump_checks(const struct dump_ctx *c);
 int dump_core(struct dump_ctx *c);
+/* dump-attrs.c, for dump-core.c: refusals before the first remote call; the process-wide
+ * attributes (ce->attrs, through the leader's session rs and its scratch page); one thread's
+ * (te->attrs, through that thread's session), after the process's. */
+int dump_attrs_check(const struct dump_ctx *c);
+int dump_task_attrs_proc(const struct dump_ctx *c, struct rsys *rs, uint64_t scratch,
+			 CoreEntry *ce);
+int dump_thread_attrs(const struct dump_ctx *c, const CoreEntry *ce, pid_t tid, struct rsys *rs,
+		      uint64_t scratch, ThreadCoreEntry *te);
 int dump_mm(struct dump_ctx *c);
 int dump_files(struct dump_ctx *c);
 /* Which tasks are stopped and what their parents know of it (dump-stop.c); after dump_core()

@@ -1,4 +1,5 @@
-/* proc: parsers for /proc/PID/{smaps,stat,status,auxv,fdinfo/N,fd/,task/,task/TID/children}.
+/* proc: parsers for /proc/PID/{smaps,stat,status,auxv,fdinfo/N,fd/,task/,task/TID/children} and
+ * files of one value (oom_score_adj, loginuid, coredump_filter, autogroup, ...).
  *
  * Contract:
  * - Each parser has two layers. proc_parse_X_buf(name, buf, len, out) is pure: it reads only
@@ -262,6 +263,19 @@ struct proc_fd_list {
 void proc_fd_list_free(struct proc_fd_list *l);
 /* Open fds of /proc/PID/fd, ascending. An fd closed while listing is left out. */
 int proc_list_fds(pid_t pid, struct proc_fd_list *out);
+
+/* ---- files of one value ------------------------------------------------------------------ */
+
+/* The content of a small file (one value) into buf, trailing newlines cut; quietly: 0 or -errno
+ * (a file the kernel lacks, or refuses to show, is an answer for the caller to judge). */
+int proc_read_value(const char *path, char *buf, size_t len);
+/* A number in base 10 (signed) or 16 (unsigned, no "0x") within [lo, hi], the whole text. */
+int proc_parse_int_buf(const char *name, const char *buf, size_t len, int base, int64_t lo,
+		       int64_t hi, int64_t *v);
+/* proc_read_value() + proc_parse_int_buf(), logging a failure with the path. */
+int proc_read_int(const char *path, int base, int64_t lo, int64_t hi, int64_t *v);
+/* /proc/PID/autogroup: "/autogroup-ID nice N" (CONFIG_SCHED_AUTOGROUP). */
+int proc_parse_autogroup_buf(const char *name, const char *buf, size_t len, int *nice);
 
 /* ---- threads and children ---------------------------------------------------------------- */
 

@@ -33,6 +33,7 @@
 #include "criu-lite/kinds/core.h"
 #include "criu-lite/kcompat.h"
 #include "criu-lite/log.h"
+#include "criu-lite/restore/restore-attrs.h"
 #include "criu-lite/restore/restore-core.h"
 
 #define RSEQ_FLAG_UNREGISTER 1
@@ -292,6 +293,8 @@ int restore_core_prepare(struct restore_ctx *c, struct restore_task *t)
 	ret = read_rseq(&th, &now);
 	if (!ret && now.rseq_abi_pointer)
 		ret = drop_rseq(&th, &now);
+	if (!ret)
+		ret = restore_attrs_prepare(t); /* before restore-files moves its root */
 	return ret;
 }
 
@@ -542,6 +545,8 @@ int restore_thread_state(const struct restore_thread *th, const CoreEntry *ce)
 		ret = restore_comm(th, ce);
 	if (!ret)
 		ret = restore_futex_addrs(th);
+	if (!ret)
+		ret = restore_thread_attrs(th); /* restore-attrs.c */
 	return ret;
 }
 
@@ -636,11 +641,15 @@ int restore_core(struct restore_ctx *c, struct restore_task *t)
 	if (!ret)
 		ret = restore_xcomp_perm(t, ce);
 	if (!ret)
+		ret = restore_task_attrs(c, t); /* restore-attrs.c */
+	if (!ret)
 		ret = restore_creds(&leader);
 	if (!ret)
 		ret = restore_thread_after_creds(&leader, ce);
 	if (!ret)
 		ret = restore_dumpable(t, ce);
+	if (!ret)
+		ret = restore_task_mdwe(t);
 	if (!ret && ce->has_leader_exit_code)
 		ret = restore_leader_exit(t);
 	return ret;

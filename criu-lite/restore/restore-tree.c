@@ -17,6 +17,7 @@
 #define LOG_PREFIX "tree: "
 #include "criu-lite/log.h"
 #include "criu-lite/proc/proc.h"
+#include "criu-lite/restore/restore-attrs.h"
 #include "criu-lite/restore/restore-stop.h"
 #include "criu-lite/restore/restore-tree.h"
 
@@ -138,9 +139,16 @@ static int create_root(struct restore_ctx *c, struct restore_task *t, uint64_t h
 	pid_t set_tid = pidns ? 1 : t->vpid;
 	int ret;
 
+	long slack;
+
 	if (!pidns && (ret = wait_pid_free(t->vpid)))
 		return ret;
-	ret = skel_create(&set_tid, 1, pidns ? CLONE_NEWPID | CLONE_NEWNS : 0, hole, &t->sk);
+	/* the root's default timer slack is the restorer's slack when it clones it */
+	ret = restore_attrs_own_slack(restore_leader_entry(t), &slack);
+	if (!ret)
+		ret =
+		    skel_create(&set_tid, 1, pidns ? CLONE_NEWPID | CLONE_NEWNS : 0, hole, &t->sk);
+	prctl(PR_SET_TIMERSLACK, slack, 0, 0, 0);
 	if (ret)
 		return ret;
 	t->pid = t->sk.pid;
@@ -196,7 +204,8 @@ static int create_child(struct restore_ctx *c, struct restore_task *p, struct re
 	args.set_tid = tid_at;
 	args.set_tid_size = 1;
 	if ((ret = rsys_write(&p->rs, at, &args, sizeof(args))) ||
-	    (ret = rsys_write(&p->rs, tid_at, &set_tid, sizeof(pid_t))))
+	    (ret = rsys_write(&p->rs, tid_at, &set_tid, sizeof(pid_t))) ||
+	    (ret = restore_attrs_creator_slack(&p->rs, restore_leader_entry(t))))
 		return ret;
 	r = rsys_call(&p->rs, SYS_clone3, at, sizeof(args), 0, 0, 0, 0);
 	if (r < 0)

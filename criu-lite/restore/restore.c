@@ -17,6 +17,7 @@
 #include "criu-lite/kinds/locks.h"
 #include "criu-lite/log.h"
 #include "criu-lite/kinds/pipes.h"
+#include "criu-lite/restore/restore-attrs.h"
 #include "criu-lite/restore/restore-stop.h"
 #include "criu-lite/restore/restore-tree.h"
 #include "criu-lite/kinds/sk-unix.h"
@@ -246,7 +247,8 @@ static int restore_task(struct restore_ctx *c, struct restore_task *t)
 	t->rs_open = false;
 	if ((ret = rsys_close(&t->rs)))
 		return ret;
-	if ((ret = fault_inject(c->o, "regs")) || (ret = restore_core_regs(c, t)))
+	if ((ret = fault_inject(c->o, "regs")) || (ret = restore_core_regs(c, t)) ||
+	    (ret = restore_sched(t)))
 		return ret;
 	return 0;
 }
