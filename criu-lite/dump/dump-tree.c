@@ -373,11 +373,24 @@ static int write_pstree(struct dump_shared *sh, struct dump_ctx *tasks, size_t n
 		const struct dump_ctx *c = &tasks[i];
 		PstreeEntry pe = PSTREE_ENTRY__INIT;
 		uint32_t *tids = calloc(c->st.nr + 1, sizeof(*tids));
+		CgroupEntry *cge = calloc(c->cgroups.n + 1, sizeof(*cge));
+		CgroupEntry **cgp = calloc(c->cgroups.n + 1, sizeof(*cgp));
 
-		if (!tids) {
+		if (!tids || !cge || !cgp) {
+			free(tids);
+			free(cge);
+			free(cgp);
 			ret = -ENOMEM;
 			break;
 		}
+		for (size_t k = 0; k < c->cgroups.n; k++) {
+			cgroup_entry__init(&cge[k]);
+			cge[k].controllers = c->cgroups.v[k].controllers;
+			cge[k].path = c->cgroups.v[k].path;
+			cgp[k] = &cge[k];
+		}
+		pe.n_cgroups = c->cgroups.n;
+		pe.cgroups = cgp;
 		/* the leader's tid is the vpid (an exited leader too), then the other threads' */
 		tids[pe.n_threads++] = c->vpid;
 		for (size_t k = 0; !c->zombie && k < c->st.nr; k++)
@@ -405,6 +418,8 @@ static int write_pstree(struct dump_shared *sh, struct dump_ctx *tasks, size_t n
 		}
 		ret = img_write(w, &pe.base, &err);
 		free(tids);
+		free(cge);
+		free(cgp);
 	}
 	if (!ret)
 		ret = img_writer_commit(w, &err);

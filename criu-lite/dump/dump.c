@@ -100,6 +100,8 @@ static int collect_proc(struct dump_ctx *c)
 
 	if (!ret)
 		ret = proc_parse_status(c->pid, &c->status);
+	if (!ret)
+		ret = dump_cgroups(c);
 	if (!ret && !c->zombie)
 		ret = proc_parse_vmas(c->pid, &c->vmas);
 	return ret;
@@ -174,6 +176,7 @@ static void free_tasks(struct dump_tree_list *tl)
 	for (size_t i = 0; i < tl->n; i++) {
 		vma_list_free(&tl->t[i].vmas);
 		proc_status_free(&tl->t[i].status);
+		proc_cgroup_list_free(&tl->t[i].cgroups);
 		free(tl->t[i].vtid);
 	}
 	free(tl->t);

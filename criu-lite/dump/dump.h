@@ -74,6 +74,7 @@ struct dump_ctx {
 	struct proc_stat stat;
 	struct proc_status status;
 	struct vma_list vmas;
+	struct proc_cgroup_list cgroups; /* dump-cgroup.c */
 };
 
 int dump_run(const struct opts *o);
@@ -83,6 +84,9 @@ void dump_vdso_layout(const struct kerndat *kd, char *buf, size_t len);
 /* State the dump does not record and refuses (dump-checks.c): 0, or -ENOTSUP, logged. */
 int dump_checks(const struct dump_ctx *c);
 int dump_core(struct dump_ctx *c);
+/* c->cgroups: the task's cgroup in every hierarchy (a zombie's too); refuses a process whose
+ * threads are in different cgroups. */
+int dump_cgroups(struct dump_ctx *c);
 /* dump-attrs.c, for dump-core.c: refusals before the first remote call; the process-wide
  * attributes (ce->attrs, through the leader's session rs and its scratch page); one thread's
  * (te->attrs, through that thread's session), after the process's. */

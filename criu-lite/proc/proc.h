@@ -277,6 +277,49 @@ int proc_read_int(const char *path, int base, int64_t lo, int64_t hi, int64_t *v
 /* /proc/PID/autogroup: "/autogroup-ID nice N" (CONFIG_SCHED_AUTOGROUP). */
 int proc_parse_autogroup_buf(const char *name, const char *buf, size_t len, int *nice);
 
+/* ---- cgroups ----------------------------------------------------------------------------- */
+
+/* One line of /proc/PID/cgroup: "ID:CONTROLLERS:PATH". The v2 hierarchy is "0::/PATH"; a named
+ * v1 hierarchy shows "name=NAME" as its controllers. The path is relative to the cgroup
+ * namespace root of the reader. */
+struct proc_cgroup {
+	unsigned int id;
+	char *controllers;
+	char *path;
+};
+
+struct proc_cgroup_list {
+	struct proc_cgroup *v;
+	size_t n, cap;
+};
+
+void proc_cgroup_list_free(struct proc_cgroup_list *l);
+int proc_parse_cgroup_buf(const char *name, const char *buf, size_t len,
+			  struct proc_cgroup_list *out);
+/* /proc/PID/cgroup (tid 0) or /proc/PID/task/TID/cgroup. */
+int proc_parse_cgroup(pid_t pid, pid_t tid, struct proc_cgroup_list *out);
+/* The line of a hierarchy by its controllers ("" for v2), or NULL. */
+const struct proc_cgroup *proc_cgroup_find(const struct proc_cgroup_list *l,
+					   const char *controllers);
+
+/* A cgroup or cgroup2 mount of /proc/self/mountinfo (fields unescaped). */
+struct cgroup_mount {
+	bool v2;
+	char *root; /* the cgroup the mount shows at its top, as a path of the hierarchy */
+	char *mountpoint;
+	char *options; /* the super options ("rw,memory", "rw,name=systemd", "rw") */
+};
+
+struct cgroup_mount_list {
+	struct cgroup_mount *v;
+	size_t n, cap;
+};
+
+void cgroup_mount_list_free(struct cgroup_mount_list *l);
+int proc_parse_cgroup_mounts_buf(const char *name, const char *buf, size_t len,
+				 struct cgroup_mount_list *out);
+int proc_cgroup_mounts(struct cgroup_mount_list *out);
+
 /* ---- threads and children ---------------------------------------------------------------- */
 
 struct pid_list {

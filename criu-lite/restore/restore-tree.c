@@ -18,6 +18,7 @@
 #include "criu-lite/log.h"
 #include "criu-lite/proc/proc.h"
 #include "criu-lite/restore/restore-attrs.h"
+#include "criu-lite/restore/restore-cgroup.h"
 #include "criu-lite/restore/restore-stop.h"
 #include "criu-lite/restore/restore-tree.h"
 
@@ -444,6 +445,8 @@ int restore_tree_create(struct restore_ctx *c)
 	}
 	if (!ret)
 		ret = set_groups(c);
+	for (size_t i = 0; !ret && i < c->nr_tasks; i++)
+		ret = restore_cgroups(&c->tasks[i]);
 	for (size_t i = 0; !ret && i < c->nr_tasks; i++)
 		if (c->tasks[i].zombie)
 			ret = make_zombie(&c->tasks[i]);
