@@ -3,13 +3,13 @@
  *
  * Per thread: the scheduling policy and its parameters (sched_getattr), the CPU affinity and
  * the I/O priority are read from outside on the thread's tid; the timer slack (and the default
- * it falls back to), PR_GET_TSC, PR_MCE_KILL_GET and the speculation controls only the thread
- * itself can tell, through its rsys session. Per process: oom_score_adj, loginuid,
- * coredump_filter, the autogroup's nice value and the LSM label from /proc; the child-subreaper
- * flag, membarrier registrations, MDWE, KSM-for-everything and the futex hash size through the
- * leader's rsys session. A kernel that lacks one of these leaves it out of the image.
- * Refused, naming the task, thread and attribute: syscall user dispatch (checked before any
- * remote call, which it could turn into SIGSYS), an I/O flusher (PR_SET_IO_FLUSHER, whose
+ * it falls back to), PR_GET_TSC, PR_MCE_KILL_GET, the speculation controls, CPUID faulting and
+ * the NUMA policy only the thread itself can tell, through its rsys session. Per process:
+ * oom_score_adj, loginuid, coredump_filter, the autogroup's nice value and the LSM label from
+ * /proc; the child-subreaper flag, membarrier registrations, MDWE, KSM-for-everything and the futex
+ * hash size through the leader's rsys session. A kernel that lacks one of these leaves it out of
+ * the image. Refused, naming the task, thread and attribute: syscall user dispatch (checked before
+ * any remote call, which it could turn into SIGSYS), an I/O flusher (PR_SET_IO_FLUSHER, whose
  * setting needs CAP_SYS_RESOURCE), a core-scheduling cookie, LAM tagged addresses or a shadow
  * stack, and threads with different loginuids. Reading the default timer slack sets the slack to
  * it for a moment (PR_SET_TIMERSLACK 0) and back; real-time threads have none to read.
@@ -191,6 +191,47 @@ static int dump_thread_prctl(const struct dump_ctx *c, pid_t tid, struct rsys *r
 	return 0;
 }
 
+/* CPUID faulting (ARCH_GET_CPUID) and the NUMA policy: each absent where the kernel lacks it. */
+static int dump_thread_cpu_mem(const struct dump_ctx *c, pid_t tid, struct rsys *rs,
+			       uint64_t scratch, ThreadAttrsEntry *a)
+{
+	uint64_t nodes[ATTRS_NODE_WORDS] = { 0 };
+	int32_t mode = 0;
+	long r;
+
+	r = rsys_call_quiet(rs, SYS_arch_prctl, ATTRS_ARCH_GET_CPUID, 0, 0, 0, 0, 0);
+	if (r >= 0) {
+		a->has_cpuid = true;
+		a->cpuid = (uint32_t)r;
+	}
+	r = rsys_write(rs, scratch, nodes, sizeof(nodes));
+	if (r)
+		return (int)r;
+	r = rsys_call_quiet(rs, SYS_get_mempolicy, (long)(scratch + sizeof(nodes)), (long)scratch,
+			    ATTRS_NODE_WORDS * 64, 0, 0, 0);
+	if (r == -ENOSYS)
+		return 0;
+	if (!r)
+		r = rsys_read(rs, scratch, nodes, sizeof(nodes));
+	if (!r)
+		r = rsys_read(rs, scratch + sizeof(nodes), &mode, sizeof(mode));
+	if (r) {
+		errno = (int)-r;
+		pr_perror("pid %d: can't read the NUMA policy of thread %d", c->st.pid, tid);
+		return (int)r;
+	}
+	a->has_mempolicy_mode = true;
+	a->mempolicy_mode = mode;
+	a->mempolicy_nodes = malloc(sizeof(nodes));
+	if (!a->mempolicy_nodes) {
+		pr_err("out of memory\n");
+		return -ENOMEM;
+	}
+	memcpy(a->mempolicy_nodes, nodes, sizeof(nodes));
+	a->n_mempolicy_nodes = ATTRS_NODE_WORDS;
+	return 0;
+}
+
 /* What restore could not set again. */
 static int refuse_thread(const struct dump_ctx *c, pid_t tid, struct rsys *rs, uint64_t scratch)
 {
@@ -281,6 +322,8 @@ int dump_thread_attrs(const struct dump_ctx *c, const CoreEntry *ce, pid_t tid, 
 		ret = dump_slack(c, tid, rs, a);
 	if (!ret)
 		ret = dump_thread_prctl(c, tid, rs, scratch, a);
+	if (!ret)
+		ret = dump_thread_cpu_mem(c, tid, rs, scratch, a);
 	return ret;
 }
 

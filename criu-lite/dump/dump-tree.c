@@ -401,6 +401,8 @@ static int write_pstree(struct dump_shared *sh, struct dump_ctx *tasks, size_t n
 		pe.pgid = c->vpgid;
 		pe.sid = c->vsid;
 		pe.threads = tids;
+		pe.has_exit_signal = i > 0; /* the root's parent was not ours */
+		pe.exit_signal = c->exit_signal;
 		pe.state = c->zombie	 ? TASK_STATE__TASK_ZOMBIE
 			   : c->stop_sig ? TASK_STATE__TASK_STOPPED
 					 : TASK_STATE__TASK_ALIVE;

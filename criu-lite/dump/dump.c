@@ -102,6 +102,13 @@ static int collect_proc(struct dump_ctx *c)
 		ret = proc_parse_status(c->pid, &c->status);
 	if (!ret)
 		ret = dump_cgroups(c);
+	c->exit_signal = c->stat.exit_signal;
+	if (!ret && c->st.leader_exited) { /* c->pid is a thread: the leader's is the process's */
+		struct proc_stat ls;
+
+		ret = proc_parse_stat(c->st.pid, &ls);
+		c->exit_signal = ls.exit_signal;
+	}
 	if (!ret && !c->zombie)
 		ret = proc_parse_vmas(c->pid, &c->vmas);
 	return ret;

@@ -62,7 +62,8 @@ struct dump_ctx {
 	struct dump_ctx *parent; /* in the dump (NULL for the root) */
 	bool files_shared;	 /* its fd table is its parent's (CLONE_FILES) */
 	bool zombie;
-	int exit_code; /* wait status of a zombie */
+	int exit_code;	 /* wait status of a zombie */
+	int exit_signal; /* what its death sends its parent (clone's exit_signal) */
 	/* dump-stop.c: the signal of the group stop the task is in (0: running), and whether its
 	 * parent had collected the stop report: 1 yes, 0 no, -1 unknown (the root) */
 	int stop_sig;

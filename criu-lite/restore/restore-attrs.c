@@ -4,8 +4,9 @@
  * What the task must do itself goes through rsys in the thread concerned: loginuid (written by
  * the task to its own /proc/self/loginuid, which is the kernel's rule, before anything changes its
  * root and before its threads are born, so they inherit it), the timer slack, TSC, machine-check
- * and speculation controls (per thread), the child-subreaper flag, membarrier registrations, MDWE,
- * KSM-for-everything and the futex hash size (per process; MDWE last, once the memory is in place).
+ * and speculation controls, CPUID faulting and the NUMA policy (per thread), the child-subreaper
+ * flag, membarrier registrations, MDWE, KSM-for-everything and the futex hash size (per process;
+ * MDWE last, once the memory is in place).
  * What the restorer may do from outside it does on the host pid or tid: oom_score_adj,
  * coredump_filter and the autogroup's nice through /proc, and, as the very last step,
  * CPU affinity, scheduling policy and parameters, and I/O priority of every thread (a real-time
@@ -254,6 +255,49 @@ static int restore_spec(const struct restore_thread *th, const ThreadAttrsEntry 
 	return 0;
 }
 
+/* CPUID faulting, and the NUMA policy (set where it differs from the inherited one). */
+static int restore_cpu_mem(const struct restore_thread *th, const ThreadAttrsEntry *a)
+{
+	uint64_t nodes[ATTRS_NODE_WORDS] = { 0 }, want[ATTRS_NODE_WORDS] = { 0 };
+	uint64_t at = th->t->sk.scratch;
+	int32_t mode = 0;
+	long r;
+	int ret;
+
+	if (a->has_cpuid && !a->cpuid) {
+		r = rsys_call_quiet(th->rs, SYS_arch_prctl, ATTRS_ARCH_SET_CPUID, 0, 0, 0, 0, 0);
+		if (r) {
+			errno = (int)-r;
+			pr_perror(
+			    "pid %d: thread %d made CPUID fault (ARCH_SET_CPUID 0), which this "
+			    "machine can't do",
+			    th->t->vpid, th->vtid);
+			return (int)r;
+		}
+	}
+	if (!a->has_mempolicy_mode)
+		return 0;
+	memcpy(want, a->mempolicy_nodes,
+	       (a->n_mempolicy_nodes < ATTRS_NODE_WORDS ? a->n_mempolicy_nodes : ATTRS_NODE_WORDS) *
+		   sizeof(*want));
+	ret = rcall(th->rs, "read the NUMA policy", SYS_get_mempolicy, (long)(at + sizeof(nodes)),
+		    (long)at, ATTRS_NODE_WORDS * 64, 0);
+	if (!ret)
+		ret = rsys_read(th->rs, at, nodes, sizeof(nodes));
+	if (!ret)
+		ret = rsys_read(th->rs, at + sizeof(nodes), &mode, sizeof(mode));
+	if (ret || (mode == a->mempolicy_mode && !memcmp(nodes, want, sizeof(want))))
+		return ret;
+	ret = rsys_write(th->rs, at, want, sizeof(want));
+	if (!ret)
+		ret = rcall(th->rs, "set the NUMA policy", SYS_set_mempolicy, a->mempolicy_mode,
+			    (long)at, ATTRS_NODE_WORDS * 64, 0);
+	if (!ret)
+		pr_info("pid %d: thread %d: NUMA policy %#x, nodes %#" PRIx64 "...\n", th->t->vpid,
+			th->vtid, a->mempolicy_mode, want[0]);
+	return ret;
+}
+
 int restore_thread_attrs(const struct restore_thread *th)
 {
 	const ThreadAttrsEntry *a = th->te ? th->te->attrs : NULL;
@@ -266,6 +310,8 @@ int restore_thread_attrs(const struct restore_thread *th)
 		ret = restore_tsc_mce(th, a);
 	if (!ret)
 		ret = restore_spec(th, a);
+	if (!ret)
+		ret = restore_cpu_mem(th, a);
 	return ret;
 }
 

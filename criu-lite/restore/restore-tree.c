@@ -186,11 +186,11 @@ static pid_t host_pid_of(const struct restore_task *parent, pid_t vpid, bool pid
 	return found;
 }
 
-/* fork() inside the parent skeleton p, with pid vpid in its namespace (clone3 set_tid) and
- * clone flags; child: the thread entry of the task it becomes, whose default timer slack it
- * inherits (or NULL). */
+/* fork() inside the parent skeleton p, with pid vpid in its namespace (clone3 set_tid), clone
+ * flags and the signal its death will send p; child: the thread entry of the task it becomes,
+ * whose default timer slack it inherits (or NULL). */
 static int clone_in(struct restore_ctx *c, struct restore_task *p, pid_t vpid, uint64_t flags,
-		    const ThreadCoreEntry *child)
+		    int exit_signal, const ThreadCoreEntry *child)
 {
 	bool pidns = c->inv->has_root_pidns && c->inv->root_pidns;
 	struct clone_args args;
@@ -203,7 +203,7 @@ static int clone_in(struct restore_ctx *c, struct restore_task *p, pid_t vpid, u
 		return ret;
 	memset(&args, 0, sizeof(args));
 	args.flags = flags;
-	args.exit_signal = SIGCHLD;
+	args.exit_signal = (uint64_t)exit_signal;
 	args.set_tid = tid_at;
 	args.set_tid_size = 1;
 	if ((ret = rsys_write(&p->rs, at, &args, sizeof(args))) ||
@@ -224,8 +224,9 @@ static int clone_in(struct restore_ctx *c, struct restore_task *p, pid_t vpid, u
 static int create_child(struct restore_ctx *c, struct restore_task *p, struct restore_task *t)
 {
 	bool pidns = c->inv->has_root_pidns && c->inv->root_pidns;
+	int sig = t->pstree->has_exit_signal ? t->pstree->exit_signal : SIGCHLD;
 	/* CLONE_FILES: its fd table is its parent's (dump-tree.c) */
-	int ret = clone_in(c, p, t->vpid, t->pstree->files_shared ? CLONE_FILES : 0,
+	int ret = clone_in(c, p, t->vpid, t->pstree->files_shared ? CLONE_FILES : 0, sig,
 			   restore_leader_entry(t));
 
 	if (ret)
@@ -239,20 +240,30 @@ static int create_child(struct restore_ctx *c, struct restore_task *p, struct re
 	return take(t);
 }
 
-/* The zombies' deaths, the stops and the group helpers sent SIGCHLD to their parents, which
- * the dumped parents had handled already: take it back out. One that was pending at dump is
- * queued again, with its siginfo, by restore-core. */
-static int drop_sigchld(struct restore_task *p)
+/* The zombies' deaths (each its exit signal), the stops and the group helpers (SIGCHLD) signalled
+ * their parents, which the dumped parents had handled already: take those back out. One that was
+ * pending at dump is queued again, with its siginfo, by restore-core. */
+static int drop_child_signals(struct restore_task *p, uint64_t set)
 {
-	uint64_t set = 1ULL << (SIGCHLD - 1), ts[2] = { 0, 0 };
-	uint64_t at = p->sk.scratch;
+	uint64_t ts[2] = { 0, 0 }, at = p->sk.scratch;
 	long r;
 
 	if ((r = rsys_write(&p->rs, at, &set, sizeof(set))) ||
 	    (r = rsys_write(&p->rs, at + 16, ts, sizeof(ts))))
 		return (int)r;
-	r = rsys_call_quiet(&p->rs, SYS_rt_sigtimedwait, at, 0, at + 16, 8, 0, 0);
-	return r == SIGCHLD || r == -EAGAIN ? 0 : (r < 0 ? (int)r : 0);
+	for (int i = 0; i < 64; i++) {
+		r = rsys_call_quiet(&p->rs, SYS_rt_sigtimedwait, at, 0, at + 16, 8, 0, 0);
+		if (r == -EAGAIN)
+			return 0;
+		if (r < 0)
+			return (int)r;
+	}
+	return 0;
+}
+
+static int drop_sigchld(struct restore_task *p)
+{
+	return drop_child_signals(p, 1ULL << (SIGCHLD - 1));
 }
 
 /* A group none of whose tasks has its id: its leader is gone (dump-tree.c made sure it was not
@@ -285,7 +296,7 @@ static int group_helper(struct restore_ctx *c, pid_t g, bool done)
 	if (!p)
 		return 0;
 	if (!done) {
-		ret = clone_in(c, p, g, 0, NULL);
+		ret = clone_in(c, p, g, 0, SIGCHLD, NULL);
 		if (ret) {
 			pr_err("can't make process group %d again: no task can take its pid\n", g);
 			return ret;
@@ -455,13 +466,22 @@ int restore_tree_create(struct restore_ctx *c)
 	for (size_t i = 0; !ret && i < c->nr_tasks; i++)
 		ret = restore_stop_report(&c->tasks[i]);
 	for (size_t i = 0; !ret && i < c->nr_tasks; i++) {
-		bool signalled = false;
+		uint64_t set = 0;
 
-		for (size_t k = 0; k < c->nr_tasks; k++)
-			signalled |= c->tasks[k].parent == &c->tasks[i] &&
-				     (c->tasks[k].zombie || restore_task_stopped(&c->tasks[k]));
-		if (signalled)
-			ret = drop_sigchld(&c->tasks[i]);
+		for (size_t k = 0; k < c->nr_tasks; k++) {
+			const struct restore_task *kid = &c->tasks[k];
+			const PstreeEntry *pe = kid->pstree;
+			int sig = pe->has_exit_signal ? pe->exit_signal : SIGCHLD;
+
+			if (kid->parent != &c->tasks[i])
+				continue;
+			if (kid->zombie && sig)
+				set |= 1ULL << (sig - 1);
+			if (restore_task_stopped(kid))
+				set |= 1ULL << (SIGCHLD - 1);
+		}
+		if (set)
+			ret = drop_child_signals(&c->tasks[i], set);
 	}
 	if (!ret)
 		pr_info("created %zu task(s), root pid %d\n", c->nr_tasks, c->tasks[0].pid);

@@ -160,6 +160,11 @@ static int read_images(struct restore_ctx *c)
 			pr_err("pstree.img: pid %u: bad or duplicate entry\n", pe->pid);
 			return -EBADMSG;
 		}
+		if (pe->has_exit_signal && (pe->exit_signal < 0 || pe->exit_signal > 64)) {
+			pr_err("pstree.img: pid %u: bad exit signal %d\n", pe->pid,
+			       pe->exit_signal);
+			return -EBADMSG;
+		}
 		if (t->zombie && !i) {
 			pr_err("pstree.img: the root pid %u is a zombie\n", pe->pid);
 			return -EBADMSG;

@@ -1,14 +1,18 @@
-/* prctl00: per-thread prctl state and I/O priorities survive checkpoint/restore. Each of three
- * threads and a child process sets its own timer slack, TSC policy, machine-check kill policy and
- * I/O priority (and, where the kernel lets a task choose it, a speculation control), and each has
- * a default timer slack that is not the usual 50 us: the slack its creator had when it was
- * cloned, which PR_SET_TIMERSLACK(0) goes back to.
+/* prctl00: per-thread prctl state, I/O priorities and NUMA policies survive checkpoint/restore.
+ * Each of three threads and a child process sets its own timer slack, TSC policy, machine-check
+ * kill policy, I/O priority and NUMA policy (and, where the kernel lets a task choose them, a
+ * speculation control and CPUID faulting), and each has a default timer slack that is not the
+ * usual 50 us: the slack its creator had when it was cloned, which PR_SET_TIMERSLACK(0) goes back
+ * to.
  *
- *   task      slack    default slack   TSC       MCE kill  I/O priority   SSB speculation
- *   main      123456   (the runner's)  enable    early     best-effort 2  disabled (if prctl)
- *   thread 1  7777     123456          SIGSEGV   late      idle           -
- *   thread 2  9999     300000          enable    default   best-effort 6  -
- *   child     4444     123456          enable    early     best-effort 2  (inherited)
+ *   task      slack    default slack   TSC       MCE kill  I/O priority   NUMA        other
+ *   main      123456   (the runner's)  enable    early     best-effort 2  preferred 0 no SSB
+ *   thread 1  7777     123456          SIGSEGV   late      idle           default     CPUID faults
+ *   thread 2  9999     300000          enable    default   best-effort 6  bind 0 (static)
+ *   child     4444     123456          enable    early     best-effort 2  interleave 0
+ *
+ * (SSB speculation and CPUID faulting only where this machine offers them: left out otherwise,
+ * with a message.)
  *
  * Every task reads its values back before the dump (the reference) and again after the restore,
  * itself (these are only visible to the thread concerned); the default slack is read by setting
@@ -28,20 +32,28 @@
 
 #include "zdtmtst.h"
 
-#define IOPRIO(cls, lvl) (((cls) << 13) | (lvl))
-#define IOPRIO_WHO_PROC	 1
-#define NTASKS		 3 /* main and two threads; the child checks itself */
+#define IOPRIO(cls, lvl)    (((cls) << 13) | (lvl))
+#define MPOL_PREFERRED	    1
+#define MPOL_BIND	    2
+#define MPOL_INTERLEAVE	    3
+#define MPOL_F_STATIC_NODES (1 << 15)
+#define ARCH_GET_CPUID	    0x1011
+#define ARCH_SET_CPUID	    0x1012
+#define IOPRIO_WHO_PROC	    1
+#define NTASKS		    3 /* main and two threads; the child checks itself */
 
 struct vals {
-	long slack, dflt, mce, ioprio, ssb;
-	int tsc;
+	long slack, dflt, mce, ioprio, ssb, cpuid;
+	unsigned long nodes;
+	int tsc, mpol;
 };
 
 struct task {
 	const char *name;
 	long slack, mce_set; /* mce_set: PR_MCE_KILL_EARLY/LATE, or -1 for the default */
 	int tsc, io_class, io_level;
-	bool ssb;
+	int mpol; /* MPOL_* | flags for node 0, -1: none */
+	bool ssb, nocpuid;
 	pid_t tid;
 	struct vals before;
 	int go[2];     /* the root asks it to check */
@@ -55,18 +67,22 @@ static struct task tasks[NTASKS] = {
 	  .tsc = PR_TSC_ENABLE,
 	  .io_class = 2,
 	  .io_level = 2,
+	  .mpol = MPOL_PREFERRED,
 	  .ssb = true },
 	{ .name = "thread 1",
 	  .slack = 7777,
 	  .mce_set = PR_MCE_KILL_LATE,
 	  .tsc = PR_TSC_SIGSEGV,
-	  .io_class = 3 },
+	  .io_class = 3,
+	  .mpol = -1,
+	  .nocpuid = true },
 	{ .name = "thread 2",
 	  .slack = 9999,
 	  .mce_set = -1,
 	  .tsc = PR_TSC_ENABLE,
 	  .io_class = 2,
-	  .io_level = 6 },
+	  .io_level = 6,
+	  .mpol = MPOL_BIND | MPOL_F_STATIC_NODES },
 };
 
 static int done_pipe[2];
@@ -91,16 +107,21 @@ static void read_vals(struct vals *v)
 	v->mce = prctl(PR_MCE_KILL_GET, 0, 0, 0, 0);
 	v->ioprio = syscall(SYS_ioprio_get, IOPRIO_WHO_PROC, 0);
 	v->ssb = prctl(PR_GET_SPECULATION_CTRL, PR_SPEC_STORE_BYPASS, 0, 0, 0);
+	v->cpuid = syscall(SYS_arch_prctl, ARCH_GET_CPUID, 0);
+	if (syscall(SYS_get_mempolicy, &v->mpol, &v->nodes, 64, 0, 0))
+		v->mpol = -1;
 }
 
 static void compare(const char *who, const struct vals *a, const struct vals *b, char *why,
 		    size_t len)
 {
-	snprintf(why, len,
-		 "%s: slack %ld default %ld TSC %d MCE %ld ioprio %#lx SSB %#lx; before the dump "
-		 "slack %ld default %ld TSC %d MCE %ld ioprio %#lx SSB %#lx",
-		 who, b->slack, b->dflt, b->tsc, b->mce, b->ioprio, b->ssb, a->slack, a->dflt,
-		 a->tsc, a->mce, a->ioprio, a->ssb);
+	snprintf(
+	    why, len,
+	    "%s: slack %ld default %ld TSC %d MCE %ld ioprio %#lx SSB %#lx CPUID %ld NUMA %#x/%#lx; "
+	    "before the dump slack %ld default %ld TSC %d MCE %ld ioprio %#lx SSB %#lx CPUID %ld "
+	    "NUMA %#x/%#lx",
+	    who, b->slack, b->dflt, b->tsc, b->mce, b->ioprio, b->ssb, b->cpuid, b->mpol, b->nodes,
+	    a->slack, a->dflt, a->tsc, a->mce, a->ioprio, a->ssb, a->cpuid, a->mpol, a->nodes);
 	if (!memcmp(a, b, sizeof(*a)))
 		why[0] = 0;
 }
@@ -113,6 +134,14 @@ static int apply(const struct task *t)
 			   : prctl(PR_MCE_KILL, PR_MCE_KILL_SET, t->mce_set, 0, 0))
 		return -1;
 	if (syscall(SYS_ioprio_set, IOPRIO_WHO_PROC, 0, IOPRIO(t->io_class, t->io_level)))
+		return -1;
+	if (t->mpol >= 0) {
+		unsigned long node0 = 1;
+
+		if (syscall(SYS_set_mempolicy, t->mpol, &node0, 64) && errno != ENOSYS)
+			return -1;
+	}
+	if (t->nocpuid && syscall(SYS_arch_prctl, ARCH_SET_CPUID, 0) && errno != ENODEV)
 		return -1;
 	if (t->ssb &&
 	    (prctl(PR_GET_SPECULATION_CTRL, PR_SPEC_STORE_BYPASS, 0, 0, 0) & PR_SPEC_PRCTL))
@@ -152,7 +181,8 @@ static void child_main(int ready)
 			   .mce_set = PR_MCE_KILL_EARLY,
 			   .tsc = PR_TSC_ENABLE,
 			   .io_class = 2,
-			   .io_level = 2 };
+			   .io_level = 2,
+			   .mpol = MPOL_INTERLEAVE };
 	struct vals before, now;
 	char why[256];
 
@@ -229,6 +259,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	read_vals(&tasks[0].before);
+	if (tasks[1].before.cpuid != 0)
+		test_msg("CPUID faulting is not available here: left out\n");
 	if (!(tasks[0].before.ssb & PR_SPEC_PRCTL))
 		test_msg("speculative store bypass is not under prctl control here (%#lx): left "
 			 "as it is\n",
