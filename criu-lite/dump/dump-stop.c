@@ -67,10 +67,8 @@ static struct dump_ctx *parent_of(struct dump_tree_list *tl, const struct dump_c
 static int probe_report(struct dump_ctx *p, struct dump_ctx *c)
 {
 	pid_t child = c->status.ns_tgid[c->status.ns_levels - 1];
-	uint8_t si[CORE_SIGINFO_SIZE];
+	struct core_child_report rep;
 	uint64_t at;
-	int32_t spid, scode, sstatus;
-	long r;
 	int ret;
 
 	if (!p->rs_open) {
@@ -78,31 +76,18 @@ static int probe_report(struct dump_ctx *p, struct dump_ctx *c)
 		       c->vpid, p->vpid);
 		return -EINVAL;
 	}
-	ret = rsys_scratch(&p->rs, sizeof(si), &at);
+	ret = rsys_scratch(&p->rs, CORE_SIGINFO_SIZE, &at);
+	if (!ret)
+		ret = core_remote_waitid(&p->rs, at, child, WSTOPPED | WNOHANG | WNOWAIT,
+					 "peek at a child's stop report", &rep);
 	if (ret)
 		return ret;
-	memset(si, 0, sizeof(si));
-	ret = rsys_write(&p->rs, at, si, sizeof(si));
-	if (ret)
-		return ret;
-	r = core_rcall(&p->rs, "peek at a child's stop report", SYS_waitid, P_PID, child, (long)at,
-		       WSTOPPED | WNOHANG | WNOWAIT);
-	if (r < 0)
-		return (int)r;
-	ret = rsys_read(&p->rs, at, si, sizeof(si));
-	if (ret)
-		return ret;
-	/* siginfo_t: si_signo, si_errno, si_code, then the SIGCHLD fields si_pid, si_uid,
-	 * si_status */
-	memcpy(&scode, si + 8, sizeof(scode));
-	memcpy(&spid, si + 16, sizeof(spid));
-	memcpy(&sstatus, si + 24, sizeof(sstatus));
-	if (spid != child) {
+	if (rep.pid != child) {
 		c->stop_reported = 1;
-	} else if (scode != CLD_STOPPED || sstatus != c->stop_sig) {
+	} else if (rep.code != CLD_STOPPED || rep.status != c->stop_sig) {
 		pr_err("pid %d: its parent %d sees a report of code %d, status %d for it, not the "
 		       "stop by signal %d it is in\n",
-		       c->vpid, p->vpid, scode, sstatus, c->stop_sig);
+		       c->vpid, p->vpid, rep.code, rep.status, c->stop_sig);
 		return -EIO;
 	} else {
 		c->stop_reported = 0;

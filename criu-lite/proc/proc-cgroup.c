@@ -112,23 +112,6 @@ void cgroup_mount_list_free(struct cgroup_mount_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-/* Undo the octal escapes (\040 ...) of a mountinfo field, in place. */
-static void unescape(char *s)
-{
-	char *d = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*d++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
-			s += 3;
-		} else {
-			*d++ = *s;
-		}
-	}
-	*d = '\0';
-}
-
 /* The n-th (from 0) blank-separated field of [s, e), as [*fs, *fe); false if there is none. */
 static bool field(const char *s, const char *e, int n, const char **fs, const char **fe)
 {
@@ -193,8 +176,8 @@ int proc_parse_cgroup_mounts_buf(const char *name, const char *buf, size_t len,
 			r = -ENOMEM;
 			break;
 		}
-		unescape(m->root);
-		unescape(m->mountpoint);
+		proc_unescape(m->root);
+		proc_unescape(m->mountpoint);
 		out->n++;
 	}
 	if (r < 0)

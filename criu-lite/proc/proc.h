@@ -316,6 +316,8 @@ struct cgroup_mount_list {
 };
 
 void cgroup_mount_list_free(struct cgroup_mount_list *l);
+/* Undo the octal escapes (\040 ...) the kernel puts in a mountinfo field, in place. */
+void proc_unescape(char *s);
 int proc_parse_cgroup_mounts_buf(const char *name, const char *buf, size_t len,
 				 struct cgroup_mount_list *out);
 int proc_cgroup_mounts(struct cgroup_mount_list *out);

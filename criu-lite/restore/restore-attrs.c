@@ -42,13 +42,6 @@
 #define PR_SET_SPECULATION_CTRL 53
 #endif
 
-static int rcall(struct rsys *rs, const char *what, long nr, long a1, long a2, long a3, long a4)
-{
-	long r = core_rcall(rs, what, nr, a1, a2, a3, a4);
-
-	return r < 0 && r >= -4095 ? (int)r : 0;
-}
-
 /* ---- creation: the default timer slack ------------------------------------------------------ */
 
 int restore_attrs_creator_slack(struct rsys *creator, const ThreadCoreEntry *child)
@@ -59,8 +52,8 @@ int restore_attrs_creator_slack(struct rsys *creator, const ThreadCoreEntry *chi
 	if (!a || !a->has_default_timer_slack_ns || !a->default_timer_slack_ns)
 		return 0;
 	snprintf(what, sizeof(what), "set the timer slack its child %u inherits", child->tid);
-	return rcall(creator, what, SYS_prctl, PR_SET_TIMERSLACK, (long)a->default_timer_slack_ns,
-		     0, 0);
+	return restore_rcall(creator, what, SYS_prctl, PR_SET_TIMERSLACK,
+			     (long)a->default_timer_slack_ns, 0, 0);
 }
 
 const ThreadCoreEntry *restore_leader_entry(const struct restore_task *t)
@@ -171,8 +164,8 @@ static int restore_slack(const struct restore_thread *th, const ThreadAttrsEntry
 	if (!a->timer_slack_ns)
 		return 0; /* a real-time thread: its policy, set last, forces 0 */
 	if (a->has_default_timer_slack_ns) {
-		ret = rcall(th->rs, "reset the timer slack to its default", SYS_prctl,
-			    PR_SET_TIMERSLACK, 0, 0, 0);
+		ret = restore_rcall(th->rs, "reset the timer slack to its default", SYS_prctl,
+				    PR_SET_TIMERSLACK, 0, 0, 0);
 		if (ret)
 			return ret;
 		dflt = core_rcall(th->rs, "read the default timer slack", SYS_prctl,
@@ -186,8 +179,8 @@ static int restore_slack(const struct restore_thread *th, const ThreadAttrsEntry
 			return -EIO;
 		}
 	}
-	ret = rcall(th->rs, "set the timer slack", SYS_prctl, PR_SET_TIMERSLACK,
-		    (long)a->timer_slack_ns, 0, 0);
+	ret = restore_rcall(th->rs, "set the timer slack", SYS_prctl, PR_SET_TIMERSLACK,
+			    (long)a->timer_slack_ns, 0, 0);
 	if (ret)
 		return ret;
 	now = core_rcall(th->rs, "read the timer slack", SYS_prctl, PR_GET_TIMERSLACK, 0, 0, 0);
@@ -208,11 +201,11 @@ static int restore_tsc_mce(const struct restore_thread *th, const ThreadAttrsEnt
 	long r;
 	int ret;
 
-	ret = rcall(th->rs, "read PR_GET_TSC", SYS_prctl, PR_GET_TSC, (long)at, 0, 0);
+	ret = restore_rcall(th->rs, "read PR_GET_TSC", SYS_prctl, PR_GET_TSC, (long)at, 0, 0);
 	if (!ret)
 		ret = rsys_read(th->rs, at, &tsc, sizeof(tsc));
 	if (!ret && (uint32_t)tsc != a->tsc)
-		ret = rcall(th->rs, "set PR_SET_TSC", SYS_prctl, PR_SET_TSC, a->tsc, 0, 0);
+		ret = restore_rcall(th->rs, "set PR_SET_TSC", SYS_prctl, PR_SET_TSC, a->tsc, 0, 0);
 	if (ret)
 		return ret;
 	r = core_rcall(th->rs, "read the machine-check kill policy", SYS_prctl, PR_MCE_KILL_GET, 0,
@@ -220,10 +213,10 @@ static int restore_tsc_mce(const struct restore_thread *th, const ThreadAttrsEnt
 	if (r < 0 || (uint32_t)r == a->mce_kill)
 		return r < 0 ? (int)r : 0;
 	if (a->mce_kill == ATTRS_PR_MCE_KILL_DEFAULT)
-		return rcall(th->rs, "clear the machine-check kill policy", SYS_prctl, PR_MCE_KILL,
-			     PR_MCE_KILL_CLEAR, 0, 0);
-	return rcall(th->rs, "set the machine-check kill policy", SYS_prctl, PR_MCE_KILL,
-		     PR_MCE_KILL_SET, a->mce_kill, 0);
+		return restore_rcall(th->rs, "clear the machine-check kill policy", SYS_prctl,
+				     PR_MCE_KILL, PR_MCE_KILL_CLEAR, 0, 0);
+	return restore_rcall(th->rs, "set the machine-check kill policy", SYS_prctl, PR_MCE_KILL,
+			     PR_MCE_KILL_SET, a->mce_kill, 0);
 }
 
 /* Only what the task chose through prctl is its own; the rest is the host's mitigation mode. */
@@ -248,8 +241,8 @@ static int restore_spec(const struct restore_thread *th, const ThreadAttrsEntry 
 		}
 		snprintf(what, sizeof(what), "set speculation control %zu to %#x", k,
 			 want & ATTRS_PR_SPEC_STATE);
-		if (rcall(th->rs, what, SYS_prctl, PR_SET_SPECULATION_CTRL, (long)k,
-			  want & ATTRS_PR_SPEC_STATE, 0))
+		if (restore_rcall(th->rs, what, SYS_prctl, PR_SET_SPECULATION_CTRL, (long)k,
+				  want & ATTRS_PR_SPEC_STATE, 0))
 			return -EPERM;
 	}
 	return 0;
@@ -280,8 +273,8 @@ static int restore_cpu_mem(const struct restore_thread *th, const ThreadAttrsEnt
 	memcpy(want, a->mempolicy_nodes,
 	       (a->n_mempolicy_nodes < ATTRS_NODE_WORDS ? a->n_mempolicy_nodes : ATTRS_NODE_WORDS) *
 		   sizeof(*want));
-	ret = rcall(th->rs, "read the NUMA policy", SYS_get_mempolicy, (long)(at + sizeof(nodes)),
-		    (long)at, ATTRS_NODE_WORDS * 64, 0);
+	ret = restore_rcall(th->rs, "read the NUMA policy", SYS_get_mempolicy,
+			    (long)(at + sizeof(nodes)), (long)at, ATTRS_NODE_WORDS * 64, 0);
 	if (!ret)
 		ret = rsys_read(th->rs, at, nodes, sizeof(nodes));
 	if (!ret)
@@ -290,8 +283,8 @@ static int restore_cpu_mem(const struct restore_thread *th, const ThreadAttrsEnt
 		return ret;
 	ret = rsys_write(th->rs, at, want, sizeof(want));
 	if (!ret)
-		ret = rcall(th->rs, "set the NUMA policy", SYS_set_mempolicy, a->mempolicy_mode,
-			    (long)at, ATTRS_NODE_WORDS * 64, 0);
+		ret = restore_rcall(th->rs, "set the NUMA policy", SYS_set_mempolicy,
+				    a->mempolicy_mode, (long)at, ATTRS_NODE_WORDS * 64, 0);
 	if (!ret)
 		pr_info("pid %d: thread %d: NUMA policy %#x, nodes %#" PRIx64 "...\n", th->t->vpid,
 			th->vtid, a->mempolicy_mode, want[0]);
@@ -343,7 +336,7 @@ static int restore_membarrier(struct restore_task *t, const TaskAttrsEntry *a)
 			continue;
 		snprintf(what, sizeof(what), "register for membarrier %s",
 			 attrs_membarrier_names((uint32_t)regs[i], names, sizeof(names)));
-		if (rcall(&t->rs, what, SYS_membarrier, regs[i], 0, 0, 0))
+		if (restore_rcall(&t->rs, what, SYS_membarrier, regs[i], 0, 0, 0))
 			return -EIO;
 	}
 	if (a->membarrier)
@@ -365,7 +358,7 @@ static int restore_flag(struct restore_task *t, const char *name, long get, long
 	if (now == want)
 		return 0;
 	snprintf(what, sizeof(what), "set %s to %ld", name, want);
-	if (rcall(&t->rs, what, SYS_prctl, set, want, 0, 0))
+	if (restore_rcall(&t->rs, what, SYS_prctl, set, want, 0, 0))
 		return -EIO;
 	snprintf(what, sizeof(what), "read %s", name);
 	now = core_rcall(&t->rs, what, SYS_prctl, get, 0, 0, 0);
@@ -383,13 +376,13 @@ static int restore_proc_prctl(struct restore_task *t, const TaskAttrsEntry *a)
 	int32_t sub = 0;
 	int ret;
 
-	ret = rcall(&t->rs, "read the child-subreaper flag", SYS_prctl, PR_GET_CHILD_SUBREAPER,
-		    (long)at, 0, 0);
+	ret = restore_rcall(&t->rs, "read the child-subreaper flag", SYS_prctl,
+			    PR_GET_CHILD_SUBREAPER, (long)at, 0, 0);
 	if (!ret)
 		ret = rsys_read(&t->rs, at, &sub, sizeof(sub));
 	if (!ret && (sub != 0) != a->child_subreaper)
-		ret = rcall(&t->rs, "set the child-subreaper flag", SYS_prctl,
-			    PR_SET_CHILD_SUBREAPER, a->child_subreaper, 0, 0);
+		ret = restore_rcall(&t->rs, "set the child-subreaper flag", SYS_prctl,
+				    PR_SET_CHILD_SUBREAPER, a->child_subreaper, 0, 0);
 	if (!ret && a->child_subreaper)
 		pr_info("pid %d: child subreaper\n", t->vpid);
 	if (!ret)
@@ -404,9 +397,9 @@ static int restore_proc_prctl(struct restore_task *t, const TaskAttrsEntry *a)
 		if (now < 0)
 			return (int)now;
 		if (now != a->futex_hash_slots)
-			ret =
-			    rcall(&t->rs, "set the futex hash size", SYS_prctl, ATTRS_PR_FUTEX_HASH,
-				  ATTRS_PR_FUTEX_HASH_SET, a->futex_hash_slots, 0);
+			ret = restore_rcall(&t->rs, "set the futex hash size", SYS_prctl,
+					    ATTRS_PR_FUTEX_HASH, ATTRS_PR_FUTEX_HASH_SET,
+					    a->futex_hash_slots, 0);
 	}
 	return ret;
 }

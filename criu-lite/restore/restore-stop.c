@@ -32,6 +32,7 @@
 #include "criu-lite/kinds/core.h"
 #include "criu-lite/log.h"
 #include "criu-lite/restore/restore-stop.h"
+#include "criu-lite/restore/restore-tree.h"
 
 /* Queued behind a discardable stop signal: delivered only if the kernel discarded that one. */
 #define SENTINEL SIGUSR2
@@ -184,24 +185,17 @@ static int stop_thread(const struct restore_task *t, int sig)
 	return ret;
 }
 
-/* Take the sentinel out of the queue again (rt_sigtimedwait, zero timeout). */
+/* Take the sentinel out of the queue again. */
 static int drop_sentinel(struct restore_task *t)
 {
-	uint64_t set = sigbit(SENTINEL), ts[2] = { 0, 0 }, at = t->sk.scratch;
-	long r;
+	uint64_t taken = 0;
+	int ret = restore_take_signals(t, sigbit(SENTINEL), &taken);
 
-	if ((r = rsys_write(&t->rs, at, &set, sizeof(set))) ||
-	    (r = rsys_write(&t->rs, at + 16, ts, sizeof(ts))))
-		return (int)r;
-	r = core_rcall(&t->rs, "take back the sentinel signal", SYS_rt_sigtimedwait, (long)at, 0,
-		       (long)(at + 16), 8);
-	if (r < 0)
-		return (int)r;
-	if (r != SENTINEL) {
-		pr_err("pid %d: dequeued signal %ld instead of %d\n", t->vpid, r, SENTINEL);
+	if (!ret && taken != sigbit(SENTINEL)) {
+		pr_err("pid %d: signal %d was not queued any more\n", t->vpid, SENTINEL);
 		return -EIO;
 	}
-	return 0;
+	return ret;
 }
 
 int restore_stop_task(struct restore_task *t)
@@ -241,30 +235,20 @@ int restore_stop_task(struct restore_task *t)
 static int parent_report(struct restore_task *t, bool consume)
 {
 	struct restore_task *p = t->parent;
-	uint8_t si[CORE_SIGINFO_SIZE] = { 0 };
-	int32_t spid, scode, sstatus;
-	uint64_t at = p->sk.scratch;
+	struct core_child_report rep;
 	char sn[16];
-	long r;
+	int ret = core_remote_waitid(&p->rs, p->sk.scratch, t->vpid,
+				     WSTOPPED | WNOHANG | (consume ? 0 : WNOWAIT),
+				     "collect a child's stop report", &rep);
 
-	r = rsys_write(&p->rs, at, si, sizeof(si));
-	if (r)
-		return (int)r;
-	r = core_rcall(&p->rs, "collect a child's stop report", SYS_waitid, P_PID, t->vpid,
-		       (long)at, WSTOPPED | WNOHANG | (consume ? 0 : WNOWAIT));
-	if (r < 0)
-		return (int)r;
-	r = rsys_read(&p->rs, at, si, sizeof(si));
-	if (r)
-		return (int)r;
-	memcpy(&scode, si + 8, sizeof(scode));
-	memcpy(&spid, si + 16, sizeof(spid));
-	memcpy(&sstatus, si + 24, sizeof(sstatus));
-	if (spid != t->vpid || scode != CLD_STOPPED || sstatus != (int)t->pstree->stop_signo) {
+	if (ret)
+		return ret;
+	if (rep.pid != t->vpid || rep.code != CLD_STOPPED ||
+	    rep.status != (int)t->pstree->stop_signo) {
 		pr_err("pid %d: its parent %d finds no report of its stop by %s (pid %d, code %d, "
 		       "status %d)\n",
 		       t->vpid, p->vpid, core_signame((int)t->pstree->stop_signo, sn, sizeof(sn)),
-		       spid, scode, sstatus);
+		       rep.pid, rep.code, rep.status);
 		return -EIO;
 	}
 	pr_info("pid %d: its parent %d %s the report of its stop\n", t->vpid, p->vpid,

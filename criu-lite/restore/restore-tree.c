@@ -1,6 +1,7 @@
 /* restore-tree: create the tasks of the tree, with their pids, parents,
  * sessions and process groups, as seized skeletons (see restore-tree.h). */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -240,25 +241,38 @@ static int create_child(struct restore_ctx *c, struct restore_task *p, struct re
 	return take(t);
 }
 
+int restore_take_signals(struct restore_task *t, uint64_t set, uint64_t *taken)
+{
+	uint64_t ts[2] = { 0, 0 }, at = t->sk.scratch;
+	long r;
+
+	*taken = 0;
+	if ((r = rsys_write(&t->rs, at, &set, sizeof(set))) ||
+	    (r = rsys_write(&t->rs, at + 16, ts, sizeof(ts))))
+		return (int)r;
+	for (int i = 0; i < 64; i++) {
+		r = rsys_call_quiet(&t->rs, SYS_rt_sigtimedwait, at, 0, at + 16, 8, 0, 0);
+		if (r == -EAGAIN)
+			return 0;
+		if (r < 0) {
+			errno = (int)-r;
+			pr_perror("pid %d: can't take signals %#" PRIx64 " out of its queue",
+				  t->vpid, set);
+			return (int)r;
+		}
+		*taken |= 1ULL << (r - 1);
+	}
+	return 0;
+}
+
 /* The zombies' deaths (each its exit signal), the stops and the group helpers (SIGCHLD) signalled
  * their parents, which the dumped parents had handled already: take those back out. One that was
  * pending at dump is queued again, with its siginfo, by restore-core. */
 static int drop_child_signals(struct restore_task *p, uint64_t set)
 {
-	uint64_t ts[2] = { 0, 0 }, at = p->sk.scratch;
-	long r;
+	uint64_t taken;
 
-	if ((r = rsys_write(&p->rs, at, &set, sizeof(set))) ||
-	    (r = rsys_write(&p->rs, at + 16, ts, sizeof(ts))))
-		return (int)r;
-	for (int i = 0; i < 64; i++) {
-		r = rsys_call_quiet(&p->rs, SYS_rt_sigtimedwait, at, 0, at + 16, 8, 0, 0);
-		if (r == -EAGAIN)
-			return 0;
-		if (r < 0)
-			return (int)r;
-	}
-	return 0;
+	return restore_take_signals(p, set, &taken);
 }
 
 static int drop_sigchld(struct restore_task *p)
