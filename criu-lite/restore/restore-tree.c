@@ -460,6 +460,9 @@ int restore_tree_create(struct restore_ctx *c)
 				break;
 			}
 		}
+		/* in its cgroups before its memory is filled, so that it is charged there */
+		if (!ret)
+			ret = restore_cgroups(t);
 		/* its address space before its children: they inherit what they shared */
 		if (!ret && !t->zombie)
 			ret = restore_task_mm(c, t);
@@ -470,8 +473,6 @@ int restore_tree_create(struct restore_ctx *c)
 	}
 	if (!ret)
 		ret = set_groups(c);
-	for (size_t i = 0; !ret && i < c->nr_tasks; i++)
-		ret = restore_cgroups(&c->tasks[i]);
 	for (size_t i = 0; !ret && i < c->nr_tasks; i++)
 		if (c->tasks[i].zombie)
 			ret = make_zombie(&c->tasks[i]);
