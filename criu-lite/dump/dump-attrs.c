@@ -12,7 +12,8 @@
  * any remote call, which it could turn into SIGSYS), an I/O flusher (PR_SET_IO_FLUSHER, whose
  * setting needs CAP_SYS_RESOURCE), a core-scheduling cookie, LAM tagged addresses or a shadow
  * stack, and threads with different loginuids. Reading the default timer slack sets the slack to
- * it for a moment (PR_SET_TIMERSLACK 0) and back; real-time threads have none to read.
+ * it for a moment (PR_SET_TIMERSLACK 0) and back, the one write of the dump (a dumper killed in
+ * between leaves the thread with its default as its slack); real-time threads have none to read.
  */
 #define LOG_PREFIX "dump-attrs: "
 
