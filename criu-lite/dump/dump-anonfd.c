@@ -473,23 +473,6 @@ static int dump_epoll(struct dump_ctx *c, const struct dump_anonfd_fd *f, struct
 
 /* ---- inotify ------------------------------------------------------------------------------- */
 
-/* Undo the octal escapes (\040 ...) of a mountinfo field, in place. */
-static void unescape(char *s)
-{
-	char *d = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*d++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
-			s += 3;
-		} else {
-			*d++ = *s;
-		}
-	}
-	*d = '\0';
-}
-
 /* The path of the watched inode, opened by its handle on the mount mp (a path through
  * /proc/PID/root): 0 with *path set, 1 if it can't be found there, -errno. */
 static int path_on_mount(const char *mp, const struct anonfd_wd *w, dev_t dev, char **path,
@@ -568,7 +551,7 @@ static int watch_path(struct dump_ctx *c, const struct dump_anonfd_fd *f, const 
 			continue;
 		if (sscanf(line + pos, "%4095s", mp) != 1)
 			continue;
-		unescape(mp);
+		proc_unescape(mp);
 		if (asprintf(&full, "/proc/%d/root%s", c->pid, mp) < 0) {
 			ret = -ENOMEM;
 			break;

@@ -310,8 +310,8 @@ static int dump_thread_outside(const struct thread_src *s, ThreadCoreEntry *te)
 	return 0;
 }
 
-static int dump_thread(const struct dump_ctx *c, const struct thread_src *s, pid_t vtid,
-		       ThreadCoreEntry **out)
+static int dump_thread(const struct dump_ctx *c, const CoreEntry *ce, const struct thread_src *s,
+		       pid_t vtid, ThreadCoreEntry **out)
 {
 	ThreadCoreEntry *te = zalloc(sizeof(*te));
 	int ret;
@@ -337,6 +337,8 @@ static int dump_thread(const struct dump_ctx *c, const struct thread_src *s, pid
 		ret = read_comm(s->pid, s->tid, &te->comm);
 	if (!ret)
 		ret = dump_pending(s->pid, s->tid, false, &te->pending, &te->n_pending);
+	if (!ret)
+		ret = dump_thread_attrs(c, ce, s->tid, s->rs, s->scratch, te); /* dump-attrs.c */
 	return ret;
 }
 
@@ -403,7 +405,7 @@ static int dump_thread_k(struct dump_ctx *c, const CoreEntry *ce, size_t k, uint
 		s.rs = &c->rs;
 		s.regs = rsys_regs(&c->rs);
 		s.blocked = c->rs.sigmask;
-		return dump_thread(c, &s, c->vtid[k], out);
+		return dump_thread(c, ce, &s, c->vtid[k], out);
 	}
 	ret = rsys_open(s.tid, &trs);
 	if (ret)
@@ -413,7 +415,7 @@ static int dump_thread_k(struct dump_ctx *c, const CoreEntry *ce, size_t k, uint
 	s.blocked = trs.sigmask;
 	ret = check_thread_creds(c, ce, &s);
 	if (!ret)
-		ret = dump_thread(c, &s, c->vtid[k], out);
+		ret = dump_thread(c, ce, &s, c->vtid[k], out);
 	/* rsys_close() logs its own failure */
 	rc = rsys_close(&trs);
 	return ret ? ret : rc;
@@ -634,7 +636,8 @@ static int dump_task_attrs(struct dump_ctx *c, const struct thread_src *s, CoreE
 		ce->has_xcomp_perm = true;
 		ce->xcomp_perm = perm;
 	}
-	return dump_creds(&c->status, ce);
+	ret = dump_creds(&c->status, ce);
+	return ret ? ret : dump_task_attrs_proc(c, s->rs, s->scratch, ce); /* dump-attrs.c */
 }
 
 static int write_core(struct dump_ctx *c, CoreEntry *ce)
@@ -677,6 +680,8 @@ int dump_core(struct dump_ctx *c)
 	int ret;
 
 	ret = dump_core_supported(c);
+	if (!ret)
+		ret = dump_attrs_check(c); /* before the first remote call */
 	if (ret)
 		return ret;
 	s.pid = s.tid = c->pid;

@@ -1,4 +1,5 @@
 /* dump-tree: see dump-tree.h; also inventory.img, the dump as a whole. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,6 +218,67 @@ static int thread_ids(struct dump_shared *sh, struct dump_ctx *c)
 	return 0;
 }
 
+static bool in_tree(const struct dump_tree_list *tl, pid_t host)
+{
+	for (size_t i = 0; i < tl->n; i++)
+		if (tl->t[i].pid == host || (tl->t[i].st.pid && tl->t[i].st.pid == host))
+			return true;
+	return false;
+}
+
+/* The host pid of a process outside the tree in host process group g, 0 if none. */
+static pid_t outside_member(const struct dump_tree_list *tl, pid_t g)
+{
+	char path[300], buf[1024];
+	struct dirent *de;
+	pid_t found = 0;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return 0;
+	while (!found && (de = readdir(d))) {
+		struct proc_stat st;
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end || pid <= 0 || in_tree(tl, (pid_t)pid))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		if (proc_read_value(path, buf, sizeof(buf)) == 0 &&
+		    proc_parse_stat_buf(path, buf, strlen(buf), &st) == 0 && st.pgrp == g)
+			found = (pid_t)pid;
+	}
+	closedir(d);
+	return found;
+}
+
+/* A group whose leader is not in the tree (nor the root's group): restore can make it again
+ * with a helper that takes its id for a moment, if its leader is gone and no process outside
+ * the tree is in it (its pid would be taken, and it would be left out). */
+static int check_leaderless(const struct dump_tree_list *tl, const struct dump_ctx *c)
+{
+	pid_t g = c->status.ns_pgid[0], other; /* as criu-lite's /proc numbers it */
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d", g);
+	if (!access(path, F_OK)) {
+		pr_err("pid %d%s is in process group %d, whose leader is alive outside the tree: "
+		       "can't rebuild it\n",
+		       c->vpid, c->zombie ? " (a zombie)" : "", c->vpgid);
+		return -ENOTSUP;
+	}
+	other = outside_member(tl, g);
+	if (other) {
+		pr_err("pid %d%s is in process group %d, whose leader is gone and which also holds "
+		       "pid %d outside the tree: can't rebuild it\n",
+		       c->vpid, c->zombie ? " (a zombie)" : "", c->vpgid, other);
+		return -ENOTSUP;
+	}
+	pr_info("pid %d%s is in process group %d, whose leader is gone: restore makes it again\n",
+		c->vpid, c->zombie ? " (a zombie)" : "", c->vpgid);
+	return 0;
+}
+
 /* NSpid & co. at the root's namespace level: the pids the restored tree keeps. The pid
  * is NStgid's: the status read may be a thread's (struct dump_ctx, pid). */
 int dump_tree_ids(struct dump_shared *sh, struct dump_tree_list *tl)
@@ -259,25 +321,19 @@ int dump_tree_ids(struct dump_shared *sh, struct dump_tree_list *tl)
 	}
 	if ((ret = check_shared_files(tl)))
 		return ret;
-	/* every group and session must be one the restore can build */
+	/* every group and session must be one the restore can build, a zombie's too */
 	for (size_t i = 0; i < tl->n; i++) {
 		struct dump_ctx *c = &tl->t[i];
 		bool outside_sid = !find_v(tl, c->vsid), outside_pgid = !find_v(tl, c->vpgid);
 
-		if (c->zombie)
-			continue;
 		if (outside_sid && c->vsid != tl->t[0].vsid) {
-			pr_err("pid %d is in session %d, whose leader is not in the tree and not "
+			pr_err("pid %d%s is in session %d, whose leader is not in the tree and not "
 			       "the root's: can't rebuild it\n",
-			       c->vpid, c->vsid);
+			       c->vpid, c->zombie ? " (a zombie)" : "", c->vsid);
 			return -ENOTSUP;
 		}
-		if (outside_pgid && c->vpgid != tl->t[0].vpgid) {
-			pr_err("pid %d is in process group %d, whose leader is not in the tree "
-			       "and not the root's: can't rebuild it\n",
-			       c->vpid, c->vpgid);
-			return -ENOTSUP;
-		}
+		if (outside_pgid && c->vpgid != tl->t[0].vpgid && (ret = check_leaderless(tl, c)))
+			return ret;
 	}
 	if (!find_v(tl, tl->t[0].vsid) && !sh->o->shell_job && !sh->root_pidns)
 		pr_warn("the root's session %d is outside the tree: the restored tree joins the "
@@ -317,11 +373,24 @@ static int write_pstree(struct dump_shared *sh, struct dump_ctx *tasks, size_t n
 		const struct dump_ctx *c = &tasks[i];
 		PstreeEntry pe = PSTREE_ENTRY__INIT;
 		uint32_t *tids = calloc(c->st.nr + 1, sizeof(*tids));
+		CgroupEntry *cge = calloc(c->cgroups.n + 1, sizeof(*cge));
+		CgroupEntry **cgp = calloc(c->cgroups.n + 1, sizeof(*cgp));
 
-		if (!tids) {
+		if (!tids || !cge || !cgp) {
+			free(tids);
+			free(cge);
+			free(cgp);
 			ret = -ENOMEM;
 			break;
 		}
+		for (size_t k = 0; k < c->cgroups.n; k++) {
+			cgroup_entry__init(&cge[k]);
+			cge[k].controllers = c->cgroups.v[k].controllers;
+			cge[k].path = c->cgroups.v[k].path;
+			cgp[k] = &cge[k];
+		}
+		pe.n_cgroups = c->cgroups.n;
+		pe.cgroups = cgp;
 		/* the leader's tid is the vpid (an exited leader too), then the other threads' */
 		tids[pe.n_threads++] = c->vpid;
 		for (size_t k = 0; !c->zombie && k < c->st.nr; k++)
@@ -332,7 +401,17 @@ static int write_pstree(struct dump_shared *sh, struct dump_ctx *tasks, size_t n
 		pe.pgid = c->vpgid;
 		pe.sid = c->vsid;
 		pe.threads = tids;
-		pe.state = c->zombie ? TASK_STATE__TASK_ZOMBIE : TASK_STATE__TASK_ALIVE;
+		pe.has_exit_signal = i > 0; /* the root's parent was not ours */
+		pe.exit_signal = c->exit_signal;
+		pe.state = c->zombie	 ? TASK_STATE__TASK_ZOMBIE
+			   : c->stop_sig ? TASK_STATE__TASK_STOPPED
+					 : TASK_STATE__TASK_ALIVE;
+		if (c->stop_sig) {
+			pe.has_stop_signo = true;
+			pe.stop_signo = (uint32_t)c->stop_sig;
+			pe.has_stop_reported = c->stop_reported >= 0;
+			pe.stop_reported = c->stop_reported > 0;
+		}
 		pe.has_files_shared = pe.files_shared = c->files_shared;
 		if (c->zombie) {
 			pe.has_exit_code = true;
@@ -341,6 +420,8 @@ static int write_pstree(struct dump_shared *sh, struct dump_ctx *tasks, size_t n
 		}
 		ret = img_write(w, &pe.base, &err);
 		free(tids);
+		free(cge);
+		free(cgp);
 	}
 	if (!ret)
 		ret = img_writer_commit(w, &err);

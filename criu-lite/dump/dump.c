@@ -100,6 +100,15 @@ static int collect_proc(struct dump_ctx *c)
 
 	if (!ret)
 		ret = proc_parse_status(c->pid, &c->status);
+	if (!ret)
+		ret = dump_cgroups(c);
+	c->exit_signal = c->stat.exit_signal;
+	if (!ret && c->st.leader_exited) { /* c->pid is a thread: the leader's is the process's */
+		struct proc_stat ls;
+
+		ret = proc_parse_stat(c->st.pid, &ls);
+		c->exit_signal = ls.exit_signal;
+	}
 	if (!ret && !c->zombie)
 		ret = proc_parse_vmas(c->pid, &c->vmas);
 	return ret;
@@ -145,6 +154,8 @@ static int run_steps(struct dump_shared *sh, struct dump_tree_list *tl)
 	for (size_t i = 0; i < tl->n; i++)
 		if ((ret = dump_one(&tl->t[i])))
 			return ret;
+	if ((ret = dump_stops(tl)))
+		return ret;
 	if ((ret = dump_files_outside(tl->t, tl->n)))
 		return ret;
 	if ((ret = fault_inject(sh->o, "tree")) || (ret = dump_tree(sh, tl->t, tl->n)))
@@ -172,6 +183,7 @@ static void free_tasks(struct dump_tree_list *tl)
 	for (size_t i = 0; i < tl->n; i++) {
 		vma_list_free(&tl->t[i].vmas);
 		proc_status_free(&tl->t[i].status);
+		proc_cgroup_list_free(&tl->t[i].cgroups);
 		free(tl->t[i].vtid);
 	}
 	free(tl->t);

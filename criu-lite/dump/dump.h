@@ -22,6 +22,7 @@
 #include "criu-lite/seize.h"
 #include "images/img.h"
 #include "images/pages.h"
+#include "core.pb-c.h"
 
 struct file_entry_list; /* dump-files.c: files.img records collected so far */
 struct shmem_list;	/* dump-shmem.c: shared memory objects dumped so far */
@@ -61,7 +62,12 @@ struct dump_ctx {
 	struct dump_ctx *parent; /* in the dump (NULL for the root) */
 	bool files_shared;	 /* its fd table is its parent's (CLONE_FILES) */
 	bool zombie;
-	int exit_code; /* wait status of a zombie */
+	int exit_code;	 /* wait status of a zombie */
+	int exit_signal; /* what its death sends its parent (clone's exit_signal) */
+	/* dump-stop.c: the signal of the group stop the task is in (0: running), and whether its
+	 * parent had collected the stop report: 1 yes, 0 no, -1 unknown (the root) */
+	int stop_sig;
+	int stop_reported;
 	struct seized_task st;
 	pid_t *vtid;	/* of each st.thr[k], in the tree's PID namespace (dump_tree_ids) */
 	struct rsys rs; /* on the thread pid names, open while dumping */
@@ -69,6 +75,7 @@ struct dump_ctx {
 	struct proc_stat stat;
 	struct proc_status status;
 	struct vma_list vmas;
+	struct proc_cgroup_list cgroups; /* dump-cgroup.c */
 };
 
 int dump_run(const struct opts *o);
@@ -78,12 +85,27 @@ void dump_vdso_layout(const struct kerndat *kd, char *buf, size_t len);
 /* State the dump does not record and refuses (dump-checks.c): 0, or -ENOTSUP, logged. */
 int dump_checks(const struct dump_ctx *c);
 int dump_core(struct dump_ctx *c);
+/* c->cgroups: the task's cgroup in every hierarchy (a zombie's too); refuses a process whose
+ * threads are in different cgroups. */
+int dump_cgroups(struct dump_ctx *c);
+/* dump-attrs.c, for dump-core.c: refusals before the first remote call; the process-wide
+ * attributes (ce->attrs, through the leader's session rs and its scratch page); one thread's
+ * (te->attrs, through that thread's session), after the process's. */
+int dump_attrs_check(const struct dump_ctx *c);
+int dump_task_attrs_proc(const struct dump_ctx *c, struct rsys *rs, uint64_t scratch,
+			 CoreEntry *ce);
+int dump_thread_attrs(const struct dump_ctx *c, const CoreEntry *ce, pid_t tid, struct rsys *rs,
+		      uint64_t scratch, ThreadCoreEntry *te);
 int dump_mm(struct dump_ctx *c);
 /* dump-mmattr.c: the mm-wide switches (THP disable, KSM merge-any, MDWE, mlockall for new
  * mappings, coredump_filter) into mm. */
 struct MmEntry;
 int dump_mm_attrs(struct dump_ctx *c, struct MmEntry *mm);
 int dump_files(struct dump_ctx *c);
+/* Which tasks are stopped and what their parents know of it (dump-stop.c); after dump_core()
+ * of every task, whose rsys sessions it uses. */
+struct dump_tree_list;
+int dump_stops(struct dump_tree_list *tl);
 /* pstree.img (every task, parents first) and inventory.img. */
 int dump_tree(struct dump_shared *sh, struct dump_ctx *tasks, size_t nr);
 /* Writes files.img from c->sh->files (after every task); frees the list. */

@@ -296,3 +296,25 @@ long core_rcall(struct rsys *rs, const char *what, long nr, long a1, long a2, lo
 	}
 	return ret;
 }
+
+int core_remote_waitid(struct rsys *rs, uint64_t at, pid_t child, int options, const char *what,
+		       struct core_child_report *rep)
+{
+	uint8_t si[CORE_SIGINFO_SIZE] = { 0 };
+	long r = rsys_write(rs, at, si, sizeof(si));
+
+	if (r)
+		return (int)r;
+	r = core_rcall(rs, what, SYS_waitid, 1 /* P_PID */, child, (long)at, options);
+	if (r < 0)
+		return (int)r;
+	r = rsys_read(rs, at, si, sizeof(si));
+	if (r)
+		return (int)r;
+	/* siginfo_t: si_signo, si_errno, si_code, a hole, then the SIGCHLD fields si_pid,
+	 * si_uid, si_status */
+	memcpy(&rep->code, si + 8, sizeof(rep->code));
+	memcpy(&rep->pid, si + 16, sizeof(rep->pid));
+	memcpy(&rep->status, si + 24, sizeof(rep->status));
+	return 0;
+}

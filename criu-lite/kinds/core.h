@@ -91,6 +91,16 @@ long core_infer_sleep(const struct user_regs_struct *r, core_read_ts_fn read_ts,
 bool core_sleep_of(const struct user_regs_struct *r, long restart_nr, long *nr, uint64_t *rem,
 		   int *clockid);
 
+/* What waitid() reports about a child (the SIGCHLD fields of its siginfo); pid 0: nothing. */
+struct core_child_report {
+	int32_t pid, code, status;
+};
+
+/* waitid(P_PID, child, options) run in the task of rs (child as it sees it), with its siginfo on
+ * the scratch page at: 0 with *rep filled, or -errno (logged once, naming what). */
+int core_remote_waitid(struct rsys *rs, uint64_t at, pid_t child, int options, const char *what,
+		       struct core_child_report *rep);
+
 /* rsys_call_quiet() that logs a failing syscall once as "pid N: can't WHAT: remote NAME failed:
  * ERR (errno E)" (a lost tracee is logged by rsys). Returns the raw result. */
 long core_rcall(struct rsys *rs, const char *what, long nr, long a1, long a2, long a3, long a4);

@@ -1,4 +1,5 @@
-/* proc: parsers for /proc/PID/{smaps,stat,status,auxv,fdinfo/N,fd/,task/,task/TID/children}.
+/* proc: parsers for /proc/PID/{smaps,stat,status,auxv,fdinfo/N,fd/,task/,task/TID/children} and
+ * files of one value (oom_score_adj, loginuid, coredump_filter, autogroup, ...).
  *
  * Contract:
  * - Each parser has two layers. proc_parse_X_buf(name, buf, len, out) is pure: it reads only
@@ -270,6 +271,64 @@ struct proc_fd_list {
 void proc_fd_list_free(struct proc_fd_list *l);
 /* Open fds of /proc/PID/fd, ascending. An fd closed while listing is left out. */
 int proc_list_fds(pid_t pid, struct proc_fd_list *out);
+
+/* ---- files of one value ------------------------------------------------------------------ */
+
+/* The content of a small file (one value) into buf, trailing newlines cut; quietly: 0 or -errno
+ * (a file the kernel lacks, or refuses to show, is an answer for the caller to judge). */
+int proc_read_value(const char *path, char *buf, size_t len);
+/* A number in base 10 (signed) or 16 (unsigned, no "0x") within [lo, hi], the whole text. */
+int proc_parse_int_buf(const char *name, const char *buf, size_t len, int base, int64_t lo,
+		       int64_t hi, int64_t *v);
+/* proc_read_value() + proc_parse_int_buf(), logging a failure with the path. */
+int proc_read_int(const char *path, int base, int64_t lo, int64_t hi, int64_t *v);
+/* /proc/PID/autogroup: "/autogroup-ID nice N" (CONFIG_SCHED_AUTOGROUP). */
+int proc_parse_autogroup_buf(const char *name, const char *buf, size_t len, int *nice);
+
+/* ---- cgroups ----------------------------------------------------------------------------- */
+
+/* One line of /proc/PID/cgroup: "ID:CONTROLLERS:PATH". The v2 hierarchy is "0::/PATH"; a named
+ * v1 hierarchy shows "name=NAME" as its controllers. The path is relative to the cgroup
+ * namespace root of the reader. */
+struct proc_cgroup {
+	unsigned int id;
+	char *controllers;
+	char *path;
+};
+
+struct proc_cgroup_list {
+	struct proc_cgroup *v;
+	size_t n, cap;
+};
+
+void proc_cgroup_list_free(struct proc_cgroup_list *l);
+int proc_parse_cgroup_buf(const char *name, const char *buf, size_t len,
+			  struct proc_cgroup_list *out);
+/* /proc/PID/cgroup (tid 0) or /proc/PID/task/TID/cgroup. */
+int proc_parse_cgroup(pid_t pid, pid_t tid, struct proc_cgroup_list *out);
+/* The line of a hierarchy by its controllers ("" for v2), or NULL. */
+const struct proc_cgroup *proc_cgroup_find(const struct proc_cgroup_list *l,
+					   const char *controllers);
+
+/* A cgroup or cgroup2 mount of /proc/self/mountinfo (fields unescaped). */
+struct cgroup_mount {
+	bool v2;
+	char *root; /* the cgroup the mount shows at its top, as a path of the hierarchy */
+	char *mountpoint;
+	char *options; /* the super options ("rw,memory", "rw,name=systemd", "rw") */
+};
+
+struct cgroup_mount_list {
+	struct cgroup_mount *v;
+	size_t n, cap;
+};
+
+void cgroup_mount_list_free(struct cgroup_mount_list *l);
+/* Undo the octal escapes (\040 ...) the kernel puts in a mountinfo field, in place. */
+void proc_unescape(char *s);
+int proc_parse_cgroup_mounts_buf(const char *name, const char *buf, size_t len,
+				 struct cgroup_mount_list *out);
+int proc_cgroup_mounts(struct cgroup_mount_list *out);
 
 /* ---- threads and children ---------------------------------------------------------------- */
 

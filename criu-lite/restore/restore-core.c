@@ -33,6 +33,7 @@
 #include "criu-lite/kinds/core.h"
 #include "criu-lite/kcompat.h"
 #include "criu-lite/log.h"
+#include "criu-lite/restore/restore-attrs.h"
 #include "criu-lite/restore/restore-core.h"
 
 #define RSEQ_FLAG_UNREGISTER 1
@@ -240,7 +241,7 @@ static int put_scratch(const struct restore_thread *th, const void *buf, size_t 
 	return rsys_write(th->rs, t->sk.scratch, buf, len);
 }
 
-static int rcall(struct rsys *rs, const char *what, long nr, long a1, long a2, long a3, long a4)
+int restore_rcall(struct rsys *rs, const char *what, long nr, long a1, long a2, long a3, long a4)
 {
 	long r = core_rcall(rs, what, nr, a1, a2, a3, a4);
 
@@ -260,9 +261,9 @@ static int read_rseq(const struct restore_thread *th, struct rseq_conf *now)
 
 static int drop_rseq(const struct restore_thread *th, const struct rseq_conf *now)
 {
-	int ret = rcall(th->rs, "drop the skeleton's rseq registration", SYS_rseq,
-			(long)now->rseq_abi_pointer, now->rseq_abi_size, RSEQ_FLAG_UNREGISTER,
-			(long)now->signature);
+	int ret = restore_rcall(th->rs, "drop the skeleton's rseq registration", SYS_rseq,
+				(long)now->rseq_abi_pointer, now->rseq_abi_size,
+				RSEQ_FLAG_UNREGISTER, (long)now->signature);
 
 	if (!ret)
 		pr_debug("pid %d: thread %d: dropped the inherited rseq registration at %#" PRIx64
@@ -292,6 +293,8 @@ int restore_core_prepare(struct restore_ctx *c, struct restore_task *t)
 	ret = read_rseq(&th, &now);
 	if (!ret && now.rseq_abi_pointer)
 		ret = drop_rseq(&th, &now);
+	if (!ret)
+		ret = restore_attrs_prepare(t); /* before restore-files moves its root */
 	return ret;
 }
 
@@ -314,8 +317,8 @@ static int restore_rseq(const struct restore_thread *th)
 	}
 	if (!want)
 		return 0;
-	ret = rcall(th->rs, "register rseq", SYS_rseq, (long)want->ptr, want->len, 0,
-		    (long)want->sig);
+	ret = restore_rcall(th->rs, "register rseq", SYS_rseq, (long)want->ptr, want->len, 0,
+			    (long)want->sig);
 	if (!ret)
 		pr_info("pid %d: thread %d: rseq at %#" PRIx64 " (%u bytes, signature %#x)\n",
 			th->t->pid, th->tid, want->ptr, want->len, want->sig);
@@ -347,7 +350,8 @@ static int restore_sigactions(const struct restore_thread *th, const CoreEntry *
 			return ret;
 		snprintf(what, sizeof(what), "set the action of %s",
 			 core_signame(sig, sn, sizeof(sn)));
-		ret = rcall(th->rs, what, SYS_rt_sigaction, sig, (long)th->t->sk.scratch, 0, 8);
+		ret = restore_rcall(th->rs, what, SYS_rt_sigaction, sig, (long)th->t->sk.scratch, 0,
+				    8);
 		if (ret)
 			return ret;
 	}
@@ -372,10 +376,10 @@ static int queue_one(const struct restore_thread *th, const SiginfoEntry *e, boo
 	snprintf(what, sizeof(what), "queue pending %s%s", core_signame(signo, sn, sizeof(sn)),
 		 shared ? " (process-wide)" : "");
 	if (shared)
-		return rcall(th->rs, what, SYS_rt_sigqueueinfo, t->vpid, signo, (long)t->sk.scratch,
-			     0);
-	return rcall(th->rs, what, SYS_rt_tgsigqueueinfo, t->vpid, th->vtid, signo,
-		     (long)t->sk.scratch);
+		return restore_rcall(th->rs, what, SYS_rt_sigqueueinfo, t->vpid, signo,
+				     (long)t->sk.scratch, 0);
+	return restore_rcall(th->rs, what, SYS_rt_tgsigqueueinfo, t->vpid, th->vtid, signo,
+			     (long)t->sk.scratch);
 }
 
 static int restore_private_pending(const struct restore_thread *th)
@@ -417,8 +421,8 @@ static int restore_sigaltstack(const struct restore_thread *th)
 	}
 	ret = put_scratch(th, &ss, sizeof(ss));
 	if (!ret)
-		ret = rcall(th->rs, "set the alternate signal stack", SYS_sigaltstack,
-			    (long)th->t->sk.scratch, 0, 0, 0);
+		ret = restore_rcall(th->rs, "set the alternate signal stack", SYS_sigaltstack,
+				    (long)th->t->sk.scratch, 0, 0, 0);
 	if (!ret && !(ss.flags & SS_DISABLE))
 		pr_info("pid %d: thread %d: alternate signal stack %#" PRIx64 " (%" PRIu64
 			" bytes)\n",
@@ -496,8 +500,8 @@ static int restore_comm(const struct restore_thread *th, const CoreEntry *ce)
 	strncpy(buf, name, sizeof(buf) - 1);
 	ret = put_scratch(th, buf, sizeof(buf));
 	if (!ret)
-		ret = rcall(th->rs, "set the thread name", SYS_prctl, PR_SET_NAME,
-			    (long)th->t->sk.scratch, 0, 0);
+		ret = restore_rcall(th->rs, "set the thread name", SYS_prctl, PR_SET_NAME,
+				    (long)th->t->sk.scratch, 0, 0);
 	if (!ret)
 		pr_info("pid %d: thread %d: name \"%s\"\n", th->t->pid, th->tid, buf);
 	return ret;
@@ -509,8 +513,8 @@ static int restore_futex_addrs(const struct restore_thread *th)
 	int ret = 0;
 
 	if (te->has_robust_list && te->has_robust_list_len) {
-		ret = rcall(th->rs, "set the robust futex list", SYS_set_robust_list,
-			    (long)te->robust_list, (long)te->robust_list_len, 0, 0);
+		ret = restore_rcall(th->rs, "set the robust futex list", SYS_set_robust_list,
+				    (long)te->robust_list, (long)te->robust_list_len, 0, 0);
 		if (ret)
 			return ret;
 	}
@@ -542,6 +546,8 @@ int restore_thread_state(const struct restore_thread *th, const CoreEntry *ce)
 		ret = restore_comm(th, ce);
 	if (!ret)
 		ret = restore_futex_addrs(th);
+	if (!ret)
+		ret = restore_thread_attrs(th); /* restore-attrs.c */
 	return ret;
 }
 
@@ -552,8 +558,8 @@ static int restore_xcomp_perm(struct restore_task *t, const CoreEntry *ce)
 
 	if (!ce->has_xcomp_perm || !(ce->xcomp_perm & (1ULL << CORE_XFEATURE_XTILEDATA)))
 		return 0;
-	ret = rcall(&t->rs, "request the AMX tile data permission", SYS_arch_prctl,
-		    CORE_ARCH_REQ_XCOMP_PERM, CORE_XFEATURE_XTILEDATA, 0, 0);
+	ret = restore_rcall(&t->rs, "request the AMX tile data permission", SYS_arch_prctl,
+			    CORE_ARCH_REQ_XCOMP_PERM, CORE_XFEATURE_XTILEDATA, 0, 0);
 	if (!ret)
 		pr_info("pid %d: AMX tile data permitted\n", t->pid);
 	return ret;
@@ -579,9 +585,10 @@ int restore_thread_after_creds(const struct restore_thread *th, const CoreEntry 
 
 	/* always: the skeleton asked for SIGKILL when the restorer dies */
 	snprintf(what, sizeof(what), "set the parent-death signal to %u", pdeath);
-	ret = rcall(th->rs, what, SYS_prctl, PR_SET_PDEATHSIG, pdeath, 0, 0);
+	ret = restore_rcall(th->rs, what, SYS_prctl, PR_SET_PDEATHSIG, pdeath, 0, 0);
 	if (!ret && ce->has_no_new_privs && ce->no_new_privs)
-		ret = rcall(th->rs, "set no_new_privs", SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0);
+		ret = restore_rcall(th->rs, "set no_new_privs", SYS_prctl, PR_SET_NO_NEW_PRIVS, 1,
+				    0, 0);
 	if (!ret)
 		pr_info("pid %d: thread %d: parent-death signal %u, no_new_privs %u\n", th->t->pid,
 			th->tid, pdeath, ce->no_new_privs);
@@ -597,7 +604,7 @@ static int restore_dumpable(struct restore_task *t, const CoreEntry *ce)
 
 	if (ce->dumpable <= 1) {
 		snprintf(what, sizeof(what), "set dumpable to %u", ce->dumpable);
-		return rcall(&t->rs, what, SYS_prctl, PR_SET_DUMPABLE, ce->dumpable, 0, 0);
+		return restore_rcall(&t->rs, what, SYS_prctl, PR_SET_DUMPABLE, ce->dumpable, 0, 0);
 	}
 	/* 2 (suid_dumpable) cannot be asked for; a credential change may have set it */
 	r = core_rcall(&t->rs, "read the dumpable flag", SYS_prctl, PR_GET_DUMPABLE, 0, 0, 0);
@@ -635,6 +642,8 @@ int restore_core(struct restore_ctx *c, struct restore_task *t)
 		ret = restore_rlimits(t, ce);
 	if (!ret)
 		ret = restore_xcomp_perm(t, ce);
+	if (!ret)
+		ret = restore_task_attrs(c, t); /* restore-attrs.c */
 	if (!ret)
 		ret = restore_creds(&leader);
 	if (!ret)

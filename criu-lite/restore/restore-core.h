@@ -40,6 +40,8 @@ struct restore_thread {
 };
 
 int restore_creds(const struct restore_thread *th);
+/* core_rcall() whose result is 0 or the -errno it logged. */
+int restore_rcall(struct rsys *rs, const char *what, long nr, long a1, long a2, long a3, long a4);
 
 /* rseq, private pending signals, alternate stack, name, robust list and clear_child_tid (an
  * exited leader: its name only). */

@@ -104,7 +104,8 @@ static int step(const struct restore_task *t, pid_t tid, int req, enum stop_kind
 		       tid, status);
 		return -ESRCH;
 	}
-	if (want == STOP_TRAP && status >> 16 == PTRACE_EVENT_STOP && WSTOPSIG(status) == SIGTRAP)
+	/* a signal-path trap: SIGTRAP, or the stop signal of a group stop the task is in */
+	if (want == STOP_TRAP && status >> 16 == PTRACE_EVENT_STOP)
 		return 0;
 	if (want != STOP_TRAP && WSTOPSIG(status) == (SIGTRAP | 0x80) &&
 	    ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof(info), &info) > 0 && info.op == want)

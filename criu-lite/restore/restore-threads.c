@@ -34,6 +34,7 @@
 
 #include "criu-lite/log.h"
 #include "criu-lite/proc/proc.h"
+#include "criu-lite/restore/restore-attrs.h"
 #include "criu-lite/restore/restore-core.h"
 
 #define THREAD_CLONE_FLAGS \
@@ -112,7 +113,10 @@ static int create_thread(struct restore_ctx *c, struct restore_task *t, size_t i
 	struct restore_thread th = { .t = t, .rs = &trs, .vtid = (pid_t)te->tid, .te = te };
 	int ret, rc;
 
-	ret = clone_thread(c, t, th.vtid, &th.tid);
+	/* its default timer slack is the leader's slack at the clone */
+	ret = restore_attrs_creator_slack(&t->rs, te);
+	if (!ret)
+		ret = clone_thread(c, t, th.vtid, &th.tid);
 	if (ret)
 		return ret;
 	/* once seized, release and the kill of a failed restore cover it */

@@ -1,6 +1,7 @@
 /* restore-tree: create the tasks of the tree, with their pids, parents,
  * sessions and process groups, as seized skeletons (see restore-tree.h). */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +18,9 @@
 #define LOG_PREFIX "tree: "
 #include "criu-lite/log.h"
 #include "criu-lite/proc/proc.h"
+#include "criu-lite/restore/restore-attrs.h"
+#include "criu-lite/restore/restore-cgroup.h"
+#include "criu-lite/restore/restore-stop.h"
 #include "criu-lite/restore/restore-tree.h"
 
 /* The skeletons start as copies of the restorer (the root) or of their
@@ -137,9 +141,16 @@ static int create_root(struct restore_ctx *c, struct restore_task *t, uint64_t h
 	pid_t set_tid = pidns ? 1 : t->vpid;
 	int ret;
 
+	long slack;
+
 	if (!pidns && (ret = wait_pid_free(t->vpid)))
 		return ret;
-	ret = skel_create(&set_tid, 1, pidns ? CLONE_NEWPID | CLONE_NEWNS : 0, hole, &t->sk);
+	/* the root's default timer slack is the restorer's slack when it clones it */
+	ret = restore_attrs_own_slack(restore_leader_entry(t), &slack);
+	if (!ret)
+		ret =
+		    skel_create(&set_tid, 1, pidns ? CLONE_NEWPID | CLONE_NEWNS : 0, hole, &t->sk);
+	prctl(PR_SET_TIMERSLACK, slack, 0, 0, 0);
 	if (ret)
 		return ret;
 	t->pid = t->sk.pid;
@@ -176,34 +187,51 @@ static pid_t host_pid_of(const struct restore_task *parent, pid_t vpid, bool pid
 	return found;
 }
 
-/* fork() inside the parent skeleton, with the dumped pid (clone3 set_tid). */
-static int create_child(struct restore_ctx *c, struct restore_task *p, struct restore_task *t)
+/* fork() inside the parent skeleton p, with pid vpid in its namespace (clone3 set_tid), clone
+ * flags and the signal its death will send p; child: the thread entry of the task it becomes,
+ * whose default timer slack it inherits (or NULL). */
+static int clone_in(struct restore_ctx *c, struct restore_task *p, pid_t vpid, uint64_t flags,
+		    int exit_signal, const ThreadCoreEntry *child)
 {
 	bool pidns = c->inv->has_root_pidns && c->inv->root_pidns;
 	struct clone_args args;
 	uint64_t at = p->sk.scratch, tid_at = at + sizeof(args);
-	uint64_t set_tid = (uint64_t)t->vpid;
+	uint64_t set_tid = (uint64_t)vpid;
 	long r;
 	int ret;
 
-	if (!pidns && (ret = wait_pid_free(t->vpid)))
+	if (!pidns && (ret = wait_pid_free(vpid)))
 		return ret;
 	memset(&args, 0, sizeof(args));
-	args.exit_signal = SIGCHLD;
-	if (t->pstree->files_shared)
-		args.flags = CLONE_FILES; /* its fd table is its parent's (dump-tree.c) */
+	args.flags = flags;
+	args.exit_signal = (uint64_t)exit_signal;
 	args.set_tid = tid_at;
 	args.set_tid_size = 1;
 	if ((ret = rsys_write(&p->rs, at, &args, sizeof(args))) ||
-	    (ret = rsys_write(&p->rs, tid_at, &set_tid, sizeof(pid_t))))
+	    (ret = rsys_write(&p->rs, tid_at, &set_tid, sizeof(pid_t))) ||
+	    (ret = restore_attrs_creator_slack(&p->rs, child)))
 		return ret;
 	r = rsys_call(&p->rs, SYS_clone3, at, sizeof(args), 0, 0, 0, 0);
 	if (r < 0)
 		return (int)r;
-	if (r != t->vpid) {
-		pr_err("pid %d: clone3 gave pid %ld instead of %d\n", p->vpid, r, t->vpid);
+	if (r != vpid) {
+		pr_err("pid %d: clone3 gave pid %ld instead of %d\n", p->vpid, r, vpid);
 		return -EEXIST;
 	}
+	return 0;
+}
+
+/* fork() inside the parent skeleton, with the dumped pid (clone3 set_tid). */
+static int create_child(struct restore_ctx *c, struct restore_task *p, struct restore_task *t)
+{
+	bool pidns = c->inv->has_root_pidns && c->inv->root_pidns;
+	int sig = t->pstree->has_exit_signal ? t->pstree->exit_signal : SIGCHLD;
+	/* CLONE_FILES: its fd table is its parent's (dump-tree.c) */
+	int ret = clone_in(c, p, t->vpid, t->pstree->files_shared ? CLONE_FILES : 0, sig,
+			   restore_leader_entry(t));
+
+	if (ret)
+		return ret;
 	t->sk = p->sk; /* same trampoline and scratch: the child is a copy */
 	t->pid = t->sk.pid = host_pid_of(p, t->vpid, pidns);
 	if (!t->pid) {
@@ -213,14 +241,129 @@ static int create_child(struct restore_ctx *c, struct restore_task *p, struct re
 	return take(t);
 }
 
+int restore_take_signals(struct restore_task *t, uint64_t set, uint64_t *taken)
+{
+	uint64_t ts[2] = { 0, 0 }, at = t->sk.scratch;
+	long r;
+
+	*taken = 0;
+	if ((r = rsys_write(&t->rs, at, &set, sizeof(set))) ||
+	    (r = rsys_write(&t->rs, at + 16, ts, sizeof(ts))))
+		return (int)r;
+	for (int i = 0; i < 64; i++) {
+		r = rsys_call_quiet(&t->rs, SYS_rt_sigtimedwait, at, 0, at + 16, 8, 0, 0);
+		if (r == -EAGAIN)
+			return 0;
+		if (r < 0) {
+			errno = (int)-r;
+			pr_perror("pid %d: can't take signals %#" PRIx64 " out of its queue",
+				  t->vpid, set);
+			return (int)r;
+		}
+		*taken |= 1ULL << (r - 1);
+	}
+	return 0;
+}
+
+/* The zombies' deaths (each its exit signal), the stops and the group helpers (SIGCHLD) signalled
+ * their parents, which the dumped parents had handled already: take those back out. One that was
+ * pending at dump is queued again, with its siginfo, by restore-core. */
+static int drop_child_signals(struct restore_task *p, uint64_t set)
+{
+	uint64_t taken;
+
+	return restore_take_signals(p, set, &taken);
+}
+
+static int drop_sigchld(struct restore_task *p)
+{
+	return drop_child_signals(p, 1ULL << (SIGCHLD - 1));
+}
+
+/* A group none of whose tasks has its id: its leader is gone (dump-tree.c made sure it was not
+ * alive outside the tree, nor had members there). The root's own group when it is outside the
+ * tree is not one: the tree joins the restorer's. */
+static bool leaderless(struct restore_ctx *c, pid_t g)
+{
+	return g && !restore_task_by_vpid(c, g) && g != (pid_t)c->tasks[0].pstree->pgid;
+}
+
+/* The first task (in tree order) of group g, or NULL. */
+static struct restore_task *first_in(struct restore_ctx *c, pid_t g)
+{
+	for (size_t i = 0; i < c->nr_tasks; i++)
+		if ((pid_t)c->tasks[i].pstree->pgid == g &&
+		    c->tasks[i].pstree->sid != c->tasks[i].pstree->pid)
+			return &c->tasks[i];
+	return NULL;
+}
+
+/* For a leaderless group: a child of its first task, with the group's id as its pid, made the
+ * group's leader by that parent (setpgid(child, child)), so the others can join; or, once they
+ * have (done), killed and reaped by that parent. */
+static int group_helper(struct restore_ctx *c, pid_t g, bool done)
+{
+	struct restore_task *p = first_in(c, g);
+	long r;
+	int ret;
+
+	if (!p)
+		return 0;
+	if (!done) {
+		ret = clone_in(c, p, g, 0, SIGCHLD, NULL);
+		if (ret) {
+			pr_err("can't make process group %d again: no task can take its pid\n", g);
+			return ret;
+		}
+		r = rsys_call(&p->rs, SYS_setpgid, g, g, 0, 0, 0, 0);
+		if (!r)
+			pr_info(
+			    "process group %d (its leader is gone): a helper leads it for now\n",
+			    g);
+		return (int)r;
+	}
+	r = rsys_call(&p->rs, SYS_kill, g, SIGKILL, 0, 0, 0, 0);
+	if (!r)
+		r = rsys_call(&p->rs, SYS_wait4, g, 0, __WALL, 0, 0, 0);
+	if (r < 0)
+		return (int)r;
+	if (r != g) {
+		pr_err("pid %d: reaped %ld instead of the helper %d\n", p->vpid, r, g);
+		return -ECHILD;
+	}
+	return drop_sigchld(p);
+}
+
+/* Every leaderless group once (the first task of each with that group). */
+static int group_helpers(struct restore_ctx *c, bool done)
+{
+	for (size_t i = 0; i < c->nr_tasks; i++) {
+		pid_t g = (pid_t)c->tasks[i].pstree->pgid;
+		int ret;
+
+		if (!leaderless(c, g) || first_in(c, g) != &c->tasks[i])
+			continue;
+		ret = group_helper(c, g, done);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /* Sessions first (a session leader must not have a group of its own yet and
  * its children must be born in its session), groups once every task exists. */
 static int set_groups(struct restore_ctx *c)
 {
-	for (int pass = 0; pass < 2; pass++)
+	/* the helpers of leaderless groups: made before the others join, gone after */
+	int ret = group_helpers(c, false);
+
+	if (ret)
+		return ret;
+	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < c->nr_tasks; i++) {
 			struct restore_task *t = &c->tasks[i];
 			const PstreeEntry *pe = t->pstree;
+			pid_t g = (pid_t)pe->pgid;
 			long r = 0;
 
 			if (pe->sid == pe->pid || pe->pgid == 0)
@@ -228,12 +371,13 @@ static int set_groups(struct restore_ctx *c)
 			if (pass == 0 && pe->pgid == pe->pid)
 				r = rsys_call(&t->rs, SYS_setpgid, 0, 0, 0, 0, 0, 0);
 			else if (pass == 1 && pe->pgid != pe->pid &&
-				 restore_task_by_vpid(c, pe->pgid))
-				r = rsys_call(&t->rs, SYS_setpgid, 0, pe->pgid, 0, 0, 0, 0);
+				 (restore_task_by_vpid(c, g) || leaderless(c, g)))
+				r = rsys_call(&t->rs, SYS_setpgid, 0, g, 0, 0, 0, 0);
 			if (r)
 				return (int)r;
 		}
-	return 0;
+	}
+	return group_helpers(c, true);
 }
 
 /* A zombie child: let its skeleton end the way the task ended, so the
@@ -290,28 +434,6 @@ static int make_zombie(struct restore_task *t)
 	return ret;
 }
 
-/* The zombies' deaths sent SIGCHLD to their parents, which the dumped
- * parents had handled already: take it back out unless it was pending. */
-static int drop_sigchld(struct restore_task *p)
-{
-	uint64_t set = 1ULL << (SIGCHLD - 1), ts[2] = { 0, 0 };
-	uint64_t at = p->sk.scratch;
-	long r;
-
-	for (size_t i = 0; p->core && i < p->core->n_shared_pending; i++) {
-		int signo;
-
-		memcpy(&signo, p->core->shared_pending[i]->raw.data, sizeof(signo));
-		if (signo == SIGCHLD)
-			return 0;
-	}
-	if ((r = rsys_write(&p->rs, at, &set, sizeof(set))) ||
-	    (r = rsys_write(&p->rs, at + 16, ts, sizeof(ts))))
-		return (int)r;
-	r = rsys_call_quiet(&p->rs, SYS_rt_sigtimedwait, at, 0, at + 16, 8, 0, 0);
-	return r == SIGCHLD || r == -EAGAIN ? 0 : (r < 0 ? (int)r : 0);
-}
-
 struct restore_task *restore_task_by_vpid(struct restore_ctx *c, pid_t vpid)
 {
 	for (size_t i = 0; i < c->nr_tasks; i++)
@@ -338,6 +460,9 @@ int restore_tree_create(struct restore_ctx *c)
 				break;
 			}
 		}
+		/* in its cgroups before its memory is filled, so that it is charged there */
+		if (!ret)
+			ret = restore_cgroups(t);
 		/* its address space before its children: they inherit what they shared */
 		if (!ret && !t->zombie)
 			ret = restore_task_mm(c, t);
@@ -351,13 +476,27 @@ int restore_tree_create(struct restore_ctx *c)
 	for (size_t i = 0; !ret && i < c->nr_tasks; i++)
 		if (c->tasks[i].zombie)
 			ret = make_zombie(&c->tasks[i]);
+	for (size_t i = 0; !ret && i < c->nr_tasks; i++)
+		ret = restore_stop_task(&c->tasks[i]);
+	for (size_t i = 0; !ret && i < c->nr_tasks; i++)
+		ret = restore_stop_report(&c->tasks[i]);
 	for (size_t i = 0; !ret && i < c->nr_tasks; i++) {
-		bool has_zombie = false;
+		uint64_t set = 0;
 
-		for (size_t k = 0; k < c->nr_tasks; k++)
-			has_zombie |= c->tasks[k].zombie && c->tasks[k].parent == &c->tasks[i];
-		if (has_zombie)
-			ret = drop_sigchld(&c->tasks[i]);
+		for (size_t k = 0; k < c->nr_tasks; k++) {
+			const struct restore_task *kid = &c->tasks[k];
+			const PstreeEntry *pe = kid->pstree;
+			int sig = pe->has_exit_signal ? pe->exit_signal : SIGCHLD;
+
+			if (kid->parent != &c->tasks[i])
+				continue;
+			if (kid->zombie && sig)
+				set |= 1ULL << (sig - 1);
+			if (restore_task_stopped(kid))
+				set |= 1ULL << (SIGCHLD - 1);
+		}
+		if (set)
+			ret = drop_child_signals(&c->tasks[i], set);
 	}
 	if (!ret)
 		pr_info("created %zu task(s), root pid %d\n", c->nr_tasks, c->tasks[0].pid);

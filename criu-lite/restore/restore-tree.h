@@ -15,6 +15,9 @@
 #include "criu-lite/restore/restore.h"
 
 int restore_tree_create(struct restore_ctx *c);
+/* Dequeue every pending signal of set from the task t (seized, rsys open, scratch page) with
+ * rt_sigtimedwait and a zero timeout; *taken: those it found. 0 or -errno (logged). */
+int restore_take_signals(struct restore_task *t, uint64_t set, uint64_t *taken);
 struct restore_task *restore_task_by_vpid(struct restore_ctx *c, pid_t vpid);
 
 #endif

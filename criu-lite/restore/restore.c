@@ -17,6 +17,8 @@
 #include "criu-lite/kinds/locks.h"
 #include "criu-lite/log.h"
 #include "criu-lite/kinds/pipes.h"
+#include "criu-lite/restore/restore-attrs.h"
+#include "criu-lite/restore/restore-stop.h"
 #include "criu-lite/restore/restore-tree.h"
 #include "criu-lite/kinds/sk-unix.h"
 #include "criu-lite/restore/restore-files.h"
@@ -86,7 +88,7 @@ static int read_task(struct restore_ctx *c, struct restore_task *t)
 	ret = page_reader_open(c->dir, t->vpid, &t->pages, &err);
 	if (ret)
 		return report(&err, ret);
-	if ((ret = restore_core_check(c, t)))
+	if ((ret = restore_core_check(c, t)) || (ret = restore_stop_check(t)))
 		return ret;
 	return restore_mm_check(c, t);
 }
@@ -158,6 +160,11 @@ static int read_images(struct restore_ctx *c)
 		if ((!i && pe->ppid) || (i && t->parent >= t) ||
 		    restore_task_by_vpid(c, pe->pid) != t) {
 			pr_err("pstree.img: pid %u: bad or duplicate entry\n", pe->pid);
+			return -EBADMSG;
+		}
+		if (pe->has_exit_signal && (pe->exit_signal < 0 || pe->exit_signal > 64)) {
+			pr_err("pstree.img: pid %u: bad exit signal %d\n", pe->pid,
+			       pe->exit_signal);
 			return -EBADMSG;
 		}
 		if (t->zombie && !i) {
@@ -249,7 +256,8 @@ static int restore_task(struct restore_ctx *c, struct restore_task *t)
 	t->rs_open = false;
 	if ((ret = rsys_close(&t->rs)))
 		return ret;
-	if ((ret = fault_inject(c->o, "regs")) || (ret = restore_core_regs(c, t)))
+	if ((ret = fault_inject(c->o, "regs")) || (ret = restore_core_regs(c, t)) ||
+	    (ret = restore_sched(t)))
 		return ret;
 	return 0;
 }
