@@ -72,6 +72,24 @@ static int read_one(struct img_dir *d, enum img_kind kind, long id, ProtobufCMes
 	return ret ? report(&err, ret) : 0;
 }
 
+/* Runs whose contents live in a parent image (pre-dump) or with lazy-pages: not built yet, so
+ * images that hold them are refused rather than restored with those pages missing. */
+static int check_runs(const struct restore_task *t)
+{
+	const struct page_run *runs = page_reader_runs(t->pages);
+
+	for (size_t i = 0; i < page_reader_nr_runs(t->pages); i++)
+		if (runs[i].flags & (PAGEMAP_FLAGS__PE_PARENT | PAGEMAP_FLAGS__PE_LAZY)) {
+			pr_err(
+			    "pagemap-%d.img: pages at %#llx are %s: this criu-lite can't restore "
+			    "them (not built yet)\n",
+			    t->vpid, (unsigned long long)runs[i].vaddr,
+			    runs[i].flags & PAGEMAP_FLAGS__PE_LAZY ? "lazy" : "in a parent image");
+			return -ENOTSUP;
+		}
+	return 0;
+}
+
 static int read_task(struct restore_ctx *c, struct restore_task *t)
 {
 	struct img_err err = { 0 };
@@ -88,7 +106,8 @@ static int read_task(struct restore_ctx *c, struct restore_task *t)
 	ret = page_reader_open(c->dir, t->vpid, &t->pages, &err);
 	if (ret)
 		return report(&err, ret);
-	if ((ret = restore_core_check(c, t)) || (ret = restore_stop_check(t)))
+	if ((ret = check_runs(t)) || (ret = restore_core_check(c, t)) ||
+	    (ret = restore_stop_check(t)))
 		return ret;
 	return restore_mm_check(c, t);
 }
