@@ -68,6 +68,15 @@ static pid_t host_tid_of(const struct restore_ctx *c, const struct restore_task 
 	return found;
 }
 
+/* What getppid() gives a thread of t: its process's parent, in t's namespace (the restorer, for
+ * the root: outside a new PID namespace, where getppid() gives 0). */
+static pid_t thread_ppid(const struct restore_ctx *c, const struct restore_task *t)
+{
+	if (t->parent)
+		return t->parent->vpid;
+	return c->inv->has_root_pidns && c->inv->root_pidns ? 0 : getpid();
+}
+
 /* clone3() in the leader; the new thread's host tid in *host. */
 static int clone_thread(const struct restore_ctx *c, struct restore_task *t, pid_t vtid,
 			pid_t *host)
@@ -82,7 +91,8 @@ static int clone_thread(const struct restore_ctx *c, struct restore_task *t, pid
 	args.set_tid = tid_at;
 	args.set_tid_size = 1;
 	if ((ret = rsys_write(&t->rs, at, &args, sizeof(args))) ||
-	    (ret = rsys_write(&t->rs, tid_at, &vtid, sizeof(vtid))))
+	    (ret = rsys_write(&t->rs, tid_at, &vtid, sizeof(vtid))) ||
+	    (ret = skel_expect_parent(&t->rs, &t->sk, thread_ppid(c, t))))
 		return ret;
 	r = rsys_call_quiet(&t->rs, SYS_clone3, (long)at, sizeof(args), 0, 0, 0, 0);
 	if (r < 0) {

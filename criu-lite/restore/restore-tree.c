@@ -209,6 +209,7 @@ static int clone_in(struct restore_ctx *c, struct restore_task *p, pid_t vpid, u
 	args.set_tid_size = 1;
 	if ((ret = rsys_write(&p->rs, at, &args, sizeof(args))) ||
 	    (ret = rsys_write(&p->rs, tid_at, &set_tid, sizeof(pid_t))) ||
+	    (ret = skel_expect_parent(&p->rs, &p->sk, p->vpid)) ||
 	    (ret = restore_attrs_creator_slack(&p->rs, child)))
 		return ret;
 	r = rsys_call(&p->rs, SYS_clone3, at, sizeof(args), 0, 0, 0, 0);

@@ -13,6 +13,7 @@
 
 #define LOG_PREFIX "skeleton: "
 #include "criu-lite/log.h"
+#include "criu-lite/rsys.h"
 #include "criu-lite/proc/proc.h"
 #include "criu-lite/restore/skeleton.h"
 
@@ -56,13 +57,42 @@ int skel_find_hole(const uint64_t *ranges, size_t nr, size_t len, uint64_t *addr
 	return ret;
 }
 
-/* 0: syscall            (rsys runs every call here)
- * 2: mov $__NR_pause, %eax; syscall; jmp 2
- * A task or thread that rsys creates with clone3 starts right after the
- * syscall at 0, so it waits in pause() with every signal blocked until it is
- * seized in turn. */
-static const unsigned char tramp_code[] = { 0x0f, 0x05, 0xb8, 0x22, 0x00, 0x00,
-					    0x00, 0x0f, 0x05, 0xeb, 0xf7 };
+/*  0: syscall                          (rsys runs every call here)
+ *  2: prctl(PR_SET_PDEATHSIG, SIGKILL)
+ * 19: if (getppid() != *(int *)(scratch + SKEL_PARENT_SLOT)) goto 43
+ * 34: pause(); goto 34
+ * 43: exit(124)
+ * A task or thread that rsys creates with clone3 starts right after the syscall at 0: it asks
+ * to die with its parent (a skeleton the restorer holds with PTRACE_O_EXITKILL, or the restorer
+ * itself), makes sure that parent was still there when it asked, and waits in pause() with
+ * every signal blocked until it is seized in turn. So a restorer that dies between a clone3 and
+ * the seize of the new task leaves no orphan behind. */
+static const unsigned char tramp_code[] = {
+	0x0f, 0x05,			    /* syscall */
+	0xb8, 0x9d, 0x00, 0x00, 0x00,	    /* mov $157 (prctl), %eax */
+	0xbf, 0x01, 0x00, 0x00, 0x00,	    /* mov $1 (PR_SET_PDEATHSIG), %edi */
+	0xbe, 0x09, 0x00, 0x00, 0x00,	    /* mov $9 (SIGKILL), %esi */
+	0x0f, 0x05,			    /* syscall */
+	0xb8, 0x6e, 0x00, 0x00, 0x00,	    /* mov $110 (getppid), %eax */
+	0x0f, 0x05,			    /* syscall */
+	0x3b, 0x05, 0xd8, 0x1f, 0x00, 0x00, /* cmp SKEL_PARENT_SLOT+4096-32(%rip), %eax */
+	0x75, 0x09,			    /* jne 43 */
+	0xb8, 0x22, 0x00, 0x00, 0x00,	    /* 34: mov $34 (pause), %eax */
+	0x0f, 0x05,			    /* syscall */
+	0xeb, 0xf7,			    /* jmp 34 */
+	0xb8, 0x3c, 0x00, 0x00, 0x00,	    /* 43: mov $60 (exit), %eax */
+	0xbf, 0x7c, 0x00, 0x00, 0x00,	    /* mov $124, %edi */
+	0x0f, 0x05,			    /* syscall */
+};
+
+_Static_assert(SKEL_PARENT_SLOT + 4096 - 32 == 0x1fd8, "the cmp at 26 reads the parent slot");
+
+int skel_expect_parent(struct rsys *rs, const struct skel *sk, pid_t ppid)
+{
+	int32_t v = (int32_t)ppid;
+
+	return rsys_write(rs, sk->scratch + SKEL_PARENT_SLOT, &v, sizeof(v));
+}
 
 static __attribute__((noreturn)) void skel_child(uint64_t hole, int ready_fd, pid_t parent)
 {

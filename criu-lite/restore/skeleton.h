@@ -15,6 +15,8 @@
 #include <sys/types.h>
 
 #define SKEL_TRAMP_SIZE (2 * 4096UL)
+/* where in the scratch page a task made by clone3 finds the pid its parent must have */
+#define SKEL_PARENT_SLOT 4088
 
 struct skel {
 	pid_t pid;	  /* pid in the restorer's namespace */
@@ -22,6 +24,11 @@ struct skel {
 	uint64_t scratch; /* one rw page */
 	size_t scratch_len;
 };
+
+struct rsys;
+/* Before an rsys clone3 in a skeleton: the pid (in the new task's namespace) that getppid()
+ * must give the new task, else it exits at once (its parent is already gone). 0 or -errno. */
+int skel_expect_parent(struct rsys *rs, const struct skel *sk, pid_t ppid);
 
 /* Find a page-aligned hole of len bytes below TASK_SIZE outside every range in
  * ranges[2*i] .. ranges[2*i+1] (sorted or not). */

@@ -144,6 +144,24 @@ static int parse_option(const char *opt, struct test_desc *d, char *why, size_t 
 		snprintf(why, len, "faults=%s: not one comma list of site names [a-z0-9_-]", v);
 		return -EINVAL;
 	}
+	if (!strncmp(opt, "rkills=", 7)) {
+		if (faults_ok(v) && !d->rkills) {
+			d->rkills = strf("%s", v);
+			return 0;
+		}
+		snprintf(why, len, "rkills=%s: not one comma list of site names [a-z0-9_-]", v);
+		return -EINVAL;
+	}
+	if (!strncmp(opt, "rkillrand=", 10)) {
+		long n = strtol(v, &end, 10);
+
+		if (*v && !*end && n > 0 && n <= 1000) {
+			d->rkillrand = (int)n;
+			return 0;
+		}
+		snprintf(why, len, "rkillrand=%s: not a count from 1 to 1000", v);
+		return -EINVAL;
+	}
 	if (!strncmp(opt, "kills=", 6)) {
 		if (faults_ok(v) && !d->kills) {
 			d->kills = strf("%s", v);
@@ -198,7 +216,7 @@ static int parse_option(const char *opt, struct test_desc *d, char *why, size_t 
 	}
 	snprintf(why, len,
 		 "unknown option '%s' (expect=, timeout=, needs=, opts=, faults=, rfaults=, "
-		 "kills=, killrand=, corrupt=, exit=, dumpmsg=)",
+		 "kills=, killrand=, rkills=, rkillrand=, corrupt=, exit=, dumpmsg=)",
 		 opt);
 	return -EINVAL;
 }
@@ -236,8 +254,9 @@ static int parse_line(char *line, const struct desc_table *tab, struct test_desc
 			free(d->faults);
 			free(d->rfaults);
 			free(d->kills);
+			free(d->rkills);
 			free(d->dumpmsg);
-			d->faults = d->rfaults = d->kills = d->dumpmsg = NULL;
+			d->faults = d->rfaults = d->kills = d->rkills = d->dumpmsg = NULL;
 			return -EINVAL;
 		}
 	}
@@ -281,6 +300,7 @@ int desc_load(const char *path, struct desc_table *tab)
 			free(d.faults);
 			free(d.rfaults);
 			free(d.kills);
+			free(d.rkills);
 			free(d.dumpmsg);
 			ret = -ENOMEM;
 			break;
@@ -302,6 +322,7 @@ void desc_free(struct desc_table *tab)
 		free(tab->tests[i].faults);
 		free(tab->tests[i].rfaults);
 		free(tab->tests[i].kills);
+		free(tab->tests[i].rkills);
 		free(tab->tests[i].dumpmsg);
 	}
 	free(tab->tests);

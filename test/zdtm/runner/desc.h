@@ -3,7 +3,7 @@
  *   NAME  FLAVORS  [expect=fail|timeout|setupfail|dumpfail] [timeout=SEC] [needs=a,b]
  *                  [opts=leave-running,restore-wait] [faults=SITE,SITE...]
  *                  [rfaults=SITE,SITE...] [corrupt=1] [exit=N] [dumpmsg=TEXT]
- *                  [kills=SITE,SITE...] [killrand=N]
+ *                  [kills=SITE,SITE...] [killrand=N] [rkills=SITE,SITE...] [rkillrand=N]
  *
  * NAME is the path under build/zdtm/ (static/env00); FLAVORS is "all" or a
  * comma list of flavor names; '#' starts a comment. Contract: desc_load()
@@ -37,6 +37,8 @@ struct test_desc {
 	char *rfaults;	  /* rfaults=a,b: restore sites to fail in turn first; NULL: none */
 	char *kills;	  /* kills=a,b: dump sites where criu-lite is SIGKILLed first; NULL: none */
 	int killrand;	  /* killrand=N: N more dumps SIGKILLed after a random delay */
+	char *rkills;	  /* rkills=a,b: restore sites where criu-lite is SIGKILLed; NULL: none */
+	int rkillrand;	  /* rkillrand=N: N restores SIGKILLed after a random delay */
 	bool corrupt;	  /* corrupt=1: restores from damaged copies of the images must fail */
 	int exit_code;	  /* exit=N: the exit status of a passing test (default 0) */
 	char *dumpmsg;	  /* dumpmsg=TEXT: expect=dumpfail's error line has it; NULL: any */

@@ -135,6 +135,8 @@ static int h_failing_restores(struct test_run *t)
 	}
 	if (t->desc->rfaults)
 		ret = restore_faults(t, &was);
+	if (!ret && (t->desc->rkills || t->desc->rkillrand))
+		ret = restore_kills(t, &was);
 	if (!ret && t->desc->corrupt)
 		ret = restore_corrupt(t, &was);
 	if (!ret && img_print_take(t->images, &now, why, sizeof(why))) {
@@ -210,7 +212,7 @@ static int h_restore(struct test_run *t)
 	pid_t pid = 0;
 	int ret = 0;
 
-	if (t->desc->rfaults || t->desc->corrupt)
+	if (t->desc->rfaults || t->desc->corrupt || t->desc->rkills || t->desc->rkillrand)
 		ret = h_failing_restores(t);
 	if (ret) {
 		free(log);

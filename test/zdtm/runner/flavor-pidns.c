@@ -258,11 +258,12 @@ static int pidns_start(struct test_run *t, const struct spawn_req *req, int *sta
 }
 
 /* The original host pid of the root is taken meanwhile (by a placeholder),
- * except with rfaults= or corrupt=1: the restores that must fail check that
+ * except with rfaults=, rkills=, rkillrand= or corrupt=1: the restores that must fail check that
  * nothing has that pid and that the runner has no other child. */
 static int pidns_restore(struct test_run *t)
 {
-	bool hold = !t->desc->rfaults && !t->desc->corrupt;
+	bool hold =
+	    !t->desc->rfaults && !t->desc->corrupt && !t->desc->rkills && !t->desc->rkillrand;
 	pid_t old = t->pid, holder = hold ? ns_hold_pid(old) : 0;
 	char when[96];
 	int ret, status;

@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "zdtm.h"
@@ -102,6 +104,103 @@ static int restore_fault(struct test_run *t, const struct img_print *images, con
 	free(how);
 	free(log);
 	free(line);
+	return ret;
+}
+
+/* One restore -d that dies: SIGKILL at its site (KILL_AT_SITE), or by us after delay_ms >= 0
+ * (then it may have finished first), or not at all (KILL_NONE: it must succeed). A tree it
+ * restored is killed again. Nothing may be left: no task of the tree, no child of ours, the
+ * images as they were. */
+#define KILL_AT_SITE (-1)
+#define KILL_NONE    (-2)
+static int restore_killed(struct test_run *t, const struct img_print *images, const char *what,
+			  const char *env, int delay_ms)
+{
+	char *log = strf("%s/%s.log", t->dir, what);
+	char *pidfile = strf("%s/%s.pid", t->dir, what);
+	char *argv[] = { t->opts->criu, "restore", "-D",	t->images, "-d", "-o",
+			 log,		"-v4",	   "--pidfile", pidfile,   NULL };
+	struct spawn_req req = { .argv = argv, .cwd = t->dir, .out = log, .env = env };
+	struct fail_req r = { .images = t->images, .was = images, .what = what, .how = what };
+	char why[768], st[64];
+	int status = -1, ret;
+	pid_t p;
+
+	unlink(pidfile);
+	p = spawn(&req);
+	if (p < 0) {
+		run_why(t, "can't run %s restore: %s (errno %d)", t->opts->criu, strerror(-p), -p);
+		ret = p;
+		goto out;
+	}
+	if (delay_ms >= 0) {
+		struct timespec d = { delay_ms / 1000, (delay_ms % 1000) * 1000000L };
+
+		nanosleep(&d, NULL);
+		kill(p, SIGKILL);
+	}
+	ret = wait_deadline(p, t->deadline, &status);
+	if (ret == -ETIMEDOUT)
+		kill_wait(p, &status);
+	status_str(status, st, sizeof(st));
+	if (ret) {
+		run_why(t, "restore (%s) not done within the time limit; see %s.log", what, what);
+	} else if (delay_ms != KILL_AT_SITE && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		/* it finished: its tree runs, children of ours (a subreaper); end it again */
+		for (int i = 0; i < 100 && kill_strays(); i++)
+			;
+		unlink(pidfile);
+		if (no_children(GONE_GRACE_S, why, sizeof(why))) {
+			run_why(t, "after the restore (%s) finished: %s", what, why);
+			ret = -ECANCELED;
+		}
+	} else if (delay_ms == KILL_NONE) {
+		run_why(t, "restore (%s) failed (%s); see %s.log", what, st, what);
+		ret = -ECANCELED;
+	} else if (!(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)) {
+		run_why(t, "restore (%s) ended with %s, not by SIGKILL; see %s.log", what, st,
+			what);
+		ret = -ECANCELED;
+	} else if (check_aftermath(t, &r, pidfile, why, sizeof(why))) {
+		run_why(t, "after the restore was killed (%s): %s; see %s.log", what, why, what);
+		ret = -ECANCELED;
+	}
+out:
+	free(log);
+	free(pidfile);
+	return ret;
+}
+
+int restore_kills(struct test_run *t, const struct img_print *images)
+{
+	char *sites = t->desc->rkills ? strf("%s", t->desc->rkills) : NULL, *save = NULL, *site;
+	unsigned int seed = (unsigned int)time(NULL) ^ (unsigned int)getpid();
+	double t0, whole_ms;
+	int ret = 0;
+
+	for (site = sites ? strtok_r(sites, ",", &save) : NULL; site && !ret;
+	     site = strtok_r(NULL, ",", &save)) {
+		char *env = strf("CRIU_LITE_FAULT=%s:kill", site);
+		char *what = strf("restore-kill-%s", site);
+
+		ret = restore_killed(t, images, what, env, KILL_AT_SITE);
+		free(env);
+		free(what);
+	}
+	free(sites);
+	if (ret || !t->desc->rkillrand)
+		return ret;
+	/* the random kills fall inside the time a whole restore takes */
+	t0 = now_s();
+	ret = restore_killed(t, images, "restore-killrand-whole", NULL, KILL_NONE);
+	whole_ms = (now_s() - t0) * 1000;
+	for (int i = 0; !ret && i < t->desc->rkillrand; i++) {
+		int delay = (int)(rand_r(&seed) % ((unsigned int)whole_ms + 1));
+		char *what = strf("restore-killrand-%d-%u", i, seed);
+
+		ret = restore_killed(t, images, what, NULL, delay);
+		free(what);
+	}
 	return ret;
 }
 

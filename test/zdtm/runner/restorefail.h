@@ -2,7 +2,10 @@
  * is gone and before the real restore:
  *   rfaults=SITE,...  one restore per site with CRIU_LITE_FAULT=SITE;
  *   corrupt=1         restores from copies of the images, each with one file
- *                     damaged (corrupt.c).
+ *                     damaged (corrupt.c);
+ *   rkills=SITE,...   one restore per site with CRIU_LITE_FAULT=SITE:kill (criu-lite
+ *                     SIGKILLs itself there), rkillrand=N: N restores SIGKILLed by
+ *                     the runner at a random moment of a whole restore's time.
  * Each must exit non-zero and leave nothing behind: no process with the
  * dumped pid (not even a zombie), no other child of the runner, no pidfile,
  * and the image directory it read exactly as it was (imgprint.h). Its log
@@ -27,6 +30,9 @@ struct fail_req {
 
 /* One `criu-lite restore -d` that must fail, and the checks after it. */
 int restore_must_fail(struct test_run *t, const struct fail_req *r);
+/* rkills= and rkillrand=: restores killed at a site or at a random moment; nothing they made
+ * may be left (no orphan skeleton holding a pid), the images as they were. */
+int restore_kills(struct test_run *t, const struct img_print *images);
 /* rfaults=: every site in turn; images is the print of t->images. */
 int restore_faults(struct test_run *t, const struct img_print *images);
 /* corrupt=1: see corrupt.c. */
