@@ -6,9 +6,8 @@
 #include <string.h>
 
 #include "criu-lite/cli.h"
+#include "criu-lite/version.h"
 #include "images/img.h"
-
-#define CRIU_LITE_VERSION "0.2"
 
 enum {
 	O_LEAVE_RUNNING = 256,

@@ -3,7 +3,9 @@
  * options), fault_inject() logs it and fails the step with -EIO, so tests can
  * prove that a failure at any step leaves the tree as it was. "SITE:kill" makes
  * criu-lite SIGKILL itself there instead, as a crash would: nothing of it runs
- * after, so what the tree looks like then is what a dead dumper leaves. */
+ * after, so what the tree looks like then is what a dead dumper leaves.
+ * "SITE:stop" makes it stop itself there (SIGSTOP) and go on when continued: a
+ * test can look at what it holds meanwhile (the image directory's lock). */
 #ifndef CRIU_LITE_FAULT_H
 #define CRIU_LITE_FAULT_H
 
@@ -23,6 +25,12 @@ static inline int fault_inject(const struct opts *o, const char *site)
 	if (!strcmp(o->fault_site + n, ":kill")) {
 		pr_err("killing criu-lite at step '%s' (CRIU_LITE_FAULT)\n", site);
 		raise(SIGKILL);
+	}
+	if (!strcmp(o->fault_site + n, ":stop")) {
+		pr_err("stopping criu-lite at step '%s' (CRIU_LITE_FAULT): SIGCONT goes on\n",
+		       site);
+		raise(SIGSTOP);
+		return 0;
 	}
 	if (o->fault_site[n])
 		return 0;

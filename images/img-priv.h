@@ -13,8 +13,29 @@
 
 #include "images/img.h"
 
-#define IMG_HDR_FLAGS 0u /* no header flags are defined in version 1 */
+#define IMG_HDR_FLAGS 0u /* no header flags are defined in versions 1 and 2 */
 #define IMG_NAME_MAX  64u
+
+/* A file this img_dir committed: for the manifest (manifest.c). */
+struct img_note {
+	char *name;
+	uint64_t size;
+	uint32_t crc; /* crc32c of the whole file */
+};
+
+struct img_dir {
+	int fd;
+	char *path;
+	int lock_fd;		/* the lock file while img_dir_lock() holds it, else -1 */
+	uint32_t dump_id;	/* written into record headers; 0: none (version 1) */
+	uint32_t expect_id;	/* readers refuse record files of another dump; 0: no check */
+	struct img_note *notes; /* every file committed through this img_dir, in order */
+	size_t nnotes, cap;
+};
+
+/* Record that name was committed with size bytes and crc32c crc: 0 or -ENOMEM. */
+int img_dir_note(struct img_dir *d, const char *name, uint64_t size, uint32_t crc,
+		 struct img_err *err);
 
 static inline void img_put_le32(void *p, uint32_t v)
 {

@@ -23,6 +23,7 @@ struct img_reader {
 	const struct img_kind_desc *kind;
 	unsigned count;
 	unsigned next;
+	uint32_t dump_id;
 	ProtobufCMessage **msgs;
 };
 
@@ -36,7 +37,7 @@ static void free_msgs(ProtobufCMessage **msgs, unsigned n)
 
 static int check_header(const char *name, const uint8_t *buf, size_t len,
 			const struct img_kind_desc *want, const struct img_kind_desc **kind,
-			struct img_err *err)
+			uint32_t *dump_id, struct img_err *err)
 {
 	uint32_t magic, version, flags, reserved;
 	const struct img_kind_desc *k;
@@ -69,10 +70,11 @@ static int check_header(const char *name, const uint8_t *buf, size_t len,
 		return img_fail(err, EBADMSG, "%s: bad version 0", name);
 	if (flags != IMG_HDR_FLAGS)
 		return img_fail(err, EBADMSG, "%s: unknown header flags 0x%x", name, flags);
-	if (reserved != 0)
+	if (version == 1 && reserved != 0)
 		return img_fail(err, EBADMSG, "%s: reserved header field is 0x%x, expected 0", name,
 				reserved);
 	*kind = k;
+	*dump_id = reserved; /* version 2: the dump id */
 	return 0;
 }
 
@@ -154,10 +156,11 @@ static int verify(const char *name, const uint8_t *buf, size_t len,
 	const struct img_kind_desc *k = NULL;
 	struct img_reader *r;
 	unsigned count = 0;
+	uint32_t dump_id = 0;
 	int ret;
 
 	*out = NULL;
-	ret = check_header(name, buf, len, want, &k, err);
+	ret = check_header(name, buf, len, want, &k, &dump_id, err);
 	if (!ret)
 		ret = check_body(name, buf, len, &count, err);
 	if (ret)
@@ -167,6 +170,7 @@ static int verify(const char *name, const uint8_t *buf, size_t len,
 		return img_fail(err, ENOMEM, "%s: out of memory", name);
 	r->kind = k;
 	r->count = count;
+	r->dump_id = dump_id;
 	ret = unpack_all(name, buf, r, err);
 	if (ret) {
 		img_reader_close(r);
@@ -244,7 +248,7 @@ int img_reader_open(struct img_dir *d, enum img_kind kind, long id, struct img_r
 {
 	const struct img_kind_desc *k = img_kind(kind);
 	char name[IMG_NAME_MAX];
-	int fd;
+	int fd, ret;
 
 	*out = NULL;
 	if (!k)
@@ -256,7 +260,16 @@ int img_reader_open(struct img_dir *d, enum img_kind kind, long id, struct img_r
 	if (fd < 0)
 		return img_fail(err, errno, "%s: cannot open in %s: %s", name, img_dir_path(d),
 				strerror(errno));
-	return open_fd(name, fd, k, out, err);
+	ret = open_fd(name, fd, k, out, err);
+	if (!ret && d->expect_id && (*out)->dump_id != d->expect_id) {
+		ret =
+		    img_fail(err, EBADMSG,
+			     "%s: belongs to another dump (dump id %08x; inventory.img says %08x)",
+			     name, (*out)->dump_id, d->expect_id);
+		img_reader_close(*out);
+		*out = NULL;
+	}
+	return ret;
 }
 
 int img_reader_open_path(const char *path, struct img_reader **out, struct img_err *err)
@@ -284,6 +297,11 @@ const struct img_kind_desc *img_reader_kind(const struct img_reader *r)
 unsigned img_reader_count(const struct img_reader *r)
 {
 	return r->count;
+}
+
+uint32_t img_reader_dump_id(const struct img_reader *r)
+{
+	return r->dump_id;
 }
 
 int img_read(struct img_reader *r, ProtobufCMessage **msg, struct img_err *err)

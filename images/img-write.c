@@ -20,6 +20,8 @@
 
 struct img_writer {
 	const struct img_kind_desc *kind;
+	struct img_dir *dir;
+	uint64_t size; /* bytes so far */
 	int dirfd;
 	int fd;
 	int failed; /* negative errno of the first failure, 0 if none */
@@ -35,6 +37,7 @@ static int write_all(struct img_writer *w, const void *data, size_t len, struct 
 {
 	const uint8_t *p = data;
 
+	w->size += len;
 	while (len) {
 		ssize_t n = write(w->fd, p, len);
 
@@ -102,6 +105,8 @@ int img_writer_open(struct img_dir *d, enum img_kind kind, long id, struct img_w
 	if (!w)
 		return img_fail(err, ENOMEM, "%s image: out of memory", k->name);
 	w->kind = k;
+	w->dir = d;
+	w->size = 0;
 	w->dirfd = img_dir_fd(d);
 	w->failed = 0;
 	w->count = 0;
@@ -120,7 +125,7 @@ int img_writer_open(struct img_dir *d, enum img_kind kind, long id, struct img_w
 	img_put_le32(hdr, k->magic);
 	img_put_le32(hdr + 4, IMG_VERSION);
 	img_put_le32(hdr + 8, IMG_HDR_FLAGS);
-	img_put_le32(hdr + 12, 0);
+	img_put_le32(hdr + 12, d->dump_id);
 	ret = put(w, hdr, sizeof(hdr), err);
 	if (ret) {
 		img_writer_abort(w);
@@ -209,6 +214,8 @@ int img_writer_commit(struct img_writer *w, struct img_err *err)
 	fd = w->fd;
 	w->fd = -1;
 	ret = img_commit_file(w->dirfd, fd, w->tmp, w->name, err);
+	if (!ret) /* a record file's manifest crc is its trailer's (img.h) */
+		ret = img_dir_note(w->dir, w->name, w->size, w->crc, err);
 	free(w);
 	return ret;
 }

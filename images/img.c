@@ -17,11 +17,6 @@
 #include "images/img.h"
 #include "images/img-priv.h"
 
-struct img_dir {
-	int fd;
-	char *path;
-};
-
 int img_fail(struct img_err *err, int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -69,7 +64,10 @@ void img_dir_close(struct img_dir *d)
 {
 	if (!d)
 		return;
-	close(d->fd);
+	close(d->fd); /* and with it the lock (img_dir_lock) */
+	for (size_t i = 0; i < d->nnotes; i++)
+		free(d->notes[i].name);
+	free(d->notes);
 	free(d->path);
 	free(d);
 }
@@ -187,7 +185,7 @@ int img_commit_file(int dirfd, int fd, const char *tmp, const char *name, struct
 
 int img_create_tmp(int dirfd, const char *tmp, struct img_err *err)
 {
-	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int fd = openat(dirfd, tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
 	if (fd < 0)
 		return img_fail(err, errno, "%s: cannot create: %s", tmp, strerror(errno));
@@ -200,6 +198,7 @@ int raw_file_create(struct img_dir *d, const char *name, struct raw_file *rf, st
 
 	rf->fd = -1;
 	rf->dirfd = d->fd;
+	rf->dir = d;
 	if (!name[0] || strchr(name, '/') || strlen(name) >= sizeof(rf->name))
 		return img_fail(err, EINVAL, "%s: bad raw image file name", name);
 	snprintf(rf->name, sizeof(rf->name), "%s", name);
@@ -211,14 +210,39 @@ int raw_file_create(struct img_dir *d, const char *name, struct raw_file *rf, st
 	return 0;
 }
 
-int raw_file_commit(struct raw_file *rf, struct img_err *err)
+int raw_file_commit_noted(struct raw_file *rf, uint64_t size, uint32_t crc, struct img_err *err)
 {
-	int fd = rf->fd;
+	int fd = rf->fd, ret;
 
 	if (fd < 0)
 		return img_fail(err, EBADF, "%s: raw file is not open", rf->name);
 	rf->fd = -1;
-	return img_commit_file(rf->dirfd, fd, rf->tmp, rf->name, err);
+	ret = img_commit_file(rf->dirfd, fd, rf->tmp, rf->name, err);
+	return ret ? ret : img_dir_note(rf->dir, rf->name, size, crc, err);
+}
+
+/* Small raw files (pipe and socket data, deleted files): their size and crc32c are read back
+ * from the temp file, for the manifest. */
+int raw_file_commit(struct raw_file *rf, struct img_err *err)
+{
+	uint64_t size = 0;
+	uint32_t crc = 0;
+	uint8_t buf[64 << 10];
+	ssize_t n;
+
+	if (rf->fd < 0)
+		return img_fail(err, EBADF, "%s: raw file is not open", rf->name);
+	while ((n = pread(rf->fd, buf, sizeof(buf), (off_t)size)) > 0) {
+		crc = img_crc32c(crc, buf, (size_t)n);
+		size += (uint64_t)n;
+	}
+	if (n < 0) {
+		int e = errno;
+
+		raw_file_abort(rf);
+		return img_fail(err, e, "%s: read back: %s", rf->tmp, strerror(e));
+	}
+	return raw_file_commit_noted(rf, size, crc, err);
 }
 
 void raw_file_abort(struct raw_file *rf)

@@ -26,7 +26,8 @@
 #include <stdint.h>
 #include <protobuf-c/protobuf-c.h>
 
-#define IMG_VERSION	  1u
+/* 2: the header's last word is the dump id (1: it was 0) */
+#define IMG_VERSION	  2u
 #define IMG_TRAILER_MAGIC 0x454e4421u /* "!DNE" on disk: end of records */
 #define IMG_HEADER_SIZE	  16u
 #define IMG_TRAILER_SIZE  12u
@@ -94,6 +95,35 @@ int img_dir_usage(struct img_dir *d, struct img_dir_usage *u, struct img_err *er
 /* Remove every such file of d (an earlier dump's images): 0, or -errno naming the file. */
 int img_dir_clear(struct img_dir *d, struct img_err *err);
 
+/* --- one dump's set of files (manifest.c) --- */
+/* The lock of an image directory (flock on the directory itself, so nothing is added to it): a
+ * dump holds it exclusive while it writes, a restore shared while it reads. Refused at once when
+ * taken, naming the holder (from /proc/locks): -EBUSY. Released by img_dir_close(), or with
+ * the process. */
+int img_dir_lock(struct img_dir *d, bool exclusive, struct img_err *err);
+/* Remove the "*.img.tmp" files a killed dump left (under the lock): how many, or -errno. */
+int img_dir_remove_tmp(struct img_dir *d, struct img_err *err);
+/* The dump id written into every record file's header from now on (a writer's). */
+void img_dir_set_dump_id(struct img_dir *d, uint32_t id);
+/* From now on, readers refuse a record file whose header names another dump id. */
+void img_dir_expect_dump_id(struct img_dir *d, uint32_t id);
+/* The files committed through d so far, in order (name, size, manifest crc32c: see
+ * img_file_crc()). */
+struct img_file_note {
+	const char *name;
+	uint64_t size;
+	uint32_t crc;
+};
+size_t img_dir_nr_written(const struct img_dir *d);
+struct img_file_note img_dir_written(const struct img_dir *d, size_t i);
+/* Remove exactly the files committed through d (a failed dump): 0 or -errno. */
+int img_dir_remove_written(struct img_dir *d, struct img_err *err);
+/* Size and manifest crc32c of the file name of d: of its whole contents, except for a record
+ * file, of everything before its trailer's crc field (which is what that field holds): 0, or
+ * -errno (-ENOENT when missing). */
+int img_file_crc(struct img_dir *d, const char *name, uint64_t *size, uint32_t *crc,
+		 struct img_err *err);
+
 /* --- writing --- */
 struct img_writer;
 int img_writer_open(struct img_dir *d, enum img_kind kind, long id, struct img_writer **out,
@@ -123,6 +153,8 @@ int img_reader_open_buf(const char *name, const void *buf, size_t len, struct im
 			struct img_err *err);
 const struct img_kind_desc *img_reader_kind(const struct img_reader *r);
 unsigned img_reader_count(const struct img_reader *r);
+/* The dump id in the file's header (0 for a version 1 file). */
+uint32_t img_reader_dump_id(const struct img_reader *r);
 /* Next record, unpacked: 1 and *msg set, 0 at the end, <0 on error.
  * Free *msg with protobuf_c_message_free_unpacked(*msg, NULL). */
 int img_read(struct img_reader *r, ProtobufCMessage **msg, struct img_err *err);
@@ -135,6 +167,7 @@ void img_reader_close(struct img_reader *r);
 /* Write a raw file atomically: data is written by the caller through *fd,
  * then raw_file_commit() fsyncs and renames. */
 struct raw_file {
+	struct img_dir *dir;
 	int dirfd;
 	int fd;
 	char name[64];
@@ -142,6 +175,9 @@ struct raw_file {
 };
 int raw_file_create(struct img_dir *d, const char *name, struct raw_file *rf, struct img_err *err);
 int raw_file_commit(struct raw_file *rf, struct img_err *err);
+/* The same, and the file goes into d's list of written files with its size and crc32c (the
+ * caller summed them while writing). */
+int raw_file_commit_noted(struct raw_file *rf, uint64_t size, uint32_t crc, struct img_err *err);
 void raw_file_abort(struct raw_file *rf);
 
 #endif

@@ -411,7 +411,7 @@ int page_writer_commit(struct page_writer *w, struct img_err *err)
 		page_writer_abort(w);
 		return ret;
 	}
-	ret = raw_file_commit(&w->rf, err);
+	ret = raw_file_commit_noted(&w->rf, w->size, w->crc, err);
 	if (!ret) {
 		ret = write_pagemap(w, err);
 		if (ret) /* a pages file without its pagemap is useless */
@@ -439,6 +439,8 @@ struct page_reader {
 	void *data;
 	uint64_t size;
 	int fd;
+	uint32_t crc;		       /* of the whole pages file, checked */
+	char pages_name[IMG_NAME_MAX]; /* its name */
 };
 
 /* Check run i (record i + 1 of the pagemap file) against the previous run and
@@ -533,6 +535,7 @@ static int pr_map_pages(struct img_dir *d, enum img_kind kind, const char *pm_na
 	uint32_t crc;
 
 	snprintf(name, sizeof(name), "%s%u.img", pages_prefix(kind), head->pages_id);
+	snprintf(r->pages_name, sizeof(r->pages_name), "%s", name);
 	r->fd = openat(img_dir_fd(d), name, O_RDONLY | O_CLOEXEC);
 	if (r->fd < 0)
 		return img_fail(err, errno, "%s: cannot open in %s: %s", name, img_dir_path(d),
@@ -555,11 +558,22 @@ static int pr_map_pages(struct img_dir *d, enum img_kind kind, const char *pm_na
 		r->data = p;
 	}
 	crc = img_crc32c(0, r->data, r->size);
+	r->crc = crc;
 	if (crc != head->pages_crc32c)
 		return img_fail(err, EBADMSG,
 				"%s: checksum mismatch (stored 0x%08x in %s, computed 0x%08x)",
 				name, head->pages_crc32c, pm_name, crc);
 	return 0;
+}
+
+const char *page_reader_pages_name(const struct page_reader *r)
+{
+	return r->pages_name;
+}
+
+uint32_t page_reader_crc(const struct page_reader *r)
+{
+	return r->crc;
 }
 
 int page_reader_open(struct img_dir *d, long id, struct page_reader **out, struct img_err *err)

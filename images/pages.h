@@ -67,6 +67,10 @@ size_t page_reader_nr_runs(const struct page_reader *r);
 const struct page_run *page_reader_runs(const struct page_reader *r);
 /* Pages of the runs whose flags include every bit of flag (0: every page); 0 for NULL. */
 uint64_t page_reader_pages(const struct page_reader *r, uint32_t flag);
+/* The pages file behind r ("pages-12.img") and the crc32c of its whole contents, which
+ * page_reader_open() checked against the pagemap's head. */
+const char *page_reader_pages_name(const struct page_reader *r);
+uint32_t page_reader_crc(const struct page_reader *r);
 /* The run containing addr, or NULL. */
 const struct page_run *page_reader_find(const struct page_reader *r, uint64_t addr);
 /* Whether a run whose flags include every bit of flag overlaps [start, end); false for NULL. */

@@ -1,4 +1,4 @@
-/* dump-tree: see dump-tree.h; also inventory.img, the dump as a whole. */
+/* dump-tree: see dump-tree.h. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,12 +13,7 @@
 #define LOG_PREFIX "tree: "
 #include "criu-lite/dump/dump-tree.h"
 #include "criu-lite/log.h"
-#include "inventory.pb-c.h"
 #include "pstree.pb-c.h"
-
-#ifndef CRIU_LITE_VERSION
-#define CRIU_LITE_VERSION "0.1"
-#endif
 
 static struct dump_ctx *add_task(struct dump_shared *sh, struct dump_tree_list *tl, pid_t pid,
 				 pid_t parent_pid)
@@ -342,27 +337,6 @@ int dump_tree_ids(struct dump_shared *sh, struct dump_tree_list *tl)
 	return 0;
 }
 
-static int write_one(struct dump_shared *sh, enum img_kind kind, const ProtobufCMessage *m)
-{
-	struct img_err err = { 0 };
-	int ret = img_write_file(sh->dir, kind, 0, &m, 1, &err);
-
-	if (ret)
-		pr_err("%s\n", err.msg);
-	return ret;
-}
-
-/* "vvar:16384,vvar_vclock:8192,vdso:8192": compared verbatim at restore. */
-void dump_vdso_layout(const struct kerndat *kd, char *buf, size_t len)
-{
-	size_t o = 0;
-
-	buf[0] = 0;
-	for (unsigned i = 0; i < kd->vdso.nr_parts && o < len; i++)
-		o += snprintf(buf + o, len - o, "%s%s:%lu", i ? "," : "",
-			      kerndat_vdso_kind_name(kd->vdso.part[i].kind), kd->vdso.part[i].size);
-}
-
 static int write_pstree(struct dump_shared *sh, struct dump_ctx *tasks, size_t nr)
 {
 	struct img_writer *w;
@@ -434,29 +408,5 @@ static int write_pstree(struct dump_shared *sh, struct dump_ctx *tasks, size_t n
 
 int dump_tree(struct dump_shared *sh, struct dump_ctx *tasks, size_t nr)
 {
-	InventoryEntry inv = INVENTORY_ENTRY__INIT;
-	struct utsname u;
-	struct timespec now;
-	char vdso[128];
-	int ret = write_pstree(sh, tasks, nr);
-
-	if (ret)
-		return ret;
-	uname(&u);
-	clock_gettime(CLOCK_REALTIME, &now);
-	dump_vdso_layout(&sh->kd, vdso, sizeof(vdso));
-	inv.img_version = IMG_VERSION;
-	inv.root_pid = tasks[0].vpid;
-	inv.page_size = 4096;
-	inv.kernel_release = u.release;
-	inv.dump_time_ns = (uint64_t)now.tv_sec * 1000000000ULL + now.tv_nsec;
-	inv.has_root_pidns = true;
-	inv.root_pidns = sh->root_pidns;
-	inv.vdso_layout = vdso;
-	inv.has_xcr0 = true;
-	inv.xcr0 = sh->kd.xcr0;
-	inv.has_xstate_size = true;
-	inv.xstate_size = sh->kd.xstate_size;
-	inv.tool_version = CRIU_LITE_VERSION;
-	return write_one(sh, IMG_INVENTORY, &inv.base);
+	return write_pstree(sh, tasks, nr);
 }

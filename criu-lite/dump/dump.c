@@ -79,10 +79,14 @@ static int check_images_dir(const struct opts *o, struct img_dir *d)
 	if (!u.files)
 		return 0;
 	if (!o->overwrite) {
-		pr_err(
-		    "%s already holds the images of another dump (%s%s): use an empty directory, "
-		    "or --overwrite to remove them first\n",
-		    o->images_dir, u.first, u.files > 1 ? " and more" : "");
+		bool complete = !faccessat(img_dir_fd(d), "inventory.img", F_OK, 0);
+
+		pr_err("%s already holds the images of %s (%s%s): use an empty directory, or "
+		       "--overwrite to remove them first\n",
+		       o->images_dir,
+		       complete ? "another dump"
+				: "a dump that did not finish (there is no inventory.img)",
+		       u.first, u.files > 1 ? " and more" : "");
 		return -EEXIST;
 	}
 	pr_info("--overwrite: removing the %u image file(s) of an earlier dump in %s\n", u.files,
@@ -162,6 +166,10 @@ static int run_steps(struct dump_shared *sh, struct dump_tree_list *tl)
 		return ret;
 	if ((ret = fault_inject(sh->o, "write")) || (ret = dump_files_commit(&tl->t[0])) ||
 	    (ret = dump_shmem_commit(&tl->t[0])))
+		return ret;
+	/* last: the manifest of every file above (a set without it is incomplete) */
+	if ((ret = fault_inject(sh->o, "inventory")) ||
+	    (ret = dump_inventory(sh, tl->t[0].vpid, sh->dump_id)))
 		return ret;
 	/* rsys_close() puts back registers, mask and scratch: a must before release */
 	for (size_t i = 0; i < tl->n; i++) {
@@ -259,10 +267,23 @@ int dump_run(const struct opts *o)
 		pr_err("%s\n", err.msg);
 		return 1;
 	}
-	if (check_images_dir(o, sh.dir)) {
+	if (img_dir_lock(sh.dir, true, &err)) { /* released when it is closed, or we die */
+		pr_err("%s\n", err.msg);
 		img_dir_close(sh.dir);
 		return 1;
 	}
+	ret = img_dir_remove_tmp(sh.dir, &err);
+	if (ret > 0)
+		pr_info("removed %d temporary file(s) a killed dump left in %s\n", ret,
+			o->images_dir);
+	if (ret < 0 || check_images_dir(o, sh.dir)) {
+		if (ret < 0)
+			pr_err("%s\n", err.msg);
+		img_dir_close(sh.dir);
+		return 1;
+	}
+	sh.dump_id = dump_new_id();
+	img_dir_set_dump_id(sh.dir, sh.dump_id);
 	sh.bufs = page_bufs_new(); /* NULL is fine: each writer then has its own */
 	ret = kerndat_probe(&sh.kd, KD_PROBE_PROC | KD_PROBE_MEM | KD_PROBE_VDSO);
 	if (!ret && !kerndat_core_ok(&sh.kd)) {
@@ -280,7 +301,7 @@ int dump_run(const struct opts *o)
 	}
 	if (ret) {
 		release_all(&tl, RELEASE_RESUME);
-		if (img_dir_clear(sh.dir, &err)) /* nothing but this dump's files: see above */
+		if (img_dir_remove_written(sh.dir, &err)) /* this dump's files, and only those */
 			pr_err("%s\n", err.msg);
 		pr_err("dump of pid %d failed; %s left running as %s\n", o->tree,
 		       tl.n > 1 ? "every task was" : "the task was",

@@ -47,6 +47,7 @@ struct dump_shared {
 	/* stats for the log and benchmarks */
 	uint64_t pages_dumped, pages_zero;
 	uint64_t pages_cow; /* shared with the parent task: inherited at restore (dump-cow.c) */
+	uint32_t dump_id;   /* in every record file's header and in inventory.img */
 };
 
 /* One task of the tree. Image files are named by vpid. */
@@ -79,8 +80,12 @@ struct dump_ctx {
 };
 
 int dump_run(const struct opts *o);
-/* "vvar:16384,vvar_vclock:8192,vdso:8192" (inventory.vdso_layout). */
+/* dump-inventory.c: "vvar:16384,vvar_vclock:8192,vdso:8192" (inventory.vdso_layout); a new
+ * random nonzero dump id; inventory.img with the manifest of every file written so far
+ * (written last). */
 void dump_vdso_layout(const struct kerndat *kd, char *buf, size_t len);
+uint32_t dump_new_id(void);
+int dump_inventory(struct dump_shared *sh, pid_t root_vpid, uint32_t dump_id);
 
 /* State the dump does not record and refuses (dump-checks.c): 0, or -ENOTSUP, logged. */
 int dump_checks(const struct dump_ctx *c);
@@ -106,7 +111,7 @@ int dump_files(struct dump_ctx *c);
  * of every task, whose rsys sessions it uses. */
 struct dump_tree_list;
 int dump_stops(struct dump_tree_list *tl);
-/* pstree.img (every task, parents first) and inventory.img. */
+/* pstree.img (every task, parents first). */
 int dump_tree(struct dump_shared *sh, struct dump_ctx *tasks, size_t nr);
 /* Writes files.img from c->sh->files (after every task); frees the list. */
 int dump_files_commit(struct dump_ctx *c);

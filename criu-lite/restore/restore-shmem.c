@@ -89,6 +89,10 @@ int restore_shmem_read(struct restore_ctx *c)
 		pr_err("%s\n", err.msg);
 		return ret < 0 ? ret : -EBADMSG;
 	}
+	for (size_t i = 0; i < c->nr_shmem; i++)
+		if ((ret = restore_manifest_pages(c, page_reader_pages_name(c->shmem_pages[i]),
+						  page_reader_crc(c->shmem_pages[i]))))
+			return ret;
 	return 0;
 }
 

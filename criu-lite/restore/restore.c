@@ -90,6 +90,13 @@ static int check_runs(const struct restore_task *t)
 	return 0;
 }
 
+/* The pages file the page reader just summed is the one the manifest lists. */
+static int check_pages_crc(struct restore_ctx *c, const struct restore_task *t)
+{
+	return restore_manifest_pages(c, page_reader_pages_name(t->pages),
+				      page_reader_crc(t->pages));
+}
+
 static int read_task(struct restore_ctx *c, struct restore_task *t)
 {
 	struct img_err err = { 0 };
@@ -106,7 +113,8 @@ static int read_task(struct restore_ctx *c, struct restore_task *t)
 	ret = page_reader_open(c->dir, t->vpid, &t->pages, &err);
 	if (ret)
 		return report(&err, ret);
-	if ((ret = check_runs(t)) || (ret = restore_core_check(c, t)) ||
+	if ((ret = check_runs(t)) || (ret = restore_task_runs_check(t)) ||
+	    (ret = check_pages_crc(c, t)) || (ret = restore_core_check(c, t)) ||
 	    (ret = restore_stop_check(t)))
 		return ret;
 	return restore_mm_check(c, t);
@@ -147,7 +155,7 @@ static int read_images(struct restore_ctx *c)
 	}
 	if (ret)
 		return report(&err, ret);
-	if ((ret = check_host(c)) ||
+	if ((ret = check_host(c)) || (ret = restore_manifest_check(c)) ||
 	    (ret = read_all(c->dir, IMG_PSTREE, 0, (ProtobufCMessage ***)&c->pstree,
 			    &c->nr_pstree)) ||
 	    (ret = read_all(c->dir, IMG_FILES, 0, (ProtobufCMessage ***)&c->files, &c->nr_files)))
@@ -409,8 +417,10 @@ int restore_run(const struct opts *o)
 	double t0 = stats_now();
 	int ret;
 
-	if (img_dir_open(o->images_dir, false, &c.dir, &err)) {
+	if (img_dir_open(o->images_dir, false, &c.dir, &err) ||
+	    img_dir_lock(c.dir, false, &err)) { /* no dump may write into it meanwhile */
 		pr_err("%s\n", err.msg);
+		img_dir_close(c.dir);
 		return 1;
 	}
 	ret = kerndat_probe(&c.kd, KD_PROBE_PROC | KD_PROBE_MEM | KD_PROBE_VDSO);

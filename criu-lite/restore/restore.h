@@ -108,6 +108,11 @@ int restore_shmem_prepare(struct restore_ctx *c);
 int restore_shmem_fd(const struct restore_ctx *c, uint32_t id);
 void restore_shmem_free(struct restore_ctx *c);
 
+/* restore-manifest.c: the image set as a whole (see there). */
+int restore_manifest_check(struct restore_ctx *c);
+int restore_manifest_pages(struct restore_ctx *c, const char *name, uint32_t crc);
+int restore_task_runs_check(const struct restore_task *t);
+
 /* Steps of restore_run() for one task: the address space (before the task forks its children,
  * restore-tree.c, so they inherit what they shared with it). */
 int restore_task_mm(struct restore_ctx *c, struct restore_task *t);
