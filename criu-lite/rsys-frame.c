@@ -21,7 +21,14 @@
  * runs) and r->gadget, and returns 0. When something is missing it returns -ENOENT with the
  * reason logged at info level, and rsys goes on without a frame (a dying tracer then leaves the
  * thread damaged, as before). Other errors are -errno. rsys_frame_scratch() hands out room
- * under the frame, on the same stack, for rsys_scratch(). */
+ * under the frame, on the same stack, for rsys_scratch().
+ *
+ * A call that changes the task (a probe mapping) can have its undo armed: rsys_frame_undo()
+ * writes a second frame under the scratch room, whose registers are the undo syscall at the
+ * gadget with rsp at the first frame, and gives its address. A call run with rsp there returns
+ * into it when no tracer stops it: the thread runs the undo, and the undo's `ret` returns into
+ * the first frame as usual. That frame has no xstate (sigreturn resets the FPU, which the first
+ * frame then restores) and blocks every signal. */
 #define LOG_PREFIX "rsys: "
 
 #include <elf.h>
@@ -47,6 +54,7 @@
 #define UC_SIGCONTEXT_SS 0x2
 #define UC_STRICT_SS	 0x4
 #define SCRATCH_ROOM	 (16 * 1024) /* what rsys_scratch() may take from the stack */
+#define UNDO_ROOM	 512	     /* the undo frame, under the scratch room */
 #define GADGET_SCAN	 24	     /* bytes after a `syscall` to look for its `ret` */
 #define FX_SW_OFFSET	 464	     /* the legacy area's software bytes */
 
@@ -301,7 +309,7 @@ int rsys_frame_setup(struct rsys *r)
 	 * that, like a real frame, rsp + 8 is 16-aligned at the restorer) */
 	xs_at = (r->regs.rsp - RED_ZONE - xs_len - sizeof(magic2)) & ~63ULL;
 	frame_at = ((xs_at - sizeof(fr)) & ~15ULL) - 8;
-	if (!stack_has(r->tid, r->regs.rsp, frame_at - SCRATCH_ROOM)) {
+	if (!stack_has(r->tid, r->regs.rsp, frame_at - SCRATCH_ROOM - UNDO_ROOM)) {
 		pr_info("thread %d: no room on its stack under %#llx: remote calls are not "
 			"self-healing\n",
 			r->tid, r->regs.rsp);
@@ -330,6 +338,7 @@ int rsys_frame_setup(struct rsys *r)
 		return ret;
 	r->frame = frame_at;
 	r->gadget = gadget;
+	r->restorer = restorer;
 	pr_debug("thread %d: self-healing frame at %#" PRIx64 ", gadget %#" PRIx64
 		 ", restorer %#" PRIx64 "\n",
 		 r->tid, frame_at, gadget, restorer);
@@ -343,5 +352,36 @@ int rsys_frame_scratch(struct rsys *r, size_t len, uint64_t *at)
 	if (!r->frame || len > SCRATCH_ROOM)
 		return -ENOSPC;
 	*at = want;
+	return 0;
+}
+
+int rsys_frame_undo(struct rsys *r, long nr, const long a[6], uint64_t *sp)
+{
+	struct krt_sigframe fr = { 0 };
+	uint64_t at;
+	int ret;
+
+	if (!r->frame)
+		return -ENOENT;
+	at = ((r->frame - SCRATCH_ROOM - sizeof(fr)) & ~15ULL) - 8;
+	fr.pretcode = r->restorer;
+	fr.uc.uc_flags = UC_SIGCONTEXT_SS | UC_STRICT_SS;
+	fr.uc.uc_stack.ss_flags = 7; /* keeps the alternate stack, as in the first frame */
+	resume_regs(&r->regs, &fr.uc.uc_mcontext);
+	fr.uc.uc_mcontext.ip = r->gadget;
+	fr.uc.uc_mcontext.sp = r->frame;
+	fr.uc.uc_mcontext.ax = (uint64_t)nr;
+	fr.uc.uc_mcontext.di = (uint64_t)a[0];
+	fr.uc.uc_mcontext.si = (uint64_t)a[1];
+	fr.uc.uc_mcontext.dx = (uint64_t)a[2];
+	fr.uc.uc_mcontext.r10 = (uint64_t)a[3];
+	fr.uc.uc_mcontext.r8 = (uint64_t)a[4];
+	fr.uc.uc_mcontext.r9 = (uint64_t)a[5];
+	fr.uc.uc_mcontext.fpstate = 0;
+	fr.uc.uc_sigmask = ~0ULL;
+	ret = rsys_write(r, at, &fr, sizeof(fr));
+	if (ret)
+		return ret;
+	*sp = at;
 	return 0;
 }

@@ -537,7 +537,8 @@ static int run_to(struct rsys *r, int req, int want, const char *what)
 	}
 }
 
-static long do_call(struct rsys *r, bool quiet, long nr, const long a[6])
+/* One remote syscall; sp: the stack pointer it runs with (0: the frame's, if any). */
+static long do_call(struct rsys *r, bool quiet, long nr, const long a[6], uint64_t sp)
 {
 	struct user_regs_struct regs = r->regs;
 	char call[256], w[48];
@@ -547,7 +548,11 @@ static long do_call(struct rsys *r, bool quiet, long nr, const long a[6])
 		return -ESRCH;
 	fmt_call(call, sizeof(call), nr, a);
 	regs.rip = r->insn;
-	if (r->frame)
+	if (sp)
+		regs.rsp = sp;
+	else if (r->undo_sp)
+		regs.rsp = r->undo_sp;
+	else if (r->frame)
 		regs.rsp = r->frame;
 	regs.rax = (unsigned long)nr;
 	regs.orig_rax = (unsigned long)-1L;
@@ -592,14 +597,54 @@ long rsys_call(struct rsys *r, long nr, long a1, long a2, long a3, long a4, long
 {
 	const long a[6] = { a1, a2, a3, a4, a5, a6 };
 
-	return do_call(r, false, nr, a);
+	return do_call(r, false, nr, a, 0);
 }
 
 long rsys_call_quiet(struct rsys *r, long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 {
 	const long a[6] = { a1, a2, a3, a4, a5, a6 };
 
-	return do_call(r, true, nr, a);
+	return do_call(r, true, nr, a, 0);
+}
+
+long rsys_call_undo(struct rsys *r, long nr, const long a[6], long undo_nr, const long u[6])
+{
+	long ret;
+
+	if (r->dead)
+		return -ESRCH;
+	if (r->undo_armed)
+		return -EBUSY;
+	if (r->frame) {
+		ret = rsys_frame_undo(r, undo_nr, u, &r->undo_sp);
+		if (ret)
+			return ret;
+	}
+	r->undo_armed = true;
+	r->undo_nr = undo_nr;
+	memcpy(r->undo_a, u, sizeof(r->undo_a));
+	ret = do_call(r, false, nr, a, 0);
+	if (ret < 0)
+		rsys_undo_cancel(r);
+	return ret;
+}
+
+long rsys_undo(struct rsys *r)
+{
+	long ret;
+
+	if (!r->undo_armed)
+		return 0;
+	/* runs with rsp at the first frame: a death from here on just returns */
+	ret = do_call(r, false, r->undo_nr, r->undo_a, r->frame);
+	rsys_undo_cancel(r);
+	return ret;
+}
+
+void rsys_undo_cancel(struct rsys *r)
+{
+	r->undo_armed = false;
+	r->undo_sp = 0;
 }
 
 int rsys_scratch(struct rsys *r, size_t len, uint64_t *remote_addr)
@@ -688,6 +733,12 @@ int rsys_close(struct rsys *r)
 	char w[48];
 	int ret = 0, rc;
 
+	if (r->undo_armed && !r->dead) {
+		long u = rsys_undo(r);
+
+		if (u < 0)
+			ret = (int)u;
+	}
 	if (r->scratch && !r->scratch_on_stack && !r->dead) {
 		long m = rsys2(r, SYS_munmap, r->scratch, r->scratch_len);
 

@@ -58,10 +58,14 @@ struct rsys {
 	bool scratch_on_stack; /* under the frame: nothing to unmap */
 	uint64_t frame;	       /* the signal frame's return-address word (rsp in calls), 0: none */
 	uint64_t gadget;       /* the [vdso] `syscall` calls run at with a frame */
-	bool ran;	       /* the thread ran since rsys_open() */
-	bool dead;	       /* it died: nothing more can be done */
-	int memfd;	       /* /proc/TID/mem, opened on first need */
-	int pidfd;	       /* pidfd of tid (or of pid), opened on first need */
+	uint64_t restorer;     /* the C library's rt_sigreturn the frames return into */
+	bool undo_armed;       /* rsys_call_undo() */
+	long undo_nr, undo_a[6];
+	uint64_t undo_sp; /* the undo frame (rsp in calls while armed), 0: none */
+	bool ran;	  /* the thread ran since rsys_open() */
+	bool dead;	  /* it died: nothing more can be done */
+	int memfd;	  /* /proc/TID/mem, opened on first need */
+	int pidfd;	  /* pidfd of tid (or of pid), opened on first need */
 };
 
 int rsys_open(pid_t tid, struct rsys *r);
@@ -82,6 +86,17 @@ long rsys_call_quiet(struct rsys *r, long nr, long a1, long a2, long a3, long a4
 #define rsys4(r, nr, a, b, c, d) rsys_call(r, nr, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
 #define rsys5(r, nr, a, b, c, d, e) \
 	rsys_call(r, nr, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
+/* Undo: a call that changes the thread's task for a while (a probe mapping, a prctl to read a
+ * default) arms the call that puts it back. rsys_call_undo() arms undo_nr(u), then runs nr(a)
+ * like rsys_call(); until the undo is run (rsys_undo()) or dropped (rsys_undo_cancel()), every
+ * call runs so that if criu-lite dies, the thread runs undo_nr(u) by itself, then goes back to
+ * where it was (rsys-frame.c). A failing nr(a) drops the undo. rsys_close() runs an undo still
+ * armed. A thread that is not self-healing (no frame) only gets the undo from a live
+ * criu-lite. One undo at a time (-EBUSY). */
+long rsys_call_undo(struct rsys *r, long nr, const long a[6], long undo_nr, const long u[6]);
+/* Run the armed undo now (its result, logged on failure) and disarm. */
+long rsys_undo(struct rsys *r);
+void rsys_undo_cancel(struct rsys *r);
 #define rsys6(r, nr, a, b, c, d, e, f) \
 	rsys_call(r, nr, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
 

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "criu-lite/dump/dump.h"
+#include "criu-lite/fault.h"
 #include "criu-lite/kinds/attrs.h"
 #include "criu-lite/kinds/core.h"
 #include "criu-lite/log.h"
@@ -137,13 +138,17 @@ static int dump_slack(const struct dump_ctx *c, pid_t tid, struct rsys *rs, Thre
 	a->timer_slack_ns = (uint64_t)now;
 	if (rt_or_dl(a->sched_policy))
 		return 0; /* PR_SET_TIMERSLACK does nothing in a real-time thread */
-	r = core_rcall(rs, "reset the timer slack to its default", SYS_prctl, PR_SET_TIMERSLACK, 0,
-		       0, 0);
+	/* the slack is put back even by a thread whose criu-lite died meanwhile (rsys undo) */
+	const long reset[6] = { PR_SET_TIMERSLACK, 0 }, back[6] = { PR_SET_TIMERSLACK, now };
+
+	r = rsys_call_undo(rs, SYS_prctl, reset, SYS_prctl, back);
 	if (r < 0)
 		return (int)r;
-	dflt =
-	    core_rcall(rs, "read the default timer slack", SYS_prctl, PR_GET_TIMERSLACK, 0, 0, 0);
-	r = core_rcall(rs, "put the timer slack back", SYS_prctl, PR_SET_TIMERSLACK, now, 0, 0);
+	r = fault_inject(c->sh->o, "slack");
+	dflt = r ? r
+		 : core_rcall(rs, "read the default timer slack", SYS_prctl, PR_GET_TIMERSLACK, 0,
+			      0, 0);
+	r = rsys_undo(rs);
 	if (dflt < 0)
 		return (int)dflt;
 	if (r < 0)

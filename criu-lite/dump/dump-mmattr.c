@@ -5,9 +5,12 @@
  *
  * The getters run in the stopped task through rsys. mlockall leaves no getter: a probe mapping
  * made in the task (rsys mmap, PROT_NONE) shows in smaps whether new mappings come locked
- * (lo) and on fault only (lf); it is unmapped again on every path. A getter the kernel does
+ * (lo) and on fault only (lf); it is unmapped again on every path, a dead criu-lite's included
+ * (rsys_call_undo). A getter the kernel does
  * not have (EINVAL) means the switch can't be on. Values we don't know refuse the dump. */
+#include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +20,7 @@
 
 #define LOG_PREFIX "mm: "
 #include "criu-lite/dump/dump.h"
+#include "criu-lite/fault.h"
 #include "criu-lite/kcompat.h"
 #include "criu-lite/kinds/core.h"
 #include "criu-lite/log.h"
@@ -36,17 +40,56 @@ static long get(struct dump_ctx *c, const char *what, int op)
 	return r;
 }
 
-/* The lo/lf VmFlags a new mapping of the task gets. */
+/* A free page for the probe, away from where the kernel places mappings (top down, under
+ * mmap_base): the page under the lowest mapping, or the first gap above 1 MiB. */
+static int probe_address(const struct vma_list *l, uint64_t *at)
+{
+	const uint64_t low = 1 << 20;
+
+	for (size_t i = 0; i < l->n; i++) {
+		uint64_t below = i ? l->v[i - 1].end : 0;
+
+		if (l->v[i].start >= low + PG && l->v[i].start - PG >= below) {
+			*at = l->v[i].start - PG;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+/* The lo/lf VmFlags a new mapping of the task gets. The probe is mapped at a page picked while
+ * every thread is stopped (MAP_FIXED_NOREPLACE) with its munmap armed as the call's undo: a
+ * criu-lite that dies while the probe exists leaves a thread that unmaps it by itself. */
 static int mlock_future(struct dump_ctx *c, uint32_t *out)
 {
-	long a = core_rcall(&c->rs, "map a probe page", SYS_mmap, 0, PG, PROT_NONE,
-			    MAP_PRIVATE | MAP_ANONYMOUS);
 	struct vma_list l;
-	int ret, found = 0;
+	uint64_t at = 0;
+	int ret = proc_parse_vmas(c->pid, &l), found = 0;
+
+	if (ret)
+		return ret;
+	ret = probe_address(&l, &at);
+	vma_list_free(&l);
+	if (ret) {
+		pr_err("pid %d: no free page for the mlockall probe\n", c->pid);
+		return ret;
+	}
+	const long map[6] = { (long)at,	 PG,
+			      PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+			      -1,	 0 };
+	const long unmap[6] = { (long)at, PG };
+	long a = rsys_call_undo(&c->rs, SYS_mmap, map, SYS_munmap, unmap);
 
 	if (a < 0)
 		return (int)a;
-	ret = proc_parse_vmas(c->pid, &l);
+	ret = fault_inject(c->sh->o, "mm-probe");
+	if (!ret && (uint64_t)a != at) { /* a kernel without MAP_FIXED_NOREPLACE (< 4.17) */
+		pr_err("pid %d: the probe page went to %#lx, not %#" PRIx64 "\n", c->pid, a, at);
+		rsys_undo_cancel(&c->rs);
+		ret = -EEXIST;
+	}
+	if (!ret)
+		ret = proc_parse_vmas(c->pid, &l);
 	for (size_t i = 0; !ret && i < l.n; i++) {
 		if ((uint64_t)a < l.v[i].start || (uint64_t)a >= l.v[i].end)
 			continue;
@@ -61,11 +104,14 @@ static int mlock_future(struct dump_ctx *c, uint32_t *out)
 		pr_err("pid %d: the probe page mapped at %#lx is not in its smaps\n", c->pid, a);
 		ret = -ENOENT;
 	}
-	long r = core_rcall(&c->rs, "unmap the probe page", SYS_munmap, a, PG, 0, 0);
+	long r = (uint64_t)a == at
+		     ? rsys_undo(&c->rs)
+		     : core_rcall(&c->rs, "unmap the probe page", SYS_munmap, a, PG, 0, 0);
 
 	return ret ? ret : (int)r;
 }
 
+/* 0, 1 when the kernel has no core dumps (no coredump_filter: nothing to keep), or -errno. */
 static int coredump_filter(pid_t pid, uint32_t *out)
 {
 	char path[64], buf[32], *end;

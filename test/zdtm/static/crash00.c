@@ -7,9 +7,13 @@
  *  - a signal mask of its own (SIGUSR2 and SIGHUP blocked) in both threads, read back with
  *    sigprocmask / pthread_sigmask;
  *  - a SIGUSR1 handler: a SIGUSR1 sent after SIGTERM must run it (nothing left blocked);
- *  - 4 MiB of patterned memory, and /proc/self/maps as it was (no mapping left behind). */
+ *  - a timer slack of its own in both threads (the dump resets it for a moment to read the
+ *    default), read back with PR_GET_TIMERSLACK;
+ *  - 4 MiB of patterned memory, and /proc/self/maps as it was (no mapping left behind: the
+ *    dump maps a probe page for a moment). */
 #include <errno.h>
 #include <pthread.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,9 +24,11 @@
 
 #include "zdtmtst.h"
 
-#define MSG  "crash00: written after SIGTERM"
-#define MEM  (4 << 20)
-#define SEED 0xc4a5400ull
+#define MSG	     "crash00: written after SIGTERM"
+#define MEM	     (4 << 20)
+#define SEED	     0xc4a5400ull
+#define SLACK_MAIN   123457ul
+#define SLACK_READER 234567ul
 
 static int p[2];
 static volatile sig_atomic_t usr1;
@@ -32,6 +38,7 @@ static long got_n;
 static sigset_t want_mask;
 static int reader_mask_ok = -1;
 static volatile pid_t reader_tid;
+static long reader_slack = -1;
 
 static void on_usr1(int sig)
 {
@@ -44,10 +51,13 @@ static void *reader(void *arg)
 	sigset_t now;
 
 	(void)arg;
+	if (prctl(PR_SET_TIMERSLACK, SLACK_READER, 0, 0, 0))
+		return NULL;
 	reader_tid = (pid_t)syscall(SYS_gettid);
 	got_n = test_ymm_syscall(ymm_in, ymm_out, SYS_read, p[0], (long)got, sizeof(got), 0);
 	reader_mask_ok = !pthread_sigmask(SIG_BLOCK, NULL, &now) && sigismember(&now, SIGUSR2) &&
 			 sigismember(&now, SIGHUP) && !sigismember(&now, SIGUSR1);
+	reader_slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
 	return NULL;
 }
 
@@ -74,6 +84,7 @@ int main(int argc, char **argv)
 		ymm_in[i] = (uint8_t)(i * 7 + 3);
 	mem = mmap(NULL, MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (mem == MAP_FAILED || pipe(p) || sigaction(SIGUSR1, &sa, NULL) ||
+	    prctl(PR_SET_TIMERSLACK, SLACK_MAIN, 0, 0, 0) ||
 	    sigprocmask(SIG_BLOCK, &want_mask, NULL)) {
 		fail_errno("setup");
 		return 1;
@@ -108,6 +119,11 @@ int main(int argc, char **argv)
 		fail("the main thread's signal mask changed");
 		return 1;
 	}
+	if (prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0) != (int)SLACK_MAIN) {
+		fail("the main thread's timer slack is %d ns, expected %lu",
+		     prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0), SLACK_MAIN);
+		return 1;
+	}
 	if (kill(getpid(), SIGUSR1)) {
 		fail_errno("kill SIGUSR1");
 		return 1;
@@ -126,6 +142,11 @@ int main(int argc, char **argv)
 	}
 	if (memcmp(ymm_in, ymm_out, sizeof(ymm_in))) {
 		fail("the reader's ymm registers changed across its read()");
+		return 1;
+	}
+	if (reader_slack != (long)SLACK_READER) {
+		fail("the reader's timer slack is %ld ns, expected %lu", reader_slack,
+		     SLACK_READER);
 		return 1;
 	}
 	if (reader_mask_ok != 1) {
