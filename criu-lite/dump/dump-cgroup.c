@@ -4,12 +4,15 @@
  * /proc/PID/cgroup is read as criu-lite sees it: paths relative to criu-lite's cgroup namespace
  * root, which is also where the restorer will look for them. A process whose threads are in
  * different cgroups (a threaded cgroup v2 subtree, or per-thread v1 groups) is refused, naming
- * the thread: restore puts the whole process in one cgroup.
+ * the thread: restore puts the whole process in one cgroup. On a kernel without cgroups
+ * (no /proc/self/cgroup) nothing is recorded.
  */
 #define LOG_PREFIX "dump-cgroup: "
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "criu-lite/dump/dump.h"
 #include "criu-lite/kinds/cgroup.h"
@@ -31,8 +34,13 @@ static const char *differs(const struct proc_cgroup_list *a, const struct proc_c
 int dump_cgroups(struct dump_ctx *c)
 {
 	char hn[96];
-	int ret = proc_parse_cgroup(c->pid, 0, &c->cgroups);
+	int ret;
 
+	/* A kernel built without cgroups has no /proc/PID/cgroup: every task is in "no cgroup",
+	 * which pstree.img says with no cgroup_entry at all. */
+	if (access("/proc/self/cgroup", F_OK) && errno == ENOENT)
+		return 0;
+	ret = proc_parse_cgroup(c->pid, 0, &c->cgroups);
 	if (ret)
 		return ret;
 	for (size_t k = 0; !c->zombie && k < c->st.nr; k++) {

@@ -27,13 +27,15 @@
  * the cgroup at its end), the kernel runs `swap00 /zram<N>` (argv[1] is the
  * cgroup), which tears down zram<N> and removes the cgroup; it logs to
  * /dev/kmsg. Swap is needed only until the dump has read the pages, so it is
- * off again right after the dump. A restored test is no longer in the cgroup
- * (restore does not restore v1 cgroups); one that was never dumped (nocr)
- * leaves it at the end. Either way the test then waits for zram<N> to be gone
- * and fails if the guard did not do it (tearing down itself then): the agent
- * removes the cgroup after its teardown, so a cgroup gone with zram<N> still
- * there is a teardown that failed. How soon the kernel runs the agent is the
- * scheduler's business on a loaded machine: the wait has no limit of its own,
+ * off again right after the dump. A restored test is in /zram<N> again
+ * (restore puts a task back into its cgroups, and makes /zram<N> anew, without
+ * notify_on_release, when the agent had removed it); it leaves it at the end
+ * like a test that was never dumped (nocr). Either way the test then waits for
+ * zram<N> to be gone and fails if the guard did not do it (tearing down itself
+ * then): the agent removes the cgroup after its teardown, so a cgroup gone with
+ * zram<N> still there is a teardown that failed. Last, the test removes the
+ * cgroup if it is still there (restore's, which has no agent to remove it). How soon the kernel
+ * runs the agent is the scheduler's business on a loaded machine: the wait has no limit of its own,
  * and an agent that never runs is caught by the runner's time limit (leaving
  * zram<N> behind, as the FAIL says). The
  * hierarchy is unmounted again at once (it lives on while it has the cgroup;
@@ -321,6 +323,21 @@ static int guard_there(unsigned n)
 	return there;
 }
 
+/* The cgroup /zram<n>, if it is still there: restore's has no agent to remove it. */
+static void guard_remove(unsigned n)
+{
+	char dir[64], path[96];
+
+	if (hier_mount(dir, sizeof(dir))) {
+		test_perror("removing the guard cgroup /zram%u: mount of " HIER, n);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/zram%u", dir, n);
+	if (rmdir(path) && errno != ENOENT)
+		test_perror("removing the guard cgroup /zram%u", n);
+	hier_umount(dir);
+}
+
 /* After the verdict on the pages: the guard must have removed zram<n>. It removes the cgroup
  * after its teardown, so once the cgroup is gone zram<n> must be too. */
 static int wait_torn_down(unsigned n)
@@ -601,6 +618,7 @@ out:
 		ret = 1;
 	if (wait_torn_down(s.zram))
 		ret = 1;
+	guard_remove(s.zram);
 	if (!ret)
 		pass();
 	return ret;
