@@ -26,7 +26,6 @@ struct img_note {
 struct img_dir {
 	int fd;
 	char *path;
-	int lock_fd;		/* the lock file while img_dir_lock() holds it, else -1 */
 	uint32_t dump_id;	/* written into record headers; 0: none (version 1) */
 	uint32_t expect_id;	/* readers refuse record files of another dump; 0: no check */
 	struct img_note *notes; /* every file committed through this img_dir, in order */

@@ -99,7 +99,7 @@ int img_dir_clear(struct img_dir *d, struct img_err *err);
 /* The lock of an image directory (flock on the directory itself, so nothing is added to it): a
  * dump holds it exclusive while it writes, a restore shared while it reads. Refused at once when
  * taken, naming the holder (from /proc/locks): -EBUSY. Released by img_dir_close(), or with
- * the process. */
+ * the process. 1 (nothing locked) on a kernel without file locking (flock: ENOSYS). */
 int img_dir_lock(struct img_dir *d, bool exclusive, struct img_err *err);
 /* Remove the "*.img.tmp" files a killed dump left (under the lock): how many, or -errno. */
 int img_dir_remove_tmp(struct img_dir *d, struct img_err *err);

@@ -120,6 +120,8 @@ static int coredump_filter(pid_t pid, uint32_t *out)
 
 	snprintf(path, sizeof(path), "/proc/%d/coredump_filter", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && access("/proc/self/coredump_filter", F_OK))
+		return 1;
 	if (fd < 0) {
 		pr_perror("can't open %s", path);
 		return -errno;
@@ -163,10 +165,11 @@ int dump_mm_attrs(struct dump_ctx *c, MmEntry *mm)
 	mm->thp_disabled = (uint32_t)thp;
 	mm->merge_any = merge != 0;
 	mm->mdwe = (uint32_t)mdwe;
-	mm->has_mlock_future = mm->has_coredump_filter = true;
+	mm->has_mlock_future = true;
 	if ((ret = mlock_future(c, &mm->mlock_future)) ||
-	    (ret = coredump_filter(c->pid, &mm->coredump_filter)))
+	    (ret = coredump_filter(c->pid, &mm->coredump_filter)) < 0)
 		return ret;
+	mm->has_coredump_filter = ret == 0;
 	pr_debug("pid %d: THP disable %u, merge any %d, MDWE %#x, mlockall future %#x, coredump "
 		 "filter %#x\n",
 		 c->pid, mm->thp_disabled, mm->merge_any, mm->mdwe, mm->mlock_future,

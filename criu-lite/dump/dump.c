@@ -267,11 +267,16 @@ int dump_run(const struct opts *o)
 		pr_err("%s\n", err.msg);
 		return 1;
 	}
-	if (img_dir_lock(sh.dir, true, &err)) { /* released when it is closed, or we die */
+	ret = img_dir_lock(sh.dir, true, &err); /* released when it is closed, or we die */
+	if (ret < 0) {
 		pr_err("%s\n", err.msg);
 		img_dir_close(sh.dir);
 		return 1;
 	}
+	if (ret > 0)
+		pr_warn("%s is not locked: this kernel has no file locking (flock: ENOSYS), so "
+			"nothing keeps a second dump out of it\n",
+			o->images_dir);
 	ret = img_dir_remove_tmp(sh.dir, &err);
 	if (ret > 0)
 		pr_info("removed %d temporary file(s) a killed dump left in %s\n", ret,

@@ -65,8 +65,8 @@ int manifest_verify(struct img_dir *d, const InventoryEntry *inv, bool sum_pages
 		struct stat st;
 
 		if (!img_is_image_name(f->name) || strchr(f->name, '/')) {
-			snprintf(msg, sizeof(msg), "inventory.img: manifest entry %zu: bad name \"%s\"",
-				 i, f->name);
+			snprintf(msg, sizeof(msg),
+				 "inventory.img: manifest entry %zu: bad name \"%s\"", i, f->name);
 			problem(arg, msg);
 			n++;
 			continue;
@@ -89,12 +89,13 @@ int manifest_verify(struct img_dir *d, const InventoryEntry *inv, bool sum_pages
 			continue;
 		}
 		if (size != f->size || crc != f->crc32c) {
-			snprintf(msg, sizeof(msg),
-				 "%s is not the file this dump wrote: %llu bytes, crc32c %08x; "
-				 "inventory.img says %llu bytes, crc32c %08x (changed, swapped or left "
-				 "from another dump)",
-				 f->name, (unsigned long long)size, crc, (unsigned long long)f->size,
-				 f->crc32c);
+			snprintf(
+			    msg, sizeof(msg),
+			    "%s is not the file this dump wrote: %llu bytes, crc32c %08x; "
+			    "inventory.img says %llu bytes, crc32c %08x (changed, swapped or left "
+			    "from another dump)",
+			    f->name, (unsigned long long)size, crc, (unsigned long long)f->size,
+			    f->crc32c);
 			problem(arg, msg);
 			n++;
 		}

@@ -4,11 +4,11 @@
  * dump that carries a manifest (inventory_entry.files, written last) must be exactly that set
  * (manifest.h: every problem is logged, naming the file); pages files, which can be large, are
  * summed by the page reader when it checks them against their pagemap, and
- * restore_manifest_pages() compares that sum with the manifest afterwards. From then on every record file's
- * header must carry the dump id (img_dir_expect_dump_id()). A missing, extra, swapped, changed or
- * leftover file is refused by name before anything is created. A dump without a manifest (an
- * older criu-lite) is read as before, with a warning. restore_task_runs_check() refuses a task
- * whose pagemap has pages outside its VMAs. */
+ * restore_manifest_pages() compares that sum with the manifest afterwards. From then on every
+ * record file's header must carry the dump id (img_dir_expect_dump_id()). A missing, extra,
+ * swapped, changed or leftover file is refused by name before anything is created. A dump without a
+ * manifest (an older criu-lite) is read as before, with a warning. restore_task_runs_check()
+ * refuses a task whose pagemap has pages outside its VMAs. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,8 +34,9 @@ int restore_manifest_check(struct restore_ctx *c)
 	int n;
 
 	if (!c->inv->has_dump_id) {
-		pr_warn("inventory.img has no manifest (a dump by an older criu-lite): its files are "
-			"not checked as a set\n");
+		pr_warn(
+		    "inventory.img has no manifest (a dump by an older criu-lite): its files are "
+		    "not checked as a set\n");
 		return 0;
 	}
 	n = manifest_verify(c->dir, c->inv, false, log_problem, NULL);

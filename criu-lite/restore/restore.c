@@ -418,7 +418,7 @@ int restore_run(const struct opts *o)
 	int ret;
 
 	if (img_dir_open(o->images_dir, false, &c.dir, &err) ||
-	    img_dir_lock(c.dir, false, &err)) { /* no dump may write into it meanwhile */
+	    img_dir_lock(c.dir, false, &err) < 0) { /* no dump may write into it meanwhile */
 		pr_err("%s\n", err.msg);
 		img_dir_close(c.dir);
 		return 1;
