@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,6 +221,32 @@ int list_children(pid_t *kids, int max)
 	return n;
 }
 
+/* Already on its way out: a zombie, or SIGKILL pending (a test killed its grandchild, which
+ * became ours when its parent exited first). Such a process is not left running. */
+static bool dying(pid_t pid)
+{
+	char path[64], line[256];
+	unsigned long long pnd;
+	bool dead = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return true;
+	while (!dead && fgets(line, sizeof(line), f)) {
+		char st;
+
+		if (sscanf(line, "State: %c", &st) == 1)
+			dead = st == 'Z' || st == 'X';
+		else if (sscanf(line, "SigPnd: %llx", &pnd) == 1 ||
+			 sscanf(line, "ShdPnd: %llx", &pnd) == 1)
+			dead = pnd & (1ULL << (SIGKILL - 1));
+	}
+	fclose(f);
+	return dead;
+}
+
 unsigned kill_strays(void)
 {
 	pid_t kids[MAX_STRAYS];
@@ -236,8 +263,10 @@ unsigned kill_strays(void)
 		if (n <= 0)
 			break;
 		for (int i = 0; i < n; i++) {
+			bool was_dying = dying(kids[i]);
+
 			kill_wait(kids[i], &status);
-			killed++;
+			killed += !was_dying;
 		}
 	}
 	return killed;

@@ -3,10 +3,12 @@
  * its autogroup nice 7; a child starts a session of its own and gives it nice 3; a grandchild in
  * that session shares it. After the restore all three read their autogroup's nice back. */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -92,7 +94,15 @@ int main(int argc, char **argv)
 	if (nice_of(grand) != 3)
 		fail("grandchild (in the child's session): autogroup nice %d, expected 3",
 		     nice_of(grand));
+	/* the grandchild is not ours to reap: it must be dead before its parent is */
+	int pfd = (int)syscall(SYS_pidfd_open, grand, 0);
+	struct pollfd pl = { .fd = pfd, .events = POLLIN };
+
 	kill(grand, SIGKILL);
+	while (pfd >= 0 && poll(&pl, 1, -1) < 0 && errno == EINTR)
+		;
+	if (pfd >= 0)
+		close(pfd);
 	kill(child, SIGKILL);
 	waitpid(child, &status, 0);
 	pass();
