@@ -13,8 +13,7 @@
 
 #include "images/img.h"
 
-#define IMG_HDR_FLAGS 0u /* no header flags are defined in versions 1 and 2 */
-#define IMG_NAME_MAX  64u
+#define IMG_NAME_MAX 64u
 
 /* A file this img_dir committed: for the manifest (manifest.c). */
 struct img_note {

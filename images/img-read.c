@@ -1,7 +1,7 @@
 /* img-read: opening and verifying a record file, then handing out records.
  *
  * The whole file is read into memory and checked before anything is handed
- * out: size, header (magic, version, flags), trailer magic, crc32c, every
+ * out: size, header (magic, version, owner, dump id), trailer magic, crc32c, every
  * record length, the record count, and every record unpacks as its message
  * type. The unpacked messages are kept; img_read() passes them on one by one.
  */
@@ -35,9 +35,22 @@ static void free_msgs(ProtobufCMessage **msgs, unsigned n)
 	free(msgs);
 }
 
+/* The id a file's name gives (core-42.img: 42), -1 if none: its basename is parsed. */
+static long id_of_name(const char *name, const struct img_kind_desc *k)
+{
+	const char *base = strrchr(name, '/');
+	const struct img_kind_desc *nk;
+	long id = -1;
+
+	nk = img_kind_by_filename(base ? base + 1 : name, &id);
+	return nk == k ? id : -1;
+}
+
+/* want: the kind the caller expects (NULL: any); id: the id of a per-id kind's file (-1: the
+ * one its name gives, if any). */
 static int check_header(const char *name, const uint8_t *buf, size_t len,
-			const struct img_kind_desc *want, const struct img_kind_desc **kind,
-			uint32_t *dump_id, struct img_err *err)
+			const struct img_kind_desc *want, long id,
+			const struct img_kind_desc **kind, uint32_t *dump_id, struct img_err *err)
 {
 	uint32_t magic, version, flags, reserved;
 	const struct img_kind_desc *k;
@@ -68,8 +81,19 @@ static int check_header(const char *name, const uint8_t *buf, size_t len,
 				name, version, IMG_VERSION);
 	if (version == 0)
 		return img_fail(err, EBADMSG, "%s: bad version 0", name);
-	if (flags != IMG_HDR_FLAGS)
+	if (version == 1 && flags != 0)
 		return img_fail(err, EBADMSG, "%s: unknown header flags 0x%x", name, flags);
+	if (id < 0 && k->per_id)
+		id = id_of_name(name, k);
+	/* version 2: the owner word, the id of a per-id kind's file (a task's pid) */
+	if (version >= 2 && !k->per_id && flags != 0)
+		return img_fail(err, EBADMSG, "%s: header names id %u; a %s image has none", name,
+				flags, k->name);
+	if (version >= 2 && k->per_id && id >= 0 && flags != (uint64_t)id)
+		return img_fail(err, EBADMSG,
+				"%s: holds the %s image of id %u (its header), not of %ld: renamed "
+				"or swapped",
+				name, k->name, flags, id);
 	if (version == 1 && reserved != 0)
 		return img_fail(err, EBADMSG, "%s: reserved header field is 0x%x, expected 0", name,
 				reserved);
@@ -151,7 +175,8 @@ static int unpack_all(const char *name, const uint8_t *buf, struct img_reader *r
 }
 
 static int verify(const char *name, const uint8_t *buf, size_t len,
-		  const struct img_kind_desc *want, struct img_reader **out, struct img_err *err)
+		  const struct img_kind_desc *want, long id, struct img_reader **out,
+		  struct img_err *err)
 {
 	const struct img_kind_desc *k = NULL;
 	struct img_reader *r;
@@ -160,7 +185,7 @@ static int verify(const char *name, const uint8_t *buf, size_t len,
 	int ret;
 
 	*out = NULL;
-	ret = check_header(name, buf, len, want, &k, &dump_id, err);
+	ret = check_header(name, buf, len, want, id, &k, &dump_id, err);
 	if (!ret)
 		ret = check_body(name, buf, len, &count, err);
 	if (ret)
@@ -228,7 +253,7 @@ out:
 	return ret;
 }
 
-static int open_fd(const char *name, int fd, const struct img_kind_desc *want,
+static int open_fd(const char *name, int fd, const struct img_kind_desc *want, long id,
 		   struct img_reader **out, struct img_err *err)
 {
 	uint8_t *buf = NULL;
@@ -238,7 +263,7 @@ static int open_fd(const char *name, int fd, const struct img_kind_desc *want,
 	ret = slurp(name, fd, &buf, &len, err);
 	if (ret)
 		return ret;
-	ret = verify(name, buf, len, want, out, err);
+	ret = verify(name, buf, len, want, id, out, err);
 	free(buf);
 	return ret;
 }
@@ -260,7 +285,7 @@ int img_reader_open(struct img_dir *d, enum img_kind kind, long id, struct img_r
 	if (fd < 0)
 		return img_fail(err, errno, "%s: cannot open in %s: %s", name, img_dir_path(d),
 				strerror(errno));
-	ret = open_fd(name, fd, k, out, err);
+	ret = open_fd(name, fd, k, k->per_id ? id : -1, out, err);
 	if (!ret && d->expect_id && (*out)->dump_id != d->expect_id) {
 		ret =
 		    img_fail(err, EBADMSG,
@@ -280,13 +305,13 @@ int img_reader_open_path(const char *path, struct img_reader **out, struct img_e
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return img_fail(err, errno, "%s: cannot open: %s", path, strerror(errno));
-	return open_fd(path, fd, NULL, out, err);
+	return open_fd(path, fd, NULL, -1, out, err);
 }
 
 int img_reader_open_buf(const char *name, const void *buf, size_t len, struct img_reader **out,
 			struct img_err *err)
 {
-	return verify(name, buf, len, NULL, out, err);
+	return verify(name, buf, len, NULL, -1, out, err);
 }
 
 const struct img_kind_desc *img_reader_kind(const struct img_reader *r)

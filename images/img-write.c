@@ -124,7 +124,7 @@ int img_writer_open(struct img_dir *d, enum img_kind kind, long id, struct img_w
 
 	img_put_le32(hdr, k->magic);
 	img_put_le32(hdr + 4, IMG_VERSION);
-	img_put_le32(hdr + 8, IMG_HDR_FLAGS);
+	img_put_le32(hdr + 8, k->per_id ? (uint32_t)id : 0); /* the owner (version 2) */
 	img_put_le32(hdr + 12, d->dump_id);
 	ret = put(w, hdr, sizeof(hdr), err);
 	if (ret) {

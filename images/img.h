@@ -2,8 +2,8 @@
  *
  * Contract:
  * - An image directory holds one file per kind (and per task for per-task
- *   kinds: "core-1234.img"). A record file is: header {magic, version, kind
- *   flags, reserved} (4 x u32 LE), records of (u32 LE length, protobuf
+ *   kinds: "core-1234.img"). A record file is: header {magic, version, owner,
+ *   dump id} (4 x u32 LE), records of (u32 LE length, protobuf
  *   message), and a trailer {IMG_TRAILER_MAGIC, record count, crc32c of every
  *   byte before the crc field} (3 x u32 LE).
  * - Readers verify the whole file (size, header, trailer, crc, every record
@@ -26,7 +26,9 @@
 #include <stdint.h>
 #include <protobuf-c/protobuf-c.h>
 
-/* 2: the header's last word is the dump id (1: it was 0) */
+/* 2: the header's third word is the owner (the id in a per-id file's name, a task's pid; 0 for
+ * other kinds) and its last the dump id (1: both were 0). A reader refuses a per-id file whose
+ * owner is not the id it is opened as (a renamed or swapped file). */
 #define IMG_VERSION	  2u
 #define IMG_TRAILER_MAGIC 0x454e4421u /* "!DNE" on disk: end of records */
 #define IMG_HEADER_SIZE	  16u

@@ -1,7 +1,7 @@
 /* test_images_bad: refusal of bad record files (img.h): truncation at every
  * byte, a flipped bit at every position, foreign magic, newer version, record
  * lengths past the end or over the limit, count mismatch, unparsable records,
- * missing files. Every refusal must name the file.
+ * missing files, a per-task file under another task's name. Every refusal must name the file.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -228,6 +228,48 @@ static void test_crafted_bad_files(void **state)
 		       "fs-1.img: record count mismatch");
 }
 
+/* A per-task file names its task (the header's owner word): swapped files are refused by name. */
+static void test_swapped_owner(void **state)
+{
+	struct utest_img_fx *f = *state;
+	FsEntry a = FS_ENTRY__INIT, b = FS_ENTRY__INIT;
+	const ProtobufCMessage *ma[] = { &a.base }, *mb[] = { &b.base };
+	struct img_reader *r = NULL;
+	struct img_err err = { 0 };
+	char p1[4200], p2[4200], tmp[4200];
+
+	a.cwd = a.root = "/a";
+	b.cwd = b.root = "/b";
+	utest_write_msgs(f, IMG_FS, 1, ma, 1);
+	utest_write_msgs(f, IMG_FS, 2, mb, 1);
+	assert_int_equal(img_reader_open(f->d, IMG_FS, 1, &r, &err), 0);
+	img_reader_close(r);
+	snprintf(p1, sizeof(p1), "%s/fs-1.img", f->path);
+	snprintf(p2, sizeof(p2), "%s/fs-2.img", f->path);
+	snprintf(tmp, sizeof(tmp), "%s/fs-x", f->path);
+	assert_int_equal(rename(p1, tmp) || rename(p2, p1) || rename(tmp, p2), 0);
+	assert_int_equal(img_reader_open(f->d, IMG_FS, 1, &r, &err), -EBADMSG);
+	assert_null(r);
+	assert_non_null(
+	    strstr(err.msg, "fs-1.img: holds the fs image of id 2 (its header), not of 1"));
+	/* by path too: the id comes from the name */
+	assert_int_equal(img_reader_open_path(p2, &r, &err), -EBADMSG);
+	assert_non_null(strstr(err.msg, "not of 2: renamed or swapped"));
+	/* a kind that is not per task carries no owner */
+	{
+		uint8_t *buf;
+		size_t len;
+
+		write_small_pstree(f);
+		assert_int_equal(utest_read_file(f->path, "pstree.img", (void **)&buf, &len), 0);
+		buf[8] = 7;
+		assert_int_equal(utest_write_file(f->path, "pstree.img", buf, len), 0);
+		assert_int_equal(img_reader_open(f->d, IMG_PSTREE, 0, &r, &err), -EBADMSG);
+		assert_non_null(strstr(err.msg, "pstree.img: header names id 7"));
+		free(buf);
+	}
+}
+
 static void test_checksum_message(void **state)
 {
 	struct utest_img_fx *f = *state;
@@ -288,6 +330,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bitflip_everywhere, utest_img_setup,
 						utest_img_teardown),
 		cmocka_unit_test_setup_teardown(test_crafted_bad_files, utest_img_setup,
+						utest_img_teardown),
+		cmocka_unit_test_setup_teardown(test_swapped_owner, utest_img_setup,
 						utest_img_teardown),
 		cmocka_unit_test_setup_teardown(test_checksum_message, utest_img_setup,
 						utest_img_teardown),
