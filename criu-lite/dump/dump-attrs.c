@@ -442,13 +442,16 @@ static int dump_proc_files(const struct dump_ctx *c, TaskAttrsEntry *a)
 	}
 	snprintf(path, sizeof(path), "/proc/%d/autogroup", c->pid);
 	if (!proc_read_value(path, buf, sizeof(buf))) {
+		bool root;
 		int nice;
 
-		ret = proc_parse_autogroup_buf(path, buf, strlen(buf), &nice);
+		ret = proc_parse_autogroup_buf(path, buf, strlen(buf), &nice, &root);
 		if (ret)
 			return ret;
 		a->has_autogroup_nice = true;
 		a->autogroup_nice = nice;
+		a->has_autogroup_root = root;
+		a->autogroup_root = root;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/attr/current", c->pid);
 	if (!proc_read_value(path, buf, sizeof(buf)) && buf[0]) {

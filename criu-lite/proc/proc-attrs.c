@@ -68,7 +68,7 @@ int proc_read_int(const char *path, int base, int64_t lo, int64_t hi, int64_t *v
 	return proc_parse_int_buf(path, buf, strlen(buf), base, lo, hi, v);
 }
 
-int proc_parse_autogroup_buf(const char *name, const char *buf, size_t len, int *nice)
+int proc_parse_autogroup_buf(const char *name, const char *buf, size_t len, int *nice, bool *root)
 {
 	const char *p = buf, *end = buf + len;
 	uint64_t id;
@@ -76,6 +76,10 @@ int proc_parse_autogroup_buf(const char *name, const char *buf, size_t len, int 
 
 	while (end > p && end[-1] == '\n')
 		end--;
+	*root = p == end;
+	*nice = 0;
+	if (*root)
+		return 0;
 	if (!sp_lit(&p, end, "/autogroup-") || !sp_u64(&p, end, 10, &id) ||
 	    !sp_lit(&p, end, " nice ") || !sp_s64_range(&p, end, -20, 19, &n) || p != end) {
 		pr_err("%s: unexpected content \"%.*s\"\n", name, (int)(end - buf), buf);

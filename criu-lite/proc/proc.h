@@ -282,8 +282,10 @@ int proc_parse_int_buf(const char *name, const char *buf, size_t len, int base, 
 		       int64_t hi, int64_t *v);
 /* proc_read_value() + proc_parse_int_buf(), logging a failure with the path. */
 int proc_read_int(const char *path, int base, int64_t lo, int64_t hi, int64_t *v);
-/* /proc/PID/autogroup: "/autogroup-ID nice N" (CONFIG_SCHED_AUTOGROUP). */
-int proc_parse_autogroup_buf(const char *name, const char *buf, size_t len, int *nice);
+/* /proc/PID/autogroup: "/autogroup-ID nice N" (CONFIG_SCHED_AUTOGROUP), or nothing at all for a
+ * task in the root task group's default autogroup (neither it nor an ancestor called setsid()
+ * since boot): *root is set then, and *nice is 0, the weight that group has. */
+int proc_parse_autogroup_buf(const char *name, const char *buf, size_t len, int *nice, bool *root);
 
 /* ---- cgroups ----------------------------------------------------------------------------- */
 

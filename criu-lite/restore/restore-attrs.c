@@ -406,10 +406,13 @@ static int write_proc(struct restore_task *t, const char *name, const char *valu
 	return 0;
 }
 
-/* An autogroup is the session's: set where the session is the tree's, else it must match. */
+/* An autogroup is the session's: set where the session is the tree's, else it must match. The
+ * root autogroup (no setsid() since boot) has no nice of its own; it weighs what nice 0 does, and
+ * outside the tree it matches any autogroup of that weight (the session is the restorer's). */
 static int restore_autogroup(struct restore_ctx *c, struct restore_task *t, const TaskAttrsEntry *a)
 {
 	char path[64], buf[64], val[16];
+	bool root;
 	int nice, ret;
 
 	if (!a->has_autogroup_nice)
@@ -422,13 +425,22 @@ static int restore_autogroup(struct restore_ctx *c, struct restore_task *t, cons
 			  a->autogroup_nice, path);
 		return ret;
 	}
-	ret = proc_parse_autogroup_buf(path, buf, strlen(buf), &nice);
-	if (ret || nice == a->autogroup_nice)
+	ret = proc_parse_autogroup_buf(path, buf, strlen(buf), &nice, &root);
+	if (ret || (nice == a->autogroup_nice && root == a->autogroup_root))
 		return ret;
 	if (!restore_task_by_vpid(c, (pid_t)t->pstree->sid)) {
-		pr_err("pid %d: its session's autogroup had nice %d; the session it joins here "
-		       "(outside the tree) has %d, which is not the tree's to change\n",
-		       t->vpid, a->autogroup_nice, nice);
+		if (nice == a->autogroup_nice) {
+			pr_info(
+			    "pid %d: was in %s autogroup, is in %s here (the restorer's session's), "
+			    "both of weight nice %d\n",
+			    t->vpid, a->autogroup_root ? "the root" : "an",
+			    root ? "the root" : "one", nice);
+			return 0;
+		}
+		pr_err("pid %d: its session's autogroup had nice %d%s; the session it joins here "
+		       "(outside the tree) has %d%s, which is not the tree's to change\n",
+		       t->vpid, a->autogroup_nice, a->autogroup_root ? " (the root autogroup)" : "",
+		       nice, root ? " (the root autogroup)" : "");
 		return -ENOTSUP;
 	}
 	snprintf(val, sizeof(val), "%d", a->autogroup_nice);

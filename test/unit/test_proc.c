@@ -697,6 +697,29 @@ static void test_children_buf(void **state)
 	assert_true(log_has("cb:1: bad pid at offset 3"));
 }
 
+/* /proc/PID/autogroup: an autogroup's nice; nothing at all for the root autogroup (a task with
+ * no setsid() in its ancestry since boot, as under a CI runner that never made a session). */
+static void test_autogroup_buf(void **state)
+{
+	static const char *const bad[] = { "/autogroup-1 nice 20\n", "/autogroup- nice 0",
+					   "/autogroup-7 nice 3 ", "autogroup-7 nice 3", "\n\n x" };
+	bool root;
+	int nice;
+
+	(void)state;
+	assert_int_equal(
+	    proc_parse_autogroup_buf("a", "/autogroup-11228 nice -5\n", 25, &nice, &root), 0);
+	assert_int_equal(nice, -5);
+	assert_false(root);
+	assert_int_equal(proc_parse_autogroup_buf("a", "", 0, &nice, &root), 0);
+	assert_int_equal(nice, 0);
+	assert_true(root);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(
+		    proc_parse_autogroup_buf("ab", bad[i], strlen(bad[i]), &nice, &root), -EINVAL);
+	assert_true(log_has("ab: unexpected content"));
+}
+
 /* VmFlags text <-> bits: the kernel's order, unknown mnemonics kept aside, bad tokens refused;
  * and text smaps printed comes back letter for letter. */
 static void test_vmflags_text(void **state)
@@ -743,6 +766,7 @@ int main(void)
 		cmocka_unit_test(test_fdinfo_malformed),
 		cmocka_unit_test(test_auxv_buf),
 		cmocka_unit_test(test_children_buf),
+		cmocka_unit_test(test_autogroup_buf),
 		cmocka_unit_test_setup_teardown(test_proc_live, live_setup, live_teardown),
 		cmocka_unit_test(test_proc_gone),
 	};

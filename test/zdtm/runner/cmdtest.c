@@ -115,7 +115,7 @@ bool cmdtest_run(const struct zdtm_opts *o, const char *spec, struct totals *tot
 		snprintf(why, sizeof(why), "%s%s%s", last[0] ? last : "no output",
 			 r == RES_FAIL ? ", " : "", r == RES_FAIL ? st : "");
 	report_line(r, label, now_s() - start, r == RES_PASS ? last : why);
-	totals_add(tot, r);
+	totals_add(tot, r, label);
 	if (r == RES_PASS) {
 		rm_rf(log);
 	} else {

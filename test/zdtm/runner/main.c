@@ -5,7 +5,8 @@
  *            [--desc FILE]
  *   zdtm list [--desc FILE]
  *
- * The last line of "run" is "N passed, N failed, N skipped"; the exit code
+ * The last line of "run" is "N passed, N failed, N skipped", after a "failed: LABEL ..." line
+ * when anything failed (a CI log cut in the middle still names every failure); the exit code
  * is 1 if anything failed, 2 on bad usage, else 0. */
 #include <getopt.h>
 #include <limits.h>
@@ -225,11 +226,14 @@ static bool run_tests(const struct zdtm_opts *o, const struct test_desc *const *
 				report_line(RES_SKIP, label, 0, why);
 				free(label);
 				free(why);
-				totals_add(tot, RES_SKIP);
+				totals_add(tot, RES_SKIP, NULL);
 				continue;
 			}
 			r = run_one(o, sel[k], f);
-			totals_add(tot, r);
+			char *label = strf("%s/%s", f->name, sel[k]->name);
+
+			totals_add(tot, r, label);
+			free(label);
 			if (r == RES_FAIL && !o->keep_going) {
 				if (k + 1 < n || i + 1 < o->nflavors)
 					say_stopped();
@@ -315,6 +319,7 @@ static int cmd_run(struct zdtm_opts *o)
 	if (run_units(o, n > 0 || o->ncmds, &tot) && run_tests(o, sel, n, &tot))
 		run_cmds(o, &tot);
 	prune_empty_dirs(o->out_dir);
+	totals_print_failed(&tot);
 	printf("%u passed, %u failed, %u skipped\n", tot.passed, tot.failed, tot.skipped);
 	ret = tot.failed ? 1 : 0;
 out:

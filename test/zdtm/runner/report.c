@@ -33,7 +33,7 @@ void report_kept(const char *dir, const char *const *files)
 	}
 }
 
-void totals_add(struct totals *tot, enum result r)
+void totals_add(struct totals *tot, enum result r, const char *label)
 {
 	if (r == RES_PASS)
 		tot->passed++;
@@ -41,4 +41,19 @@ void totals_add(struct totals *tot, enum result r)
 		tot->failed++;
 	else
 		tot->skipped++;
+	if (r == RES_FAIL && label) {
+		char *l = strf("%s%s%s", tot->failed_labels ? tot->failed_labels : "",
+			       tot->failed_labels ? " " : "", label);
+
+		free(tot->failed_labels);
+		tot->failed_labels = l;
+	}
+}
+
+void totals_print_failed(struct totals *tot)
+{
+	if (tot->failed_labels)
+		printf("failed: %s\n", tot->failed_labels);
+	free(tot->failed_labels);
+	tot->failed_labels = NULL;
 }

@@ -38,6 +38,7 @@ enum result { RES_PASS, RES_FAIL, RES_SKIP };
 
 struct totals {
 	unsigned passed, failed, skipped;
+	char *failed_labels; /* "nocr/static/x unit/test_y ...", for the closing lines */
 };
 
 #define zerr(fmt, ...) fprintf(stderr, "zdtm: error: " fmt "\n", ##__VA_ARGS__)
