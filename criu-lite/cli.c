@@ -26,17 +26,22 @@ enum {
 	O_EXTERNAL,
 	O_INHERIT_FD,
 	O_GHOST_LIMIT,
+	O_LAZY_TIMEOUT,
 };
 
 /* Options whose feature is not built yet: recognised (CRIU's names) and refused with exit 2,
  * never accepted and ignored. */
 static const struct {
 	int opt;
+	const char *cmd; /* NULL: under every command */
 	const char *feature;
 } unbuilt_opts[] = {
-	{ O_LAZY_PAGES, "lazy restore" },	  { O_PAGE_SERVER, "the page server" },
-	{ O_ADDRESS, "the page server" },	  { O_PORT, "the page server" },
-	{ O_PREV_IMAGES_DIR, "iterative dumps" }, { O_TRACK_MEM, "dirty-memory tracking" },
+	{ O_LAZY_PAGES, "dump", "dumps served to a lazy restore on another host" },
+	{ O_PAGE_SERVER, NULL, "the page server" },
+	{ O_ADDRESS, NULL, "the page server" },
+	{ O_PORT, NULL, "the page server" },
+	{ O_PREV_IMAGES_DIR, NULL, "iterative dumps" },
+	{ O_TRACK_MEM, NULL, "dirty-memory tracking" },
 };
 
 static const struct option long_opts[] = {
@@ -46,6 +51,8 @@ static const struct option long_opts[] = {
 	{ "verbosity", optional_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "restore-detached", no_argument, NULL, 'd' },
+	{ "daemon", no_argument, NULL, 'd' },
+	{ "lazy-timeout", required_argument, NULL, O_LAZY_TIMEOUT },
 	{ "leave-running", no_argument, NULL, O_LEAVE_RUNNING },
 	{ "shell-job", no_argument, NULL, O_SHELL_JOB },
 	{ "lazy-pages", no_argument, NULL, O_LAZY_PAGES },
@@ -82,10 +89,11 @@ static const int dump_opts[] = { 't',		O_LEAVE_RUNNING,
 				 O_TRACK_MEM,	O_STATS_FILE,
 				 O_OVERWRITE,	O_EXTERNAL,
 				 O_GHOST_LIMIT, 0 };
-static const int restore_opts[] = { 'd',       O_SHELL_JOB,  O_LAZY_PAGES,
-				    O_PIDFILE, O_STATS_FILE, O_INHERIT_FD,
-				    0 };
-static const int lazy_opts[] = { O_PAGE_SERVER, O_ADDRESS, O_PORT, 0 };
+static const int restore_opts[] = { 'd',       O_SHELL_JOB,  O_LAZY_PAGES, O_LAZY_TIMEOUT,
+				    O_PIDFILE, O_STATS_FILE, O_INHERIT_FD, 0 };
+static const int lazy_opts[] = {
+	'd', O_PIDFILE, O_STATS_FILE, O_PAGE_SERVER, O_ADDRESS, O_PORT, 0
+};
 static const int ps_opts[] = { O_ADDRESS, O_PORT, 0 };
 static const int check_opts[] = { O_JSON, O_ALL, 0 };
 static const int none_opts[] = { 0 };
@@ -107,7 +115,8 @@ static const struct subcmd subcmds[] = {
 	  "  --ghost-limit SIZE     the most data a file deleted while open may hold to be\n"
 	  "                         saved (K, M, G suffixes; default 64M)\n"
 	  "  --stats-file FILE      write the dump's figures to FILE as JSON\n",
-	  "--lazy-pages, --page-server, --address, --port, --prev-images-dir, --track-mem" },
+	  "--lazy-pages (dump side: issue 13), --page-server, --address, --port, "
+	  "--prev-images-dir, --track-mem" },
 	{ "pre-dump", "pre-dump -t PID -D DIR [options]",
 	  "not built yet: copy memory while the tree keeps running (iterative migration)",
 	  dump_opts,
@@ -121,14 +130,22 @@ static const struct subcmd subcmds[] = {
 	  "  --shell-job            restore the controlling terminal\n"
 	  "  --inherit-fd fd[N]:pipe:[INO]\n"
 	  "                         our fd N takes the place of that external pipe\n"
+	  "  --lazy-pages           start the tree before its private memory is in: the\n"
+	  "                         `criu-lite lazy-pages` serving DIR copies it in on\n"
+	  "                         faults and in the background (start it first)\n"
+	  "  --lazy-timeout SEC     kill the tree if lazy-pages says nothing for SEC\n"
+	  "                         seconds while pages are missing (default 30)\n"
 	  "  --pidfile FILE         write the root task's pid to FILE\n"
 	  "  --stats-file FILE      write the restore's figures to FILE as JSON\n",
-	  "--lazy-pages" },
+	  NULL },
 	{ "lazy-pages", "lazy-pages -D DIR [options]",
-	  "not built yet: serve page faults of a lazily restored tree", lazy_opts,
+	  "serve the page faults of a tree restored with --lazy-pages from DIR", lazy_opts,
+	  "  -d, --daemon           return once listening (on DIR/lazy-pages.sock)\n"
+	  "  --pidfile FILE         write the server's pid to FILE\n"
+	  "  --stats-file FILE      write fault latencies and page counts to FILE as JSON\n"
 	  "  --page-server          fetch pages from a remote page server\n"
 	  "  --address ADDR, --port PORT  where that server is\n",
-	  NULL },
+	  "--page-server, --address, --port" },
 
 	{ "page-server", "page-server -D DIR --port PORT [--address ADDR]",
 	  "not built yet: receive or serve pages over TCP", ps_opts,
@@ -364,7 +381,8 @@ int parse_cli(int argc, char **argv, struct opts *o)
 			return -1;
 		}
 		for (size_t i = 0; i < sizeof(unbuilt_opts) / sizeof(unbuilt_opts[0]); i++)
-			if (unbuilt_opts[i].opt == c) {
+			if (unbuilt_opts[i].opt == c &&
+			    (!unbuilt_opts[i].cmd || !strcmp(unbuilt_opts[i].cmd, s->name))) {
 				fprintf(
 				    stderr,
 				    "criu-lite %s: option '--%s' is not built yet in this version "
@@ -437,6 +455,14 @@ int parse_cli(int argc, char **argv, struct opts *o)
 			break;
 		case O_TRACK_MEM:
 			o->track_mem = true;
+			break;
+		case O_LAZY_TIMEOUT:
+			if (parse_num(optarg, 1, 86400, &v)) {
+				fprintf(stderr, "criu-lite %s: bad --lazy-timeout '%s' (seconds)\n",
+					s->name, optarg);
+				return -1;
+			}
+			o->lazy_timeout = (int)v;
 			break;
 		case O_PIDFILE:
 			o->pidfile = optarg;

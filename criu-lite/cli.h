@@ -25,7 +25,8 @@ struct opts {
 	bool lazy_pages;	     /* --lazy-pages */
 	bool page_server;	     /* --page-server */
 	bool track_mem;		     /* --track-mem */
-	bool restore_detached;	     /* -d/--restore-detached */
+	bool restore_detached;	     /* -d/--restore-detached, lazy-pages -d/--daemon */
+	int lazy_timeout;	     /* restore --lazy-timeout SEC (0: the default) */
 	const char *address;	     /* --address */
 	int port;		     /* --port */
 	const char *prev_images_dir; /* --prev-images-dir */

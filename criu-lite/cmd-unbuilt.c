@@ -13,11 +13,6 @@ int cmd_pre_dump(const struct opts *o)
 	return unbuilt(o, "iterative dumps with dirty tracking");
 }
 
-int cmd_lazy_pages(const struct opts *o)
-{
-	return unbuilt(o, "lazy restore");
-}
-
 int cmd_page_server(const struct opts *o)
 {
 	return unbuilt(o, "page server");

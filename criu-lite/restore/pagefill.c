@@ -56,10 +56,11 @@ static int add_piece(struct fill *f, size_t *cap, struct piece p)
 
 /* Cut the present runs into pieces (at PAGEFILL_CHUNK and at the edges of the direct ranges),
  * and group the other pieces, where they follow each other in the pages file, into batches. */
-static int plan(struct fill *f, const struct page_reader *pr, const struct pagefill_direct *d)
+static int plan(struct fill *f, const struct page_reader *pr, const struct pagefill_direct *d,
+		const struct pagefill_direct *skip)
 {
 	const struct page_run *runs = page_reader_runs(pr);
-	size_t n = page_reader_nr_runs(pr), cap = n + 16, k = 0, nb = 0;
+	size_t n = page_reader_nr_runs(pr), cap = n + 16, k = 0, ks = 0, nb = 0;
 
 	f->pieces = malloc(cap * sizeof(*f->pieces));
 	if (!f->pieces)
@@ -73,6 +74,17 @@ static int plan(struct fill *f, const struct page_reader *pr, const struct pagef
 			uint64_t lim = end - a < PAGEFILL_CHUNK ? end : a + PAGEFILL_CHUNK;
 			bool direct = false;
 
+			while (skip && ks < skip->n && skip->range[ks][1] <= a)
+				ks++;
+			if (skip && ks < skip->n && skip->range[ks][0] <= a) {
+				uint64_t to = skip->range[ks][1] < end ? skip->range[ks][1] : end;
+
+				off += to - a;
+				a = to;
+				continue;
+			}
+			if (skip && ks < skip->n && skip->range[ks][0] < lim)
+				lim = skip->range[ks][0];
 			while (d && k < d->n && d->range[k][1] <= a)
 				k++;
 			if (d && k < d->n && d->range[k][0] <= a) {
@@ -174,7 +186,7 @@ static void *worker(void *arg)
 }
 
 int pagefill(pid_t pid, const struct page_reader *pr, unsigned int threads,
-	     const struct pagefill_direct *direct)
+	     const struct pagefill_direct *direct, const struct pagefill_direct *skip)
 {
 	struct fill f = { .pid = pid, .data = page_reader_data(pr) };
 	pthread_t tid[8];
@@ -182,7 +194,7 @@ int pagefill(pid_t pid, const struct page_reader *pr, unsigned int threads,
 	int ret;
 
 	pthread_mutex_init(&f.lock, NULL);
-	ret = plan(&f, pr, direct);
+	ret = plan(&f, pr, direct, skip);
 	if (ret) {
 		pr_err("pid %d: out of memory planning the copy of its pages\n", pid);
 		goto out;

@@ -10,7 +10,9 @@
  * /proc/PID/mem, which reaches read-only and PROT_NONE private VMAs (restore
  * maps a private VMA that was never writable as it is, so the kernel does not
  * account it as writable memory: VmFlags `ac`). Returns 0 or -errno (logged,
- * naming the pid and the address of the failed batch). */
+ * naming the pid and the address of the failed batch). Pages inside the ranges of skip
+ * (sorted, disjoint; NULL for none) are left alone: a lazy restore's pages, which the
+ * lazy-pages server copies in. */
 #ifndef CRIU_LITE_PAGEFILL_H
 #define CRIU_LITE_PAGEFILL_H
 
@@ -26,6 +28,6 @@ struct pagefill_direct {
 };
 
 int pagefill(pid_t pid, const struct page_reader *pr, unsigned int threads,
-	     const struct pagefill_direct *direct);
+	     const struct pagefill_direct *direct, const struct pagefill_direct *skip);
 
 #endif

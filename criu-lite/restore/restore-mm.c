@@ -9,7 +9,8 @@
  * mm-wide switches that new VMAs inherit
  * (restore-mmattr.c), create each VMA at its address (writable while
  * filling, unless it was never writable: restore-vma.c), copy the pages with
- * process_vm_writev straight from the mapped pages image, set each VMA's
+ * process_vm_writev straight from the mapped pages image (with --lazy-pages: all but the
+ * lazy VMAs' pages, which are then registered with userfaultfd: restore-lazy.c), set each VMA's
  * attributes and final protection (restore-vma.c), map the vDSO at its dumped
  * address and set the mm fields, auxv and exe file with one PR_SET_MM_MAP.
  * restore_mm_late (once the task's children exist, which inherit what the parent's memory is
@@ -33,6 +34,7 @@
 #include "criu-lite/log.h"
 #include "criu-lite/restore/pagefill.h"
 #include "criu-lite/restore/restore-files.h"
+#include "criu-lite/restore/restore-lazy.h"
 #include "criu-lite/restore/restore.h"
 
 #define PG	     4096ULL
@@ -262,10 +264,10 @@ static uint64_t (*direct_ranges(const struct restore_task *t, const uint64_t *vm
 	return r;
 }
 
-static int build_vmas(struct restore_task *t, const uint64_t *vmf)
+static int build_vmas(struct restore_ctx *c, struct restore_task *t, const uint64_t *vmf)
 {
 	bool merge_any = t->mm->has_merge_any && t->mm->merge_any;
-	struct pagefill_direct d = { 0 };
+	struct pagefill_direct d = { 0 }, skip = { 0 };
 	uint64_t(*direct)[2];
 	size_t n = t->mm->n_vmas;
 	int ret = 0;
@@ -284,8 +286,15 @@ static int build_vmas(struct restore_task *t, const uint64_t *vmf)
 	if (!direct)
 		return -ENOMEM;
 	d.range = (const uint64_t(*)[2])direct;
-	ret = pagefill(t->pid, t->pages, (unsigned int)sysconf(_SC_NPROCESSORS_ONLN), &d);
+	ret = restore_lazy_skip(t, &skip);
+	if (!ret)
+		ret = pagefill(t->pid, t->pages, (unsigned int)sysconf(_SC_NPROCESSORS_ONLN), &d,
+			       &skip);
 	free(direct);
+	free((void *)skip.range);
+	/* from here on a lazy page the restore or the kernel touches is served by lazy-pages */
+	if (!ret)
+		ret = restore_lazy_register(c, t);
 	for (size_t i = 0; i < n && !ret; i++)
 		if (!is_kernel_vma(t->mm->vmas[i]))
 			ret = restore_vma_finish(t, t->mm->vmas[i], vmf[i], merge_any);
@@ -297,7 +306,6 @@ int restore_mm(struct restore_ctx *c, struct restore_task *t)
 	uint64_t *vmf = calloc(t->mm->n_vmas + 1, sizeof(*vmf));
 	int ret = vmf ? 0 : -ENOMEM;
 
-	(void)c;
 	for (size_t i = 0; !ret && i < t->mm->n_vmas; i++)
 		ret = restore_vma_flags(t->mm->vmas[i], &vmf[i]);
 	if (!ret)
@@ -305,7 +313,7 @@ int restore_mm(struct restore_ctx *c, struct restore_task *t)
 	if (!ret)
 		ret = restore_mm_attrs_early(t);
 	if (!ret)
-		ret = build_vmas(t, vmf);
+		ret = build_vmas(c, t, vmf);
 	free(vmf);
 	if (!ret)
 		ret = map_vdso(t);

@@ -22,6 +22,7 @@
 #include "criu-lite/restore/restore-tree.h"
 #include "criu-lite/kinds/sk-unix.h"
 #include "criu-lite/restore/restore-files.h"
+#include "criu-lite/restore/restore-lazy.h"
 #include "criu-lite/restore/restore.h"
 #include "criu-lite/stats.h"
 #include "criu-lite/kinds/timers.h"
@@ -343,6 +344,7 @@ static void free_ctx(struct restore_ctx *c)
 		free(t->map_fds);
 		free(t->tids);
 		free(t->cow_keep);
+		free(t->lazy);
 		page_reader_close(t->pages);
 	}
 	free(c->tasks);
@@ -423,7 +425,8 @@ int restore_run(const struct opts *o)
 		img_dir_close(c.dir);
 		return 1;
 	}
-	ret = kerndat_probe(&c.kd, KD_PROBE_PROC | KD_PROBE_MEM | KD_PROBE_VDSO);
+	ret = kerndat_probe(&c.kd, KD_PROBE_PROC | KD_PROBE_MEM | KD_PROBE_VDSO |
+				       (o->lazy_pages ? KD_PROBE_UFFD : 0));
 	if (!ret && !kerndat_core_ok(&c.kd)) {
 		pr_err("the kernel lacks features criu-lite needs: see `criu-lite check`\n");
 		ret = -ENOTSUP;
@@ -437,6 +440,8 @@ int restore_run(const struct opts *o)
 		ret = restore_locks_check(&c);
 	if (!ret)
 		ret = fault_inject(o, "images");
+	if (!ret)
+		ret = restore_lazy_start(&c);
 	/* 2: what the skeletons inherit */
 	if (!ret)
 		ret = pick_xfer_base(&c);
@@ -454,6 +459,8 @@ int restore_run(const struct opts *o)
 	/* the transfer fds keep the recreated deleted files alive */
 	restore_ghosts_done(&c);
 	if (!ret)
+		ret = restore_lazy_plan(&c);
+	if (!ret)
 		ret = fault_inject(o, "prepare");
 	/* 3: the tasks */
 	if (!ret)
@@ -470,6 +477,7 @@ int restore_run(const struct opts *o)
 		for (size_t i = 0; i < c.nr_tasks; i++)
 			created |= c.tasks[i].pid > 0;
 		kill_tasks(&c);
+		restore_lazy_finish(&c, false);
 		pr_err("restore from %s failed%s\n", o->images_dir,
 		       created ? "; every task it created was killed"
 			       : " before any task was created");
@@ -482,6 +490,7 @@ int restore_run(const struct opts *o)
 	for (size_t i = 0; i < c.nr_tasks; i++)
 		if (!c.tasks[i].zombie)
 			ret |= seize_release(&c.tasks[i].st, RELEASE_RESUME);
+	restore_lazy_finish(&c, !ret);
 	pid_t root = c.tasks[0].pid;
 
 	if (!ret)

@@ -67,6 +67,9 @@ struct restore_task {
 	/* per mm->vmas[i]: kept as inherited from the parent (pages shared copy-on-write:
 	 * restore-cow.c); NULL when the task shares none */
 	bool *cow_keep;
+	/* per mm->vmas[i]: registered with userfaultfd, filled by lazy-pages (restore-lazy.c);
+	 * NULL without --lazy-pages */
+	bool *lazy;
 	bool mm_done; /* restore_mm() ran (before the task forked its children) */
 };
 
@@ -92,6 +95,7 @@ struct restore_ctx {
 	struct restore_unix *usk;      /* restore-unix.c: every unix socket (sk-unix.h) */
 	struct restore_memfds *memfds; /* restore-shmem.c: memfd descriptions opened (memfd.h) */
 	struct restore_ghosts *ghosts; /* deleted files recreated so far (restore-files.h) */
+	struct restore_lazy *lazy;     /* restore-lazy.c: the server and the guardian */
 };
 
 int restore_run(const struct opts *o);

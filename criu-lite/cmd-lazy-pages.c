@@ -1,0 +1,145 @@
+/* cmd-lazy-pages: `criu-lite lazy-pages -D DIR`: serve the page faults of a tree restored with
+ * `restore --lazy-pages` from the same DIR.
+ *
+ * It listens on DIR/lazy-pages.sock (removed again once the restore is connected), takes one
+ * restore (a peer of another uid is refused: SO_PEERCRED), and runs the fault loop
+ * (lazy-pages/lazy-serve.h) over the local page images until every page is in; then one
+ * summary line (pages by fault, fault-around and prefetch; fault latency p50/p99/max; the time
+ * the tasks were blocked on faults; the time until all pages were in) and --stats-file.
+ * -d returns once it listens (the server goes on in a child; --pidfile names it). Exit 0 when
+ * every page went in or its task ended, 1 otherwise (the restore's guardian then kills the
+ * tree). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define LOG_PREFIX "lazy-pages: "
+#include "criu-lite/cli.h"
+#include "criu-lite/log.h"
+#include "criu-lite/stats.h"
+#include "images/img.h"
+#include "lazy-pages/lazy-ctl.h"
+#include "lazy-pages/lazy-serve.h"
+#include "lazy-pages/page-source.h"
+
+static int write_pidfile(const char *path, pid_t pid)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f || fprintf(f, "%d\n", pid) < 0 || fclose(f)) {
+		pr_perror("can't write pidfile %s", path);
+		return -errno;
+	}
+	return 0;
+}
+
+/* The restore, from a process of our uid. */
+static int accept_restore(int lsk, const char *dir)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	int sk = accept4(lsk, NULL, NULL, SOCK_CLOEXEC);
+
+	if (sk < 0) {
+		pr_perror("accept on %s/%s", dir, LAZY_CTL_SOCK);
+		return -errno;
+	}
+	if (getsockopt(sk, SOL_SOCKET, SO_PEERCRED, &cr, &len) || cr.uid != geteuid()) {
+		pr_err("refused a connection from pid %d, uid %u: not uid %u\n", cr.pid, cr.uid,
+		       geteuid());
+		close(sk);
+		return -EACCES;
+	}
+	pr_info("restore pid %d connected\n", cr.pid);
+	return sk;
+}
+
+static int report(const struct opts *o, struct lazy_stats *st)
+{
+	struct stats s = { 0 };
+	uint64_t pages = st->pages_fault + st->pages_around + st->pages_prefetch;
+	double p50 = lazy_stats_quantile(st, 0.5), p99 = lazy_stats_quantile(st, 0.99);
+	double mx = lazy_stats_quantile(st, 1.0);
+
+	stats_count(&s, "tasks", st->tasks);
+	stats_count(&s, "forks", st->forks);
+	stats_count(&s, "faults", st->faults);
+	stats_count(&s, "zero_faults", st->zero_faults);
+	stats_count(&s, "pages_fault", st->pages_fault);
+	stats_count(&s, "pages_around", st->pages_around);
+	stats_count(&s, "pages_prefetch", st->pages_prefetch);
+	stats_count(&s, "events_remove", st->events_remove);
+	stats_count(&s, "events_unmap", st->events_unmap);
+	stats_count(&s, "events_remap", st->events_remap);
+	stats_secs(&s, "fault_p50_s", p50);
+	stats_secs(&s, "fault_p99_s", p99);
+	stats_secs(&s, "fault_max_s", mx);
+	stats_secs(&s, "blocked_s", st->blocked_s);
+	stats_secs(&s, "all_pages_s", st->all_pages_s);
+	log_summary("lazy-pages: %llu pages in (%llu on %llu faults, %llu around them, %llu "
+		    "prefetched), fault latency p50 %.1f us, p99 %.1f us, max %.1f us, tasks "
+		    "blocked %.3f s, all pages in after %.3f s\n",
+		    (unsigned long long)pages, (unsigned long long)st->pages_fault,
+		    (unsigned long long)st->faults, (unsigned long long)st->pages_around,
+		    (unsigned long long)st->pages_prefetch, p50 * 1e6, p99 * 1e6, mx * 1e6,
+		    st->blocked_s, st->all_pages_s);
+	return o->stats_file ? stats_write(&s, o->stats_file) : 0;
+}
+
+int cmd_lazy_pages(const struct opts *o)
+{
+	struct img_err err = { 0 };
+	struct lazy_stats st = { 0 };
+	struct page_source *src = NULL;
+	struct img_dir *d;
+	int lsk, sk, ret;
+
+	if (img_dir_open(o->images_dir, false, &d, &err)) {
+		pr_err("%s\n", err.msg);
+		return 1;
+	}
+	lsk = lazy_ctl_listen(img_dir_fd(d));
+	if (lsk < 0) {
+		errno = -lsk;
+		pr_perror("can't listen on %s/%s", o->images_dir, LAZY_CTL_SOCK);
+		img_dir_close(d);
+		return 1;
+	}
+	if (o->restore_detached) {
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			pr_perror("fork");
+			return 1;
+		}
+		if (pid > 0) {
+			ret = o->pidfile ? write_pidfile(o->pidfile, pid) : 0;
+			_exit(ret ? 1 : 0);
+		}
+		setsid();
+	} else if (o->pidfile && write_pidfile(o->pidfile, getpid())) {
+		return 1;
+	}
+	sk = accept_restore(lsk, o->images_dir);
+	unlinkat(img_dir_fd(d), LAZY_CTL_SOCK, 0);
+	close(lsk);
+	if (sk < 0) {
+		img_dir_close(d);
+		return 1;
+	}
+	ret = page_source_local(d, &src);
+	if (!ret)
+		ret = lazy_serve(src, sk, &st);
+	if (!ret)
+		ret = report(o, &st);
+	lazy_stats_free(&st);
+	page_source_close(src);
+	close(sk);
+	img_dir_close(d);
+	return ret ? 1 : 0;
+}

@@ -1,0 +1,187 @@
+/* lazy-guardian: see lazy-guardian.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define LOG_PREFIX "lazy-guardian: "
+#include "criu-lite/log.h"
+#include "criu-lite/restore/lazy-guardian.h"
+#include "criu-lite/stats.h"
+#include "lazy-pages/lazy-ctl.h"
+
+struct guard {
+	int *fds; /* uffds and pidfds, closed at exit */
+	size_t nfds;
+	pid_t *tree; /* the restored tasks (after LAZY_END) */
+	size_t ntree;
+	bool restored;
+	uint64_t left;
+};
+
+static void keep(struct guard *g, int fd)
+{
+	int *v = realloc(g->fds, (g->nfds + 1) * sizeof(*v));
+
+	if (!v) {
+		close(fd); /* a guardian short of memory can't guard: the caller sees ENOMEM */
+		return;
+	}
+	g->fds = v;
+	g->fds[g->nfds++] = fd;
+}
+
+/* SIGKILL pid and, first, everything below it (children of each of its threads). */
+static void kill_below(pid_t pid, int depth)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *de;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	kill(pid, SIGSTOP); /* no new children meanwhile */
+	d = depth < 64 ? opendir(path) : NULL;
+	while (d && (de = readdir(d))) {
+		char cpath[384];
+		FILE *f;
+		int c;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(cpath, sizeof(cpath), "/proc/%d/task/%s/children", pid, de->d_name);
+		f = fopen(cpath, "re");
+		while (f && fscanf(f, "%d", &c) == 1)
+			kill_below(c, depth + 1);
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+	kill(pid, SIGKILL);
+}
+
+static __attribute__((noreturn)) void fail(struct guard *g, pid_t restorer, const char *why)
+{
+	if (!g->restored) {
+		kill(restorer, SIGKILL);
+		pr_err("%s, %llu pages not in: killed the restore (pid %d) and the tasks it made\n",
+		       why, (unsigned long long)g->left, restorer);
+	} else {
+		for (size_t i = 0; i < g->ntree; i++)
+			kill_below(g->tree[i], 0);
+		pr_err("%s, %llu pages not in: killed the restored tree (pid %d and below)\n", why,
+		       (unsigned long long)g->left, g->ntree ? g->tree[0] : 0);
+	}
+	_exit(1);
+}
+
+/* A message from the server; exits on DONE or failure. */
+static void from_server(struct guard *g, int srv, pid_t server, pid_t restorer, double *last)
+{
+	char why[512];
+	LazyMsg *m;
+	int fd, ret = lazy_ctl_recv(srv, &m, &fd);
+
+	if (ret) {
+		snprintf(why, sizeof(why), "the lazy-pages server (pid %d) is gone (%s)", server,
+			 ret == -ENODATA ? "its connection closed" : strerror(-ret));
+		fail(g, restorer, why);
+	}
+	*last = stats_now();
+	switch (m->kind) {
+	case LAZY_KIND__LAZY_STATUS:
+		g->left = m->pages_left;
+		break;
+	case LAZY_KIND__LAZY_FORKED:
+		if (fd >= 0)
+			keep(g, fd);
+		fd = -1;
+		break;
+	case LAZY_KIND__LAZY_DONE:
+		pr_info("every page is in: the uffds are let go\n");
+		_exit(0);
+	case LAZY_KIND__LAZY_ERROR:
+		snprintf(why, sizeof(why), "the lazy-pages server (pid %d) gave up: %s", server,
+			 m->error ? m->error : "no reason given");
+		fail(g, restorer, why);
+	default:
+		snprintf(why, sizeof(why), "the lazy-pages server (pid %d) sent message %d", server,
+			 m->kind);
+		fail(g, restorer, why);
+	}
+	if (fd >= 0)
+		close(fd);
+	lazy_msg__free_unpacked(m, NULL);
+}
+
+/* A message from the restorer; false once it is done talking. */
+static bool from_restorer(struct guard *g, int rp)
+{
+	LazyMsg *m;
+	int fd, ret = lazy_ctl_recv(rp, &m, &fd);
+
+	if (ret) {
+		if (!g->restored) /* the restore failed (and cleans up) or died (its tasks too) */
+			_exit(0);
+		return false;
+	}
+	if (m->kind == LAZY_KIND__LAZY_TASK && fd >= 0) {
+		keep(g, fd);
+		fd = -1;
+	} else if (m->kind == LAZY_KIND__LAZY_END) {
+		g->restored = true;
+		g->tree = calloc(m->n_pids + 1, sizeof(*g->tree));
+		for (size_t i = 0; g->tree && i < m->n_pids; i++)
+			g->tree[g->ntree++] = (pid_t)m->pids[i];
+	} else if (m->kind == LAZY_KIND__LAZY_ERROR) {
+		_exit(0);
+	}
+	if (fd >= 0)
+		close(fd);
+	lazy_msg__free_unpacked(m, NULL);
+	return true;
+}
+
+void lazy_guardian(int srv, int rp, pid_t restorer, int timeout_s)
+{
+	struct guard g = { .left = 0 };
+	struct ucred cr = { 0 };
+	socklen_t len = sizeof(cr);
+	double last = stats_now();
+	bool rp_open = true;
+
+	getsockopt(srv, SOL_SOCKET, SO_PEERCRED, &cr, &len);
+	prctl(PR_SET_NAME, "lazy-guardian");
+	for (;;) {
+		struct pollfd p[2] = { { .fd = srv, .events = POLLIN },
+				       { .fd = rp_open ? rp : -1, .events = POLLIN } };
+		int n = poll(p, 2, 250);
+
+		if (n < 0 && errno != EINTR) {
+			pr_perror("poll");
+			fail(&g, restorer, "the guardian can't wait for the server");
+		}
+		if (n > 0 && p[1].revents && !from_restorer(&g, rp)) {
+			close(rp);
+			rp_open = false;
+		}
+		if (n > 0 && p[0].revents)
+			from_server(&g, srv, cr.pid, restorer, &last);
+		if (stats_now() - last > timeout_s) {
+			char why[160];
+
+			snprintf(why, sizeof(why),
+				 "the lazy-pages server (pid %d) said nothing for %d s", cr.pid,
+				 timeout_s);
+			fail(&g, restorer, why);
+		}
+	}
+}

@@ -1,0 +1,20 @@
+/* lazy-guardian: the process a lazy restore leaves behind to make sure no restored task ever
+ * runs on a zero page where its memory should be.
+ *
+ * Contract: lazy_guardian() runs in a child of the restorer and never returns. It keeps a copy
+ * of every userfaultfd (from the restorer: LAZY_TASK; from the server: LAZY_FORKED): while it
+ * holds one, an unserved fault blocks instead of being zero-filled. It watches the server's
+ * connection (srv): LAZY_STATUS is progress, LAZY_DONE means every page is in (it closes the
+ * uffds and exits 0). The server's LAZY_ERROR, the connection closing, or no message for
+ * timeout_s seconds while pages are missing is fatal: before the restore finished it kills the
+ * restorer (whose tasks die with it); after (LAZY_END from the restorer on rp, with the pids)
+ * it kills every task of the tree and their descendants; it says why, then exits 1. A restore
+ * that failed (LAZY_ERROR on rp, or rp closing first) needs no guardian: it exits 0. */
+#ifndef CRIU_LITE_LAZY_GUARDIAN_H
+#define CRIU_LITE_LAZY_GUARDIAN_H
+
+#include <sys/types.h>
+
+__attribute__((noreturn)) void lazy_guardian(int srv, int rp, pid_t restorer, int timeout_s);
+
+#endif

@@ -1,0 +1,307 @@
+/* restore-lazy: see restore-lazy.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define LOG_PREFIX "lazy: "
+#include "criu-lite/kcompat.h"
+#include "criu-lite/log.h"
+#include "criu-lite/proc/proc.h"
+#include "criu-lite/restore/lazy-guardian.h"
+#include "criu-lite/restore/restore-lazy.h"
+#include "lazy-pages/lazy-ctl.h"
+
+#define PG	       4096ULL
+#define LAZY_TIMEOUT_S 30
+#define LAZY_UFFD_EVENTS                                                                  \
+	(UFFD_FEATURE_EVENT_FORK | UFFD_FEATURE_EVENT_REMAP | UFFD_FEATURE_EVENT_REMOVE | \
+	 UFFD_FEATURE_EVENT_UNMAP)
+
+struct restore_lazy {
+	int srv;   /* the lazy-pages server */
+	int guard; /* the guardian */
+	pid_t guardian;
+};
+
+int restore_lazy_start(struct restore_ctx *c)
+{
+	static const enum kd_id need[] = { KD_UFFD, KD_UFFD_EVENT_FORK, KD_UFFD_EVENT_REMAP,
+					   KD_UFFD_EVENT_REMOVE, KD_UFFD_EVENT_UNMAP };
+	struct restore_lazy *l;
+	int sp[2], srv;
+	pid_t me = getpid(), pid;
+
+	if (!c->o->lazy_pages)
+		return 0;
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!kd_has(&c->kd, need[i])) {
+			pr_err("--lazy-pages needs %s, which this kernel lacks: %s\n",
+			       kerndat_name(need[i]), c->kd.item[need[i]].detail);
+			return -ENOTSUP;
+		}
+	srv = lazy_ctl_connect(img_dir_fd(c->dir));
+	if (srv < 0) {
+		errno = -srv;
+		pr_perror("no lazy-pages server answers on %s/%s (start `criu-lite lazy-pages -D "
+			  "%s` first)",
+			  c->o->images_dir, LAZY_CTL_SOCK, c->o->images_dir);
+		return srv;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp)) {
+		pr_perror("socketpair");
+		close(srv);
+		return -errno;
+	}
+	pid = fork();
+	if (pid < 0) {
+		pr_perror("can't fork the lazy restore's guardian");
+		close(srv);
+		close(sp[0]);
+		close(sp[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		close(sp[0]);
+		lazy_guardian(srv, sp[1], me,
+			      c->o->lazy_timeout ? c->o->lazy_timeout : LAZY_TIMEOUT_S);
+	}
+	close(sp[1]);
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		close(srv);
+		close(sp[0]);
+		return -ENOMEM;
+	}
+	*l = (struct restore_lazy){ .srv = srv, .guard = sp[0], .guardian = pid };
+	c->lazy = l;
+	pr_info("connected to lazy-pages; guardian pid %d\n", pid);
+	return 0;
+}
+
+static bool private_anon(const VmaEntry *v)
+{
+	return (v->kind == VMA_KIND__VMA_ANON_PRIVATE || v->kind == VMA_KIND__VMA_HEAP ||
+		v->kind == VMA_KIND__VMA_STACK) &&
+	       !(v->flags & MAP_SHARED);
+}
+
+static bool can_be_lazy(const struct restore_task *t, size_t i)
+{
+	const VmaEntry *v = t->mm->vmas[i];
+	uint64_t f;
+
+	if (!private_anon(v) || (v->flags & MAP_DROPPABLE) || v->n_guards ||
+	    (t->cow_keep && t->cow_keep[i]) || restore_vma_flags(v, &f))
+		return false;
+	if (f & (VMF_LO | VMF_LF | VMF_GU | VMF_DP) || restore_vma_direct(v, f))
+		return false;
+	return page_reader_any(t->pages, v->start, v->end, PAGEMAP_FLAGS__PE_PRESENT);
+}
+
+int restore_lazy_plan(struct restore_ctx *c)
+{
+	if (!c->lazy)
+		return 0;
+	for (size_t k = 0; k < c->nr_tasks; k++) {
+		struct restore_task *t = &c->tasks[k];
+
+		if (t->zombie || !t->mm)
+			continue;
+		t->lazy = calloc(t->mm->n_vmas + 1, sizeof(*t->lazy));
+		if (!t->lazy)
+			return -ENOMEM;
+		for (size_t i = 0; i < t->mm->n_vmas; i++)
+			t->lazy[i] = can_be_lazy(t, i);
+	}
+	/* a VMA a child keeps as inherited must be whole in the parent when it forks */
+	for (size_t k = 0; k < c->nr_tasks; k++) {
+		const struct restore_task *t = &c->tasks[k];
+		struct restore_task *p = t->parent;
+
+		for (size_t i = 0; t->cow_keep && p && p->lazy && i < t->mm->n_vmas; i++)
+			for (size_t j = 0; t->cow_keep[i] && j < p->mm->n_vmas; j++)
+				if (p->mm->vmas[j]->start == t->mm->vmas[i]->start)
+					p->lazy[j] = false;
+	}
+	return 0;
+}
+
+/* Remove [a, b) from the sorted ranges r[0..*n) (room for one more each time). */
+static void subtract(uint64_t (*r)[2], size_t *n, uint64_t a, uint64_t b)
+{
+	for (size_t i = 0; i < *n; i++) {
+		uint64_t s = r[i][0], e = r[i][1];
+
+		if (e <= a || s >= b)
+			continue;
+		if (s < a && e > b) { /* split: the upper part after it */
+			memmove(&r[i + 2], &r[i + 1], (*n - i - 1) * sizeof(*r));
+			r[i][1] = a;
+			r[i + 1][0] = b;
+			r[i + 1][1] = e;
+			(*n)++;
+			return;
+		}
+		if (s < a) {
+			r[i][1] = a;
+		} else if (e > b) {
+			r[i][0] = b;
+		} else {
+			memmove(&r[i], &r[i + 1], (*n - i - 1) * sizeof(*r));
+			(*n)--;
+			i--;
+		}
+	}
+}
+
+int restore_lazy_skip(const struct restore_task *t, struct pagefill_direct *skip)
+{
+	size_t nth = t->core ? t->core->n_threads : 0, n = 0;
+	uint64_t(*r)[2];
+
+	skip->range = NULL;
+	skip->n = 0;
+	if (!t->lazy)
+		return 0;
+	r = calloc(t->mm->n_vmas + nth + 1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->mm->n_vmas; i++)
+		if (t->lazy[i]) {
+			r[n][0] = t->mm->vmas[i]->start;
+			r[n++][1] = t->mm->vmas[i]->end;
+		}
+	for (size_t k = 0; k < nth; k++) {
+		uint64_t sp = t->core->threads[k]->regs->sp & ~(PG - 1);
+		uint64_t lo = sp > LAZY_STACK_PAGES * PG ? sp - LAZY_STACK_PAGES * PG : 0;
+
+		subtract(r, &n, lo, sp + LAZY_STACK_PAGES * PG);
+	}
+	skip->range = (const uint64_t(*)[2])r;
+	skip->n = n;
+	return 0;
+}
+
+/* A userfaultfd of t's mm, here (the task's own fd is closed again). */
+static int task_uffd(struct restore_task *t)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = LAZY_UFFD_EVENTS };
+	long rfd = rsys_call(&t->rs, SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK, 0, 0, 0, 0, 0);
+	int fd;
+
+	if (rfd < 0)
+		return (int)rfd;
+	fd = rsys_getfd(&t->rs, (int)rfd);
+	rsys_call(&t->rs, SYS_close, rfd, 0, 0, 0, 0, 0);
+	if (fd < 0)
+		return fd;
+	if (ioctl(fd, UFFDIO_API, &api)) {
+		pr_perror("pid %d: UFFDIO_API with events %#llx", t->vpid,
+			  (unsigned long long)LAZY_UFFD_EVENTS);
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+int restore_lazy_register(struct restore_ctx *c, struct restore_task *t)
+{
+	LazyMsg m = LAZY_MSG__INIT;
+	LazyRange *rv = NULL, **rp = NULL;
+	size_t n = 0;
+	int fd, ret = 0;
+
+	if (!c->lazy || !t->lazy)
+		return 0;
+	for (size_t i = 0; i < t->mm->n_vmas; i++)
+		n += t->lazy[i];
+	if (!n)
+		return 0;
+	fd = task_uffd(t);
+	if (fd < 0)
+		return fd;
+	rv = calloc(n, sizeof(*rv));
+	rp = calloc(n, sizeof(*rp));
+	if (!rv || !rp)
+		ret = -ENOMEM;
+	n = 0;
+	for (size_t i = 0; !ret && i < t->mm->n_vmas; i++) {
+		const VmaEntry *v = t->mm->vmas[i];
+		struct uffdio_register reg = { .range = { .start = v->start,
+							  .len = v->end - v->start },
+					       .mode = UFFDIO_REGISTER_MODE_MISSING };
+
+		if (!t->lazy[i])
+			continue;
+		if (ioctl(fd, UFFDIO_REGISTER, &reg)) {
+			pr_perror("pid %d: can't register VMA %#llx-%#llx for lazy pages", t->vpid,
+				  (unsigned long long)v->start, (unsigned long long)v->end);
+			ret = -errno;
+			break;
+		}
+		lazy_range__init(&rv[n]);
+		rv[n].start = v->start;
+		rv[n].end = v->end;
+		rp[n] = &rv[n];
+		n++;
+	}
+	m.kind = LAZY_KIND__LAZY_TASK;
+	m.has_pid = m.has_image_id = true;
+	m.pid = (uint32_t)t->pid;
+	m.image_id = (uint32_t)t->vpid;
+	m.n_ranges = n;
+	m.ranges = rp;
+	if (!ret && (ret = lazy_ctl_send(c->lazy->srv, &m, fd)))
+		pr_err("pid %d: can't hand its uffd to lazy-pages: %s\n", t->vpid, strerror(-ret));
+	m.n_ranges = 0;
+	if (!ret && (ret = lazy_ctl_send(c->lazy->guard, &m, fd)))
+		pr_err("pid %d: can't hand its uffd to the guardian: %s\n", t->vpid,
+		       strerror(-ret));
+	if (!ret)
+		pr_info("pid %d: %zu VMAs lazy\n", t->vpid, n);
+	free(rv);
+	free(rp);
+	close(fd);
+	return ret;
+}
+
+void restore_lazy_finish(struct restore_ctx *c, bool ok)
+{
+	struct restore_lazy *l = c->lazy;
+	LazyMsg m = LAZY_MSG__INIT;
+	uint32_t *pids;
+	size_t n = 0;
+
+	if (!l)
+		return;
+	pids = calloc(c->nr_tasks + 1, sizeof(*pids));
+	for (size_t i = 0; pids && i < c->nr_tasks; i++)
+		if (!c->tasks[i].zombie && c->tasks[i].pid > 0)
+			pids[n++] = (uint32_t)c->tasks[i].pid;
+	m.kind = ok && pids ? LAZY_KIND__LAZY_END : LAZY_KIND__LAZY_ERROR;
+	m.n_pids = n;
+	m.pids = pids;
+	if (lazy_ctl_send(l->guard, &m, -1) && ok)
+		pr_warn("the guardian (pid %d) is gone: nobody will kill the tree if lazy-pages "
+			"dies\n",
+			l->guardian);
+	close(l->guard);
+	if (!ok) /* it goes quietly; only then may the server see us go */
+		waitpid(l->guardian, NULL, 0);
+	m = (LazyMsg)LAZY_MSG__INIT;
+	m.kind = LAZY_KIND__LAZY_END;
+	if (ok && lazy_ctl_send(l->srv, &m, -1))
+		pr_warn("lazy-pages went away before the end of the restore\n");
+	close(l->srv);
+	free(pids);
+	free(l);
+	c->lazy = NULL;
+}

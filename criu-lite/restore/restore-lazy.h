@@ -1,0 +1,40 @@
+/* restore-lazy: `restore --lazy-pages` (docs/lazy.md): the tree starts before its private
+ * anonymous memory is in, and `criu-lite lazy-pages` (listening on the images directory)
+ * copies it in on faults and in the background.
+ *
+ * Contract:
+ * - restore_lazy_start() (before any task exists): connects to the server and forks the
+ *   guardian (lazy-guardian.h), which from then on holds a copy of every uffd and kills the
+ *   restore, or later the tree, if the server dies, gives up or goes silent: a task never
+ *   runs on a zero page where its memory should be.
+ * - restore_lazy_plan() (every task's mm prepared): which VMAs are lazy (t->lazy[i]): private
+ *   anonymous, writable at some time, not locked, not droppable, without guard regions, not
+ *   shared copy-on-write with a parent or child (restore-cow.c: those are the parent's pages
+ *   when the child forks), with pages in the image. Each thread's stack top (LAZY_STACK_PAGES
+ *   below and above its sp) is filled eagerly: the tasks resume on it.
+ * - restore_lazy_skip(): the ranges pagefill leaves out (lazy VMAs minus the stack tops).
+ * - restore_lazy_register() (restore_mm, after pagefill, before the final protections): a
+ *   userfaultfd made in the task (privileged: the kernel's own accesses to lazy pages fault
+ *   too), taken out with pidfd_getfd and closed there, UFFDIO_API with the FORK, REMAP,
+ *   REMOVE and UNMAP events, every lazy VMA registered MISSING; the uffd goes to the server
+ *   (LAZY_TASK) and to the guardian.
+ * - restore_lazy_finish(): after the tree runs (ok) the guardian gets the pids and the server
+ *   LAZY_END; after a failure the guardian is told to go. Either way the restorer's ends of
+ *   both connections are closed.
+ * Each returns 0 or -errno, logged once. Nothing happens without --lazy-pages. */
+#ifndef CRIU_LITE_RESTORE_LAZY_H
+#define CRIU_LITE_RESTORE_LAZY_H
+
+#include "criu-lite/restore/pagefill.h"
+#include "criu-lite/restore/restore.h"
+
+#define LAZY_STACK_PAGES 4
+
+int restore_lazy_start(struct restore_ctx *c);
+int restore_lazy_plan(struct restore_ctx *c);
+/* The ranges of t that pagefill skips; free(skip->range) after. */
+int restore_lazy_skip(const struct restore_task *t, struct pagefill_direct *skip);
+int restore_lazy_register(struct restore_ctx *c, struct restore_task *t);
+void restore_lazy_finish(struct restore_ctx *c, bool ok);
+
+#endif

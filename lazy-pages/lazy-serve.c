@@ -1,0 +1,604 @@
+/* lazy-serve: see lazy-serve.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LOG_PREFIX "lazy-pages: "
+#include "criu-lite/log.h"
+#include "criu-lite/stats.h"
+#include "lazy-pages/lazy-ctl.h"
+#include "lazy-pages/lazy-mm.h"
+#include "lazy-pages/lazy-serve.h"
+
+#define MAX_RETRY 64
+
+struct lazy_uffd {
+	int fd;
+	uint32_t id; /* image id */
+	pid_t pid;   /* 0: a child forked after the restore */
+	struct lazy_mm mm;
+	const struct page_run *runs; /* of the image */
+	size_t nruns;
+	uint64_t cursor; /* prefetch goes on from here */
+	uint64_t retry[MAX_RETRY];
+	double retry_t0[MAX_RETRY];
+	int nretry;
+};
+
+struct server {
+	struct page_source *src;
+	int ctl, ep;
+	struct lazy_uffd **u;
+	size_t n, rr;
+	bool tasks_done;
+	double t_first, last_status;
+	struct lazy_stats *st;
+};
+
+/* ---- copying ------------------------------------------------------------------------------ */
+
+static const struct page_run *img_run(const struct lazy_uffd *u, uint64_t addr)
+{
+	size_t lo = 0, hi = u->nruns;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct page_run *r = &u->runs[mid];
+
+		if (r->vaddr + r->nr_pages * LAZY_PG <= addr)
+			lo = mid + 1;
+		else if (r->vaddr > addr)
+			hi = mid;
+		else
+			return r;
+	}
+	return NULL;
+}
+
+static int wake(struct lazy_uffd *u, uint64_t at, uint64_t len)
+{
+	struct uffdio_range r = { .start = at, .len = len };
+
+	return ioctl(u->fd, UFFDIO_WAKE, &r) ? -errno : 0;
+}
+
+static int zeropage(struct lazy_uffd *u, uint64_t at)
+{
+	struct uffdio_zeropage z = { .range = { .start = at, .len = LAZY_PG } };
+
+	if (!ioctl(u->fd, UFFDIO_ZEROPAGE, &z))
+		return 0;
+	if (errno == EEXIST || (z.zeropage < 0 && -z.zeropage == EEXIST))
+		return wake(u, at, LAZY_PG); /* it came in meanwhile */
+	if (errno == ENOENT)
+		return wake(u, at, LAZY_PG); /* gone: the thread retries and sees why */
+	return -errno;
+}
+
+/* Copy n pending pages from at (one span); woken unless dontwake. 0, -EAGAIN (an event is
+ * pending: retry after it), -ESRCH (the task is gone), or a fatal -errno. */
+static int copy_run(struct server *s, struct lazy_uffd *u, uint64_t at, uint64_t n, bool dontwake)
+{
+	const struct lazy_span *sp = lazy_mm_find(&u->mm, at);
+
+	while (n && sp) {
+		uint64_t img = sp->src + (at - sp->start), k;
+		const struct page_run *r = img_run(u, img);
+		struct uffdio_copy c;
+		const void *data;
+		int ret;
+
+		if (!r || !(r->flags & PAGEMAP_FLAGS__PE_PRESENT)) {
+			pr_err("pid %d: page %#llx (image %#llx) is pending but pagemap-%u.img has "
+			       "no data for it\n",
+			       u->pid, (unsigned long long)at, (unsigned long long)img, u->id);
+			return -EBADMSG;
+		}
+		k = (r->vaddr + r->nr_pages * LAZY_PG - img) / LAZY_PG;
+		k = k < n ? k : n;
+		ret = s->src->ops->get(s->src, u->id, img, k, NULL, &data);
+		if (ret)
+			return ret;
+		c = (struct uffdio_copy){ .dst = at,
+					  .src = (uintptr_t)data,
+					  .len = k * LAZY_PG,
+					  .mode = dontwake ? UFFDIO_COPY_MODE_DONTWAKE : 0 };
+		if (!ioctl(u->fd, UFFDIO_COPY, &c)) {
+			lazy_mm_clear(&u->mm, at, at + k * LAZY_PG);
+			at += k * LAZY_PG;
+			n -= k;
+			continue;
+		}
+		if (c.copy > 0) { /* part of it: go on after that part */
+			lazy_mm_clear(&u->mm, at, at + (uint64_t)c.copy);
+			n -= (uint64_t)c.copy / LAZY_PG;
+			at += (uint64_t)c.copy;
+			continue;
+		}
+		ret = c.copy < 0 ? (int)-c.copy : errno;
+		if (ret == EEXIST) { /* already there (a fault's zero page, a racing copy) */
+			lazy_mm_clear(&u->mm, at, at + LAZY_PG);
+			if (!dontwake)
+				wake(u, at, LAZY_PG);
+			at += LAZY_PG;
+			n--;
+			continue;
+		}
+		if (ret == EAGAIN)
+			return -EAGAIN;
+		if (ret == ESRCH || ret == ENOSPC)
+			return -ESRCH;
+		if (ret == ENOENT || ret == EINVAL) {
+			/* not registered there any more (an unmap whose event is on its way or
+			 * an exit): nothing to fill; a thread that waits retries its access */
+			lazy_mm_clear(&u->mm, at, at + k * LAZY_PG);
+			wake(u, at, k * LAZY_PG);
+			at += k * LAZY_PG;
+			n -= k;
+			continue;
+		}
+		errno = ret;
+		pr_perror("pid %d: UFFDIO_COPY of %llu pages at %#llx", u->pid,
+			  (unsigned long long)k, (unsigned long long)at);
+		return -ret;
+	}
+	return 0;
+}
+
+/* ---- faults and events -------------------------------------------------------------------- */
+
+static int fault(struct server *s, struct lazy_uffd *u, uint64_t addr, double t0)
+{
+	uint64_t win = addr & ~(LAZY_AROUND * LAZY_PG - 1), end = win + LAZY_AROUND * LAZY_PG;
+	int ret;
+
+	if (!lazy_mm_pending(&u->mm, addr)) {
+		ret = zeropage(u, addr);
+		if (ret == -ESRCH || ret == -ENOSPC)
+			return -ESRCH;
+		if (ret == -EAGAIN)
+			return -EAGAIN;
+		if (!ret)
+			s->st->zero_faults++;
+	} else {
+		ret = copy_run(s, u, addr, 1, false);
+		if (ret)
+			return ret;
+		s->st->pages_fault++;
+	}
+	if (ret && ret != -EINVAL) {
+		errno = -ret;
+		pr_perror("pid %d: fault at %#llx", u->pid, (unsigned long long)addr);
+		return ret;
+	}
+	double lat = stats_now() - t0;
+
+	s->st->faults++;
+	s->st->blocked_s += lat;
+	if (s->st->nlat < LAZY_LAT_MAX) {
+		if (!s->st->lat_ns && !(s->st->lat_ns = calloc(LAZY_LAT_MAX, sizeof(uint64_t))))
+			return -ENOMEM;
+		s->st->lat_ns[s->st->nlat++] = (uint64_t)(lat * 1e9);
+	}
+	u->cursor = addr + LAZY_PG;
+	/* fault-around: the rest of the window, nobody waits for it */
+	for (uint64_t at = win; at < end;) {
+		uint64_t n = lazy_mm_run_at(&u->mm, at, end);
+
+		if (!n) {
+			at += LAZY_PG;
+			continue;
+		}
+		ret = copy_run(s, u, at, n, true);
+		if (ret == -EAGAIN)
+			return 0; /* the prefetch will get them */
+		if (ret)
+			return ret;
+		s->st->pages_around += n;
+		at += n * LAZY_PG;
+	}
+	return 0;
+}
+
+static int add_uffd(struct server *s, int fd, uint32_t id, pid_t pid, struct lazy_uffd **out)
+{
+	struct lazy_uffd *u = calloc(1, sizeof(*u)), **v;
+	struct epoll_event ev = { .events = EPOLLIN };
+	int ret = -ENOMEM;
+
+	v = realloc(s->u, (s->n + 1) * sizeof(*v));
+	if (v)
+		s->u = v;
+	if (!u || !v)
+		goto fail;
+	u->fd = fd;
+	u->id = id;
+	u->pid = pid;
+	ret = s->src->ops->runs(s->src, id, &u->runs, &u->nruns);
+	if (ret)
+		goto fail;
+	ev.data.ptr = u;
+	if (epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev)) {
+		ret = -errno;
+		pr_perror("epoll_ctl on the uffd of pid %d", pid);
+		goto fail;
+	}
+	s->u[s->n++] = u;
+	*out = u;
+	return 0;
+fail:
+	free(u);
+	return ret;
+}
+
+static void drop_uffd(struct server *s, struct lazy_uffd *u, const char *why)
+{
+	pr_info("pid %d (image %u): %s, %llu pages never needed\n", u->pid, u->id, why,
+		(unsigned long long)u->mm.left);
+	epoll_ctl(s->ep, EPOLL_CTL_DEL, u->fd, NULL);
+	close(u->fd);
+	u->fd = -1;
+	lazy_mm_free(&u->mm);
+}
+
+static int send_ctl(struct server *s, LazyKind kind, uint64_t left, const char *error, int fd)
+{
+	LazyMsg m = LAZY_MSG__INIT;
+	int ret;
+
+	if (s->ctl < 0)
+		return 0;
+	m.kind = kind;
+	m.has_pages_left = kind == LAZY_KIND__LAZY_STATUS || kind == LAZY_KIND__LAZY_DONE;
+	m.pages_left = left;
+	m.error = (char *)error;
+	ret = lazy_ctl_send(s->ctl, &m, fd);
+	if (ret)
+		pr_warn("the restore's guardian went away (%s): serving on alone\n",
+			strerror(-ret));
+	return ret;
+}
+
+static int forked(struct server *s, struct lazy_uffd *parent, int fd)
+{
+	struct lazy_uffd *c;
+	int ret = add_uffd(s, fd, parent->id, 0, &c);
+
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	ret = lazy_mm_clone(&c->mm, &parent->mm);
+	if (ret)
+		return ret;
+	c->cursor = parent->cursor;
+	s->st->forks++;
+	pr_info("pid %d forked: a new uffd with %llu pages pending\n", parent->pid,
+		(unsigned long long)c->mm.left);
+	if (s->ctl >= 0 && send_ctl(s, LAZY_KIND__LAZY_FORKED, 0, NULL, fd)) {
+		epoll_ctl(s->ep, EPOLL_CTL_DEL, s->ctl, NULL);
+		close(s->ctl);
+		s->ctl = -1;
+	}
+	return 0;
+}
+
+static int event(struct server *s, struct lazy_uffd *u, const struct uffd_msg *m)
+{
+	switch (m->event) {
+	case UFFD_EVENT_FORK:
+		return forked(s, u, (int)m->arg.fork.ufd);
+	case UFFD_EVENT_REMAP:
+		s->st->events_remap++;
+		return lazy_mm_move(&u->mm, m->arg.remap.from, m->arg.remap.to, m->arg.remap.len);
+	case UFFD_EVENT_REMOVE:
+		s->st->events_remove++;
+		lazy_mm_clear(&u->mm, m->arg.remove.start, m->arg.remove.end);
+		return 0;
+	case UFFD_EVENT_UNMAP:
+		s->st->events_unmap++;
+		return lazy_mm_cut(&u->mm, m->arg.remove.start, m->arg.remove.end);
+	default:
+		pr_err("pid %d: unexpected uffd event %u\n", u->pid, m->event);
+		return -EBADMSG;
+	}
+}
+
+/* A fault that met a pending event: retried once the events are read. */
+static void defer(struct lazy_uffd *u, uint64_t addr, double t0)
+{
+	if (u->nretry < MAX_RETRY) {
+		u->retry[u->nretry] = addr;
+		u->retry_t0[u->nretry++] = t0;
+	}
+	/* beyond that the thread stays blocked until a later copy or prefetch wakes it */
+}
+
+static int serve_faults(struct server *s, struct lazy_uffd *u, const uint64_t *addr,
+			const double *t0, int n)
+{
+	for (int i = 0; i < n; i++) {
+		int ret = fault(s, u, addr[i], t0[i]);
+
+		if (ret == -EAGAIN)
+			defer(u, addr[i], t0[i]);
+		else if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Everything the uffd has to say; -ESRCH when its task is gone. */
+static int serve_uffd(struct server *s, struct lazy_uffd *u)
+{
+	struct uffd_msg msg[32];
+
+	for (;;) {
+		uint64_t addr[32 + MAX_RETRY];
+		double t0[32 + MAX_RETRY];
+		int nf = 0, ret;
+		ssize_t r = read(u->fd, msg, sizeof(msg));
+		double now = stats_now();
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
+			r = 0;
+		if (r < 0) {
+			pr_perror("pid %d: read from its uffd", u->pid);
+			return -errno;
+		}
+		/* the faults deferred by an event, then the new ones, after the events */
+		for (int i = 0; i < u->nretry; i++) {
+			addr[nf] = u->retry[i];
+			t0[nf++] = u->retry_t0[i];
+		}
+		u->nretry = 0;
+		for (size_t i = 0; i < (size_t)r / sizeof(msg[0]); i++) {
+			if (msg[i].event == UFFD_EVENT_PAGEFAULT) {
+				addr[nf] = msg[i].arg.pagefault.address & ~(LAZY_PG - 1);
+				t0[nf++] = now;
+			} else if ((ret = event(s, u, &msg[i]))) {
+				return ret;
+			}
+		}
+		ret = serve_faults(s, u, addr, t0, nf);
+		if (ret)
+			return ret;
+		if ((size_t)r < sizeof(msg))
+			return 0;
+	}
+}
+
+/* ---- control and prefetch ----------------------------------------------------------------- */
+
+static int take_task(struct server *s, LazyMsg *m, int fd)
+{
+	struct lazy_uffd *u;
+	int ret;
+
+	if (fd < 0 || !m->has_pid || !m->has_image_id) {
+		pr_err("a task message without %s\n", fd < 0 ? "its uffd" : "pid or image id");
+		if (fd >= 0)
+			close(fd);
+		return -EBADMSG;
+	}
+	ret = add_uffd(s, fd, m->image_id, (pid_t)m->pid, &u);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	if (!s->t_first)
+		s->t_first = stats_now();
+	for (size_t i = 0; i < m->n_ranges && !ret; i++) {
+		uint64_t a = m->ranges[i]->start, b = m->ranges[i]->end;
+
+		if (a >= b || (a | b) & (LAZY_PG - 1) || lazy_mm_find(&u->mm, a)) {
+			pr_err("pid %u: bad lazy range %#llx-%#llx\n", m->pid,
+			       (unsigned long long)a, (unsigned long long)b);
+			return -EBADMSG;
+		}
+		ret = lazy_mm_add(&u->mm, a, b);
+	}
+	/* pending: the pages with contents in the image, inside the ranges */
+	for (size_t i = 0; i < u->nruns && !ret; i++)
+		if (u->runs[i].flags & PAGEMAP_FLAGS__PE_PRESENT)
+			lazy_mm_set(&u->mm, u->runs[i].vaddr,
+				    u->runs[i].vaddr + u->runs[i].nr_pages * LAZY_PG);
+	u->cursor = 0;
+	s->st->tasks++;
+	pr_info("pid %u (image %u): %zu lazy ranges, %llu pages to copy in\n", m->pid, m->image_id,
+		m->n_ranges, (unsigned long long)u->mm.left);
+	return ret;
+}
+
+static int serve_ctl(struct server *s)
+{
+	LazyMsg *m;
+	int fd, ret = lazy_ctl_recv(s->ctl, &m, &fd);
+
+	if (ret) {
+		epoll_ctl(s->ep, EPOLL_CTL_DEL, s->ctl, NULL);
+		close(s->ctl);
+		s->ctl = -1;
+		if (!s->tasks_done) {
+			pr_err("the restore went away before it had handed over every task (%s)\n",
+			       ret == -ENODATA ? "connection closed" : strerror(-ret));
+			return -ECONNRESET;
+		}
+		pr_warn("the restore's guardian went away: serving on alone\n");
+		return 0;
+	}
+	if (m->kind == LAZY_KIND__LAZY_TASK) {
+		ret = take_task(s, m, fd);
+	} else if (m->kind == LAZY_KIND__LAZY_END) {
+		s->tasks_done = true;
+	} else {
+		pr_err("unexpected control message %d\n", m->kind);
+		if (fd >= 0)
+			close(fd);
+		ret = -EBADMSG;
+	}
+	lazy_msg__free_unpacked(m, NULL);
+	return ret;
+}
+
+static uint64_t pages_left(const struct server *s)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (s->u[i]->fd >= 0)
+			n += s->u[i]->mm.left;
+	return n;
+}
+
+/* One batch for the next task with pages left; 0 when there was nothing to do. */
+static int prefetch(struct server *s, bool *did)
+{
+	*did = false;
+	for (size_t k = 0; k < s->n; k++) {
+		struct lazy_uffd *u = s->u[(s->rr + k) % s->n];
+		uint64_t at, n;
+		int ret;
+
+		if (u->fd < 0 || !u->mm.left || u->nretry)
+			continue;
+		n = lazy_mm_next(&u->mm, u->cursor, LAZY_CHUNK, &at);
+		if (!n)
+			continue;
+		s->rr = (s->rr + k + 1) % s->n;
+		ret = copy_run(s, u, at, n, false);
+		if (ret == -ESRCH) {
+			drop_uffd(s, u, "gone");
+			ret = 0;
+		}
+		if (ret == -EAGAIN)
+			ret = 0; /* an event first: the uffd is readable */
+		if (ret)
+			return ret;
+		s->st->pages_prefetch += n;
+		u->cursor = at + n * LAZY_PG;
+		*did = true;
+		return 0;
+	}
+	return 0;
+}
+
+static int loop(struct server *s)
+{
+	bool idle = false;
+
+	for (;;) {
+		struct epoll_event ev[16];
+		uint64_t left = pages_left(s);
+		double now = stats_now();
+		int n, ret = 0;
+
+		if (s->tasks_done && !left)
+			return 0;
+		if (s->ctl >= 0 && now - s->last_status >= LAZY_STATUS_MS / 1000.0) {
+			s->last_status = now;
+			if (send_ctl(s, LAZY_KIND__LAZY_STATUS, left, NULL, -1)) {
+				epoll_ctl(s->ep, EPOLL_CTL_DEL, s->ctl, NULL);
+				close(s->ctl);
+				s->ctl = -1;
+			}
+		}
+		n = epoll_wait(s->ep, ev, 16, left && !idle ? 0 : LAZY_STATUS_MS);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			pr_perror("epoll_wait");
+			return -errno;
+		}
+		for (int i = 0; i < n && !ret; i++) {
+			struct lazy_uffd *u = ev[i].data.ptr;
+
+			if (!u) {
+				ret = serve_ctl(s);
+				continue;
+			}
+			if (u->fd < 0)
+				continue;
+			ret = serve_uffd(s, u);
+			if (ret == -ESRCH) {
+				drop_uffd(s, u, "gone");
+				ret = 0;
+			}
+		}
+		if (!ret && !n)
+			ret = prefetch(s, &(bool){ false });
+		if (ret)
+			return ret;
+		/* nothing prefetchable now (every task waits for an event): block a while */
+		idle = !n && left == pages_left(s);
+	}
+}
+
+int lazy_serve(struct page_source *src, int ctl, struct lazy_stats *st)
+{
+	struct server s = { .src = src, .ctl = ctl, .st = st };
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	int ret;
+
+	s.ep = epoll_create1(EPOLL_CLOEXEC);
+	if (s.ep < 0 || epoll_ctl(s.ep, EPOLL_CTL_ADD, ctl, &ev)) {
+		pr_perror("epoll");
+		if (s.ep >= 0)
+			close(s.ep);
+		return -errno;
+	}
+	ret = loop(&s);
+	st->all_pages_s = s.t_first ? stats_now() - s.t_first : 0;
+	if (ret) {
+		char why[160];
+
+		snprintf(why, sizeof(why), "the lazy-pages daemon failed: %s", strerror(-ret));
+		send_ctl(&s, LAZY_KIND__LAZY_ERROR, pages_left(&s), why, -1);
+	} else {
+		send_ctl(&s, LAZY_KIND__LAZY_DONE, 0, NULL, -1);
+	}
+	for (size_t i = 0; i < s.n; i++) {
+		if (s.u[i]->fd >= 0) {
+			close(s.u[i]->fd);
+			lazy_mm_free(&s.u[i]->mm);
+		}
+		free(s.u[i]);
+	}
+	free(s.u);
+	close(s.ep);
+	return ret;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+double lazy_stats_quantile(struct lazy_stats *st, double p)
+{
+	uint64_t i;
+
+	if (!st->nlat)
+		return 0;
+	qsort(st->lat_ns, st->nlat, sizeof(uint64_t), cmp_u64);
+	i = (uint64_t)(p * (double)(st->nlat - 1) + 0.5);
+	return (double)st->lat_ns[i] / 1e9;
+}
+
+void lazy_stats_free(struct lazy_stats *st)
+{
+	free(st->lat_ns);
+	st->lat_ns = NULL;
+}

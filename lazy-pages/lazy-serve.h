@@ -1,0 +1,51 @@
+/* lazy-serve: the fault loop of `criu-lite lazy-pages`: one thread, one epoll over the control
+ * connection and every task's userfaultfd.
+ *
+ * Contract: lazy_serve() takes tasks (LAZY_TASK: pid, image id, the ranges registered MISSING,
+ * and the uffd as SCM_RIGHTS) from the control connection until LAZY_END, and copies in every
+ * page of the image that lies in those ranges, until none is left or the tasks are gone:
+ * - a fault always jumps the queue: the faulting page is copied (UFFDIO_COPY) and its thread
+ *   woken first, then the pending pages of its aligned LAZY_AROUND window (fault-around, which
+ *   the kernel does not do in uffd-armed ranges); a page the image does not hold, or the task
+ *   dropped, gets UFFDIO_ZEROPAGE; one already present, a wake-up;
+ * - background prefetch runs from the first task on, in LAZY_CHUNK batches, round robin over
+ *   the tasks, each from just after its last fault (locality); the loop looks for faults
+ *   between batches, so a fault waits for at most one batch;
+ * - events (all read before the faults read with them, so a fault never refills what a
+ *   REMOVE dropped): FORK adopts the child's uffd with a copy of the parent's pending pages and
+ *   hands it to the control peer (LAZY_FORKED, for the guardian), REMAP moves the bookkeeping,
+ *   REMOVE drops pages (later faults there get zeros), UNMAP forgets them; EAGAIN (an event
+ *   pending) retries after the events, ENOENT/EEXIST races are settled, ESRCH/ENOSPC mean
+ *   the task is gone;
+ * - every LAZY_STATUS_MS the control peer gets LAZY_STATUS (pages left); at the end LAZY_DONE,
+ *   after which the uffds are closed. A page the source can't give is fatal: LAZY_ERROR with
+ *   the reason, and -errno (the guardian then kills the tree: never a zero page instead).
+ * Returns 0 when everything was copied in (or its task is gone). Figures go to *st. */
+#ifndef CRIU_LITE_LAZY_SERVE_H
+#define CRIU_LITE_LAZY_SERVE_H
+
+#include <stdint.h>
+
+#include "lazy-pages/page-source.h"
+
+#define LAZY_AROUND    16 /* pages: the fault-around window, aligned */
+#define LAZY_CHUNK     16 /* pages per prefetch batch */
+#define LAZY_STATUS_MS 200
+
+struct lazy_stats {
+	uint64_t tasks, forks, faults, zero_faults, pages_fault, pages_around, pages_prefetch;
+	uint64_t events_remove, events_unmap, events_remap;
+	uint64_t *lat_ns; /* per fault, read to woken (the first LAZY_LAT_MAX faults) */
+	uint64_t nlat;
+	double blocked_s;   /* the sum of those latencies */
+	double all_pages_s; /* first task taken to the last page in */
+};
+
+#define LAZY_LAT_MAX (1U << 20)
+
+int lazy_serve(struct page_source *src, int ctl, struct lazy_stats *st);
+/* p in [0, 1]: the latency at that quantile, in seconds (0 with no faults). */
+double lazy_stats_quantile(struct lazy_stats *st, double p);
+void lazy_stats_free(struct lazy_stats *st);
+
+#endif

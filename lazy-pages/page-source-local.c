@@ -1,0 +1,108 @@
+/* page-source-local: the page source of an image directory (page-source.h). Each task's page
+ * image is opened (and its crc32c checked, images/pages.h) the first time it is asked for, and
+ * pages are handed out straight from the read-only mapping of its pages file. */
+#include <errno.h>
+#include <stdlib.h>
+
+#define LOG_PREFIX "lazy-pages: "
+#include "criu-lite/log.h"
+#include "lazy-pages/lazy-mm.h"
+#include "lazy-pages/page-source.h"
+
+struct local_img {
+	uint32_t id;
+	struct page_reader *r;
+};
+
+struct local_src {
+	struct page_source base;
+	struct img_dir *dir;
+	struct local_img *v;
+	size_t n;
+};
+
+static int reader(struct local_src *l, uint32_t id, struct page_reader **out)
+{
+	struct img_err err = { 0 };
+	struct local_img *v;
+	int ret;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].id == id) {
+			*out = l->v[i].r;
+			return 0;
+		}
+	v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	l->v = v;
+	ret = page_reader_open(l->dir, id, &v[l->n].r, &err);
+	if (ret) {
+		pr_err("%s\n", err.msg);
+		return ret;
+	}
+	v[l->n].id = id;
+	*out = v[l->n++].r;
+	return 0;
+}
+
+static int local_runs(struct page_source *s, uint32_t id, const struct page_run **runs, size_t *n)
+{
+	struct page_reader *r;
+	int ret = reader((struct local_src *)s, id, &r);
+
+	if (ret)
+		return ret;
+	*runs = page_reader_runs(r);
+	*n = page_reader_nr_runs(r);
+	return 0;
+}
+
+static int local_get(struct page_source *s, uint32_t id, uint64_t addr, uint64_t nr, void *buf,
+		     const void **data)
+{
+	const struct page_run *run;
+	struct page_reader *r;
+	int ret = reader((struct local_src *)s, id, &r);
+
+	(void)buf;
+	if (ret)
+		return ret;
+	run = page_reader_find(r, addr);
+	if (!run || !(run->flags & PAGEMAP_FLAGS__PE_PRESENT) ||
+	    addr + nr * LAZY_PG > run->vaddr + run->nr_pages * LAZY_PG) {
+		pr_err("pagemap-%u.img has no pages for %#llx (+%llu pages)\n", id,
+		       (unsigned long long)addr, (unsigned long long)nr);
+		return -ENOENT;
+	}
+	*data = (const char *)page_reader_data(r) + run->offset + (addr - run->vaddr);
+	return 0;
+}
+
+static void local_close(struct page_source *s)
+{
+	struct local_src *l = (struct local_src *)s;
+
+	for (size_t i = 0; i < l->n; i++)
+		page_reader_close(l->v[i].r);
+	free(l->v);
+	free(l);
+}
+
+static const struct page_source_ops local_ops = {
+	.runs = local_runs,
+	.get = local_get,
+	.close = local_close,
+};
+
+int page_source_local(struct img_dir *d, struct page_source **out)
+{
+	struct local_src *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return -ENOMEM;
+	l->base.ops = &local_ops;
+	l->dir = d;
+	*out = &l->base;
+	return 0;
+}

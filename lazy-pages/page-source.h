@@ -1,0 +1,40 @@
+/* page-source: where the pages of a lazy restore come from, behind one interface: local image
+ * files now, a remote page server later.
+ *
+ * Contract: an address space is named by its image id (a task's dumped pid). runs() gives its
+ * page runs (images/pages.h, sorted by address), loading them on first use. get() returns nr
+ * pages at addr, all inside one PE_PRESENT run: a pointer the source keeps valid until it is
+ * closed (a mapping of the image) or buf (LAZY_PG * nr bytes) filled. Errors are -errno, logged
+ * once by the source naming the image and address. */
+#ifndef CRIU_LITE_PAGE_SOURCE_H
+#define CRIU_LITE_PAGE_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "images/img.h"
+#include "images/pages.h"
+
+struct page_source;
+
+struct page_source_ops {
+	int (*runs)(struct page_source *s, uint32_t id, const struct page_run **runs, size_t *n);
+	int (*get)(struct page_source *s, uint32_t id, uint64_t addr, uint64_t nr, void *buf,
+		   const void **data);
+	void (*close)(struct page_source *s);
+};
+
+struct page_source {
+	const struct page_source_ops *ops;
+};
+
+/* The page images of the directory d (which stays the caller's). */
+int page_source_local(struct img_dir *d, struct page_source **out);
+
+static inline void page_source_close(struct page_source *s)
+{
+	if (s)
+		s->ops->close(s);
+}
+
+#endif
