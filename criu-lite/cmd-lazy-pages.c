@@ -20,6 +20,7 @@
 
 #define LOG_PREFIX "lazy-pages: "
 #include "criu-lite/cli.h"
+#include "criu-lite/fault.h"
 #include "criu-lite/log.h"
 #include "criu-lite/stats.h"
 #include "images/img.h"
@@ -134,7 +135,7 @@ int cmd_lazy_pages(const struct opts *o)
 	}
 	ret = page_source_local(d, &src);
 	if (!ret)
-		ret = lazy_serve(src, sk, &st);
+		ret = lazy_serve(src, sk, fault_inject(o, "lazy-prefetch") != 0, &st);
 	if (!ret)
 		ret = report(o, &st);
 	lazy_stats_free(&st);

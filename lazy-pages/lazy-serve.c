@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/epoll.h>
+#include <sys/signalfd.h>
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,6 +42,8 @@ struct server {
 	struct lazy_uffd **u;
 	size_t n, rr;
 	bool tasks_done;
+	bool hold; /* no prefetch until SIGUSR1 */
+	int sigfd; /* SIGUSR1, while hold */
 	double t_first, last_status;
 	struct lazy_stats *st;
 };
@@ -527,6 +532,12 @@ static int loop(struct server *s)
 				ret = serve_ctl(s);
 				continue;
 			}
+			if ((void *)u == (void *)&s->sigfd) {
+				pr_info("SIGUSR1: prefetch on\n");
+				s->hold = false;
+				epoll_ctl(s->ep, EPOLL_CTL_DEL, s->sigfd, NULL);
+				continue;
+			}
 			if (u->fd < 0)
 				continue;
 			ret = serve_uffd(s, u);
@@ -535,7 +546,7 @@ static int loop(struct server *s)
 				ret = 0;
 			}
 		}
-		if (!ret && !n)
+		if (!ret && !n && !s->hold)
 			ret = prefetch(s, &(bool){ false });
 		if (ret)
 			return ret;
@@ -544,9 +555,27 @@ static int loop(struct server *s)
 	}
 }
 
-int lazy_serve(struct page_source *src, int ctl, struct lazy_stats *st)
+/* After LAZY_DONE: the peer's end closing says the guardian let go of the uffds. */
+static void wait_bye(int ctl)
 {
-	struct server s = { .src = src, .ctl = ctl, .st = st };
+	double end = stats_now() + LAZY_BYE_S;
+	char buf[256];
+
+	while (stats_now() < end) {
+		struct pollfd p = { .fd = ctl, .events = POLLIN };
+		int n = poll(&p, 1, 100);
+
+		if (n < 0 && errno != EINTR)
+			return;
+		if (n > 0 && read(ctl, buf, sizeof(buf)) <= 0)
+			return;
+	}
+	pr_warn("the guardian did not close its connection within %d s\n", LAZY_BYE_S);
+}
+
+int lazy_serve(struct page_source *src, int ctl, bool hold_prefetch, struct lazy_stats *st)
+{
+	struct server s = { .src = src, .ctl = ctl, .st = st, .hold = hold_prefetch, .sigfd = -1 };
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	int ret;
 
@@ -557,6 +586,21 @@ int lazy_serve(struct page_source *src, int ctl, struct lazy_stats *st)
 			close(s.ep);
 		return -errno;
 	}
+	if (s.hold) {
+		sigset_t m;
+
+		sigemptyset(&m);
+		sigaddset(&m, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &m, NULL);
+		s.sigfd = signalfd(-1, &m, SFD_CLOEXEC);
+		ev.data.ptr = &s.sigfd;
+		if (s.sigfd < 0 || epoll_ctl(s.ep, EPOLL_CTL_ADD, s.sigfd, &ev)) {
+			pr_perror("signalfd for SIGUSR1");
+			close(s.ep);
+			return -errno;
+		}
+		pr_info("prefetch held until SIGUSR1 (CRIU_LITE_FAULT)\n");
+	}
 	ret = loop(&s);
 	st->all_pages_s = s.t_first ? stats_now() - s.t_first : 0;
 	if (ret) {
@@ -564,9 +608,11 @@ int lazy_serve(struct page_source *src, int ctl, struct lazy_stats *st)
 
 		snprintf(why, sizeof(why), "the lazy-pages daemon failed: %s", strerror(-ret));
 		send_ctl(&s, LAZY_KIND__LAZY_ERROR, pages_left(&s), why, -1);
-	} else {
-		send_ctl(&s, LAZY_KIND__LAZY_DONE, 0, NULL, -1);
+	} else if (!send_ctl(&s, LAZY_KIND__LAZY_DONE, 0, NULL, -1) && s.ctl >= 0) {
+		wait_bye(s.ctl);
 	}
+	if (s.sigfd >= 0)
+		close(s.sigfd);
 	for (size_t i = 0; i < s.n; i++) {
 		if (s.u[i]->fd >= 0) {
 			close(s.u[i]->fd);

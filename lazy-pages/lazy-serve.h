@@ -20,10 +20,15 @@
  * - every LAZY_STATUS_MS the control peer gets LAZY_STATUS (pages left); at the end LAZY_DONE,
  *   after which the uffds are closed. A page the source can't give is fatal: LAZY_ERROR with
  *   the reason, and -errno (the guardian then kills the tree: never a zero page instead).
+ * After LAZY_DONE it waits (up to LAZY_BYE_S) for the peer to close the connection: the
+ * guardian has let go of the uffds when lazy_serve() returns.
+ * With hold_prefetch (tests: CRIU_LITE_FAULT=lazy-prefetch) nothing is prefetched until the
+ * process gets SIGUSR1: only faults bring pages in meanwhile.
  * Returns 0 when everything was copied in (or its task is gone). Figures go to *st. */
 #ifndef CRIU_LITE_LAZY_SERVE_H
 #define CRIU_LITE_LAZY_SERVE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "lazy-pages/page-source.h"
@@ -31,6 +36,7 @@
 #define LAZY_AROUND    16 /* pages: the fault-around window, aligned */
 #define LAZY_CHUNK     16 /* pages per prefetch batch */
 #define LAZY_STATUS_MS 200
+#define LAZY_BYE_S     10
 
 struct lazy_stats {
 	uint64_t tasks, forks, faults, zero_faults, pages_fault, pages_around, pages_prefetch;
@@ -43,7 +49,7 @@ struct lazy_stats {
 
 #define LAZY_LAT_MAX (1U << 20)
 
-int lazy_serve(struct page_source *src, int ctl, struct lazy_stats *st);
+int lazy_serve(struct page_source *src, int ctl, bool hold_prefetch, struct lazy_stats *st);
 /* p in [0, 1]: the latency at that quantile, in seconds (0 with no faults). */
 double lazy_stats_quantile(struct lazy_stats *st, double p);
 void lazy_stats_free(struct lazy_stats *st);

@@ -98,8 +98,10 @@ static bool can_be_lazy(const struct restore_task *t, size_t i)
 	const VmaEntry *v = t->mm->vmas[i];
 	uint64_t f;
 
-	if (!private_anon(v) || (v->flags & MAP_DROPPABLE) || v->n_guards ||
-	    (t->cow_keep && t->cow_keep[i]) || restore_vma_flags(v, &f))
+	/* read-only in the end: mprotect() before any page is in would drop its `ac` (no
+	 * anon_vma yet: restore-vma.c), so it is filled before */
+	if (!private_anon(v) || !(v->prot & PROT_WRITE) || (v->flags & MAP_DROPPABLE) ||
+	    v->n_guards || (t->cow_keep && t->cow_keep[i]) || restore_vma_flags(v, &f))
 		return false;
 	if (f & (VMF_LO | VMF_LF | VMF_GU | VMF_DP) || restore_vma_direct(v, f))
 		return false;

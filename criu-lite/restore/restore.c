@@ -469,8 +469,6 @@ int restore_run(const struct opts *o)
 		ret = restore_tree_create(&c);
 	for (size_t i = 0; !ret && i < c.nr_tasks; i++)
 		ret = restore_task(&c, &c.tasks[i]);
-	if (!ret && o->pidfile)
-		ret = write_pidfile(o->pidfile, c.tasks[0].pid);
 	if (ret) {
 		bool created = false;
 
@@ -492,6 +490,10 @@ int restore_run(const struct opts *o)
 			ret |= seize_release(&c.tasks[i].st, RELEASE_RESUME);
 	restore_lazy_finish(&c, !ret);
 	pid_t root = c.tasks[0].pid;
+
+	/* the pidfile names a tree that runs: written once it does */
+	if (!ret && o->pidfile)
+		ret = write_pidfile(o->pidfile, root);
 
 	if (!ret)
 		ret = report_run(&c, stats_now() - t0);

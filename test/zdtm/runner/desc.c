@@ -144,6 +144,25 @@ static int parse_option(const char *opt, struct test_desc *d, char *why, size_t 
 		snprintf(why, len, "faults=%s: not one comma list of site names [a-z0-9_-]", v);
 		return -EINVAL;
 	}
+	if (!strncmp(opt, "lazy=", 5)) {
+		static const char *const modes[] = { "prefetch", "faults", "kill", "stall" };
+
+		for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+			if (!strcmp(v, modes[i])) {
+				d->lazy = (enum lazy_mode)i;
+				return 0;
+			}
+		snprintf(why, len, "lazy=%s: not prefetch, faults, kill or stall", v);
+		return -EINVAL;
+	}
+	if (!strncmp(opt, "lazystats=", 10)) {
+		if (faults_ok(v) && !d->lazystats) {
+			d->lazystats = strf("%s", v);
+			return 0;
+		}
+		snprintf(why, len, "lazystats=%s: not one comma list of keys [a-z0-9_]", v);
+		return -EINVAL;
+	}
 	if (!strncmp(opt, "rkills=", 7)) {
 		if (faults_ok(v) && !d->rkills) {
 			d->rkills = strf("%s", v);
@@ -256,7 +275,9 @@ static int parse_line(char *line, const struct desc_table *tab, struct test_desc
 			free(d->kills);
 			free(d->rkills);
 			free(d->dumpmsg);
+			free(d->lazystats);
 			d->faults = d->rfaults = d->kills = d->rkills = d->dumpmsg = NULL;
+			d->lazystats = NULL;
 			return -EINVAL;
 		}
 	}
@@ -361,7 +382,10 @@ void desc_fini(struct test_desc *d)
 	free(d->name);
 	free(d->faults);
 	free(d->rfaults);
+	free(d->kills);
+	free(d->rkills);
 	free(d->dumpmsg);
+	free(d->lazystats);
 	d->name = NULL;
-	d->faults = d->rfaults = d->dumpmsg = NULL;
+	d->faults = d->rfaults = d->kills = d->rkills = d->dumpmsg = d->lazystats = NULL;
 }

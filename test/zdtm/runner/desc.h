@@ -4,6 +4,7 @@
  *                  [opts=leave-running,restore-wait] [faults=SITE,SITE...]
  *                  [rfaults=SITE,SITE...] [corrupt=1] [exit=N] [dumpmsg=TEXT]
  *                  [kills=SITE,SITE...] [killrand=N] [rkills=SITE,SITE...] [rkillrand=N]
+ *                  [lazy=faults|kill|stall] [lazystats=KEY,KEY...]
  *
  * NAME is the path under build/zdtm/ (static/env00); FLAVORS is "all" or a
  * comma list of flavor names; '#' starts a comment. Contract: desc_load()
@@ -15,6 +16,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+/* How the lazy flavor runs a test (flavor-lazy.c). */
+enum lazy_mode {
+	LAZY_PREFETCH, /* normal: every page in (faults and prefetch) before SIGTERM */
+	LAZY_FAULTS,   /* prefetch held until the test has exited: its checks fault pages in */
+	LAZY_KILL,     /* lazy-pages is SIGKILLed after the restore: the guardian must kill */
+	LAZY_STALL,    /* lazy-pages is SIGSTOPped: the guardian's timeout must kill */
+};
 
 enum expect {
 	EXPECT_PASS,	  /* PASS after SIGTERM */
@@ -42,6 +51,8 @@ struct test_desc {
 	bool corrupt;	  /* corrupt=1: restores from damaged copies of the images must fail */
 	int exit_code;	  /* exit=N: the exit status of a passing test (default 0) */
 	char *dumpmsg;	  /* dumpmsg=TEXT: expect=dumpfail's error line has it; NULL: any */
+	enum lazy_mode lazy; /* lazy=: see enum lazy_mode */
+	char *lazystats;     /* lazystats=a,b: lazy-pages' figures that must not be 0 */
 };
 
 struct desc_table {

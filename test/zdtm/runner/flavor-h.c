@@ -21,6 +21,7 @@
 
 #include "zdtm.h"
 #include "flavor.h"
+#include "flavor-h.h"
 #include "fs.h"
 #include "desc.h"
 #include "dumpcheck.h"
@@ -37,7 +38,7 @@
 #define RESTORER_GRACE_S 5.0
 #define POLL_NS		 (10 * 1000 * 1000)
 
-static int h_prepare(struct test_run *t)
+int h_prepare(struct test_run *t)
 {
 	if (access(t->opts->criu, X_OK)) {
 		int e = errno;
@@ -51,10 +52,10 @@ static int h_prepare(struct test_run *t)
 }
 
 /* Run "criu-lite <what> ..." with its output in dir/<what>.log. */
-static int run_criu(struct test_run *t, const char *what, char **argv)
+int h_run_criu(struct test_run *t, const char *what, char **argv, const char *env)
 {
 	char *log = strf("%s/%s.log", t->dir, what);
-	struct spawn_req req = { .argv = argv, .cwd = t->dir, .out = log };
+	struct spawn_req req = { .argv = argv, .cwd = t->dir, .out = log, .env = env };
 	char st[64];
 	int status = -1, ret;
 
@@ -94,7 +95,7 @@ static int h_left_running(struct test_run *t)
 	return ret;
 }
 
-static int h_checkpoint(struct test_run *t)
+int h_checkpoint(struct test_run *t)
 {
 	char *pid = strf("%d", t->pid);
 	char *log = strf("%s/dump.log", t->dir);
@@ -114,7 +115,7 @@ static int h_checkpoint(struct test_run *t)
 		return ret;
 	}
 	if (!ret)
-		ret = run_criu(t, "dump", argv);
+		ret = h_run_criu(t, "dump", argv, NULL);
 	if (!ret && t->desc->leave_running)
 		ret = h_left_running(t);
 	free(pid);
@@ -201,29 +202,26 @@ static int h_restore_wait(struct test_run *t, char **argv, const char *pidfile, 
 	return ret;
 }
 
-static int h_restore(struct test_run *t)
+int h_restore_with(struct test_run *t, const char *const *extra)
 {
 	char *log = strf("%s/restore.log", t->dir);
 	char *pidfile = strf("%s/restored.pid", t->dir);
-	char *argv[] = {
+	char *argv[16] = {
 		t->opts->criu, "restore",   "-D",    t->images, "-o", log,
 		"-v4",	       "--pidfile", pidfile, "-d",	NULL,
 	};
 	pid_t pid = 0;
 	int ret = 0;
 
-	if (t->desc->rfaults || t->desc->corrupt || t->desc->rkills || t->desc->rkillrand)
-		ret = h_failing_restores(t);
-	if (ret) {
-		free(log);
-		free(pidfile);
-		return ret;
-	}
+	for (int i = 0; extra && extra[i] && i < 5; i++)
+		argv[10 + i] = (char *)extra[i];
+
 	if (t->desc->restore_wait) {
-		argv[9] = NULL; /* no -d */
+		for (int i = 9; argv[i]; i++) /* no -d */
+			argv[i] = argv[i + 1];
 		ret = h_restore_wait(t, argv, pidfile, &pid);
 	} else {
-		ret = run_criu(t, "restore", argv);
+		ret = h_run_criu(t, "restore", argv, NULL);
 		if (!ret) {
 			ret = read_pid(pidfile, &pid);
 			if (ret)
@@ -232,7 +230,7 @@ static int h_restore(struct test_run *t)
 		}
 	}
 	/* flavors that borrow this hook check the restored pid their own way */
-	if (!ret && t->flavor == &flavor_h && pid != t->pid) {
+	if (!ret && (t->flavor == &flavor_h || t->flavor == &flavor_lazy) && pid != t->pid) {
 		run_why(t, "restored as pid %d, not as pid %d", pid, t->pid);
 		ret = -ESRCH;
 	}
@@ -243,9 +241,23 @@ static int h_restore(struct test_run *t)
 	return ret;
 }
 
+int h_failing_restores_first(struct test_run *t)
+{
+	if (t->desc->rfaults || t->desc->corrupt || t->desc->rkills || t->desc->rkillrand)
+		return h_failing_restores(t);
+	return 0;
+}
+
+static int h_restore(struct test_run *t)
+{
+	int ret = h_failing_restores_first(t);
+
+	return ret ? ret : h_restore_with(t, NULL);
+}
+
 /* restore-wait: the test has exited; the restore command must follow it with
  * the test's exit status as its own (128+N for death by signal N). */
-static int h_exit_status(struct test_run *t, int *status)
+int h_exit_status(struct test_run *t, int *status)
 {
 	int rst, ret, code;
 	char st[64];
@@ -286,7 +298,7 @@ static int h_exit_status(struct test_run *t, int *status)
 	return 0;
 }
 
-static void h_cleanup(struct test_run *t)
+void h_cleanup(struct test_run *t)
 {
 	int status;
 

@@ -14,6 +14,7 @@ static const struct flavor *const registry[] = {
 	&flavor_nocr,
 	&flavor_h,
 	&flavor_pidns,
+	&flavor_lazy,
 };
 
 #define NR_FLAVORS ((int)(sizeof(registry) / sizeof(registry[0])))

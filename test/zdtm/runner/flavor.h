@@ -36,6 +36,7 @@ struct flavor {
 
 extern const struct flavor flavor_h;
 extern const struct flavor flavor_pidns;
+extern const struct flavor flavor_lazy;
 
 const struct flavor *flavor_find(const char *name);
 /* The i-th registered flavor, NULL past the last; the index is its bit in a mask. */

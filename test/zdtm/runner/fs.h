@@ -17,6 +17,8 @@ int rm_rf(const char *path);
 void prune_empty_dirs(const char *path);
 /* A positive pid from the first line of path: 0 or -errno (not reported). */
 int read_pid(const char *path, pid_t *pid);
+/* The whole file, NUL-terminated (its length in *len), or NULL (errno set, not reported). */
+char *read_file(const char *path, size_t *len);
 /* Print the last lines of path, each after indent; nothing if it is absent or empty. */
 void print_tail(const char *path, unsigned lines, const char *indent);
 

@@ -221,8 +221,28 @@ int list_children(pid_t *kids, int max)
 	return n;
 }
 
-/* Already on its way out: a zombie, or SIGKILL pending (a test killed its grandchild, which
- * became ours when its parent exited first). Such a process is not left running. */
+/* PF_EXITING in /proc/PID/stat's flags: in exit(), past closing its files perhaps. */
+static bool exiting(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long flags = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return true;
+	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	fclose(f);
+	/* after ") ": state ppid pgrp session tty_nr tpgid flags */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return false;
+	return flags & 0x4; /* PF_EXITING */
+}
+
+/* Already on its way out: a zombie, in exit() (PF_EXITING), or SIGKILL pending (a test killed its
+ * grandchild, which became ours when its parent exited first). Such a process is not left running.
+ */
 static bool dying(pid_t pid)
 {
 	char path[64], line[256];
@@ -239,6 +259,8 @@ static bool dying(pid_t pid)
 
 		if (sscanf(line, "State: %c", &st) == 1)
 			dead = st == 'Z' || st == 'X';
+		else if (!strncmp(line, "Threads:", 8))
+			dead = dead || exiting(pid);
 		else if (sscanf(line, "SigPnd: %llx", &pnd) == 1 ||
 			 sscanf(line, "ShdPnd: %llx", &pnd) == 1)
 			dead = pnd & (1ULL << (SIGKILL - 1));
@@ -247,7 +269,7 @@ static bool dying(pid_t pid)
 	return dead;
 }
 
-unsigned kill_strays(void)
+unsigned kill_strays(char *what, size_t len)
 {
 	pid_t kids[MAX_STRAYS];
 	unsigned killed = 0;
@@ -265,6 +287,18 @@ unsigned kill_strays(void)
 		for (int i = 0; i < n; i++) {
 			bool was_dying = dying(kids[i]);
 
+			if (!was_dying && !killed && what && len) {
+				char path[64], comm[32] = "?";
+				FILE *f;
+
+				snprintf(path, sizeof(path), "/proc/%d/comm", kids[i]);
+				f = fopen(path, "re");
+				if (f && fgets(comm, sizeof(comm), f))
+					comm[strcspn(comm, "\n")] = '\0';
+				if (f)
+					fclose(f);
+				snprintf(what, len, "pid %d (%s)", kids[i], comm);
+			}
 			kill_wait(kids[i], &status);
 			killed += !was_dying;
 		}

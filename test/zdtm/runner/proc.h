@@ -40,8 +40,9 @@ pid_t parent_of(pid_t pid);
 /* The runner's children (it is single-threaded), at most max: their number, or -1 (reported). */
 int list_children(pid_t *kids, int max);
 /* SIGKILL and reap every child the runner still has; returns how many were still running (not
- * already dying: a zombie, or SIGKILL pending). */
-unsigned kill_strays(void);
+ * already dying: a zombie, in exit(), or SIGKILL pending), the first named in what
+ * ("pid N (comm)", when what is not NULL). */
+unsigned kill_strays(char *what, size_t len);
 /* "exit 3", "signal 9 (Killed)", "status unknown" */
 void status_str(int status, char *buf, size_t len);
 

@@ -10,6 +10,7 @@
 
 #include "zdtm.h"
 #include "desc.h"
+#include "dumpcheck.h"
 #include "fs.h"
 #include "imgprint.h"
 #include "proc.h"
@@ -145,9 +146,13 @@ static int restore_killed(struct test_run *t, const struct img_print *images, co
 	status_str(status, st, sizeof(st));
 	if (ret) {
 		run_why(t, "restore (%s) not done within the time limit; see %s.log", what, what);
-	} else if (delay_ms != KILL_AT_SITE && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		/* it finished: its tree runs, children of ours (a subreaper); end it again */
-		for (int i = 0; i < 100 && kill_strays(); i++)
+	} else if (delay_ms != KILL_AT_SITE &&
+		   ((WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
+		    (!access(pidfile, F_OK) && !tree_runs_free(t->pid, 1.0, why, sizeof(why))))) {
+		/* it finished (a kill may come after the tree was released and the pidfile
+		 * written, before it exited): its tree runs, children of ours (a subreaper); end
+		 * it again */
+		for (int i = 0; i < 100 && kill_strays(NULL, 0); i++)
 			;
 		unlink(pidfile);
 		if (no_children(GONE_GRACE_S, why, sizeof(why))) {

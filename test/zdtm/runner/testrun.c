@@ -269,7 +269,7 @@ static enum result run_phases(struct test_run *t)
 	if (!go_on)
 		return res;
 	res = checkpoint_restore(t);
-	if (res != RES_PASS)
+	if (res != RES_PASS || t->over)
 		return res;
 	return finish_test(t);
 }
@@ -298,11 +298,14 @@ enum result run_one(const struct zdtm_opts *o, const struct test_desc *d, const 
 	res = run_phases(&t);
 	if (f->cleanup)
 		f->cleanup(&t);
-	strays = kill_strays();
+	char stray[96] = "";
+
+	strays = kill_strays(stray, sizeof(stray));
 	if (strays && res == RES_PASS) {
 		res = RES_FAIL;
 		t.why[0] = '\0';
-		run_why(&t, "passed, but %u process(es) were left running (killed)", strays);
+		run_why(&t, "passed, but %u process(es) were left running (killed), %s first",
+			strays, stray);
 	}
 
 	label = strf("%s/%s", f->name, d->name);

@@ -10,6 +10,7 @@
 #ifndef ZDTM_TESTRUN_H
 #define ZDTM_TESTRUN_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "zdtm.h"
@@ -27,6 +28,8 @@ struct test_run {
 	char *outfile;	/* dir/test.out: verdict, messages, the test's stdout/stderr */
 	pid_t pid;	/* the test's root process (after a restore: the restored one) */
 	pid_t restorer; /* a restore command that waits for the test (restore-wait), 0: none */
+	pid_t lazyd;	/* the lazy flavor's lazy-pages server, 0: none (or reaped) */
+	bool over;	/* the flavor's restore hook saw the run to its end and passed it */
 	const char *status_src; /* where the test's exit status came from, NULL: waitpid */
 	int timeout;		/* seconds, for the whole run */
 	double deadline;

@@ -1,0 +1,198 @@
+/* flavor lazy: dumped as in h, restored with --lazy-pages from a `criu-lite lazy-pages` the
+ * runner starts on the images (after the failing restores of rfaults=, rkills= and corrupt=,
+ * which are h's plain ones) (-d, its pid in lazy-pages.pid, its figures in
+ * lazy-pages.json, its log in lazy-pages.log). tests.desc lazy= says how (desc.h):
+ * - prefetch (default): the server must bring every page in and exit 0 before the test gets
+ *   SIGTERM, so the test checks its whole state with every page in place;
+ * - faults: the server holds its prefetch (CRIU_LITE_FAULT=lazy-prefetch) until the test has
+ *   exited: what the test touches after SIGTERM comes in through faults; then SIGUSR1, and
+ *   the server must finish and exit 0;
+ * - kill / stall: right after the restore the server is SIGKILLed / SIGSTOPped (the restore
+ *   gets --lazy-timeout 2): the guardian must kill the whole tree, the test must die of
+ *   SIGKILL without having written a verdict (a wrong page it saw would be a FAIL line), and
+ *   restore.log must say why. The run ends there.
+ * lazystats=a,b: those figures of lazy-pages.json must not be 0 (faults, forks, ...). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "zdtm.h"
+#include "desc.h"
+#include "flavor.h"
+#include "flavor-h.h"
+#include "fs.h"
+#include "proc.h"
+#include "testrun.h"
+#include "verdict.h"
+
+static int start_server(struct test_run *t)
+{
+	char *pidf = strf("%s/lazy-pages.pid", t->dir);
+	char *stats = strf("%s/lazy-pages.json", t->dir);
+	char *log = strf("%s/lazy-pages.log", t->dir);
+	char *argv[] = { t->opts->criu,	 "lazy-pages", "-D", t->images, "-d",  "--pidfile", pidf,
+			 "--stats-file", stats,	       "-o", log,	"-v4", NULL };
+	int ret =
+	    h_run_criu(t, "lazy-pages-start", argv,
+		       t->desc->lazy == LAZY_PREFETCH ? NULL : "CRIU_LITE_FAULT=lazy-prefetch");
+
+	if (!ret && (ret = read_pid(pidf, &t->lazyd)))
+		run_why(t, "lazy-pages -d succeeded, but %s is unusable: %s (errno %d)", pidf,
+			strerror(-ret), -ret);
+	free(pidf);
+	free(stats);
+	free(log);
+	return ret;
+}
+
+/* Every key of lazystats= must be in lazy-pages.json with a value above 0. */
+static int check_stats(struct test_run *t)
+{
+	char *path = strf("%s/lazy-pages.json", t->dir), *copy, *key, *save;
+	size_t len;
+	char *json = read_file(path, &len);
+	int ret = 0;
+
+	if (!json) {
+		run_why(t, "lazy-pages exited 0 but wrote no %s", path);
+		free(path);
+		return -ENOENT;
+	}
+	copy = t->desc->lazystats ? strf("%s", t->desc->lazystats) : NULL;
+	for (key = copy ? strtok_r(copy, ",", &save) : NULL; key && !ret;
+	     key = strtok_r(NULL, ",", &save)) {
+		char *q = strf("\"%s\": ", key), *at = strstr(json, q);
+
+		if (!at || strtod(at + strlen(q), NULL) <= 0) {
+			run_why(t, "lazy-pages.json: %s is %s, expected more than 0", key,
+				at ? "0" : "missing");
+			ret = -ECANCELED;
+		}
+		free(q);
+	}
+	free(copy);
+	free(json);
+	free(path);
+	return ret;
+}
+
+/* The server must exit 0 (within the test's time limit). */
+static int server_done(struct test_run *t)
+{
+	int status, ret = wait_deadline(t->lazyd, t->deadline, &status);
+	char st[64];
+
+	if (ret == -ETIMEDOUT) {
+		run_why(t, "lazy-pages (pid %d) still runs at the time limit; see lazy-pages.log",
+			t->lazyd);
+		return ret;
+	}
+	t->lazyd = 0;
+	if (ret || status != 0) {
+		status_str(status, st, sizeof(st));
+		run_why(t, "lazy-pages ended with %s; see lazy-pages.log", ret ? "?" : st);
+		return -ECANCELED;
+	}
+	return check_stats(t);
+}
+
+/* kill / stall: the guardian must kill the tree before the test saw a wrong page. */
+static int killed_by_guardian(struct test_run *t, const char *cause)
+{
+	char *log = strf("%s/restore.log", t->dir);
+	size_t len;
+	char *text = NULL;
+	struct verdict v;
+	int status, ret = wait_deadline(t->pid, t->deadline, &status);
+	char st[64];
+
+	status_str(status, st, sizeof(st));
+	if (ret) {
+		run_why(t, "%s: pid %d was not killed by the guardian (%s); see restore.log", cause,
+			t->pid, ret == -ETIMEDOUT ? "alive at the time limit" : strerror(-ret));
+	} else if (status != -1 && !(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)) {
+		run_why(t, "%s: pid %d ended with %s, not SIGKILL from the guardian", cause, t->pid,
+			st);
+		ret = -ECANCELED;
+	} else if (verdict_read(t->outfile, &v) || v.kind != V_NONE) {
+		run_why(t, "%s: the test said %s before it was killed", cause,
+			v.kind == V_FAIL ? v.msg : "something");
+		ret = -ECANCELED;
+	} else if (!(text = read_file(log, &len)) || !strstr(text, "killed the restored tree")) {
+		run_why(t, "%s: restore.log does not say that the guardian killed the tree", cause);
+		ret = -ECANCELED;
+	} else {
+		run_why(t, "%s: the guardian killed the tree (%s) before it saw a wrong page",
+			cause, st);
+		t->over = true;
+	}
+	if (text)
+		free(text);
+	free(log);
+	return ret;
+}
+
+static int lazy_restore(struct test_run *t)
+{
+	static const char *const plain[] = { "--lazy-pages", NULL };
+	static const char *const stall[] = { "--lazy-pages", "--lazy-timeout", "2", NULL };
+	int ret = h_failing_restores_first(t);
+
+	if (!ret)
+		ret = start_server(t);
+	if (!ret)
+		ret = h_restore_with(t, t->desc->lazy == LAZY_STALL ? stall : plain);
+	if (ret)
+		return ret;
+	switch (t->desc->lazy) {
+	case LAZY_PREFETCH:
+		return server_done(t);
+	case LAZY_FAULTS:
+		return 0;
+	case LAZY_KILL:
+		kill(t->lazyd, SIGKILL);
+		return killed_by_guardian(t, "lazy-pages SIGKILLed");
+	case LAZY_STALL:
+		kill(t->lazyd, SIGSTOP);
+		return killed_by_guardian(t, "lazy-pages SIGSTOPped");
+	}
+	return 0;
+}
+
+static int lazy_exit_status(struct test_run *t, int *status)
+{
+	int ret = h_exit_status(t, status);
+
+	if (ret || t->desc->lazy != LAZY_FAULTS || !t->lazyd)
+		return ret;
+	if (kill(t->lazyd, SIGUSR1)) {
+		run_why(t, "kill(%d, SIGUSR1) (lazy-pages): %s", t->lazyd, strerror(errno));
+		return -errno;
+	}
+	return server_done(t);
+}
+
+static void lazy_cleanup(struct test_run *t)
+{
+	int status;
+
+	if (t->lazyd > 0) {
+		kill(t->lazyd, SIGCONT);
+		kill_wait(t->lazyd, &status);
+		t->lazyd = 0;
+	}
+	h_cleanup(t);
+}
+
+const struct flavor flavor_lazy = {
+	.name = "lazy",
+	.help = "as h, restored with --lazy-pages from a lazy-pages server on the images",
+	.prepare = h_prepare,
+	.checkpoint = h_checkpoint,
+	.restore = lazy_restore,
+	.exit_status = lazy_exit_status,
+	.cleanup = lazy_cleanup,
+};
