@@ -10,14 +10,19 @@
  * - kill / stall: right after the restore the server is SIGKILLed / SIGSTOPped (the restore
  *   gets --lazy-timeout 2): the guardian must kill the whole tree, the test must die of
  *   SIGKILL without having written a verdict (a wrong page it saw would be a FAIL line), and
- *   restore.log must say why. The run ends there.
+ *   restore.log must say why. The run ends there. For kill the guardian is held stopped until
+ *   a thread of the test waits in a fault the dead server can't serve (wchan
+ *   handle_userfault): so the uffd copies it holds are what keeps the test from zero pages,
+ *   not the speed of its kill.
  * lazystats=a,b: those figures of lazy-pages.json must not be 0 (faults, forks, ...). */
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "zdtm.h"
 #include "desc.h"
@@ -135,6 +140,88 @@ static int killed_by_guardian(struct test_run *t, const char *cause)
 	return ret;
 }
 
+/* The runner's child named lazy-guardian (the restore -d that made it has exited), or 0. */
+static pid_t find_guardian(void)
+{
+	pid_t kids[64];
+	int n = list_children(kids, 64);
+
+	for (int i = 0; i < n; i++) {
+		char path[64], comm[32] = "";
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/comm", kids[i]);
+		f = fopen(path, "re");
+		if (f && fgets(comm, sizeof(comm), f) && !strcmp(comm, "lazy-guardian\n")) {
+			fclose(f);
+			return kids[i];
+		}
+		if (f)
+			fclose(f);
+	}
+	return 0;
+}
+
+/* Some thread of pid waits for a userfaultfd fault to be served. */
+static bool in_uffd_fault(pid_t pid)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *de;
+	bool yes = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	while (d && !yes && (de = readdir(d))) {
+		char wpath[320], w[64] = "";
+		FILE *f;
+
+		snprintf(wpath, sizeof(wpath), "/proc/%d/task/%s/wchan", pid, de->d_name);
+		f = fopen(wpath, "re");
+		if (f) {
+			yes = fgets(w, sizeof(w), f) && !strcmp(w, "handle_userfault");
+			fclose(f);
+		}
+	}
+	if (d)
+		closedir(d);
+	return yes;
+}
+
+/* kill: with the guardian stopped, the server dies; the test must come to wait in a fault
+ * (or, with zero pages under it, fail or crash: then it is gone); then the guardian goes on. */
+static int kill_server(struct test_run *t)
+{
+	const struct timespec nap = { 0, 10 * 1000 * 1000 };
+	pid_t g = find_guardian();
+	int status;
+
+	if (!g) {
+		run_why(t, "no lazy-guardian among the runner's children after the restore");
+		return -ESRCH;
+	}
+	kill(g, SIGSTOP);
+	kill(t->lazyd, SIGKILL);
+	wait_deadline(t->lazyd, t->deadline, &status);
+	t->lazyd = 0;
+	while (!in_uffd_fault(t->pid) && !kill(t->pid, 0) && now_s() < t->deadline) {
+		if (waitpid(t->pid, &status, WNOHANG) == t->pid) {
+			char st[64];
+
+			status_str(status, st, sizeof(st));
+			kill(g, SIGCONT);
+			run_why(t,
+				"lazy-pages SIGKILLed: pid %d ended (%s) while the guardian was "
+				"stopped, not blocked in a fault; see test.out",
+				t->pid, st);
+			return -ECANCELED;
+		}
+		nanosleep(&nap, NULL);
+	}
+	kill(g, SIGCONT);
+	return killed_by_guardian(t, "lazy-pages SIGKILLed");
+}
+
 static int lazy_restore(struct test_run *t)
 {
 	static const char *const plain[] = { "--lazy-pages", NULL };
@@ -153,8 +240,7 @@ static int lazy_restore(struct test_run *t)
 	case LAZY_FAULTS:
 		return 0;
 	case LAZY_KILL:
-		kill(t->lazyd, SIGKILL);
-		return killed_by_guardian(t, "lazy-pages SIGKILLed");
+		return kill_server(t);
 	case LAZY_STALL:
 		kill(t->lazyd, SIGSTOP);
 		return killed_by_guardian(t, "lazy-pages SIGSTOPped");
