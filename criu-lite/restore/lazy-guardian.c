@@ -70,15 +70,16 @@ static void kill_below(pid_t pid, int depth)
 
 static __attribute__((noreturn)) void fail(struct guard *g, pid_t restorer, const char *why)
 {
+	/* said first: whoever sees the tree die finds why in the log */
 	if (!g->restored) {
-		kill(restorer, SIGKILL);
 		pr_err("%s, %llu pages not in: killed the restore (pid %d) and the tasks it made\n",
 		       why, (unsigned long long)g->left, restorer);
+		kill(restorer, SIGKILL);
 	} else {
-		for (size_t i = 0; i < g->ntree; i++)
-			kill_below(g->tree[i], 0);
 		pr_err("%s, %llu pages not in: killed the restored tree (pid %d and below)\n", why,
 		       (unsigned long long)g->left, g->ntree ? g->tree[0] : 0);
+		for (size_t i = 0; i < g->ntree; i++)
+			kill_below(g->tree[i], 0);
 	}
 	_exit(1);
 }
