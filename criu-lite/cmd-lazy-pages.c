@@ -126,14 +126,16 @@ int cmd_lazy_pages(const struct opts *o)
 	} else if (o->pidfile && write_pidfile(o->pidfile, getpid())) {
 		return 1;
 	}
-	sk = accept_restore(lsk, o->images_dir);
+	/* the page images are read while the restore checks them too: ready at its first fault */
+	ret = page_source_local(d, true, &src);
+	sk = ret ? -1 : accept_restore(lsk, o->images_dir);
 	unlinkat(img_dir_fd(d), LAZY_CTL_SOCK, 0);
 	close(lsk);
 	if (sk < 0) {
+		page_source_close(src);
 		img_dir_close(d);
 		return 1;
 	}
-	ret = page_source_local(d, &src);
 	if (!ret)
 		ret = lazy_serve(src, sk, fault_inject(o, "lazy-prefetch") != 0, &st);
 	if (!ret)

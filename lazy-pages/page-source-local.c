@@ -1,8 +1,13 @@
 /* page-source-local: the page source of an image directory (page-source.h). Each task's page
  * image is opened (and its crc32c checked, images/pages.h) the first time it is asked for, and
  * pages are handed out straight from the read-only mapping of its pages file. */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #define LOG_PREFIX "lazy-pages: "
 #include "criu-lite/log.h"
@@ -95,14 +100,45 @@ static const struct page_source_ops local_ops = {
 	.close = local_close,
 };
 
-int page_source_local(struct img_dir *d, struct page_source **out)
+/* Every pagemap-<id>.img of the directory (not the shmem ones). */
+static int preload(struct local_src *l)
+{
+	int dfd = openat(img_dir_fd(l->dir), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = dfd >= 0 ? fdopendir(dfd) : NULL;
+	struct dirent *de;
+	int ret = 0;
+
+	if (!dir) {
+		if (dfd >= 0)
+			close(dfd);
+		return 0; /* then each is opened at its first use */
+	}
+	while (!ret && (de = readdir(dir))) {
+		struct page_reader *r;
+		unsigned id;
+		char tail[8];
+
+		if (sscanf(de->d_name, "pagemap-%u.im%7s", &id, tail) == 2 && !strcmp(tail, "g"))
+			ret = reader(l, id, &r);
+	}
+	closedir(dir);
+	return ret;
+}
+
+int page_source_local(struct img_dir *d, bool pre, struct page_source **out)
 {
 	struct local_src *l = calloc(1, sizeof(*l));
+	int ret;
 
 	if (!l)
 		return -ENOMEM;
 	l->base.ops = &local_ops;
 	l->dir = d;
+	ret = pre ? preload(l) : 0;
+	if (ret) {
+		local_close(&l->base);
+		return ret;
+	}
 	*out = &l->base;
 	return 0;
 }

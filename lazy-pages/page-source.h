@@ -9,6 +9,7 @@
 #ifndef CRIU_LITE_PAGE_SOURCE_H
 #define CRIU_LITE_PAGE_SOURCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,8 +29,10 @@ struct page_source {
 	const struct page_source_ops *ops;
 };
 
-/* The page images of the directory d (which stays the caller's). */
-int page_source_local(struct img_dir *d, struct page_source **out);
+/* The page images of the directory d (which stays the caller's). With preload, every task's
+ * page image is opened (and checked) now rather than at its first use: the server does it
+ * while the restore checks the images, and serves the first fault at once. */
+int page_source_local(struct img_dir *d, bool preload, struct page_source **out);
 
 static inline void page_source_close(struct page_source *s)
 {
