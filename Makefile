@@ -153,10 +153,11 @@ build/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -g $(WARN) -o $@ $<
 
-bench-build: build/bench/counter build/bench/drbench build/bench/treeload
+bench-build: build/bench/counter build/bench/drbench build/bench/treeload build/bench/lazyload
 
 bench: all bench-build
 	build/bench/drbench
+	bash bench/lazybench
 
 -include $(IMG_O:.o=.d) $(TOOL_O:.o=.d)
 

@@ -104,8 +104,9 @@ static int server_done(struct test_run *t)
 	return check_stats(t);
 }
 
-/* kill / stall: the guardian must kill the tree before the test saw a wrong page. */
-static int killed_by_guardian(struct test_run *t, const char *cause)
+/* kill / stall: the guardian (pid g) must kill the tree before the test saw a wrong page,
+ * then exit 1 itself. */
+static int killed_by_guardian(struct test_run *t, const char *cause, pid_t g)
 {
 	char *log = strf("%s/restore.log", t->dir);
 	size_t len;
@@ -128,6 +129,11 @@ static int killed_by_guardian(struct test_run *t, const char *cause)
 		ret = -ECANCELED;
 	} else if (!(text = read_file(log, &len)) || !strstr(text, "killed the restored tree")) {
 		run_why(t, "%s: restore.log does not say that the guardian killed the tree", cause);
+		ret = -ECANCELED;
+	} else if (wait_deadline(g, t->deadline, &status) || status == -1 || !WIFEXITED(status) ||
+		   WEXITSTATUS(status) != 1) {
+		run_why(t, "%s: the guardian (pid %d) did not exit 1 after it killed the tree",
+			cause, g);
 		ret = -ECANCELED;
 	} else {
 		run_why(t, "%s: the guardian killed the tree (%s) before it saw a wrong page",
@@ -219,7 +225,7 @@ static int kill_server(struct test_run *t)
 		nanosleep(&nap, NULL);
 	}
 	kill(g, SIGCONT);
-	return killed_by_guardian(t, "lazy-pages SIGKILLed");
+	return killed_by_guardian(t, "lazy-pages SIGKILLed", g);
 }
 
 static int lazy_restore(struct test_run *t)
@@ -241,9 +247,17 @@ static int lazy_restore(struct test_run *t)
 		return 0;
 	case LAZY_KILL:
 		return kill_server(t);
-	case LAZY_STALL:
+	case LAZY_STALL: {
+		pid_t g = find_guardian();
+
+		if (!g) {
+			run_why(t,
+				"no lazy-guardian among the runner's children after the restore");
+			return -ESRCH;
+		}
 		kill(t->lazyd, SIGSTOP);
-		return killed_by_guardian(t, "lazy-pages SIGSTOPped");
+		return killed_by_guardian(t, "lazy-pages SIGSTOPped", g);
+	}
 	}
 	return 0;
 }

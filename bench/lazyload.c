@@ -1,0 +1,131 @@
+/* lazyload: the workload and the floor of bench/lazybench.
+ *
+ *   lazyload MB OUT      fills MB MiB of private anonymous memory with a pattern, writes
+ *                        "ready" to OUT and waits; on SIGUSR1 (after a lazy restore) it reads
+ *                        one byte of up to 4000 random pages that mincore() says are not in yet,
+ *                        timing each read (a fault served by lazy-pages), checks every page of
+ *                        the region against the pattern, and writes "faults N p50_us X p99_us Y
+ *                        ok|BAD" to OUT, then exits.
+ *   lazyload --floor MB  prints the seconds UFFDIO_COPY takes to fill MB MiB in 16-page
+ *                        batches from a buffer, in this process (the floor of "all pages in"). */
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PG    4096UL
+#define BATCH 16
+
+static volatile sig_atomic_t go;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void on_usr1(int s)
+{
+	(void)s;
+	go = 1;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int floor_mode(size_t mb)
+{
+	size_t len = mb << 20;
+	struct uffdio_api api = { .api = UFFD_API };
+	char *src = malloc(len), *dst;
+	int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+	struct uffdio_register reg;
+	double t0, t1;
+
+	dst = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!src || dst == MAP_FAILED || fd < 0 || ioctl(fd, UFFDIO_API, &api))
+		return perror("floor setup"), 1;
+	memset(src, 0x5a, len);
+	reg = (struct uffdio_register){ .range = { (uintptr_t)dst, len },
+					.mode = UFFDIO_REGISTER_MODE_MISSING };
+	if (ioctl(fd, UFFDIO_REGISTER, &reg))
+		return perror("UFFDIO_REGISTER"), 1;
+	t0 = now();
+	for (size_t off = 0; off < len; off += BATCH * PG) {
+		struct uffdio_copy c = { .dst = (uintptr_t)dst + off,
+					 .src = (uintptr_t)src + off,
+					 .len = BATCH * PG };
+
+		if (ioctl(fd, UFFDIO_COPY, &c))
+			return perror("UFFDIO_COPY"), 1;
+	}
+	t1 = now();
+	printf("%.6f\n", t1 - t0);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	size_t mb, n;
+	uint64_t *mem;
+	double *lat;
+	int nlat = 0, bad = 0;
+	unsigned seed = 1;
+	FILE *f;
+
+	if (argc == 3 && !strcmp(argv[1], "--floor"))
+		return floor_mode(strtoul(argv[2], NULL, 0));
+	if (argc != 3)
+		return fprintf(stderr, "usage: lazyload MB OUT | --floor MB\n"), 2;
+	mb = strtoul(argv[1], NULL, 0);
+	n = (mb << 20) / 8;
+	mem = mmap(NULL, mb << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	lat = calloc(4000, sizeof(*lat));
+	if (mem == MAP_FAILED || !lat)
+		return 1;
+	syscall(SYS_close_range, 3, ~0U, 0);
+	for (size_t i = 0; i < n; i++)
+		mem[i] = i * 0x9e3779b97f4a7c15ULL;
+	signal(SIGUSR1, on_usr1);
+	f = fopen(argv[2], "w");
+	if (!f || fprintf(f, "ready\n") < 0 || fclose(f))
+		return 1;
+	while (!go)
+		pause();
+	for (int k = 0; k < 40000 && nlat < 4000; k++) {
+		size_t pg = (size_t)rand_r(&seed) % ((mb << 20) / PG);
+		volatile uint64_t *p = mem + pg * (PG / 8);
+		unsigned char in;
+		double t0;
+
+		if (mincore((void *)((uintptr_t)p), PG, &in) || (in & 1))
+			continue;
+		t0 = now();
+		(void)*p;
+		lat[nlat++] = now() - t0;
+	}
+	for (size_t i = 0; i < n; i++)
+		bad |= mem[i] != i * 0x9e3779b97f4a7c15ULL;
+	qsort(lat, (size_t)nlat, sizeof(*lat), cmp);
+	f = fopen(argv[2], "w");
+	if (!f)
+		return 1;
+	fprintf(f, "faults %d p50_us %.1f p99_us %.1f %s\n", nlat, nlat ? lat[nlat / 2] * 1e6 : 0.0,
+		nlat ? lat[(nlat * 99) / 100] * 1e6 : 0.0, bad ? "BAD" : "ok");
+	fclose(f);
+	return 0;
+}
