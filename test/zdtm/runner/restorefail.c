@@ -125,7 +125,7 @@ static int restore_killed(struct test_run *t, const struct img_print *images, co
 	struct fail_req r = { .images = t->images, .was = images, .what = what, .how = what };
 	char why[768], st[64];
 	int status = -1, ret;
-	pid_t p;
+	pid_t p, root = 0; /* the restored root (its host pid, under pidns a new one) */
 
 	unlink(pidfile);
 	p = spawn(&req);
@@ -148,7 +148,7 @@ static int restore_killed(struct test_run *t, const struct img_print *images, co
 		run_why(t, "restore (%s) not done within the time limit; see %s.log", what, what);
 	} else if (delay_ms != KILL_AT_SITE &&
 		   ((WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
-		    (!access(pidfile, F_OK) && !tree_runs_free(t->pid, 1.0, why, sizeof(why))))) {
+		    (!read_pid(pidfile, &root) && !tree_runs_free(root, 1.0, why, sizeof(why))))) {
 		/* it finished (a kill may come after the tree was released and the pidfile
 		 * written, before it exited): its tree runs, children of ours (a subreaper); end
 		 * it again */
