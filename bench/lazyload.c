@@ -6,6 +6,9 @@
  *                        timing each read (a fault served by lazy-pages), checks every page of
  *                        the region against the pattern, and writes "faults N p50_us X p99_us Y
  *                        ok|BAD" to OUT, then exits.
+ *   lazyload MB OUT hot  the same, but until SIGUSR1 it reads 2000 scattered pages (a hot set,
+ *                        always the same) round and round, so a restored task touches them at
+ *                        once; on SIGUSR1 it checks every page and writes "ok" or "BAD".
  *   lazyload --floor MB  prints the seconds UFFDIO_COPY takes to fill MB MiB in 16-page
  *                        batches from a buffer, in this process (the floor of "all pages in"). */
 #include <fcntl.h>
@@ -89,8 +92,8 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && !strcmp(argv[1], "--floor"))
 		return floor_mode(strtoul(argv[2], NULL, 0));
-	if (argc != 3)
-		return fprintf(stderr, "usage: lazyload MB OUT | --floor MB\n"), 2;
+	if (argc != 3 && !(argc == 4 && !strcmp(argv[3], "hot")))
+		return fprintf(stderr, "usage: lazyload MB OUT [hot] | --floor MB\n"), 2;
 	mb = strtoul(argv[1], NULL, 0);
 	n = (mb << 20) / 8;
 	mem = mmap(NULL, mb << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -104,6 +107,24 @@ int main(int argc, char **argv)
 	f = fopen(argv[2], "w");
 	if (!f || fprintf(f, "ready\n") < 0 || fclose(f))
 		return 1;
+	if (argc == 4) { /* the hot set, until SIGUSR1 */
+		size_t hot[2000];
+		unsigned hs = 7;
+		volatile uint64_t sink = 0;
+
+		for (int i = 0; i < 2000; i++)
+			hot[i] = (size_t)rand_r(&hs) % ((mb << 20) / PG);
+		while (!go)
+			for (int i = 0; i < 2000 && !go; i++)
+				sink += mem[hot[i] * (PG / 8)];
+		for (size_t i = 0; i < n; i++)
+			bad |= mem[i] != i * 0x9e3779b97f4a7c15ULL;
+		f = fopen(argv[2], "w");
+		if (!f)
+			return 1;
+		fprintf(f, "hot %s\n", bad ? "BAD" : "ok");
+		return fclose(f) ? 1 : 0;
+	}
 	while (!go)
 		pause();
 	for (int k = 0; k < 40000 && nlat < 4000; k++) {

@@ -27,6 +27,7 @@
 #include "lazy-pages/lazy-ctl.h"
 #include "lazy-pages/lazy-serve.h"
 #include "lazy-pages/page-source.h"
+#include "lazy-pages/working-set.h"
 
 static int write_pidfile(const char *path, pid_t pid)
 {
@@ -77,6 +78,7 @@ static int report(const struct opts *o, struct lazy_stats *st)
 	stats_count(&s, "events_remove", st->events_remove);
 	stats_count(&s, "events_unmap", st->events_unmap);
 	stats_count(&s, "events_remap", st->events_remap);
+	stats_count(&s, "ws_pages", st->ws_pages);
 	stats_secs(&s, "fault_p50_s", p50);
 	stats_secs(&s, "fault_p99_s", p99);
 	stats_secs(&s, "fault_max_s", mx);
@@ -136,8 +138,24 @@ int cmd_lazy_pages(const struct opts *o)
 		img_dir_close(d);
 		return 1;
 	}
-	if (!ret)
-		ret = lazy_serve(src, sk, fault_inject(o, "lazy-prefetch") != 0, &st);
+	if (!ret) {
+		struct lazy_ws ws;
+		struct lazy_serve_opts so = { .hold_prefetch =
+						  fault_inject(o, "lazy-prefetch") != 0,
+					      .ws = &ws };
+		int r = lazy_ws_load(img_dir_fd(d), &ws);
+
+		if (r)
+			pr_warn("%s/%s: %s: not used\n", o->images_dir, LAZY_WS_FILE, strerror(-r));
+		else if (ws.n)
+			pr_info("an earlier working set of %zu pages is prefetched first\n", ws.n);
+		ret = lazy_serve(src, sk, &so, &st);
+		/* a new one, when this restore saw faults */
+		if (!ret && st.pages_fault && (r = lazy_ws_save(img_dir_fd(d), &ws)))
+			pr_warn("can't write %s/%s: %s\n", o->images_dir, LAZY_WS_FILE,
+				strerror(-r));
+		lazy_ws_free(&ws);
+	}
 	if (!ret)
 		ret = report(o, &st);
 	lazy_stats_free(&st);

@@ -20,6 +20,7 @@
 #include "lazy-pages/lazy-ctl.h"
 #include "lazy-pages/lazy-mm.h"
 #include "lazy-pages/lazy-serve.h"
+#include "lazy-pages/working-set.h"
 
 #define MAX_RETRY 64
 
@@ -31,6 +32,8 @@ struct lazy_uffd {
 	const struct page_run *runs; /* of the image */
 	size_t nruns;
 	uint64_t cursor; /* prefetch goes on from here */
+	uint64_t *hints; /* an earlier working set: image addresses, prefetched first */
+	size_t nhints, next_hint;
 	uint64_t retry[MAX_RETRY];
 	double retry_t0[MAX_RETRY];
 	int nretry;
@@ -42,8 +45,10 @@ struct server {
 	struct lazy_uffd **u;
 	size_t n, rr;
 	bool tasks_done;
-	bool hold; /* no prefetch until SIGUSR1 */
-	int sigfd; /* SIGUSR1, while hold */
+	bool hold;	       /* no prefetch until SIGUSR1 */
+	struct lazy_ws *ws_in; /* an earlier working set */
+	struct lazy_ws ws_out; /* this one's faults */
+	int sigfd;	       /* SIGUSR1, while hold */
 	double t_first, last_status;
 	struct lazy_stats *st;
 };
@@ -174,10 +179,15 @@ static int fault(struct server *s, struct lazy_uffd *u, uint64_t addr, double t0
 		if (!ret)
 			s->st->zero_faults++;
 	} else {
+		const struct lazy_span *sp = lazy_mm_find(&u->mm, addr);
+		uint64_t img = sp->src + (addr - sp->start);
+
 		ret = copy_run(s, u, addr, 1, false);
 		if (ret)
 			return ret;
 		s->st->pages_fault++;
+		if (lazy_ws_add(&s->ws_out, u->id, img))
+			return -ENOMEM;
 	}
 	if (ret && ret != -EINVAL) {
 		errno = -ret;
@@ -419,6 +429,8 @@ static int take_task(struct server *s, LazyMsg *m, int fd)
 			lazy_mm_set(&u->mm, u->runs[i].vaddr,
 				    u->runs[i].vaddr + u->runs[i].nr_pages * LAZY_PG);
 	u->cursor = 0;
+	if (s->ws_in && s->ws_in->n)
+		u->nhints = lazy_ws_for(s->ws_in, u->id, &u->hints);
 	s->st->tasks++;
 	pr_info("pid %u (image %u): %zu lazy ranges, %llu pages to copy in\n", m->pid, m->image_id,
 		m->n_ranges, (unsigned long long)u->mm.left);
@@ -466,6 +478,28 @@ static uint64_t pages_left(const struct server *s)
 	return n;
 }
 
+/* The next page of u's earlier working set still pending, where it is now (a span moved by
+ * mremap keeps its source); 0 pages when the hints are used up. */
+static uint64_t next_hint(struct lazy_uffd *u, uint64_t *at)
+{
+	while (u->next_hint < u->nhints) {
+		uint64_t img = u->hints[u->next_hint++];
+
+		for (size_t i = 0; i < u->mm.n; i++) {
+			const struct lazy_span *sp = &u->mm.v[i];
+
+			if (img >= sp->src && img < sp->src + (sp->end - sp->start)) {
+				*at = sp->start + (img - sp->src);
+				if (lazy_mm_pending(&u->mm, *at))
+					return lazy_mm_run_at(&u->mm, *at,
+							      *at + LAZY_CHUNK * LAZY_PG);
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
 /* One batch for the next task with pages left; 0 when there was nothing to do. */
 static int prefetch(struct server *s, bool *did)
 {
@@ -473,11 +507,15 @@ static int prefetch(struct server *s, bool *did)
 	for (size_t k = 0; k < s->n; k++) {
 		struct lazy_uffd *u = s->u[(s->rr + k) % s->n];
 		uint64_t at, n;
+		bool hinted;
 		int ret;
 
 		if (u->fd < 0 || !u->mm.left || u->nretry)
 			continue;
-		n = lazy_mm_next(&u->mm, u->cursor, LAZY_CHUNK, &at);
+		n = next_hint(u, &at);
+		hinted = n;
+		if (!n)
+			n = lazy_mm_next(&u->mm, u->cursor, LAZY_CHUNK, &at);
 		if (!n)
 			continue;
 		s->rr = (s->rr + k + 1) % s->n;
@@ -491,7 +529,10 @@ static int prefetch(struct server *s, bool *did)
 		if (ret)
 			return ret;
 		s->st->pages_prefetch += n;
-		u->cursor = at + n * LAZY_PG;
+		if (hinted)
+			s->st->ws_pages += n;
+		else
+			u->cursor = at + n * LAZY_PG;
 		*did = true;
 		return 0;
 	}
@@ -573,9 +614,15 @@ static void wait_bye(int ctl)
 	pr_warn("the guardian did not close its connection within %d s\n", LAZY_BYE_S);
 }
 
-int lazy_serve(struct page_source *src, int ctl, bool hold_prefetch, struct lazy_stats *st)
+int lazy_serve(struct page_source *src, int ctl, const struct lazy_serve_opts *o,
+	       struct lazy_stats *st)
 {
-	struct server s = { .src = src, .ctl = ctl, .st = st, .hold = hold_prefetch, .sigfd = -1 };
+	struct server s = { .src = src,
+			    .ctl = ctl,
+			    .st = st,
+			    .hold = o->hold_prefetch,
+			    .sigfd = -1,
+			    .ws_in = o->ws };
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	int ret;
 
@@ -618,7 +665,15 @@ int lazy_serve(struct page_source *src, int ctl, bool hold_prefetch, struct lazy
 			close(s.u[i]->fd);
 			lazy_mm_free(&s.u[i]->mm);
 		}
+		free(s.u[i]->hints);
 		free(s.u[i]);
+	}
+	/* this restore's working set replaces the earlier one, when it has one */
+	if (!ret && o->ws && s.ws_out.n) {
+		lazy_ws_free(o->ws);
+		*o->ws = s.ws_out;
+	} else {
+		lazy_ws_free(&s.ws_out);
 	}
 	free(s.u);
 	close(s.ep);

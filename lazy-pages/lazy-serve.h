@@ -23,7 +23,9 @@
  * After LAZY_DONE it waits (up to LAZY_BYE_S) for the peer to close the connection: the
  * guardian has let go of the uffds when lazy_serve() returns.
  * With hold_prefetch (tests: CRIU_LITE_FAULT=lazy-prefetch) nothing is prefetched until the
- * process gets SIGUSR1: only faults bring pages in meanwhile.
+ * process gets SIGUSR1: only faults bring pages in meanwhile. The working set (working-set.h)
+ * of an earlier restore of the same images is prefetched before anything else, each task's in
+ * its fault order; this restore's faults make the new one.
  * Returns 0 when everything was copied in (or its task is gone). Figures go to *st. */
 #ifndef CRIU_LITE_LAZY_SERVE_H
 #define CRIU_LITE_LAZY_SERVE_H
@@ -41,7 +43,8 @@
 struct lazy_stats {
 	uint64_t tasks, forks, faults, zero_faults, pages_fault, pages_around, pages_prefetch;
 	uint64_t events_remove, events_unmap, events_remap;
-	uint64_t *lat_ns; /* per fault, read to woken (the first LAZY_LAT_MAX faults) */
+	uint64_t ws_pages; /* prefetched from an earlier working set */
+	uint64_t *lat_ns;  /* per fault, read to woken (the first LAZY_LAT_MAX faults) */
 	uint64_t nlat;
 	double blocked_s;   /* the sum of those latencies */
 	double all_pages_s; /* first task taken to the last page in */
@@ -49,7 +52,17 @@ struct lazy_stats {
 
 #define LAZY_LAT_MAX (1U << 20)
 
-int lazy_serve(struct page_source *src, int ctl, bool hold_prefetch, struct lazy_stats *st);
+struct lazy_ws;
+
+struct lazy_serve_opts {
+	bool hold_prefetch; /* no prefetch until SIGUSR1 (tests: CRIU_LITE_FAULT=lazy-prefetch) */
+	/* in: the working set of an earlier lazy restore, prefetched first; out: it is replaced
+	 * by this restore's (the pages of faults, in order) when this one saw faults */
+	struct lazy_ws *ws;
+};
+
+int lazy_serve(struct page_source *src, int ctl, const struct lazy_serve_opts *o,
+	       struct lazy_stats *st);
 /* p in [0, 1]: the latency at that quantile, in seconds (0 with no faults). */
 double lazy_stats_quantile(struct lazy_stats *st, double p);
 void lazy_stats_free(struct lazy_stats *st);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #define LOG_PREFIX "dump: "
+#include "lazy-pages/working-set.h"
 #include "criu-lite/dump/dump-tree.h"
 #include "criu-lite/dump/dump.h"
 #include "criu-lite/fault.h"
@@ -95,6 +96,7 @@ static int check_images_dir(const struct opts *o, struct img_dir *d)
 		pr_err("%s\n", err.msg);
 		return -err.code;
 	}
+	unlinkat(img_dir_fd(d), LAZY_WS_FILE, 0); /* a lazy restore's hint about those images */
 	return 0;
 }
 
