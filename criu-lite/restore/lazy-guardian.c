@@ -1,6 +1,7 @@
 /* lazy-guardian: see lazy-guardian.h. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -161,6 +162,15 @@ void lazy_guardian(int srv, int rp, pid_t restorer, int timeout_s)
 
 	getsockopt(srv, SOL_SOCKET, SO_PEERCRED, &cr, &len);
 	prctl(PR_SET_NAME, "lazy-guardian");
+	/* whoever reads the restore's output must not wait for the guardian to end: it keeps
+	 * only stderr (and the log), for what it has to say */
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		close(null);
+	}
 	for (;;) {
 		struct pollfd p[2] = { { .fd = srv, .events = POLLIN },
 				       { .fd = rp_open ? rp : -1, .events = POLLIN } };
