@@ -10,7 +10,8 @@
  *                        always the same) round and round, so a restored task touches them at
  *                        once; on SIGUSR1 it checks every page and writes "ok" or "BAD".
  *   lazyload --floor MB  prints the seconds UFFDIO_COPY takes to fill MB MiB in 16-page
- *                        batches from a buffer, in this process (the floor of "all pages in"). */
+ *                        batches from a buffer, in this process (the floor of "all pages in"):
+ *                        the faster of two passes. */
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
 #include <signal.h>
@@ -50,23 +51,19 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int floor_mode(size_t mb)
+/* One pass: a fresh registered region filled with UFFDIO_COPY in 16-page batches; seconds. */
+static double floor_pass(const char *src, size_t len)
 {
-	size_t len = mb << 20;
 	struct uffdio_api api = { .api = UFFD_API };
-	char *src = malloc(len), *dst;
 	int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
-	struct uffdio_register reg;
-	double t0, t1;
+	char *dst = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct uffdio_register reg = { .range = { (uintptr_t)dst, len },
+				       .mode = UFFDIO_REGISTER_MODE_MISSING };
+	double t0, t;
 
-	dst = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (!src || dst == MAP_FAILED || fd < 0 || ioctl(fd, UFFDIO_API, &api))
-		return perror("floor setup"), 1;
-	memset(src, 0x5a, len);
-	reg = (struct uffdio_register){ .range = { (uintptr_t)dst, len },
-					.mode = UFFDIO_REGISTER_MODE_MISSING };
-	if (ioctl(fd, UFFDIO_REGISTER, &reg))
-		return perror("UFFDIO_REGISTER"), 1;
+	if (dst == MAP_FAILED || fd < 0 || ioctl(fd, UFFDIO_API, &api) ||
+	    ioctl(fd, UFFDIO_REGISTER, &reg))
+		return perror("floor setup"), -1;
 	t0 = now();
 	for (size_t off = 0; off < len; off += BATCH * PG) {
 		struct uffdio_copy c = { .dst = (uintptr_t)dst + off,
@@ -74,10 +71,30 @@ static int floor_mode(size_t mb)
 					 .len = BATCH * PG };
 
 		if (ioctl(fd, UFFDIO_COPY, &c))
-			return perror("UFFDIO_COPY"), 1;
+			return perror("UFFDIO_COPY"), -1;
 	}
-	t1 = now();
-	printf("%.6f\n", t1 - t0);
+	t = now() - t0;
+	munmap(dst, len);
+	close(fd);
+	return t;
+}
+
+/* The faster of two passes: in a VM the first touch of memory the host took back costs a host
+ * fault per page, which the second pass (on the pages the first one freed) does not pay. */
+static int floor_mode(size_t mb)
+{
+	size_t len = mb << 20;
+	char *src = malloc(len);
+	double a, b;
+
+	if (!src)
+		return perror("malloc"), 1;
+	memset(src, 0x5a, len);
+	a = floor_pass(src, len);
+	b = floor_pass(src, len);
+	if (a < 0 || b < 0)
+		return 1;
+	printf("%.6f\n", a < b ? a : b);
 	return 0;
 }
 
