@@ -1,8 +1,10 @@
 /* cmd-lazy-pages: `criu-lite lazy-pages -D DIR`: serve the page faults of a tree restored with
  * `restore --lazy-pages` from the same DIR.
  *
- * It listens on DIR/lazy-pages.sock (removed again once the restore is connected), takes one
- * restore (a peer of another uid is refused: SO_PEERCRED), and runs the fault loop
+ * It listens on DIR/lazy-pages.sock (removed again once the restore is connected), opens and
+ * checks every page image (restore reads none before LAZY_READY: lazily it leaves that check to
+ * us), takes one restore (a peer of another uid is refused: SO_PEERCRED), says LAZY_READY, and
+ * runs the fault loop
  * (lazy-pages/lazy-serve.h) over the local page images until every page is in; then one
  * summary line (pages by fault, fault-around and prefetch; fault latency p50/p99/max; the time
  * the tasks were blocked on faults; the time until all pages were in) and --stats-file.
@@ -137,6 +139,15 @@ int cmd_lazy_pages(const struct opts *o)
 		page_source_close(src);
 		img_dir_close(d);
 		return 1;
+	}
+	if (!ret) {
+		LazyMsg ready = LAZY_MSG__INIT;
+
+		ready.kind = LAZY_KIND__LAZY_READY;
+		ret = lazy_ctl_send(sk, &ready, -1);
+		if (ret)
+			pr_err("the restore went away before it was told we are ready: %s\n",
+			       strerror(-ret));
 	}
 	if (!ret) {
 		struct lazy_ws ws;

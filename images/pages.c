@@ -528,7 +528,8 @@ static int pr_load_runs(const char *name, struct img_reader *ir, struct page_rea
 }
 
 static int pr_map_pages(struct img_dir *d, enum img_kind kind, const char *pm_name,
-			const PagemapHead *head, struct page_reader *r, struct img_err *err)
+			const PagemapHead *head, bool check, struct page_reader *r,
+			struct img_err *err)
 {
 	char name[IMG_NAME_MAX];
 	struct stat st;
@@ -550,12 +551,17 @@ static int pr_map_pages(struct img_dir *d, enum img_kind kind, const char *pm_na
 				(unsigned long long)head->pages_size);
 	r->size = head->pages_size;
 	if (r->size) {
-		void *p = mmap(NULL, r->size, PROT_READ, MAP_SHARED | MAP_POPULATE, r->fd, 0);
+		void *p = mmap(NULL, r->size, PROT_READ, MAP_SHARED | (check ? MAP_POPULATE : 0),
+			       r->fd, 0);
 
 		if (p == MAP_FAILED)
 			return img_fail(err, errno, "%s: mmap of %llu bytes: %s", name,
 					(unsigned long long)r->size, strerror(errno));
 		r->data = p;
+	}
+	if (!check) { /* someone else sums it (page_reader_open_unchecked) */
+		r->crc = head->pages_crc32c;
+		return 0;
 	}
 	crc = img_crc32c(0, r->data, r->size);
 	r->crc = crc;
@@ -581,8 +587,8 @@ int page_reader_open(struct img_dir *d, long id, struct page_reader **out, struc
 	return page_reader_open_kind(d, IMG_PAGEMAP, id, out, err);
 }
 
-int page_reader_open_kind(struct img_dir *d, enum img_kind kind, long id, struct page_reader **out,
-			  struct img_err *err)
+static int open_reader(struct img_dir *d, enum img_kind kind, long id, bool check,
+		       struct page_reader **out, struct img_err *err)
 {
 	char name[IMG_NAME_MAX];
 	PagemapHead *head = NULL;
@@ -604,7 +610,7 @@ int page_reader_open_kind(struct img_dir *d, enum img_kind kind, long id, struct
 	ret = pr_load_runs(name, ir, r, &head, err);
 	img_reader_close(ir);
 	if (!ret)
-		ret = pr_map_pages(d, kind, name, head, r, err);
+		ret = pr_map_pages(d, kind, name, head, check, r, err);
 	if (head)
 		protobuf_c_message_free_unpacked(&head->base, NULL);
 	if (ret) {
@@ -613,6 +619,18 @@ int page_reader_open_kind(struct img_dir *d, enum img_kind kind, long id, struct
 	}
 	*out = r;
 	return 0;
+}
+
+int page_reader_open_kind(struct img_dir *d, enum img_kind kind, long id, struct page_reader **out,
+			  struct img_err *err)
+{
+	return open_reader(d, kind, id, true, out, err);
+}
+
+int page_reader_open_unchecked(struct img_dir *d, long id, struct page_reader **out,
+			       struct img_err *err)
+{
+	return open_reader(d, IMG_PAGEMAP, id, false, out, err);
 }
 
 size_t page_reader_nr_runs(const struct page_reader *r)

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -31,12 +32,42 @@ struct restore_lazy {
 	pid_t guardian;
 };
 
+/* LAZY_READY: the server checked every pages file (restore read none of them: see
+ * page_reader_open_unchecked()) and took this restore; before it, no task may exist. */
+static int wait_ready(struct restore_ctx *c, int srv)
+{
+	int timeout = c->o->lazy_timeout ? c->o->lazy_timeout : LAZY_TIMEOUT_S;
+	struct pollfd p = { .fd = srv, .events = POLLIN };
+	LazyMsg *m;
+	int fd, ret, n;
+
+	n = poll(&p, 1, timeout * 1000);
+	if (n <= 0) {
+		pr_err("lazy-pages took no restore within %d s (--lazy-timeout)\n", timeout);
+		return -ETIMEDOUT;
+	}
+	ret = lazy_ctl_recv(srv, &m, &fd);
+	if (ret) {
+		pr_err("lazy-pages closed the connection before it took the restore (%s): see its "
+		       "log (did it refuse a page image?)\n",
+		       ret == -ENODATA ? "no message" : strerror(-ret));
+		return ret;
+	}
+	if (fd >= 0)
+		close(fd);
+	ret = m->kind == LAZY_KIND__LAZY_READY ? 0 : -EBADMSG;
+	if (ret)
+		pr_err("lazy-pages said %d where it says it is ready\n", m->kind);
+	lazy_msg__free_unpacked(m, NULL);
+	return ret;
+}
+
 int restore_lazy_start(struct restore_ctx *c)
 {
 	static const enum kd_id need[] = { KD_UFFD, KD_UFFD_EVENT_FORK, KD_UFFD_EVENT_REMAP,
 					   KD_UFFD_EVENT_REMOVE, KD_UFFD_EVENT_UNMAP };
 	struct restore_lazy *l;
-	int sp[2], srv;
+	int sp[2], srv, ret;
 	pid_t me = getpid(), pid;
 
 	if (!c->o->lazy_pages)
@@ -54,6 +85,11 @@ int restore_lazy_start(struct restore_ctx *c)
 			  "%s` first)",
 			  c->o->images_dir, LAZY_CTL_SOCK, c->o->images_dir);
 		return srv;
+	}
+	ret = wait_ready(c, srv);
+	if (ret) {
+		close(srv);
+		return ret;
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp)) {
 		pr_perror("socketpair");

@@ -111,7 +111,9 @@ static int read_task(struct restore_ctx *c, struct restore_task *t)
 	    (ret = read_all(c->dir, IMG_FDINFO, t->vpid, (ProtobufCMessage ***)&t->fdinfo,
 			    &t->nr_fdinfo)))
 		return ret;
-	ret = page_reader_open(c->dir, t->vpid, &t->pages, &err);
+	/* lazily, lazy-pages checks the pages files (restore_lazy_start() waits for it) */
+	ret = c->o->lazy_pages ? page_reader_open_unchecked(c->dir, t->vpid, &t->pages, &err)
+			       : page_reader_open(c->dir, t->vpid, &t->pages, &err);
 	if (ret)
 		return report(&err, ret);
 	if ((ret = check_runs(t)) || (ret = restore_task_runs_check(t)) ||
