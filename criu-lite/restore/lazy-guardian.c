@@ -162,6 +162,12 @@ void lazy_guardian(int srv, int rp, pid_t restorer, int timeout_s)
 
 	getsockopt(srv, SOL_SOCKET, SO_PEERCRED, &cr, &len);
 	prctl(PR_SET_NAME, "lazy-guardian");
+	/* a ^C or a hang-up meant for the restore must not take the guardian with it: the tree
+	 * would run on with nobody holding its uffds but the server */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig == SIGINT || sig == SIGQUIT || sig == SIGHUP || sig == SIGPIPE ||
+		    sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+			signal(sig, SIG_IGN);
 	/* whoever reads the restore's output must not wait for the guardian to end: it keeps
 	 * only stderr (and the log), for what it has to say */
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
