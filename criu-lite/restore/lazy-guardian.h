@@ -9,7 +9,8 @@
  * timeout_s seconds while pages are missing is fatal: before the restore finished it kills the
  * restorer (whose tasks die with it); after (LAZY_END from the restorer on rp, with the pids)
  * it kills every task of the tree and their descendants; it says why, then exits 1. A restore
- * that failed (LAZY_ERROR on rp, or rp closing first) needs no guardian: it exits 0. */
+ * that failed (LAZY_ERROR on rp, or rp closing first) needs no guardian: it exits 0. Terminal
+ * signals (^C, hang-up, job control) and SIGPIPE are ignored; SIGTERM and SIGKILL end it. */
 #ifndef CRIU_LITE_LAZY_GUARDIAN_H
 #define CRIU_LITE_LAZY_GUARDIAN_H
 
