@@ -22,8 +22,6 @@
 #include "lazy-pages/lazy-serve.h"
 #include "lazy-pages/working-set.h"
 
-#define MAX_RETRY 64
-
 struct lazy_uffd {
 	int fd;
 	uint32_t id; /* image id */
@@ -34,9 +32,11 @@ struct lazy_uffd {
 	uint64_t cursor; /* prefetch goes on from here */
 	uint64_t *hints; /* an earlier working set: image addresses, prefetched first */
 	size_t nhints, next_hint;
-	uint64_t retry[MAX_RETRY];
-	double retry_t0[MAX_RETRY];
-	int nretry;
+	struct deferred { /* faults that met a pending event: retried once it is read */
+		uint64_t addr;
+		double t0;
+	} * retry;
+	size_t nretry, cap_retry;
 };
 
 struct server {
@@ -327,25 +327,30 @@ static int event(struct server *s, struct lazy_uffd *u, const struct uffd_msg *m
 	}
 }
 
-/* A fault that met a pending event: retried once the events are read. */
-static void defer(struct lazy_uffd *u, uint64_t addr, double t0)
+/* A fault that met a pending event: retried once the events are read (its thread waits). */
+static int defer(struct lazy_uffd *u, uint64_t addr, double t0)
 {
-	if (u->nretry < MAX_RETRY) {
-		u->retry[u->nretry] = addr;
-		u->retry_t0[u->nretry++] = t0;
+	if (u->nretry == u->cap_retry) {
+		size_t cap = u->cap_retry ? 2 * u->cap_retry : 16;
+		struct deferred *v = realloc(u->retry, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		u->retry = v;
+		u->cap_retry = cap;
 	}
-	/* beyond that the thread stays blocked until a later copy or prefetch wakes it */
+	u->retry[u->nretry++] = (struct deferred){ addr, t0 };
+	return 0;
 }
 
-static int serve_faults(struct server *s, struct lazy_uffd *u, const uint64_t *addr,
-			const double *t0, int n)
+static int serve_faults(struct server *s, struct lazy_uffd *u, const struct deferred *f, size_t n)
 {
-	for (int i = 0; i < n; i++) {
-		int ret = fault(s, u, addr[i], t0[i]);
+	for (size_t i = 0; i < n; i++) {
+		int ret = fault(s, u, f[i].addr, f[i].t0);
 
 		if (ret == -EAGAIN)
-			defer(u, addr[i], t0[i]);
-		else if (ret)
+			ret = defer(u, f[i].addr, f[i].t0);
+		if (ret)
 			return ret;
 	}
 	return 0;
@@ -357,11 +362,11 @@ static int serve_uffd(struct server *s, struct lazy_uffd *u)
 	struct uffd_msg msg[32];
 
 	for (;;) {
-		uint64_t addr[32 + MAX_RETRY];
-		double t0[32 + MAX_RETRY];
-		int nf = 0, ret;
 		ssize_t r = read(u->fd, msg, sizeof(msg));
 		double now = stats_now();
+		struct deferred *f;
+		size_t nf = 0;
+		int ret = 0;
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -372,24 +377,25 @@ static int serve_uffd(struct server *s, struct lazy_uffd *u)
 			return -errno;
 		}
 		/* the faults deferred by an event, then the new ones, after the events */
-		for (int i = 0; i < u->nretry; i++) {
-			addr[nf] = u->retry[i];
-			t0[nf++] = u->retry_t0[i];
-		}
+		f = malloc((u->nretry + 32) * sizeof(*f));
+		if (!f)
+			return -ENOMEM;
+		memcpy(f, u->retry, u->nretry * sizeof(*f));
+		nf = u->nretry;
 		u->nretry = 0;
-		for (size_t i = 0; i < (size_t)r / sizeof(msg[0]); i++) {
-			if (msg[i].event == UFFD_EVENT_PAGEFAULT) {
-				addr[nf] = msg[i].arg.pagefault.address & ~(LAZY_PG - 1);
-				t0[nf++] = now;
-			} else if ((ret = event(s, u, &msg[i]))) {
-				return ret;
-			}
+		for (size_t i = 0; !ret && i < (size_t)r / sizeof(msg[0]); i++) {
+			if (msg[i].event == UFFD_EVENT_PAGEFAULT)
+				f[nf++] = (struct deferred){
+					msg[i].arg.pagefault.address & ~(LAZY_PG - 1), now
+				};
+			else
+				ret = event(s, u, &msg[i]);
 		}
-		ret = serve_faults(s, u, addr, t0, nf);
-		if (ret)
+		if (!ret)
+			ret = serve_faults(s, u, f, nf);
+		free(f);
+		if (ret || (size_t)r < sizeof(msg))
 			return ret;
-		if ((size_t)r < sizeof(msg))
-			return 0;
 	}
 }
 
@@ -539,9 +545,41 @@ static int prefetch(struct server *s, bool *did)
 	return 0;
 }
 
+/* Faults deferred by EAGAIN, tried again. The event that made the kernel say EAGAIN may have
+ * been read already (its task takes back mmap_changing only once it runs again), so nothing
+ * makes the uffd readable for them: they are retried every turn of the loop until they pass. */
+static int retry_deferred(struct server *s, bool *any)
+{
+	*any = false;
+	for (size_t i = 0; i < s->n; i++) {
+		struct lazy_uffd *u = s->u[i];
+		struct deferred *f;
+		size_t n = u->nretry;
+		int ret;
+
+		if (u->fd < 0 || !n)
+			continue;
+		f = malloc(n * sizeof(*f));
+		if (!f)
+			return -ENOMEM;
+		memcpy(f, u->retry, n * sizeof(*f));
+		u->nretry = 0;
+		ret = serve_faults(s, u, f, n);
+		free(f);
+		if (ret == -ESRCH) {
+			drop_uffd(s, u, "gone");
+			ret = 0;
+		}
+		if (ret)
+			return ret;
+		*any |= u->fd >= 0 && u->nretry;
+	}
+	return 0;
+}
+
 static int loop(struct server *s)
 {
-	bool idle = false;
+	bool idle = false, deferred = false;
 
 	for (;;) {
 		struct epoll_event ev[16];
@@ -559,7 +597,8 @@ static int loop(struct server *s)
 				s->ctl = -1;
 			}
 		}
-		n = epoll_wait(s->ep, ev, 16, left && !idle ? 0 : LAZY_STATUS_MS);
+		/* deferred faults: look again within a millisecond */
+		n = epoll_wait(s->ep, ev, 16, deferred ? 1 : left && !idle ? 0 : LAZY_STATUS_MS);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -587,6 +626,8 @@ static int loop(struct server *s)
 				ret = 0;
 			}
 		}
+		if (!ret)
+			ret = retry_deferred(s, &deferred);
 		if (!ret && !n && !s->hold)
 			ret = prefetch(s, &(bool){ false });
 		if (ret)
@@ -666,6 +707,7 @@ int lazy_serve(struct page_source *src, int ctl, const struct lazy_serve_opts *o
 			lazy_mm_free(&s.u[i]->mm);
 		}
 		free(s.u[i]->hints);
+		free(s.u[i]->retry);
 		free(s.u[i]);
 	}
 	/* this restore's working set replaces the earlier one, when it has one */
