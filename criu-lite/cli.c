@@ -498,6 +498,11 @@ int parse_cli(int argc, char **argv, struct opts *o)
 			break;
 		}
 	}
+	if (o->lazy_timeout && !o->lazy_pages) {
+		fprintf(stderr, "criu-lite %s: --lazy-timeout does nothing without --lazy-pages\n",
+			s->name);
+		return -1;
+	}
 	o->args = argv + optind;
 	o->nargs = argc - optind;
 	if (o->nargs && strcmp(s->name, "show") != 0) {
