@@ -58,6 +58,7 @@ static void restore_free(struct rfx *r)
 	free_msgs((ProtobufCMessage **)r->t.fdinfo, r->t.nr_fdinfo);
 	fs_entry__free_unpacked(r->t.fs, NULL);
 	free(r->t.fds);
+	restore_ghosts_done(&r->c); /* as restore does once the skeletons hold them */
 	syscall(SYS_close_range, XFER_BASE, ~0U, 0);
 }
 
