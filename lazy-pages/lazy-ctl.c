@@ -143,52 +143,38 @@ fail:
 	return ret;
 }
 
-static int sock_addr(int dirfd, struct sockaddr_un *a)
+/* A socket bound (listen) or connected to LAZY_CTL_SOCK in the directory dirfd; -errno. */
+static int ctl_socket(int dirfd, bool listening)
 {
-	a->sun_family = AF_UNIX;
-	if ((size_t)snprintf(a->sun_path, sizeof(a->sun_path), "/proc/self/fd/%d/%s", dirfd,
-			     LAZY_CTL_SOCK) >= sizeof(a->sun_path))
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int sk, ret = 0;
+
+	if ((size_t)snprintf(a.sun_path, sizeof(a.sun_path), "/proc/self/fd/%d/%s", dirfd,
+			     LAZY_CTL_SOCK) >= sizeof(a.sun_path))
 		return -ENAMETOOLONG;
-	return 0;
+	sk = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (sk < 0)
+		return -errno;
+	if (listening) {
+		if ((unlinkat(dirfd, LAZY_CTL_SOCK, 0) && errno != ENOENT) ||
+		    bind(sk, (struct sockaddr *)&a, sizeof(a)) || listen(sk, 4))
+			ret = -errno;
+	} else if (connect(sk, (struct sockaddr *)&a, sizeof(a))) {
+		ret = -errno;
+	}
+	if (ret) {
+		close(sk);
+		return ret;
+	}
+	return sk;
 }
 
 int lazy_ctl_listen(int dirfd)
 {
-	struct sockaddr_un a;
-	int sk, ret = sock_addr(dirfd, &a);
-
-	if (ret)
-		return ret;
-	sk = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (sk < 0)
-		return -errno;
-	if (unlinkat(dirfd, LAZY_CTL_SOCK, 0) && errno != ENOENT) {
-		ret = -errno;
-		close(sk);
-		return ret;
-	}
-	if (bind(sk, (struct sockaddr *)&a, sizeof(a)) || listen(sk, 4)) {
-		ret = -errno;
-		close(sk);
-		return ret;
-	}
-	return sk;
+	return ctl_socket(dirfd, true);
 }
 
 int lazy_ctl_connect(int dirfd)
 {
-	struct sockaddr_un a;
-	int sk, ret = sock_addr(dirfd, &a);
-
-	if (ret)
-		return ret;
-	sk = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (sk < 0)
-		return -errno;
-	if (connect(sk, (struct sockaddr *)&a, sizeof(a))) {
-		ret = -errno;
-		close(sk);
-		return ret;
-	}
-	return sk;
+	return ctl_socket(dirfd, false);
 }
