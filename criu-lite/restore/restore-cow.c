@@ -22,7 +22,7 @@
 #define PG	     4096ULL
 #define TASK_SIZE_47 0x7ffffffff000ULL
 
-static bool private_anon(const VmaEntry *v)
+bool restore_vma_private_anon(const VmaEntry *v)
 {
 	return (v->kind == VMA_KIND__VMA_ANON_PRIVATE || v->kind == VMA_KIND__VMA_HEAP ||
 		v->kind == VMA_KIND__VMA_STACK) &&
@@ -54,7 +54,7 @@ static int check_vma(struct restore_task *t, const struct restore_task *p, const
 	const VmaEntry *pv;
 	size_t pk;
 
-	if (!private_anon(v)) {
+	if (!restore_vma_private_anon(v)) {
 		pr_err(
 		    "pagemap-%d.img: pages shared with the parent lie in VMA %#llx-%#llx, which is "
 		    "not private anonymous memory\n",

@@ -122,13 +122,6 @@ int restore_lazy_start(struct restore_ctx *c)
 	return 0;
 }
 
-static bool private_anon(const VmaEntry *v)
-{
-	return (v->kind == VMA_KIND__VMA_ANON_PRIVATE || v->kind == VMA_KIND__VMA_HEAP ||
-		v->kind == VMA_KIND__VMA_STACK) &&
-	       !(v->flags & MAP_SHARED);
-}
-
 static bool can_be_lazy(const struct restore_task *t, size_t i)
 {
 	const VmaEntry *v = t->mm->vmas[i];
@@ -136,7 +129,7 @@ static bool can_be_lazy(const struct restore_task *t, size_t i)
 
 	/* read-only in the end: mprotect() before any page is in would drop its `ac` (no
 	 * anon_vma yet: restore-vma.c), so it is filled before */
-	if (!private_anon(v) || !(v->prot & PROT_WRITE) || (v->flags & MAP_DROPPABLE) ||
+	if (!restore_vma_private_anon(v) || !(v->prot & PROT_WRITE) || (v->flags & MAP_DROPPABLE) ||
 	    v->n_guards || (t->cow_keep && t->cow_keep[i]) || restore_vma_flags(v, &f))
 		return false;
 	if (f & (VMF_LO | VMF_LF | VMF_GU | VMF_DP) || restore_vma_direct(v, f))

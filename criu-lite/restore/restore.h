@@ -154,6 +154,9 @@ int restore_vma_flags(const VmaEntry *v, uint64_t *flags);
 /* A private VMA that was never writable: mapped as it is, its pages written through
  * /proc/PID/mem (mapped writable, the kernel would account it: VmFlags ac). */
 bool restore_vma_direct(const VmaEntry *v, uint64_t flags);
+/* Private anonymous memory: an anonymous mapping, the heap or a stack, not MAP_SHARED
+ * (restore-cow.c; what copy-on-write sharing and lazy restore apply to). */
+bool restore_vma_private_anon(const VmaEntry *v);
 int restore_vma_before_fill(struct restore_task *t, const VmaEntry *v, uint64_t flags);
 int restore_vma_finish(struct restore_task *t, const VmaEntry *v, uint64_t flags, bool merge_any);
 /* mseal() of a VMA that was sealed (after the task's children were forked: a child inherits
