@@ -67,6 +67,7 @@ static int report(const struct opts *o, struct lazy_stats *st)
 {
 	struct stats s = { 0 };
 	uint64_t pages = st->pages_fault + st->pages_around + st->pages_prefetch;
+	uint64_t shm = st->shm_pages_fault + st->shm_pages_prefetch;
 	double p50 = lazy_stats_quantile(st, 0.5), p99 = lazy_stats_quantile(st, 0.99);
 	double mx = lazy_stats_quantile(st, 1.0);
 
@@ -81,17 +82,24 @@ static int report(const struct opts *o, struct lazy_stats *st)
 	stats_count(&s, "events_unmap", st->events_unmap);
 	stats_count(&s, "events_remap", st->events_remap);
 	stats_count(&s, "ws_pages", st->ws_pages);
+	stats_count(&s, "shm_objects", st->shm_objects);
+	stats_count(&s, "minor_faults", st->minor_faults);
+	stats_count(&s, "continues", st->continues);
+	stats_count(&s, "shm_pages_fault", st->shm_pages_fault);
+	stats_count(&s, "shm_pages_prefetch", st->shm_pages_prefetch);
 	stats_secs(&s, "fault_p50_s", p50);
 	stats_secs(&s, "fault_p99_s", p99);
 	stats_secs(&s, "fault_max_s", mx);
 	stats_secs(&s, "blocked_s", st->blocked_s);
 	stats_secs(&s, "all_pages_s", st->all_pages_s);
 	log_summary("lazy-pages: %llu pages in (%llu on %llu faults, %llu around them, %llu "
-		    "prefetched), fault latency p50 %.1f us, p99 %.1f us, max %.1f us, tasks "
-		    "blocked %.3f s, all pages in after %.3f s\n",
-		    (unsigned long long)pages, (unsigned long long)st->pages_fault,
+		    "prefetched; %llu of shared objects, %llu MINOR faults), fault latency p50 "
+		    "%.1f us, p99 %.1f us, max %.1f us, tasks blocked %.3f s, all pages in after "
+		    "%.3f s\n",
+		    (unsigned long long)(pages + shm), (unsigned long long)st->pages_fault,
 		    (unsigned long long)st->faults, (unsigned long long)st->pages_around,
-		    (unsigned long long)st->pages_prefetch, p50 * 1e6, p99 * 1e6, mx * 1e6,
+		    (unsigned long long)st->pages_prefetch, (unsigned long long)shm,
+		    (unsigned long long)st->minor_faults, p50 * 1e6, p99 * 1e6, mx * 1e6,
 		    st->blocked_s, st->all_pages_s);
 	return o->stats_file ? stats_write(&s, o->stats_file) : 0;
 }

@@ -627,10 +627,10 @@ int page_reader_open_kind(struct img_dir *d, enum img_kind kind, long id, struct
 	return open_reader(d, kind, id, true, out, err);
 }
 
-int page_reader_open_unchecked(struct img_dir *d, long id, struct page_reader **out,
-			       struct img_err *err)
+int page_reader_open_unchecked(struct img_dir *d, enum img_kind kind, long id,
+			       struct page_reader **out, struct img_err *err)
 {
-	return open_reader(d, IMG_PAGEMAP, id, false, out, err);
+	return open_reader(d, kind, id, false, out, err);
 }
 
 size_t page_reader_nr_runs(const struct page_reader *r)

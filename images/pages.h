@@ -67,8 +67,8 @@ int page_reader_open_kind(struct img_dir *d, enum img_kind kind, long id, struct
  * (page_reader_crc() says what the pagemap's head says it is). For a lazy restore, whose lazy-pages
  * server checks every pages file before it takes the restore; nothing may be read from it before
  * that. */
-int page_reader_open_unchecked(struct img_dir *d, long id, struct page_reader **out,
-			       struct img_err *err);
+int page_reader_open_unchecked(struct img_dir *d, enum img_kind kind, long id,
+			       struct page_reader **out, struct img_err *err);
 size_t page_reader_nr_runs(const struct page_reader *r);
 const struct page_run *page_reader_runs(const struct page_reader *r);
 /* Pages of the runs whose flags include every bit of flag (0: every page); 0 for NULL. */

@@ -74,6 +74,20 @@ int lazy_mm_add(struct lazy_mm *m, uint64_t start, uint64_t end)
 	return ret;
 }
 
+int lazy_mm_add_shared(struct lazy_mm *m, uint64_t start, uint64_t end, uint32_t obj, uint64_t off)
+{
+	int ret = lazy_mm_add(m, start, end);
+
+	if (!ret) {
+		struct lazy_span *s = &m->v[first_after(m, start)];
+
+		s->shared = true;
+		s->obj = obj;
+		s->src = off;
+	}
+	return ret;
+}
+
 void lazy_mm_set(struct lazy_mm *m, uint64_t start, uint64_t end)
 {
 	for (size_t k = first_after(m, start); k < m->n && m->v[k].start < end; k++) {
@@ -81,7 +95,7 @@ void lazy_mm_set(struct lazy_mm *m, uint64_t start, uint64_t end)
 		uint64_t a = ((start > s->start ? start : s->start) - s->start) / LAZY_PG;
 		uint64_t b = ((end < s->end ? end : s->end) - s->start) / LAZY_PG;
 
-		for (uint64_t i = a; i < b; i++) {
+		for (uint64_t i = a; i < b && !s->shared; i++) {
 			uint64_t w = 1ULL << (i % 64);
 
 			if (!(s->pending[i / 64] & w)) {
@@ -137,7 +151,11 @@ static int slice(const struct lazy_span *s, uint64_t a, uint64_t b, struct lazy_
 {
 	uint64_t off = (a - s->start) / LAZY_PG, n = (b - a) / LAZY_PG;
 
-	*out = (struct lazy_span){ .start = a, .end = b, .src = s->src + (a - s->start) };
+	*out = (struct lazy_span){ .start = a,
+				   .end = b,
+				   .src = s->src + (a - s->start),
+				   .shared = s->shared,
+				   .obj = s->obj };
 	out->pending = calloc(WORDS(n) + 1, sizeof(uint64_t));
 	if (!out->pending)
 		return -ENOMEM;

@@ -3,6 +3,8 @@
  * Contract: a lazy_mm is a sorted list of disjoint spans [start, end), each with the image
  * address its first page came from (src: a span moved by mremap keeps its source) and a bitmap
  * of the pages still pending, i.e. with contents in the image that are not in the task yet.
+ * A shared span maps a shared memory object instead (src: the object offset); the object keeps
+ * what is pending there, so its bitmap stays empty, but it is cut, moved and cloned alike.
  * Pages outside every span, and pages of a span whose bit is clear, are not ours to fill: a
  * fault there gets a zero page (fresh memory, a page the task dropped with MADV_DONTNEED) or
  * a wake-up (a page that arrived meanwhile). The operations follow the userfaultfd events:
@@ -19,6 +21,10 @@
 
 struct lazy_span {
 	uint64_t start, end, src;
+	/* a mapping of shared object obj (lazy-shm.h): src is the object offset of start, and
+	 * no page is ever pending here (the object keeps its own) */
+	bool shared;
+	uint32_t obj;
 	uint64_t *pending; /* bit i: page start + i * LAZY_PG */
 	uint64_t left;	   /* bits set */
 };
@@ -31,7 +37,9 @@ struct lazy_mm {
 
 /* A span, none of it pending yet (start < end, page aligned, not overlapping another). */
 int lazy_mm_add(struct lazy_mm *m, uint64_t start, uint64_t end);
-/* Mark [start, end) pending where it lies in a span. */
+/* A span mapping shared object obj from byte offset off (nothing pending in it, ever). */
+int lazy_mm_add_shared(struct lazy_mm *m, uint64_t start, uint64_t end, uint32_t obj, uint64_t off);
+/* Mark [start, end) pending where it lies in a span of private memory. */
 void lazy_mm_set(struct lazy_mm *m, uint64_t start, uint64_t end);
 /* Clear [start, end) (copied in, or dropped by the task); returns how many were pending. */
 uint64_t lazy_mm_clear(struct lazy_mm *m, uint64_t start, uint64_t end);

@@ -18,210 +18,7 @@
 #include "criu-lite/log.h"
 #include "criu-lite/stats.h"
 #include "lazy-pages/lazy-ctl.h"
-#include "lazy-pages/lazy-mm.h"
-#include "lazy-pages/lazy-serve.h"
-#include "lazy-pages/working-set.h"
-
-struct lazy_uffd {
-	int fd;
-	uint32_t id; /* image id */
-	pid_t pid;   /* 0: a child forked after the restore */
-	struct lazy_mm mm;
-	const struct page_run *runs; /* of the image */
-	size_t nruns;
-	uint64_t cursor; /* prefetch goes on from here */
-	uint64_t *hints; /* an earlier working set: image addresses, prefetched first */
-	size_t nhints, next_hint;
-	struct deferred { /* faults that met a pending event: retried once it is read */
-		uint64_t addr;
-		double t0;
-	} * retry;
-	size_t nretry, cap_retry;
-};
-
-struct server {
-	struct page_source *src;
-	int ctl, ep;
-	struct lazy_uffd **u;
-	size_t n, rr;
-	bool tasks_done;
-	bool hold;	       /* no prefetch until SIGUSR1 */
-	struct lazy_ws *ws_in; /* an earlier working set */
-	struct lazy_ws ws_out; /* this one's faults */
-	int sigfd;	       /* SIGUSR1, while hold */
-	double t_first, last_status;
-	struct lazy_stats *st;
-};
-
-/* ---- copying ------------------------------------------------------------------------------ */
-
-static const struct page_run *img_run(const struct lazy_uffd *u, uint64_t addr)
-{
-	size_t lo = 0, hi = u->nruns;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		const struct page_run *r = &u->runs[mid];
-
-		if (r->vaddr + r->nr_pages * LAZY_PG <= addr)
-			lo = mid + 1;
-		else if (r->vaddr > addr)
-			hi = mid;
-		else
-			return r;
-	}
-	return NULL;
-}
-
-static int wake(struct lazy_uffd *u, uint64_t at, uint64_t len)
-{
-	struct uffdio_range r = { .start = at, .len = len };
-
-	return ioctl(u->fd, UFFDIO_WAKE, &r) ? -errno : 0;
-}
-
-static int zeropage(struct lazy_uffd *u, uint64_t at)
-{
-	struct uffdio_zeropage z = { .range = { .start = at, .len = LAZY_PG } };
-
-	if (!ioctl(u->fd, UFFDIO_ZEROPAGE, &z))
-		return 0;
-	if (errno == EEXIST || (z.zeropage < 0 && -z.zeropage == EEXIST))
-		return wake(u, at, LAZY_PG); /* it came in meanwhile */
-	if (errno == ENOENT)
-		return wake(u, at, LAZY_PG); /* gone: the thread retries and sees why */
-	return -errno;
-}
-
-/* Copy n pending pages from at (one span); woken unless dontwake. 0, -EAGAIN (an event is
- * pending: retry after it), -ESRCH (the task is gone), or a fatal -errno. */
-static int copy_run(struct server *s, struct lazy_uffd *u, uint64_t at, uint64_t n, bool dontwake)
-{
-	const struct lazy_span *sp = lazy_mm_find(&u->mm, at);
-
-	while (n && sp) {
-		uint64_t img = sp->src + (at - sp->start), k;
-		const struct page_run *r = img_run(u, img);
-		struct uffdio_copy c;
-		const void *data;
-		int ret;
-
-		if (!r || !(r->flags & PAGEMAP_FLAGS__PE_PRESENT)) {
-			pr_err("pid %d: page %#llx (image %#llx) is pending but pagemap-%u.img has "
-			       "no data for it\n",
-			       u->pid, (unsigned long long)at, (unsigned long long)img, u->id);
-			return -EBADMSG;
-		}
-		k = (r->vaddr + r->nr_pages * LAZY_PG - img) / LAZY_PG;
-		k = k < n ? k : n;
-		ret = s->src->ops->get(s->src, u->id, img, k, NULL, &data);
-		if (ret)
-			return ret;
-		c = (struct uffdio_copy){ .dst = at,
-					  .src = (uintptr_t)data,
-					  .len = k * LAZY_PG,
-					  .mode = dontwake ? UFFDIO_COPY_MODE_DONTWAKE : 0 };
-		if (!ioctl(u->fd, UFFDIO_COPY, &c)) {
-			lazy_mm_clear(&u->mm, at, at + k * LAZY_PG);
-			at += k * LAZY_PG;
-			n -= k;
-			continue;
-		}
-		if (c.copy > 0) { /* part of it: go on after that part */
-			lazy_mm_clear(&u->mm, at, at + (uint64_t)c.copy);
-			n -= (uint64_t)c.copy / LAZY_PG;
-			at += (uint64_t)c.copy;
-			continue;
-		}
-		ret = c.copy < 0 ? (int)-c.copy : errno;
-		if (ret == EEXIST) { /* already there (a fault's zero page, a racing copy) */
-			lazy_mm_clear(&u->mm, at, at + LAZY_PG);
-			if (!dontwake)
-				wake(u, at, LAZY_PG);
-			at += LAZY_PG;
-			n--;
-			continue;
-		}
-		if (ret == EAGAIN)
-			return -EAGAIN;
-		if (ret == ESRCH || ret == ENOSPC)
-			return -ESRCH;
-		if (ret == ENOENT || ret == EINVAL) {
-			/* not registered there any more (an unmap whose event is on its way or
-			 * an exit): nothing to fill; a thread that waits retries its access */
-			lazy_mm_clear(&u->mm, at, at + k * LAZY_PG);
-			wake(u, at, k * LAZY_PG);
-			at += k * LAZY_PG;
-			n -= k;
-			continue;
-		}
-		errno = ret;
-		pr_perror("pid %d: UFFDIO_COPY of %llu pages at %#llx", u->pid,
-			  (unsigned long long)k, (unsigned long long)at);
-		return -ret;
-	}
-	return 0;
-}
-
-/* ---- faults and events -------------------------------------------------------------------- */
-
-static int fault(struct server *s, struct lazy_uffd *u, uint64_t addr, double t0)
-{
-	uint64_t win = addr & ~(LAZY_AROUND * LAZY_PG - 1), end = win + LAZY_AROUND * LAZY_PG;
-	int ret;
-
-	if (!lazy_mm_pending(&u->mm, addr)) {
-		ret = zeropage(u, addr);
-		if (ret == -ESRCH || ret == -ENOSPC)
-			return -ESRCH;
-		if (ret == -EAGAIN)
-			return -EAGAIN;
-		if (!ret)
-			s->st->zero_faults++;
-	} else {
-		const struct lazy_span *sp = lazy_mm_find(&u->mm, addr);
-		uint64_t img = sp->src + (addr - sp->start);
-
-		ret = copy_run(s, u, addr, 1, false);
-		if (ret)
-			return ret;
-		s->st->pages_fault++;
-		if (lazy_ws_add(&s->ws_out, u->id, img))
-			return -ENOMEM;
-	}
-	if (ret && ret != -EINVAL) {
-		errno = -ret;
-		pr_perror("pid %d: fault at %#llx", u->pid, (unsigned long long)addr);
-		return ret;
-	}
-	double lat = stats_now() - t0;
-
-	s->st->faults++;
-	s->st->blocked_s += lat;
-	if (s->st->nlat < LAZY_LAT_MAX) {
-		if (!s->st->lat_ns && !(s->st->lat_ns = calloc(LAZY_LAT_MAX, sizeof(uint64_t))))
-			return -ENOMEM;
-		s->st->lat_ns[s->st->nlat++] = (uint64_t)(lat * 1e9);
-	}
-	u->cursor = addr + LAZY_PG;
-	/* fault-around: the rest of the window, nobody waits for it */
-	for (uint64_t at = win; at < end;) {
-		uint64_t n = lazy_mm_run_at(&u->mm, at, end);
-
-		if (!n) {
-			at += LAZY_PG;
-			continue;
-		}
-		ret = copy_run(s, u, at, n, true);
-		if (ret == -EAGAIN)
-			return 0; /* the prefetch will get them */
-		if (ret)
-			return ret;
-		s->st->pages_around += n;
-		at += n * LAZY_PG;
-	}
-	return 0;
-}
+#include "lazy-pages/lazy-serve-int.h"
 
 static int add_uffd(struct server *s, int fd, uint32_t id, pid_t pid, struct lazy_uffd **out)
 {
@@ -237,7 +34,7 @@ static int add_uffd(struct server *s, int fd, uint32_t id, pid_t pid, struct laz
 	u->fd = fd;
 	u->id = id;
 	u->pid = pid;
-	ret = s->src->ops->runs(s->src, id, &u->runs, &u->nruns);
+	ret = s->src->ops->runs(s->src, IMG_PAGEMAP, id, &u->runs, &u->nruns);
 	if (ret)
 		goto fail;
 	ev.data.ptr = u;
@@ -316,6 +113,8 @@ static int event(struct server *s, struct lazy_uffd *u, const struct uffd_msg *m
 		return lazy_mm_move(&u->mm, m->arg.remap.from, m->arg.remap.to, m->arg.remap.len);
 	case UFFD_EVENT_REMOVE:
 		s->st->events_remove++;
+		/* private pages are dropped; a shared object's page cache says itself what went
+		 * (lazy-shm.h), so its spans have nothing to clear */
 		lazy_mm_clear(&u->mm, m->arg.remove.start, m->arg.remove.end);
 		return 0;
 	case UFFD_EVENT_UNMAP:
@@ -328,7 +127,7 @@ static int event(struct server *s, struct lazy_uffd *u, const struct uffd_msg *m
 }
 
 /* A fault that met a pending event: retried once the events are read (its thread waits). */
-static int defer(struct lazy_uffd *u, uint64_t addr, double t0)
+static int defer(struct lazy_uffd *u, const struct deferred *f)
 {
 	if (u->nretry == u->cap_retry) {
 		size_t cap = u->cap_retry ? 2 * u->cap_retry : 16;
@@ -339,17 +138,17 @@ static int defer(struct lazy_uffd *u, uint64_t addr, double t0)
 		u->retry = v;
 		u->cap_retry = cap;
 	}
-	u->retry[u->nretry++] = (struct deferred){ addr, t0 };
+	u->retry[u->nretry++] = *f;
 	return 0;
 }
 
 static int serve_faults(struct server *s, struct lazy_uffd *u, const struct deferred *f, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		int ret = fault(s, u, f[i].addr, f[i].t0);
+		int ret = lazy_fault(s, u, &f[i]);
 
 		if (ret == -EAGAIN)
-			ret = defer(u, f[i].addr, f[i].t0);
+			ret = defer(u, &f[i]);
 		if (ret)
 			return ret;
 	}
@@ -386,7 +185,8 @@ static int serve_uffd(struct server *s, struct lazy_uffd *u)
 		for (size_t i = 0; !ret && i < (size_t)r / sizeof(msg[0]); i++) {
 			if (msg[i].event == UFFD_EVENT_PAGEFAULT)
 				f[nf++] = (struct deferred){
-					msg[i].arg.pagefault.address & ~(LAZY_PG - 1), now
+					msg[i].arg.pagefault.address & ~(LAZY_PG - 1), now,
+					msg[i].arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_MINOR
 				};
 			else
 				ret = event(s, u, &msg[i]);
@@ -420,14 +220,21 @@ static int take_task(struct server *s, LazyMsg *m, int fd)
 	if (!s->t_first)
 		s->t_first = stats_now();
 	for (size_t i = 0; i < m->n_ranges && !ret; i++) {
-		uint64_t a = m->ranges[i]->start, b = m->ranges[i]->end;
+		const LazyRange *r = m->ranges[i];
+		uint64_t a = r->start, b = r->end, off = r->offset;
+		int k = r->has_shmem_id ? lazy_shm_find(&s->shm, r->shmem_id) : -1;
 
-		if (a >= b || (a | b) & (LAZY_PG - 1) || lazy_mm_find(&u->mm, a)) {
-			pr_err("pid %u: bad lazy range %#llx-%#llx\n", m->pid,
-			       (unsigned long long)a, (unsigned long long)b);
+		/* a mapping may reach past the object's end (a memfd shrunk under it): the
+		 * kernel gives SIGBUS there before any fault */
+		if (a >= b || (a | b | off) & (LAZY_PG - 1) || lazy_mm_find(&u->mm, a) ||
+		    (r->has_shmem_id && (k < 0 || off + (b - a) < off))) {
+			pr_err("pid %u: bad lazy range %#llx-%#llx%s\n", m->pid,
+			       (unsigned long long)a, (unsigned long long)b,
+			       r->has_shmem_id ? " of a shared object" : "");
 			return -EBADMSG;
 		}
-		ret = lazy_mm_add(&u->mm, a, b);
+		ret = k >= 0 ? lazy_mm_add_shared(&u->mm, a, b, (uint32_t)k, off)
+			     : lazy_mm_add(&u->mm, a, b);
 	}
 	/* pending: the pages with contents in the image, inside the ranges */
 	for (size_t i = 0; i < u->nruns && !ret; i++)
@@ -440,6 +247,22 @@ static int take_task(struct server *s, LazyMsg *m, int fd)
 	s->st->tasks++;
 	pr_info("pid %u (image %u): %zu lazy ranges, %llu pages to copy in\n", m->pid, m->image_id,
 		m->n_ranges, (unsigned long long)u->mm.left);
+	return ret;
+}
+
+static int take_shmem(struct server *s, LazyMsg *m, int fd)
+{
+	int ret;
+
+	if (fd < 0 || !m->has_image_id || !m->has_size) {
+		pr_err("a shared object message without %s\n", fd < 0 ? "its fd" : "id or size");
+		if (fd >= 0)
+			close(fd);
+		return -EBADMSG;
+	}
+	ret = lazy_shm_add(&s->shm, m->image_id, m->size, fd);
+	if (!ret)
+		s->st->shm_objects++;
 	return ret;
 }
 
@@ -462,6 +285,8 @@ static int serve_ctl(struct server *s)
 	}
 	if (m->kind == LAZY_KIND__LAZY_TASK) {
 		ret = take_task(s, m, fd);
+	} else if (m->kind == LAZY_KIND__LAZY_SHMEM) {
+		ret = take_shmem(s, m, fd);
 	} else if (m->kind == LAZY_KIND__LAZY_END) {
 		s->tasks_done = true;
 	} else {
@@ -476,7 +301,7 @@ static int serve_ctl(struct server *s)
 
 static uint64_t pages_left(const struct server *s)
 {
-	uint64_t n = 0;
+	uint64_t n = s->shm.left;
 
 	for (size_t i = 0; i < s->n; i++)
 		if (s->u[i]->fd >= 0)
@@ -506,10 +331,25 @@ static uint64_t next_hint(struct lazy_uffd *u, uint64_t *at)
 	return 0;
 }
 
-/* One batch for the next task with pages left; 0 when there was nothing to do. */
+/* One batch of a shared object's. */
+static int prefetch_shared(struct server *s, bool *did)
+{
+	uint64_t done;
+	int ret = lazy_shm_prefetch(&s->shm, LAZY_SHM_CHUNK, &done);
+
+	s->st->shm_pages_prefetch += done;
+	*did = done;
+	return ret;
+}
+
+/* One batch for the next task or shared object with pages left (they take turns); *did false
+ * when there was nothing to do. */
 static int prefetch(struct server *s, bool *did)
 {
 	*did = false;
+	s->shm_turn = !s->shm_turn;
+	if (s->shm_turn && s->shm.left)
+		return prefetch_shared(s, did);
 	for (size_t k = 0; k < s->n; k++) {
 		struct lazy_uffd *u = s->u[(s->rr + k) % s->n];
 		uint64_t at, n;
@@ -525,7 +365,7 @@ static int prefetch(struct server *s, bool *did)
 		if (!n)
 			continue;
 		s->rr = (s->rr + k + 1) % s->n;
-		ret = copy_run(s, u, at, n, false);
+		ret = lazy_copy_run(s, u, at, n, false);
 		if (ret == -ESRCH) {
 			drop_uffd(s, u, "gone");
 			ret = 0;
@@ -542,7 +382,7 @@ static int prefetch(struct server *s, bool *did)
 		*did = true;
 		return 0;
 	}
-	return 0;
+	return s->shm.left ? prefetch_shared(s, did) : 0;
 }
 
 /* Faults deferred by EAGAIN, tried again. The event that made the kernel say EAGAIN may have
@@ -667,6 +507,7 @@ int lazy_serve(struct page_source *src, int ctl, const struct lazy_serve_opts *o
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	int ret;
 
+	lazy_shm_init(&s.shm, src);
 	s.ep = epoll_create1(EPOLL_CLOEXEC);
 	if (s.ep < 0 || epoll_ctl(s.ep, EPOLL_CTL_ADD, ctl, &ev)) {
 		pr_perror("epoll");
@@ -718,6 +559,7 @@ int lazy_serve(struct page_source *src, int ctl, const struct lazy_serve_opts *o
 		lazy_ws_free(&s.ws_out);
 	}
 	free(s.u);
+	lazy_shm_free(&s.shm);
 	close(s.ep);
 	return ret;
 }

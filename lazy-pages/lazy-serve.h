@@ -1,16 +1,21 @@
 /* lazy-serve: the fault loop of `criu-lite lazy-pages`: one thread, one epoll over the control
  * connection and every task's userfaultfd.
  *
- * Contract: lazy_serve() takes tasks (LAZY_TASK: pid, image id, the ranges registered MISSING,
- * and the uffd as SCM_RIGHTS) from the control connection until LAZY_END, and copies in every
- * page of the image that lies in those ranges, until none is left or the tasks are gone:
+ * Contract: lazy_serve() takes shared memory objects (LAZY_SHMEM: id, size, fd; lazy-shm.h) and
+ * tasks (LAZY_TASK: pid, image id, the ranges registered MISSING, or MISSING|MINOR where they map
+ * a shared object, and the uffd as SCM_RIGHTS) from the control connection until LAZY_END, and
+ * copies in every page of the images that lies in those ranges or objects, until none is left
+ * or the tasks are gone:
  * - a fault always jumps the queue: the faulting page is copied (UFFDIO_COPY) and its thread
  *   woken first, then the pending pages of its aligned LAZY_AROUND window (fault-around, which
  *   the kernel does not do in uffd-armed ranges); a page the image does not hold, or the task
- *   dropped, gets UFFDIO_ZEROPAGE; one already present, a wake-up;
+ *   dropped, gets UFFDIO_ZEROPAGE; one already present, a wake-up; in a shared object a MINOR
+ *   fault gets the page written (if pending) and mapped with UFFDIO_CONTINUE, then its window
+ *   alike, and a MISSING one a zero page (lazy-shm.h);
  * - background prefetch runs from the first task on, in LAZY_CHUNK batches, round robin over
- *   the tasks, each from just after its last fault (locality); the loop looks for faults
- *   between batches, so a fault waits for at most one batch;
+ *   the tasks (the shared objects, in LAZY_SHM_CHUNK batches, take every other turn), each from
+ * just after its last fault (locality); the loop looks for faults between batches, so a fault waits
+ * for at most one batch;
  * - events (all read before the faults read with them, so a fault never refills what a
  *   REMOVE dropped): FORK adopts the child's uffd with a copy of the parent's pending pages and
  *   hands it to the control peer (LAZY_FORKED, for the guardian), REMAP moves the bookkeeping,
@@ -37,14 +42,20 @@
 
 #define LAZY_AROUND    16 /* pages: the fault-around window, aligned */
 #define LAZY_CHUNK     16 /* pages per prefetch batch */
+#define LAZY_SHM_CHUNK 64 /* pages per prefetch batch of a shared object (written, not mapped) */
 #define LAZY_STATUS_MS 200
 #define LAZY_BYE_S     10
 
 struct lazy_stats {
 	uint64_t tasks, forks, faults, zero_faults, pages_fault, pages_around, pages_prefetch;
 	uint64_t events_remove, events_unmap, events_remap;
-	uint64_t ws_pages; /* prefetched from an earlier working set */
-	uint64_t *lat_ns;  /* per fault, read to woken (the first LAZY_LAT_MAX faults) */
+	uint64_t shm_objects;	  /* shared objects filled lazily */
+	uint64_t minor_faults;	  /* MINOR faults (a shared object's page in its cache) */
+	uint64_t continues;	  /* pages mapped with UFFDIO_CONTINUE (faults and their windows) */
+	uint64_t shm_pages_fault; /* a shared object's pages written for faults and windows */
+	uint64_t shm_pages_prefetch; /* ... and by prefetch */
+	uint64_t ws_pages;	     /* prefetched from an earlier working set */
+	uint64_t *lat_ns;	     /* per fault, read to woken (the first LAZY_LAT_MAX faults) */
 	uint64_t nlat;
 	double blocked_s;   /* the sum of those latencies */
 	double all_pages_s; /* first task taken to the last page in */

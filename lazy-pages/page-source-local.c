@@ -1,4 +1,4 @@
-/* page-source-local: the page source of an image directory (page-source.h). Each task's page
+/* page-source-local: the page source of an image directory (page-source.h). Each page
  * image is opened (and its crc32c checked, images/pages.h) the first time it is asked for, and
  * pages are handed out straight from the read-only mapping of its pages file. */
 #include <dirent.h>
@@ -15,6 +15,7 @@
 #include "lazy-pages/page-source.h"
 
 struct local_img {
+	enum img_kind kind;
 	uint32_t id;
 	struct page_reader *r;
 };
@@ -26,14 +27,14 @@ struct local_src {
 	size_t n;
 };
 
-static int reader(struct local_src *l, uint32_t id, struct page_reader **out)
+static int reader(struct local_src *l, enum img_kind kind, uint32_t id, struct page_reader **out)
 {
 	struct img_err err = { 0 };
 	struct local_img *v;
 	int ret;
 
 	for (size_t i = 0; i < l->n; i++)
-		if (l->v[i].id == id) {
+		if (l->v[i].kind == kind && l->v[i].id == id) {
 			*out = l->v[i].r;
 			return 0;
 		}
@@ -41,20 +42,22 @@ static int reader(struct local_src *l, uint32_t id, struct page_reader **out)
 	if (!v)
 		return -ENOMEM;
 	l->v = v;
-	ret = page_reader_open(l->dir, id, &v[l->n].r, &err);
+	ret = page_reader_open_kind(l->dir, kind, id, &v[l->n].r, &err);
 	if (ret) {
 		pr_err("%s\n", err.msg);
 		return ret;
 	}
+	v[l->n].kind = kind;
 	v[l->n].id = id;
 	*out = v[l->n++].r;
 	return 0;
 }
 
-static int local_runs(struct page_source *s, uint32_t id, const struct page_run **runs, size_t *n)
+static int local_runs(struct page_source *s, enum img_kind kind, uint32_t id,
+		      const struct page_run **runs, size_t *n)
 {
 	struct page_reader *r;
-	int ret = reader((struct local_src *)s, id, &r);
+	int ret = reader((struct local_src *)s, kind, id, &r);
 
 	if (ret)
 		return ret;
@@ -63,12 +66,12 @@ static int local_runs(struct page_source *s, uint32_t id, const struct page_run 
 	return 0;
 }
 
-static int local_get(struct page_source *s, uint32_t id, uint64_t addr, uint64_t nr, void *buf,
-		     const void **data)
+static int local_get(struct page_source *s, enum img_kind kind, uint32_t id, uint64_t addr,
+		     uint64_t nr, void *buf, const void **data)
 {
 	const struct page_run *run;
 	struct page_reader *r;
-	int ret = reader((struct local_src *)s, id, &r);
+	int ret = reader((struct local_src *)s, kind, id, &r);
 
 	(void)buf;
 	if (ret)
@@ -76,8 +79,9 @@ static int local_get(struct page_source *s, uint32_t id, uint64_t addr, uint64_t
 	run = page_reader_find(r, addr);
 	if (!run || !(run->flags & PAGEMAP_FLAGS__PE_PRESENT) ||
 	    addr + nr * LAZY_PG > run->vaddr + run->nr_pages * LAZY_PG) {
-		pr_err("pagemap-%u.img has no pages for %#llx (+%llu pages)\n", id,
-		       (unsigned long long)addr, (unsigned long long)nr);
+		pr_err("pagemap-%s%u.img has no pages for %#llx (+%llu pages)\n",
+		       kind == IMG_SHMEM_PAGEMAP ? "shmem-" : "", id, (unsigned long long)addr,
+		       (unsigned long long)nr);
 		return -ENOENT;
 	}
 	*data = (const char *)page_reader_data(r) + run->offset + (addr - run->vaddr);
@@ -100,7 +104,7 @@ static const struct page_source_ops local_ops = {
 	.close = local_close,
 };
 
-/* Every pagemap-<id>.img of the directory (not the shmem ones). */
+/* Every pagemap-<id>.img and pagemap-shmem-<id>.img of the directory. */
 static int preload(struct local_src *l)
 {
 	int dfd = openat(img_dir_fd(l->dir), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -119,7 +123,10 @@ static int preload(struct local_src *l)
 		char tail[8];
 
 		if (sscanf(de->d_name, "pagemap-%u.im%7s", &id, tail) == 2 && !strcmp(tail, "g"))
-			ret = reader(l, id, &r);
+			ret = reader(l, IMG_PAGEMAP, id, &r);
+		else if (sscanf(de->d_name, "pagemap-shmem-%u.im%7s", &id, tail) == 2 &&
+			 !strcmp(tail, "g"))
+			ret = reader(l, IMG_SHMEM_PAGEMAP, id, &r);
 	}
 	closedir(dir);
 	return ret;

@@ -1,7 +1,9 @@
 /* page-source: where the pages of a lazy restore come from, behind one interface: local image
  * files now, a remote page server later.
  *
- * Contract: an address space is named by its image id (a task's dumped pid). runs() gives its
+ * Contract: an address space is named by its kind and image id: IMG_PAGEMAP and a task's dumped
+ * pid, or IMG_SHMEM_PAGEMAP and a shared memory object's id (addresses are then offsets in the
+ * object). runs() gives its
  * page runs (images/pages.h, sorted by address), loading them on first use. get() returns nr
  * pages at addr, all inside one PE_PRESENT run: a pointer the source keeps valid until it is
  * closed (a mapping of the image) or buf (LAZY_PG * nr bytes) filled. Errors are -errno, logged
@@ -19,9 +21,10 @@
 struct page_source;
 
 struct page_source_ops {
-	int (*runs)(struct page_source *s, uint32_t id, const struct page_run **runs, size_t *n);
-	int (*get)(struct page_source *s, uint32_t id, uint64_t addr, uint64_t nr, void *buf,
-		   const void **data);
+	int (*runs)(struct page_source *s, enum img_kind kind, uint32_t id,
+		    const struct page_run **runs, size_t *n);
+	int (*get)(struct page_source *s, enum img_kind kind, uint32_t id, uint64_t addr,
+		   uint64_t nr, void *buf, const void **data);
 	void (*close)(struct page_source *s);
 };
 
@@ -29,9 +32,10 @@ struct page_source {
 	const struct page_source_ops *ops;
 };
 
-/* The page images of the directory d (which stays the caller's). With preload, every task's
- * page image is opened (and checked) now rather than at its first use: the server does it
- * while the restore checks the images, and serves the first fault at once. */
+/* The page images of the directory d (which stays the caller's). With preload, every page
+ * image (the tasks' and the shared objects') is opened (and checked) now rather than at its first
+ * use: the server does it while the restore checks the images, and serves the first fault at once.
+ */
 int page_source_local(struct img_dir *d, bool preload, struct page_source **out);
 
 static inline void page_source_close(struct page_source *s)

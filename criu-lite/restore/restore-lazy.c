@@ -137,10 +137,79 @@ static bool can_be_lazy(const struct restore_task *t, size_t i)
 	return page_reader_any(t->pages, v->start, v->end, PAGEMAP_FLAGS__PE_PRESENT);
 }
 
+/* Thread k of t resumes near [a, b)? */
+static bool stack_top_in(const struct restore_task *t, uint64_t a, uint64_t b)
+{
+	for (size_t k = 0; t->core && k < t->core->n_threads; k++) {
+		uint64_t sp = t->core->threads[k]->regs->sp & ~(PG - 1);
+
+		if (sp + LAZY_STACK_PAGES * PG > a && sp < b + LAZY_STACK_PAGES * PG)
+			return true;
+	}
+	return false;
+}
+
+/* A VMA of shared object i that does not let it be lazy. */
+static const char *shmem_vma_bars(const struct restore_task *t, const VmaEntry *v)
+{
+	uint64_t f;
+
+	if (!(v->flags & MAP_SHARED))
+		return "a private mapping of it";
+	if (v->n_guards || restore_vma_flags(v, &f) || (f & (VMF_LO | VMF_LF | VMF_GU)))
+		return "a locked or guarded mapping of it";
+	if (stack_top_in(t, v->start, v->end))
+		return "a thread's stack top in it";
+	return NULL;
+}
+
+/* Shared object i filled lazily: only mappings reach it, every one shared, none locked or
+ * holding a stack top, and its contents can still be written (no write seal). */
+static bool shmem_can_be_lazy(const struct restore_ctx *c, size_t i)
+{
+	const ShmemEntry *e = c->shmem[i];
+	const char *why = NULL;
+
+	if (!page_reader_any(c->shmem_pages[i], 0, e->size + PG, PAGEMAP_FLAGS__PE_PRESENT))
+		return false;
+	if (!kd_has(&c->kd, KD_UFFD_MINOR_SHMEM))
+		why = "the kernel has no MINOR faults on shmem";
+	else if (e->has_seals && (e->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
+		why = "it is sealed against writes";
+	for (size_t k = 0; !why && k < c->nr_files; k++)
+		if (c->files[k]->type == FILE_TYPE__FT_MEMFD && c->files[k]->memfd &&
+		    c->files[k]->memfd->shmem_id == e->id)
+			why = "a task has it open (a read through the fd would not fault)";
+	for (size_t k = 0; !why && k < c->nr_tasks; k++) {
+		const struct restore_task *t = &c->tasks[k];
+
+		for (size_t j = 0; !why && !t->zombie && t->mm && j < t->mm->n_vmas; j++) {
+			const VmaEntry *v = t->mm->vmas[j];
+
+			if (v->has_shmem_id && v->shmem_id == e->id)
+				why = shmem_vma_bars(t, v);
+		}
+	}
+	if (why)
+		pr_info("shared memory object %u is filled eagerly: %s\n", e->id, why);
+	return !why;
+}
+
+/* v maps a lazy shared object (then it is registered MISSING|MINOR)? */
+static bool maps_lazy_shmem(const struct restore_ctx *c, const VmaEntry *v)
+{
+	for (size_t i = 0; v->has_shmem_id && i < c->nr_shmem; i++)
+		if (c->shmem[i]->id == v->shmem_id)
+			return c->shmem_lazy[i];
+	return false;
+}
+
 int restore_lazy_plan(struct restore_ctx *c)
 {
 	if (!c->lazy)
 		return 0;
+	for (size_t i = 0; i < c->nr_shmem; i++)
+		c->shmem_lazy[i] = shmem_can_be_lazy(c, i);
 	for (size_t k = 0; k < c->nr_tasks; k++) {
 		struct restore_task *t = &c->tasks[k];
 
@@ -150,7 +219,7 @@ int restore_lazy_plan(struct restore_ctx *c)
 		if (!t->lazy)
 			return -ENOMEM;
 		for (size_t i = 0; i < t->mm->n_vmas; i++)
-			t->lazy[i] = can_be_lazy(t, i);
+			t->lazy[i] = can_be_lazy(t, i) || maps_lazy_shmem(c, t->mm->vmas[i]);
 	}
 	/* a VMA a child keeps as inherited must be whole in the parent when it forks */
 	for (size_t k = 0; k < c->nr_tasks; k++) {
@@ -221,10 +290,33 @@ int restore_lazy_skip(const struct restore_task *t, struct pagefill_direct *skip
 	return 0;
 }
 
-/* A userfaultfd of t's mm, here (the task's own fd is closed again). */
-static int task_uffd(struct restore_task *t)
+int restore_lazy_shmem(struct restore_ctx *c, const ShmemEntry *e, int fd)
 {
-	struct uffdio_api api = { .api = UFFD_API, .features = LAZY_UFFD_EVENTS };
+	LazyMsg m = LAZY_MSG__INIT;
+	int ret;
+
+	m.kind = LAZY_KIND__LAZY_SHMEM;
+	m.has_image_id = m.has_size = true;
+	m.image_id = e->id;
+	m.size = e->size;
+	ret = lazy_ctl_send(c->lazy->srv, &m, fd);
+	if (ret)
+		pr_err("shared memory object %u: can't hand it to lazy-pages: %s\n", e->id,
+		       strerror(-ret));
+	else
+		pr_info("shared memory object %u: %llu bytes, filled lazily\n", e->id,
+			(unsigned long long)e->size);
+	return ret;
+}
+
+/* A userfaultfd of t's mm, here (the task's own fd is closed again). */
+static int task_uffd(struct restore_ctx *c, struct restore_task *t)
+{
+	struct uffdio_api api = {
+		.api = UFFD_API,
+		.features = LAZY_UFFD_EVENTS |
+			    (kd_has(&c->kd, KD_UFFD_MINOR_SHMEM) ? UFFD_FEATURE_MINOR_SHMEM : 0)
+	};
 	long rfd = rsys_call(&t->rs, SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK, 0, 0, 0, 0, 0);
 	int fd;
 
@@ -256,7 +348,7 @@ int restore_lazy_register(struct restore_ctx *c, struct restore_task *t)
 		n += t->lazy[i];
 	if (!n)
 		return 0;
-	fd = task_uffd(t);
+	fd = task_uffd(c, t);
 	if (fd < 0)
 		return fd;
 	rv = calloc(n, sizeof(*rv));
@@ -272,6 +364,8 @@ int restore_lazy_register(struct restore_ctx *c, struct restore_task *t)
 
 		if (!t->lazy[i])
 			continue;
+		if (v->has_shmem_id)
+			reg.mode |= UFFDIO_REGISTER_MODE_MINOR;
 		if (ioctl(fd, UFFDIO_REGISTER, &reg)) {
 			pr_perror("pid %d: can't register VMA %#llx-%#llx for lazy pages", t->vpid,
 				  (unsigned long long)v->start, (unsigned long long)v->end);
@@ -281,6 +375,9 @@ int restore_lazy_register(struct restore_ctx *c, struct restore_task *t)
 		lazy_range__init(&rv[n]);
 		rv[n].start = v->start;
 		rv[n].end = v->end;
+		rv[n].has_shmem_id = rv[n].has_offset = v->has_shmem_id;
+		rv[n].shmem_id = v->shmem_id;
+		rv[n].offset = v->pgoff;
 		rp[n] = &rv[n];
 		n++;
 	}

@@ -10,7 +10,13 @@
  * VMA of every task that mapped the object maps that one file again, so the
  * tasks share it as they did. An fd on a memfd is a reopen of that file
  * through /proc/self/fd (its own open file description, with its flags and
- * offset), opened once per files.img entry and handed out as dups. */
+ * offset), opened once per files.img entry and handed out as dups.
+ * Creation (restore_shmem_prepare: the transfer fds, before the tasks' mm
+ * are prepared) and contents (restore_shmem_fill: after restore_lazy_plan()
+ * chose the objects filled lazily) are two steps. A lazy object gets, for
+ * each page the image holds, a placeholder fallocate()d into its page cache
+ * instead of its contents, and goes to lazy-pages (lazy-shm.h says why the
+ * placeholders); its mode, owner and seals are set all the same. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +28,7 @@
 #define LOG_PREFIX "shmem: "
 #include "criu-lite/log.h"
 #include "criu-lite/kinds/memfd.h"
+#include "criu-lite/restore/restore-lazy.h"
 #include "criu-lite/restore/restore.h"
 
 #define PG 4096ULL
@@ -65,7 +72,8 @@ int restore_shmem_read(struct restore_ctx *c)
 	c->shmem = calloc(n + 1, sizeof(*c->shmem));
 	c->shmem_pages = calloc(n + 1, sizeof(*c->shmem_pages));
 	c->shmem_fds = malloc((n + 1) * sizeof(int));
-	if (!c->shmem || !c->shmem_pages || !c->shmem_fds) {
+	c->shmem_lazy = calloc(n + 1, sizeof(*c->shmem_lazy));
+	if (!c->shmem || !c->shmem_pages || !c->shmem_fds || !c->shmem_lazy) {
 		pr_err("shmem.img: out of memory for %zu objects\n", n);
 		img_reader_close(r);
 		return -ENOMEM;
@@ -78,8 +86,12 @@ int restore_shmem_read(struct restore_ctx *c)
 		if (ret != 1)
 			break;
 		c->shmem[i] = (ShmemEntry *)m;
-		ret = page_reader_open_kind(c->dir, IMG_SHMEM_PAGEMAP, c->shmem[i]->id,
-					    &c->shmem_pages[i], &err);
+		/* lazily, lazy-pages checks the pages files (as the tasks') */
+		ret = c->o->lazy_pages
+			  ? page_reader_open_unchecked(c->dir, IMG_SHMEM_PAGEMAP, c->shmem[i]->id,
+						       &c->shmem_pages[i], &err)
+			  : page_reader_open_kind(c->dir, IMG_SHMEM_PAGEMAP, c->shmem[i]->id,
+						  &c->shmem_pages[i], &err);
 		if (ret)
 			break;
 		ret = 1;
@@ -110,18 +122,24 @@ static int check_runs(const ShmemEntry *e, const struct page_reader *pr)
 	return 0;
 }
 
-static int fill_mem(char *p, const struct page_reader *pr)
+static int fill_anon(const ShmemEntry *e, int fd, const struct page_reader *pr)
 {
 	const struct page_run *runs = page_reader_runs(pr);
 	const char *data = page_reader_data(pr);
+	char *p = mmap(NULL, e->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 
+	if (p == MAP_FAILED) {
+		pr_perror("can't map shared memory object %u to fill it", e->id);
+		return -errno;
+	}
 	for (size_t i = 0; i < page_reader_nr_runs(pr); i++)
 		if (runs[i].flags & PAGEMAP_FLAGS__PE_PRESENT)
 			memcpy(p + runs[i].vaddr, data + runs[i].offset, runs[i].nr_pages * PG);
+	munmap(p, e->size);
 	return 0;
 }
 
-static int make_anon(const ShmemEntry *e, const struct page_reader *pr)
+static int make_anon(const ShmemEntry *e)
 {
 	char path[96];
 	char *p;
@@ -133,7 +151,6 @@ static int make_anon(const ShmemEntry *e, const struct page_reader *pr)
 			  (unsigned long long)e->size);
 		return -errno;
 	}
-	fill_mem(p, pr);
 	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", (unsigned long)p,
 		 (unsigned long)(p + ((e->size + PG - 1) & ~(PG - 1))));
 	fd = open(path, O_RDWR | O_CLOEXEC);
@@ -143,10 +160,8 @@ static int make_anon(const ShmemEntry *e, const struct page_reader *pr)
 	return fd < 0 ? -errno : fd;
 }
 
-static int make_memfd(const ShmemEntry *e, const struct page_reader *pr)
+static int make_memfd(const ShmemEntry *e)
 {
-	const struct page_run *runs = page_reader_runs(pr);
-	const char *data = page_reader_data(pr);
 	int fd = memfd_create(e->name ? e->name : "", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 
 	if (fd < 0) {
@@ -156,8 +171,17 @@ static int make_memfd(const ShmemEntry *e, const struct page_reader *pr)
 	if (ftruncate(fd, (off_t)e->size)) {
 		pr_perror("can't size memfd \"%s\" to %llu bytes", e->name,
 			  (unsigned long long)e->size);
-		goto err;
+		close(fd);
+		return -errno;
 	}
+	return fd;
+}
+
+static int fill_memfd(const ShmemEntry *e, int fd, const struct page_reader *pr)
+{
+	const struct page_run *runs = page_reader_runs(pr);
+	const char *data = page_reader_data(pr);
+
 	for (size_t i = 0; i < page_reader_nr_runs(pr); i++) {
 		uint64_t len = runs[i].nr_pages * PG;
 
@@ -168,26 +192,45 @@ static int make_memfd(const ShmemEntry *e, const struct page_reader *pr)
 		if (pwrite(fd, data + runs[i].offset, len, (off_t)runs[i].vaddr) != (ssize_t)len) {
 			pr_perror("can't fill memfd \"%s\" at %llu", e->name,
 				  (unsigned long long)runs[i].vaddr);
-			goto err;
+			return -errno ? -errno : -EIO;
 		}
 	}
+	return 0;
+}
+
+/* A placeholder in the page cache for each page the image holds (lazy-shm.h). */
+static int placeholders(const ShmemEntry *e, int fd, const struct page_reader *pr)
+{
+	const struct page_run *runs = page_reader_runs(pr);
+
+	for (size_t i = 0; i < page_reader_nr_runs(pr); i++)
+		if ((runs[i].flags & PAGEMAP_FLAGS__PE_PRESENT) &&
+		    fallocate(fd, FALLOC_FL_KEEP_SIZE, (off_t)runs[i].vaddr,
+			      (off_t)(runs[i].nr_pages * PG))) {
+			pr_perror("shared memory object %u: can't allocate %llu pages at %#llx",
+				  e->id, (unsigned long long)runs[i].nr_pages,
+				  (unsigned long long)runs[i].vaddr);
+			return -errno;
+		}
+	return 0;
+}
+
+static int finish_memfd(const ShmemEntry *e, int fd)
+{
 	if (e->has_mode && fchmod(fd, e->mode)) {
 		pr_perror("can't set mode %04o of memfd \"%s\"", e->mode, e->name);
-		goto err;
+		return -errno;
 	}
 	if (e->has_uid && e->has_gid && fchown(fd, e->uid, e->gid)) {
 		pr_perror("can't give memfd \"%s\" to %u:%u", e->name, e->uid, e->gid);
-		goto err;
+		return -errno;
 	}
 	/* last: F_SEAL_WRITE/GROW/SHRINK/EXEC would refuse the steps above */
 	if (e->has_seals && e->seals && fcntl(fd, F_ADD_SEALS, e->seals)) {
 		pr_perror("can't seal memfd \"%s\" with %#x", e->name, e->seals);
-		goto err;
+		return -errno;
 	}
-	return fd;
-err:
-	close(fd);
-	return -errno ? -errno : -EIO;
+	return 0;
 }
 
 int restore_shmem_prepare(struct restore_ctx *c)
@@ -198,8 +241,7 @@ int restore_shmem_prepare(struct restore_ctx *c)
 
 		if (ret)
 			return ret;
-		fd = e->kind == SHMEM_KIND__SHMEM_MEMFD ? make_memfd(e, c->shmem_pages[i])
-							: make_anon(e, c->shmem_pages[i]);
+		fd = e->kind == SHMEM_KIND__SHMEM_MEMFD ? make_memfd(e) : make_anon(e);
 		if (fd < 0)
 			return fd;
 		c->shmem_fds[i] = restore_xfer_fd(c, fd);
@@ -207,6 +249,28 @@ int restore_shmem_prepare(struct restore_ctx *c)
 			return c->shmem_fds[i];
 		pr_info("shared memory object %u: %llu bytes as transfer fd %d\n", e->id,
 			(unsigned long long)e->size, c->shmem_fds[i]);
+	}
+	return 0;
+}
+
+int restore_shmem_fill(struct restore_ctx *c)
+{
+	for (size_t i = 0; i < c->nr_shmem; i++) {
+		const ShmemEntry *e = c->shmem[i];
+		const struct page_reader *pr = c->shmem_pages[i];
+		int fd = c->shmem_fds[i], ret;
+
+		if (c->shmem_lazy[i])
+			ret = placeholders(e, fd, pr);
+		else
+			ret = e->kind == SHMEM_KIND__SHMEM_MEMFD ? fill_memfd(e, fd, pr)
+								 : fill_anon(e, fd, pr);
+		if (!ret && e->kind == SHMEM_KIND__SHMEM_MEMFD)
+			ret = finish_memfd(e, fd);
+		if (!ret && c->shmem_lazy[i])
+			ret = restore_lazy_shmem(c, e, fd);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -343,4 +407,5 @@ void restore_shmem_free(struct restore_ctx *c)
 	free(c->shmem);
 	free(c->shmem_pages);
 	free(c->shmem_fds);
+	free(c->shmem_lazy);
 }

@@ -230,7 +230,8 @@ int restore_vma_check(struct restore_task *t)
 			k++;
 		for (size_t j = k; j < l.n && l.v[j].start < v->end; j++)
 			if ((want ^ l.v[j].flags) & VMF_COMPARED & ~(l.v[j].flags & VMF_GU) &
-			    ~(t->lazy && t->lazy[i] ? VMF_UM : 0)) { /* um: lazy-pages' */
+			    ~(t->lazy && t->lazy[i] ? VMF_UM | VMF_UI
+						    : 0)) { /* um, ui: lazy-pages' */
 				report(t, v, &l.v[j], want);
 				ret = -EIO;
 				break;

@@ -112,8 +112,9 @@ static int read_task(struct restore_ctx *c, struct restore_task *t)
 			    &t->nr_fdinfo)))
 		return ret;
 	/* lazily, lazy-pages checks the pages files (restore_lazy_start() waits for it) */
-	ret = c->o->lazy_pages ? page_reader_open_unchecked(c->dir, t->vpid, &t->pages, &err)
-			       : page_reader_open(c->dir, t->vpid, &t->pages, &err);
+	ret = c->o->lazy_pages
+		  ? page_reader_open_unchecked(c->dir, IMG_PAGEMAP, t->vpid, &t->pages, &err)
+		  : page_reader_open(c->dir, t->vpid, &t->pages, &err);
 	if (ret)
 		return report(&err, ret);
 	if ((ret = check_runs(t)) || (ret = restore_task_runs_check(t)) ||
@@ -462,6 +463,8 @@ int restore_run(const struct opts *o)
 	restore_ghosts_done(&c);
 	if (!ret)
 		ret = restore_lazy_plan(&c);
+	if (!ret)
+		ret = restore_shmem_fill(&c);
 	if (!ret)
 		ret = fault_inject(o, "prepare");
 	/* 3: the tasks */

@@ -90,7 +90,8 @@ struct restore_ctx {
 	size_t nr_shmem;
 	struct page_reader **shmem_pages;
 	int *shmem_fds;
-	int xfer_base; /* every transfer fd is >= this, every other restorer fd below */
+	bool *shmem_lazy; /* filled by lazy-pages (restore_lazy_plan()) */
+	int xfer_base;	  /* every transfer fd is >= this, every other restorer fd below */
 	struct restore_pipes *pipes;   /* restore-pipes.c: pipes created so far (pipes.h) */
 	struct restore_unix *usk;      /* restore-unix.c: every unix socket (sk-unix.h) */
 	struct restore_memfds *memfds; /* restore-shmem.c: memfd descriptions opened (memfd.h) */
@@ -106,8 +107,10 @@ const FileEntry *restore_file(const struct restore_ctx *c, uint32_t id);
 
 /* Read shmem.img (if the dump has one) and verify every object's pages. */
 int restore_shmem_read(struct restore_ctx *c);
-/* Create every object in the restorer, filled, as a transfer fd. */
+/* Create every object in the restorer, empty, as a transfer fd. */
 int restore_shmem_prepare(struct restore_ctx *c);
+/* Their contents (or, for the lazy ones, placeholders: restore-shmem.c), mode, owner, seals. */
+int restore_shmem_fill(struct restore_ctx *c);
 /* The transfer fd of object id, or -EBADMSG (logged) if there is none. */
 int restore_shmem_fd(const struct restore_ctx *c, uint32_t id);
 void restore_shmem_free(struct restore_ctx *c);

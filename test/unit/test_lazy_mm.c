@@ -2,9 +2,11 @@
  * model: an array of pages over a 1024-page window, each absent (no span) or in a span with the
  * image address it comes from and a pending bit.
  *
- * - ops: 20000 random operations (add a span where none is, set, clear, cut, move, clone), and
- *   after each one every page's span, source and pending bit, the total left, lazy_mm_next()
- *   from a random address and lazy_mm_run_at() agree with the model.
+ * - ops: 20000 random operations (add a span where none is, of private memory or of a shared
+ *   object, set, clear, cut, move, clone), and after each one every page's span, source (image
+ *   address or object offset), object and pending bit, the total left, lazy_mm_next() from a
+ *   random address and lazy_mm_run_at() agree with the model (a shared span never has a
+ *   pending page: its object keeps them).
  * - next_wraps: lazy_mm_next() from past the last pending page finds the first one. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,9 +25,11 @@
 
 struct page {
 	bool in;      /* in a span */
-	uint64_t src; /* image address */
+	uint64_t src; /* image address, or object offset */
 	bool pending;
-	int span; /* which span (a number per span, to see span edges) */
+	int span;    /* which span (a number per span, to see span edges) */
+	bool shared; /* a shared object's span: obj */
+	uint32_t obj;
 };
 
 static struct page model[NP];
@@ -53,6 +57,9 @@ static void check(const struct lazy_mm *m, unsigned *seed)
 		if (!s)
 			continue;
 		assert_int_equal(s->src + (ADDR(i) - s->start), model[i].src);
+		assert_int_equal(s->shared, model[i].shared);
+		if (s->shared)
+			assert_int_equal(s->obj, model[i].obj);
 		assert_int_equal(lazy_mm_pending(m, ADDR(i)), model[i].pending);
 		left += model[i].pending;
 	}
@@ -82,21 +89,21 @@ static void op(struct lazy_mm *m, unsigned *seed)
 
 	if (b > NP)
 		b = NP;
-	switch (rand_r(seed) % 6) {
+	switch (rand_r(seed) % 7) {
 	case 0: { /* add where nothing is */
 		for (int i = a; i < b; i++)
 			if (model[i].in)
 				return;
 		assert_int_equal(lazy_mm_add(m, ADDR(a), ADDR(b)), 0);
 		for (int i = a; i < b; i++)
-			model[i] = (struct page){ true, ADDR(i), false, next_span_id };
+			model[i] = (struct page){ true, ADDR(i), false, next_span_id, false, 0 };
 		next_span_id++;
 		break;
 	}
 	case 1:
 		lazy_mm_set(m, ADDR(a), ADDR(b));
 		for (int i = a; i < b; i++)
-			model[i].pending = model[i].in;
+			model[i].pending = model[i].in && !model[i].shared;
 		break;
 	case 2: {
 		uint64_t was = 0;
@@ -151,6 +158,21 @@ static void op(struct lazy_mm *m, unsigned *seed)
 			model[t + i] = moved[i];
 			model[t + i].span = moved[i].span + 1000000; /* new spans, same grouping */
 		}
+		break;
+	}
+	case 6: { /* a shared object's span where nothing is */
+		uint32_t obj = (uint32_t)(rand_r(seed) % 4);
+		uint64_t off = (uint64_t)(rand_r(seed) % 4096) * LAZY_PG;
+
+		for (int i = a; i < b; i++)
+			if (model[i].in)
+				return;
+		assert_int_equal(lazy_mm_add_shared(m, ADDR(a), ADDR(b), obj, off), 0);
+		for (int i = a; i < b; i++)
+			model[i] = (struct page){ true,	 off + (uint64_t)(i - a) * LAZY_PG,
+						  false, next_span_id,
+						  true,	 obj };
+		next_span_id++;
 		break;
 	}
 	case 5: { /* clone, and go on with the clone */

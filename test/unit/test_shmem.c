@@ -109,7 +109,8 @@ static void test_dump(void **state)
 {
 	struct fx *f = *state;
 	MemfdFileEntry a, b;
-	struct restore_ctx c = { .dir = f->ld.img };
+	struct opts o = { 0 };
+	struct restore_ctx c = { .o = &o, .dir = f->ld.img };
 	const ShmemEntry *e;
 	struct stat st;
 	void *pages;
@@ -179,7 +180,8 @@ static void test_restore(void **state)
 {
 	struct fx *f = *state;
 	MemfdFileEntry a, b;
-	struct restore_ctx c = { .dir = f->ld.img, .xfer_base = XFER };
+	struct opts o = { 0 };
+	struct restore_ctx c = { .o = &o, .dir = f->ld.img, .xfer_base = XFER };
 	FileEntry *fa, *fb;
 	unsigned char got[SIZE + 1];
 	char proc[64], link[128];
@@ -195,6 +197,7 @@ static void test_restore(void **state)
 	fb = entry(4, &b);
 	assert_int_equal(restore_shmem_read(&c), 0);
 	assert_int_equal(restore_shmem_prepare(&c), 0);
+	assert_int_equal(restore_shmem_fill(&c), 0);
 	assert_true(c.shmem_fds[0] >= XFER);
 	fd[0] = restore_memfd_open(&c, fa);
 	fd[1] = restore_memfd_open(&c, fa);
@@ -242,12 +245,14 @@ static void test_restore_refusals(void **state)
 {
 	struct fx *f = *state;
 	MemfdFileEntry a, b, bad = MEMFD_FILE_ENTRY__INIT;
-	struct restore_ctx c = { .dir = f->ld.img, .xfer_base = XFER };
+	struct opts o = { 0 };
+	struct restore_ctx c = { .o = &o, .dir = f->ld.img, .xfer_base = XFER };
 	FileEntry *none = entry(5, NULL), *missing = entry(6, &bad), *anon = entry(7, &bad);
 
 	dump_it(f, &a, &b);
 	assert_int_equal(restore_shmem_read(&c), 0);
 	assert_int_equal(restore_shmem_prepare(&c), 0);
+	assert_int_equal(restore_shmem_fill(&c), 0);
 	assert_int_equal(restore_memfd_open(&c, none), -EBADMSG);
 	assert_true(utest_log_has(f->ld.log, "files.img: memfd file 5 has no memfd_file_entry"));
 	bad.shmem_id = 9;

@@ -1,0 +1,57 @@
+/* lazy-serve-int: what the two halves of the fault loop share: lazy-serve.c (the loop, the
+ * events, the control connection, prefetch) and lazy-fault.c (how a fault or a batch is served:
+ * UFFDIO_COPY/ZEROPAGE for private memory, write-then-UFFDIO_CONTINUE for shared objects).
+ * Internal to lazy-pages/. */
+#ifndef CRIU_LITE_LAZY_SERVE_INT_H
+#define CRIU_LITE_LAZY_SERVE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lazy-pages/lazy-mm.h"
+#include "lazy-pages/lazy-serve.h"
+#include "lazy-pages/lazy-shm.h"
+#include "lazy-pages/working-set.h"
+
+struct lazy_uffd {
+	int fd;
+	uint32_t id; /* image id */
+	pid_t pid;   /* 0: a child forked after the restore */
+	struct lazy_mm mm;
+	const struct page_run *runs; /* of the image */
+	size_t nruns;
+	uint64_t cursor; /* prefetch goes on from here */
+	uint64_t *hints; /* an earlier working set: image addresses, prefetched first */
+	size_t nhints, next_hint;
+	struct deferred { /* faults that met a pending event: retried once it is read */
+		uint64_t addr;
+		double t0;
+		bool minor; /* UFFD_PAGEFAULT_FLAG_MINOR */
+	} * retry;
+	size_t nretry, cap_retry;
+};
+
+struct server {
+	struct page_source *src;
+	int ctl, ep;
+	struct lazy_uffd **u;
+	size_t n, rr;
+	bool tasks_done;
+	bool hold;	       /* no prefetch until SIGUSR1 */
+	struct lazy_ws *ws_in; /* an earlier working set */
+	struct lazy_ws ws_out; /* this one's faults */
+	int sigfd;	       /* SIGUSR1, while hold */
+	double t_first, last_status;
+	struct lazy_shm shm; /* the shared objects */
+	bool shm_turn;	     /* the next prefetch batch is a shared object's */
+	struct lazy_stats *st;
+};
+
+/* Copy n pending pages of u from at (one span); woken unless dontwake. 0, -EAGAIN (an event is
+ * pending: retry after it), -ESRCH (the task is gone), or a fatal -errno. */
+int lazy_copy_run(struct server *s, struct lazy_uffd *u, uint64_t at, uint64_t n, bool dontwake);
+/* Serve fault f of u: 0, -EAGAIN (defer it), -ESRCH, or a fatal -errno. */
+int lazy_fault(struct server *s, struct lazy_uffd *u, const struct deferred *f);
+
+#endif
