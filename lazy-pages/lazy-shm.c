@@ -192,8 +192,7 @@ static ssize_t write_view(struct lazy_obj *o, uint64_t p, const void *data, uint
 }
 
 /* Pending pages [p, p + n) of o, all in one image run. */
-static int fill_run(struct lazy_shm *t, struct lazy_obj *o, uint64_t p, uint64_t n,
-		    uint64_t *done)
+static int fill_run(struct lazy_shm *t, struct lazy_obj *o, uint64_t p, uint64_t n, uint64_t *done)
 {
 	const void *data;
 	int ret = t->src->ops->get(t->src, IMG_SHMEM_PAGEMAP, o->id, p * LAZY_PG, n, NULL, &data);

@@ -84,9 +84,8 @@ static int object(void)
 
 	assert_true(fd >= 0);
 	assert_int_equal(ftruncate(fd, NPG * LAZY_PG), 0);
-	assert_int_equal(fallocate(fd, FALLOC_FL_KEEP_SIZE, FIRST * LAZY_PG,
-				   (LAST - FIRST) * LAZY_PG),
-			 0);
+	assert_int_equal(
+	    fallocate(fd, FALLOC_FL_KEEP_SIZE, FIRST * LAZY_PG, (LAST - FIRST) * LAZY_PG), 0);
 	return fd;
 }
 
@@ -108,9 +107,9 @@ static void test_fill(void **state)
 	uint64_t done;
 
 	(void)state;
-	assert_int_equal(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 20 * LAZY_PG,
-				   4 * LAZY_PG),
-			 0);
+	assert_int_equal(
+	    fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 20 * LAZY_PG, 4 * LAZY_PG),
+	    0);
 	lazy_shm_init(&t, &f->base);
 	assert_int_equal(lazy_shm_add(&t, 7, NPG * LAZY_PG, fd), 0);
 	assert_int_equal(t.left, LAST - FIRST);

@@ -44,8 +44,8 @@ static const struct part parts[] = {
 	{ 'A', 0, 3 * MB, 0xa0 },
 	{ 'A', 3 * MB, 3 * MB + 64 * KB, 0xa1 },
 	{ 'A', 3 * MB + 64 * KB, A_SZ - 2 * PG, 0xa2 }, /* then the two tokens */
-	{ 'M', 0, 1 * MB, 0xb0 },		       /* M0: MADV_DONTNEED */
-	{ 'M', 1 * MB, 2 * MB, 0xb1 },		       /* M1: MADV_REMOVE */
+	{ 'M', 0, 1 * MB, 0xb0 },			/* M0: MADV_DONTNEED */
+	{ 'M', 1 * MB, 2 * MB, 0xb1 },			/* M1: MADV_REMOVE */
 	{ 'M', 2 * MB, 4 * MB, 0xb2 },
 	{ 'M', 4 * MB, 4 * MB + 64 * KB, 0xb3 }, /* M3: read() into it */
 	{ 'M', 4 * MB + 64 * KB, M_SZ, 0xb4 },
@@ -115,14 +115,16 @@ static int check_all(char *why, size_t len)
 		if (q->obj == 'M' && q->start == 1 * MB) { /* punched out */
 			for (size_t k = 0; k < n; k++)
 				if (b[k]) {
-					snprintf(why, len,
-						 "M1 reads %#x at byte %zu after MADV_REMOVE, not 0",
-						 b[k], k);
+					snprintf(
+					    why, len,
+					    "M1 reads %#x at byte %zu after MADV_REMOVE, not 0",
+					    b[k], k);
 					return -1;
 				}
 			continue;
 		}
-		bad = test_check_pattern(b, n, q->obj == 'M' && q->start == 4 * MB ? 0xa1 : q->seed);
+		bad =
+		    test_check_pattern(b, n, q->obj == 'M' && q->start == 4 * MB ? 0xa1 : q->seed);
 		if (bad >= 0) {
 			snprintf(why, len, "%c[%zu KiB, +%zu KiB) differs at byte %zd", q->obj,
 				 q->start / KB, n / KB, bad);
