@@ -2,7 +2,11 @@
  *
  * img_crc32c(0, buf, len) is the standard crc32c (check value of "123456789"
  * is 0xE3069283); passing a previous result as crc continues the sum, so a
- * stream can be summed in pieces.
+ * stream can be summed in pieces. img_crc32c_combine() gives the crc32c of
+ * A followed by B from the crc32c of each and B's length, for sums taken in
+ * pieces that are also wanted whole (isa-l has no combine for crc32c: it is
+ * the arithmetic below, multiplication modulo the polynomial in reflected bit
+ * order).
  */
 #include <isa-l/crc.h>
 
@@ -24,4 +28,42 @@ uint32_t img_crc32c(uint32_t crc, const void *buf, size_t len)
 		len -= n;
 	}
 	return ~raw;
+}
+
+#define CRC32C_POLY 0x82f63b78u /* reflected */
+
+/* a * b modulo the polynomial; bit 31 is x^0 (reflected). */
+static uint32_t mul_mod(uint32_t a, uint32_t b)
+{
+	uint32_t prod = 0;
+
+	for (uint32_t bit = 1u << 31; bit; bit >>= 1) {
+		if (a & bit)
+			prod ^= b;
+		b = (b & 1) ? (b >> 1) ^ CRC32C_POLY : b >> 1;
+	}
+	return prod;
+}
+
+uint32_t img_crc32c_shift(uint64_t len)
+{
+	uint32_t power = 1u << 30; /* x^1; squared each round: x^(2^k) */
+	uint32_t r = 1u << 31;	   /* x^0 */
+
+	for (uint64_t n = len * 8; n; n >>= 1) {
+		if (n & 1)
+			r = mul_mod(power, r);
+		power = mul_mod(power, power);
+	}
+	return r;
+}
+
+uint32_t img_crc32c_combine_op(uint32_t crc_a, uint32_t crc_b, uint32_t shift_b)
+{
+	return mul_mod(shift_b, crc_a) ^ crc_b;
+}
+
+uint32_t img_crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b)
+{
+	return img_crc32c_combine_op(crc_a, crc_b, img_crc32c_shift(len_b));
 }

@@ -78,6 +78,11 @@ void img_filename(char *buf, size_t len, enum img_kind kind, long id);
 
 /* crc32c (Castagnoli), hardware accelerated; crc=0 to start. */
 uint32_t img_crc32c(uint32_t crc, const void *buf, size_t len);
+/* The crc32c of A then B, from crc_a, crc_b and B's length. With many B of one length, take
+ * img_crc32c_shift(len_b) once and use img_crc32c_combine_op(). */
+uint32_t img_crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b);
+uint32_t img_crc32c_shift(uint64_t len_b);
+uint32_t img_crc32c_combine_op(uint32_t crc_a, uint32_t crc_b, uint32_t shift_b);
 
 /* An open image directory (holds an O_DIRECTORY fd). */
 struct img_dir;

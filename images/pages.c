@@ -21,6 +21,7 @@
 
 #include "images/pages.h"
 #include "images/img-priv.h"
+#include "images/pagecrc.h"
 #include "images/pagepool.h"
 
 #define PW_BUF_SIZE    (8u << 20) /* the usual write batch */
@@ -71,8 +72,8 @@ struct page_writer {
 	size_t fill;
 	void *reserved; /* handed out by page_writer_reserve, or NULL */
 	uint64_t reserved_nr;
-	uint64_t size; /* bytes of page data so far (written + buffered) */
-	uint32_t crc;
+	uint64_t size;	    /* bytes of page data so far (written + buffered) */
+	struct pagecrc crc; /* per chunk, and whole */
 	struct page_run *runs;
 	size_t nr_runs;
 	size_t runs_alloc;
@@ -169,6 +170,7 @@ int page_writer_open_cached(struct img_dir *d, enum img_kind kind, long id, stru
 	w->kind = kind;
 	w->id = id;
 	w->rf.fd = -1;
+	pagecrc_init(&w->crc);
 	snprintf(w->name, sizeof(w->name), "%s%ld.img", pages_prefix(kind), id);
 	ret = raw_file_create(d, w->name, &w->rf, err);
 	if (ret) {
@@ -228,11 +230,13 @@ static int pw_put(struct page_writer *w, const void *data, uint64_t len, struct 
 
 	if (data == w->reserved) {
 		/* already in place (page_writer_reserve) */
-		w->crc = img_crc32c(w->crc, w->buf + w->fill, len);
+		if (pagecrc_add(&w->crc, w->buf + w->fill, len))
+			return img_fail(err, ENOMEM, "%s: out of memory for checksums", w->name);
 		w->fill += len;
 		return 0;
 	}
-	w->crc = img_crc32c(w->crc, data, len);
+	if (pagecrc_add(&w->crc, data, len))
+		return img_fail(err, ENOMEM, "%s: out of memory for checksums", w->name);
 	while (len) {
 		size_t n;
 
@@ -366,7 +370,11 @@ static int write_pagemap(struct page_writer *w, struct img_err *err)
 		return ret;
 	head.pages_id = (uint32_t)w->id;
 	head.pages_size = w->size;
-	head.pages_crc32c = w->crc;
+	head.pages_crc32c = w->crc.whole;
+	head.has_chunk_shift = true;
+	head.chunk_shift = PAGECRC_SHIFT;
+	head.n_chunk_crc32c = w->crc.n;
+	head.chunk_crc32c = w->crc.v;
 	ret = img_write(iw, &head.base, err);
 	for (size_t i = 0; !ret && i < w->nr_runs; i++) {
 		PagemapEntry e = PAGEMAP_ENTRY__INIT;
@@ -390,6 +398,7 @@ static int write_pagemap(struct page_writer *w, struct img_err *err)
 static void pw_free(struct page_writer *w)
 {
 	pw_pool_close(w->pool); /* waits for the writers; owns the buffers */
+	pagecrc_free(&w->crc);
 	free(w->runs);
 	free(w);
 }
@@ -411,7 +420,12 @@ int page_writer_commit(struct page_writer *w, struct img_err *err)
 		page_writer_abort(w);
 		return ret;
 	}
-	ret = raw_file_commit_noted(&w->rf, w->size, w->crc, err);
+	if (pagecrc_finish(&w->crc)) {
+		ret = img_fail(err, ENOMEM, "%s: out of memory for checksums", w->name);
+		page_writer_abort(w);
+		return ret;
+	}
+	ret = raw_file_commit_noted(&w->rf, w->size, w->crc.whole, err);
 	if (!ret) {
 		ret = write_pagemap(w, err);
 		if (ret) /* a pages file without its pagemap is useless */
@@ -439,7 +453,8 @@ struct page_reader {
 	void *data;
 	uint64_t size;
 	int fd;
-	uint32_t crc;		       /* of the whole pages file, checked */
+	uint32_t crc;		       /* of the whole pages file */
+	struct pagecrc_check check;    /* what of it is verified */
 	char pages_name[IMG_NAME_MAX]; /* its name */
 };
 
@@ -534,6 +549,7 @@ static int pr_map_pages(struct img_dir *d, enum img_kind kind, const char *pm_na
 	char name[IMG_NAME_MAX];
 	struct stat st;
 	uint32_t crc;
+	int ret;
 
 	snprintf(name, sizeof(name), "%s%u.img", pages_prefix(kind), head->pages_id);
 	snprintf(r->pages_name, sizeof(r->pages_name), "%s", name);
@@ -559,16 +575,20 @@ static int pr_map_pages(struct img_dir *d, enum img_kind kind, const char *pm_na
 					(unsigned long long)r->size, strerror(errno));
 		r->data = p;
 	}
-	if (!check) { /* someone else sums it (page_reader_open_unchecked) */
-		r->crc = head->pages_crc32c;
+	r->crc = head->pages_crc32c;
+	ret =
+	    pagecrc_load(&r->check, head->chunk_crc32c, head->n_chunk_crc32c,
+			 head->has_chunk_shift ? head->chunk_shift : 0, r->size, r->crc, name, err);
+	if (ret)
+		return ret;
+	if (!check) /* checked as it is used (page_reader_verify) */
 		return 0;
-	}
 	crc = img_crc32c(0, r->data, r->size);
-	r->crc = crc;
 	if (crc != head->pages_crc32c)
 		return img_fail(err, EBADMSG,
 				"%s: checksum mismatch (stored 0x%08x in %s, computed 0x%08x)",
 				name, head->pages_crc32c, pm_name, crc);
+	r->check.all = true;
 	return 0;
 }
 
@@ -580,6 +600,49 @@ const char *page_reader_pages_name(const struct page_reader *r)
 uint32_t page_reader_crc(const struct page_reader *r)
 {
 	return r->crc;
+}
+
+int page_reader_verify(struct page_reader *r, uint64_t off, uint64_t len, struct img_err *err)
+{
+	return pagecrc_verify(&r->check, r->data, r->size, off, len, r->pages_name, err);
+}
+
+int page_reader_read(struct page_reader *r, uint64_t off, uint64_t len, struct page_buf *b,
+		     const void **data, struct img_err *err)
+{
+	uint64_t a = off, e = off + len;
+	ssize_t n;
+
+	if (off > r->size || len > r->size - off)
+		return img_fail(err, EINVAL, "%s: bytes %llu-%llu are beyond its %llu",
+				r->pages_name, (unsigned long long)off,
+				(unsigned long long)(off + len), (unsigned long long)r->size);
+	if (!r->check.v && !r->check.all) /* an older dump: the whole file, once */
+		return page_reader_verify(r, off, len, err)
+			   ?: (*data = (const uint8_t *)r->data + off, 0);
+	/* a chunk not checked yet is read whole */
+	if (!pagecrc_verified(&r->check, a))
+		a = a / PAGECRC_CHUNK * PAGECRC_CHUNK;
+	if (len && !pagecrc_verified(&r->check, e - 1)) {
+		e = (e - 1) / PAGECRC_CHUNK * PAGECRC_CHUNK + PAGECRC_CHUNK;
+		e = e < r->size ? e : r->size;
+	}
+	if (b->cap < e - a) {
+		void *nb = realloc(b->buf, e - a);
+
+		if (!nb)
+			return img_fail(err, ENOMEM, "%s: out of memory for %llu bytes",
+					r->pages_name, (unsigned long long)(e - a));
+		b->buf = nb;
+		b->cap = e - a;
+	}
+	n = pread(r->fd, b->buf, e - a, (off_t)a);
+	if (n != (ssize_t)(e - a))
+		return img_fail(err, n < 0 ? errno : EIO, "%s: read of bytes %llu-%llu: %s",
+				r->pages_name, (unsigned long long)a, (unsigned long long)e,
+				n < 0 ? strerror(errno) : "short");
+	*data = (const uint8_t *)b->buf + (off - a);
+	return pagecrc_verify_buf(&r->check, b->buf, a, e - a, r->size, r->pages_name, err);
 }
 
 int page_reader_open(struct img_dir *d, long id, struct page_reader **out, struct img_err *err)
@@ -702,6 +765,7 @@ void page_reader_close(struct page_reader *r)
 		munmap(r->data, r->size);
 	if (r->fd >= 0)
 		close(r->fd);
+	pagecrc_check_free(&r->check);
 	free(r->runs);
 	free(r);
 }

@@ -63,10 +63,10 @@ struct page_reader;
 int page_reader_open(struct img_dir *d, long id, struct page_reader **out, struct img_err *err);
 int page_reader_open_kind(struct img_dir *d, enum img_kind kind, long id, struct page_reader **out,
 			  struct img_err *err);
-/* page_reader_open() without reading the pages file: its size is checked, its crc32c is not
- * (page_reader_crc() says what the pagemap's head says it is). For a lazy restore, whose lazy-pages
- * server checks every pages file before it takes the restore; nothing may be read from it before
- * that. */
+/* page_reader_open() without reading the pages file: its size is checked, and its chunk checksums
+ * against its crc32c (images/pagecrc.h), not its contents (page_reader_crc() says what the
+ * pagemap's head says it is). For a lazy restore: whoever reads bytes of it checks them first with
+ * page_reader_verify(). */
 int page_reader_open_unchecked(struct img_dir *d, enum img_kind kind, long id,
 			       struct page_reader **out, struct img_err *err);
 size_t page_reader_nr_runs(const struct page_reader *r);
@@ -77,6 +77,21 @@ uint64_t page_reader_pages(const struct page_reader *r, uint32_t flag);
  * page_reader_open() checked against the pagemap's head. */
 const char *page_reader_pages_name(const struct page_reader *r);
 uint32_t page_reader_crc(const struct page_reader *r);
+/* Check bytes [off, off + len) of the pages file (the chunks around them not checked yet; the
+ * whole file once for a dump without chunk checksums): 0, or -EBADMSG naming the chunk. A
+ * reader page_reader_open() checked says 0 at once. Not thread safe. */
+int page_reader_verify(struct page_reader *r, uint64_t off, uint64_t len, struct img_err *err);
+/* A buffer page_reader_read() reads into, the caller's (free(buf) when done). */
+struct page_buf {
+	void *buf;
+	size_t cap;
+};
+/* Bytes [off, off + len) of the pages file, checked: read with pread() into b (with the rest of
+ * every chunk not checked yet, which is checked there), *data pointing at them (valid until b is
+ * used again). A lazy server's way: no page of the file's mapping is faulted in, and the bytes
+ * are read from memory once. 0 or -errno (-EBADMSG naming the chunk). */
+int page_reader_read(struct page_reader *r, uint64_t off, uint64_t len, struct page_buf *b,
+		     const void **data, struct img_err *err);
 /* The run containing addr, or NULL. */
 const struct page_run *page_reader_find(const struct page_reader *r, uint64_t addr);
 /* Whether a run whose flags include every bit of flag overlaps [start, end); false for NULL. */

@@ -1,6 +1,8 @@
 /* page-source-local: the page source of an image directory (page-source.h). Each page
- * image is opened (and its crc32c checked, images/pages.h) the first time it is asked for, and
- * pages are handed out straight from the read-only mapping of its pages file. */
+ * image is opened the first time it is asked for (its metadata checked, not its data), and pages
+ * are handed out straight from the read-only mapping of its pages file, each 32 KiB chunk of it
+ * checked against its crc32c the first time a page of it is (images/pagecrc.h): a damaged chunk
+ * is an error of get(), named, before any of its pages reaches a task. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +27,7 @@ struct local_src {
 	struct img_dir *dir;
 	struct local_img *v;
 	size_t n;
+	struct page_buf buf; /* what get() hands out */
 };
 
 static int reader(struct local_src *l, enum img_kind kind, uint32_t id, struct page_reader **out)
@@ -42,7 +45,7 @@ static int reader(struct local_src *l, enum img_kind kind, uint32_t id, struct p
 	if (!v)
 		return -ENOMEM;
 	l->v = v;
-	ret = page_reader_open_kind(l->dir, kind, id, &v[l->n].r, &err);
+	ret = page_reader_open_unchecked(l->dir, kind, id, &v[l->n].r, &err);
 	if (ret) {
 		pr_err("%s\n", err.msg);
 		return ret;
@@ -70,8 +73,10 @@ static int local_get(struct page_source *s, enum img_kind kind, uint32_t id, uin
 		     uint64_t nr, void *buf, const void **data)
 {
 	const struct page_run *run;
+	struct local_src *l = (struct local_src *)s;
+	struct img_err err = { 0 };
 	struct page_reader *r;
-	int ret = reader((struct local_src *)s, kind, id, &r);
+	int ret = reader(l, kind, id, &r);
 
 	(void)buf;
 	if (ret)
@@ -84,8 +89,11 @@ static int local_get(struct page_source *s, enum img_kind kind, uint32_t id, uin
 		       (unsigned long long)nr);
 		return -ENOENT;
 	}
-	*data = (const char *)page_reader_data(r) + run->offset + (addr - run->vaddr);
-	return 0;
+	ret = page_reader_read(r, run->offset + (addr - run->vaddr), nr * LAZY_PG, &l->buf, data,
+			       &err);
+	if (ret)
+		pr_err("%s\n", err.msg);
+	return ret;
 }
 
 static void local_close(struct page_source *s)
@@ -95,6 +103,7 @@ static void local_close(struct page_source *s)
 	for (size_t i = 0; i < l->n; i++)
 		page_reader_close(l->v[i].r);
 	free(l->v);
+	free(l->buf.buf);
 	free(l);
 }
 

@@ -3,11 +3,11 @@
  *
  * Contract: an address space is named by its kind and image id: IMG_PAGEMAP and a task's dumped
  * pid, or IMG_SHMEM_PAGEMAP and a shared memory object's id (addresses are then offsets in the
- * object). runs() gives its
- * page runs (images/pages.h, sorted by address), loading them on first use. get() returns nr
- * pages at addr, all inside one PE_PRESENT run: a pointer the source keeps valid until it is
- * closed (a mapping of the image) or buf (LAZY_PG * nr bytes) filled. Errors are -errno, logged
- * once by the source naming the image and address. */
+ * object). runs() gives its page runs (images/pages.h, sorted by address), loading them on first
+ * use. get() returns nr pages at addr, all inside one PE_PRESENT run, checked against the image's
+ * checksums: a pointer the source keeps valid until the next get() or close, or buf (LAZY_PG * nr
+ * bytes) filled. Errors are -errno, logged once by the source naming the image and address (a
+ * damaged image: -EBADMSG). */
 #ifndef CRIU_LITE_PAGE_SOURCE_H
 #define CRIU_LITE_PAGE_SOURCE_H
 

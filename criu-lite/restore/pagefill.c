@@ -185,7 +185,7 @@ static void *worker(void *arg)
 	}
 }
 
-int pagefill(pid_t pid, const struct page_reader *pr, unsigned int threads,
+int pagefill(pid_t pid, struct page_reader *pr, unsigned int threads,
 	     const struct pagefill_direct *direct, const struct pagefill_direct *skip)
 {
 	struct fill f = { .pid = pid, .data = page_reader_data(pr) };
@@ -199,6 +199,15 @@ int pagefill(pid_t pid, const struct page_reader *pr, unsigned int threads,
 		pr_err("pid %d: out of memory planning the copy of its pages\n", pid);
 		goto out;
 	}
+	for (size_t i = 0; i < f.nr_pieces && !ret; i++) {
+		struct img_err err = { 0 };
+
+		ret = page_reader_verify(pr, f.pieces[i].off, f.pieces[i].len, &err);
+		if (ret)
+			pr_err("pid %d: %s\n", pid, err.msg);
+	}
+	if (ret)
+		goto out;
 	if (threads > 8)
 		threads = 8;
 	/* a small image is not worth a thread */

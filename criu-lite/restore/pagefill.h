@@ -12,7 +12,8 @@
  * account it as writable memory: VmFlags `ac`). Returns 0 or -errno (logged,
  * naming the pid and the address of the failed batch). Pages inside the ranges of skip
  * (sorted, disjoint; NULL for none) are left alone: a lazy restore's pages, which the
- * lazy-pages server copies in. */
+ * lazy-pages server copies in. Every byte it copies is checked first (page_reader_verify(): a
+ * no-op for a reader opened checked; a lazy restore's reader is not), before any is written. */
 #ifndef CRIU_LITE_PAGEFILL_H
 #define CRIU_LITE_PAGEFILL_H
 
@@ -27,7 +28,7 @@ struct pagefill_direct {
 	size_t n;
 };
 
-int pagefill(pid_t pid, const struct page_reader *pr, unsigned int threads,
+int pagefill(pid_t pid, struct page_reader *pr, unsigned int threads,
 	     const struct pagefill_direct *direct, const struct pagefill_direct *skip);
 
 #endif

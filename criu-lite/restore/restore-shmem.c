@@ -253,13 +253,32 @@ int restore_shmem_prepare(struct restore_ctx *c)
 	return 0;
 }
 
+/* Check the pages an eager object is filled with (opened unchecked by a lazy restore). */
+static int verify(struct page_reader *pr)
+{
+	const struct page_run *runs = page_reader_runs(pr);
+	struct img_err err = { 0 };
+	int ret = 0;
+
+	for (size_t i = 0; i < page_reader_nr_runs(pr) && !ret; i++)
+		if (runs[i].flags & PAGEMAP_FLAGS__PE_PRESENT)
+			ret = page_reader_verify(pr, runs[i].offset, runs[i].nr_pages * PG, &err);
+	if (ret)
+		pr_err("%s\n", err.msg);
+	return ret;
+}
+
 int restore_shmem_fill(struct restore_ctx *c)
 {
 	for (size_t i = 0; i < c->nr_shmem; i++) {
 		const ShmemEntry *e = c->shmem[i];
-		const struct page_reader *pr = c->shmem_pages[i];
-		int fd = c->shmem_fds[i], ret;
+		struct page_reader *pr = c->shmem_pages[i];
+		int fd = c->shmem_fds[i], ret = 0;
 
+		if (!c->shmem_lazy[i])
+			ret = verify(pr);
+		if (ret)
+			return ret;
 		if (c->shmem_lazy[i])
 			ret = placeholders(e, fd, pr);
 		else
