@@ -241,7 +241,8 @@ int cmd_check(const struct opts *o)
 	bool core_ok;
 	int ret;
 
-	ret = kerndat_probe(&kd, flags);
+	/* always probed; this refreshes what dump and restore keep (kerndat_get()) */
+	ret = o->all ? kerndat_probe(&kd, flags) : kerndat_get(&kd, flags, true);
 	core_ok = kerndat_core_ok(&kd);
 	disabled_features(&kd, &ef);
 	if (o->json) {

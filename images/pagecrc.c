@@ -82,8 +82,8 @@ int pagecrc_load(struct pagecrc_check *k, const uint32_t *v, size_t n, uint32_t 
 				PAGECRC_SHIFT);
 	for (size_t i = 0; i < n; i++)
 		sum = i + 1 < n || size % PAGECRC_CHUNK == 0
-			      ? img_crc32c_combine_op(sum, v[i], op)
-			      : img_crc32c_combine(sum, v[i], size % PAGECRC_CHUNK);
+			  ? img_crc32c_combine_op(sum, v[i], op)
+			  : img_crc32c_combine(sum, v[i], size % PAGECRC_CHUNK);
 	if (sum != whole)
 		return img_fail(err, EBADMSG,
 				"%s: its chunk checksums make 0x%08x, the file's is 0x%08x", name,
@@ -109,12 +109,13 @@ static int check_chunk(struct pagecrc_check *k, uint64_t i, const void *bytes, u
 		return 0;
 	sum = img_crc32c(0, bytes, n);
 	if (sum != k->v[i])
-		return img_fail(err, EBADMSG,
-				"%s: checksum mismatch in bytes %llu-%llu (chunk %llu: stored 0x%08x, "
-				"computed 0x%08x)",
-				name, (unsigned long long)(i * PAGECRC_CHUNK),
-				(unsigned long long)(i * PAGECRC_CHUNK + n), (unsigned long long)i,
-				k->v[i], sum);
+		return img_fail(
+		    err, EBADMSG,
+		    "%s: checksum mismatch in bytes %llu-%llu (chunk %llu: stored 0x%08x, "
+		    "computed 0x%08x)",
+		    name, (unsigned long long)(i * PAGECRC_CHUNK),
+		    (unsigned long long)(i * PAGECRC_CHUNK + n), (unsigned long long)i, k->v[i],
+		    sum);
 	k->ok[i / 64] |= 1ULL << (i % 64);
 	return 0;
 }
@@ -139,7 +140,8 @@ int pagecrc_verify(struct pagecrc_check *k, const void *data, uint64_t size, uin
 		return 0;
 	}
 	for (uint64_t i = off / PAGECRC_CHUNK; i <= (off + len - 1) / PAGECRC_CHUNK; i++) {
-		uint64_t a = i * PAGECRC_CHUNK, n = size - a < PAGECRC_CHUNK ? size - a : PAGECRC_CHUNK;
+		uint64_t a = i * PAGECRC_CHUNK,
+			 n = size - a < PAGECRC_CHUNK ? size - a : PAGECRC_CHUNK;
 		int ret = check_chunk(k, i, (const uint8_t *)data + a, n, name, err);
 
 		if (ret)
@@ -167,7 +169,8 @@ int pagecrc_verify_buf(struct pagecrc_check *k, const void *buf, uint64_t a, uin
 
 		if (c + n > a + len)
 			break; /* not all of it here */
-		ret = check_chunk(k, c / PAGECRC_CHUNK, (const uint8_t *)buf + (c - a), n, name, err);
+		ret =
+		    check_chunk(k, c / PAGECRC_CHUNK, (const uint8_t *)buf + (c - a), n, name, err);
 		if (ret)
 			return ret;
 	}

@@ -292,7 +292,7 @@ int dump_run(const struct opts *o)
 	sh.dump_id = dump_new_id();
 	img_dir_set_dump_id(sh.dir, sh.dump_id);
 	sh.bufs = page_bufs_new(); /* NULL is fine: each writer then has its own */
-	ret = kerndat_probe(&sh.kd, KD_PROBE_PROC | KD_PROBE_MEM | KD_PROBE_VDSO);
+	ret = kerndat_get(&sh.kd, KD_PROBE_PROC | KD_PROBE_MEM | KD_PROBE_VDSO, false);
 	if (!ret && !kerndat_core_ok(&sh.kd)) {
 		pr_err("the kernel lacks features criu-lite needs: see `criu-lite check`\n");
 		ret = -ENOTSUP;

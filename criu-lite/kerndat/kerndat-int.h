@@ -33,6 +33,9 @@ void kd_ok(struct kerndat *kd, enum kd_id id);
 /* Short errno text for details: "EPERM" (buf holds "errno N" for unknown ones). */
 const char *kd_errstr(int err, char *buf, size_t len);
 
+/* The vDSO block of this process (kerndat-vdso.c): 0, or -errno with why. */
+int kd_vdso_here(struct kd_vdso_layout *l, char *why, size_t len);
+
 /* ---- probe children (kerndat-child.c) ---- */
 struct kd_child {
 	pid_t pid; /* 0: not running */

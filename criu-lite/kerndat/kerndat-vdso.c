@@ -207,6 +207,11 @@ out:
 	kd_child_stop(&c);
 }
 
+int kd_vdso_here(struct kd_vdso_layout *l, char *why, size_t len)
+{
+	return vdso_parse(getpid(), l, why, len);
+}
+
 int kd_probe_vdso(struct kerndat *kd)
 {
 	char why[96], desc[96];

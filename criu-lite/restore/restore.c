@@ -428,8 +428,10 @@ int restore_run(const struct opts *o)
 		img_dir_close(c.dir);
 		return 1;
 	}
-	ret = kerndat_probe(&c.kd, KD_PROBE_PROC | KD_PROBE_MEM | KD_PROBE_VDSO |
-				       (o->lazy_pages ? KD_PROBE_UFFD : 0));
+	ret = kerndat_get(&c.kd,
+			  KD_PROBE_PROC | KD_PROBE_MEM | KD_PROBE_VDSO |
+			      (o->lazy_pages ? KD_PROBE_UFFD : 0),
+			  false);
 	if (!ret && !kerndat_core_ok(&c.kd)) {
 		pr_err("the kernel lacks features criu-lite needs: see `criu-lite check`\n");
 		ret = -ENOTSUP;

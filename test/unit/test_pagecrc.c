@@ -42,9 +42,9 @@ static void test_combine(void **state)
 	for (int t = 0; t < 500; t++) {
 		size_t a = (size_t)rand() % 100000, b = t % 10 ? (size_t)rand() % 100000 : 0;
 
-		assert_int_equal(img_crc32c_combine(img_crc32c(0, buf, a),
-						    img_crc32c(0, buf + a, b), b),
-				 img_crc32c(0, buf, a + b));
+		assert_int_equal(
+		    img_crc32c_combine(img_crc32c(0, buf, a), img_crc32c(0, buf + a, b), b),
+		    img_crc32c(0, buf, a + b));
 	}
 }
 
@@ -61,8 +61,8 @@ static void write_image(struct utest_img_fx *f)
 	assert_int_equal(page_writer_open(f->d, 3, &w, &err), 0);
 	/* in three pieces: the chunk sums do not depend on how the data came */
 	assert_true(page_writer_add(w, 0x10000, 3, PAGEMAP_FLAGS__PE_PRESENT, data, &err) >= 0);
-	assert_true(page_writer_add(w, 0x20000, 50, PAGEMAP_FLAGS__PE_PRESENT, data + 3 * PG,
-				    &err) >= 0);
+	assert_true(
+	    page_writer_add(w, 0x20000, 50, PAGEMAP_FLAGS__PE_PRESENT, data + 3 * PG, &err) >= 0);
 	assert_true(page_writer_add(w, 0x80000, NPAGES - 53, PAGEMAP_FLAGS__PE_PRESENT,
 				    data + 53 * PG, &err) >= 0);
 	assert_int_equal(page_writer_commit(w, &err), 0);
@@ -111,9 +111,8 @@ static void test_damaged(void **state)
 	flip(f, 5 * PAGECRC_CHUNK + 100);
 	assert_int_equal(page_reader_open_unchecked(f->d, IMG_PAGEMAP, 3, &r, &err), 0);
 	assert_int_equal(page_reader_verify(r, 0, 5 * PAGECRC_CHUNK, &err), 0);
-	assert_int_equal(page_reader_verify(r, 6 * PAGECRC_CHUNK, NPAGES * PG - 6 * PAGECRC_CHUNK,
-					    &err),
-			 0);
+	assert_int_equal(
+	    page_reader_verify(r, 6 * PAGECRC_CHUNK, NPAGES * PG - 6 * PAGECRC_CHUNK, &err), 0);
 	for (int k = 0; k < 2; k++) {
 		memset(&err, 0, sizeof(err));
 		assert_int_equal(page_reader_verify(r, 5 * PAGECRC_CHUNK + 2 * PG, PG, &err),
@@ -141,22 +140,20 @@ static void test_bad_list(void **state)
 	assert_int_equal(pagecrc_finish(&c), 0);
 	assert_int_equal(c.n, 4);
 	assert_int_equal(c.whole, img_crc32c(0, data, sizeof(data)));
-	assert_int_equal(pagecrc_load(&k, c.v, c.n, PAGECRC_SHIFT, sizeof(data), c.whole, "x",
-				      &err),
-			 0);
+	assert_int_equal(
+	    pagecrc_load(&k, c.v, c.n, PAGECRC_SHIFT, sizeof(data), c.whole, "x", &err), 0);
 	pagecrc_check_free(&k);
 	c.v[2] ^= 1;
-	assert_int_equal(pagecrc_load(&k, c.v, c.n, PAGECRC_SHIFT, sizeof(data), c.whole, "x",
-				      &err),
-			 -EBADMSG);
+	assert_int_equal(
+	    pagecrc_load(&k, c.v, c.n, PAGECRC_SHIFT, sizeof(data), c.whole, "x", &err), -EBADMSG);
 	assert_non_null(strstr(err.msg, "chunk checksums make"));
 	c.v[2] ^= 1;
-	assert_int_equal(pagecrc_load(&k, c.v, c.n - 1, PAGECRC_SHIFT, sizeof(data), c.whole, "x",
-				      &err),
-			 -EBADMSG);
-	assert_int_equal(pagecrc_load(&k, c.v, c.n, PAGECRC_SHIFT + 1, sizeof(data), c.whole, "x",
-				      &err),
-			 -EBADMSG);
+	assert_int_equal(
+	    pagecrc_load(&k, c.v, c.n - 1, PAGECRC_SHIFT, sizeof(data), c.whole, "x", &err),
+	    -EBADMSG);
+	assert_int_equal(
+	    pagecrc_load(&k, c.v, c.n, PAGECRC_SHIFT + 1, sizeof(data), c.whole, "x", &err),
+	    -EBADMSG);
 	pagecrc_free(&c);
 }
 
