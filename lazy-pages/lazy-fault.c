@@ -256,6 +256,7 @@ int lazy_fault(struct server *s, struct lazy_uffd *u, const struct deferred *f)
 	double lat = stats_now() - f->t0;
 
 	s->st->faults++;
+	s->last_fault = stats_now();
 	s->st->blocked_s += lat;
 	if (s->st->nlat < LAZY_LAT_MAX) {
 		if (!s->st->lat_ns && !(s->st->lat_ns = calloc(LAZY_LAT_MAX, sizeof(uint64_t))))

@@ -437,8 +437,13 @@ static int loop(struct server *s)
 				s->ctl = -1;
 			}
 		}
-		/* deferred faults: look again within a millisecond */
-		n = epoll_wait(s->ep, ev, 16, deferred ? 1 : left && !idle ? 0 : LAZY_STATUS_MS);
+		/* deferred faults: look again within a millisecond; right after a fault, spin: the
+		 * next one tends to follow (a task walking its memory), and a server woken from
+		 * idle costs the task tens of microseconds more here (a VM's halted vCPU) */
+		bool spin = now - s->last_fault < LAZY_SPIN_US / 1e6;
+
+		n = epoll_wait(s->ep, ev, 16,
+			       deferred ? 1 : (left && !idle) || spin ? 0 : LAZY_STATUS_MS);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

@@ -14,8 +14,9 @@
  *   alike, and a MISSING one a zero page (lazy-shm.h);
  * - background prefetch runs from the first task on, in LAZY_CHUNK batches, round robin over
  *   the tasks (the shared objects, in LAZY_SHM_CHUNK batches, take every other turn), each from
- * just after its last fault (locality); the loop looks for faults between batches, so a fault waits
- * for at most one batch;
+ *   just after its last fault (locality); the loop looks for faults between batches, so a fault
+ *   waits for at most one batch; for LAZY_SPIN_US after a fault it polls without sleeping, so
+ *   that the next fault does not wait for the server to wake;
  * - events (all read before the faults read with them, so a fault never refills what a
  *   REMOVE dropped): FORK adopts the child's uffd with a copy of the parent's pending pages and
  *   hands it to the control peer (LAZY_FORKED, for the guardian), REMAP moves the bookkeeping,
@@ -44,6 +45,7 @@
 #define LAZY_CHUNK     16 /* pages per prefetch batch */
 #define LAZY_SHM_CHUNK 64 /* pages per prefetch batch of a shared object (written, not mapped) */
 #define LAZY_STATUS_MS 200
+#define LAZY_SPIN_US   2000 /* after a fault, the loop polls without sleeping this long */
 #define LAZY_BYE_S     10
 
 struct lazy_stats {
