@@ -610,39 +610,50 @@ int page_reader_verify(struct page_reader *r, uint64_t off, uint64_t len, struct
 int page_reader_read(struct page_reader *r, uint64_t off, uint64_t len, struct page_buf *b,
 		     const void **data, struct img_err *err)
 {
-	uint64_t a = off, e = off + len;
+	uint64_t a, e;
 	ssize_t n;
 
 	if (off > r->size || len > r->size - off)
 		return img_fail(err, EINVAL, "%s: bytes %llu-%llu are beyond its %llu",
 				r->pages_name, (unsigned long long)off,
 				(unsigned long long)(off + len), (unsigned long long)r->size);
-	if (!r->check.v && !r->check.all) /* an older dump: the whole file, once */
-		return page_reader_verify(r, off, len, err)
-			   ?: (*data = (const uint8_t *)r->data + off, 0);
-	/* a chunk not checked yet is read whole */
-	if (!pagecrc_verified(&r->check, a))
-		a = a / PAGECRC_CHUNK * PAGECRC_CHUNK;
-	if (len && !pagecrc_verified(&r->check, e - 1)) {
-		e = (e - 1) / PAGECRC_CHUNK * PAGECRC_CHUNK + PAGECRC_CHUNK;
+	if (!r->check.v) /* an older dump: the whole file checked once, then its mapping */
+		return page_reader_verify(r, off, len, err) ?:
+		       (*data = (const uint8_t *)r->data + off, 0);
+	if (b->r == r && off >= b->at && off + len <= b->at + b->len)
+		goto out;
+	e = b->r == r && off == b->next && len < PAGE_READAHEAD ? off + PAGE_READAHEAD : off + len;
+	b->r = NULL;
+	for (;;) {
+		a = off / PAGECRC_CHUNK * PAGECRC_CHUNK;
+		e = (e + PAGECRC_CHUNK - 1) / PAGECRC_CHUNK * PAGECRC_CHUNK;
 		e = e < r->size ? e : r->size;
-	}
-	if (b->cap < e - a) {
-		void *nb = realloc(b->buf, e - a);
+		if (b->cap < e - a) {
+			void *nb = realloc(b->buf, e - a);
 
-		if (!nb)
-			return img_fail(err, ENOMEM, "%s: out of memory for %llu bytes",
-					r->pages_name, (unsigned long long)(e - a));
-		b->buf = nb;
-		b->cap = e - a;
+			if (!nb)
+				return img_fail(err, ENOMEM, "%s: out of memory for %llu bytes",
+						r->pages_name, (unsigned long long)(e - a));
+			b->buf = nb;
+			b->cap = e - a;
+		}
+		n = pread(r->fd, b->buf, e - a, (off_t)a);
+		if (n != (ssize_t)(e - a))
+			return img_fail(err, n < 0 ? errno : EIO, "%s: read of bytes %llu-%llu: %s",
+					r->pages_name, (unsigned long long)a,
+					(unsigned long long)e, n < 0 ? strerror(errno) : "short");
+		n = pagecrc_verify_buf(&r->check, b->buf, a, e - a, r->size, r->pages_name, err);
+		if (!n)
+			break;
+		if (e <= off + len + PAGECRC_CHUNK) /* the bytes asked for: damaged */
+			return (int)n;
+		e = off + len; /* a damaged chunk read ahead: the request alone */
 	}
-	n = pread(r->fd, b->buf, e - a, (off_t)a);
-	if (n != (ssize_t)(e - a))
-		return img_fail(err, n < 0 ? errno : EIO, "%s: read of bytes %llu-%llu: %s",
-				r->pages_name, (unsigned long long)a, (unsigned long long)e,
-				n < 0 ? strerror(errno) : "short");
-	*data = (const uint8_t *)b->buf + (off - a);
-	return pagecrc_verify_buf(&r->check, b->buf, a, e - a, r->size, r->pages_name, err);
+	*b = (struct page_buf){ b->buf, b->cap, r, a, e - a, 0 };
+out:
+	*data = (const uint8_t *)b->buf + (off - b->at);
+	b->next = off + len;
+	return 0;
 }
 
 int page_reader_open(struct img_dir *d, long id, struct page_reader **out, struct img_err *err)

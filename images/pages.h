@@ -85,11 +85,17 @@ int page_reader_verify(struct page_reader *r, uint64_t off, uint64_t len, struct
 struct page_buf {
 	void *buf;
 	size_t cap;
+	const struct page_reader *r; /* what buf holds: bytes [at, at + len) of r's file */
+	uint64_t at, len;
+	uint64_t next; /* where the last request ended: a request from there reads ahead */
 };
-/* Bytes [off, off + len) of the pages file, checked: read with pread() into b (with the rest of
- * every chunk not checked yet, which is checked there), *data pointing at them (valid until b is
- * used again). A lazy server's way: no page of the file's mapping is faulted in, and the bytes
- * are read from memory once. 0 or -errno (-EBADMSG naming the chunk). */
+/* Bytes [off, off + len) of the pages file, checked: read with pread() into b in whole chunks
+ * (each checked there when it was not yet), *data pointing at them (valid until b is used
+ * again). A request that goes on where the last one ended reads PAGE_READAHEAD bytes at once, and
+ * one that b holds already is not read again. A lazy server's way: no page of the file's mapping
+ * is faulted in, and the bytes are read from memory once. 0 or -errno (-EBADMSG naming the
+ * chunk). */
+#define PAGE_READAHEAD (256ULL << 10)
 int page_reader_read(struct page_reader *r, uint64_t off, uint64_t len, struct page_buf *b,
 		     const void **data, struct img_err *err);
 /* The run containing addr, or NULL. */

@@ -9,6 +9,9 @@
  *   verify, any range touching it is refused naming the file, the bytes and chunk 5 (again on a
  *   second try), and a checked open refuses the file.
  * - bad_list: one chunk sum changed, or one missing, or another chunk size: refused at load.
+ * - read: page_reader_read() gives the file's bytes, reading whole chunks; a request the buffer
+ *   holds is not read again; one that goes on where the last ended reads ahead PAGE_READAHEAD;
+ *   a damaged chunk in the read-ahead fails only the request that needs it (named).
  * - no_chunks: a head without chunk sums (an older dump): the first verify sums the whole file,
  *   refusing a damaged one. */
 #include <errno.h>
@@ -126,6 +129,47 @@ static void test_damaged(void **state)
 	assert_non_null(strstr(err.msg, "checksum mismatch"));
 }
 
+static void test_read(void **state)
+{
+	struct utest_img_fx *f = *state;
+	struct img_err err = { 0 };
+	struct page_buf b = { 0 };
+	struct page_reader *r;
+	const void *d;
+
+	write_image(f);
+	flip(f, 10 * PAGECRC_CHUNK + 5); /* chunk 10: bytes 327680-360448 */
+	assert_int_equal(page_reader_open_unchecked(f->d, IMG_PAGEMAP, 3, &r, &err), 0);
+	for (uint64_t off = 0; off < 2 * PAGECRC_CHUNK; off += PG) {
+		assert_int_equal(page_reader_read(r, off, PG, &b, &d, &err), 0);
+		assert_memory_equal(d, (const uint8_t *)page_reader_data(r) + off, PG);
+	}
+	/* the first read took one chunk, the next pages were in it, then one read ahead */
+	assert_int_equal(b.at, PAGECRC_CHUNK);
+	assert_int_equal(b.len, PAGE_READAHEAD);
+	/* held: not read again */
+	assert_int_equal(page_reader_read(r, 5 * PAGECRC_CHUNK, PG, &b, &d, &err), 0);
+	assert_int_equal(b.at, PAGECRC_CHUNK);
+	/* another buffer; not sequential: one chunk */
+	free(b.buf);
+	b = (struct page_buf){ 0 };
+	assert_int_equal(page_reader_read(r, 8 * PAGECRC_CHUNK, PG, &b, &d, &err), 0);
+	assert_int_equal(b.at, 8 * PAGECRC_CHUNK);
+	assert_int_equal(b.len, PAGECRC_CHUNK);
+	assert_int_equal(page_reader_read(r, 9 * PAGECRC_CHUNK - PG, PG, &b, &d, &err), 0);
+	/* sequential: the read-ahead meets the damaged chunk 10; the request is served alone */
+	assert_int_equal(page_reader_read(r, 9 * PAGECRC_CHUNK, PG, &b, &d, &err), 0);
+	assert_int_equal(b.at, 9 * PAGECRC_CHUNK);
+	assert_int_equal(b.len, PAGECRC_CHUNK);
+	assert_memory_equal(d, (const uint8_t *)page_reader_data(r) + 9 * PAGECRC_CHUNK, PG);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(page_reader_read(r, 10 * PAGECRC_CHUNK, PG, &b, &d, &err), -EBADMSG);
+	assert_non_null(strstr(err.msg, "(chunk 10:"));
+	assert_int_equal(page_reader_read(r, 11 * PAGECRC_CHUNK, PG, &b, &d, &err), 0);
+	free(b.buf);
+	page_reader_close(r);
+}
+
 static void test_bad_list(void **state)
 {
 	uint8_t data[3 * PAGECRC_CHUNK + 100];
@@ -184,6 +228,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, utest_img_setup, utest_img_teardown)
 		T(test_chunks),
 		T(test_damaged),
+		T(test_read),
 #undef T
 		cmocka_unit_test(test_bad_list),
 		cmocka_unit_test(test_no_chunks),
