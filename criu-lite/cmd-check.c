@@ -65,8 +65,8 @@ static const char *const single_effect[KD_NR] = {
 	[KD_UFFD_EVENT_REMAP] = "lazy restore (mremap of lazy memory)",
 	[KD_UFFD_EVENT_REMOVE] = "lazy restore (MADV_DONTNEED/REMOVE of lazy memory)",
 	[KD_UFFD_EVENT_UNMAP] = "lazy restore (munmap of lazy memory)",
-	[KD_UFFD_MISSING_SHMEM] = "lazy restore of shared memory",
-	[KD_UFFD_MINOR_SHMEM] = "lazy restore of shared memory",
+	[KD_UFFD_MISSING_SHMEM] = "lazy restore of shared memory (restored eagerly instead)",
+	[KD_UFFD_MINOR_SHMEM] = "lazy restore of shared memory (restored eagerly instead)",
 	[KD_UFFD_EXACT_ADDRESS] = "exact fault addresses in lazy-pages logs (page-aligned only)",
 	[KD_PAGEMAP_SCAN] = "pagemap read fallback, no uffd-wp tracking",
 	[KD_SHMEM_PM_SWAP] = "nothing; swapped shmem is located through SEEK_DATA instead",
@@ -121,7 +121,6 @@ static void disabled_features(const struct kerndat *kd, struct effects *ef)
 /* What this version does not build yet although the kernel items above are probed for it:
  * said, so that an OK line is never read as a working feature. */
 static const char *const not_built[] = {
-	"lazy restore of shared memory (userfaultfd MINOR + CONTINUE)",
 	"page server",
 	"pre-dump and dirty tracking (soft-dirty, uffd WP_ASYNC + PAGEMAP_SCAN)",
 };

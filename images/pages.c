@@ -618,8 +618,8 @@ int page_reader_read(struct page_reader *r, uint64_t off, uint64_t len, struct p
 				r->pages_name, (unsigned long long)off,
 				(unsigned long long)(off + len), (unsigned long long)r->size);
 	if (!r->check.v) /* an older dump: the whole file checked once, then its mapping */
-		return page_reader_verify(r, off, len, err) ?:
-		       (*data = (const uint8_t *)r->data + off, 0);
+		return page_reader_verify(r, off, len, err)
+			   ?: (*data = (const uint8_t *)r->data + off, 0);
 	if (b->r == r && off >= b->at && off + len <= b->at + b->len)
 		goto out;
 	e = b->r == r && off == b->next && len < PAGE_READAHEAD ? off + PAGE_READAHEAD : off + len;
@@ -640,8 +640,8 @@ int page_reader_read(struct page_reader *r, uint64_t off, uint64_t len, struct p
 		n = pread(r->fd, b->buf, e - a, (off_t)a);
 		if (n != (ssize_t)(e - a))
 			return img_fail(err, n < 0 ? errno : EIO, "%s: read of bytes %llu-%llu: %s",
-					r->pages_name, (unsigned long long)a,
-					(unsigned long long)e, n < 0 ? strerror(errno) : "short");
+					r->pages_name, (unsigned long long)a, (unsigned long long)e,
+					n < 0 ? strerror(errno) : "short");
 		n = pagecrc_verify_buf(&r->check, b->buf, a, e - a, r->size, r->pages_name, err);
 		if (!n)
 			break;

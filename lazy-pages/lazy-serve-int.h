@@ -43,7 +43,7 @@ struct server {
 	struct lazy_ws ws_out; /* this one's faults */
 	int sigfd;	       /* SIGUSR1, while hold */
 	double t_first, last_status;
-	double last_fault; /* when the last fault was served: the loop spins for a while after */
+	double last_fault;   /* when the last fault was served: the loop spins for a while after */
 	struct lazy_shm shm; /* the shared objects */
 	bool shm_turn;	     /* the next prefetch batch is a shared object's */
 	struct lazy_stats *st;

@@ -443,7 +443,9 @@ static int loop(struct server *s)
 		bool spin = now - s->last_fault < LAZY_SPIN_US / 1e6;
 
 		n = epoll_wait(s->ep, ev, 16,
-			       deferred ? 1 : (left && !idle) || spin ? 0 : LAZY_STATUS_MS);
+			       deferred			 ? 1
+			       : (left && !idle) || spin ? 0
+							 : LAZY_STATUS_MS);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

@@ -172,8 +172,8 @@ static bool shmem_can_be_lazy(const struct restore_ctx *c, size_t i)
 
 	if (!page_reader_any(c->shmem_pages[i], 0, e->size + PG, PAGEMAP_FLAGS__PE_PRESENT))
 		return false;
-	if (!kd_has(&c->kd, KD_UFFD_MINOR_SHMEM))
-		why = "the kernel has no MINOR faults on shmem";
+	if (!kd_has(&c->kd, KD_UFFD_MINOR_SHMEM) || !kd_has(&c->kd, KD_UFFD_MISSING_SHMEM))
+		why = "the kernel has no MINOR or MISSING faults on shmem";
 	else if (e->has_seals && (e->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
 		why = "it is sealed against writes";
 	for (size_t k = 0; !why && k < c->nr_files; k++)
