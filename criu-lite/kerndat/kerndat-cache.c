@@ -23,6 +23,8 @@
 struct key {
 	uint32_t magic, version, size; /* size: of struct kerndat in this build */
 	uint32_t euid;
+	uint64_t
+	    exe[4]; /* this binary: device, inode, size, mtime (ns): another build probes anew */
 	char boot_id[40];
 	char release[65], kversion[65];
 };
@@ -37,6 +39,7 @@ struct cache_file {
 static int make_key(struct key *k)
 {
 	struct utsname u;
+	struct stat st;
 	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
 	ssize_t n = -1;
 
@@ -45,8 +48,12 @@ static int make_key(struct key *k)
 		n = pread(fd, k->boot_id, sizeof(k->boot_id) - 1, 0);
 		close(fd);
 	}
-	if (n < 32 || uname(&u))
+	if (n < 32 || uname(&u) || stat("/proc/self/exe", &st))
 		return -ENOENT;
+	k->exe[0] = st.st_dev;
+	k->exe[1] = st.st_ino;
+	k->exe[2] = (uint64_t)st.st_size;
+	k->exe[3] = (uint64_t)st.st_mtim.tv_sec * 1000000000ULL + (uint64_t)st.st_mtim.tv_nsec;
 	k->boot_id[n] = '\0';
 	k->magic = CACHE_MAGIC;
 	k->version = CACHE_VERSION;

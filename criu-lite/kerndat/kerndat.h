@@ -110,11 +110,11 @@ int kerndat_probe(struct kerndat *kd, unsigned int flags);
 /* kerndat_probe() for dump and restore, without its dozen probe children each run (~20 ms):
  * the results of every group but KD_PROBE_SWAP are kept in /run/criu-lite/kerndat (0600, in a
  * 0700 directory, written by rename), and read back when that file was written in this boot
- * (boot_id), for this kernel (uname release and version), by this build's struct kerndat and
- * euid, with a good crc32c, and the vDSO block here has the cached layout (its address is this
- * process's own, read again). Otherwise, or with fresh (`criu-lite check`), every cached group is
- * probed and the file written anew; more groups than asked may come back filled. Flags with
- * KD_PROBE_SWAP, or CRIU_LITE_KERNDAT_CACHE=0 in the environment: kerndat_probe() itself. A
+ * (boot_id), for this kernel (uname release and version), by this binary (its inode, size and
+ * mtime) and euid, with a good crc32c, and the vDSO block here has the cached layout (its address
+ * is this process's own, read again). Otherwise, or with fresh (`criu-lite check`), every cached
+ * group is probed and the file written anew; more groups than asked may come back filled. Flags
+ * with KD_PROBE_SWAP, or CRIU_LITE_KERNDAT_CACHE=0 in the environment: kerndat_probe() itself. A
  * kernel setting that changes what a probe sees within one boot (a sysctl) is seen after
  * `criu-lite check`. */
 int kerndat_get(struct kerndat *kd, unsigned int flags, bool fresh);
