@@ -1,10 +1,10 @@
 /* cmd-lazy-pages: `criu-lite lazy-pages -D DIR`: serve the page faults of a tree restored with
  * `restore --lazy-pages` from the same DIR.
  *
- * It listens on DIR/lazy-pages.sock (removed again once the restore is connected), opens and
- * checks every page image (restore reads none before LAZY_READY: lazily it leaves that check to
- * us), takes one restore (a peer of another uid is refused: SO_PEERCRED), says LAZY_READY, and
- * runs the fault loop
+ * It listens on DIR/lazy-pages.sock (removed again once the restore is connected), opens every
+ * page image and checks its metadata and chunk checksums against the file's (the data itself is
+ * checked chunk by chunk as it is served: images/pagecrc.h), takes one restore (a peer of another
+ * uid is refused: SO_PEERCRED), says LAZY_READY, and runs the fault loop
  * (lazy-pages/lazy-serve.h) over the local page images until every page is in; then one
  * summary line (pages by fault, fault-around and prefetch; fault latency p50/p99/max; the time
  * the tasks were blocked on faults; the time until all pages were in) and --stats-file.

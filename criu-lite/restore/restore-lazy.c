@@ -32,8 +32,8 @@ struct restore_lazy {
 	pid_t guardian;
 };
 
-/* LAZY_READY: the server checked every pages file (restore read none of them: see
- * page_reader_open_unchecked()) and took this restore; before it, no task may exist. */
+/* LAZY_READY: the server opened every page image (their data is checked chunk by chunk as it
+ * is used: page_reader_open_unchecked()) and took this restore; before it, no task may exist. */
 static int wait_ready(struct restore_ctx *c, int srv)
 {
 	int timeout = c->o->lazy_timeout ? c->o->lazy_timeout : LAZY_TIMEOUT_S;
