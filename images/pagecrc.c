@@ -94,7 +94,8 @@ int pagecrc_load(struct pagecrc_check *k, const uint32_t *v, size_t n, uint32_t 
 		pagecrc_check_free(k);
 		return img_fail(err, ENOMEM, "%s: out of memory for %zu chunk checksums", name, n);
 	}
-	memcpy(k->v, v, n * sizeof(*v));
+	if (n)
+		memcpy(k->v, v, n * sizeof(*v));
 	k->n = n;
 	return 0;
 }

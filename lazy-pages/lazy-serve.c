@@ -179,7 +179,8 @@ static int serve_uffd(struct server *s, struct lazy_uffd *u)
 		f = malloc((u->nretry + 32) * sizeof(*f));
 		if (!f)
 			return -ENOMEM;
-		memcpy(f, u->retry, u->nretry * sizeof(*f));
+		if (u->nretry) /* (never memcpy from NULL, even 0 bytes) */
+			memcpy(f, u->retry, u->nretry * sizeof(*f));
 		nf = u->nretry;
 		u->nretry = 0;
 		for (size_t i = 0; !ret && i < (size_t)r / sizeof(msg[0]); i++) {
