@@ -472,8 +472,10 @@ int restore_run(const struct opts *o)
 	/* 3: the tasks */
 	if (!ret)
 		ret = fault_inject(o, "clone");
-	if (!ret)
+	if (!ret) {
+		restore_sigactions_inherited(&c);
 		ret = restore_tree_create(&c);
+	}
 	for (size_t i = 0; !ret && i < c.nr_tasks; i++)
 		ret = restore_task(&c, &c.tasks[i]);
 	if (ret) {

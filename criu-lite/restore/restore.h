@@ -26,6 +26,7 @@
 
 #include "criu-lite/cli.h"
 #include "criu-lite/kerndat/kerndat.h"
+#include "criu-lite/kinds/core.h"
 #include "criu-lite/rsys.h"
 #include "criu-lite/seize.h"
 #include "criu-lite/restore/skeleton.h"
@@ -97,6 +98,10 @@ struct restore_ctx {
 	struct restore_memfds *memfds; /* restore-shmem.c: memfd descriptions opened (memfd.h) */
 	struct restore_ghosts *ghosts; /* deleted files recreated so far (restore-files.h) */
 	struct restore_lazy *lazy;     /* restore-lazy.c: the server and the guardian */
+	/* the restorer's signal actions when it made the skeletons, which they inherit
+	 * (restore_sigactions_inherited(); sa_known false: unknown, every action is set) */
+	struct core_ksigaction sa_inherited[CORE_NSIG + 1];
+	bool sa_known;
 };
 
 int restore_run(const struct opts *o);
@@ -143,6 +148,8 @@ int restore_mm(struct restore_ctx *c, struct restore_task *t);
 int restore_mm_late(struct restore_ctx *c, struct restore_task *t);
 int restore_files(struct restore_ctx *c, struct restore_task *t);
 int restore_core(struct restore_ctx *c, struct restore_task *t);
+/* Note the restorer's signal actions, right before the skeletons are made (restore-core.c). */
+void restore_sigactions_inherited(struct restore_ctx *c);
 /* After rsys is closed: registers, xstate and signal mask of every thread. */
 int restore_core_regs(struct restore_ctx *c, struct restore_task *t);
 /* Right after the images are read: can this host run the dumped task (xstate)? */
