@@ -333,7 +333,8 @@ static int restore_sigactions(const struct restore_ctx *c, const struct restore_
 			      const CoreEntry *ce)
 {
 	const SigactionEntry *by_sig[CORE_NSIG + 1] = { NULL };
-	int stop = th->t->pstree && restore_task_stopped(th->t) ? (int)th->t->pstree->stop_signo : 0;
+	int stop =
+	    th->t->pstree && restore_task_stopped(th->t) ? (int)th->t->pstree->stop_signo : 0;
 	char what[64], sn[16];
 	size_t set = 0;
 
