@@ -717,13 +717,13 @@ const struct page_run *page_reader_runs(const struct page_reader *r)
 	return r->runs;
 }
 
-const struct page_run *page_reader_find(const struct page_reader *r, uint64_t addr)
+const struct page_run *page_runs_find(const struct page_run *runs, size_t n, uint64_t addr)
 {
-	size_t lo = 0, hi = r->nr_runs;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const struct page_run *run = &r->runs[mid];
+		const struct page_run *run = &runs[mid];
 
 		if (addr < run->vaddr)
 			hi = mid;
@@ -733,6 +733,11 @@ const struct page_run *page_reader_find(const struct page_reader *r, uint64_t ad
 			return run;
 	}
 	return NULL;
+}
+
+const struct page_run *page_reader_find(const struct page_reader *r, uint64_t addr)
+{
+	return page_runs_find(r->runs, r->nr_runs, addr);
 }
 
 bool page_reader_any(const struct page_reader *r, uint64_t start, uint64_t end, uint32_t flag)

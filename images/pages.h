@@ -100,6 +100,8 @@ int page_reader_read(struct page_reader *r, uint64_t off, uint64_t len, struct p
 		     const void **data, struct img_err *err);
 /* The run containing addr, or NULL. */
 const struct page_run *page_reader_find(const struct page_reader *r, uint64_t addr);
+/* The same in any sorted array of n runs (a page source's). */
+const struct page_run *page_runs_find(const struct page_run *runs, size_t n, uint64_t addr);
 /* Whether a run whose flags include every bit of flag overlaps [start, end); false for NULL. */
 bool page_reader_any(const struct page_reader *r, uint64_t start, uint64_t end, uint32_t flag);
 /* Bytes of the pages file (read-only mapping; NULL when it is empty). */

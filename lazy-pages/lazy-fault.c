@@ -11,24 +11,6 @@
 
 /* ---- copying ------------------------------------------------------------------------------ */
 
-static const struct page_run *img_run(const struct lazy_uffd *u, uint64_t addr)
-{
-	size_t lo = 0, hi = u->nruns;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		const struct page_run *r = &u->runs[mid];
-
-		if (r->vaddr + r->nr_pages * LAZY_PG <= addr)
-			lo = mid + 1;
-		else if (r->vaddr > addr)
-			hi = mid;
-		else
-			return r;
-	}
-	return NULL;
-}
-
 static int wake(struct lazy_uffd *u, uint64_t at, uint64_t len)
 {
 	struct uffdio_range r = { .start = at, .len = len };
@@ -55,7 +37,7 @@ int lazy_copy_run(struct server *s, struct lazy_uffd *u, uint64_t at, uint64_t n
 
 	while (n && sp) {
 		uint64_t img = sp->src + (at - sp->start), k;
-		const struct page_run *r = img_run(u, img);
+		const struct page_run *r = page_runs_find(u->runs, u->nruns, img);
 		struct uffdio_copy c;
 		const void *data;
 		int ret;
@@ -155,18 +137,24 @@ static void window(const struct lazy_span *sp, uint64_t addr, uint64_t *a, uint6
 		*b = sp->end;
 }
 
+/* A fault that gets a zero page. */
+static int fault_zero(struct server *s, struct lazy_uffd *u, uint64_t addr)
+{
+	int ret = zeropage(u, addr);
+
+	if (!ret)
+		s->st->zero_faults++;
+	return ret == -ENOSPC ? -ESRCH : ret;
+}
+
 /* Private memory: the page copied in (or a zero page), the thread woken. */
 static int fault_private(struct server *s, struct lazy_uffd *u, uint64_t addr)
 {
 	const struct lazy_span *sp;
 	int ret;
 
-	if (!lazy_mm_pending(&u->mm, addr)) {
-		ret = zeropage(u, addr);
-		if (!ret)
-			s->st->zero_faults++;
-		return ret == -ENOSPC ? -ESRCH : ret;
-	}
+	if (!lazy_mm_pending(&u->mm, addr))
+		return fault_zero(s, u, addr);
 	sp = lazy_mm_find(&u->mm, addr);
 	ret = lazy_copy_run(s, u, addr, 1, false);
 	if (ret)
@@ -185,10 +173,7 @@ static int fault_shared(struct server *s, struct lazy_uffd *u, const struct lazy
 
 	if (!minor) {
 		lazy_shm_drop(&s->shm, sp->obj, off);
-		ret = zeropage(u, addr);
-		if (!ret)
-			s->st->zero_faults++;
-		return ret == -ENOSPC ? -ESRCH : ret;
+		return fault_zero(s, u, addr);
 	}
 	ret = lazy_shm_fill(&s->shm, sp->obj, off, 1, &done);
 	if (ret)
@@ -253,10 +238,10 @@ int lazy_fault(struct server *s, struct lazy_uffd *u, const struct deferred *f)
 	}
 	if (ret)
 		return ret;
-	double lat = stats_now() - f->t0;
+	double now = stats_now(), lat = now - f->t0;
 
 	s->st->faults++;
-	s->last_fault = stats_now();
+	s->last_fault = now;
 	s->st->blocked_s += lat;
 	if (s->st->nlat < LAZY_LAT_MAX) {
 		if (!s->st->lat_ns && !(s->st->lat_ns = calloc(LAZY_LAT_MAX, sizeof(uint64_t))))

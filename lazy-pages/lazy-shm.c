@@ -161,25 +161,6 @@ void lazy_shm_drop(struct lazy_shm *t, uint32_t k, uint64_t off)
 		clear(t, &t->v[k], off / LAZY_PG);
 }
 
-/* The image run holding page p of o, or NULL. */
-static const struct page_run *img_run(const struct lazy_obj *o, uint64_t p)
-{
-	size_t lo = 0, hi = o->nruns;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		const struct page_run *r = &o->runs[mid];
-
-		if (r->vaddr / LAZY_PG + r->nr_pages <= p)
-			lo = mid + 1;
-		else if (r->vaddr / LAZY_PG > p)
-			hi = mid;
-		else
-			return r;
-	}
-	return NULL;
-}
-
 /* Write n bytes of data at page p of o's view: the bytes written, or -errno; -EFAULT for
  * the first page when it is not in the cache. */
 static ssize_t write_view(struct lazy_obj *o, uint64_t p, const void *data, uint64_t n)
@@ -243,7 +224,7 @@ int lazy_shm_fill(struct lazy_shm *t, uint32_t k, uint64_t off, uint64_t n, uint
 			p++;
 			continue;
 		}
-		r = img_run(o, p);
+		r = page_runs_find(o->runs, o->nruns, p * LAZY_PG);
 		if (!r) {
 			pr_err("shared object %u: page %llu is pending but the image has no data "
 			       "for it\n",

@@ -16,7 +16,7 @@
 #define CACHE_DIR     "/run/criu-lite"
 #define CACHE_FILE    CACHE_DIR "/kerndat"
 #define CACHE_MAGIC   0x4b44434cu /* "KDCL" */
-#define CACHE_VERSION 1
+#define CACHE_VERSION 2
 #define CACHED_GROUPS (KD_PROBE_PROC | KD_PROBE_MEM | KD_PROBE_UFFD | KD_PROBE_VDSO)
 
 /* What must match for the file to be this kernel's, this boot's and this build's. */
@@ -31,7 +31,6 @@ struct key {
 
 struct cache_file {
 	struct key key;
-	uint32_t groups; /* probed */
 	struct kerndat kd;
 	uint32_t crc; /* crc32c of everything before it */
 };
@@ -79,8 +78,8 @@ static const char *cache_path(void)
 	return CACHE_FILE;
 }
 
-/* The cached results of groups, if the file is good and of this kernel and boot. */
-static bool load(const char *path, struct kerndat *kd, unsigned int groups, const struct key *k)
+/* The cached results (of every CACHED_GROUPS), if the file is good and of this kernel and boot. */
+static bool load(const char *path, struct kerndat *kd, const struct key *k)
 {
 	struct cache_file f;
 	struct kd_vdso_layout here;
@@ -94,26 +93,23 @@ static bool load(const char *path, struct kerndat *kd, unsigned int groups, cons
 	ok = !fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
 	     !(st.st_mode & 022) && read(fd, &f, sizeof(f)) == (ssize_t)sizeof(f);
 	close(fd);
-	if (!ok || memcmp(&f.key, k, sizeof(*k)) || (f.groups & groups) != groups ||
+	if (!ok || memcmp(&f.key, k, sizeof(*k)) ||
 	    f.crc != img_crc32c(0, &f, offsetof(struct cache_file, crc))) {
 		pr_debug("%s is not this kernel's or this build's: probing\n", path);
 		return false;
 	}
 	/* the vDSO block's place is this process's own; its layout must be the cached one */
-	if (groups & KD_PROBE_VDSO) {
-		if (kd_vdso_here(&here, why, sizeof(why)) || here.nr_parts != f.kd.vdso.nr_parts ||
-		    memcmp(here.part, f.kd.vdso.part, sizeof(here.part))) {
-			pr_debug("the vDSO here is not the cached one: probing\n");
-			return false;
-		}
-		f.kd.vdso = here;
+	if (kd_vdso_here(&here, why, sizeof(why)) || here.nr_parts != f.kd.vdso.nr_parts ||
+	    memcmp(here.part, f.kd.vdso.part, sizeof(here.part))) {
+		pr_debug("the vDSO here is not the cached one: probing\n");
+		return false;
 	}
+	f.kd.vdso = here;
 	*kd = f.kd;
 	return true;
 }
 
-static void save(const char *path, const struct kerndat *kd, unsigned int groups,
-		 const struct key *k)
+static void save(const char *path, const struct kerndat *kd, const struct key *k)
 {
 	struct cache_file f;
 	char tmp[4200];
@@ -121,7 +117,6 @@ static void save(const char *path, const struct kerndat *kd, unsigned int groups
 
 	memset(&f, 0, sizeof(f));
 	f.key = *k;
-	f.groups = groups;
 	f.kd = *kd;
 	f.crc = img_crc32c(0, &f, offsetof(struct cache_file, crc));
 	snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
@@ -140,13 +135,13 @@ int kerndat_get(struct kerndat *kd, unsigned int flags, bool fresh)
 
 	if (!path || make_key(&k))
 		return kerndat_probe(kd, flags);
-	if (!fresh && load(path, kd, CACHED_GROUPS, &k)) {
+	if (!fresh && load(path, kd, &k)) {
 		pr_debug("kernel features from %s\n", path);
 		return 0;
 	}
 	/* every cached group, so that any later run finds what it asks */
 	ret = kerndat_probe(kd, CACHED_GROUPS);
 	if (!ret)
-		save(path, kd, CACHED_GROUPS, &k);
+		save(path, kd, &k);
 	return ret;
 }

@@ -137,13 +137,23 @@ static bool can_be_lazy(const struct restore_task *t, size_t i)
 	return page_reader_any(t->pages, v->start, v->end, PAGEMAP_FLAGS__PE_PRESENT);
 }
 
-/* Thread k of t resumes near [a, b)? */
+/* The pages thread k of t resumes on, restored eagerly: [*lo, *hi). */
+static void stack_top(const struct restore_task *t, size_t k, uint64_t *lo, uint64_t *hi)
+{
+	uint64_t sp = t->core->threads[k]->regs->sp & ~(PG - 1);
+
+	*lo = sp > LAZY_STACK_PAGES * PG ? sp - LAZY_STACK_PAGES * PG : 0;
+	*hi = sp + LAZY_STACK_PAGES * PG;
+}
+
+/* A thread of t resumes inside [a, b)? */
 static bool stack_top_in(const struct restore_task *t, uint64_t a, uint64_t b)
 {
-	for (size_t k = 0; t->core && k < t->core->n_threads; k++) {
-		uint64_t sp = t->core->threads[k]->regs->sp & ~(PG - 1);
+	uint64_t lo, hi;
 
-		if (sp + LAZY_STACK_PAGES * PG > a && sp < b + LAZY_STACK_PAGES * PG)
+	for (size_t k = 0; t->core && k < t->core->n_threads; k++) {
+		stack_top(t, k, &lo, &hi);
+		if (hi > a && lo < b)
 			return true;
 	}
 	return false;
@@ -280,10 +290,10 @@ int restore_lazy_skip(const struct restore_task *t, struct pagefill_direct *skip
 			r[n++][1] = t->mm->vmas[i]->end;
 		}
 	for (size_t k = 0; k < nth; k++) {
-		uint64_t sp = t->core->threads[k]->regs->sp & ~(PG - 1);
-		uint64_t lo = sp > LAZY_STACK_PAGES * PG ? sp - LAZY_STACK_PAGES * PG : 0;
+		uint64_t lo, hi;
 
-		subtract(r, &n, lo, sp + LAZY_STACK_PAGES * PG);
+		stack_top(t, k, &lo, &hi);
+		subtract(r, &n, lo, hi);
 	}
 	skip->range = (const uint64_t(*)[2])r;
 	skip->n = n;
