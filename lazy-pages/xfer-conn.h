@@ -1,0 +1,58 @@
+/* xfer-conn: the TCP connections of the page server, authenticated and encrypted.
+ *
+ * Contract:
+ * - By default every connection is TLS 1.3 (GnuTLS) with a pre-shared key: both ends read the
+ *   same key file (--auth-key FILE: at least 32 bytes, of which the SHA-256 is the PSK, so any
+ *   secret file will do; a file others may read or write is refused). A peer with another key
+ *   fails the handshake, and is refused with a message saying the keys differ; a peer that
+ *   speaks plaintext to a TLS end (or TLS to a plaintext end) is refused, naming it.
+ *   xfer_auth_insecure() gives plaintext without authentication, only when the user asked for
+ *   it (--insecure; the commands warn).
+ * - xfer_listen() binds and listens (IPv4 or IPv6 literal address; port 0 picks one, read back
+ *   with xfer_listen_port()); xfer_accept() / xfer_connect() give a connection with the
+ *   handshake done, or fail within timeout_ms (a peer that connects and says nothing does not
+ *   hold a server up). TCP_NODELAY is set: a fault's request is never held back.
+ * - xfer_conn_read() reads exactly len bytes (-ENODATA: the peer closed before the first one,
+ *   -EPIPE: in the middle); xfer_conn_writev() writes all of iov; with timeout_ms > 0 set by
+ *   xfer_conn_timeout() either fails with -ETIMEDOUT when the peer makes no progress that long.
+ *   They fit xfer-msg.h's xfer_read_fn / xfer_writev_fn with the conn as ctx. A connection is
+ *   used by one thread at a time (the page server gives each connection its own).
+ * - xfer_conn_pending(): bytes already decrypted and buffered (poll() on the fd does not see
+ *   them): a poll loop reads those first.
+ * Errors are -errno with err filled ("page server 198.18.0.2:7001: TLS handshake: the peer's
+ * key is not ours"); nothing here prints. */
+#ifndef CRIU_LITE_XFER_CONN_H
+#define CRIU_LITE_XFER_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "images/img.h"
+
+struct xfer_auth; /* a loaded key, or plaintext */
+struct xfer_conn;
+
+int xfer_auth_load(const char *key_file, struct xfer_auth **out, struct img_err *err);
+int xfer_auth_insecure(struct xfer_auth **out);
+bool xfer_auth_is_insecure(const struct xfer_auth *a);
+void xfer_auth_free(struct xfer_auth *a);
+
+/* a listening socket (close() it); -errno */
+int xfer_listen(const char *addr, uint16_t port, struct img_err *err);
+int xfer_listen_port(int lsk); /* the port it is bound to, or -errno */
+int xfer_accept(int lsk, const struct xfer_auth *a, int timeout_ms, struct xfer_conn **out,
+		struct img_err *err);
+int xfer_connect(const char *addr, uint16_t port, const struct xfer_auth *a, int timeout_ms,
+		 struct xfer_conn **out, struct img_err *err);
+
+int xfer_conn_read(void *conn, void *buf, size_t len);
+int xfer_conn_writev(void *conn, const struct iovec *iov, int iovcnt);
+void xfer_conn_timeout(struct xfer_conn *c, int timeout_ms);
+size_t xfer_conn_pending(const struct xfer_conn *c);
+int xfer_conn_fd(const struct xfer_conn *c);
+const char *xfer_conn_peer(const struct xfer_conn *c); /* "198.18.0.2:7001" */
+void xfer_conn_close(struct xfer_conn *c);
+
+#endif
