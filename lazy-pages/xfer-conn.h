@@ -8,19 +8,32 @@
  *   speaks plaintext to a TLS end (or TLS to a plaintext end) is refused, naming it.
  *   xfer_auth_insecure() gives plaintext without authentication, only when the user asked for
  *   it (--insecure; the commands warn).
- * - xfer_listen() binds and listens (IPv4 or IPv6 literal address; port 0 picks one, read back
- *   with xfer_listen_port()); xfer_accept() / xfer_connect() give a connection with the
- *   handshake done, or fail within timeout_ms (a peer that connects and says nothing does not
- *   hold a server up). TCP_NODELAY is set: a fault's request is never held back.
+ * - xfer_listen() binds and listens (IPv4 or IPv6 literal address, NULL or "": "::"; port 0
+ *   picks one, read back with xfer_listen_port()). xfer_accept() takes the next connection of
+ *   the listening socket as accept() would (it waits for one unless the socket is O_NONBLOCK:
+ *   a server that must stay responsive polls it first), then does the handshake within
+ *   timeout_ms (a peer that connects and says nothing does not hold a server up);
+ *   xfer_connect() connects and does the handshake, both within timeout_ms (<= 0: no limit).
+ *   TCP_NODELAY is set: a fault's request is never held back.
+ * - Refusals: a peer with another key (or no criu-lite peer) -EACCES, "... TLS handshake
+ *   failed: the peer's key is not ours (or it is not a criu-lite peer)"; a plaintext peer of a
+ *   TLS end -EPROTO ("the peer does not speak TLS") or, when it just closed, -ECONNRESET; a TLS
+ *   peer of a plaintext end -EPROTO at the first read ("the peer speaks TLS"); no handshake
+ *   within timeout_ms -ETIMEDOUT.
  * - xfer_conn_read() reads exactly len bytes (-ENODATA: the peer closed before the first one,
- *   -EPIPE: in the middle); xfer_conn_writev() writes all of iov; with timeout_ms > 0 set by
- *   xfer_conn_timeout() either fails with -ETIMEDOUT when the peer makes no progress that long.
- *   They fit xfer-msg.h's xfer_read_fn / xfer_writev_fn with the conn as ctx. A connection is
- *   used by one thread at a time (the page server gives each connection its own).
+ *   -EPIPE: in the middle); xfer_conn_writev() writes all of iov (a peer gone: -EPIPE or
+ *   -ECONNRESET, never SIGPIPE); with timeout_ms > 0 set by xfer_conn_timeout() either fails
+ *   with -ETIMEDOUT when the peer makes no progress that long. They fit xfer-msg.h's
+ *   xfer_read_fn / xfer_writev_fn with the conn as ctx, and so have no err: the message of the
+ *   last failure is xfer_conn_error()'s (valid until the next call on the conn). After a
+ *   failed read or write a connection is good only for xfer_conn_close(). A connection is used
+ *   by one thread at a time (the page server gives each connection its own); a loaded key may
+ *   be shared by any number of connections and threads, and must outlive them.
  * - xfer_conn_pending(): bytes already decrypted and buffered (poll() on the fd does not see
  *   them): a poll loop reads those first.
- * Errors are -errno with err filled ("page server 198.18.0.2:7001: TLS handshake: the peer's
- * key is not ours"); nothing here prints. */
+ * Errors are -errno with err filled ("page server 198.18.0.2:7001: TLS handshake failed: the
+ * peer's key is not ours (or it is not a criu-lite peer)"; a server's messages name its peer
+ * "page client ADDR:PORT"); nothing here prints. */
 #ifndef CRIU_LITE_XFER_CONN_H
 #define CRIU_LITE_XFER_CONN_H
 
@@ -52,7 +65,12 @@ int xfer_conn_writev(void *conn, const struct iovec *iov, int iovcnt);
 void xfer_conn_timeout(struct xfer_conn *c, int timeout_ms);
 size_t xfer_conn_pending(const struct xfer_conn *c);
 int xfer_conn_fd(const struct xfer_conn *c);
-const char *xfer_conn_peer(const struct xfer_conn *c); /* "198.18.0.2:7001" */
+const char *xfer_conn_peer(const struct xfer_conn *c); /* "198.18.0.2:7001", "[::1]:7001" */
+/* the last failure of c, with its peer ("page server 198.18.0.2:7001: read: the peer closed the
+ * connection"); "" when none */
+const char *xfer_conn_error(const struct xfer_conn *c);
+/* what protects c: "TLS1.3 ECDHE-PSK/X25519 AES-128-GCM", or "plaintext" */
+const char *xfer_conn_cipher(const struct xfer_conn *c);
 void xfer_conn_close(struct xfer_conn *c);
 
 #endif
