@@ -5,7 +5,10 @@
  *   (recv, and sendmsg with MSG_NOSIGNAL: a closed peer is -EPIPE, never SIGPIPE), which keep
  *   the errno GnuTLS would lose. When a call would block we poll() the fd ourselves, so every
  *   wait has a deadline: the handshake's, or the connection's no-progress timeout.
- * - A write corks the session, queues the pieces and uncorks: a frame leaves in full records. */
+ * - A write corks the session, queues the pieces and uncorks: a frame becomes full records,
+ *   which gather in a buffer of the conn and leave in few sends; reads go through a read-ahead
+ *   buffer, so that a record does not cost two recv() calls. Both are allocated with the conn:
+ *   no read or write allocates (GnuTLS does, per record). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -26,18 +29,25 @@
 
 #include "lazy-pages/xfer-auth-int.h"
 
+#define XFER_IO_BUF (256u << 10) /* TLS: bytes read ahead, records gathered before a send */
+
 struct xfer_conn {
 	int fd;
 	gnutls_session_t tls; /* NULL: plaintext */
 	int timeout_ms;	      /* of one wait for progress; 0: none */
 	int sys_errno;	      /* of the last send/recv that failed under GnuTLS */
-	bool got_bytes;	      /* a byte came from the peer during the handshake */
-	bool established;     /* the handshake is done */
-	bool first_read;      /* plaintext: the first read is still to come */
-	char peer[96];	      /* "198.18.0.2:7001", "[::1]:7001" */
-	char who[128];	      /* "page server 198.18.0.2:7001" */
-	char error[512];      /* the last failure, "" when none */
-	char cipher[96];      /* what the handshake agreed: describe() */
+	uint8_t *rbuf;	      /* TLS: bytes read ahead of GnuTLS, rbuf[rpos..rlen) */
+	size_t rpos, rlen;
+	uint8_t *wbuf; /* TLS: records GnuTLS wrote that are not sent yet, wbuf[wpos..wlen) */
+	size_t wpos, wlen;
+	bool wgather;	  /* a write is under way: its records gather in wbuf */
+	bool got_bytes;	  /* a byte came from the peer during the handshake */
+	bool established; /* the handshake is done */
+	bool first_read;  /* plaintext: the first read is still to come */
+	char peer[96];	  /* "198.18.0.2:7001", "[::1]:7001" */
+	char who[128];	  /* "page server 198.18.0.2:7001" */
+	char error[512];  /* the last failure, "" when none */
+	char cipher[96];  /* what the handshake agreed: describe() */
 };
 
 /* --- errors and waiting --- */
@@ -142,33 +152,82 @@ static int tls_io_fail(struct xfer_conn *c, int r, const char *what)
 
 /* --- the transport under GnuTLS --- */
 
+static void sys_fail(struct xfer_conn *c)
+{
+	if (errno != EAGAIN && errno != EINTR)
+		c->sys_errno = errno;
+	gnutls_transport_set_errno(c->tls, errno);
+}
+
+/* send what wbuf holds, as much as goes without waiting: 0 (empty now) or -1 with errno */
+static int wbuf_flush(struct xfer_conn *c)
+{
+	while (c->wpos < c->wlen) {
+		ssize_t n = send(c->fd, c->wbuf + c->wpos, c->wlen - c->wpos, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			sys_fail(c);
+			return -1;
+		}
+		c->wpos += (size_t)n;
+	}
+	c->wpos = c->wlen = 0;
+	return 0;
+}
+
+/* records out: into wbuf while a write gathers them (c->wgather), else straight to the socket,
+ * after what wbuf still holds */
 static ssize_t tls_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int iovcnt)
 {
 	struct xfer_conn *c = ptr;
 	struct msghdr mh = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
-	ssize_t n = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+	size_t total = 0;
+	ssize_t n;
 
-	if (n < 0) {
-		if (errno != EAGAIN && errno != EINTR)
-			c->sys_errno = errno;
-		gnutls_transport_set_errno(c->tls, errno);
+	for (int i = 0; i < iovcnt; i++)
+		total += iov[i].iov_len;
+	if (c->wgather && c->wlen + total > XFER_IO_BUF && wbuf_flush(c))
+		return -1;
+	if (c->wgather && c->wlen + total <= XFER_IO_BUF) {
+		for (int i = 0; i < iovcnt; i++) {
+			memcpy(c->wbuf + c->wlen, iov[i].iov_base, iov[i].iov_len);
+			c->wlen += iov[i].iov_len;
+		}
+		return (ssize_t)total;
 	}
+	if (wbuf_flush(c))
+		return -1;
+	n = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+	if (n < 0)
+		sys_fail(c);
 	return n;
 }
 
+/* bytes in: through rbuf, so that a record's header and body come in one recv() (and several
+ * records in one when they are there) */
 static ssize_t tls_pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
 {
 	struct xfer_conn *c = ptr;
-	ssize_t n = recv(c->fd, buf, len, 0);
+	size_t n;
 
-	if (n < 0) {
-		if (errno != EAGAIN && errno != EINTR)
-			c->sys_errno = errno;
-		gnutls_transport_set_errno(c->tls, errno);
-	} else if (n > 0) {
+	if (c->rpos == c->rlen) {
+		ssize_t r = recv(c->fd, c->rbuf, XFER_IO_BUF, 0);
+
+		if (r <= 0) {
+			if (r < 0)
+				sys_fail(c);
+			return r;
+		}
 		c->got_bytes = true;
+		c->rpos = 0;
+		c->rlen = (size_t)r;
 	}
-	return n;
+	n = c->rlen - c->rpos < len ? c->rlen - c->rpos : len;
+	memcpy(buf, c->rbuf + c->rpos, n);
+	c->rpos += n;
+	return (ssize_t)n;
 }
 
 /* GnuTLS waits through this only when given a timeout; we never give it one, but the default
@@ -201,13 +260,20 @@ static int conn_new(int fd, const struct xfer_auth *a, bool server, const struct
 	c->first_read = true;
 	getnameinfo(sa, salen, host, sizeof(host), port, sizeof(port),
 		    NI_NUMERICHOST | NI_NUMERICSERV);
-	snprintf(c->peer, sizeof(c->peer), sa->sa_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host,
-		 port);
+	if (!strncmp(host, "::ffff:", 7) && strchr(host, '.')) /* IPv4 on an IPv6 socket */
+		snprintf(c->peer, sizeof(c->peer), "%s:%s", host + 7, port);
+	else
+		snprintf(c->peer, sizeof(c->peer), sa->sa_family == AF_INET6 ? "[%s]:%s" : "%s:%s",
+			 host, port);
 	snprintf(c->who, sizeof(c->who), "%s %s", server ? "page client" : "page server", c->peer);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	*out = c;
 	if (xfer_auth_is_insecure(a))
 		return 0;
+	c->rbuf = malloc(XFER_IO_BUF);
+	c->wbuf = malloc(XFER_IO_BUF);
+	if (!c->rbuf || !c->wbuf)
+		return -ENOMEM;
 	if (gnutls_init(&c->tls, (server ? GNUTLS_SERVER : GNUTLS_CLIENT) | GNUTLS_NONBLOCK |
 				     GNUTLS_NO_TICKETS | GNUTLS_NO_SIGNAL)) {
 		c->tls = NULL;
@@ -310,12 +376,12 @@ static int handshake(struct xfer_conn *c, int timeout_ms)
 			describe(c);
 			return 0;
 		}
-		if (r != GNUTLS_E_AGAIN && r != GNUTLS_E_INTERRUPTED) {
-			if (!gnutls_error_is_fatal(r))
-				continue; /* a warning alert */
+		if (r != GNUTLS_E_AGAIN && r != GNUTLS_E_INTERRUPTED && gnutls_error_is_fatal(r))
 			return handshake_fail(c, r);
-		}
-		w = wait_fd(c->fd, tls_events(c), deadline);
+		if (r != GNUTLS_E_AGAIN && r != GNUTLS_E_INTERRUPTED) /* a warning alert */
+			w = deadline && now_ms() >= deadline ? -ETIMEDOUT : 0;
+		else
+			w = wait_fd(c->fd, tls_events(c), deadline);
 		if (w == -ETIMEDOUT)
 			return conn_fail(c, ETIMEDOUT, "TLS handshake failed: no answer in %d ms",
 					 timeout_ms);
@@ -359,13 +425,11 @@ static int sockaddr_of(const char *addr, uint16_t port, bool passive, struct add
 	return 0;
 }
 
-int xfer_listen(const char *addr, uint16_t port, struct img_err *err)
+static int listen_on(const char *addr, uint16_t port, struct img_err *err)
 {
 	struct addrinfo *ai;
 	int sk, one = 1, ret;
 
-	if (!addr || !*addr)
-		addr = "::";
 	ret = sockaddr_of(addr, port, true, &ai, err);
 	if (ret)
 		return ret;
@@ -384,6 +448,18 @@ int xfer_listen(const char *addr, uint16_t port, struct img_err *err)
 	ret = sk;
 out:
 	freeaddrinfo(ai);
+	return ret;
+}
+
+int xfer_listen(const char *addr, uint16_t port, struct img_err *err)
+{
+	int ret;
+
+	if (addr && *addr)
+		return listen_on(addr, port, err);
+	ret = listen_on("::", port, err); /* IPv6 and IPv4 */
+	if (ret == -EAFNOSUPPORT)	  /* a machine without IPv6 */
+		ret = listen_on("0.0.0.0", port, err);
 	return ret;
 }
 
@@ -603,10 +679,27 @@ static int plain_writev(struct xfer_conn *c, const struct iovec *iov, int iovcnt
 	return 0;
 }
 
+/* the records wbuf gathered, all out */
+static int wbuf_drain(struct xfer_conn *c)
+{
+	int ret;
+
+	while (wbuf_flush(c)) {
+		if (errno != EAGAIN)
+			return conn_fail(c, errno, "write: %s", strerror(errno));
+		ret = wait_io(c, POLLOUT, "write");
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* corked: the pieces become full records (up to 16 KiB), which gather in wbuf and leave in
+ * XFER_IO_BUF sends */
 static int tls_writev(struct xfer_conn *c, const struct iovec *iov, int iovcnt)
 {
 	ssize_t r = 0;
-	int ret;
+	int ret = 0;
 
 	gnutls_record_cork(c->tls);
 	for (int i = 0; i < iovcnt && r >= 0; i++)
@@ -614,17 +707,22 @@ static int tls_writev(struct xfer_conn *c, const struct iovec *iov, int iovcnt)
 			r = gnutls_record_send(c->tls, iov[i].iov_base, iov[i].iov_len);
 	if (r < 0) /* only out of memory: the connection is good for nothing more */
 		return tls_io_fail(c, (int)r, "write");
+	c->wgather = true;
 	for (;;) {
 		int n = gnutls_record_uncork(c->tls, 0);
 
 		if (n >= 0)
-			return 0;
-		if (n != GNUTLS_E_AGAIN && n != GNUTLS_E_INTERRUPTED)
-			return tls_io_fail(c, n, "write");
+			break;
+		if (n != GNUTLS_E_AGAIN && n != GNUTLS_E_INTERRUPTED) {
+			ret = tls_io_fail(c, n, "write");
+			break;
+		}
 		ret = wait_io(c, tls_events(c), "write");
 		if (ret)
-			return ret;
+			break;
 	}
+	c->wgather = false;
+	return ret ? ret : wbuf_drain(c);
 }
 
 int xfer_conn_writev(void *conn, const struct iovec *iov, int iovcnt)
@@ -641,7 +739,7 @@ void xfer_conn_timeout(struct xfer_conn *c, int timeout_ms)
 
 size_t xfer_conn_pending(const struct xfer_conn *c)
 {
-	return c->tls ? gnutls_record_check_pending(c->tls) : 0;
+	return c->tls ? gnutls_record_check_pending(c->tls) + (c->rlen - c->rpos) : 0;
 }
 
 int xfer_conn_fd(const struct xfer_conn *c)
@@ -665,8 +763,12 @@ void xfer_conn_close(struct xfer_conn *c)
 		return;
 	if (c->tls && c->established)
 		gnutls_bye(c->tls, GNUTLS_SHUT_WR); /* close_notify, if it fits: never waits */
-	if (c->tls)
+	if (c->tls) {
+		wbuf_flush(c);
 		gnutls_deinit(c->tls);
+	}
 	close(c->fd);
+	free(c->rbuf);
+	free(c->wbuf);
 	free(c);
 }

@@ -29,8 +29,9 @@
  *   failed read or write a connection is good only for xfer_conn_close(). A connection is used
  *   by one thread at a time (the page server gives each connection its own); a loaded key may
  *   be shared by any number of connections and threads, and must outlive them.
- * - xfer_conn_pending(): bytes already decrypted and buffered (poll() on the fd does not see
- *   them): a poll loop reads those first.
+ * - xfer_conn_pending(): bytes already taken from the socket and buffered, decrypted or not
+ *   (poll() on the fd does not see them): a poll loop reads those first. (Bytes of a record not
+ *   whole yet count too: a read then waits for the rest of it, which the peer is sending.)
  * Errors are -errno with err filled ("page server 198.18.0.2:7001: TLS handshake failed: the
  * peer's key is not ours (or it is not a criu-lite peer)"; a server's messages name its peer
  * "page client ADDR:PORT"); nothing here prints. */
