@@ -4,6 +4,8 @@
  *   ours, a directory: refused, naming the file; a good one loads.
  * - roundtrip (TLS, plaintext, IPv6): sizes from 1 byte to 4 MiB in 4 KiB pieces come back
  *   whole; the cipher is TLS 1.3 with PSK and (EC)DHE.
+ * - addresses: only numeric ones; none: every address (an IPv4 client is named as such); a
+ *   port nobody listens on: -ECONNREFUSED.
  * - wrong key: both ends refuse the handshake, saying the keys differ.
  * - mixed: a TLS client of a plaintext server and a plaintext client of a TLS server are
  *   refused, naming it, and nobody hangs.
@@ -224,6 +226,12 @@ static int act_close(struct srv *s, struct xfer_conn *c)
 	return 0;
 }
 
+static int act_peer(struct srv *s, struct xfer_conn *c)
+{
+	snprintf(s->msg, sizeof(s->msg), "%s", xfer_conn_peer(c));
+	return 0;
+}
+
 /* s->n bytes, then close */
 static int act_send(struct srv *s, struct xfer_conn *c)
 {
@@ -412,6 +420,40 @@ static void test_ipv6(void **state)
 	a = load_key(1);
 	roundtrip("::1", a);
 	xfer_auth_free(a);
+}
+
+static void test_addresses(void **state)
+{
+	struct xfer_auth *plain = insecure();
+	struct img_err err = { 0 };
+	struct xfer_conn *c = NULL;
+	struct srv s;
+	uint16_t port;
+
+	(void)state;
+	assert_int_equal(xfer_listen("localhost", 0, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "not a numeric IPv4 or IPv6 address"));
+	assert_int_equal(xfer_connect("localhost", 7001, plain, 1000, &c, &err), -EINVAL);
+	assert_null(c);
+
+	/* no address: every address, IPv4 clients named as such */
+	srv_start(&s, NULL, plain, act_peer);
+	srv_run(&s);
+	c = client("127.0.0.1", &s, plain);
+	xfer_conn_close(c);
+	srv_join(&s);
+	assert_int_equal(s.ret, 0);
+	assert_int_equal(strncmp(s.msg, "127.0.0.1:", 10), 0);
+
+	/* nobody listens there any more */
+	srv_start(&s, "127.0.0.1", plain, NULL);
+	port = s.port;
+	close(s.lsk);
+	close(s.stop[0]);
+	close(s.stop[1]);
+	assert_int_equal(xfer_connect("127.0.0.1", port, plain, 1000, &c, &err), -ECONNREFUSED);
+	assert_non_null(strstr(err.msg, "connect: Connection refused"));
+	xfer_auth_free(plain);
 }
 
 static void test_wrong_key(void **state)
@@ -712,6 +754,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_tls),
 		cmocka_unit_test(test_roundtrip_insecure),
 		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_wrong_key),
 		cmocka_unit_test(test_tls_client_plain_server),
 		cmocka_unit_test(test_plain_client_tls_server),
