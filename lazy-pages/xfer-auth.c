@@ -1,10 +1,11 @@
 /* xfer-auth: see xfer-conn.h (xfer_auth_*) and xfer-auth-int.h.
  *
  * How: the key is the SHA-256 of the whole key file, read once and wiped; a loaded key holds
- * one GnuTLS client credential (identity "criu-lite"), one server credential (a callback that
- * hands out the same key, whatever identity the client names: another identity or key fails
- * the binder check all the same) and one priority cache, shared read-only by every connection
- * of every thread. */
+ * one GnuTLS client credential (identity "criu-lite"), one server credential (the same key,
+ * whatever identity the client names: another identity or key fails the binder check all the
+ * same) and one priority cache, shared read-only by every connection of every thread. Both
+ * credentials hand out the key through a callback, a copy per handshake that GnuTLS wipes
+ * with the session: a credential's own copy would be freed unwiped. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -57,7 +58,7 @@ void xfer_auth_free(struct xfer_auth *a)
 	if (!a)
 		return;
 	if (a->ccred)
-		gnutls_psk_free_client_credentials(a->ccred); /* wipes its copy of the key */
+		gnutls_psk_free_client_credentials(a->ccred);
 	if (a->scred)
 		gnutls_psk_free_server_credentials(a->scred);
 	if (a->prio)
@@ -66,17 +67,37 @@ void xfer_auth_free(struct xfer_auth *a)
 	free(a);
 }
 
-/* the server's key for any identity: a peer with another identity or key fails the binder */
-static int psk_server_key(gnutls_session_t s, const char *username, gnutls_datum_t *key)
+/* a copy of the key for one handshake: GnuTLS wipes a session's copies, not a credential's */
+static int psk_copy(gnutls_session_t s, gnutls_datum_t *key)
 {
 	const struct xfer_auth *a = gnutls_session_get_ptr(s);
 
-	(void)username;
 	key->data = gnutls_malloc(PSK_LEN);
 	if (!key->data)
 		return -1;
 	memcpy(key->data, a->psk, PSK_LEN);
 	key->size = PSK_LEN;
+	return 0;
+}
+
+/* the server's key for any identity: a peer with another identity or key fails the binder */
+static int psk_server_key(gnutls_session_t s, const char *username, gnutls_datum_t *key)
+{
+	(void)username;
+	return psk_copy(s, key);
+}
+
+static int psk_client_key(gnutls_session_t s, char **username, gnutls_datum_t *key)
+{
+	*username = gnutls_malloc(sizeof(PSK_IDENTITY));
+	if (!*username)
+		return -1;
+	memcpy(*username, PSK_IDENTITY, sizeof(PSK_IDENTITY));
+	if (psk_copy(s, key)) {
+		gnutls_free(*username);
+		*username = NULL;
+		return -1;
+	}
 	return 0;
 }
 
@@ -121,9 +142,10 @@ static int key_file_check(int fd, const char *path, size_t *size, struct img_err
 		return img_fail(err, EPERM, "key file %s: owned by uid %u, not by us (uid %u)",
 				path, (unsigned)st.st_uid, (unsigned)geteuid());
 	if (st.st_mode & 077)
-		return img_fail(err, EPERM,
-				"key file %s: group or others may use it (mode %04o): chmod 600 it",
-				path, (unsigned)(st.st_mode & 07777));
+		return img_fail(
+		    err, EPERM,
+		    "key file %s: group or others have access to it (mode %04o): chmod 600 it",
+		    path, (unsigned)(st.st_mode & 07777));
 	if (st.st_size > KEY_MAX)
 		return img_fail(err, EFBIG, "key file %s: %lld bytes, over 1 MiB: not a key file",
 				path, (long long)st.st_size);
@@ -133,16 +155,14 @@ static int key_file_check(int fd, const char *path, size_t *size, struct img_err
 
 static int auth_tls_init(struct xfer_auth *a, const char *path, struct img_err *err)
 {
-	gnutls_datum_t key = { .data = a->psk, .size = PSK_LEN };
 	const char *pos = NULL;
 	int r;
 
 	r = gnutls_psk_allocate_client_credentials(&a->ccred);
-	if (!r)
-		r = gnutls_psk_set_client_credentials(a->ccred, PSK_IDENTITY, &key,
-						      GNUTLS_PSK_KEY_RAW);
-	if (!r)
+	if (!r) {
+		gnutls_psk_set_client_credentials_function(a->ccred, psk_client_key);
 		r = gnutls_psk_allocate_server_credentials(&a->scred);
+	}
 	if (!r) {
 		gnutls_psk_set_server_credentials_function(a->scred, psk_server_key);
 		r = gnutls_priority_init(&a->prio, XFER_TLS_PRIORITY, &pos);
@@ -200,7 +220,8 @@ int xfer_auth_load(const char *key_file, struct xfer_auth **out, struct img_err 
 	else
 		*out = a;
 out:
-	gnutls_memset(buf, 0, len);
+	if (buf)
+		gnutls_memset(buf, 0, len);
 	free(buf);
 	return ret;
 }
