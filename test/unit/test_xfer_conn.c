@@ -7,6 +7,7 @@
  * - addresses: only numeric ones; none: every address (an IPv4 client is named as such); a
  *   port nobody listens on: -ECONNREFUSED.
  * - wrong key: both ends refuse the handshake, saying the keys differ.
+ * - psk_ke: a client with the right key that offers PSK without (EC)DHE is refused.
  * - mixed: a TLS client of a plaintext server and a plaintext client of a TLS server are
  *   refused, naming it, and nobody hangs.
  * - silent client: a client that connects and says nothing gives -ETIMEDOUT at accept within
@@ -36,6 +37,8 @@
 #include <netinet/in.h>
 
 #include <cmocka.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 
 #include "lazy-pages/xfer-conn.h"
 
@@ -480,6 +483,70 @@ static void test_wrong_key(void **state)
 	xfer_auth_free(theirs);
 }
 
+/* a plain GnuTLS client with the right key and the key exchanges kx: its handshake */
+static int raw_client(uint16_t port, const char *key_path, const char *kx)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	uint8_t file[64], psk[32];
+	char prio[128];
+	gnutls_datum_t key = { psk, sizeof(psk) };
+	gnutls_psk_client_credentials_t cred;
+	gnutls_session_t s;
+	int fd, sk, ret;
+
+	fd = open(key_path, O_RDONLY | O_CLOEXEC);
+	assert_int_equal(read(fd, file, sizeof(file)), sizeof(file));
+	close(fd);
+	assert_int_equal(gnutls_hash_fast(GNUTLS_DIG_SHA256, file, sizeof(file), psk), 0);
+	assert_int_equal(gnutls_psk_allocate_client_credentials(&cred), 0);
+	assert_int_equal(
+	    gnutls_psk_set_client_credentials(cred, "criu-lite", &key, GNUTLS_PSK_KEY_RAW), 0);
+	assert_int_equal(gnutls_init(&s, GNUTLS_CLIENT), 0);
+	snprintf(prio, sizeof(prio), "NORMAL:-VERS-ALL:+VERS-TLS1.3:-KX-ALL:%s", kx);
+	assert_int_equal(gnutls_priority_set_direct(s, prio, NULL), 0);
+	assert_int_equal(gnutls_credentials_set(s, GNUTLS_CRD_PSK, cred), 0);
+	sa.sin_port = htons(port);
+	sk = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(connect(sk, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	gnutls_transport_set_int(s, sk);
+	gnutls_handshake_set_timeout(s, HS_TIMEOUT);
+	do {
+		ret = gnutls_handshake(s);
+	} while (ret < 0 && !gnutls_error_is_fatal(ret));
+	gnutls_deinit(s);
+	gnutls_psk_free_client_credentials(cred);
+	close(sk);
+	return ret;
+}
+
+static void test_psk_ke_refused(void **state)
+{
+	struct xfer_auth *key = load_key(1);
+	char path[128];
+	struct srv s;
+	int ret;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/key-1", tmpdir);
+	srv_start(&s, "127.0.0.1", key, act_echo); /* the same client with (EC)DHE gets in */
+	srv_run(&s);
+	ret = raw_client(s.port, path, "+ECDHE-PSK");
+	srv_join(&s);
+	assert_int_equal(ret, 0);
+	assert_int_equal(s.ret, 0);
+
+	srv_start(&s, "127.0.0.1", key, act_echo);
+	srv_run(&s);
+	ret = raw_client(s.port, path, "+PSK");
+	srv_join(&s);
+	print_message("psk_ke only: client: %s; server: %d %s\n", gnutls_strerror_name(ret), s.ret,
+		      s.msg);
+	assert_true(ret < 0);
+	assert_int_equal(s.ret, -EACCES);
+	xfer_auth_free(key);
+}
+
 static void test_tls_client_plain_server(void **state)
 {
 	struct xfer_auth *key = load_key(1), *plain = insecure();
@@ -756,6 +823,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_wrong_key),
+		cmocka_unit_test(test_psk_ke_refused),
 		cmocka_unit_test(test_tls_client_plain_server),
 		cmocka_unit_test(test_plain_client_tls_server),
 		cmocka_unit_test(test_silent_client),
