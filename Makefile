@@ -123,6 +123,10 @@ UNIT_EXTRA_test_core_regs := test/unit/core_fixture.c
 $(B)/unit/test_core_regs: $(UNIT_EXTRA_test_core_regs) test/unit/core_fixture.h
 UNIT_EXTRA_test_files := test/unit/files_restore.c
 $(B)/unit/test_files: $(UNIT_EXTRA_test_files) test/unit/files_fixture.h
+UNIT_EXTRA_test_xfer_msg := test/unit/xfer_fixture.c
+$(B)/unit/test_xfer_msg: $(UNIT_EXTRA_test_xfer_msg) test/unit/xfer_fixture.h
+UNIT_EXTRA_test_xfer_refuse := test/unit/xfer_fixture.c
+$(B)/unit/test_xfer_refuse: $(UNIT_EXTRA_test_xfer_refuse) test/unit/xfer_fixture.h
 
 UNIT_UTIL := $(wildcard test/unit/util_*.c test/unit/util_*.h)
 $(B)/unit/%: test/unit/%.c $(LIBTOOL) $(LIBIMG) $(PB_H) $(UNIT_UTIL)
