@@ -5,8 +5,10 @@
  *
  * protobuf-c checks the wire format of a header and that its required fields are there, but
  * not the values of enums (an unknown kind, role or space unpacks as that number) nor NUL bytes
- * inside strings (it hands out C strings: a name "a\0b" would arrive as "a" without a word);
- * check_header() checks both, the latter on the packed bytes (wire_has_nul()).
+ * inside strings (it hands out C strings: a name "a\0b" would arrive as "a" without a word),
+ * and it takes a field numbered 0 (no valid field is) when its tag is written in more bytes
+ * than needed (0x80 0x00), which it would refuse once packed again; check_header() refuses all
+ * three, NULs on the packed bytes (wire_has_nul()).
  *
  * The payload's crc32c is checked after the payload is read; every other rule of xfer-msg.h
  * is checked on the header alone, before a byte of the payload is read. */
@@ -268,6 +270,10 @@ static int check_header(const XferMsg *m, const uint8_t *raw, size_t raw_len, co
 	const struct kind_rule *r;
 	int ret;
 
+	for (unsigned i = 0; i < m->base.n_unknown_fields; i++)
+		if (m->base.unknown_fields[i].tag == 0)
+			return img_fail(err, EBADMSG,
+					"%s: not a page-server message (a field numbered 0)", peer);
 	if (!kn || (size_t)m->kind >= sizeof(rules) / sizeof(rules[0]))
 		return img_fail(err, EBADMSG, "%s: a frame of unknown kind %d", peer, (int)m->kind);
 	r = &rules[m->kind];

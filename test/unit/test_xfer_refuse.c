@@ -4,7 +4,8 @@
  * payload's crc32c, which is checked once the payload is in.
  * - refused_framing: a header length of 0 or over XFER_MAX_HDR (TLS bytes named as such), a
  *   header that does not unpack, unknown enum values, a payload over the bound or without its
- *   crc32c, a wrong crc32c, a crc32c without a payload, a file name holding a NUL.
+ *   crc32c, a wrong crc32c, a crc32c without a payload, a file name holding a NUL, a field
+ *   numbered 0.
  * - refused_fields: each field a kind requires, missing; each bound of nr_pages, addr, zero_map,
  *   the PAGES payload, the file name, FILE_DATA's offset, the error text; a payload on a kind
  *   that carries none. */
@@ -89,6 +90,16 @@ static void test_refused_framing(void **state)
 	put_le32(t, sizeof(no_len));
 	put(t, no_len, sizeof(no_len));
 	expect_bad_at(t, 4 + sizeof(no_len), "not a page-server message");
+	mem_free(t);
+
+	/* a field numbered 0, its tag in two bytes: protobuf-c takes it (but not in one byte) */
+	m = mk_kind(XFER_KIND__XFER_DONE);
+	n = xfer_msg__pack(&m, hdr);
+	memcpy(hdr + n, "\x80\x00\x07", 3);
+	t = mem_new();
+	put_le32(t, (uint32_t)n + 3);
+	put(t, hdr, n + 3);
+	expect_bad_at(t, 4 + n + 3, "not a page-server message (a field numbered 0)");
 	mem_free(t);
 
 	/* unknown enum values: protobuf-c unpacks them as numbers */
