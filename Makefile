@@ -127,6 +127,10 @@ UNIT_EXTRA_test_xfer_conn := test/unit/xfer_fixture.c
 $(B)/unit/test_xfer_conn: $(UNIT_EXTRA_test_xfer_conn) test/unit/xfer_fixture.h
 UNIT_EXTRA_test_xfer_auth := test/unit/xfer_fixture.c
 $(B)/unit/test_xfer_auth: $(UNIT_EXTRA_test_xfer_auth) test/unit/xfer_fixture.h
+UNIT_EXTRA_test_xfer_msg := test/unit/xfer_msg_fixture.c
+$(B)/unit/test_xfer_msg: $(UNIT_EXTRA_test_xfer_msg) test/unit/xfer_msg_fixture.h
+UNIT_EXTRA_test_xfer_refuse := test/unit/xfer_msg_fixture.c
+$(B)/unit/test_xfer_refuse: $(UNIT_EXTRA_test_xfer_refuse) test/unit/xfer_msg_fixture.h
 
 UNIT_UTIL := $(wildcard test/unit/util_*.c test/unit/util_*.h)
 $(B)/unit/%: test/unit/%.c $(LIBTOOL) $(LIBIMG) $(PB_H) $(UNIT_UTIL)
@@ -212,8 +216,12 @@ fuzz:
 		$(PKG_CFLAGS) $(PKG_LIBS)
 	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
 		-o build/fuzz/fuzz_proc test/fuzz/fuzz_proc.c $(wildcard criu-lite/proc/proc-*.c) criu-lite/log.c
+	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -I. -I$(G) -fsanitize=fuzzer,address,undefined \
+		-o build/fuzz/fuzz_pagexfer test/fuzz/fuzz_pagexfer.c lazy-pages/xfer-msg.c \
+		$(IMG_SRC) $(PB_C) $(PKG_CFLAGS) $(PKG_LIBS)
 	@echo "run: mkdir -p /tmp/fz && build/fuzz/fuzz_records -max_total_time=60 /tmp/fz test/fuzz/corpus"
 	@echo "run: build/fuzz/fuzz_proc -max_total_time=60"
+	@echo "run: mkdir -p /tmp/fzx && build/fuzz/fuzz_pagexfer -max_total_time=60 /tmp/fzx test/fuzz/corpus-pagexfer"
 
 install: $(TOOL)
 	install -D -m 0755 $(TOOL) $(DESTDIR)$(PREFIX)/sbin/criu-lite

@@ -3,7 +3,11 @@
  *
  * Contract:
  * - xfer_send() writes one frame: the u32 LE header length, the packed header (payload_len and
- *   payload_crc32c set from the payload given), the payload; one writev call of the transport.
+ *   payload_crc32c set from the payload given), the payload; one writev call of the transport,
+ *   with the length and header in one iovec and then one per payload piece that is not empty:
+ *   up to 1 + XFER_MAX_PAGES iovecs, more than IOV_MAX (1024), which a transport must take.
+ *   A payload over XFER_MAX_PAYLOAD, more pieces than XFER_MAX_PAGES or a header over
+ *   XFER_MAX_HDR is -EINVAL and nothing is written; the header is sent as the caller made it.
  * - xfer_recv() reads one frame and checks, before it allocates or reads anything more, every
  *   length and count against the bounds below and the header against its kind: a header length
  *   of 0 or over XFER_MAX_HDR, a payload over XFER_MAX_PAYLOAD, a field the kind requires
@@ -13,10 +17,18 @@
  *   empty, over XFER_MAX_NAME bytes, holds '/' or NUL or is "." or "..", an error text over
  *   XFER_MAX_TEXT bytes, or a payload whose crc32c is not payload_crc32c: all -EBADMSG, naming
  *   what was wrong (peer names the other end in messages: "page server 198.18.0.2:7001").
- *   The payload goes into the caller's buffer (XFER_MAX_PAYLOAD bytes); the header is the
- *   caller's to free with xfer_frame_free(). A transport error is passed on as it is (-EPIPE,
- *   -ECONNRESET, -ETIMEDOUT...); a peer that closed before a frame's first byte is -ENODATA, in
- *   the middle of one -EPIPE.
+ *   What each kind requires: HELLO version, role, session; PAGES_REQ req_id, space, id, addr,
+ *   nr_pages; PAGES space, id, addr, nr_pages (req_id 0 or absent: streamed); FILE_BEGIN name;
+ *   FILE_DATA offset and a payload (that does not end past 2^64); FILE_END size, crc32c; ERROR
+ *   error. Only PAGES and FILE_DATA carry a payload, and a payload_len > 0 needs its
+ *   payload_crc32c (without a payload it may only be 0). Beyond the contract's list: an enum
+ *   value the .proto does not name (kind, role, space) is refused (protobuf-c unpacks any
+ *   number), and a name or error text is checked on whatever kind carries it.
+ *   The payload goes into the caller's buffer (XFER_MAX_PAYLOAD bytes; it may be NULL where no
+ *   payload may come: one that does is then -EINVAL); the header is the caller's to free with
+ *   xfer_frame_free(). A transport error is passed on as it is (-EPIPE, -ECONNRESET,
+ *   -ETIMEDOUT...); a peer that closed before a frame's first byte is -ENODATA, in the middle
+ *   of one -EPIPE.
  * - xfer_pages_pack() / xfer_pages_unpack(): nr pages to a zero_map + the payload that is not
  *   zero, and back into nr whole pages.
  * Nothing here prints: errors are -errno with err filled. */
@@ -51,10 +63,10 @@ struct xfer_frame {
 int xfer_send(xfer_writev_fn wr, void *ctx, const XferMsg *m, const void *payload, size_t len,
 	      const char *peer, struct img_err *err);
 /* the same with the payload in pieces (at most XFER_MAX_PAGES of them) */
-int xfer_sendv(xfer_writev_fn wr, void *ctx, const XferMsg *m, const struct iovec *payload,
-	       int n, const char *peer, struct img_err *err);
-int xfer_recv(xfer_read_fn rd, void *ctx, void *payload_buf, struct xfer_frame *f,
-	      const char *peer, struct img_err *err);
+int xfer_sendv(xfer_writev_fn wr, void *ctx, const XferMsg *m, const struct iovec *payload, int n,
+	       const char *peer, struct img_err *err);
+int xfer_recv(xfer_read_fn rd, void *ctx, void *payload_buf, struct xfer_frame *f, const char *peer,
+	      struct img_err *err);
 void xfer_frame_free(struct xfer_frame *f);
 
 /* nr (<= XFER_MAX_PAGES) pages at pages: zero_map ((nr + 7) / 8 bytes) and iov (at most nr
