@@ -27,6 +27,8 @@ enum {
 	O_INHERIT_FD,
 	O_GHOST_LIMIT,
 	O_LAZY_TIMEOUT,
+	O_AUTH_KEY,
+	O_INSECURE,
 };
 
 /* Options whose feature is not built yet: recognised (CRIU's names) and refused with exit 2,
@@ -37,9 +39,9 @@ static const struct {
 	const char *feature;
 } unbuilt_opts[] = {
 	{ O_LAZY_PAGES, "dump", "dumps served to a lazy restore on another host" },
-	{ O_PAGE_SERVER, NULL, "the page server" },
-	{ O_ADDRESS, NULL, "the page server" },
-	{ O_PORT, NULL, "the page server" },
+	{ O_PAGE_SERVER, "dump", "dumps sent to a page server" },
+	{ O_ADDRESS, "dump", "dumps sent to a page server" },
+	{ O_PORT, "dump", "dumps sent to a page server" },
 	{ O_PREV_IMAGES_DIR, NULL, "iterative dumps" },
 	{ O_TRACK_MEM, NULL, "dirty-memory tracking" },
 };
@@ -69,6 +71,8 @@ static const struct option long_opts[] = {
 	{ "external", required_argument, NULL, O_EXTERNAL },
 	{ "inherit-fd", required_argument, NULL, O_INHERIT_FD },
 	{ "ghost-limit", required_argument, NULL, O_GHOST_LIMIT },
+	{ "auth-key", required_argument, NULL, O_AUTH_KEY },
+	{ "insecure", no_argument, NULL, O_INSECURE },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
 };
@@ -91,10 +95,11 @@ static const int dump_opts[] = { 't',		O_LEAVE_RUNNING,
 				 O_GHOST_LIMIT, 0 };
 static const int restore_opts[] = { 'd',       O_SHELL_JOB,  O_LAZY_PAGES, O_LAZY_TIMEOUT,
 				    O_PIDFILE, O_STATS_FILE, O_INHERIT_FD, 0 };
-static const int lazy_opts[] = {
-	'd', O_PIDFILE, O_STATS_FILE, O_PAGE_SERVER, O_ADDRESS, O_PORT, 0
-};
-static const int ps_opts[] = { O_ADDRESS, O_PORT, 0 };
+static const int lazy_opts[] = { 'd',		O_PIDFILE,  O_STATS_FILE,
+				 O_PAGE_SERVER, O_ADDRESS,  O_PORT,
+				 O_AUTH_KEY,	O_INSECURE, 0 };
+static const int ps_opts[] = { 'd',    O_PIDFILE,  O_STATS_FILE, O_ADDRESS,
+			       O_PORT, O_AUTH_KEY, O_INSECURE,	 0 };
 static const int check_opts[] = { O_JSON, O_ALL, 0 };
 static const int none_opts[] = { 0 };
 
@@ -144,15 +149,25 @@ static const struct subcmd subcmds[] = {
 	  "  -d, --daemon           return once listening (on DIR/lazy-pages.sock)\n"
 	  "  --pidfile FILE         write the server's pid to FILE\n"
 	  "  --stats-file FILE      write fault latencies and page counts to FILE as JSON\n"
-	  "  --page-server          fetch pages from a remote page server\n"
-	  "  --address ADDR, --port PORT  where that server is\n",
-	  "--page-server, --address, --port" },
-
-	{ "page-server", "page-server -D DIR --port PORT [--address ADDR]",
-	  "not built yet: receive or serve pages over TCP", ps_opts,
-	  "  --address ADDR         address to listen on\n"
-	  "  --port PORT            port to listen on\n",
+	  "  --page-server          the pages come from `criu-lite page-server` on another\n"
+	  "                         host (DIR holds the other images, not the pages files)\n"
+	  "  --address ADDR, --port PORT  where that server is\n"
+	  "  --auth-key FILE        the key both ends share (TLS 1.3, pre-shared key)\n"
+	  "  --insecure             no encryption, no authentication (both ends)\n",
 	  NULL },
+
+	{ "page-server", "page-server -D DIR --port PORT [--address ADDR] --auth-key FILE",
+	  "serve the pages of the dump in DIR to lazy restores on other hosts", ps_opts,
+	  "  --address ADDR         address to listen on (default 0.0.0.0)\n"
+	  "  --port PORT            port to listen on\n"
+	  "  --auth-key FILE        the key both ends share (TLS 1.3, pre-shared key; at\n"
+	  "                         least 32 bytes, readable by its owner only)\n"
+	  "  --insecure             no encryption, no authentication (both ends)\n"
+	  "  -d, --daemon           return once listening\n"
+	  "  --pidfile FILE         write the server's pid to FILE\n"
+	  "  --stats-file FILE      write its figures to FILE as JSON when it stops\n"
+	  "It serves until SIGTERM or SIGINT, several restores at once if asked.\n",
+	  "receiving a dump (dump --page-server)" },
 
 	{ "check", "check [--json] [--all]", "probe the kernel for every feature criu-lite uses",
 	  check_opts,
@@ -187,6 +202,41 @@ void usage(const char *cmd)
 		printf("  %-12s %s\n", subcmds[i].name, subcmds[i].about);
 	printf("\n`criu-lite COMMAND --help` describes a command's options; `criu-lite --version`\n"
 	       "(-V) prints the version.\n");
+}
+
+/* The page-server options, together: what one needs, what does nothing without another. */
+static int check_net(const char *cmd, const struct opts *o)
+{
+	bool server = !strcmp(cmd, "page-server");
+	bool client = !strcmp(cmd, "lazy-pages") && o->page_server;
+
+	if (!server && !client && (o->address || o->port || o->auth_key || o->insecure)) {
+		fprintf(stderr,
+			"criu-lite %s: --address, --port, --auth-key and --insecure do "
+			"nothing without --page-server\n",
+			cmd);
+		return -1;
+	}
+	if (!server && !client)
+		return 0;
+	if (!o->port || (client && !o->address)) {
+		fprintf(stderr, "criu-lite %s: %s\n", cmd,
+			server ? "--port is needed" : "--page-server needs --address and --port");
+		return -1;
+	}
+	if (o->auth_key && o->insecure) {
+		fprintf(stderr, "criu-lite %s: --auth-key and --insecure exclude each other\n",
+			cmd);
+		return -1;
+	}
+	if (!o->auth_key && !o->insecure) {
+		fprintf(stderr,
+			"criu-lite %s: give --auth-key FILE (the key both ends share), or "
+			"--insecure for plaintext without authentication\n",
+			cmd);
+		return -1;
+	}
+	return 0;
 }
 
 static const char *opt_name(int c)
@@ -488,6 +538,12 @@ int parse_cli(int argc, char **argv, struct opts *o)
 			if (add_inherit_fd(o, s->name, optarg))
 				return -1;
 			break;
+		case O_AUTH_KEY:
+			o->auth_key = optarg;
+			break;
+		case O_INSECURE:
+			o->insecure = true;
+			break;
 		case O_GHOST_LIMIT:
 			if (parse_size(optarg, &o->ghost_limit)) {
 				fprintf(stderr,
@@ -504,6 +560,8 @@ int parse_cli(int argc, char **argv, struct opts *o)
 			s->name);
 		return -1;
 	}
+	if (check_net(s->name, o))
+		return -1;
 	o->args = argv + optind;
 	o->nargs = argc - optind;
 	if (o->nargs && strcmp(s->name, "show") != 0) {

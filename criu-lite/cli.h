@@ -29,6 +29,8 @@ struct opts {
 	int lazy_timeout;	     /* restore --lazy-timeout SEC (0: the default) */
 	const char *address;	     /* --address */
 	int port;		     /* --port */
+	const char *auth_key;	     /* --auth-key FILE: the page server's pre-shared key */
+	bool insecure;		     /* --insecure: plaintext, unauthenticated */
 	const char *prev_images_dir; /* --prev-images-dir */
 	const char *pidfile;	     /* --pidfile */
 	const char *stats_file;	     /* --stats-file: the run's figures as JSON */

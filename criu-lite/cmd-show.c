@@ -38,7 +38,7 @@ static int add_set_state(const char *path, struct json_object *j)
 	} else if (!inv->has_dump_id) {
 		add_problem(problems, "inventory.img has no manifest (an older criu-lite)");
 	} else {
-		n = manifest_verify(d, inv, true, add_problem, problems);
+		n = manifest_verify(d, inv, MANIFEST_PAGES_SUM, add_problem, problems);
 	}
 	if (inv)
 		inventory_entry__free_unpacked(inv, NULL);

@@ -12,8 +12,3 @@ int cmd_pre_dump(const struct opts *o)
 {
 	return unbuilt(o, "iterative dumps with dirty tracking");
 }
-
-int cmd_page_server(const struct opts *o)
-{
-	return unbuilt(o, "page server");
-}

@@ -108,6 +108,9 @@ int img_dir_clear(struct img_dir *d, struct img_err *err);
  * taken, naming the holder (from /proc/locks): -EBUSY. Released by img_dir_close(), or with
  * the process. 1 (nothing locked) on a kernel without file locking (flock: ENOSYS). */
 int img_dir_lock(struct img_dir *d, bool exclusive, struct img_err *err);
+/* The dump id of the dump in d (its inventory.img): 0, -ENOENT (no inventory.img), -ENOTSUP
+ * (a dump by an older criu-lite, without one), or another -errno; err says which. */
+int img_dir_dump_id(struct img_dir *d, uint32_t *id, struct img_err *err);
 /* Remove the "*.img.tmp" files a killed dump left (under the lock): how many, or -errno. */
 int img_dir_remove_tmp(struct img_dir *d, struct img_err *err);
 /* The dump id written into every record file's header from now on (a writer's). */

@@ -16,6 +16,7 @@
 
 #include "images/img-priv.h"
 #include "images/img.h"
+#include "inventory.pb-c.h"
 
 /* The pid that holds a flock on inode ino of device dev, from /proc/locks; 0 if none is seen. */
 static pid_t lock_holder(dev_t dev, ino_t ino)
@@ -178,4 +179,21 @@ int img_file_crc(struct img_dir *d, const char *name, uint64_t *size, uint32_t *
 	}
 	close(fd);
 	return 0;
+}
+
+int img_dir_dump_id(struct img_dir *d, uint32_t *id, struct img_err *err)
+{
+	InventoryEntry *inv;
+	int ret = img_read_one(d, IMG_INVENTORY, 0, (ProtobufCMessage **)&inv, err);
+
+	if (ret)
+		return ret;
+	if (inv->has_dump_id)
+		*id = inv->dump_id;
+	else
+		ret = img_fail(err, ENOTSUP,
+			       "%s/inventory.img has no dump id (a dump by an older criu-lite)",
+			       img_dir_path(d));
+	inventory_entry__free_unpacked(inv, NULL);
+	return ret;
 }

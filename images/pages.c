@@ -10,6 +10,7 @@
  * Reader: every run invariant is checked against the head before the pages
  * file is mapped, then its size and crc32c are checked.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -450,6 +451,10 @@ void page_writer_abort(struct page_writer *w)
 struct page_reader {
 	struct page_run *runs;
 	size_t nr_runs;
+	enum img_kind kind;
+	long id;
+	page_fetch_fn fetch; /* PR_META with a fetcher: data is ours, filled chunk by chunk */
+	void *fetch_arg;
 	void *data;
 	uint64_t size;
 	int fd;
@@ -602,8 +607,68 @@ uint32_t page_reader_crc(const struct page_reader *r)
 	return r->crc;
 }
 
+int page_reader_set_fetch(struct page_reader *r, page_fetch_fn fn, void *arg, struct img_err *err)
+{
+	void *p;
+
+	if (r->fd >= 0 || r->data || !r->check.v)
+		return img_fail(err, EINVAL,
+				"%s: pages can be fetched only for a pagemap opened "
+				"alone, with chunk checksums",
+				r->pages_name);
+	if (r->size) {
+		p = mmap(NULL, r->size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED)
+			return img_fail(err, errno, "%s: mmap of %llu bytes: %s", r->pages_name,
+					(unsigned long long)r->size, strerror(errno));
+		r->data = p;
+	}
+	r->fetch = fn;
+	r->fetch_arg = arg;
+	return 0;
+}
+
+/* The chunks of [off, off + len) not verified yet, fetched into r->data (whole chunks, in
+ * runs of them). */
+static int fetch_missing(struct page_reader *r, uint64_t off, uint64_t len, struct img_err *err)
+{
+	uint64_t end = off + len, c = off / PAGECRC_CHUNK * PAGECRC_CHUNK;
+
+	while (c < end) {
+		uint64_t e = c;
+		int ret;
+
+		if (pagecrc_verified(&r->check, c)) {
+			c += PAGECRC_CHUNK;
+			continue;
+		}
+		while (e < end && !pagecrc_verified(&r->check, e))
+			e += PAGECRC_CHUNK;
+		if (e > r->size)
+			e = r->size;
+		ret = r->fetch(r->fetch_arg, r->kind, r->id, c, e - c, (uint8_t *)r->data + c, err);
+		if (ret)
+			return ret;
+		c = e;
+	}
+	return 0;
+}
+
 int page_reader_verify(struct page_reader *r, uint64_t off, uint64_t len, struct img_err *err)
 {
+	if (r->fetch) {
+		int ret;
+
+		if (off > r->size || len > r->size - off)
+			return img_fail(err, EINVAL, "%s: bytes %llu-%llu are beyond its %llu",
+					r->pages_name, (unsigned long long)off,
+					(unsigned long long)(off + len),
+					(unsigned long long)r->size);
+		ret = fetch_missing(r, off, len, err);
+		if (ret)
+			return ret;
+	}
 	return pagecrc_verify(&r->check, r->data, r->size, off, len, r->pages_name, err);
 }
 
@@ -661,7 +726,27 @@ int page_reader_open(struct img_dir *d, long id, struct page_reader **out, struc
 	return page_reader_open_kind(d, IMG_PAGEMAP, id, out, err);
 }
 
-static int open_reader(struct img_dir *d, enum img_kind kind, long id, bool check,
+/* how open_reader() takes the pages file */
+enum pr_mode {
+	PR_CHECKED,   /* read and summed whole now */
+	PR_UNCHECKED, /* mapped, its chunks checked as they are used */
+	PR_META,      /* not opened: its pages come from elsewhere */
+};
+
+/* PR_META: what the head says of the pages file, which is not opened. */
+static int pr_meta_pages(enum img_kind kind, const PagemapHead *head, struct page_reader *r,
+			 struct img_err *err)
+{
+	snprintf(r->pages_name, sizeof(r->pages_name), "%s%u.img", pages_prefix(kind),
+		 head->pages_id);
+	r->size = head->pages_size;
+	r->crc = head->pages_crc32c;
+	return pagecrc_load(&r->check, head->chunk_crc32c, head->n_chunk_crc32c,
+			    head->has_chunk_shift ? head->chunk_shift : 0, r->size, r->crc,
+			    r->pages_name, err);
+}
+
+static int open_reader(struct img_dir *d, enum img_kind kind, long id, enum pr_mode mode,
 		       struct page_reader **out, struct img_err *err)
 {
 	char name[IMG_NAME_MAX];
@@ -681,10 +766,14 @@ static int open_reader(struct img_dir *d, enum img_kind kind, long id, bool chec
 		return img_fail(err, ENOMEM, "%s: out of memory", name);
 	}
 	r->fd = -1;
+	r->kind = kind;
+	r->id = id;
 	ret = pr_load_runs(name, ir, r, &head, err);
 	img_reader_close(ir);
-	if (!ret)
-		ret = pr_map_pages(d, kind, name, head, check, r, err);
+	if (!ret && mode == PR_META)
+		ret = pr_meta_pages(kind, head, r, err);
+	else if (!ret)
+		ret = pr_map_pages(d, kind, name, head, mode == PR_CHECKED, r, err);
 	if (head)
 		protobuf_c_message_free_unpacked(&head->base, NULL);
 	if (ret) {
@@ -698,13 +787,39 @@ static int open_reader(struct img_dir *d, enum img_kind kind, long id, bool chec
 int page_reader_open_kind(struct img_dir *d, enum img_kind kind, long id, struct page_reader **out,
 			  struct img_err *err)
 {
-	return open_reader(d, kind, id, true, out, err);
+	return open_reader(d, kind, id, PR_CHECKED, out, err);
 }
 
 int page_reader_open_unchecked(struct img_dir *d, enum img_kind kind, long id,
 			       struct page_reader **out, struct img_err *err)
 {
-	return open_reader(d, kind, id, false, out, err);
+	return open_reader(d, kind, id, PR_UNCHECKED, out, err);
+}
+
+int page_reader_open_meta(struct img_dir *d, enum img_kind kind, long id, struct page_reader **out,
+			  struct img_err *err)
+{
+	return open_reader(d, kind, id, PR_META, out, err);
+}
+
+bool page_reader_chunked(const struct page_reader *r)
+{
+	return r->check.v != NULL;
+}
+
+int page_reader_take(struct page_reader *r, const void *buf, uint64_t off, uint64_t len,
+		     struct img_err *err)
+{
+	if (off > r->size || len > r->size - off)
+		return img_fail(err, EINVAL, "%s: bytes %llu-%llu are beyond its %llu",
+				r->pages_name, (unsigned long long)off,
+				(unsigned long long)(off + len), (unsigned long long)r->size);
+	return pagecrc_verify_buf(&r->check, buf, off, len, r->size, r->pages_name, err);
+}
+
+bool page_reader_verified(const struct page_reader *r, uint64_t off)
+{
+	return pagecrc_verified(&r->check, off);
 }
 
 size_t page_reader_nr_runs(const struct page_reader *r)
@@ -784,4 +899,30 @@ void page_reader_close(struct page_reader *r)
 	pagecrc_check_free(&r->check);
 	free(r->runs);
 	free(r);
+}
+
+int page_images_each(struct img_dir *d, int (*fn)(void *arg, enum img_kind kind, long id),
+		     void *arg, struct img_err *err)
+{
+	int dfd = openat(img_dir_fd(d), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = dfd >= 0 ? fdopendir(dfd) : NULL;
+	struct dirent *de;
+	int ret = 0;
+
+	if (!dir) {
+		ret = errno;
+		if (dfd >= 0)
+			close(dfd);
+		return img_fail(err, ret, "%s: can't list it: %s", img_dir_path(d), strerror(ret));
+	}
+	while (!ret && (de = readdir(dir))) {
+		const struct img_kind_desc *k;
+		long id;
+
+		k = img_kind_by_filename(de->d_name, &id);
+		if (k && (k->kind == IMG_PAGEMAP || k->kind == IMG_SHMEM_PAGEMAP))
+			ret = fn(arg, k->kind, id);
+	}
+	closedir(dir);
+	return ret;
 }

@@ -69,6 +69,32 @@ int page_reader_open_kind(struct img_dir *d, enum img_kind kind, long id, struct
  * page_reader_verify(). */
 int page_reader_open_unchecked(struct img_dir *d, enum img_kind kind, long id,
 			       struct page_reader **out, struct img_err *err);
+/* The pagemap alone, for pages that come from elsewhere (a page server): the pages file is
+ * not opened (page_reader_data() is NULL), its size, name and chunk checksums are the head's.
+ * page_reader_take() checks bytes that came for it. */
+int page_reader_open_meta(struct img_dir *d, enum img_kind kind, long id, struct page_reader **out,
+			  struct img_err *err);
+/* The pages of a reader opened alone come from fn: page_reader_verify() fetches the chunks of
+ * its range not checked yet (whole ones, len bytes at off of the pages file, into buf) and
+ * checks them; page_reader_data() is then a private mapping they are fetched into. fn returns 0
+ * or -errno with err filled. */
+typedef int (*page_fetch_fn)(void *arg, enum img_kind kind, long id, uint64_t off, uint64_t len,
+			     void *buf, struct img_err *err);
+int page_reader_set_fetch(struct page_reader *r, page_fetch_fn fn, void *arg, struct img_err *err);
+/* The pagemap's head has a checksum per chunk (images/pagecrc.h; an older dump's has none). */
+bool page_reader_chunked(const struct page_reader *r);
+/* buf holds bytes [off, off + len) of the pages file: each chunk lying wholly in it and not
+ * checked yet is checked now (a short last chunk of the file counts as whole): 0, -EBADMSG
+ * naming the chunk, -EINVAL when the range is not in the file. Not thread safe. */
+int page_reader_take(struct page_reader *r, const void *buf, uint64_t off, uint64_t len,
+		     struct img_err *err);
+/* The chunk holding byte off of the pages file was checked. */
+bool page_reader_verified(const struct page_reader *r, uint64_t off);
+/* fn for every page image of d (pagemap-<id>.img: IMG_PAGEMAP, pagemap-shmem-<id>.img:
+ * IMG_SHMEM_PAGEMAP), in directory order, until it returns non-zero: that, 0, or -errno
+ * (err filled) when d can't be listed. */
+int page_images_each(struct img_dir *d, int (*fn)(void *arg, enum img_kind kind, long id),
+		     void *arg, struct img_err *err);
 size_t page_reader_nr_runs(const struct page_reader *r);
 const struct page_run *page_reader_runs(const struct page_reader *r);
 /* Pages of the runs whose flags include every bit of flag (0: every page); 0 for NULL. */

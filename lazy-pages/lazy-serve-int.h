@@ -42,6 +42,7 @@ struct server {
 	struct lazy_ws *ws_in; /* an earlier working set */
 	struct lazy_ws ws_out; /* this one's faults */
 	int sigfd;	       /* SIGUSR1, while hold */
+	int fetch_fd;	       /* a remote source's: restore asks for its eager pages here */
 	double t_first, last_status;
 	double last_fault;   /* when the last fault was served: the loop spins for a while after */
 	struct lazy_shm shm; /* the shared objects */
@@ -54,5 +55,12 @@ struct server {
 int lazy_copy_run(struct server *s, struct lazy_uffd *u, uint64_t at, uint64_t n, bool dontwake);
 /* Serve fault f of u: 0, -EAGAIN (defer it), -ESRCH, or a fatal -errno. */
 int lazy_fault(struct server *s, struct lazy_uffd *u, const struct deferred *f);
+/* lazy-remote.c, with a remote source: one range it brought unasked, copied in where still
+ * pending (*did false when there was none); the restore's channel for the pages it fills
+ * itself (LAZY_FETCH_CHANNEL: fd taken), and one LAZY_FETCH read there and answered. 0 or a
+ * fatal -errno. */
+int lazy_copy_arrived(struct server *s, bool *did);
+int lazy_fetch_channel(struct server *s, int fd);
+int lazy_serve_fetch(struct server *s);
 
 #endif

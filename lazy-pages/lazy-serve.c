@@ -290,6 +290,8 @@ static int serve_ctl(struct server *s)
 		ret = take_shmem(s, m, fd);
 	} else if (m->kind == LAZY_KIND__LAZY_END) {
 		s->tasks_done = true;
+	} else if (m->kind == LAZY_KIND__LAZY_FETCH_CHANNEL) {
+		ret = lazy_fetch_channel(s, fd);
 	} else {
 		pr_err("unexpected control message %d\n", m->kind);
 		if (fd >= 0)
@@ -347,6 +349,15 @@ static int prefetch_shared(struct server *s, bool *did)
  * when there was nothing to do. */
 static int prefetch(struct server *s, bool *did)
 {
+	int ret;
+
+	/* what a remote source's stream brought, first; while it streams, nothing else (asking
+	 * for pages it is about to send would only send them twice) */
+	if (s->src->ops->arrived) {
+		ret = lazy_copy_arrived(s, did);
+		if (ret || *did || s->src->ops->streaming(s->src))
+			return ret;
+	}
 	*did = false;
 	s->shm_turn = !s->shm_turn;
 	if (s->shm_turn && s->shm.left)
@@ -355,7 +366,6 @@ static int prefetch(struct server *s, bool *did)
 		struct lazy_uffd *u = s->u[(s->rr + k) % s->n];
 		uint64_t at, n;
 		bool hinted;
-		int ret;
 
 		if (u->fd < 0 || !u->mm.left || u->nretry)
 			continue;
@@ -453,11 +463,20 @@ static int loop(struct server *s)
 			pr_perror("epoll_wait");
 			return -errno;
 		}
-		for (int i = 0; i < n && !ret; i++) {
+		for (int i = 0, nev = n; i < nev && !ret; i++) {
 			struct lazy_uffd *u = ev[i].data.ptr;
 
 			if (!u) {
 				ret = serve_ctl(s);
+				continue;
+			}
+			if ((void *)u == (void *)&s->fetch_fd) {
+				n--;
+				ret = lazy_serve_fetch(s);
+				continue;
+			}
+			if ((void *)u == (void *)&s->src) {
+				n--; /* the source brought pages: prefetch copies them */
 				continue;
 			}
 			if ((void *)u == (void *)&s->sigfd) {
@@ -511,6 +530,7 @@ int lazy_serve(struct page_source *src, int ctl, const struct lazy_serve_opts *o
 			    .st = st,
 			    .hold = o->hold_prefetch,
 			    .sigfd = -1,
+			    .fetch_fd = -1,
 			    .ws_in = o->ws };
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	int ret;
@@ -538,6 +558,16 @@ int lazy_serve(struct page_source *src, int ctl, const struct lazy_serve_opts *o
 		}
 		pr_info("prefetch held until SIGUSR1 (CRIU_LITE_FAULT)\n");
 	}
+	/* edge triggered: a turn that copies nothing in (prefetch held) does not spin on it */
+	ev.events = EPOLLIN | EPOLLET;
+	ev.data.ptr = &s.src;
+	if (src->notify_fd >= 0 && epoll_ctl(s.ep, EPOLL_CTL_ADD, src->notify_fd, &ev)) {
+		pr_perror("epoll on the page source");
+		if (s.sigfd >= 0)
+			close(s.sigfd);
+		close(s.ep);
+		return -errno;
+	}
 	ret = loop(&s);
 	st->all_pages_s = s.t_first ? stats_now() - s.t_first : 0;
 	if (ret) {
@@ -550,6 +580,8 @@ int lazy_serve(struct page_source *src, int ctl, const struct lazy_serve_opts *o
 	}
 	if (s.sigfd >= 0)
 		close(s.sigfd);
+	if (s.fetch_fd >= 0)
+		close(s.fetch_fd);
 	for (size_t i = 0; i < s.n; i++) {
 		if (s.u[i]->fd >= 0) {
 			close(s.u[i]->fd);

@@ -113,32 +113,21 @@ static const struct page_source_ops local_ops = {
 	.close = local_close,
 };
 
-/* Every pagemap-<id>.img and pagemap-shmem-<id>.img of the directory. */
+static int preload_one(void *arg, enum img_kind kind, long id)
+{
+	struct page_reader *r;
+
+	return reader(arg, kind, (uint32_t)id, &r);
+}
+
+/* Every pagemap-<id>.img and pagemap-shmem-<id>.img of the directory (one it can't list: each
+ * is opened at its first use). */
 static int preload(struct local_src *l)
 {
-	int dfd = openat(img_dir_fd(l->dir), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *dir = dfd >= 0 ? fdopendir(dfd) : NULL;
-	struct dirent *de;
-	int ret = 0;
+	struct img_err err = { 0 };
+	int ret = page_images_each(l->dir, preload_one, l, &err);
 
-	if (!dir) {
-		if (dfd >= 0)
-			close(dfd);
-		return 0; /* then each is opened at its first use */
-	}
-	while (!ret && (de = readdir(dir))) {
-		struct page_reader *r;
-		unsigned id;
-		char tail[8];
-
-		if (sscanf(de->d_name, "pagemap-%u.im%7s", &id, tail) == 2 && !strcmp(tail, "g"))
-			ret = reader(l, IMG_PAGEMAP, id, &r);
-		else if (sscanf(de->d_name, "pagemap-shmem-%u.im%7s", &id, tail) == 2 &&
-			 !strcmp(tail, "g"))
-			ret = reader(l, IMG_SHMEM_PAGEMAP, id, &r);
-	}
-	closedir(dir);
-	return ret;
+	return ret < 0 && err.msg[0] ? 0 : ret;
 }
 
 int page_source_local(struct img_dir *d, bool pre, struct page_source **out)
@@ -149,6 +138,7 @@ int page_source_local(struct img_dir *d, bool pre, struct page_source **out)
 	if (!l)
 		return -ENOMEM;
 	l->base.ops = &local_ops;
+	l->base.notify_fd = -1;
 	l->dir = d;
 	ret = pre ? preload(l) : 0;
 	if (ret) {

@@ -1,5 +1,5 @@
-/* page-source: where the pages of a lazy restore come from, behind one interface: local image
- * files now, a remote page server later.
+/* page-source: where the pages of a lazy restore come from, behind one interface: the local
+ * image files, or a page server on another host (page-source-remote.c).
  *
  * Contract: an address space is named by its kind and image id: IMG_PAGEMAP and a task's dumped
  * pid, or IMG_SHMEM_PAGEMAP and a shared memory object's id (addresses are then offsets in the
@@ -25,11 +25,24 @@ struct page_source_ops {
 		    const struct page_run **runs, size_t *n);
 	int (*get)(struct page_source *s, enum img_kind kind, uint32_t id, uint64_t addr,
 		   uint64_t nr, void *buf, const void **data);
+	/* A remote source's (NULL for the local one):
+	 * fetch(): bytes [off, off + len) of the pages file of (kind, id), checked; *data valid
+	 * until close (a restore's eager pieces, LAZY_FETCH);
+	 * arrived(): 1 and a range of a pages file that came unasked since the last call (the
+	 * fault loop copies it in where it is still pending), 0 when none; notify_fd is readable
+	 * while there may be one;
+	 * streaming(): more may still arrive unasked (false: prefetch asks for what it needs). */
+	int (*fetch)(struct page_source *s, enum img_kind kind, uint32_t id, uint64_t off,
+		     uint64_t len, const void **data);
+	int (*arrived)(struct page_source *s, enum img_kind *kind, uint32_t *id, uint64_t *off,
+		       uint64_t *len);
+	bool (*streaming)(struct page_source *s);
 	void (*close)(struct page_source *s);
 };
 
 struct page_source {
 	const struct page_source_ops *ops;
+	int notify_fd; /* -1: none */
 };
 
 /* The page images of the directory d (which stays the caller's). With preload, every page
@@ -37,6 +50,25 @@ struct page_source {
  * use: the server does it while the restore checks the images, and serves the first fault at once.
  */
 int page_source_local(struct img_dir *d, bool preload, struct page_source **out);
+
+/* A page server: address (numeric IPv4 or IPv6), port, and the key (xfer-conn.h). The local
+ * directory d holds the dump's images but its pages files (which need not be there): the
+ * pagemaps say where each page lies and what each chunk sums to. Both connections are open and
+ * the session agreed (the server holds this dump) when it returns. */
+struct xfer_auth;
+struct remote_opts {
+	const char *address;
+	uint16_t port;
+	const struct xfer_auth *auth;
+};
+struct remote_stats {
+	uint64_t requests, pages_fault, pages_stream, bytes;
+	double wait_s; /* waiting for the answers on the faults connection */
+};
+int page_source_remote(struct img_dir *d, const struct remote_opts *o, struct page_source **out);
+/* Tell the server this restore has every page (it may then let go of what it serves). */
+int page_source_remote_done(struct page_source *s);
+void page_source_remote_stats(struct page_source *s, struct remote_stats *st);
 
 static inline void page_source_close(struct page_source *s)
 {

@@ -480,17 +480,33 @@ int xfer_listen_port(int lsk)
 int xfer_accept(int lsk, const struct xfer_auth *a, int timeout_ms, struct xfer_conn **out,
 		struct img_err *err)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	struct xfer_conn *c;
-	int fd, ret;
+	int fd;
 
 	*out = NULL;
 	do {
-		fd = accept4(lsk, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		fd = accept4(lsk, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	} while (fd < 0 && errno == EINTR);
 	if (fd < 0)
 		return img_fail(err, errno, "page server: accept: %s", strerror(errno));
+	return xfer_conn_server(fd, a, timeout_ms, out, err);
+}
+
+int xfer_conn_server(int fd, const struct xfer_auth *a, int timeout_ms, struct xfer_conn **out,
+		     struct img_err *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct xfer_conn *c;
+	int fl, ret;
+
+	*out = NULL;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) ||
+	    getpeername(fd, (struct sockaddr *)&ss, &len)) {
+		ret = errno;
+		close(fd);
+		return img_fail(err, ret, "page server: a connection: %s", strerror(ret));
+	}
 	ret = conn_new(fd, a, true, (struct sockaddr *)&ss, len, &c);
 	if (!c) {
 		close(fd);

@@ -58,6 +58,10 @@ int xfer_listen(const char *addr, uint16_t port, struct img_err *err);
 int xfer_listen_port(int lsk); /* the port it is bound to, or -errno */
 int xfer_accept(int lsk, const struct xfer_auth *a, int timeout_ms, struct xfer_conn **out,
 		struct img_err *err);
+/* xfer_accept()'s handshake on fd, a connection accept()ed by the caller (a server whose
+ * connections each have a thread does their handshakes there): fd is taken, also on failure */
+int xfer_conn_server(int fd, const struct xfer_auth *a, int timeout_ms, struct xfer_conn **out,
+		     struct img_err *err);
 int xfer_connect(const char *addr, uint16_t port, const struct xfer_auth *a, int timeout_ms,
 		 struct xfer_conn **out, struct img_err *err);
 

@@ -49,7 +49,7 @@ static int extra_files(struct img_dir *d, const InventoryEntry *inv,
 	return n;
 }
 
-int manifest_verify(struct img_dir *d, const InventoryEntry *inv, bool sum_pages,
+int manifest_verify(struct img_dir *d, const InventoryEntry *inv, enum manifest_pages pages,
 		    void (*problem)(void *arg, const char *msg), void *arg)
 {
 	struct img_err err = { 0 };
@@ -71,7 +71,9 @@ int manifest_verify(struct img_dir *d, const InventoryEntry *inv, bool sum_pages
 			n++;
 			continue;
 		}
-		if (!sum_pages && !strncmp(f->name, "pages-", 6)) { /* the page reader sums it */
+		if (pages == MANIFEST_PAGES_ELSEWHERE && !strncmp(f->name, "pages-", 6))
+			continue;
+		if (pages == MANIFEST_PAGES_SIZE && !strncmp(f->name, "pages-", 6)) {
 			if (fstatat(img_dir_fd(d), f->name, &st, 0)) {
 				snprintf(msg, sizeof(msg), "%s (part of this dump): %s", f->name,
 					 strerror(errno));

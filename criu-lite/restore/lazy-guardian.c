@@ -22,7 +22,7 @@
 struct guard {
 	int *fds; /* uffds and pidfds, closed at exit */
 	size_t nfds;
-	pid_t *tree; /* the restored tasks (after LAZY_END) */
+	pid_t *tree; /* the restored tasks (after LAZY_END; before it, those with lazy memory) */
 	size_t ntree;
 	bool restored;
 	uint64_t left;
@@ -40,7 +40,18 @@ static void keep(struct guard *g, int fd)
 	g->fds[g->nfds++] = fd;
 }
 
-/* SIGKILL pid and, first, everything below it (children of each of its threads). */
+static void remember(struct guard *g, pid_t pid)
+{
+	pid_t *v = realloc(g->tree, (g->ntree + 1) * sizeof(*v));
+
+	if (v) { /* short of memory: the restorer's children are still found below it */
+		g->tree = v;
+		g->tree[g->ntree++] = pid;
+	}
+}
+
+/* SIGKILL pid and, first, everything below it (children of each of its threads), but for the
+ * guardian itself (a child of the restorer). */
 static void kill_below(pid_t pid, int depth)
 {
 	char path[64];
@@ -60,7 +71,8 @@ static void kill_below(pid_t pid, int depth)
 		snprintf(cpath, sizeof(cpath), "/proc/%d/task/%s/children", pid, de->d_name);
 		f = fopen(cpath, "re");
 		while (f && fscanf(f, "%d", &c) == 1)
-			kill_below(c, depth + 1);
+			if (c != getpid())
+				kill_below(c, depth + 1);
 		if (f)
 			fclose(f);
 	}
@@ -73,9 +85,18 @@ static __attribute__((noreturn)) void fail(struct guard *g, pid_t restorer, cons
 {
 	/* said first: whoever sees the tree die finds why in the log */
 	if (!g->restored) {
-		pr_err("%s, %llu pages not in: killed the restore (pid %d) and the tasks it made\n",
-		       why, (unsigned long long)g->left, restorer);
-		kill(restorer, SIGKILL);
+		/* the tasks may already run (resumed, not yet handed over): they die too, the
+		 * restorer's children and those the guardian knows, wherever they are now */
+		if (restorer > 0)
+			pr_err("%s, %llu pages not in: killed the restore (pid %d) and the tasks "
+			       "it made\n",
+			       why, (unsigned long long)g->left, restorer);
+		else
+			pr_err("%s: killed the tasks it made\n", why);
+		if (restorer > 0)
+			kill_below(restorer, 0);
+		for (size_t i = 0; i < g->ntree; i++)
+			kill_below(g->tree[i], 0);
 	} else {
 		pr_err("%s, %llu pages not in: killed the restored tree (pid %d and below)\n", why,
 		       (unsigned long long)g->left, g->ntree ? g->tree[0] : 0);
@@ -131,18 +152,22 @@ static bool from_restorer(struct guard *g, int rp)
 	int fd, ret = lazy_ctl_recv(rp, &m, &fd);
 
 	if (ret) {
-		if (!g->restored) /* the restore failed (and cleans up) or died (its tasks too) */
-			_exit(0);
+		/* a restore that fails says so (LAZY_ERROR) and kills its tasks itself; one that
+		 * dies without a word may leave tasks that already run on lazy memory */
+		if (!g->restored)
+			fail(g, 0, "the restore died before it handed the tree over");
 		return false;
 	}
 	if (m->kind == LAZY_KIND__LAZY_TASK && fd >= 0) {
 		keep(g, fd);
 		fd = -1;
+		if (m->has_pid)
+			remember(g, (pid_t)m->pid);
 	} else if (m->kind == LAZY_KIND__LAZY_END) {
 		g->restored = true;
-		g->tree = calloc(m->n_pids + 1, sizeof(*g->tree));
-		for (size_t i = 0; g->tree && i < m->n_pids; i++)
-			g->tree[g->ntree++] = (pid_t)m->pids[i];
+		g->ntree = 0;
+		for (size_t i = 0; i < m->n_pids; i++)
+			remember(g, (pid_t)m->pids[i]);
 	} else if (m->kind == LAZY_KIND__LAZY_ERROR) {
 		_exit(0);
 	}

@@ -28,13 +28,15 @@
 
 struct restore_lazy {
 	int srv;   /* the lazy-pages server */
-	int guard; /* the guardian */
+	int guard; /* the guardian (-1 until restore_lazy_start()) */
 	pid_t guardian;
+	bool remote; /* the pages come from a page server: the pages we fill, through fetch */
+	int fetch;
 };
 
 /* LAZY_READY: the server opened every page image (their data is checked chunk by chunk as it
  * is used: page_reader_open_unchecked()) and took this restore; before it, no task may exist. */
-static int wait_ready(struct restore_ctx *c, int srv)
+static int wait_ready(struct restore_ctx *c, int srv, bool *remote)
 {
 	int timeout = c->o->lazy_timeout ? c->o->lazy_timeout : LAZY_TIMEOUT_S;
 	struct pollfd p = { .fd = srv, .events = POLLIN };
@@ -58,17 +60,41 @@ static int wait_ready(struct restore_ctx *c, int srv)
 	ret = m->kind == LAZY_KIND__LAZY_READY ? 0 : -EBADMSG;
 	if (ret)
 		pr_err("lazy-pages said %d where it says it is ready\n", m->kind);
+	*remote = m->remote_pages;
 	lazy_msg__free_unpacked(m, NULL);
 	return ret;
 }
 
-int restore_lazy_start(struct restore_ctx *c)
+/* The channel on which restore asks for the pages it fills itself (a remote source's). */
+static int open_fetch(struct restore_lazy *l)
+{
+	LazyMsg m = LAZY_MSG__INIT;
+	int sp[2], ret;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp)) {
+		pr_perror("socketpair");
+		return -errno;
+	}
+	m.kind = LAZY_KIND__LAZY_FETCH_CHANNEL;
+	ret = lazy_ctl_send(l->srv, &m, sp[1]);
+	close(sp[1]);
+	if (ret) {
+		pr_err("lazy-pages went away before it took the fetch channel: %s\n",
+		       strerror(-ret));
+		close(sp[0]);
+		return ret;
+	}
+	l->fetch = sp[0];
+	return 0;
+}
+
+int restore_lazy_connect(struct restore_ctx *c)
 {
 	static const enum kd_id need[] = { KD_UFFD, KD_UFFD_EVENT_FORK, KD_UFFD_EVENT_REMAP,
 					   KD_UFFD_EVENT_REMOVE, KD_UFFD_EVENT_UNMAP };
 	struct restore_lazy *l;
-	int sp[2], srv, ret;
-	pid_t me = getpid(), pid;
+	int srv, ret;
+	bool remote = false;
 
 	if (!c->o->lazy_pages)
 		return 0;
@@ -86,39 +112,120 @@ int restore_lazy_start(struct restore_ctx *c)
 			  c->o->images_dir, LAZY_CTL_SOCK, c->o->images_dir);
 		return srv;
 	}
-	ret = wait_ready(c, srv);
-	if (ret) {
+	ret = wait_ready(c, srv, &remote);
+	l = ret ? NULL : calloc(1, sizeof(*l));
+	if (!l) {
 		close(srv);
-		return ret;
+		return ret ? ret : -ENOMEM;
 	}
+	*l = (struct restore_lazy){ .srv = srv, .guard = -1, .remote = remote, .fetch = -1 };
+	c->lazy = l;
+	if (remote && (ret = open_fetch(l)))
+		return ret;
+	pr_info("connected to lazy-pages%s\n", remote ? " (pages from a page server)" : "");
+	return 0;
+}
+
+bool restore_lazy_remote(const struct restore_ctx *c)
+{
+	return c->lazy && c->lazy->remote;
+}
+
+/* page_fetch_fn: bytes of a pages file, asked for on the fetch channel. */
+static int fetch(void *arg, enum img_kind kind, long id, uint64_t off, uint64_t len, void *buf,
+		 struct img_err *err)
+{
+	struct restore_lazy *l = arg;
+
+	while (len) {
+		uint64_t n = len < LAZY_CTL_MAX / 4 ? len : LAZY_CTL_MAX / 4;
+		LazyMsg q = LAZY_MSG__INIT, *a;
+		int fd, ret;
+
+		q.kind = LAZY_KIND__LAZY_FETCH;
+		q.has_image_id = q.has_shmem = q.has_offset = q.has_size = true;
+		q.image_id = (uint32_t)id;
+		q.shmem = kind == IMG_SHMEM_PAGEMAP;
+		q.offset = off;
+		q.size = n;
+		ret = lazy_ctl_send(l->fetch, &q, -1);
+		if (!ret)
+			ret = lazy_ctl_recv(l->fetch, &a, &fd);
+		if (ret)
+			return img_fail(err, -ret, "pages %s%ld.img: lazy-pages did not answer: %s",
+					kind == IMG_SHMEM_PAGEMAP ? "pages-shmem-" : "pages-", id,
+					strerror(-ret));
+		if (fd >= 0)
+			close(fd);
+		if (a->kind != LAZY_KIND__LAZY_FETCHED || !a->has_data || a->data.len != n) {
+			ret = img_fail(err, EIO, "%s%ld.img bytes %llu-%llu: %s",
+				       kind == IMG_SHMEM_PAGEMAP ? "pages-shmem-" : "pages-", id,
+				       (unsigned long long)off, (unsigned long long)(off + n),
+				       a->error ? a->error : "lazy-pages gave no pages");
+			lazy_msg__free_unpacked(a, NULL);
+			return ret;
+		}
+		memcpy(buf, a->data.data, n);
+		lazy_msg__free_unpacked(a, NULL);
+		buf = (uint8_t *)buf + n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int restore_lazy_pages_open(struct restore_ctx *c, enum img_kind kind, long id,
+			    struct page_reader **out)
+{
+	struct img_err err = { 0 };
+	int ret;
+
+	if (restore_lazy_remote(c)) {
+		ret = page_reader_open_meta(c->dir, kind, id, out, &err);
+		if (!ret && (ret = page_reader_set_fetch(*out, fetch, c->lazy, &err))) {
+			page_reader_close(*out);
+			*out = NULL;
+		}
+	} else if (c->o->lazy_pages) { /* lazy-pages checks the pages files */
+		ret = page_reader_open_unchecked(c->dir, kind, id, out, &err);
+	} else {
+		ret = page_reader_open_kind(c->dir, kind, id, out, &err);
+	}
+	if (ret)
+		pr_err("%s\n", err.msg);
+	return ret;
+}
+
+int restore_lazy_start(struct restore_ctx *c)
+{
+	struct restore_lazy *l = c->lazy;
+	pid_t me = getpid(), pid;
+	int sp[2];
+
+	if (!l)
+		return 0;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp)) {
 		pr_perror("socketpair");
-		close(srv);
 		return -errno;
 	}
 	pid = fork();
 	if (pid < 0) {
 		pr_perror("can't fork the lazy restore's guardian");
-		close(srv);
 		close(sp[0]);
 		close(sp[1]);
 		return -errno;
 	}
 	if (pid == 0) {
 		close(sp[0]);
-		lazy_guardian(srv, sp[1], me,
+		if (l->fetch >= 0)
+			close(l->fetch);
+		lazy_guardian(l->srv, sp[1], me,
 			      c->o->lazy_timeout ? c->o->lazy_timeout : LAZY_TIMEOUT_S);
 	}
 	close(sp[1]);
-	l = calloc(1, sizeof(*l));
-	if (!l) {
-		close(srv);
-		close(sp[0]);
-		return -ENOMEM;
-	}
-	*l = (struct restore_lazy){ .srv = srv, .guard = sp[0], .guardian = pid };
-	c->lazy = l;
-	pr_info("connected to lazy-pages; guardian pid %d\n", pid);
+	l->guard = sp[0];
+	l->guardian = pid;
+	pr_info("guardian pid %d\n", pid);
 	return 0;
 }
 
@@ -420,6 +527,14 @@ void restore_lazy_finish(struct restore_ctx *c, bool ok)
 
 	if (!l)
 		return;
+	if (l->fetch >= 0)
+		close(l->fetch);
+	if (l->guard < 0) { /* no guardian yet: nothing was handed over */
+		close(l->srv);
+		free(l);
+		c->lazy = NULL;
+		return;
+	}
 	pids = calloc(c->nr_tasks + 1, sizeof(*pids));
 	for (size_t i = 0; pids && i < c->nr_tasks; i++)
 		if (!c->tasks[i].zombie && c->tasks[i].pid > 0)

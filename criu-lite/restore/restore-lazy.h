@@ -3,7 +3,14 @@
  * (listening on the images directory) copies them in on faults and in the background.
  *
  * Contract:
- * - restore_lazy_start() (before any task exists): connects to the server and forks the
+ * - restore_lazy_connect() (before the images are read): connects to the server and waits
+ *   until it takes this restore (LAZY_READY). When it says its pages come from a page server
+ *   (lazy-pages --page-server), the directory need not hold the pages files: restore_lazy_remote()
+ *   is then true, and restore_lazy_pages_open() gives readers of the pagemaps alone whose pages
+ *   (the ones restore fills itself) are asked for on a channel of their own (LAZY_FETCH) and
+ *   checked chunk by chunk like any. Without it, restore_lazy_pages_open() opens the pages
+ *   files, checked as they are used (lazily) or whole (eagerly).
+ * - restore_lazy_start() (before any task exists): forks the
  *   guardian (lazy-guardian.h), which from then on holds a copy of every uffd and kills the
  *   restore, or later the tree, if the server dies, gives up or goes silent: a task never
  *   runs on a zero page where its memory should be.
@@ -36,6 +43,10 @@
 
 #define LAZY_STACK_PAGES 4
 
+int restore_lazy_connect(struct restore_ctx *c);
+bool restore_lazy_remote(const struct restore_ctx *c);
+int restore_lazy_pages_open(struct restore_ctx *c, enum img_kind kind, long id,
+			    struct page_reader **out);
 int restore_lazy_start(struct restore_ctx *c);
 int restore_lazy_plan(struct restore_ctx *c);
 int restore_lazy_shmem(struct restore_ctx *c, const ShmemEntry *e, int fd);

@@ -18,6 +18,7 @@
 #define LOG_PREFIX "images: "
 #include "criu-lite/log.h"
 #include "criu-lite/kinds/manifest.h"
+#include "criu-lite/restore/restore-lazy.h"
 #include "criu-lite/restore/restore.h"
 
 #define PG 4096ULL
@@ -39,7 +40,9 @@ int restore_manifest_check(struct restore_ctx *c)
 		    "not checked as a set\n");
 		return 0;
 	}
-	n = manifest_verify(c->dir, c->inv, false, log_problem, NULL);
+	n = manifest_verify(c->dir, c->inv,
+			    restore_lazy_remote(c) ? MANIFEST_PAGES_ELSEWHERE : MANIFEST_PAGES_SIZE,
+			    log_problem, NULL);
 	if (n < 0)
 		return n;
 	if (n)

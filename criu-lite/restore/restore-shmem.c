@@ -86,14 +86,12 @@ int restore_shmem_read(struct restore_ctx *c)
 		if (ret != 1)
 			break;
 		c->shmem[i] = (ShmemEntry *)m;
-		/* lazily, lazy-pages checks the pages files (as the tasks') */
-		ret = c->o->lazy_pages
-			  ? page_reader_open_unchecked(c->dir, IMG_SHMEM_PAGEMAP, c->shmem[i]->id,
-						       &c->shmem_pages[i], &err)
-			  : page_reader_open_kind(c->dir, IMG_SHMEM_PAGEMAP, c->shmem[i]->id,
-						  &c->shmem_pages[i], &err);
-		if (ret)
-			break;
+		ret = restore_lazy_pages_open(c, IMG_SHMEM_PAGEMAP, c->shmem[i]->id,
+					      &c->shmem_pages[i]);
+		if (ret) {
+			img_reader_close(r);
+			return ret;
+		}
 		ret = 1;
 	}
 	img_reader_close(r);

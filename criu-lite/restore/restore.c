@@ -100,7 +100,6 @@ static int check_pages_crc(struct restore_ctx *c, const struct restore_task *t)
 
 static int read_task(struct restore_ctx *c, struct restore_task *t)
 {
-	struct img_err err = { 0 };
 	int ret;
 
 	if (t->zombie)
@@ -111,12 +110,8 @@ static int read_task(struct restore_ctx *c, struct restore_task *t)
 	    (ret = read_all(c->dir, IMG_FDINFO, t->vpid, (ProtobufCMessage ***)&t->fdinfo,
 			    &t->nr_fdinfo)))
 		return ret;
-	/* lazily, lazy-pages checks the pages files (restore_lazy_start() waits for it) */
-	ret = c->o->lazy_pages
-		  ? page_reader_open_unchecked(c->dir, IMG_PAGEMAP, t->vpid, &t->pages, &err)
-		  : page_reader_open(c->dir, t->vpid, &t->pages, &err);
-	if (ret)
-		return report(&err, ret);
+	if ((ret = restore_lazy_pages_open(c, IMG_PAGEMAP, t->vpid, &t->pages)))
+		return ret;
 	if ((ret = check_runs(t)) || (ret = restore_task_runs_check(t)) ||
 	    (ret = check_pages_crc(c, t)) || (ret = restore_core_check(c, t)) ||
 	    (ret = restore_stop_check(t)))
@@ -436,7 +431,10 @@ int restore_run(const struct opts *o)
 		pr_err("the kernel lacks features criu-lite needs: see `criu-lite check`\n");
 		ret = -ENOTSUP;
 	}
-	/* 1: everything is read and checked before anything is created */
+	/* 1: everything is read and checked before anything is created (a lazy restore's server
+	 * first: it says where the pages come from) */
+	if (!ret)
+		ret = restore_lazy_connect(&c);
 	if (!ret)
 		ret = read_images(&c);
 	if (!ret)
@@ -497,6 +495,16 @@ int restore_run(const struct opts *o)
 	for (size_t i = 0; i < c.nr_tasks; i++)
 		if (!c.tasks[i].zombie)
 			ret |= seize_release(&c.tasks[i].st, RELEASE_RESUME);
+	/* running now, but not yet handed to the lazy restore's guardian (a crash here is its
+	 * to see: "handover:kill"); a failure kills them before the guardian lets go */
+	if (!ret)
+		ret = fault_inject(o, "handover");
+	if (ret) {
+		kill_tasks(&c);
+		pr_err("restore from %s failed after the tasks were resumed; every task it created "
+		       "was killed\n",
+		       o->images_dir);
+	}
 	restore_lazy_finish(&c, !ret);
 	pid_t root = c.tasks[0].pid;
 

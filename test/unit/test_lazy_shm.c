@@ -69,6 +69,7 @@ static struct fake_src *fake(void)
 
 	assert_non_null(f);
 	f->base.ops = &fake_ops;
+	f->base.notify_fd = -1;
 	f->run = (struct page_run){ .vaddr = FIRST * LAZY_PG,
 				    .nr_pages = LAST - FIRST,
 				    .flags = PAGEMAP_FLAGS__PE_PRESENT };

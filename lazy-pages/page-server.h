@@ -1,0 +1,48 @@
+/* page-server: the serving side of `criu-lite page-server -D DIR`: the pages of an image
+ * directory, to lazy restores on other hosts (proto/pagexfer.proto).
+ *
+ * Contract: page_server_run() accepts connections on lsk until it is told to stop (*stop set by
+ * a signal handler: it looks every 200 ms), then cuts the connections it has (a restore they
+ * served is killed by its guardian) and waits for their threads; it
+ * serves each in a thread of its own (several restores may be served at once, each from its own
+ * readers of the directory's pages files, checked chunk by chunk as they are read):
+ * - every connection is authenticated by the transport (xfer-conn.h) and starts with HELLO: a
+ *   client of another protocol version, or that expects another dump (dump_id) than the
+ *   directory holds, gets ERROR saying so;
+ * - FAULTS: each PAGES_REQ is answered in order with the pages asked for (zero pages as a
+ *   zero_map): the session's stream then skips them and goes on from where the request ended;
+ *   DONE from the client ends the session;
+ * - STREAM: every chunk of every pages file of the directory not sent yet, in batches of
+ *   PS_STREAM_BATCH bytes (whole checksum chunks), task images first, each in file order,
+ *   jumping to where the last fault request ended; then STREAM_END.
+ * A connection that breaks ends that connection only; the session's other one goes on. One line
+ * per session when it ends (pages by fault and by stream, time) at info level; errors name the
+ * peer. Figures of every session add up in *st. Returns 0, or -errno when the server itself
+ * cannot go on (the listening socket failed). */
+#ifndef CRIU_LITE_PAGE_SERVER_H
+#define CRIU_LITE_PAGE_SERVER_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "images/img.h"
+#include "lazy-pages/xfer-conn.h"
+
+#define PS_STREAM_BATCH	   (256u << 10)
+#define PS_HANDSHAKE_MS	   5000
+#define PS_IO_TIMEOUT_MS   30000 /* a peer that takes no bytes (or sends none mid-frame) */
+
+struct ps_stats {
+	uint64_t sessions, connections, refused;
+	uint64_t pages_fault, pages_stream, zero_pages, bytes_sent;
+};
+
+struct page_server_opts {
+	volatile sig_atomic_t *stop;  /* set by a signal handler: stop accepting */
+};
+
+int page_server_run(struct img_dir *d, int lsk, const struct xfer_auth *auth,
+		    const struct page_server_opts *o, struct ps_stats *st);
+
+#endif
