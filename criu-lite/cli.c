@@ -38,10 +38,7 @@ static const struct {
 	const char *cmd; /* NULL: under every command */
 	const char *feature;
 } unbuilt_opts[] = {
-	{ O_LAZY_PAGES, "dump", "dumps served to a lazy restore on another host" },
 	{ O_PAGE_SERVER, "dump", "dumps sent to a page server" },
-	{ O_ADDRESS, "dump", "dumps sent to a page server" },
-	{ O_PORT, "dump", "dumps sent to a page server" },
 	{ O_PREV_IMAGES_DIR, NULL, "iterative dumps" },
 	{ O_TRACK_MEM, NULL, "dirty-memory tracking" },
 };
@@ -86,13 +83,10 @@ struct subcmd {
 	const char *unbuilt; /* options recognised but refused: the feature is not built yet */
 };
 
-static const int dump_opts[] = { 't',		O_LEAVE_RUNNING,
-				 O_SHELL_JOB,	O_LAZY_PAGES,
-				 O_PAGE_SERVER, O_ADDRESS,
-				 O_PORT,	O_PREV_IMAGES_DIR,
-				 O_TRACK_MEM,	O_STATS_FILE,
-				 O_OVERWRITE,	O_EXTERNAL,
-				 O_GHOST_LIMIT, 0 };
+static const int dump_opts[] = { 't',		O_LEAVE_RUNNING,   O_SHELL_JOB,	  O_LAZY_PAGES,
+				 O_PAGE_SERVER, O_ADDRESS,	   O_PORT,	  O_AUTH_KEY,
+				 O_INSECURE,	O_PREV_IMAGES_DIR, O_TRACK_MEM,	  O_STATS_FILE,
+				 O_OVERWRITE,	O_EXTERNAL,	   O_GHOST_LIMIT, 0 };
 static const int restore_opts[] = { 'd',       O_SHELL_JOB,  O_LAZY_PAGES, O_LAZY_TIMEOUT,
 				    O_PIDFILE, O_STATS_FILE, O_INHERIT_FD, 0 };
 static const int lazy_opts[] = { 'd',		O_PIDFILE,  O_STATS_FILE,
@@ -119,9 +113,16 @@ static const struct subcmd subcmds[] = {
 	  "  --overwrite            DIR holds an earlier dump: remove its images first\n"
 	  "  --ghost-limit SIZE     the most data a file deleted while open may hold to be\n"
 	  "                         saved (K, M, G suffixes; default 64M)\n"
-	  "  --stats-file FILE      write the dump's figures to FILE as JSON\n",
-	  "--lazy-pages (dump side: issue 13), --page-server, --address, --port, "
-	  "--prev-images-dir, --track-mem" },
+	  "  --stats-file FILE      write the dump's figures to FILE as JSON\n"
+	  "  --lazy-pages           the source of a lazy migration: write every image but\n"
+	  "                         the tasks' pages, keep the tree frozen and serve its\n"
+	  "                         memory to one destination (`criu-lite lazy-pages\n"
+	  "                         --page-server` there); once it has every page the tree\n"
+	  "                         is killed here; if it goes away first, the tree resumes\n"
+	  "  --address ADDR, --port PORT  where to serve it (default address 0.0.0.0)\n"
+	  "  --auth-key FILE        the key both ends share (TLS 1.3, pre-shared key)\n"
+	  "  --insecure             no encryption, no authentication (both ends)\n",
+	  "--page-server, --prev-images-dir, --track-mem" },
 	{ "pre-dump", "pre-dump -t PID -D DIR [options]",
 	  "not built yet: copy memory while the tree keeps running (iterative migration)",
 	  dump_opts,
@@ -207,14 +208,21 @@ void usage(const char *cmd)
 /* The page-server options, together: what one needs, what does nothing without another. */
 static int check_net(const char *cmd, const struct opts *o)
 {
-	bool server = !strcmp(cmd, "page-server");
+	bool dump = !strcmp(cmd, "dump");
+	bool server = !strcmp(cmd, "page-server") || (dump && o->lazy_pages);
 	bool client = !strcmp(cmd, "lazy-pages") && o->page_server;
 
 	if (!server && !client && (o->address || o->port || o->auth_key || o->insecure)) {
 		fprintf(stderr,
 			"criu-lite %s: --address, --port, --auth-key and --insecure do "
-			"nothing without --page-server\n",
-			cmd);
+			"nothing without %s\n",
+			cmd, dump ? "--lazy-pages" : "--page-server");
+		return -1;
+	}
+	if (dump && o->lazy_pages && o->leave_running) {
+		fprintf(stderr,
+			"criu-lite dump: --lazy-pages and --leave-running exclude each other "
+			"(a migrated tree ends here once the destination has it)\n");
 		return -1;
 	}
 	if (!server && !client)

@@ -45,8 +45,8 @@ static int report(const struct opts *o, const struct ps_stats *st, double secs)
 	log_summary("page-server: %llu sessions, %llu pages on faults, %llu streamed (%llu of "
 		    "them zero), %s sent, %llu connections refused, in %.3f s\n",
 		    (unsigned long long)st->sessions, (unsigned long long)st->pages_fault,
-		    (unsigned long long)st->pages_stream, (unsigned long long)st->zero_pages,
-		    bytes, (unsigned long long)st->refused, secs);
+		    (unsigned long long)st->pages_stream, (unsigned long long)st->zero_pages, bytes,
+		    (unsigned long long)st->refused, secs);
 	return o->stats_file ? stats_write(&s, o->stats_file) : 0;
 }
 

@@ -12,7 +12,8 @@ int netopts_auth(const struct opts *o, struct xfer_auth **out)
 	int ret;
 
 	if (o->insecure) {
-		pr_warn("--insecure: pages travel unencrypted, and the peer is not authenticated\n");
+		pr_warn(
+		    "--insecure: pages travel unencrypted, and the peer is not authenticated\n");
 		return xfer_auth_insecure(out);
 	}
 	ret = xfer_auth_load(o->auth_key, out, &err);

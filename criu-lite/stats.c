@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <json-c/json.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,8 +25,11 @@ static int stats_slot(struct stats *s, const char *key)
 	for (int i = 0; i < s->n; i++)
 		if (!strcmp(s->f[i].key, key))
 			return i;
-	if (s->n == STATS_MAX)
-		return -1;
+	if (s->n == STATS_MAX) { /* a figure more than the table holds: a bug, never dropped */
+		fprintf(stderr, "criu-lite: more than %d figures, \"%s\" among them\n", STATS_MAX,
+			key);
+		abort();
+	}
 	s->f[s->n].key = key;
 	return s->n++;
 }

@@ -1,6 +1,7 @@
 /* stats: the figures of one run (dump, restore, ...), for the summary line and --stats-file.
  *
- * Contract: a struct stats holds up to STATS_MAX named figures in the order they were added:
+ * Contract: a struct stats holds up to STATS_MAX named figures in the order they were added (one
+ * more is a bug: it aborts, rather than drop a figure):
  * counts (stats_count) and durations in seconds (stats_secs, whose key must end in "_s").
  * stats_write() writes them as one flat JSON object to the file, atomically (a temporary
  * name in the same directory, then rename): 0, or -errno after one message naming the
@@ -10,7 +11,7 @@
 
 #include <stdint.h>
 
-#define STATS_MAX 24
+#define STATS_MAX 48
 
 struct stats {
 	int n;

@@ -78,6 +78,7 @@ struct page_writer {
 	struct page_run *runs;
 	size_t nr_runs;
 	size_t runs_alloc;
+	bool elsewhere; /* the pages are not written: their sums and the pagemap only */
 };
 
 static int pw_io_error(struct page_writer *w, int ret, struct img_err *err)
@@ -103,6 +104,11 @@ static int pw_flush(struct page_writer *w, struct img_err *err)
 {
 	int ret = 0;
 
+	if (w->elsewhere) { /* summed as they came: nothing to write */
+		w->foff += (off_t)w->fill;
+		w->fill = 0;
+		return 0;
+	}
 	if (w->fill) {
 		ret = pw_pool_submit(w->pool, w->fill, w->foff);
 		w->foff += (off_t)w->fill;
@@ -155,11 +161,11 @@ int page_writer_open_kind(struct img_dir *d, enum img_kind kind, long id, struct
 	return page_writer_open_cached(d, kind, id, NULL, out, err);
 }
 
-int page_writer_open_cached(struct img_dir *d, enum img_kind kind, long id, struct page_bufs *bufs,
-			    struct page_writer **out, struct img_err *err)
+/* A writer (d, kind, id) named and checked, with no file yet. */
+static int pw_new(struct img_dir *d, enum img_kind kind, long id, struct page_writer **out,
+		  struct img_err *err)
 {
 	struct page_writer *w;
-	int ret;
 
 	*out = NULL;
 	if (id < 0 || (unsigned long)id > UINT32_MAX)
@@ -173,6 +179,38 @@ int page_writer_open_cached(struct img_dir *d, enum img_kind kind, long id, stru
 	w->rf.fd = -1;
 	pagecrc_init(&w->crc);
 	snprintf(w->name, sizeof(w->name), "%s%ld.img", pages_prefix(kind), id);
+	*out = w;
+	return 0;
+}
+
+int page_writer_open_elsewhere(struct img_dir *d, enum img_kind kind, long id,
+			       struct page_writer **out, struct img_err *err)
+{
+	int ret = pw_new(d, kind, id, out, err);
+
+	if (ret)
+		return ret;
+	(*out)->elsewhere = true;
+	(*out)->cap = PW_BUF_SIZE;
+	(*out)->buf = malloc(PW_BUF_SIZE);
+	if (!(*out)->buf) {
+		page_writer_abort(*out);
+		*out = NULL;
+		return img_fail(err, ENOMEM, "pages: cannot allocate a %zu byte buffer",
+				(size_t)PW_BUF_SIZE);
+	}
+	return 0;
+}
+
+int page_writer_open_cached(struct img_dir *d, enum img_kind kind, long id, struct page_bufs *bufs,
+			    struct page_writer **out, struct img_err *err)
+{
+	struct page_writer *w;
+	int ret;
+
+	ret = pw_new(d, kind, id, &w, err);
+	if (ret)
+		return ret;
 	ret = raw_file_create(d, w->name, &w->rf, err);
 	if (ret) {
 		page_writer_abort(w);
@@ -209,8 +247,11 @@ void *page_writer_reserve(struct page_writer *w, uint64_t nr_pages, struct img_e
 	if (w->cap < len) {
 		/* a caller asking for more than the usual batch: grow once (it is empty) */
 		int ret = 0;
-		uint8_t *nb = pw_pool_buf(w->pool, len, &w->cap, &ret);
+		uint8_t *nb =
+		    w->elsewhere ? realloc(w->buf, len) : pw_pool_buf(w->pool, len, &w->cap, &ret);
 
+		if (nb && w->elsewhere)
+			w->cap = len;
 		if (!nb) {
 			img_fail(err, ENOMEM, "%s: cannot allocate %llu bytes", w->name,
 				 (unsigned long long)len);
@@ -233,11 +274,14 @@ static int pw_put(struct page_writer *w, const void *data, uint64_t len, struct 
 		/* already in place (page_writer_reserve) */
 		if (pagecrc_add(&w->crc, w->buf + w->fill, len))
 			return img_fail(err, ENOMEM, "%s: out of memory for checksums", w->name);
-		w->fill += len;
+		if (!w->elsewhere)
+			w->fill += len;
 		return 0;
 	}
 	if (pagecrc_add(&w->crc, data, len))
 		return img_fail(err, ENOMEM, "%s: out of memory for checksums", w->name);
+	if (w->elsewhere)
+		return 0;
 	while (len) {
 		size_t n;
 
@@ -398,6 +442,8 @@ static int write_pagemap(struct page_writer *w, struct img_err *err)
 
 static void pw_free(struct page_writer *w)
 {
+	if (w->elsewhere)
+		free(w->buf);
 	pw_pool_close(w->pool); /* waits for the writers; owns the buffers */
 	pagecrc_free(&w->crc);
 	free(w->runs);
@@ -415,7 +461,7 @@ int page_writer_commit(struct page_writer *w, struct img_err *err)
 		return ret;
 	}
 	ret = pw_flush(w, err);
-	if (!ret)
+	if (!ret && !w->elsewhere)
 		ret = pw_io_error(w, pw_pool_drain(w->pool), err);
 	if (ret) {
 		page_writer_abort(w);
@@ -426,7 +472,9 @@ int page_writer_commit(struct page_writer *w, struct img_err *err)
 		page_writer_abort(w);
 		return ret;
 	}
-	ret = raw_file_commit_noted(&w->rf, w->size, w->crc.whole, err);
+	/* elsewhere: listed in the manifest, with what it would hold, but not written */
+	ret = w->elsewhere ? img_dir_note(w->dir, w->name, w->size, w->crc.whole, err)
+			   : raw_file_commit_noted(&w->rf, w->size, w->crc.whole, err);
 	if (!ret) {
 		ret = write_pagemap(w, err);
 		if (ret) /* a pages file without its pagemap is useless */

@@ -46,6 +46,12 @@ void page_bufs_free(struct page_bufs *b);
 /* page_writer_open_kind() taking its buffers from bufs (NULL: its own). */
 int page_writer_open_cached(struct img_dir *d, enum img_kind kind, long id, struct page_bufs *bufs,
 			    struct page_writer **out, struct img_err *err);
+/* A writer whose pages go elsewhere (a lazy migration serves them from the frozen tree): it
+ * takes them as any writer does, but only sums them (images/pagecrc.h) and writes the
+ * pagemap; the pages file is listed among the files written (the manifest: its size and
+ * crc32c) but not written. */
+int page_writer_open_elsewhere(struct img_dir *d, enum img_kind kind, long id,
+			       struct page_writer **out, struct img_err *err);
 /* Return a buffer for nr_pages pages that the next page_writer_add() with
  * data == that buffer consumes without copying. Valid until that call. */
 void *page_writer_reserve(struct page_writer *w, uint64_t nr_pages, struct img_err *err);

@@ -53,7 +53,8 @@ static int copy_image_range(struct server *s, struct lazy_uffd *u, uint64_t a, u
 			continue;
 		x = a > sp->src ? a : sp->src;
 		y = e < src_end ? e : src_end;
-		ret = copy_pending(s, u, sp->start + (x - sp->src), sp->start + (y - sp->src), done);
+		ret =
+		    copy_pending(s, u, sp->start + (x - sp->src), sp->start + (y - sp->src), done);
 		if (ret) /* copying clears pending bits only: the spans stay as they are */
 			return ret;
 	}
@@ -62,8 +63,7 @@ static int copy_image_range(struct server *s, struct lazy_uffd *u, uint64_t a, u
 
 /* Bytes [off, off + len) of a pages file whose runs are runs[0..n): the image addresses they
  * hold, one present run at a time, to fn. */
-static int for_each_image_range(const struct page_run *runs, size_t n, uint64_t off,
-				uint64_t len,
+static int for_each_image_range(const struct page_run *runs, size_t n, uint64_t off, uint64_t len,
 				int (*fn)(void *arg, uint64_t a, uint64_t e), void *arg)
 {
 	for (size_t i = 0; i < n; i++) {

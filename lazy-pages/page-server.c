@@ -29,6 +29,7 @@
 struct ps_space {
 	enum img_kind kind; /* IMG_PAGEMAP or IMG_SHMEM_PAGEMAP */
 	uint32_t id;
+	bool live;     /* no pages file: o->live_read gives its bytes */
 	uint64_t size; /* of its pages file */
 	uint64_t nchunks;
 };
@@ -49,14 +50,18 @@ struct ps_session {
 struct ps {
 	struct img_dir *dir;
 	const struct xfer_auth *auth;
+	const struct page_server_opts *o;
+	bool busy; /* single: a session runs (or ran) */
+	uint64_t busy_id;
+	int outcome; /* single: 1 the session ended done, -1 it ended before, 0 not yet */
 	uint32_t dump_id;
 	struct ps_space *sp;
 	size_t nsp;
 	pthread_mutex_t lock; /* everything below, and every session's fields */
 	pthread_cond_t cond;
 	struct ps_session *sessions;
-	int active;		/* connection threads */
-	struct ps_conn *conns;	/* theirs, to cut when the server stops */
+	int active;	       /* connection threads */
+	struct ps_conn *conns; /* theirs, to cut when the server stops */
 	bool stopping;
 	struct ps_stats *st;
 };
@@ -70,6 +75,7 @@ struct ps_conn {
 	struct ps_session *sess;
 	struct page_reader **r; /* per space, opened on first use */
 	struct page_buf buf;
+	void *live; /* what a live space's bytes are read into */
 	void *payload;
 	struct iovec *iov;
 	uint8_t zmap[XFER_MAX_PAGES / 8];
@@ -91,15 +97,21 @@ static int add_space(void *arg, enum img_kind kind, long id)
 	struct img_err err = { 0 };
 	struct page_reader *r;
 	struct ps_space *v;
+	bool live = false;
 	int ret = page_reader_open_unchecked(ps->dir, kind, id, &r, &err);
 
+	if (ret == -ENOENT && ps->o->live_read) { /* no pages file: the frozen tree has them */
+		live = true;
+		ret = page_reader_open_meta(ps->dir, kind, id, &r, &err);
+	}
 	if (ret) {
 		pr_err("%s\n", err.msg);
 		return ret;
 	}
 	if (!page_reader_chunked(r)) {
-		pr_err("%s has no chunk checksums (a dump by an older criu-lite): it can't be served\n",
-		       page_reader_pages_name(r));
+		pr_err(
+		    "%s has no chunk checksums (a dump by an older criu-lite): it can't be served\n",
+		    page_reader_pages_name(r));
 		page_reader_close(r);
 		return -ENOTSUP;
 	}
@@ -112,6 +124,7 @@ static int add_space(void *arg, enum img_kind kind, long id)
 	v[ps->nsp++] = (struct ps_space){
 		.kind = kind,
 		.id = (uint32_t)id,
+		.live = live,
 		.size = page_reader_size(r),
 		.nchunks = (page_reader_size(r) + PAGECRC_CHUNK - 1) / PAGECRC_CHUNK,
 	};
@@ -182,6 +195,8 @@ static void session_put(struct ps *ps, struct ps_session *s)
 	for (p = &ps->sessions; *p != s; p = &(*p)->next)
 		;
 	*p = s->next;
+	if (ps->o->single)
+		ps->outcome = s->done ? 1 : -1;
 	pthread_mutex_unlock(&ps->lock);
 	pr_info("session %016llx from %s %s: %llu pages by fault, %llu streamed, in %.3f s\n",
 		(unsigned long long)s->id, s->peer, s->done ? "done" : "ended before it was done",
@@ -209,7 +224,8 @@ static bool is_sent(const struct ps_session *s, size_t i, uint64_t c)
 
 static int space_index(const struct ps *ps, XferSpace space, uint32_t id)
 {
-	enum img_kind kind = space == XFER_SPACE__XFER_SPACE_SHMEM ? IMG_SHMEM_PAGEMAP : IMG_PAGEMAP;
+	enum img_kind kind =
+	    space == XFER_SPACE__XFER_SPACE_SHMEM ? IMG_SHMEM_PAGEMAP : IMG_PAGEMAP;
 
 	for (size_t i = 0; i < ps->nsp; i++)
 		if (ps->sp[i].kind == kind && ps->sp[i].id == id)
@@ -240,13 +256,20 @@ static int send_error(struct ps_conn *pc, int code, const char *fmt, ...)
 }
 
 /* Bytes [off, off + len) of space i, read (and checked) through this connection's reader. */
-static int read_space(struct ps_conn *pc, size_t i, uint64_t off, uint64_t len,
-		      const void **data)
+static int read_space(struct ps_conn *pc, size_t i, uint64_t off, uint64_t len, const void **data)
 {
 	struct ps_space *sp = &pc->ps->sp[i];
 	struct img_err err = { 0 };
 	int ret;
 
+	if (sp->live) {
+		if (!pc->live && !(pc->live = malloc(XFER_MAX_PAYLOAD)))
+			return -ENOMEM;
+		ret =
+		    pc->ps->o->live_read(pc->ps->o->live_arg, sp->kind, sp->id, off, len, pc->live);
+		*data = pc->live;
+		return ret;
+	}
 	if (!pc->r[i]) {
 		ret = page_reader_open_unchecked(pc->ps->dir, sp->kind, sp->id, &pc->r[i], &err);
 		if (ret) {
@@ -273,8 +296,8 @@ static int send_pages(struct ps_conn *pc, uint64_t req_id, size_t i, uint64_t of
 	m.has_req_id = true;
 	m.req_id = req_id;
 	m.has_space = true;
-	m.space = sp->kind == IMG_PAGEMAP ? XFER_SPACE__XFER_SPACE_TASK
-					  : XFER_SPACE__XFER_SPACE_SHMEM;
+	m.space =
+	    sp->kind == IMG_PAGEMAP ? XFER_SPACE__XFER_SPACE_TASK : XFER_SPACE__XFER_SPACE_SHMEM;
 	m.has_id = true;
 	m.id = sp->id;
 	m.has_addr = true;
@@ -286,8 +309,7 @@ static int send_pages(struct ps_conn *pc, uint64_t req_id, size_t i, uint64_t of
 		m.zero_map.data = pc->zmap;
 		m.zero_map.len = (nr + 7) / 8;
 	}
-	ret = xfer_sendv(xfer_conn_writev, pc->c, &m, pc->iov, iovcnt, xfer_conn_peer(pc->c),
-			 &err);
+	ret = xfer_sendv(xfer_conn_writev, pc->c, &m, pc->iov, iovcnt, xfer_conn_peer(pc->c), &err);
 	if (ret) {
 		pr_err("%s\n", err.msg);
 		return ret;
@@ -311,15 +333,18 @@ static int serve_request(struct ps_conn *pc, const XferMsg *m)
 
 	if (i < 0)
 		return send_error(pc, ENOENT, "no pages file for %s %u in %s",
-				  m->space == XFER_SPACE__XFER_SPACE_SHMEM ? "shared object" : "task",
+				  m->space == XFER_SPACE__XFER_SPACE_SHMEM ? "shared object"
+									   : "task",
 				  m->id, img_dir_path(ps->dir));
 	if (m->addr > ps->sp[i].size || len > ps->sp[i].size - m->addr)
-		return send_error(pc, EINVAL, "request for bytes %llu-%llu of a %llu-byte pages file",
+		return send_error(pc, EINVAL,
+				  "request for bytes %llu-%llu of a %llu-byte pages file",
 				  (unsigned long long)m->addr, (unsigned long long)(m->addr + len),
 				  (unsigned long long)ps->sp[i].size);
 	ret = read_space(pc, (size_t)i, m->addr, len, &data);
 	if (ret)
-		return send_error(pc, -ret, "can't read the pages asked for (see the server's log)");
+		return send_error(pc, -ret,
+				  "can't read the pages asked for (see the server's log)");
 	ret = send_pages(pc, m->req_id, (size_t)i, m->addr, m->nr_pages, data);
 	if (ret)
 		return ret;
@@ -340,8 +365,8 @@ static int serve_faults(struct ps_conn *pc)
 	for (;;) {
 		struct img_err err = { 0 };
 		struct xfer_frame f;
-		int ret = xfer_recv(xfer_conn_read, pc->c, pc->payload, &f, xfer_conn_peer(pc->c),
-				    &err);
+		int ret =
+		    xfer_recv(xfer_conn_read, pc->c, pc->payload, &f, xfer_conn_peer(pc->c), &err);
 
 		if (ret == -ENODATA)
 			return 0; /* the client closed */
@@ -360,7 +385,8 @@ static int serve_faults(struct ps_conn *pc)
 			pc->sess->done = true;
 			pthread_mutex_unlock(&pc->ps->lock);
 			m.kind = XFER_KIND__XFER_DONE;
-			xfer_send(xfer_conn_writev, pc->c, &m, NULL, 0, xfer_conn_peer(pc->c), &err);
+			xfer_send(xfer_conn_writev, pc->c, &m, NULL, 0, xfer_conn_peer(pc->c),
+				  &err);
 			xfer_frame_free(&f);
 			return 0;
 		}
@@ -460,8 +486,8 @@ static int serve_stream(struct ps_conn *pc)
 	/* the client closes it once it has every page (its DONE comes on the faults one) */
 	xfer_conn_timeout(pc->c, 1000);
 	for (;;) {
-		ret = xfer_recv(xfer_conn_read, pc->c, pc->payload, &f, xfer_conn_peer(pc->c),
-				&err);
+		ret =
+		    xfer_recv(xfer_conn_read, pc->c, pc->payload, &f, xfer_conn_peer(pc->c), &err);
 		if (!ret) {
 			xfer_frame_free(&f);
 			continue;
@@ -510,6 +536,19 @@ static int hello(struct ps_conn *pc, XferRole *role, uint64_t *session)
 		*session = f.msg->session;
 	}
 	xfer_frame_free(&f);
+	if (!ret && ps->o->single) { /* one destination: only its own connections */
+		pthread_mutex_lock(&ps->lock);
+		if (ps->busy && ps->busy_id != *session)
+			ret = -EBUSY;
+		ps->busy = true;
+		ps->busy_id = ret ? ps->busy_id : *session;
+		pthread_mutex_unlock(&ps->lock);
+		if (ret)
+			ret = send_error(pc, EBUSY,
+					 "this source serves one destination, which is another "
+					 "(session %016llx)",
+					 (unsigned long long)ps->busy_id);
+	}
 	if (ret)
 		return ret;
 	ok.kind = XFER_KIND__XFER_HELLO_OK;
@@ -579,6 +618,7 @@ out:
 		page_reader_close(pc.r[i]);
 	free(pc.r);
 	free(pc.buf.buf);
+	free(pc.live);
 	free(pc.iov);
 	free(pc.payload);
 	if (pc.c) /* else xfer_conn_server() closed it */
@@ -628,7 +668,7 @@ static int start_conn(struct ps *ps, int fd)
 int page_server_run(struct img_dir *d, int lsk, const struct xfer_auth *auth,
 		    const struct page_server_opts *o, struct ps_stats *st)
 {
-	struct ps ps = { .dir = d, .auth = auth, .st = st };
+	struct ps ps = { .dir = d, .auth = auth, .o = o, .st = st };
 	int ret;
 
 	pthread_mutex_init(&ps.lock, NULL);
@@ -639,8 +679,13 @@ int page_server_run(struct img_dir *d, int lsk, const struct xfer_auth *auth,
 			img_dir_path(d));
 	while (!ret && !(o->stop && *o->stop)) {
 		struct pollfd p = { .fd = lsk, .events = POLLIN };
-		int n = poll(&p, 1, 200), fd;
+		int n = poll(&p, 1, 200), fd, outcome;
 
+		pthread_mutex_lock(&ps.lock);
+		outcome = ps.outcome;
+		pthread_mutex_unlock(&ps.lock);
+		if (outcome)
+			break; /* single: its session is over */
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -671,5 +716,7 @@ int page_server_run(struct img_dir *d, int lsk, const struct xfer_auth *auth,
 	free(ps.sp);
 	pthread_cond_destroy(&ps.cond);
 	pthread_mutex_destroy(&ps.lock);
+	if (!ret && o->single && ps.outcome != 1)
+		ret = ps.outcome ? -ECONNABORTED : -EINTR; /* ended before done / stopped */
 	return ret;
 }

@@ -18,7 +18,7 @@
  * A connection that breaks ends that connection only; the session's other one goes on. One line
  * per session when it ends (pages by fault and by stream, time) at info level; errors name the
  * peer. Figures of every session add up in *st. Returns 0, or -errno when the server itself
- * cannot go on (the listening socket failed). */
+ * cannot go on (the listening socket failed), or for a single session as below. */
 #ifndef CRIU_LITE_PAGE_SERVER_H
 #define CRIU_LITE_PAGE_SERVER_H
 
@@ -29,9 +29,9 @@
 #include "images/img.h"
 #include "lazy-pages/xfer-conn.h"
 
-#define PS_STREAM_BATCH	   (256u << 10)
-#define PS_HANDSHAKE_MS	   5000
-#define PS_IO_TIMEOUT_MS   30000 /* a peer that takes no bytes (or sends none mid-frame) */
+#define PS_STREAM_BATCH	 (256u << 10)
+#define PS_HANDSHAKE_MS	 5000
+#define PS_IO_TIMEOUT_MS 30000 /* a peer that takes no bytes (or sends none mid-frame) */
 
 struct ps_stats {
 	uint64_t sessions, connections, refused;
@@ -39,7 +39,18 @@ struct ps_stats {
 };
 
 struct page_server_opts {
-	volatile sig_atomic_t *stop;  /* set by a signal handler: stop accepting */
+	volatile sig_atomic_t *stop; /* set by a signal handler: stop accepting */
+	/* One session only (a migration source): other clients are refused (EBUSY) while it
+	 * runs, and the server returns when it ends: 0 when its client said DONE,
+	 * -ECONNABORTED when it ended before, -EINTR when stopped first. */
+	bool single;
+	/* The pages of a space without a pages file (a migration source: its frozen tree's
+	 * memory): len bytes from byte off of the pages file it would have, into buf (at most
+	 * XFER_MAX_PAYLOAD bytes); 0 or -errno (logged). Called from several threads at once.
+	 * NULL: every space needs its pages file. */
+	int (*live_read)(void *arg, enum img_kind kind, uint32_t id, uint64_t off, uint64_t len,
+			 void *buf);
+	void *live_arg;
 };
 
 int page_server_run(struct img_dir *d, int lsk, const struct xfer_auth *auth,

@@ -86,8 +86,7 @@ static const char *space_name(const struct rspace *sp)
 
 /* ---- keeping chunks ----------------------------------------------------------------------- */
 
-static int push_arrival(struct remote_src *r, const struct rspace *sp, uint64_t off,
-			uint64_t len)
+static int push_arrival(struct remote_src *r, const struct rspace *sp, uint64_t off, uint64_t len)
 {
 	if (r->qn == r->qcap) {
 		size_t cap = r->qcap ? r->qcap * 2 : 256;
@@ -149,8 +148,7 @@ static int frame_range(struct remote_src *r, const XferMsg *m, struct rspace **s
 		       kind == IMG_PAGEMAP ? "task" : "shared object", m->id);
 		return -EBADMSG;
 	}
-	if (m->addr > (*sp)->size || len > (*sp)->size - m->addr ||
-	    (m->addr % PAGECRC_CHUNK) ||
+	if (m->addr > (*sp)->size || len > (*sp)->size - m->addr || (m->addr % PAGECRC_CHUNK) ||
 	    (len % PAGECRC_CHUNK && m->addr + len != (*sp)->size)) {
 		pr_err("%s sent bytes %llu-%llu of %s (%llu bytes): not whole chunks of it\n",
 		       r->peer, (unsigned long long)m->addr, (unsigned long long)(m->addr + len),
@@ -255,7 +253,8 @@ static int ensure(struct remote_src *r, struct rspace *sp, uint64_t off, uint64_
 	/* pipelined: every request first, then the replies */
 	m.kind = XFER_KIND__XFER_PAGES_REQ;
 	m.has_req_id = m.has_space = m.has_id = m.has_addr = m.has_nr_pages = true;
-	m.space = sp->kind == IMG_PAGEMAP ? XFER_SPACE__XFER_SPACE_TASK : XFER_SPACE__XFER_SPACE_SHMEM;
+	m.space =
+	    sp->kind == IMG_PAGEMAP ? XFER_SPACE__XFER_SPACE_TASK : XFER_SPACE__XFER_SPACE_SHMEM;
 	m.id = sp->id;
 	for (uint64_t at = a; at < b && !ret; at += XFER_MAX_PAYLOAD) {
 		uint64_t n = b - at < XFER_MAX_PAYLOAD ? b - at : XFER_MAX_PAYLOAD;
@@ -370,8 +369,8 @@ static int remote_get(struct page_source *s, enum img_kind kind, uint32_t id, ui
 	return remote_fetch(s, kind, id, run->offset + (addr - run->vaddr), nr * LAZY_PG, data);
 }
 
-static int remote_arrived(struct page_source *s, enum img_kind *kind, uint32_t *id,
-			  uint64_t *off, uint64_t *len)
+static int remote_arrived(struct page_source *s, enum img_kind *kind, uint32_t *id, uint64_t *off,
+			  uint64_t *len)
 {
 	struct remote_src *r = (struct remote_src *)s;
 	uint64_t v;

@@ -81,6 +81,8 @@ int dump_inventory(struct dump_shared *sh, pid_t root_vpid, uint32_t dump_id)
 	inv.xstate_size = sh->kd.xstate_size;
 	inv.tool_version = CRIU_LITE_VERSION;
 	inv.has_dump_id = true;
+	/* the tasks' pages are not here: their source serves them (dump-lazy.h) */
+	inv.has_lazy = inv.lazy = sh->o->lazy_pages;
 	inv.dump_id = dump_id;
 	inv.n_files = n;
 	inv.files = v;

@@ -385,7 +385,11 @@ static int dump_pages(struct dump_ctx *c, VmaEntry **vmas, size_t n)
 		ret = pagescan_open(c->pid, kd_has(&c->sh->kd, KD_PAGEMAP_SCAN), &ps);
 	if (ret)
 		goto out;
-	if (page_writer_open_cached(c->sh->dir, IMG_PAGEMAP, c->vpid, c->sh->bufs, &p.pw, &err)) {
+	/* a lazy migration serves the pages from the frozen tree (dump-lazy.h) */
+	if (c->sh->o->lazy_pages
+		? page_writer_open_elsewhere(c->sh->dir, IMG_PAGEMAP, c->vpid, &p.pw, &err)
+		: page_writer_open_cached(c->sh->dir, IMG_PAGEMAP, c->vpid, c->sh->bufs, &p.pw,
+					  &err)) {
 		pr_err("%s\n", err.msg);
 		ret = -EIO;
 		pagescan_close(&ps);

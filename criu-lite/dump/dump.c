@@ -9,6 +9,7 @@
 
 #define LOG_PREFIX "dump: "
 #include "lazy-pages/working-set.h"
+#include "criu-lite/dump/dump-lazy.h"
 #include "criu-lite/dump/dump-tree.h"
 #include "criu-lite/dump/dump.h"
 #include "criu-lite/fault.h"
@@ -306,6 +307,8 @@ int dump_run(const struct opts *o)
 		t_freeze = stats_now();
 		ret = run_steps(&sh, &tl);
 	}
+	if (!ret && o->lazy_pages) /* the tree stays frozen until a destination has it all */
+		ret = dump_lazy_serve(&sh, &tl);
 	if (ret) {
 		release_all(&tl, RELEASE_RESUME);
 		if (img_dir_remove_written(sh.dir, &err)) /* this dump's files, and only those */

@@ -40,6 +40,13 @@ int restore_manifest_check(struct restore_ctx *c)
 		    "not checked as a set\n");
 		return 0;
 	}
+	if (c->inv->lazy && !restore_lazy_remote(c)) {
+		pr_err("the tasks' pages of this dump are not in %s: its source serves them (dump "
+		       "--lazy-pages): restore it with --lazy-pages, from `criu-lite lazy-pages "
+		       "--page-server` pointed at that source\n",
+		       img_dir_path(c->dir));
+		return -ENOENT;
+	}
 	n = manifest_verify(c->dir, c->inv,
 			    restore_lazy_remote(c) ? MANIFEST_PAGES_ELSEWHERE : MANIFEST_PAGES_SIZE,
 			    log_problem, NULL);
