@@ -3,7 +3,7 @@
  * - roundtrip_*: HELLO/HELLO_OK, PAGES_REQ and PAGES (zero_map, payload in pieces), FILE_BEGIN,
  *   FILE_DATA, FILE_END, DONE, ERROR and STREAM_END arrive as sent; each send is one writev of
  *   the u32 LE header length + header, then the payload; a peer that closes between frames
- *   gives -ENODATA.
+ *   gives -ENODATA; a frame with a payload and no buffer for it is -EINVAL.
  * - send_limits: a payload over XFER_MAX_PAYLOAD, too many pieces, a header over XFER_MAX_HDR
  *   are -EINVAL and nothing is written; exactly the bounds go; a transport error comes back as
  *   it is.
@@ -227,6 +227,16 @@ static void test_roundtrip_file(void **state)
 	assert_int_equal(f.msg->kind, XFER_KIND__XFER_DONE);
 	xfer_frame_free(&f);
 	assert_int_equal(xfer_recv(mem_read, t, payload_buf, &f, PEER, &err), -ENODATA);
+
+	/* no buffer: fine for a frame without a payload, -EINVAL for one with */
+	t->len = t->pos = 0;
+	m = (XferMsg)XFER_MSG__INIT;
+	m.kind = XFER_KIND__XFER_FILE_DATA;
+	m.has_offset = true;
+	assert_int_equal(xfer_send(mem_writev, t, &m, data, 10, PEER, &err), 0);
+	assert_int_equal(xfer_recv(mem_read, t, NULL, &f, PEER, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, PEER));
+	assert_null(f.msg);
 	mem_free(t);
 }
 
