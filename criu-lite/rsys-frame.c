@@ -355,6 +355,12 @@ int rsys_frame_scratch(struct rsys *r, size_t len, uint64_t *at)
 	return 0;
 }
 
+void rsys_frame_span(const struct rsys *r, uint64_t *lo, uint64_t *hi)
+{
+	*lo = ((r->frame - SCRATCH_ROOM - UNDO_ROOM) & ~63ULL) - 64;
+	*hi = r->regs.rsp - RED_ZONE;
+}
+
 int rsys_frame_undo(struct rsys *r, long nr, const long a[6], uint64_t *sp)
 {
 	struct krt_sigframe fr = { 0 };

@@ -13,6 +13,8 @@ struct rsys;
 int rsys_mem_read(struct rsys *r, uint64_t remote, void *buf, size_t len);
 int rsys_frame_setup(struct rsys *r);
 int rsys_frame_scratch(struct rsys *r, size_t len, uint64_t *at);
+/* [*lo, *hi): every stack byte the frames and the scratch may take (r->frame set) */
+void rsys_frame_span(const struct rsys *r, uint64_t *lo, uint64_t *hi);
 int rsys_frame_undo(struct rsys *r, long nr, const long a[6], uint64_t *sp);
 
 #endif

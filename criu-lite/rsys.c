@@ -754,6 +754,10 @@ int rsys_close(struct rsys *r)
 		ret = -ESRCH;
 		goto out;
 	}
+	if (r->kept) { /* the stack as it was when it was kept */
+		rc = rsys_write(r, r->kept_at, r->kept, r->kept_len);
+		ret = ret ?: rc;
+	}
 	if (ptrace(PTRACE_SETSIGMASK, r->tid, sizeof(r->sigmask), &r->sigmask)) {
 		pr_perror("%s: can't restore the signal mask %#" PRIx64, who(r, w, sizeof(w)),
 			  r->sigmask);
@@ -779,5 +783,30 @@ out:
 	if (r->pidfd >= 0)
 		close(r->pidfd);
 	r->memfd = r->pidfd = -1;
+	free(r->kept);
+	r->kept = NULL;
 	return ret;
+}
+
+int rsys_keep_stack(struct rsys *r)
+{
+	uint64_t lo, hi;
+	int ret;
+
+	if (!r->frame)
+		return 0;
+	rsys_frame_span(r, &lo, &hi);
+	free(r->kept);
+	r->kept = malloc(hi - lo);
+	if (!r->kept)
+		return -ENOMEM;
+	ret = rsys_read(r, lo, r->kept, hi - lo);
+	if (ret) {
+		free(r->kept);
+		r->kept = NULL;
+		return ret;
+	}
+	r->kept_at = lo;
+	r->kept_len = hi - lo;
+	return 0;
 }

@@ -66,12 +66,21 @@ struct rsys {
 	bool dead;	  /* it died: nothing more can be done */
 	int memfd;	  /* /proc/TID/mem, opened on first need */
 	int pidfd;	  /* pidfd of tid (or of pid), opened on first need */
+	void *kept;	  /* rsys_keep_stack(): the bytes rsys_close() puts back */
+	uint64_t kept_at;
+	size_t kept_len;
 };
 
 int rsys_open(pid_t tid, struct rsys *r);
 int rsys_open_at(pid_t tid, uint64_t syscall_insn_addr, struct rsys *r);
 /* 0 when everything was put back (verified); -errno (logged) otherwise. */
 int rsys_close(struct rsys *r);
+/* The stack bytes rsys writes on (its frames and scratch, under the thread's red zone), as they
+ * are now: rsys_close() puts them back, so that memory read now (a dump's pages, which a lazy
+ * migration's source then serves from the task itself, checked against what it read) is what
+ * the thread has after close, whatever calls ran in between. 0 (also without a frame: then
+ * rsys writes nothing on the stack), or -errno (logged). */
+int rsys_keep_stack(struct rsys *r);
 
 /* The syscall's return value, -errno if it failed (logged with its name). */
 long rsys_call(struct rsys *r, long nr, long a1, long a2, long a3, long a4, long a5, long a6);

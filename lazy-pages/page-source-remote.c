@@ -523,8 +523,8 @@ static int open_conn(struct remote_src *r, const struct remote_opts *o, XferRole
 	ret = xfer_send(xfer_conn_writev, *out, &m, NULL, 0, r->peer, &err);
 	if (!ret)
 		ret = xfer_recv(xfer_conn_read, *out, r->fbuf, &f, r->peer, &err);
-	if (ret) {
-		pr_err("%s\n", err.msg[0] ? err.msg : xfer_conn_error(*out));
+	if (ret) { /* the transport's own words first: it knows a TLS peer from garbage */
+		pr_err("%s\n", xfer_conn_error(*out)[0] ? xfer_conn_error(*out) : err.msg);
 		return ret;
 	}
 	if (f.msg->kind == XFER_KIND__XFER_ERROR) {

@@ -1,10 +1,10 @@
 /* dump-lazy: see dump-lazy.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #define LOG_PREFIX "lazy-migration: "
@@ -19,6 +19,7 @@
 /* what live_read() reads from: each task's runs, from the pagemap the dump wrote */
 struct live_task {
 	pid_t vpid, pid;
+	int mem; /* /proc/PID/mem */
 	struct page_reader *meta;
 };
 
@@ -36,16 +37,17 @@ static void on_stop(int sig)
 }
 
 /* page_server_opts.live_read: bytes [off, off + len) of task id's would-be pages file, from
- * its memory (the present runs that hold them, back to back). */
+ * its memory (the present runs that hold them, back to back), through /proc/PID/mem as the dump
+ * reads what process_vm_readv can't: VMAs without PROT_READ, and pages shared copy-on-write
+ * with another task, which a pinning read would unshare (dump-cow.c) — the tree may resume. */
 static int live_read(void *arg, enum img_kind kind, uint32_t id, uint64_t off, uint64_t len,
 		     void *buf)
 {
 	struct live *l = arg;
 	struct live_task *t = NULL;
-	struct iovec local = { .iov_base = buf, .iov_len = len }, remote[XFER_MAX_PAGES];
 	const struct page_run *runs;
-	size_t n = 0, nr;
-	ssize_t got;
+	uint8_t *to = buf;
+	size_t nr;
 
 	for (size_t i = 0; kind == IMG_PAGEMAP && i < l->n; i++)
 		if ((uint32_t)l->t[i].vpid == id)
@@ -57,25 +59,26 @@ static int live_read(void *arg, enum img_kind kind, uint32_t id, uint64_t off, u
 	}
 	runs = page_reader_runs(t->meta);
 	nr = page_reader_nr_runs(t->meta);
-	for (size_t i = 0; i < nr && n < XFER_MAX_PAGES; i++) {
+	for (size_t i = 0; i < nr; i++) {
 		uint64_t a = runs[i].offset, e = a + runs[i].nr_pages * IMG_PAGE_SIZE, x, y;
+		ssize_t got;
 
 		if (!(runs[i].flags & PAGEMAP_FLAGS__PE_PRESENT) || e <= off || a >= off + len)
 			continue;
 		x = off > a ? off : a;
 		y = off + len < e ? off + len : e;
-		remote[n].iov_base = (void *)(uintptr_t)(runs[i].vaddr + (x - a));
-		remote[n++].iov_len = y - x;
-	}
-	got = process_vm_readv(t->pid, &local, 1, remote, n, 0);
-	if (got != (ssize_t)len) {
-		if (got < 0)
-			pr_perror("pid %d: can't read its pages %llu-%llu", t->pid,
-				  (unsigned long long)off, (unsigned long long)(off + len));
-		else
-			pr_err("pid %d: read %zd of %llu bytes of its pages at %llu\n", t->pid, got,
-			       (unsigned long long)len, (unsigned long long)off);
-		return got < 0 ? -errno : -EIO;
+		got = pread(t->mem, to + (x - off), y - x, (off_t)(runs[i].vaddr + (x - a)));
+		if (got != (ssize_t)(y - x)) {
+			if (got < 0)
+				pr_perror("pid %d: can't read its memory at %#llx (+%llu)", t->pid,
+					  (unsigned long long)(runs[i].vaddr + (x - a)),
+					  (unsigned long long)(y - x));
+			else
+				pr_err("pid %d: read %zd of %llu bytes of its memory at %#llx\n",
+				       t->pid, got, (unsigned long long)(y - x),
+				       (unsigned long long)(runs[i].vaddr + (x - a)));
+			return got < 0 ? -errno : -EIO;
+		}
 	}
 	return 0;
 }
@@ -87,6 +90,7 @@ static int live_open(struct dump_shared *sh, struct dump_tree_list *tl, struct l
 		return -ENOMEM;
 	for (size_t i = 0; i < tl->n; i++) {
 		struct img_err err = { 0 };
+		char path[64];
 		int ret;
 
 		if (tl->t[i].zombie)
@@ -98,15 +102,24 @@ static int live_open(struct dump_shared *sh, struct dump_tree_list *tl, struct l
 			return ret;
 		}
 		l->t[l->n].vpid = tl->t[i].vpid;
-		l->t[l->n++].pid = tl->t[i].pid;
+		l->t[l->n].pid = tl->t[i].pid;
+		snprintf(path, sizeof(path), "/proc/%d/mem", tl->t[i].pid);
+		l->t[l->n].mem = open(path, O_RDONLY | O_CLOEXEC);
+		if (l->t[l->n++].mem < 0) {
+			pr_perror("can't open %s", path);
+			return -errno;
+		}
 	}
 	return 0;
 }
 
 static void live_close(struct live *l)
 {
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->n; i++) {
 		page_reader_close(l->t[i].meta);
+		if (l->t[i].mem >= 0)
+			close(l->t[i].mem);
+	}
 	free(l->t);
 }
 
@@ -148,8 +161,8 @@ int dump_lazy_serve(struct dump_shared *sh, struct dump_tree_list *tl)
 	if (!ret)
 		pr_info("the destination has every page: %llu on faults, %llu streamed, %s sent in "
 			"%.3f s\n",
-			(unsigned long long)st.pages_fault, (unsigned long long)st.pages_stream, sent,
-			stats_now() - t0);
+			(unsigned long long)st.pages_fault, (unsigned long long)st.pages_stream,
+			sent, stats_now() - t0);
 	else if (ret == -ECONNABORTED)
 		pr_err("the destination went away before it had every page (%llu sent): the tree "
 		       "resumes here\n",

@@ -6,7 +6,7 @@
  * as usual. dump_lazy_serve() then, with the tree still frozen and every image in place,
  * serves one destination (`criu-lite lazy-pages --page-server` there) from --address/--port
  * (lazy-pages/page-server.h, single session): the tasks' pages straight from their memory
- * (process_vm_readv), the shared objects' from their files. It returns 0 when the destination
+ * (/proc/PID/mem), the shared objects' from their files. It returns 0 when the destination
  * said it has every page (the dump then kills the tree, as a dump does), and -errno when it
  * went away before, or the dump got SIGINT or SIGTERM: the dump then fails, resumes the tree
  * as it was and removes the images. Messages name the address, the peer and the pages. */

@@ -381,6 +381,10 @@ static int dump_pages(struct dump_ctx *c, VmaEntry **vmas, size_t n)
 		return -errno;
 	}
 	ret = cow_open(c, &p.cw);
+	/* a migration serves these pages from the task later, against their sums: what rsys
+	 * writes on its stack after this is put back when it closes */
+	if (!ret && c->sh->o->lazy_pages)
+		ret = rsys_keep_stack(&c->rs);
 	if (!ret)
 		ret = pagescan_open(c->pid, kd_has(&c->sh->kd, KD_PAGEMAP_SCAN), &ps);
 	if (ret)

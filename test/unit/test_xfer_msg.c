@@ -327,7 +327,7 @@ static void test_send_limits(void **state)
 	mem_free(t);
 }
 
-/* every valid frame of xfer_msg_fixture.h is accepted: test_xfer_refuse changes one thing of each */
+/* every valid frame of xfer_msg_fixture.h is accepted (test_xfer_refuse changes one thing) */
 static void test_bases_accepted(void **state)
 {
 	XferMsg ms[] = { mk_hello(),

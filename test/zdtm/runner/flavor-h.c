@@ -54,8 +54,16 @@ int h_prepare(struct test_run *t)
 /* Run "criu-lite <what> ..." with its output in dir/<what>.log. */
 int h_run_criu(struct test_run *t, const char *what, char **argv, const char *env)
 {
+	return h_run_criu_in(t, what, argv, env, NULL);
+}
+
+int h_run_criu_in(struct test_run *t, const char *what, char **argv, const char *env,
+		  const char *netns)
+{
 	char *log = strf("%s/%s.log", t->dir, what);
-	struct spawn_req req = { .argv = argv, .cwd = t->dir, .out = log, .env = env };
+	struct spawn_req req = {
+		.argv = argv, .cwd = t->dir, .out = log, .env = env, .netns = netns
+	};
 	char st[64];
 	int status = -1, ret;
 
@@ -230,7 +238,9 @@ int h_restore_with(struct test_run *t, const char *const *extra)
 		}
 	}
 	/* flavors that borrow this hook check the restored pid their own way */
-	if (!ret && (t->flavor == &flavor_h || t->flavor == &flavor_lazy) && pid != t->pid) {
+	if (!ret &&
+	    (t->flavor == &flavor_h || t->flavor == &flavor_lazy || t->flavor == &flavor_ps_lazy) &&
+	    pid != t->pid) {
 		run_why(t, "restored as pid %d, not as pid %d", pid, t->pid);
 		ret = -ESRCH;
 	}

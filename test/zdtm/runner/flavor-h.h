@@ -1,4 +1,4 @@
-/* flavor-h: the hooks of flavor h, which the lazy flavor (flavor-lazy.c) reuses. */
+/* flavor-h: the hooks of flavor h, which the lazy flavors (flavor-lazy.c) reuse. */
 #ifndef ZDTM_FLAVOR_H_HOOKS_H
 #define ZDTM_FLAVOR_H_HOOKS_H
 
@@ -15,5 +15,8 @@ void h_cleanup(struct test_run *t);
 /* "criu-lite <what> ..." with its output in t->dir/<what>.log, env one "NAME=VALUE" or NULL;
  * 0, or -errno after run_why(). */
 int h_run_criu(struct test_run *t, const char *what, char **argv, const char *env);
+/* The same inside the network namespace file netns (NULL: the runner's). */
+int h_run_criu_in(struct test_run *t, const char *what, char **argv, const char *env,
+		  const char *netns);
 
 #endif

@@ -14,7 +14,10 @@
  *   a thread of the test waits in a fault the dead server can't serve (wchan
  *   handle_userfault): so the uffd copies it holds are what keeps the test from zero pages,
  *   not the speed of its kill.
- * lazystats=a,b: those figures of lazy-pages.json must not be 0 (faults, forks, ...). */
+ * lazystats=a,b: those figures of lazy-pages.json must not be 0 (faults, forks, ...).
+ * flavors ps-lazy and remote-lazy are the same across two hosts (flavor-remote.h): lazy-pages
+ * runs on B with --page-server, its pages come from a page server on A (ps-lazy) or from the
+ * source of a lazy migration (remote-lazy: dump --lazy-pages). */
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -28,21 +31,43 @@
 #include "desc.h"
 #include "flavor.h"
 #include "flavor-h.h"
+#include "flavor-pidns.h"
+#include "flavor-remote.h"
 #include "fs.h"
 #include "proc.h"
 #include "testrun.h"
 #include "verdict.h"
+
+/* ps-lazy and remote-lazy: lazy-pages on host B, its pages from host A */
+static bool remote(const struct test_run *t)
+{
+	return t->flavor == &flavor_ps_lazy || t->flavor == &flavor_remote_lazy;
+}
+
+static bool migrating(const struct test_run *t)
+{
+	return t->flavor == &flavor_remote_lazy;
+}
 
 static int start_server(struct test_run *t)
 {
 	char *pidf = strf("%s/lazy-pages.pid", t->dir);
 	char *stats = strf("%s/lazy-pages.json", t->dir);
 	char *log = strf("%s/lazy-pages.log", t->dir);
-	char *argv[] = { t->opts->criu,	 "lazy-pages", "-D", t->images, "-d",  "--pidfile", pidf,
-			 "--stats-file", stats,	       "-o", log,	"-v4", NULL };
-	int ret =
-	    h_run_criu(t, "lazy-pages-start", argv,
-		       t->desc->lazy == LAZY_PREFETCH ? NULL : "CRIU_LITE_FAULT=lazy-prefetch");
+	char *argv[24] = { t->opts->criu, "lazy-pages", "-D", remote(t) ? t->rimages : t->images,
+			   "-d",	  "--pidfile",	pidf, "--stats-file",
+			   stats,	  "-o",		log,  "-v4",
+			   NULL };
+	char ns[96];
+	int ret;
+
+	if (remote(t)) {
+		remote_lazy_args(t, argv + 12);
+		hosts_path(&t->hosts, true, ns, sizeof(ns));
+	}
+	ret = h_run_criu_in(t, "lazy-pages-start", argv,
+			    t->desc->lazy == LAZY_PREFETCH ? NULL : "CRIU_LITE_FAULT=lazy-prefetch",
+			    remote(t) ? ns : NULL);
 
 	if (!ret && (ret = read_pid(pidf, &t->lazyd)))
 		run_why(t, "lazy-pages -d succeeded, but %s is unusable: %s (errno %d)", pidf,
@@ -101,7 +126,8 @@ static int server_done(struct test_run *t)
 		run_why(t, "lazy-pages ended with %s; see lazy-pages.log", ret ? "?" : st);
 		return -ECANCELED;
 	}
-	return check_stats(t);
+	ret = check_stats(t);
+	return !ret && remote(t) ? remote_check(t) : ret;
 }
 
 /* kill / stall: the guardian (pid g) must kill the tree before the test saw a wrong page,
@@ -232,12 +258,25 @@ static int lazy_restore(struct test_run *t)
 {
 	static const char *const plain[] = { "--lazy-pages", NULL };
 	static const char *const stall[] = { "--lazy-pages", "--lazy-timeout", "2", NULL };
-	int ret = h_failing_restores_first(t);
+	/* remote: not the failing restores (h's own, eager: lazy runs them); restored from B's
+	 * directory, which has no pages files (a migration's source made it, and serves) */
+	int ret = migrating(t) ? 0 : remote(t) ? remote_setup(t) : h_failing_restores_first(t);
+	char *images = t->images;
 
 	if (!ret)
 		ret = start_server(t);
-	if (!ret)
+	if (!ret) {
+		if (remote(t))
+			t->images = t->rimages;
 		ret = h_restore_with(t, t->desc->lazy == LAZY_STALL ? stall : plain);
+		t->images = images;
+	}
+	if (!ret && migrating(t)) {
+		char when[64];
+
+		snprintf(when, sizeof(when), "migrated (was host pid %d)", t->srcpid);
+		ret = pidns_check_init(t, t->pid, when);
+	}
 	if (ret)
 		return ret;
 	switch (t->desc->lazy) {
@@ -284,6 +323,8 @@ static void lazy_cleanup(struct test_run *t)
 		kill_wait(t->lazyd, &status);
 		t->lazyd = 0;
 	}
+	if (remote(t))
+		remote_cleanup(t);
 	h_cleanup(t);
 }
 
@@ -295,4 +336,40 @@ const struct flavor flavor_lazy = {
 	.restore = lazy_restore,
 	.exit_status = lazy_exit_status,
 	.cleanup = lazy_cleanup,
+};
+
+const struct flavor flavor_ps_lazy = {
+	.name = "ps-lazy",
+	.help = "dumped on host A (a network namespace), restored with --lazy-pages on host B, "
+		"every page from a `criu-lite page-server` in A over TLS",
+	.prepare = remote_prepare,
+	.checkpoint = h_checkpoint,
+	.restore = lazy_restore,
+	.exit_status = lazy_exit_status,
+	.cleanup = lazy_cleanup,
+};
+
+/* remote-lazy: the test runs on host A (its network namespace), as pid 1 of a PID namespace */
+static int migrate_start(struct test_run *t, const struct spawn_req *req, int *status)
+{
+	struct spawn_req on_a = *req;
+	char ns[96];
+
+	hosts_path(&t->hosts, false, ns, sizeof(ns));
+	on_a.netns = ns;
+	return pidns_start(t, &on_a, status);
+}
+
+const struct flavor flavor_remote_lazy = {
+	.name = "remote-lazy",
+	.help = "a lazy migration: pid 1 of a PID namespace on host A (a network namespace), "
+		"frozen there by dump --lazy-pages, which serves its memory to the restore on "
+		"host B (a new PID namespace) over TLS, and kills it once B has every page",
+	.prepare = remote_prepare,
+	.start = migrate_start,
+	.checkpoint = remote_migrate,
+	.restore = lazy_restore,
+	.exit_status = lazy_exit_status,
+	.cleanup = lazy_cleanup,
+	.migrates = true,
 };

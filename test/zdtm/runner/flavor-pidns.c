@@ -29,6 +29,7 @@
 #include "zdtm.h"
 #include "desc.h"
 #include "flavor.h"
+#include "flavor-pidns.h"
 #include "fs.h"
 #include "nsspawn.h"
 #include "proc.h"
@@ -145,7 +146,7 @@ static pid_t live_thread(pid_t pid)
 }
 
 /* pid is pid 1 of a PID namespace of its own, and its /proc shows it. */
-static int check_init(struct test_run *t, pid_t pid, const char *when)
+int pidns_check_init(struct test_run *t, pid_t pid, const char *when)
 {
 	pid_t tid = live_thread(pid);
 	char *ns = strf("/proc/%d/task/%d/ns/pid", pid, tid);
@@ -223,7 +224,7 @@ static void pidns_cleanup(struct test_run *t)
 	flavor_h.cleanup(t);
 }
 
-static int pidns_start(struct test_run *t, const struct spawn_req *req, int *status)
+int pidns_start(struct test_run *t, const struct spawn_req *req, int *status)
 {
 	const struct timespec nap = { 0, POLL_NS };
 	pid_t pid = ns_spawn(req), inner = 0;
@@ -254,7 +255,7 @@ static int pidns_start(struct test_run *t, const struct spawn_req *req, int *sta
 		return -EPROTO;
 	}
 	*status = 0;
-	return check_init(t, pid, "started");
+	return pidns_check_init(t, pid, "started");
 }
 
 /* The original host pid of the root is taken meanwhile (by a placeholder),
@@ -280,7 +281,7 @@ static int pidns_restore(struct test_run *t)
 		return ret;
 	snprintf(when, sizeof(when), "restored (was host pid %d%s)", old,
 		 holder > 0 ? ", held meanwhile" : "");
-	return check_init(t, t->pid, when);
+	return pidns_check_init(t, t->pid, when);
 }
 
 const struct flavor flavor_pidns = {

@@ -20,6 +20,8 @@
 #ifndef ZDTM_FLAVOR_H
 #define ZDTM_FLAVOR_H
 
+#include <stdbool.h>
+
 struct test_run;
 struct spawn_req;
 
@@ -32,11 +34,17 @@ struct flavor {
 	int (*restore)(struct test_run *t);
 	int (*exit_status)(struct test_run *t, int *status);
 	void (*cleanup)(struct test_run *t);
+	/* the checkpoint leaves the tree frozen until its restore has it all (a lazy
+	 * migration): the runner does not wait for it to be gone before the restore; the
+	 * flavor's own hooks check that it goes */
+	bool migrates;
 };
 
 extern const struct flavor flavor_h;
 extern const struct flavor flavor_pidns;
 extern const struct flavor flavor_lazy;
+extern const struct flavor flavor_remote_lazy;
+extern const struct flavor flavor_ps_lazy;
 
 const struct flavor *flavor_find(const char *name);
 /* The i-th registered flavor, NULL past the last; the index is its bit in a mask. */

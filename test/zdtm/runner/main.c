@@ -25,6 +25,7 @@
 #include "testrun.h"
 #include "unit.h"
 #include "cmdtest.h"
+#include "hosts.h"
 
 #define DEFAULT_TIMEOUT_S 30
 #define DEFAULT_FLAVORS	  "h"
@@ -291,6 +292,7 @@ static int cmd_run(struct zdtm_opts *o)
 
 	if (become_subreaper() || desc_load(o->desc_path, &tab))
 		return 2;
+	hosts_reap_stale(); /* of runners that were killed */
 	sel = calloc(o->all ? tab.n + 1 : (size_t)o->ntests + 1, sizeof(*sel));
 	own = calloc((size_t)o->ntests + 1, sizeof(*own));
 	if (!sel || !own) {

@@ -1,5 +1,6 @@
 /* proc: see proc.h. pidfds give waits with a deadline without signals. */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -57,6 +58,14 @@ void spawn_exec(const struct spawn_req *r)
 	if (r->cwd && chdir(r->cwd)) {
 		zperror("child: chdir %s", r->cwd);
 		_exit(127);
+	}
+	if (r->netns) {
+		fd = open(r->netns, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, CLONE_NEWNET)) {
+			zperror("child: can't enter network namespace %s", r->netns);
+			_exit(127);
+		}
+		close(fd);
 	}
 	if (r->env && putenv((char *)r->env)) {
 		zperror("child: putenv %s", r->env);

@@ -16,6 +16,7 @@ struct spawn_req {
 	const char *cwd;   /* NULL: the runner's */
 	const char *out;   /* stdout+stderr appended here; NULL: the runner's */
 	const char *env;   /* one extra "NAME=VALUE", or NULL */
+	const char *netns; /* a network namespace file to enter first (/run/netns/X), or NULL */
 };
 
 double now_s(void);

@@ -128,7 +128,7 @@ static enum result checkpoint_restore(struct test_run *t)
 		return RES_FAIL;
 	if (t->desc->expect == EXPECT_DUMPFAIL)
 		return RES_PASS; /* refused as expected: the tree runs on and checks */
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < n && !f->migrates; i++) {
 		if (wait_gone(tree[i], t->deadline)) {
 			run_why(t,
 				"pid %d%s is still there after the checkpoint (until the time "
@@ -318,6 +318,8 @@ enum result run_one(const struct zdtm_opts *o, const struct test_desc *d, const 
 	free(t.bin);
 	free(t.dir);
 	free(t.images);
+	free(t.rimages);
+	free(t.keyfile);
 	free(t.pidfile);
 	free(t.outfile);
 	return res;
