@@ -55,6 +55,7 @@ int cmd_page_server(const struct opts *o)
 	struct sigaction sa = { .sa_handler = on_stop }; /* no SA_RESTART: poll() returns */
 	struct page_server_opts po = { .stop = &stop_flag };
 	const char *addr = o->address ? o->address : "0.0.0.0";
+	struct page_server_dir *pd = NULL;
 	struct xfer_auth *auth = NULL;
 	struct ps_stats st = { 0 };
 	struct img_err err = { 0 };
@@ -71,6 +72,9 @@ int cmd_page_server(const struct opts *o)
 		ret = -EINVAL;
 		goto out;
 	}
+	ret = page_server_load(d, &po, &pd);
+	if (ret)
+		goto out;
 	lsk = xfer_listen(addr, (uint16_t)o->port, &err);
 	if (lsk < 0) {
 		pr_err("%s\n", err.msg);
@@ -96,12 +100,13 @@ int cmd_page_server(const struct opts *o)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	ret = page_server_run(d, lsk, auth, &po, &st);
+	ret = page_server_serve(pd, lsk, auth, &po, &st);
 	if (!ret)
 		ret = report(o, &st, stats_now() - t0);
 out:
 	if (lsk >= 0)
 		close(lsk);
+	page_server_dir_free(pd);
 	img_dir_close(d);
 	xfer_auth_free(auth);
 	return ret ? 1 : 0;
