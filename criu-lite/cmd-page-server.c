@@ -5,12 +5,24 @@
  * It checks DIR's dump first (its inventory's dump id, and every pagemap with its chunk
  * checksums), listens, and serves until SIGTERM or SIGINT, several restores at once if they
  * come; then one summary line (sessions, pages by fault and by stream, bytes sent, connections
- * refused) and --stats-file. -d returns once it listens (--pidfile names the server). With
- * --insecure (no --auth-key) the pages travel in plaintext to whoever connects: it says so. */
+ * refused) and --stats-file. -d returns once it listens (--pidfile names the process to send
+ * SIGTERM to: the parent below). With --insecure (no --auth-key) the pages travel in plaintext
+ * to whoever connects: it says so.
+ *
+ * It serves in a seccomp sandbox (lazy-pages/ps-sandbox.h), and refuses to start on a kernel
+ * that can't give it one. The serving is done by a child: once the key, the directory, the log
+ * and the listening socket are open, it forks, and the child enters the sandbox and serves,
+ * counting in memory shared with the parent; the parent stays outside, passes SIGTERM and SIGINT
+ * on to the child, waits for it, and then writes the summary and --stats-file (which the
+ * sandbox would not allow: a file created, then renamed), or says how the child died (killed by
+ * the sandbox: a system call off its list). The child dies with its parent (PR_SET_PDEATHSIG). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define LOG_PREFIX "page-server: "
@@ -19,13 +31,19 @@
 #include "criu-lite/netopts.h"
 #include "criu-lite/stats.h"
 #include "lazy-pages/page-server.h"
+#include "lazy-pages/ps-sandbox.h"
 
 static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t server_pid; /* the serving child, in the parent: signals go on */
 
 static void on_stop(int sig)
 {
-	(void)sig;
+	int e = errno;
+
 	stop_flag = 1;
+	if (server_pid > 0)
+		kill(server_pid, sig);
+	errno = e;
 }
 
 static int report(const struct opts *o, const struct ps_stats *st, double secs)
@@ -50,18 +68,79 @@ static int report(const struct opts *o, const struct ps_stats *st, double secs)
 	return o->stats_file ? stats_write(&s, o->stats_file) : 0;
 }
 
+/* The child: enters the sandbox and serves until told to stop; its figures go into st, which
+ * its parent shares. */
+static _Noreturn void serve_child(pid_t parent, const struct page_server_dir *pd, int lsk,
+				  const struct xfer_auth *auth, const struct page_server_opts *po,
+				  struct ps_stats *st)
+{
+	struct img_err err = { 0 };
+
+	/* its parent killed, it stops (a parent gone before this line: it goes at once) */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) || getppid() != parent)
+		_exit(1);
+	if (ps_sandbox_enter(lsk, &err)) {
+		pr_err("%s\n", err.msg);
+		_exit(1);
+	}
+	pr_info("serving in a seccomp sandbox (pid %d)\n", (int)getpid());
+	/* _exit: no atexit handler or library destructor runs in the sandbox */
+	_exit(page_server_serve(pd, lsk, auth, po, st) ? 1 : 0);
+}
+
+/* Serve in a sandboxed child and wait for it: 0 once it served and stopped, or -errno after
+ * one message. lsk is the child's: it is closed here. */
+static int serve(const struct page_server_dir *pd, int lsk, const struct xfer_auth *auth,
+		 const struct page_server_opts *po, struct ps_stats *st)
+{
+	struct img_err err = { 0 };
+	pid_t parent = getpid(), pid;
+	int status, ret;
+
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		pr_perror("fork for the page server");
+		close(lsk);
+		return ret;
+	}
+	if (!pid)
+		serve_child(parent, pd, lsk, auth, po, st);
+	close(lsk); /* a connection that comes once the child is gone is refused at once */
+	server_pid = pid;
+	if (stop_flag) /* a signal came before server_pid was set */
+		kill(pid, SIGTERM);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			ret = -errno;
+			pr_perror("waitpid %d", (int)pid);
+			return ret;
+		}
+	}
+	server_pid = 0;
+	ret = ps_sandbox_status(pid, status, &err);
+	if (ret < 0)
+		pr_err("%s\n", err.msg);
+	return ret > 0 ? -EIO : ret; /* > 0: its exit status; it said why */
+}
+
 int cmd_page_server(const struct opts *o)
 {
 	struct sigaction sa = { .sa_handler = on_stop }; /* no SA_RESTART: poll() returns */
 	struct page_server_opts po = { .stop = &stop_flag };
 	const char *addr = o->address ? o->address : "0.0.0.0";
+	struct page_server_dir *pd = NULL;
 	struct xfer_auth *auth = NULL;
-	struct ps_stats st = { 0 };
+	struct ps_stats *st = MAP_FAILED;
 	struct img_err err = { 0 };
 	struct img_dir *d = NULL;
 	double t0 = stats_now();
 	int lsk = -1, ret;
 
+	if (ps_sandbox_check(&err)) {
+		pr_err("%s\n", err.msg);
+		return 1;
+	}
 	ret = netopts_auth(o, &auth);
 	if (ret)
 		return 1;
@@ -69,6 +148,16 @@ int cmd_page_server(const struct opts *o)
 	    img_dir_lock(d, false, &err) < 0) { /* no dump may write into it meanwhile */
 		pr_err("%s\n", err.msg);
 		ret = -EINVAL;
+		goto out;
+	}
+	ret = page_server_load(d, &po, &pd);
+	if (ret)
+		goto out;
+	/* the child's figures, for the parent to report */
+	st = mmap(NULL, sizeof(*st), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (st == MAP_FAILED) {
+		ret = -errno;
+		pr_perror("mmap for the page server's figures");
 		goto out;
 	}
 	lsk = xfer_listen(addr, (uint16_t)o->port, &err);
@@ -96,12 +185,16 @@ int cmd_page_server(const struct opts *o)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	ret = page_server_run(d, lsk, auth, &po, &st);
+	ret = serve(pd, lsk, auth, &po, st);
+	lsk = -1;
 	if (!ret)
-		ret = report(o, &st, stats_now() - t0);
+		ret = report(o, st, stats_now() - t0);
 out:
 	if (lsk >= 0)
 		close(lsk);
+	if (st != MAP_FAILED)
+		munmap(st, sizeof(*st));
+	page_server_dir_free(pd);
 	img_dir_close(d);
 	xfer_auth_free(auth);
 	return ret ? 1 : 0;

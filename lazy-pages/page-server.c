@@ -34,6 +34,15 @@ struct ps_space {
 	uint64_t nchunks;
 };
 
+/* what page_server_load() found in the directory, for page_server_serve() */
+struct page_server_dir {
+	struct img_dir *dir;
+	const struct page_server_opts *o;
+	uint32_t dump_id;
+	struct ps_space *sp;
+	size_t nsp;
+};
+
 struct ps_session {
 	uint64_t id;
 	int refs;
@@ -93,7 +102,7 @@ static int cmp_space(const void *a, const void *b)
 /* A pagemap of the directory, with its pages file's size (page_images_each()). */
 static int add_space(void *arg, enum img_kind kind, long id)
 {
-	struct ps *ps = arg;
+	struct page_server_dir *ps = arg;
 	struct img_err err = { 0 };
 	struct page_reader *r;
 	struct ps_space *v;
@@ -133,7 +142,7 @@ static int add_space(void *arg, enum img_kind kind, long id)
 }
 
 /* The directory's dump id, and every pagemap of it. */
-static int load(struct ps *ps)
+static int load(struct page_server_dir *ps)
 {
 	struct img_err err = { 0 };
 	int ret = img_dir_dump_id(ps->dir, &ps->dump_id, &err);
@@ -145,6 +154,35 @@ static int load(struct ps *ps)
 	if (!ret)
 		qsort(ps->sp, ps->nsp, sizeof(*ps->sp), cmp_space);
 	return ret;
+}
+
+int page_server_load(struct img_dir *d, const struct page_server_opts *o,
+		     struct page_server_dir **out)
+{
+	struct page_server_dir *pd = calloc(1, sizeof(*pd));
+	int ret;
+
+	*out = NULL;
+	if (!pd) {
+		pr_err("out of memory for %s\n", img_dir_path(d));
+		return -ENOMEM;
+	}
+	pd->dir = d;
+	pd->o = o;
+	ret = load(pd);
+	if (ret) {
+		page_server_dir_free(pd);
+		return ret;
+	}
+	*out = pd;
+	return 0;
+}
+
+void page_server_dir_free(struct page_server_dir *pd)
+{
+	if (pd)
+		free(pd->sp);
+	free(pd);
 }
 
 /* ---- sessions ----------------------------------------------------------------------------- */
@@ -665,18 +703,22 @@ static int start_conn(struct ps *ps, int fd)
 	return 0;
 }
 
-int page_server_run(struct img_dir *d, int lsk, const struct xfer_auth *auth,
-		    const struct page_server_opts *o, struct ps_stats *st)
+int page_server_serve(const struct page_server_dir *pd, int lsk, const struct xfer_auth *auth,
+		      const struct page_server_opts *o, struct ps_stats *st)
 {
-	struct ps ps = { .dir = d, .auth = auth, .o = o, .st = st };
-	int ret;
+	struct ps ps = { .dir = pd->dir,
+			 .auth = auth,
+			 .o = o,
+			 .st = st,
+			 .dump_id = pd->dump_id,
+			 .sp = pd->sp,
+			 .nsp = pd->nsp };
+	int ret = 0;
 
 	pthread_mutex_init(&ps.lock, NULL);
 	pthread_cond_init(&ps.cond, NULL);
-	ret = load(&ps);
-	if (!ret)
-		pr_info("serving %zu pages files of dump %08x from %s\n", ps.nsp, ps.dump_id,
-			img_dir_path(d));
+	pr_info("serving %zu pages files of dump %08x from %s\n", ps.nsp, ps.dump_id,
+		img_dir_path(pd->dir));
 	while (!ret && !(o->stop && *o->stop)) {
 		struct pollfd p = { .fd = lsk, .events = POLLIN };
 		int n = poll(&p, 1, 200), fd, outcome;
@@ -713,10 +755,21 @@ int page_server_run(struct img_dir *d, int lsk, const struct xfer_auth *auth,
 	while (ps.active)
 		pthread_cond_wait(&ps.cond, &ps.lock);
 	pthread_mutex_unlock(&ps.lock);
-	free(ps.sp);
 	pthread_cond_destroy(&ps.cond);
 	pthread_mutex_destroy(&ps.lock);
 	if (!ret && o->single && ps.outcome != 1)
 		ret = ps.outcome ? -ECONNABORTED : -EINTR; /* ended before done / stopped */
+	return ret;
+}
+
+int page_server_run(struct img_dir *d, int lsk, const struct xfer_auth *auth,
+		    const struct page_server_opts *o, struct ps_stats *st)
+{
+	struct page_server_dir *pd;
+	int ret = page_server_load(d, o, &pd);
+
+	if (!ret)
+		ret = page_server_serve(pd, lsk, auth, o, st);
+	page_server_dir_free(pd);
 	return ret;
 }

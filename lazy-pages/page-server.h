@@ -18,7 +18,14 @@
  * A connection that breaks ends that connection only; the session's other one goes on. One line
  * per session when it ends (pages by fault and by stream, time) at info level; errors name the
  * peer. Figures of every session add up in *st. Returns 0, or -errno when the server itself
- * cannot go on (the listening socket failed), or for a single session as below. */
+ * cannot go on (the listening socket failed), or for a single session as below.
+ *
+ * page_server_run() in two steps, for a server that does something between them (the command
+ * sandboxes itself, lazy-pages/ps-sandbox.h): page_server_load() reads what serving needs of
+ * the directory, its dump id and every pagemap (each pages file must carry chunk checksums, its
+ * size is taken), 0 or -errno after one message naming the file; page_server_serve() serves
+ * that, with the same o, and reads only the pagemaps and pages files. d stays the caller's, open
+ * until page_server_dir_free(). */
 #ifndef CRIU_LITE_PAGE_SERVER_H
 #define CRIU_LITE_PAGE_SERVER_H
 
@@ -55,5 +62,12 @@ struct page_server_opts {
 
 int page_server_run(struct img_dir *d, int lsk, const struct xfer_auth *auth,
 		    const struct page_server_opts *o, struct ps_stats *st);
+
+struct page_server_dir;
+int page_server_load(struct img_dir *d, const struct page_server_opts *o,
+		     struct page_server_dir **out);
+int page_server_serve(const struct page_server_dir *pd, int lsk, const struct xfer_auth *auth,
+		      const struct page_server_opts *o, struct ps_stats *st);
+void page_server_dir_free(struct page_server_dir *pd);
 
 #endif
