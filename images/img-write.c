@@ -5,7 +5,8 @@
  * full; a record bigger than the buffer is written straight from its own
  * packing buffer. The file is "<name>.tmp" until img_writer_commit() renames
  * it into place; after a failed img_write() the writer is dead and commit
- * refuses (and cleans up), abort always removes the temp file.
+ * refuses (and cleans up), abort always removes the temp file. In a sink (sink.c) the file is a
+ * memfd until its commit sends it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -115,7 +116,7 @@ int img_writer_open(struct img_dir *d, enum img_kind kind, long id, struct img_w
 	img_filename(w->name, sizeof(w->name), kind, id);
 	snprintf(w->tmp, sizeof(w->tmp), "%s.tmp", w->name);
 
-	fd = img_create_tmp(w->dirfd, w->tmp, err);
+	fd = img_tmp_open(d, w->tmp, err);
 	if (fd < 0) {
 		free(w);
 		return fd;
@@ -213,7 +214,10 @@ int img_writer_commit(struct img_writer *w, struct img_err *err)
 	}
 	fd = w->fd;
 	w->fd = -1;
-	ret = img_commit_file(w->dirfd, fd, w->tmp, w->name, err);
+	if (img_dir_is_sink(w->dir))
+		ret = img_sink_send_fd(w->dir, fd, w->name, true, &w->size, &w->crc, err);
+	else
+		ret = img_commit_file(w->dirfd, fd, w->tmp, w->name, err);
 	if (!ret) /* a record file's manifest crc is its trailer's (img.h) */
 		ret = img_dir_note(w->dir, w->name, w->size, w->crc, err);
 	free(w);
@@ -226,7 +230,8 @@ void img_writer_abort(struct img_writer *w)
 		return;
 	if (w->fd >= 0) {
 		close(w->fd);
-		unlinkat(w->dirfd, w->tmp, 0);
+		if (!img_dir_is_sink(w->dir))
+			unlinkat(w->dirfd, w->tmp, 0);
 	}
 	free(w);
 }

@@ -64,7 +64,8 @@ void img_dir_close(struct img_dir *d)
 {
 	if (!d)
 		return;
-	close(d->fd); /* and with it the lock (img_dir_lock) */
+	if (d->fd >= 0)
+		close(d->fd); /* and with it the lock (img_dir_lock) */
 	for (size_t i = 0; i < d->nnotes; i++)
 		free(d->notes[i].name);
 	free(d->notes);
@@ -139,6 +140,14 @@ static int usage_one(struct img_dir *d, int dfd, const char *name, const struct 
 int img_dir_usage(struct img_dir *d, struct img_dir_usage *u, struct img_err *err)
 {
 	memset(u, 0, sizeof(*u));
+	if (d->sink) { /* what was sent */
+		for (size_t i = 0; i < d->nnotes; i++) {
+			u->bytes += d->notes[i].size;
+			if (!u->files++ || !strcmp(d->notes[i].name, "inventory.img"))
+				snprintf(u->first, sizeof(u->first), "%s", d->notes[i].name);
+		}
+		return 0;
+	}
 	return img_dir_each(d, err, usage_one, u);
 }
 
@@ -199,11 +208,12 @@ int raw_file_create(struct img_dir *d, const char *name, struct raw_file *rf, st
 	rf->fd = -1;
 	rf->dirfd = d->fd;
 	rf->dir = d;
+	rf->streamed = false;
 	if (!name[0] || strchr(name, '/') || strlen(name) >= sizeof(rf->name))
 		return img_fail(err, EINVAL, "%s: bad raw image file name", name);
 	snprintf(rf->name, sizeof(rf->name), "%s", name);
 	snprintf(rf->tmp, sizeof(rf->tmp), "%s.tmp", name);
-	fd = img_create_tmp(rf->dirfd, rf->tmp, err);
+	fd = img_tmp_open(d, rf->tmp, err);
 	if (fd < 0)
 		return fd;
 	rf->fd = fd;
@@ -214,6 +224,11 @@ int raw_file_commit_noted(struct raw_file *rf, uint64_t size, uint32_t crc, stru
 {
 	int fd = rf->fd, ret;
 
+	if (rf->streamed) {
+		rf->streamed = false;
+		ret = img_sink_end_stream(rf->dir, rf->name, size, crc, err);
+		return ret ? ret : img_dir_note(rf->dir, rf->name, size, crc, err);
+	}
 	if (fd < 0)
 		return img_fail(err, EBADF, "%s: raw file is not open", rf->name);
 	rf->fd = -1;
@@ -232,6 +247,13 @@ int raw_file_commit(struct raw_file *rf, struct img_err *err)
 
 	if (rf->fd < 0)
 		return img_fail(err, EBADF, "%s: raw file is not open", rf->name);
+	if (rf->dir->sink) { /* read back once: summed as it goes */
+		int fd = rf->fd, ret;
+
+		rf->fd = -1;
+		ret = img_sink_send_fd(rf->dir, fd, rf->name, false, &size, &crc, err);
+		return ret ? ret : img_dir_note(rf->dir, rf->name, size, crc, err);
+	}
 	while ((n = pread(rf->fd, buf, sizeof(buf), (off_t)size)) > 0) {
 		crc = img_crc32c(crc, buf, (size_t)n);
 		size += (uint64_t)n;
@@ -247,9 +269,14 @@ int raw_file_commit(struct raw_file *rf, struct img_err *err)
 
 void raw_file_abort(struct raw_file *rf)
 {
+	if (rf && rf->streamed) { /* part of it went: the sink's set is lost */
+		rf->streamed = false;
+		img_sink_abandon(rf->dir, rf->name);
+	}
 	if (!rf || rf->fd < 0)
 		return;
 	close(rf->fd);
 	rf->fd = -1;
-	unlinkat(rf->dirfd, rf->tmp, 0);
+	if (!rf->dir->sink)
+		unlinkat(rf->dirfd, rf->tmp, 0);
 }

@@ -13,6 +13,9 @@
  *   or failed writer leaves nothing behind. No image is written in place.
  * - Raw data files (pages-N.img, ghost-N.img) are plain bytes; their size and
  *   crc32c live in the record that refers to them (see pages.h).
+ * - A sink (img_dir_open_sink) is an image directory elsewhere: a dump's files go through the
+ *   caller's operations (a page server, dump --page-server) under the same names, in the order
+ *   they are committed, with the same manifest (size, crc32c); nothing is written locally.
  * - Library functions never print: they return a negative errno and fill the
  *   caller's struct img_err with a one-line message. A damaged file is
  *   -EBADMSG, a newer format -ENOTSUP, a missing one -ENOENT; record indexes
@@ -102,6 +105,35 @@ int img_dir_usage(struct img_dir *d, struct img_dir_usage *u, struct img_err *er
 /* Remove every such file of d (an earlier dump's images): 0, or -errno naming the file. */
 int img_dir_clear(struct img_dir *d, struct img_err *err);
 
+/* --- an image directory elsewhere: a sink (sink.c) --- */
+/* Where the files written through a sink go. A record file, and a raw file a caller writes
+ * through raw_file_create()'s fd, is kept in memory (a memfd) until its commit and goes then,
+ * whole: begin, data (from offset 0 on; a piece that is all zero is left out, but never a file's
+ * last byte), end. A pages file (images/pages.h) streams: begin when its writer opens, data
+ * as the page writer's buffers fill (at their offsets, in any order), end at its commit. One
+ * file at a time goes: a file committed while a pages file streams is refused (-EBUSY; a dump
+ * commits its files one after another). A streamed file given up (page_writer_abort()) can't
+ * be taken back: every later file is refused (-ECANCELED), and the caller discards the whole
+ * set. Each returns 0 or -errno with err filled; data is called from the page writer's threads
+ * too, never two calls at once per thread, but calls from different threads at once: the
+ * caller's operations serialize them. */
+struct img_sink_ops {
+	int (*begin)(void *arg, const char *name, struct img_err *err);
+	/* len (> 0) bytes of the file begun last, at off */
+	int (*data)(void *arg, uint64_t off, const void *buf, size_t len, struct img_err *err);
+	/* size: the file's; crc: its manifest crc32c (img_file_crc()) */
+	int (*end)(void *arg, const char *name, uint64_t size, uint32_t crc, struct img_err *err);
+	/* img_dir_remove_written(): whatever was sent is to go */
+	int (*discard)(void *arg, struct img_err *err);
+};
+/* An img_dir whose files go to ops (arg is theirs). label names it in messages ("page server
+ * 198.18.0.2:7000"; img_dir_path() returns it). It has no directory fd (img_dir_fd() is -1):
+ * readers, img_dir_lock(), img_dir_clear(), img_dir_remove_tmp(), img_dir_dump_id() and
+ * img_file_crc() fail with -EBADF; img_dir_usage() counts the files committed through it. */
+int img_dir_open_sink(const char *label, const struct img_sink_ops *ops, void *arg,
+		      struct img_dir **out, struct img_err *err);
+bool img_dir_is_sink(const struct img_dir *d);
+
 /* --- one dump's set of files (manifest.c) --- */
 /* The lock of an image directory (flock on the directory itself, so nothing is added to it): a
  * dump holds it exclusive while it writes, a restore shared while it reads. Refused at once when
@@ -126,7 +158,8 @@ struct img_file_note {
 };
 size_t img_dir_nr_written(const struct img_dir *d);
 struct img_file_note img_dir_written(const struct img_dir *d, size_t i);
-/* Remove exactly the files committed through d (a failed dump): 0 or -errno. */
+/* Remove exactly the files committed through d (a failed dump): 0 or -errno. A sink's
+ * discard operation, for a sink. */
 int img_dir_remove_written(struct img_dir *d, struct img_err *err);
 /* Size and manifest crc32c of the file name of d: of its whole contents, except for a record
  * file, of everything before its trailer's crc field (which is what that field holds): 0, or
@@ -175,11 +208,12 @@ void img_reader_close(struct img_reader *r);
 
 /* --- raw data files (pages-N.img, ghost-N.img) --- */
 /* Write a raw file atomically: data is written by the caller through *fd,
- * then raw_file_commit() fsyncs and renames. */
+ * then raw_file_commit() fsyncs and renames. In a sink, fd is a memfd, sent at commit. */
 struct raw_file {
 	struct img_dir *dir;
 	int dirfd;
 	int fd;
+	bool streamed; /* a pages file streaming into a sink: no fd (images/pages.c) */
 	char name[64];
 	char tmp[72];
 };

@@ -139,6 +139,8 @@ int img_dir_remove_written(struct img_dir *d, struct img_err *err)
 {
 	int ret = 0;
 
+	if (d->sink)
+		return d->sink->discard(d->sink_arg, err);
 	for (size_t i = d->nnotes; i-- > 0;)
 		if (unlinkat(d->fd, d->notes[i].name, 0) && errno != ENOENT && !ret)
 			ret = img_fail(err, errno, "%s/%s: cannot remove: %s", d->path,

@@ -33,7 +33,8 @@ struct pw_bufs {
 };
 
 struct pw_pool {
-	int fd;
+	pw_write_fn fn;
+	void *arg;
 	struct pw_bufs *cache;
 	size_t bufsize;
 	unsigned int nthreads, started;
@@ -45,23 +46,17 @@ struct pw_pool {
 	int cur; /* the slot being filled, -1: none */
 	unsigned long next_seq;
 	int err;
+	struct img_err first; /* the message of err */
 	bool stop;
 };
 
-static int write_all(int fd, const uint8_t *p, size_t len, off_t off)
+/* Keep the first failure (under p->lock). */
+static void failed(struct pw_pool *p, int ret, const struct img_err *e)
 {
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p += n;
-		len -= (size_t)n;
-		off += n;
+	if (ret && !p->err) {
+		p->err = ret;
+		p->first = *e;
 	}
-	return 0;
 }
 
 static struct slot *oldest_queued(struct pw_pool *p)
@@ -80,6 +75,7 @@ static void *writer(void *arg)
 
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
+		struct img_err e = { 0 };
 		struct slot *s = NULL;
 		int ret;
 
@@ -89,10 +85,9 @@ static void *writer(void *arg)
 			break;
 		s->state = SLOT_WRITING;
 		pthread_mutex_unlock(&p->lock);
-		ret = p->err ? 0 : write_all(p->fd, s->buf, s->len, s->off);
+		ret = p->err ? 0 : p->fn(p->arg, s->buf, s->len, (uint64_t)s->off, &e);
 		pthread_mutex_lock(&p->lock);
-		if (ret && !p->err)
-			p->err = ret;
+		failed(p, ret, &e);
 		s->state = SLOT_FREE;
 		pthread_cond_broadcast(&p->done);
 	}
@@ -136,14 +131,15 @@ static void to_cache(struct pw_bufs *b, uint8_t *buf, size_t cap)
 	}
 }
 
-int pw_pool_open(struct pw_pool **out, int fd, unsigned int threads, size_t bufsize,
-		 struct pw_bufs *cache)
+int pw_pool_open(struct pw_pool **out, pw_write_fn fn, void *arg, unsigned int threads,
+		 size_t bufsize, struct pw_bufs *cache)
 {
 	struct pw_pool *p = calloc(1, sizeof(*p));
 
 	if (!p)
 		return -ENOMEM;
-	p->fd = fd;
+	p->fn = fn;
+	p->arg = arg;
 	p->cache = cache;
 	p->bufsize = bufsize;
 	p->nthreads = threads < 1 ? 1 : threads > MAX_THREADS ? MAX_THREADS : threads;
@@ -226,14 +222,15 @@ int pw_pool_submit(struct pw_pool *p, size_t len, off_t off)
 		start_threads(p);
 	if (!p->started) {
 		/* no thread could start: write it here */
+		struct img_err e = { 0 };
+
 		pthread_mutex_lock(&p->lock);
 		s->state = SLOT_WRITING;
 		pthread_mutex_unlock(&p->lock);
-		err = err ? err : write_all(p->fd, s->buf, s->len, s->off);
+		err = err ? err : p->fn(p->arg, s->buf, s->len, (uint64_t)s->off, &e);
 		pthread_mutex_lock(&p->lock);
 		s->state = SLOT_FREE;
-		if (err && !p->err)
-			p->err = err;
+		failed(p, err, &e);
 		pthread_mutex_unlock(&p->lock);
 	}
 	return err;
@@ -241,14 +238,24 @@ int pw_pool_submit(struct pw_pool *p, size_t len, off_t off)
 
 int pw_pool_write_now(struct pw_pool *p, const void *data, size_t len, off_t off)
 {
-	int ret = write_all(p->fd, data, len, off);
+	struct img_err e = { 0 };
+	int ret = p->fn(p->arg, data, len, (uint64_t)off, &e);
 
 	pthread_mutex_lock(&p->lock);
-	if (ret && !p->err)
-		p->err = ret;
+	failed(p, ret, &e);
 	ret = p->err;
 	pthread_mutex_unlock(&p->lock);
 	return ret;
+}
+
+const char *pw_pool_error(struct pw_pool *p)
+{
+	const char *m;
+
+	pthread_mutex_lock(&p->lock);
+	m = p->first.msg;
+	pthread_mutex_unlock(&p->lock);
+	return m;
 }
 
 int pw_pool_drain(struct pw_pool *p)

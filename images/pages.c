@@ -5,7 +5,8 @@
  * in place via page_writer_reserve) that is written out with one write() per
  * PW_BUF_SIZE bytes; data bigger than the buffer is written straight from the
  * caller's memory. The crc32c is summed as data arrives. Runs live in memory
- * and go to the pagemap file at commit, after the pages file is committed.
+ * and go to the pagemap file at commit, after the pages file is committed. Into a sink (img.h)
+ * the pages file streams: one background writer hands its buffers over as they fill.
  *
  * Reader: every run invariant is checked against the head before the pages
  * file is mapped, then its size and crc32c are checked.
@@ -83,11 +84,38 @@ struct page_writer {
 
 static int pw_io_error(struct page_writer *w, int ret, struct img_err *err)
 {
-	if (ret == -ENOMEM)
+	const char *why = ret && w->pool ? pw_pool_error(w->pool) : "";
+
+	if (ret == -ENOMEM && !why[0])
 		w->failed = img_fail(err, ENOMEM, "%s: out of memory for a write buffer", w->name);
+	else if (ret && why[0]) /* what the write that failed said */
+		w->failed = img_fail(err, -ret, "%s", why);
 	else if (ret)
 		w->failed = img_fail(err, -ret, "%s: write: %s", w->name, strerror(-ret));
 	return ret ? w->failed : 0;
+}
+
+/* The pool's write function: bytes of the pages file, into it or into the sink it streams to. */
+static int pw_out(void *arg, const void *buf, size_t len, uint64_t off, struct img_err *err)
+{
+	struct page_writer *w = arg;
+	const uint8_t *p = buf;
+
+	if (w->rf.streamed)
+		return img_sink_data(w->dir, off, buf, len, err);
+	while (len) {
+		ssize_t n = pwrite(w->rf.fd, p, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return img_fail(err, n < 0 ? errno : EIO, "%s: write: %s", w->rf.tmp,
+					n < 0 ? strerror(errno) : "wrote nothing");
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
 }
 
 /* Large data straight from the caller's memory, in this thread. */
@@ -211,12 +239,21 @@ int page_writer_open_cached(struct img_dir *d, enum img_kind kind, long id, stru
 	ret = pw_new(d, kind, id, &w, err);
 	if (ret)
 		return ret;
-	ret = raw_file_create(d, w->name, &w->rf, err);
+	if (img_dir_is_sink(d)) { /* streamed as the buffers fill */
+		w->rf = (struct raw_file){ .dir = d, .dirfd = -1, .fd = -1, .streamed = true };
+		snprintf(w->rf.name, sizeof(w->rf.name), "%s", w->name);
+		ret = img_sink_begin_stream(d, w->name, err);
+		w->rf.streamed = !ret;
+	} else {
+		ret = raw_file_create(d, w->name, &w->rf, err);
+	}
 	if (ret) {
 		page_writer_abort(w);
 		return ret;
 	}
-	if (pw_pool_open(&w->pool, w->rf.fd, PW_WRITERS, PW_BUF_SIZE, bufs ? bufs->kept : NULL) ||
+	/* one writer into a sink: a connection, whose frames go one at a time, in file order */
+	if (pw_pool_open(&w->pool, pw_out, w, img_dir_is_sink(d) ? 1 : PW_WRITERS, PW_BUF_SIZE,
+			 bufs ? bufs->kept : NULL) ||
 	    !(w->buf = pw_pool_buf(w->pool, 0, &w->cap, &ret))) {
 		page_writer_abort(w);
 		return img_fail(err, ENOMEM, "%s: cannot allocate a %zu byte buffer", w->name,
@@ -477,7 +514,8 @@ int page_writer_commit(struct page_writer *w, struct img_err *err)
 			   : raw_file_commit_noted(&w->rf, w->size, w->crc.whole, err);
 	if (!ret) {
 		ret = write_pagemap(w, err);
-		if (ret) /* a pages file without its pagemap is useless */
+		/* a pages file without its pagemap is useless (a sink's set is lost anyway) */
+		if (ret && !img_dir_is_sink(w->dir))
 			unlinkat(img_dir_fd(w->dir), w->name, 0);
 	}
 	pw_free(w);
