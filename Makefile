@@ -131,6 +131,8 @@ UNIT_EXTRA_test_xfer_msg := test/unit/xfer_msg_fixture.c
 $(B)/unit/test_xfer_msg: $(UNIT_EXTRA_test_xfer_msg) test/unit/xfer_msg_fixture.h
 UNIT_EXTRA_test_xfer_refuse := test/unit/xfer_msg_fixture.c
 $(B)/unit/test_xfer_refuse: $(UNIT_EXTRA_test_xfer_refuse) test/unit/xfer_msg_fixture.h
+UNIT_EXTRA_test_push_recv := test/unit/xfer_msg_fixture.c
+$(B)/unit/test_push_recv: $(UNIT_EXTRA_test_push_recv) test/unit/xfer_msg_fixture.h
 
 UNIT_UTIL := $(wildcard test/unit/util_*.c test/unit/util_*.h)
 $(B)/unit/%: test/unit/%.c $(LIBTOOL) $(LIBIMG) $(PB_H) $(UNIT_UTIL)
