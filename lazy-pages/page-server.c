@@ -1,12 +1,8 @@
-/* page-server: see page-server.h.
+/* page-server: see page-server.h; the directory, the sessions, the connections and their HELLO
+ * (the roles: ps-pages.c; what they share: ps-int.h).
  *
  * The directory's pages files are the spaces (ps_space): their sizes are read once from the
- * pagemaps; each connection thread opens readers of its own (page_reader_read() is not thread
- * safe, and a reader's buffer is what a connection sends from). A session (the FAULTS and STREAM
- * connections of one restore, paired by the client's session id) keeps, per space, which chunks
- * were sent on either connection, and where the last fault request ended: the stream goes on
- * from there. Both connections send whole chunks only, so the client can check every batch
- * against its pagemap's chunk checksums as it comes. */
+ * pagemaps. A session is the FAULTS and STREAM connections of one lazy restore. */
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -24,71 +20,8 @@
 #include "images/pagecrc.h"
 #include "images/pages.h"
 #include "lazy-pages/page-server.h"
+#include "lazy-pages/ps-int.h"
 #include "lazy-pages/xfer-msg.h"
-
-struct ps_space {
-	enum img_kind kind; /* IMG_PAGEMAP or IMG_SHMEM_PAGEMAP */
-	uint32_t id;
-	bool live;     /* no pages file: o->live_read gives its bytes */
-	uint64_t size; /* of its pages file */
-	uint64_t nchunks;
-};
-
-/* what page_server_load() found in the directory, for page_server_serve() */
-struct page_server_dir {
-	struct img_dir *dir;
-	const struct page_server_opts *o;
-	uint32_t dump_id;
-	struct ps_space *sp;
-	size_t nsp;
-};
-
-struct ps_session {
-	uint64_t id;
-	int refs;
-	bool done;	 /* the client has every page */
-	uint64_t **sent; /* per space: chunks sent */
-	size_t hint_sp;	 /* the last fault request ended in this space, at this chunk */
-	uint64_t hint_chunk, hint_seq;
-	uint64_t pages_fault, pages_stream;
-	double t0;
-	char peer[80];
-	struct ps_session *next;
-};
-
-struct ps {
-	struct img_dir *dir;
-	const struct xfer_auth *auth;
-	const struct page_server_opts *o;
-	bool busy; /* single: a session runs (or ran) */
-	uint64_t busy_id;
-	int outcome; /* single: 1 the session ended done, -1 it ended before, 0 not yet */
-	uint32_t dump_id;
-	struct ps_space *sp;
-	size_t nsp;
-	pthread_mutex_t lock; /* everything below, and every session's fields */
-	pthread_cond_t cond;
-	struct ps_session *sessions;
-	int active;	       /* connection threads */
-	struct ps_conn *conns; /* theirs, to cut when the server stops */
-	bool stopping;
-	struct ps_stats *st;
-};
-
-/* one connection's own */
-struct ps_conn {
-	struct ps *ps;
-	int fd;
-	struct ps_conn *next;
-	struct xfer_conn *c;
-	struct ps_session *sess;
-	struct page_reader **r; /* per space, opened on first use */
-	struct page_buf buf;
-	void *live; /* what a live space's bytes are read into */
-	void *payload;
-	struct iovec *iov;
-	uint8_t zmap[XFER_MAX_PAGES / 8];
-};
 
 static int cmp_space(const void *a, const void *b)
 {
@@ -247,34 +180,7 @@ static void session_put(struct ps *ps, struct ps_session *s)
 }
 
 /* Chunks [a, b) of space i were sent (under ps->lock). */
-static void mark_sent(struct ps_session *s, size_t i, uint64_t a, uint64_t b)
-{
-	for (uint64_t c = a; c < b; c++)
-		s->sent[i][c / 64] |= 1ULL << (c % 64);
-}
-
-static bool is_sent(const struct ps_session *s, size_t i, uint64_t c)
-{
-	return s->sent[i][c / 64] >> (c % 64) & 1;
-}
-
-/* ---- sending pages -------------------------------------------------------------------------- */
-
-static int space_index(const struct ps *ps, XferSpace space, uint32_t id)
-{
-	enum img_kind kind =
-	    space == XFER_SPACE__XFER_SPACE_SHMEM ? IMG_SHMEM_PAGEMAP : IMG_PAGEMAP;
-
-	for (size_t i = 0; i < ps->nsp; i++)
-		if (ps->sp[i].kind == kind && ps->sp[i].id == id)
-			return (int)i;
-	return -1;
-}
-
-static int send_error(struct ps_conn *pc, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int send_error(struct ps_conn *pc, int code, const char *fmt, ...)
+int ps_send_error(struct ps_conn *pc, int code, const char *fmt, ...)
 {
 	XferMsg m = XFER_MSG__INIT;
 	struct img_err err = { 0 };
@@ -294,251 +200,6 @@ static int send_error(struct ps_conn *pc, int code, const char *fmt, ...)
 }
 
 /* Bytes [off, off + len) of space i, read (and checked) through this connection's reader. */
-static int read_space(struct ps_conn *pc, size_t i, uint64_t off, uint64_t len, const void **data)
-{
-	struct ps_space *sp = &pc->ps->sp[i];
-	struct img_err err = { 0 };
-	int ret;
-
-	if (sp->live) {
-		if (!pc->live && !(pc->live = malloc(XFER_MAX_PAYLOAD)))
-			return -ENOMEM;
-		ret =
-		    pc->ps->o->live_read(pc->ps->o->live_arg, sp->kind, sp->id, off, len, pc->live);
-		*data = pc->live;
-		return ret;
-	}
-	if (!pc->r[i]) {
-		ret = page_reader_open_unchecked(pc->ps->dir, sp->kind, sp->id, &pc->r[i], &err);
-		if (ret) {
-			pr_err("%s\n", err.msg);
-			return ret;
-		}
-	}
-	ret = page_reader_read(pc->r[i], off, len, &pc->buf, data, &err);
-	if (ret)
-		pr_err("%s\n", err.msg);
-	return ret;
-}
-
-static int send_pages(struct ps_conn *pc, uint64_t req_id, size_t i, uint64_t off, uint32_t nr,
-		      const void *data)
-{
-	XferMsg m = XFER_MSG__INIT;
-	struct img_err err = { 0 };
-	struct ps_space *sp = &pc->ps->sp[i];
-	int iovcnt, ret;
-	unsigned zeros = xfer_pages_pack(data, nr, pc->zmap, pc->iov, &iovcnt);
-
-	m.kind = XFER_KIND__XFER_PAGES;
-	m.has_req_id = true;
-	m.req_id = req_id;
-	m.has_space = true;
-	m.space =
-	    sp->kind == IMG_PAGEMAP ? XFER_SPACE__XFER_SPACE_TASK : XFER_SPACE__XFER_SPACE_SHMEM;
-	m.has_id = true;
-	m.id = sp->id;
-	m.has_addr = true;
-	m.addr = off;
-	m.has_nr_pages = true;
-	m.nr_pages = nr;
-	if (zeros) {
-		m.has_zero_map = true;
-		m.zero_map.data = pc->zmap;
-		m.zero_map.len = (nr + 7) / 8;
-	}
-	ret = xfer_sendv(xfer_conn_writev, pc->c, &m, pc->iov, iovcnt, xfer_conn_peer(pc->c), &err);
-	if (ret) {
-		pr_err("%s\n", err.msg);
-		return ret;
-	}
-	pthread_mutex_lock(&pc->ps->lock);
-	pc->ps->st->zero_pages += zeros;
-	pc->ps->st->bytes_sent += (uint64_t)(nr - zeros) * XFER_PG;
-	pthread_mutex_unlock(&pc->ps->lock);
-	return 0;
-}
-
-/* ---- the two roles ------------------------------------------------------------------------ */
-
-static int serve_request(struct ps_conn *pc, const XferMsg *m)
-{
-	struct ps *ps = pc->ps;
-	int i = space_index(ps, m->space, m->id);
-	uint64_t len = (uint64_t)m->nr_pages * XFER_PG;
-	const void *data;
-	int ret;
-
-	if (i < 0)
-		return send_error(pc, ENOENT, "no pages file for %s %u in %s",
-				  m->space == XFER_SPACE__XFER_SPACE_SHMEM ? "shared object"
-									   : "task",
-				  m->id, img_dir_path(ps->dir));
-	if (m->addr > ps->sp[i].size || len > ps->sp[i].size - m->addr)
-		return send_error(pc, EINVAL,
-				  "request for bytes %llu-%llu of a %llu-byte pages file",
-				  (unsigned long long)m->addr, (unsigned long long)(m->addr + len),
-				  (unsigned long long)ps->sp[i].size);
-	ret = read_space(pc, (size_t)i, m->addr, len, &data);
-	if (ret)
-		return send_error(pc, -ret,
-				  "can't read the pages asked for (see the server's log)");
-	ret = send_pages(pc, m->req_id, (size_t)i, m->addr, m->nr_pages, data);
-	if (ret)
-		return ret;
-	pthread_mutex_lock(&ps->lock);
-	mark_sent(pc->sess, (size_t)i, m->addr / PAGECRC_CHUNK,
-		  (m->addr + len + PAGECRC_CHUNK - 1) / PAGECRC_CHUNK);
-	pc->sess->hint_sp = (size_t)i;
-	pc->sess->hint_chunk = (m->addr + len + PAGECRC_CHUNK - 1) / PAGECRC_CHUNK;
-	pc->sess->hint_seq++;
-	pc->sess->pages_fault += m->nr_pages;
-	ps->st->pages_fault += m->nr_pages;
-	pthread_mutex_unlock(&ps->lock);
-	return 0;
-}
-
-static int serve_faults(struct ps_conn *pc)
-{
-	for (;;) {
-		struct img_err err = { 0 };
-		struct xfer_frame f;
-		int ret =
-		    xfer_recv(xfer_conn_read, pc->c, pc->payload, &f, xfer_conn_peer(pc->c), &err);
-
-		if (ret == -ENODATA)
-			return 0; /* the client closed */
-		if (ret) {
-			pr_err("%s\n", err.msg);
-			return ret;
-		}
-		switch (f.msg->kind) {
-		case XFER_KIND__XFER_PAGES_REQ:
-			ret = serve_request(pc, f.msg);
-			break;
-		case XFER_KIND__XFER_DONE: {
-			XferMsg m = XFER_MSG__INIT;
-
-			pthread_mutex_lock(&pc->ps->lock);
-			pc->sess->done = true;
-			pthread_mutex_unlock(&pc->ps->lock);
-			m.kind = XFER_KIND__XFER_DONE;
-			xfer_send(xfer_conn_writev, pc->c, &m, NULL, 0, xfer_conn_peer(pc->c),
-				  &err);
-			xfer_frame_free(&f);
-			return 0;
-		}
-		default:
-			ret = send_error(pc, EPROTO, "unexpected message %d on a faults connection",
-					 f.msg->kind);
-		}
-		xfer_frame_free(&f);
-		if (ret)
-			return ret;
-	}
-}
-
-/* The next chunks to stream (under ps->lock): the first unsent one from (*i, *c) on, through
- * every space, and those unsent right after it; marked sent. false when everything was sent. */
-static bool next_batch(struct ps *ps, struct ps_session *s, size_t *i, uint64_t *c, uint64_t *n)
-{
-	for (size_t k = 0; k <= ps->nsp; k++) {
-		size_t sp = (*i + k) % ps->nsp;
-		uint64_t from = k ? 0 : *c, end = ps->sp[sp].nchunks;
-
-		if (k == ps->nsp) { /* back in the first space: what lies before where it started */
-			sp = *i;
-			from = 0;
-			end = *c < end ? *c : end;
-		}
-		for (uint64_t x = from; x < end; x++) {
-			uint64_t y = x;
-
-			if (is_sent(s, sp, x))
-				continue;
-			while (y < ps->sp[sp].nchunks && !is_sent(s, sp, y) &&
-			       (y - x) < PS_STREAM_BATCH / PAGECRC_CHUNK)
-				y++;
-			mark_sent(s, sp, x, y);
-			*i = sp;
-			*c = x;
-			*n = y - x;
-			return true;
-		}
-	}
-	return false;
-}
-
-static int serve_stream(struct ps_conn *pc)
-{
-	struct ps *ps = pc->ps;
-	struct ps_session *s = pc->sess;
-	uint64_t seen = 0, c = 0, n;
-	XferMsg end = XFER_MSG__INIT;
-	struct img_err err = { 0 };
-	struct xfer_frame f;
-	size_t i = 0;
-	int ret;
-
-	while (ps->nsp) {
-		uint64_t off, len;
-		const void *data;
-		bool more;
-
-		pthread_mutex_lock(&ps->lock);
-		if (s->done) {
-			pthread_mutex_unlock(&ps->lock);
-			return 0;
-		}
-		if (s->hint_seq != seen) {
-			seen = s->hint_seq;
-			i = s->hint_sp;
-			c = s->hint_chunk;
-		}
-		more = next_batch(ps, s, &i, &c, &n);
-		pthread_mutex_unlock(&ps->lock);
-		if (!more)
-			break;
-		off = c * PAGECRC_CHUNK;
-		len = n * PAGECRC_CHUNK;
-		if (len > ps->sp[i].size - off)
-			len = ps->sp[i].size - off;
-		ret = read_space(pc, i, off, len, &data);
-		if (ret)
-			return send_error(pc, -ret, "can't read pages (see the server's log)");
-		ret = send_pages(pc, 0, i, off, (uint32_t)(len / XFER_PG), data);
-		if (ret)
-			return ret;
-		pthread_mutex_lock(&ps->lock);
-		s->pages_stream += len / XFER_PG;
-		ps->st->pages_stream += len / XFER_PG;
-		pthread_mutex_unlock(&ps->lock);
-		c += n;
-	}
-	end.kind = XFER_KIND__XFER_STREAM_END;
-	ret = xfer_send(xfer_conn_writev, pc->c, &end, NULL, 0, xfer_conn_peer(pc->c), &err);
-	if (ret) {
-		pr_err("%s\n", err.msg);
-		return ret;
-	}
-	/* the client closes it once it has every page (its DONE comes on the faults one) */
-	xfer_conn_timeout(pc->c, 1000);
-	for (;;) {
-		ret =
-		    xfer_recv(xfer_conn_read, pc->c, pc->payload, &f, xfer_conn_peer(pc->c), &err);
-		if (!ret) {
-			xfer_frame_free(&f);
-			continue;
-		}
-		if (ret != -ETIMEDOUT)
-			return 0;
-		pthread_mutex_lock(&ps->lock);
-		ret = s->done || ps->stopping;
-		pthread_mutex_unlock(&ps->lock);
-		if (ret)
-			return 0;
-	}
-}
 
 /* ---- connections -------------------------------------------------------------------------- */
 
@@ -555,20 +216,21 @@ static int hello(struct ps_conn *pc, XferRole *role, uint64_t *session)
 		return ret;
 	}
 	if (f.msg->kind != XFER_KIND__XFER_HELLO)
-		ret = send_error(pc, EPROTO, "expected a hello, got message %d", f.msg->kind);
+		ret = ps_send_error(pc, EPROTO, "expected a hello, got message %d", f.msg->kind);
 	else if (f.msg->version != XFER_VERSION)
-		ret = send_error(pc, EPROTONOSUPPORT,
-				 "protocol version %u: this page server speaks version %u",
-				 f.msg->version, XFER_VERSION);
+		ret = ps_send_error(pc, EPROTONOSUPPORT,
+				    "protocol version %u: this page server speaks version %u",
+				    f.msg->version, XFER_VERSION);
 	else if (f.msg->has_dump_id && f.msg->dump_id != ps->dump_id)
-		ret = send_error(pc, ESTALE,
-				 "the client restores dump %08x, %s holds dump %08x: not the same "
-				 "images",
-				 f.msg->dump_id, img_dir_path(ps->dir), ps->dump_id);
+		ret =
+		    ps_send_error(pc, ESTALE,
+				  "the client restores dump %08x, %s holds dump %08x: not the same "
+				  "images",
+				  f.msg->dump_id, img_dir_path(ps->dir), ps->dump_id);
 	else if (f.msg->role == XFER_ROLE__XFER_ROLE_PUSH)
-		ret = send_error(pc, ENOTSUP,
-				 "this page server serves %s; receiving a dump is not built yet",
-				 img_dir_path(ps->dir));
+		ret = ps_send_error(pc, ENOTSUP,
+				    "this page server serves %s; receiving a dump is not built yet",
+				    img_dir_path(ps->dir));
 	if (!ret) {
 		*role = f.msg->role;
 		*session = f.msg->session;
@@ -582,10 +244,10 @@ static int hello(struct ps_conn *pc, XferRole *role, uint64_t *session)
 		ps->busy_id = ret ? ps->busy_id : *session;
 		pthread_mutex_unlock(&ps->lock);
 		if (ret)
-			ret = send_error(pc, EBUSY,
-					 "this source serves one destination, which is another "
-					 "(session %016llx)",
-					 (unsigned long long)ps->busy_id);
+			ret = ps_send_error(pc, EBUSY,
+					    "this source serves one destination, which is another "
+					    "(session %016llx)",
+					    (unsigned long long)ps->busy_id);
 	}
 	if (ret)
 		return ret;
@@ -641,15 +303,15 @@ static void *conn_main(void *arg)
 		goto out;
 	pc.sess = session_get(a.ps, session, xfer_conn_peer(pc.c));
 	if (!pc.sess) {
-		send_error(&pc, ENOMEM, "out of memory for a session");
+		ps_send_error(&pc, ENOMEM, "out of memory for a session");
 		goto out;
 	}
 	pr_debug("%s: session %016llx, %s\n", xfer_conn_peer(pc.c), (unsigned long long)session,
 		 role == XFER_ROLE__XFER_ROLE_FAULTS ? "faults" : "stream");
 	if (role == XFER_ROLE__XFER_ROLE_FAULTS)
-		serve_faults(&pc);
+		ps_serve_faults(&pc);
 	else
-		serve_stream(&pc);
+		ps_serve_stream(&pc);
 	session_put(a.ps, pc.sess);
 out:
 	for (size_t i = 0; pc.r && i < a.ps->nsp; i++)

@@ -1,0 +1,87 @@
+/* ps-int: what the files of the page server share (page-server.c: the directory, the sessions,
+ * the connections and their HELLO; ps-pages.c: the FAULTS and STREAM roles). Not an API: see
+ * page-server.h. */
+#ifndef CRIU_LITE_PS_INT_H
+#define CRIU_LITE_PS_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "images/pages.h"
+#include "lazy-pages/page-server.h"
+#include "lazy-pages/xfer-msg.h"
+
+struct ps_space {
+	enum img_kind kind; /* IMG_PAGEMAP or IMG_SHMEM_PAGEMAP */
+	uint32_t id;
+	bool live;     /* no pages file: o->live_read gives its bytes */
+	uint64_t size; /* of its pages file */
+	uint64_t nchunks;
+};
+
+/* what page_server_load() found in the directory, for page_server_serve() */
+struct page_server_dir {
+	struct img_dir *dir;
+	const struct page_server_opts *o;
+	uint32_t dump_id;
+	struct ps_space *sp;
+	size_t nsp;
+};
+
+struct ps_session {
+	uint64_t id;
+	int refs;
+	bool done;	 /* the client has every page */
+	uint64_t **sent; /* per space: chunks sent */
+	size_t hint_sp;	 /* the last fault request ended in this space, at this chunk */
+	uint64_t hint_chunk, hint_seq;
+	uint64_t pages_fault, pages_stream;
+	double t0;
+	char peer[80];
+	struct ps_session *next;
+};
+
+struct ps {
+	struct img_dir *dir;
+	const struct xfer_auth *auth;
+	const struct page_server_opts *o;
+	bool busy; /* single: a session runs (or ran) */
+	uint64_t busy_id;
+	int outcome; /* single: 1 the session ended done, -1 it ended before, 0 not yet */
+	uint32_t dump_id;
+	struct ps_space *sp;
+	size_t nsp;
+	pthread_mutex_t lock; /* everything below, and every session's fields */
+	pthread_cond_t cond;
+	struct ps_session *sessions;
+	int active;	       /* connection threads */
+	struct ps_conn *conns; /* theirs, to cut when the server stops */
+	bool stopping;
+	struct ps_stats *st;
+};
+
+/* one connection's own */
+struct ps_conn {
+	struct ps *ps;
+	int fd;
+	struct ps_conn *next;
+	struct xfer_conn *c;
+	struct ps_session *sess;
+	struct page_reader **r; /* per space, opened on first use */
+	struct page_buf buf;
+	void *live; /* what a live space's bytes are read into */
+	void *payload;
+	struct iovec *iov;
+	uint8_t zmap[XFER_MAX_PAGES / 8];
+};
+
+/* ERROR with the text (printf), logged with the peer: -code */
+int ps_send_error(struct ps_conn *pc, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* ps-pages.c: the two roles of a lazy restore's session */
+int ps_serve_faults(struct ps_conn *pc);
+int ps_serve_stream(struct ps_conn *pc);
+
+#endif
