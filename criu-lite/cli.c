@@ -38,7 +38,6 @@ static const struct {
 	const char *cmd; /* NULL: under every command */
 	const char *feature;
 } unbuilt_opts[] = {
-	{ O_PAGE_SERVER, "dump", "dumps sent to a page server" },
 	{ O_PREV_IMAGES_DIR, NULL, "iterative dumps" },
 	{ O_TRACK_MEM, NULL, "dirty-memory tracking" },
 };
@@ -119,10 +118,16 @@ static const struct subcmd subcmds[] = {
 	  "                         memory to one destination (`criu-lite lazy-pages\n"
 	  "                         --page-server` there); once it has every page the tree\n"
 	  "                         is killed here; if it goes away first, the tree resumes\n"
-	  "  --address ADDR, --port PORT  where to serve it (default address 0.0.0.0)\n"
+	  "  --page-server          send every image to `criu-lite page-server` on another\n"
+	  "                         host, into its (empty) directory, instead of writing\n"
+	  "                         them here (no -D); the tree is killed once the server\n"
+	  "                         has every file in place; if the dump fails, the server\n"
+	  "                         discards what it got\n"
+	  "  --address ADDR, --port PORT  where to serve it (--lazy-pages; default address\n"
+	  "                         0.0.0.0), where the page server is (--page-server)\n"
 	  "  --auth-key FILE        the key both ends share (TLS 1.3, pre-shared key)\n"
 	  "  --insecure             no encryption, no authentication (both ends)\n",
-	  "--page-server, --prev-images-dir, --track-mem" },
+	  "--prev-images-dir, --track-mem" },
 	{ "pre-dump", "pre-dump -t PID -D DIR [options]",
 	  "not built yet: copy memory while the tree keeps running (iterative migration)",
 	  dump_opts,
@@ -158,7 +163,9 @@ static const struct subcmd subcmds[] = {
 	  NULL },
 
 	{ "page-server", "page-server -D DIR --port PORT [--address ADDR] --auth-key FILE",
-	  "serve the pages of the dump in DIR to lazy restores on other hosts", ps_opts,
+	  "serve the pages of the dump in DIR to lazy restores on other hosts, or receive a "
+	  "dump into DIR",
+	  ps_opts,
 	  "  --address ADDR         address to listen on (default 0.0.0.0)\n"
 	  "  --port PORT            port to listen on\n"
 	  "  --auth-key FILE        the key both ends share (TLS 1.3, pre-shared key; at\n"
@@ -167,8 +174,10 @@ static const struct subcmd subcmds[] = {
 	  "  -d, --daemon           return once listening\n"
 	  "  --pidfile FILE         write the server's pid to FILE\n"
 	  "  --stats-file FILE      write its figures to FILE as JSON when it stops\n"
-	  "It serves until SIGTERM or SIGINT, several restores at once if asked.\n",
-	  "receiving a dump (dump --page-server)" },
+	  "It serves until SIGTERM or SIGINT, several restores at once if asked. A DIR\n"
+	  "that holds no dump takes one from `criu-lite dump --page-server` (one at a\n"
+	  "time), and serves it once it is complete.\n",
+	  NULL },
 
 	{ "check", "check [--json] [--all]", "probe the kernel for every feature criu-lite uses",
 	  check_opts,
@@ -210,13 +219,26 @@ static int check_net(const char *cmd, const struct opts *o)
 {
 	bool dump = !strcmp(cmd, "dump");
 	bool server = !strcmp(cmd, "page-server") || (dump && o->lazy_pages);
-	bool client = !strcmp(cmd, "lazy-pages") && o->page_server;
+	bool client = (!strcmp(cmd, "lazy-pages") || dump) && o->page_server;
 
 	if (!server && !client && (o->address || o->port || o->auth_key || o->insecure)) {
 		fprintf(stderr,
 			"criu-lite %s: --address, --port, --auth-key and --insecure do "
 			"nothing without %s\n",
-			cmd, dump ? "--lazy-pages" : "--page-server");
+			cmd, dump ? "--lazy-pages or --page-server" : "--page-server");
+		return -1;
+	}
+	if (dump && o->page_server && o->lazy_pages) {
+		fprintf(stderr, "criu-lite dump: --page-server and --lazy-pages exclude each other "
+				"(a migration's source serves its pages itself)\n");
+		return -1;
+	}
+	if (dump && o->page_server && (o->images_dir_given || o->overwrite)) {
+		fprintf(stderr,
+			"criu-lite dump: --page-server sends the images into the page server's "
+			"directory and writes nothing here: %s does not apply (the server takes a "
+			"dump only into a directory that holds none)\n",
+			o->overwrite ? "--overwrite" : "-D");
 		return -1;
 	}
 	if (dump && o->lazy_pages && o->leave_running) {

@@ -1,11 +1,16 @@
 /* cmd-page-server: `criu-lite page-server -D DIR --port P [--address A] --auth-key FILE`: serve
  * the pages of the dump in DIR to lazy restores on other hosts (`criu-lite lazy-pages
- * --page-server` there; lazy-pages/page-server.h).
+ * --page-server` there; lazy-pages/page-server.h), or, when DIR holds no dump, receive one
+ * (`criu-lite dump --page-server`) and serve it from then on.
  *
  * It checks DIR's dump first (its inventory's dump id, and every pagemap with its chunk
  * checksums), listens, and serves until SIGTERM or SIGINT, several restores at once if they
- * come; then one summary line (sessions, pages by fault and by stream, bytes sent, connections
- * refused) and --stats-file. -d returns once it listens (--pidfile names the process to send
+ * come; then one summary line (sessions, pages by fault and by stream, bytes sent, dumps
+ * received, connections refused) and --stats-file. DIR is locked shared while a dump there is
+ * served (restores may read it, no dump may write into it); a DIR without inventory.img is
+ * locked exclusive (it may receive a dump: nothing else may use it meanwhile; shared once a
+ * dump is in), the temp files a cut push left are removed, and it must then hold no image file
+ * at all. -d returns once it listens (--pidfile names the process to send
  * SIGTERM to: the parent below). With --insecure (no --auth-key) the pages travel in plaintext
  * to whoever connects: it says so.
  *
@@ -49,7 +54,7 @@ static void on_stop(int sig)
 static int report(const struct opts *o, const struct ps_stats *st, double secs)
 {
 	struct stats s = { 0 };
-	char bytes[32];
+	char bytes[32], got[32];
 
 	stats_count(&s, "sessions", st->sessions);
 	stats_count(&s, "connections", st->connections);
@@ -58,28 +63,49 @@ static int report(const struct opts *o, const struct ps_stats *st, double secs)
 	stats_count(&s, "pages_stream", st->pages_stream);
 	stats_count(&s, "zero_pages", st->zero_pages);
 	stats_count(&s, "bytes_sent", st->bytes_sent);
+	stats_count(&s, "pushes", st->pushes);
+	stats_count(&s, "pushes_failed", st->pushes_failed);
+	stats_count(&s, "bytes_received", st->bytes_received);
 	stats_secs(&s, "serving_s", secs);
 	stats_bytes_str(st->bytes_sent, bytes, sizeof(bytes));
+	stats_bytes_str(st->bytes_received, got, sizeof(got));
 	log_summary("page-server: %llu sessions, %llu pages on faults, %llu streamed (%llu of "
-		    "them zero), %s sent, %llu connections refused, in %.3f s\n",
+		    "them zero), %s sent, %llu dump%s received (%s, %llu failed), %llu connections "
+		    "refused, in %.3f s\n",
 		    (unsigned long long)st->sessions, (unsigned long long)st->pages_fault,
 		    (unsigned long long)st->pages_stream, (unsigned long long)st->zero_pages, bytes,
-		    (unsigned long long)st->refused, secs);
+		    (unsigned long long)st->pushes, st->pushes == 1 ? "" : "s", got,
+		    (unsigned long long)st->pushes_failed, (unsigned long long)st->refused, secs);
 	return o->stats_file ? stats_write(&s, o->stats_file) : 0;
+}
+
+/* DIR's lock: shared while a dump there is served (no dump may write into it meanwhile),
+ * exclusive when there is none (it may receive one; the temp files a cut push left go). */
+static int lock_dir(struct img_dir *d, struct img_err *err)
+{
+	int ret;
+
+	if (!faccessat(img_dir_fd(d), "inventory.img", F_OK, 0) || errno != ENOENT)
+		return img_dir_lock(d, false, err);
+	ret = img_dir_lock(d, true, err);
+	if (ret >= 0 && (ret = img_dir_remove_tmp(d, err)) > 0)
+		pr_info("removed %d temporary file(s) a cut push left in %s\n", ret,
+			img_dir_path(d));
+	return ret;
 }
 
 /* The child: enters the sandbox and serves until told to stop; its figures go into st, which
  * its parent shares. */
 static _Noreturn void serve_child(pid_t parent, const struct page_server_dir *pd, int lsk,
-				  const struct xfer_auth *auth, const struct page_server_opts *po,
-				  struct ps_stats *st)
+				  int dirfd, const struct xfer_auth *auth,
+				  const struct page_server_opts *po, struct ps_stats *st)
 {
 	struct img_err err = { 0 };
 
 	/* its parent killed, it stops (a parent gone before this line: it goes at once) */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) || getppid() != parent)
 		_exit(1);
-	if (ps_sandbox_enter(lsk, &err)) {
+	if (ps_sandbox_enter(lsk, dirfd, &err)) {
 		pr_err("%s\n", err.msg);
 		_exit(1);
 	}
@@ -89,8 +115,9 @@ static _Noreturn void serve_child(pid_t parent, const struct page_server_dir *pd
 }
 
 /* Serve in a sandboxed child and wait for it: 0 once it served and stopped, or -errno after
- * one message. lsk is the child's: it is closed here. */
-static int serve(const struct page_server_dir *pd, int lsk, const struct xfer_auth *auth,
+ * one message. lsk is the child's: it is closed here. dirfd: the directory it may receive a
+ * dump into (-1: none). */
+static int serve(const struct page_server_dir *pd, int lsk, int dirfd, const struct xfer_auth *auth,
 		 const struct page_server_opts *po, struct ps_stats *st)
 {
 	struct img_err err = { 0 };
@@ -105,7 +132,7 @@ static int serve(const struct page_server_dir *pd, int lsk, const struct xfer_au
 		return ret;
 	}
 	if (!pid)
-		serve_child(parent, pd, lsk, auth, po, st);
+		serve_child(parent, pd, lsk, dirfd, auth, po, st);
 	close(lsk); /* a connection that comes once the child is gone is refused at once */
 	server_pid = pid;
 	if (stop_flag) /* a signal came before server_pid was set */
@@ -144,8 +171,7 @@ int cmd_page_server(const struct opts *o)
 	ret = netopts_auth(o, &auth);
 	if (ret)
 		return 1;
-	if (img_dir_open(o->images_dir, false, &d, &err) ||
-	    img_dir_lock(d, false, &err) < 0) { /* no dump may write into it meanwhile */
+	if (img_dir_open(o->images_dir, false, &d, &err) || lock_dir(d, &err) < 0) {
 		pr_err("%s\n", err.msg);
 		ret = -EINVAL;
 		goto out;
@@ -185,7 +211,7 @@ int cmd_page_server(const struct opts *o)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	ret = serve(pd, lsk, auth, &po, st);
+	ret = serve(pd, lsk, page_server_dir_empty(pd) ? img_dir_fd(d) : -1, auth, &po, st);
 	lsk = -1;
 	if (!ret)
 		ret = report(o, st, stats_now() - t0);

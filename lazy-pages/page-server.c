@@ -74,12 +74,28 @@ static int add_space(void *arg, enum img_kind kind, long id)
 	return 0;
 }
 
-/* The directory's dump id, and every pagemap of it. */
+/* The directory's dump id, and every pagemap of it; or that it holds no image file at all. */
 static int load(struct page_server_dir *ps)
 {
 	struct img_err err = { 0 };
 	int ret = img_dir_dump_id(ps->dir, &ps->dump_id, &err);
 
+	if (ret == -ENOENT && !ps->o->single) { /* no inventory.img: empty, or the rest of one */
+		struct img_dir_usage u;
+
+		ret = img_dir_usage(ps->dir, &u, &err);
+		if (!ret && !u.files) {
+			ps->empty = true;
+			return 0;
+		}
+		if (!ret)
+			ret = img_fail(&err, EEXIST,
+				       "%s holds image files but no inventory.img (%s%s): what a "
+				       "dump or a push that did not finish left; remove them, or "
+				       "serve a whole dump",
+				       img_dir_path(ps->dir), u.first,
+				       u.files > 1 ? " and more" : "");
+	}
 	if (!ret)
 		ret = page_images_each(ps->dir, add_space, ps, &err);
 	if (ret && err.msg[0])
@@ -108,6 +124,35 @@ int page_server_load(struct img_dir *d, const struct page_server_opts *o,
 		return ret;
 	}
 	*out = pd;
+	return 0;
+}
+
+bool page_server_dir_empty(const struct page_server_dir *pd)
+{
+	return pd->empty;
+}
+
+int ps_load_spaces(struct img_dir *d, const struct page_server_opts *o, char *const *names,
+		   size_t n, struct ps_space **sp, size_t *nsp)
+{
+	struct page_server_dir pd = { .dir = d, .o = o };
+	int ret = 0;
+
+	for (size_t i = 0; i < n && !ret; i++) {
+		const struct img_kind_desc *k;
+		long id;
+
+		k = img_kind_by_filename(names[i], &id);
+		if (k && (k->kind == IMG_PAGEMAP || k->kind == IMG_SHMEM_PAGEMAP))
+			ret = add_space(&pd, k->kind, id);
+	}
+	if (ret) {
+		free(pd.sp);
+		return ret;
+	}
+	qsort(pd.sp, pd.nsp, sizeof(*pd.sp), cmp_space);
+	*sp = pd.sp;
+	*nsp = pd.nsp;
 	return 0;
 }
 
@@ -179,7 +224,6 @@ static void session_put(struct ps *ps, struct ps_session *s)
 	free(s);
 }
 
-/* Chunks [a, b) of space i were sent (under ps->lock). */
 int ps_send_error(struct ps_conn *pc, int code, const char *fmt, ...)
 {
 	XferMsg m = XFER_MSG__INIT;
@@ -199,44 +243,91 @@ int ps_send_error(struct ps_conn *pc, int code, const char *fmt, ...)
 	return -code;
 }
 
-/* Bytes [off, off + len) of space i, read (and checked) through this connection's reader. */
-
 /* ---- connections -------------------------------------------------------------------------- */
 
-static int hello(struct ps_conn *pc, XferRole *role, uint64_t *session)
+/* Why a connection is refused: code (an errno), its text into why. */
+static int why_not(char *why, size_t len, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int why_not(char *why, size_t len, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/* A push may come (under ps->lock): 0 and ps->pushing set, or the errno of why not. */
+static int may_push(struct ps *ps, const XferMsg *m, char *why, size_t len)
+{
+	const char *path = img_dir_path(ps->dir);
+
+	if (ps->o->single)
+		return why_not(why, len, ENOTSUP, "a migration's source takes no dump");
+	if (ps->dump_id || !ps->receiving)
+		return why_not(why, len, EEXIST,
+			       "%s holds dump %08x: a page server takes a dump only into a "
+			       "directory that holds none",
+			       path, ps->dump_id);
+	if (ps->pushing)
+		return why_not(why, len, EBUSY, "another dump is being pushed into %s", path);
+	if (!m->has_dump_id)
+		return why_not(why, len, EPROTO, "a push must say the dump id of what it sends");
+	ps->pushing = true;
+	return 0;
+}
+
+/* A lazy restore's connection may be served (under ps->lock): 0, or the errno of why not. */
+static int may_serve(struct ps *ps, const XferMsg *m, char *why, size_t len)
+{
+	if (!ps->dump_id)
+		return why_not(why, len, ENOENT, "%s holds no dump (yet): nothing to serve",
+			       img_dir_path(ps->dir));
+	if (m->has_dump_id && m->dump_id != ps->dump_id)
+		return why_not(why, len, ESTALE,
+			       "the client restores dump %08x, %s holds dump %08x: not the same "
+			       "images",
+			       m->dump_id, img_dir_path(ps->dir), ps->dump_id);
+	return 0;
+}
+
+static int hello(struct ps_conn *pc, XferRole *role, uint64_t *session, uint32_t *dump_id)
 {
 	struct ps *ps = pc->ps;
 	XferMsg ok = XFER_MSG__INIT;
 	struct img_err err = { 0 };
 	struct xfer_frame f;
+	char why[XFER_MAX_TEXT];
 	int ret = xfer_recv(xfer_conn_read, pc->c, pc->payload, &f, xfer_conn_peer(pc->c), &err);
 
 	if (ret) {
 		pr_err("%s\n", ret == -ENODATA ? "a peer closed before its hello" : err.msg);
 		return ret;
 	}
-	if (f.msg->kind != XFER_KIND__XFER_HELLO)
+	if (f.msg->kind != XFER_KIND__XFER_HELLO) {
 		ret = ps_send_error(pc, EPROTO, "expected a hello, got message %d", f.msg->kind);
-	else if (f.msg->version != XFER_VERSION)
+	} else if (f.msg->version != XFER_VERSION) {
 		ret = ps_send_error(pc, EPROTONOSUPPORT,
 				    "protocol version %u: this page server speaks version %u",
 				    f.msg->version, XFER_VERSION);
-	else if (f.msg->has_dump_id && f.msg->dump_id != ps->dump_id)
-		ret =
-		    ps_send_error(pc, ESTALE,
-				  "the client restores dump %08x, %s holds dump %08x: not the same "
-				  "images",
-				  f.msg->dump_id, img_dir_path(ps->dir), ps->dump_id);
-	else if (f.msg->role == XFER_ROLE__XFER_ROLE_PUSH)
-		ret = ps_send_error(pc, ENOTSUP,
-				    "this page server serves %s; receiving a dump is not built yet",
-				    img_dir_path(ps->dir));
+	} else {
+		pthread_mutex_lock(&ps->lock);
+		ret = f.msg->role == XFER_ROLE__XFER_ROLE_PUSH
+			  ? may_push(ps, f.msg, why, sizeof(why))
+			  : may_serve(ps, f.msg, why, sizeof(why));
+		pthread_mutex_unlock(&ps->lock);
+		if (ret)
+			ret = ps_send_error(pc, ret, "%s", why);
+	}
 	if (!ret) {
 		*role = f.msg->role;
 		*session = f.msg->session;
+		*dump_id = f.msg->dump_id;
 	}
 	xfer_frame_free(&f);
-	if (!ret && ps->o->single) { /* one destination: only its own connections */
+	if (!ret && ps->o->single && *role != XFER_ROLE__XFER_ROLE_PUSH) {
+		/* one destination: only its own connections */
 		pthread_mutex_lock(&ps->lock);
 		if (ps->busy && ps->busy_id != *session)
 			ret = -EBUSY;
@@ -255,10 +346,15 @@ static int hello(struct ps_conn *pc, XferRole *role, uint64_t *session)
 	ok.has_version = true;
 	ok.version = XFER_VERSION;
 	ok.has_dump_id = true;
-	ok.dump_id = ps->dump_id;
+	ok.dump_id = *role == XFER_ROLE__XFER_ROLE_PUSH ? *dump_id : ps->dump_id;
 	ret = xfer_send(xfer_conn_writev, pc->c, &ok, NULL, 0, xfer_conn_peer(pc->c), &err);
 	if (ret)
 		pr_err("%s\n", err.msg);
+	if (ret && *role == XFER_ROLE__XFER_ROLE_PUSH) {
+		pthread_mutex_lock(&ps->lock);
+		ps->pushing = false;
+		pthread_mutex_unlock(&ps->lock);
+	}
 	return ret;
 }
 
@@ -273,6 +369,7 @@ static void *conn_main(void *arg)
 	struct ps_conn pc = { .ps = a.ps, .fd = a.fd }, **p;
 	struct img_err err = { 0 };
 	uint64_t session = 0;
+	uint32_t dump_id = 0;
 	XferRole role = 0;
 	int ret;
 
@@ -293,14 +390,23 @@ static void *conn_main(void *arg)
 	}
 	xfer_conn_timeout(pc.c, PS_IO_TIMEOUT_MS);
 	pc.payload = malloc(XFER_MAX_PAYLOAD);
-	pc.iov = calloc(XFER_MAX_PAGES, sizeof(*pc.iov));
-	pc.r = calloc(a.ps->nsp ? a.ps->nsp : 1, sizeof(*pc.r));
-	if (!pc.payload || !pc.iov || !pc.r) {
+	if (!pc.payload) {
 		pr_err("out of memory for a connection of %s\n", xfer_conn_peer(pc.c));
 		goto out;
 	}
-	if (hello(&pc, &role, &session))
+	if (hello(&pc, &role, &session, &dump_id))
 		goto out;
+	if (role == XFER_ROLE__XFER_ROLE_PUSH) {
+		ps_serve_push(&pc, dump_id);
+		goto out;
+	}
+	/* the spaces are set for good once a restore may be served (ps-int.h) */
+	pc.iov = calloc(XFER_MAX_PAGES, sizeof(*pc.iov));
+	pc.r = calloc(a.ps->nsp ? a.ps->nsp : 1, sizeof(*pc.r));
+	if (!pc.iov || !pc.r) {
+		ps_send_error(&pc, ENOMEM, "out of memory for a connection");
+		goto out;
+	}
 	pc.sess = session_get(a.ps, session, xfer_conn_peer(pc.c));
 	if (!pc.sess) {
 		ps_send_error(&pc, ENOMEM, "out of memory for a session");
@@ -374,13 +480,19 @@ int page_server_serve(const struct page_server_dir *pd, int lsk, const struct xf
 			 .st = st,
 			 .dump_id = pd->dump_id,
 			 .sp = pd->sp,
-			 .nsp = pd->nsp };
+			 .nsp = pd->nsp,
+			 .receiving = pd->empty };
 	int ret = 0;
 
 	pthread_mutex_init(&ps.lock, NULL);
 	pthread_cond_init(&ps.cond, NULL);
-	pr_info("serving %zu pages files of dump %08x from %s\n", ps.nsp, ps.dump_id,
-		img_dir_path(pd->dir));
+	if (pd->empty)
+		pr_info("%s holds no dump: waiting for one to be pushed into it (dump "
+			"--page-server)\n",
+			img_dir_path(pd->dir));
+	else
+		pr_info("serving %zu pages files of dump %08x from %s\n", ps.nsp, ps.dump_id,
+			img_dir_path(pd->dir));
 	while (!ret && !(o->stop && *o->stop)) {
 		struct pollfd p = { .fd = lsk, .events = POLLIN };
 		int n = poll(&p, 1, 200), fd, outcome;
@@ -419,6 +531,7 @@ int page_server_serve(const struct page_server_dir *pd, int lsk, const struct xf
 	pthread_mutex_unlock(&ps.lock);
 	pthread_cond_destroy(&ps.cond);
 	pthread_mutex_destroy(&ps.lock);
+	free(ps.own_sp);
 	if (!ret && o->single && ps.outcome != 1)
 		ret = ps.outcome ? -ECONNABORTED : -EINTR; /* ended before done / stopped */
 	return ret;

@@ -1,6 +1,11 @@
 /* ps-int: what the files of the page server share (page-server.c: the directory, the sessions,
- * the connections and their HELLO; ps-pages.c: the FAULTS and STREAM roles). Not an API: see
- * page-server.h. */
+ * the connections and their HELLO; ps-pages.c: the FAULTS and STREAM roles; ps-push.c: the PUSH
+ * role). Not an API: see page-server.h.
+ *
+ * The spaces (ps->sp, ps->nsp) and ps->dump_id are set once: when the server starts on a dump,
+ * or when a push into its empty directory is complete (ps-push.c, under ps->lock). A FAULTS or
+ * STREAM connection is taken only once they are set (its HELLO, under the lock), and reads them
+ * without the lock from then on. */
 #ifndef CRIU_LITE_PS_INT_H
 #define CRIU_LITE_PS_INT_H
 
@@ -28,6 +33,7 @@ struct page_server_dir {
 	uint32_t dump_id;
 	struct ps_space *sp;
 	size_t nsp;
+	bool empty; /* no dump in dir: it may receive one (a push) */
 };
 
 struct ps_session {
@@ -49,11 +55,14 @@ struct ps {
 	const struct page_server_opts *o;
 	bool busy; /* single: a session runs (or ran) */
 	uint64_t busy_id;
-	int outcome; /* single: 1 the session ended done, -1 it ended before, 0 not yet */
-	uint32_t dump_id;
+	int outcome;	  /* single: 1 the session ended done, -1 it ended before, 0 not yet */
+	uint32_t dump_id; /* 0: none yet */
 	struct ps_space *sp;
 	size_t nsp;
-	pthread_mutex_t lock; /* everything below, and every session's fields */
+	pthread_mutex_t lock;	 /* everything below, and every session's fields */
+	bool receiving;		 /* it started with no dump: it may take one */
+	bool pushing;		 /* a push is under way (ps-push.c) */
+	struct ps_space *own_sp; /* the spaces of a dump pushed here (freed at the end) */
 	pthread_cond_t cond;
 	struct ps_session *sessions;
 	int active;	       /* connection threads */
@@ -83,5 +92,11 @@ int ps_send_error(struct ps_conn *pc, int code, const char *fmt, ...)
 /* ps-pages.c: the two roles of a lazy restore's session */
 int ps_serve_faults(struct ps_conn *pc);
 int ps_serve_stream(struct ps_conn *pc);
+/* ps-push.c: a push (HELLO taken, pc->ps->pushing set), until it ends; clears pushing */
+void ps_serve_push(struct ps_conn *pc, uint32_t dump_id);
+/* page-server.c: the spaces of the pagemaps named in names[0..n) (others are skipped), sorted
+ * as the server keeps them, into *sp and *nsp (free(*sp)): 0 or -errno, logged */
+int ps_load_spaces(struct img_dir *d, const struct page_server_opts *o, char *const *names,
+		   size_t n, struct ps_space **sp, size_t *nsp);
 
 #endif

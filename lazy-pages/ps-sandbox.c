@@ -10,8 +10,10 @@
 #include <netinet/tcp.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -20,6 +22,7 @@
 #include <seccomp.h>
 
 #include "lazy-pages/ps-sandbox.h"
+#include "lazy-pages/push-recv.h"
 
 #define API_NEEDED 3 /* TSYNC, SECCOMP_RET_KILL_PROCESS */
 
@@ -150,6 +153,41 @@ static int add_rules(scmp_filter_ctx ctx, int lsk, struct img_err *err)
 	return ret;
 }
 
+/* The second list: receiving a dump into the directory behind dirfd (ps-sandbox.h). */
+static int add_push_rules(scmp_filter_ctx ctx, int dirfd, struct img_err *err)
+{
+	const struct scmp_arg_cmp create[] = {
+		SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)dirfd),
+		SCMP_A2_32(SCMP_CMP_EQ, PUSH_OPEN_FLAGS),
+	};
+	const struct scmp_arg_cmp rename_in[] = {
+		SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)dirfd),
+		SCMP_A2_32(SCMP_CMP_EQ, (uint32_t)dirfd),
+		SCMP_A4_32(SCMP_CMP_EQ, RENAME_NOREPLACE),
+	};
+	const struct scmp_arg_cmp unlink_in[] = {
+		SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)dirfd),
+		SCMP_A2_32(SCMP_CMP_EQ, 0),
+	};
+	const struct scmp_arg_cmp shared[] = {
+		SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)dirfd),
+		SCMP_A1_32(SCMP_CMP_EQ, LOCK_SH | LOCK_NB),
+	};
+	int ret = allow(ctx, "openat", 2, create, err);
+
+	if (!ret)
+		ret = allow(ctx, "pwrite64", 0, NULL, err);
+	if (!ret)
+		ret = allow(ctx, "fsync", 0, NULL, err);
+	if (!ret)
+		ret = allow(ctx, "renameat2", 3, rename_in, err);
+	if (!ret)
+		ret = allow(ctx, "unlinkat", 2, unlink_in, err);
+	if (!ret)
+		ret = allow(ctx, "flock", 2, shared, err);
+	return ret;
+}
+
 int ps_sandbox_check(struct img_err *err)
 {
 	unsigned int api;
@@ -170,7 +208,7 @@ int ps_sandbox_check(struct img_err *err)
 	return 0;
 }
 
-int ps_sandbox_enter(int lsk, struct img_err *err)
+int ps_sandbox_enter(int lsk, int dirfd, struct img_err *err)
 {
 	scmp_filter_ctx ctx;
 	int ret;
@@ -197,6 +235,8 @@ int ps_sandbox_enter(int lsk, struct img_err *err)
 	 * optimization (libseccomp 2.5): a library without it filters the same */
 	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 	ret = add_rules(ctx, lsk, err);
+	if (!ret && dirfd >= 0)
+		ret = add_push_rules(ctx, dirfd, err);
 	if (ret)
 		goto out;
 	ret = seccomp_load(ctx);

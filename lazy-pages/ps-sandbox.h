@@ -11,12 +11,15 @@
  *   to serve unsandboxed (an option that takes protection away is one an admin sets once to get
  *   past an error and forgets), and a kernel that lacks seccomp filters is older than 4.14 or
  *   built without them on purpose.
- * - ps_sandbox_enter(lsk): from its return on, for good, every thread of the calling process
- *   (those it has: TSYNC, and those it starts) may make only the system calls of the list
- *   below, each with the arguments it allows; any other kills the whole process at once with
- *   SIGSYS (SECCOMP_RET_KILL_PROCESS; other ABIs' system calls, x32 and int 0x80, too). It sets
- *   no_new_privs. lsk is the listening socket: the only fd accept4() may take connections
- *   from. 0, or -errno with err filled (the process is then not sandboxed).
+ * - ps_sandbox_enter(lsk, dirfd): from its return on, for good, every thread of the calling
+ *   process (those it has: TSYNC, and those it starts) may make only the system calls of the
+ *   list below, each with the arguments it allows; any other kills the whole process at once
+ *   with SIGSYS (SECCOMP_RET_KILL_PROCESS; other ABIs' system calls, x32 and int 0x80, too). It
+ *   sets no_new_privs. lsk is the listening socket: the only fd accept4() may take connections
+ *   from. dirfd >= 0 is the image directory of a server that may receive a dump (it started on
+ *   a directory that holds none: page-server.h): the second list below is allowed too, on that
+ *   fd only; -1: not (a server that serves a dump it found writes nothing). 0, or -errno with
+ *   err filled (the process is then not sandboxed).
  * - ps_sandbox_status(): how a sandboxed child ended, from waitpid()'s status: 0 (exit 0), its
  *   exit status (> 0: it failed and said why itself), or -errno with err filled when a signal
  *   killed it: -EPERM for SIGSYS ("killed by its sandbox: a system call off the allow-list",
@@ -76,10 +79,29 @@
  * _writev, kill, mount, unshare, setns, prctl, ioctl, rename*, unlink*, mkdir*, open, openat2,
  * seccomp, bpf, io_uring_*, userfaultfd, perf_event_open, pkey_mprotect, memfd_create.
  *
+ * The second list, a server that may receive a dump (lazy-pages/push-recv.h: a file under a temp
+ * name, written, checked, fsync'd, renamed into place; all of it removed when the push fails):
+ *   openat: on dirfd, flags exactly PUSH_OPEN_FLAGS   a new temp file: O_RDWR | O_CREAT |
+ *                                                     O_EXCL | O_NOFOLLOW | O_CLOEXEC, so never
+ *                                                     a file that is there (no O_TRUNC, no
+ *                                                     O_APPEND), never through a symlink
+ *   pwrite64                                          its data, at the offsets they came with
+ *   fsync                                             each file, and the directory
+ *   renameat2: dirfd to dirfd, RENAME_NOREPLACE only  into place, never over a file
+ *   unlinkat: on dirfd, flags 0                       a failed push's files (no AT_REMOVEDIR)
+ *   flock: on dirfd, LOCK_SH | LOCK_NB only           the directory's lock, exclusive while it
+ *                                                     may receive, made shared once it holds a
+ *                                                     dump (restores may then read it)
+ * (renameat2 and not renameat: only its flags can say "never over a file"; glibc's renameat2()
+ * makes that call.)
+ *
  * What it does not stop: a filter sees no paths, so a hijacked server may still open and read
  * (and stat) any file its user may read, and send it on the connections it has. Confining reads
  * to the image directory needs Landlock, or readers opened before the sandbox (openat could then
- * leave the list). */
+ * leave the list). Likewise a name relative to dirfd may hold "../": a hijacked server that may
+ * receive could create new files, and move (never over another) or remove files, wherever its
+ * user may; that is why those calls are on the list only for a server started on an empty
+ * directory, and only relative to its fd (Landlock would confine them to it: left open). */
 #ifndef CRIU_LITE_PS_SANDBOX_H
 #define CRIU_LITE_PS_SANDBOX_H
 
@@ -88,7 +110,7 @@
 #include "images/img.h"
 
 int ps_sandbox_check(struct img_err *err);
-int ps_sandbox_enter(int lsk, struct img_err *err);
+int ps_sandbox_enter(int lsk, int dirfd, struct img_err *err);
 int ps_sandbox_status(pid_t pid, int wstatus, struct img_err *err);
 
 #endif

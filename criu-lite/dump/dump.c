@@ -10,6 +10,7 @@
 #define LOG_PREFIX "dump: "
 #include "lazy-pages/working-set.h"
 #include "criu-lite/dump/dump-lazy.h"
+#include "criu-lite/dump/dump-push.h"
 #include "criu-lite/dump/dump-tree.h"
 #include "criu-lite/dump/dump.h"
 #include "criu-lite/fault.h"
@@ -99,6 +100,37 @@ static int check_images_dir(const struct opts *o, struct img_dir *d)
 	}
 	unlinkat(img_dir_fd(d), LAZY_WS_FILE, 0); /* a lazy restore's hint about those images */
 	return 0;
+}
+
+/* The local image directory: made if missing, locked (a second dump can't write into it), the
+ * temp files of a killed dump removed, and refused when it holds another dump. */
+static int open_images_dir(const struct opts *o, struct img_dir **d)
+{
+	struct img_err err = { 0 };
+	int ret;
+
+	if (img_dir_open(o->images_dir, true, d, &err)) {
+		pr_err("%s\n", err.msg);
+		return -err.code;
+	}
+	ret = img_dir_lock(*d, true, &err); /* released when it is closed, or we die */
+	if (ret < 0) {
+		pr_err("%s\n", err.msg);
+		return ret;
+	}
+	if (ret > 0)
+		pr_warn("%s is not locked: this kernel has no file locking (flock: ENOSYS), so "
+			"nothing keeps a second dump out of it\n",
+			o->images_dir);
+	ret = img_dir_remove_tmp(*d, &err);
+	if (ret > 0)
+		pr_info("removed %d temporary file(s) a killed dump left in %s\n", ret,
+			o->images_dir);
+	if (ret < 0) {
+		pr_err("%s\n", err.msg);
+		return ret;
+	}
+	return check_images_dir(o, *d);
 }
 
 static int collect_proc(struct dump_ctx *c)
@@ -243,10 +275,10 @@ static int report(const struct opts *o, struct dump_shared *sh, size_t nr_tasks,
 	stats_bytes_str(sh->pages_dumped * 4096, mem, sizeof(mem));
 	stats_bytes_str(u.bytes, img, sizeof(img));
 	log_summary(
-	    "dump of pid %d: %zu task%s, %s of memory, images %s in %s, frozen %.3f s, total "
+	    "dump of pid %d: %zu task%s, %s of memory, images %s %s %s, frozen %.3f s, total "
 	    "%.3f s\n",
-	    o->tree, nr_tasks, nr_tasks == 1 ? "" : "s", mem, img, o->images_dir, frozen_s,
-	    total_s);
+	    o->tree, nr_tasks, nr_tasks == 1 ? "" : "s", mem, img, sh->push ? "to" : "in",
+	    sh->push ? img_dir_path(sh->dir) : o->images_dir, frozen_s, total_s);
 	return o->stats_file ? stats_write(&st, o->stats_file) : 0;
 }
 
@@ -266,31 +298,12 @@ int dump_run(const struct opts *o)
 	}
 	if (check_target(o->tree))
 		return 1;
-	if (img_dir_open(o->images_dir, true, &sh.dir, &err)) {
-		pr_err("%s\n", err.msg);
-		return 1;
-	}
-	ret = img_dir_lock(sh.dir, true, &err); /* released when it is closed, or we die */
-	if (ret < 0) {
-		pr_err("%s\n", err.msg);
-		img_dir_close(sh.dir);
-		return 1;
-	}
-	if (ret > 0)
-		pr_warn("%s is not locked: this kernel has no file locking (flock: ENOSYS), so "
-			"nothing keeps a second dump out of it\n",
-			o->images_dir);
-	ret = img_dir_remove_tmp(sh.dir, &err);
-	if (ret > 0)
-		pr_info("removed %d temporary file(s) a killed dump left in %s\n", ret,
-			o->images_dir);
-	if (ret < 0 || check_images_dir(o, sh.dir)) {
-		if (ret < 0)
-			pr_err("%s\n", err.msg);
-		img_dir_close(sh.dir);
-		return 1;
-	}
 	sh.dump_id = dump_new_id();
+	if (o->page_server ? dump_push_open(&sh) : open_images_dir(o, &sh.dir)) {
+		img_dir_close(sh.dir);
+		dump_push_close(&sh);
+		return 1;
+	}
 	img_dir_set_dump_id(sh.dir, sh.dump_id);
 	sh.bufs = page_bufs_new(); /* NULL is fine: each writer then has its own */
 	ret = kerndat_get(&sh.kd, KD_PROBE_PROC | KD_PROBE_MEM | KD_PROBE_VDSO, false);
@@ -309,10 +322,14 @@ int dump_run(const struct opts *o)
 	}
 	if (!ret && o->lazy_pages) /* the tree stays frozen until a destination has it all */
 		ret = dump_lazy_serve(&sh, &tl);
+	if (!ret && sh.push) /* and until the page server has every file in place */
+		ret = dump_push_finish(&sh);
 	if (ret) {
 		release_all(&tl, RELEASE_RESUME);
 		if (img_dir_remove_written(sh.dir, &err)) /* this dump's files, and only those */
 			pr_err("%s\n", err.msg);
+		else if (sh.push)
+			pr_info("%s discarded the files it had received\n", img_dir_path(sh.dir));
 		pr_err("dump of pid %d failed; %s left running as %s\n", o->tree,
 		       tl.n > 1 ? "every task was" : "the task was",
 		       tl.n > 1 ? "they were" : "it was");
@@ -325,6 +342,7 @@ int dump_run(const struct opts *o)
 	free_tasks(&tl);
 	page_bufs_free(sh.bufs);
 	img_dir_close(sh.dir);
+	dump_push_close(&sh);
 	return ret ? 1 : 0;
 }
 

@@ -9,7 +9,8 @@
  * file this dump created is removed. Zombies are recorded, not seized.
  * Steps (one file each): dump-core.c (registers, xstate, signals, task
  * attributes), dump-mm.c (VMAs, mm fields, pages), dump-files.c (fds, open
- * files, deleted files, cwd/root), dump-tree.c (pstree, inventory). */
+ * files, deleted files, cwd/root), dump-tree.c (pstree, inventory). With
+ * --page-server the images go to a page server instead (dump-push.h). */
 #ifndef CRIU_LITE_DUMP_H
 #define CRIU_LITE_DUMP_H
 
@@ -25,6 +26,8 @@
 #include "core.pb-c.h"
 
 struct file_entry_list; /* dump-files.c: files.img records collected so far */
+struct push_client;	/* lazy-pages/push-client.h */
+struct xfer_auth;	/* lazy-pages/xfer-conn.h */
 struct shmem_list;	/* dump-shmem.c: shared memory objects dumped so far */
 
 /* What every task of the dump shares: images, kernel facts, objects that
@@ -41,7 +44,10 @@ struct dump_shared {
 	struct shmem_list *shmem;
 	uint32_t next_shmem_id;
 	struct page_bufs *bufs; /* page writers' buffers, kept from task to task */
-	bool root_pidns;	/* the root is the init of its own PID namespace */
+	/* --page-server: where dir sends its files (dump-push.h), and the key */
+	struct push_client *push;
+	struct xfer_auth *auth;
+	bool root_pidns; /* the root is the init of its own PID namespace */
 	/* the index in NSpid & co. of the level whose ids the images keep (dump_tree_ids) */
 	unsigned int ns_level;
 	/* stats for the log and benchmarks */

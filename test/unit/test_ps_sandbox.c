@@ -102,7 +102,7 @@ static int in_sandbox(int (*fn)(void *arg), void *arg)
 	if (!pid) {
 		struct img_err err = { 0 };
 
-		if (ps_sandbox_enter(lsk, &err)) {
+		if (ps_sandbox_enter(lsk, -1, &err)) {
 			fprintf(stderr, "%s\n", err.msg);
 			_exit(100);
 		}
@@ -612,7 +612,7 @@ static void test_tsync(void **state)
 
 		if (pthread_create(&t, NULL, before_thread, NULL))
 			_exit(10);
-		if (ps_sandbox_enter(lsk, &err)) {
+		if (ps_sandbox_enter(lsk, -1, &err)) {
 			fprintf(stderr, "%s\n", err.msg);
 			_exit(100);
 		}
@@ -753,7 +753,7 @@ static _Noreturn void server(const struct page_server_dir *pd, int l, const stru
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (ps_sandbox_enter(l, &err)) {
+	if (ps_sandbox_enter(l, -1, &err)) {
 		fprintf(stderr, "%s\n", err.msg);
 		_exit(100);
 	}
