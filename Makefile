@@ -131,6 +131,10 @@ UNIT_EXTRA_test_xfer_msg := test/unit/xfer_msg_fixture.c
 $(B)/unit/test_xfer_msg: $(UNIT_EXTRA_test_xfer_msg) test/unit/xfer_msg_fixture.h
 UNIT_EXTRA_test_xfer_refuse := test/unit/xfer_msg_fixture.c
 $(B)/unit/test_xfer_refuse: $(UNIT_EXTRA_test_xfer_refuse) test/unit/xfer_msg_fixture.h
+UNIT_EXTRA_test_ps_sandbox := test/unit/sandbox_fixture.c
+$(B)/unit/test_ps_sandbox: $(UNIT_EXTRA_test_ps_sandbox) test/unit/sandbox_fixture.h
+UNIT_EXTRA_test_ps_sandbox_push := test/unit/sandbox_fixture.c
+$(B)/unit/test_ps_sandbox_push: $(UNIT_EXTRA_test_ps_sandbox_push) test/unit/sandbox_fixture.h
 UNIT_EXTRA_test_push_recv := test/unit/xfer_msg_fixture.c
 $(B)/unit/test_push_recv: $(UNIT_EXTRA_test_push_recv) test/unit/xfer_msg_fixture.h
 
