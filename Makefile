@@ -200,7 +200,7 @@ zdtm: $(TOOL) zdtm-build
 test: deps
 	@$(MAKE) all && $(MAKE) $(UNIT_BIN) || { echo "0 passed, 1 failed (the build failed)"; \
 		kill -KILL $$PPID; exit 1; }
-	@$(ZRUNNER) run --all --keep-going -f nocr,h,pidns,lazy,ps-lazy,remote-lazy --unit "$(UNIT_BIN)" \
+	@$(ZRUNNER) run --all --keep-going -f nocr,h,pidns,lazy,ps-lazy,remote-lazy,remote --unit "$(UNIT_BIN)" \
 		--cmd "cli=test/cli/run" --cmd "kernel-test=kernel/run-qemu-test" || \
 		{ kill -KILL $$PPID; exit 1; }
 

@@ -83,7 +83,7 @@ int h_run_criu_in(struct test_run *t, const char *what, char **argv, const char 
 
 /* After a --leave-running dump: the test's tree must run free; then it goes
  * (the runner then waits until every process of it is gone). */
-static int h_left_running(struct test_run *t)
+int h_left_running(struct test_run *t)
 {
 	pid_t tree[PTREE_MAX];
 	char why[512];
@@ -168,7 +168,9 @@ static int h_restore_wait(struct test_run *t, char **argv, const char *pidfile, 
 {
 	const struct timespec nap = { 0, POLL_NS };
 	char *log = strf("%s/restore.log", t->dir);
-	struct spawn_req req = { .argv = argv, .cwd = t->dir, .out = log };
+	struct spawn_req req = {
+		.argv = argv, .cwd = t->dir, .out = log, .netns = t->restore_netns
+	};
 	int status, ret = 0;
 	char st[64];
 
@@ -229,7 +231,7 @@ int h_restore_with(struct test_run *t, const char *const *extra)
 			argv[i] = argv[i + 1];
 		ret = h_restore_wait(t, argv, pidfile, &pid);
 	} else {
-		ret = h_run_criu(t, "restore", argv, NULL);
+		ret = h_run_criu_in(t, "restore", argv, NULL, t->restore_netns);
 		if (!ret) {
 			ret = read_pid(pidfile, &pid);
 			if (ret)
@@ -239,7 +241,8 @@ int h_restore_with(struct test_run *t, const char *const *extra)
 	}
 	/* flavors that borrow this hook check the restored pid their own way */
 	if (!ret &&
-	    (t->flavor == &flavor_h || t->flavor == &flavor_lazy || t->flavor == &flavor_ps_lazy) &&
+	    (t->flavor == &flavor_h || t->flavor == &flavor_lazy || t->flavor == &flavor_ps_lazy ||
+	     t->flavor == &flavor_remote) &&
 	    pid != t->pid) {
 		run_why(t, "restored as pid %d, not as pid %d", pid, t->pid);
 		ret = -ESRCH;

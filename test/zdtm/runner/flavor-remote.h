@@ -1,8 +1,8 @@
 /* flavor-remote: the hosts and servers of flavors ps-lazy and remote-lazy (flavor-lazy.c does
- * the rest). Host B holds a copy of the image directory without the pages files (t->rimages),
- * where `criu-lite lazy-pages --page-server` (in B's network namespace) serves the restore,
- * every page coming over the veth from host A (HOST_A_ADDR, REMOTE_PORT, TLS with a key of
- * the run):
+ * the rest); flavor remote (flavor-push.c) takes the hosts, the key and the clean-up. Host B holds
+ * a copy of the image directory without the pages files (t->rimages), where `criu-lite lazy-pages
+ * --page-server` (in B's network namespace) serves the restore, every page coming over the veth
+ * from host A (HOST_A_ADDR, REMOTE_PORT, TLS with a key of the run):
  * - ps-lazy: the test is dumped as in h; a `criu-lite page-server` serves its images from A;
  * - remote-lazy, a lazy migration: the test runs as pid 1 of a PID namespace of its own;
  *   remote_migrate() is its checkpoint: `criu-lite dump --lazy-pages` in A, which keeps the
@@ -32,5 +32,7 @@ int remote_migrate(struct test_run *t);
 void remote_lazy_args(struct test_run *t, char **v);
 int remote_check(struct test_run *t);
 void remote_cleanup(struct test_run *t);
+/* "key": N in the JSON text (a --stats-file): N, or -1 when missing (or json NULL). */
+double remote_json_num(const char *json, const char *key);
 
 #endif

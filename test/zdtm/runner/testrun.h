@@ -30,11 +30,13 @@ struct test_run {
 	pid_t pid;	/* the test's root process (after a restore: the restored one) */
 	pid_t restorer; /* a restore command that waits for the test (restore-wait), 0: none */
 	pid_t lazyd;	/* the lazy flavor's lazy-pages server, 0: none (or reaped) */
-	/* ps-lazy, remote-lazy: the hosts, the server in A (0: none), what B holds, the key */
+	/* ps-lazy, remote-lazy, remote: the hosts, the server (ps-lazy: in A, remote: in B; 0:
+	 * none), what B holds, the key */
 	struct hosts hosts;
 	pid_t psd;    /* ps-lazy: the page server; remote-lazy: the source's dump */
 	pid_t srcpid; /* remote-lazy: the source tree's root, gone once the migration is */
 	char *rimages, *keyfile;
+	const char *restore_netns; /* remote: the restore runs in B (hosts.h), NULL: here */
 	bool over;		/* the flavor's restore hook saw the run to its end and passed it */
 	const char *status_src; /* where the test's exit status came from, NULL: waitpid */
 	int timeout;		/* seconds, for the whole run */
