@@ -121,7 +121,6 @@ static void disabled_features(const struct kerndat *kd, struct effects *ef)
 /* What this version does not build yet although the kernel items above are probed for it:
  * said, so that an OK line is never read as a working feature. */
 static const char *const not_built[] = {
-	"page server",
 	"pre-dump and dirty tracking (soft-dirty, uffd WP_ASYNC + PAGEMAP_SCAN)",
 };
 
