@@ -185,6 +185,8 @@ static int add_push_rules(scmp_filter_ctx ctx, int dirfd, struct img_err *err)
 		ret = allow(ctx, "unlinkat", 2, unlink_in, err);
 	if (!ret)
 		ret = allow(ctx, "flock", 2, shared, err);
+	if (!ret)
+		ret = allow(ctx, "sysinfo", 0, NULL, err);
 	return ret;
 }
 

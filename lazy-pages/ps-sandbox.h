@@ -92,6 +92,9 @@
  *   flock: on dirfd, LOCK_SH | LOCK_NB only           the directory's lock, exclusive while it
  *                                                     may receive, made shared once it holds a
  *                                                     dump (restores may then read it)
+ *   sysinfo                                           glibc's qsort() of more than 1 KiB asks
+ *                                                     for the memory size: the manifest of a
+ *                                                     push, the spaces of the dump it brought
  * (renameat2 and not renameat: only its flags can say "never over a file"; glibc's renameat2()
  * makes that call.)
  *

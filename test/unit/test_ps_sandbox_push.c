@@ -3,7 +3,8 @@
  * it refuses; each in a child of its own that enters the sandbox (sandbox_fixture.h).
  * - push_allowed: in the directory (dirfd): a temp file made with PUSH_OPEN_FLAGS, written,
  *   read back, fsync'd, renamed into place (RENAME_NOREPLACE: a rename over a file fails, as
- *   O_EXCL over one does), removed; the directory fsync'd and its lock made shared.
+ *   O_EXCL over one does), removed; the directory fsync'd and its lock made shared; a qsort()
+ *   of 64 KiB (glibc's asks sysinfo() for the memory size).
  * - push_refused: killed by SIGSYS, with dirfd: an open of it with O_TRUNC, or without
  *   O_NOFOLLOW, an open with PUSH_OPEN_FLAGS elsewhere, renameat2 without RENAME_NOREPLACE or
  *   into another directory, renameat, unlinkat of a directory or elsewhere, flock LOCK_EX,
@@ -18,7 +19,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <sys/file.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -27,10 +31,32 @@
 #include "sandbox_fixture.h"
 #include "util_fs.h"
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* qsort() of 64 KiB (glibc asks sysinfo() for the memory size past 1 KiB) */
+static bool sorted(void)
+{
+	static uint64_t v[8192];
+
+	for (size_t i = 0; i < 8192; i++)
+		v[i] = (i * 2654435761u) % 8192;
+	qsort(v, 8192, sizeof(v[0]), cmp_u64);
+	for (size_t i = 0; i < 8192; i++)
+		if (v[i] != i)
+			return false;
+	return true;
+}
+
 /* exit 10 + the step that failed */
 static int push_calls(void *arg)
 {
 	int d = sandbox_dirfd, fd, fd2;
+	struct sysinfo si;
 
 	(void)arg;
 	fd = openat(d, "a.img.tmp", PUSH_OPEN_FLAGS, 0600);
@@ -52,6 +78,8 @@ static int push_calls(void *arg)
 		return 16;
 	if (flock(d, LOCK_SH | LOCK_NB))
 		return 17;
+	if (sysinfo(&si) || !sorted())
+		return 18;
 	return 0;
 }
 
