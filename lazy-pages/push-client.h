@@ -34,7 +34,7 @@
 #include "lazy-pages/xfer-conn.h"
 
 #define PUSH_CONNECT_MS 10000
-#define PUSH_IO_MS	60000  /* the server takes no byte that long */
+#define PUSH_IO_MS	300000 /* the server takes no byte that long (it fsyncs a large file) */
 #define PUSH_DONE_MS	300000 /* every file fsync'd and checked */
 #define PUSH_ABORT_MS	10000
 
