@@ -48,6 +48,7 @@ struct server {
 	struct lazy_shm shm; /* the shared objects */
 	bool shm_turn;	     /* the next prefetch batch is a shared object's */
 	struct lazy_stats *st;
+	const struct lazy_serve_opts *o;
 };
 
 /* Copy n pending pages of u from at (one span); woken unless dontwake. 0, -EAGAIN (an event is

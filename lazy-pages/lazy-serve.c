@@ -441,7 +441,15 @@ static int loop(struct server *s)
 		if (s->tasks_done && !left)
 			return 0;
 		if (s->ctl >= 0 && now - s->last_status >= LAZY_STATUS_MS / 1000.0) {
+			const struct lazy_stats *st = s->st;
+
 			s->last_status = now;
+			if (s->o->progress)
+				s->o->progress(s->o->progress_arg,
+					       st->pages_fault + st->pages_around +
+						   st->pages_prefetch + st->shm_pages_fault +
+						   st->shm_pages_prefetch,
+					       left, st);
 			if (send_ctl(s, LAZY_KIND__LAZY_STATUS, left, NULL, -1)) {
 				epoll_ctl(s->ep, EPOLL_CTL_DEL, s->ctl, NULL);
 				close(s->ctl);
@@ -531,6 +539,7 @@ int lazy_serve(struct page_source *src, int ctl, const struct lazy_serve_opts *o
 			    .hold = o->hold_prefetch,
 			    .sigfd = -1,
 			    .fetch_fd = -1,
+			    .o = o,
 			    .ws_in = o->ws };
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	int ret;

@@ -717,15 +717,21 @@ int page_server_serve(const struct page_server_dir *pd, int lsk, const struct xf
 
 	pthread_mutex_init(&ps.lock, NULL);
 	pthread_cond_init(&ps.cond, NULL);
+	for (size_t i = 0; i < ps.nsp; i++)
+		st->pages_total += ps.sp[i].size / XFER_PG;
 	pr_info("serving %zu pages files of dump %08x from %s\n", ps.nsp, ps.dump_id,
 		img_dir_path(pd->dir));
 	while (!ret && !(o->stop && *o->stop)) {
 		struct pollfd p = { .fd = lsk, .events = POLLIN };
 		int n = poll(&p, 1, 200), fd, outcome;
+		struct ps_stats now;
 
 		pthread_mutex_lock(&ps.lock);
 		outcome = ps.outcome;
+		now = *st;
 		pthread_mutex_unlock(&ps.lock);
+		if (o->progress)
+			o->progress(o->progress_arg, &now);
 		if (outcome)
 			break; /* single: its session is over */
 		if (n < 0 && errno == EINTR)

@@ -43,6 +43,7 @@
 struct ps_stats {
 	uint64_t sessions, connections, refused;
 	uint64_t pages_fault, pages_stream, zero_pages, bytes_sent;
+	uint64_t pages_total; /* in the directory's pages files (and live spaces) */
 };
 
 struct page_server_opts {
@@ -58,6 +59,9 @@ struct page_server_opts {
 	int (*live_read)(void *arg, enum img_kind kind, uint32_t id, uint64_t off, uint64_t len,
 			 void *buf);
 	void *live_arg;
+	/* every 200 ms or so, from the accepting thread: the figures so far (NULL: none) */
+	void (*progress)(void *arg, const struct ps_stats *st);
+	void *progress_arg;
 };
 
 int page_server_run(struct img_dir *d, int lsk, const struct xfer_auth *auth,

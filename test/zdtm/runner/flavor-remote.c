@@ -83,7 +83,8 @@ static int copy_images(struct test_run *t)
 		in = open(from, O_RDONLY | O_CLOEXEC);
 		out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (in < 0 || out < 0 || fstat(in, &st) ||
-		    (S_ISREG(st.st_mode) && sendfile(out, in, NULL, (size_t)st.st_size) != st.st_size)) {
+		    (S_ISREG(st.st_mode) &&
+		     sendfile(out, in, NULL, (size_t)st.st_size) != st.st_size)) {
 			run_why(t, "can't copy %s to %s: %s", from, to, strerror(errno));
 			ret = -EIO;
 		}
@@ -105,9 +106,9 @@ int remote_migrate(struct test_run *t)
 	const struct timespec nap = { 0, 10 * 1000 * 1000 };
 	char *pid = strf("%d", t->pid), *log = strf("%s/dump.log", t->dir);
 	char *out = strf("%s/dump.out", t->dir), *inv = strf("%s/inventory.img", t->images);
-	char *argv[] = { t->opts->criu, "dump",	     "-t",	   pid,		 "-D",
-			 t->images,	"-o",	     log,	   "-v4",	 "--lazy-pages",
-			 "--address",	HOST_A_ADDR, "--port",	   REMOTE_PORT, "--auth-key",
+	char *argv[] = { t->opts->criu, "dump",	     "-t",     pid,	    "-D",
+			 t->images,	"-o",	     log,      "-v4",	    "--lazy-pages",
+			 "--address",	HOST_A_ADDR, "--port", REMOTE_PORT, "--auth-key",
 			 t->keyfile,	NULL };
 	char ns[96];
 	struct spawn_req req = { .argv = argv, .cwd = t->dir, .out = out, .netns = ns };
@@ -127,8 +128,9 @@ int remote_migrate(struct test_run *t)
 
 			status_str(status, st, sizeof(st));
 			t->psd = 0;
-			run_why(t, "dump --lazy-pages of pid %d ended (%s) before its images were "
-				   "complete; see dump.log",
+			run_why(t,
+				"dump --lazy-pages of pid %d ended (%s) before its images were "
+				"complete; see dump.log",
 				t->srcpid, st);
 			ret = -ECANCELED;
 		} else if (now_s() >= t->deadline) {
@@ -158,11 +160,11 @@ int remote_setup(struct test_run *t)
 	log = strf("%s/page-server.log", t->dir);
 	hosts_path(&t->hosts, false, ns, sizeof(ns));
 	if (!ret) {
-		char *argv[] = { t->opts->criu, "page-server", "-D",	  t->images,
-				 "--address",	HOST_A_ADDR,   "--port", REMOTE_PORT,
-				 "--auth-key",	t->keyfile,    "-d",	  "--pidfile",
+		char *argv[] = { t->opts->criu, "page-server",	"-D",	  t->images,
+				 "--address",	HOST_A_ADDR,	"--port", REMOTE_PORT,
+				 "--auth-key",	t->keyfile,	"-d",	  "--pidfile",
 				 pidf,		"--stats-file", stats,	  "-o",
-				 log,		"-v4",	       NULL };
+				 log,		"-v4",		NULL };
 
 		ret = h_run_criu_in(t, "page-server-start", argv, NULL, ns);
 	}
@@ -177,8 +179,8 @@ int remote_setup(struct test_run *t)
 
 void remote_lazy_args(struct test_run *t, char **v)
 {
-	char *a[] = { "--page-server", "--address", HOST_A_ADDR, "--port", REMOTE_PORT,
-		      "--auth-key",    t->keyfile,  NULL };
+	char *a[] = { "--page-server", "--address",  HOST_A_ADDR, "--port",
+		      REMOTE_PORT,     "--auth-key", t->keyfile,  NULL };
 
 	memcpy(v, a, sizeof(a));
 }
@@ -204,8 +206,9 @@ static int source_done(struct test_run *t)
 	if (!ret)
 		t->psd = 0;
 	if (ret || status != 0) {
-		run_why(t, "the source's dump --lazy-pages %s after the destination had every page; "
-			   "see dump.log",
+		run_why(t,
+			"the source's dump --lazy-pages %s after the destination had every page; "
+			"see dump.log",
 			ret ? "did not end" : st);
 		return ret ? ret : -ECANCELED;
 	}
@@ -227,8 +230,8 @@ int remote_check(struct test_run *t)
 	int status = -1, ret = 0;
 
 	if (lazy > 0 && json_num(lj, "remote_bytes") <= 0) {
-		run_why(t, "lazy-pages.json: %.0f pages went in lazily, but remote_bytes is %s", lazy,
-			lj ? "0" : "missing");
+		run_why(t, "lazy-pages.json: %.0f pages went in lazily, but remote_bytes is %s",
+			lazy, lj ? "0" : "missing");
 		ret = -ECANCELED;
 	}
 	if (!ret && t->flavor == &flavor_remote_lazy)
@@ -250,7 +253,8 @@ int remote_check(struct test_run *t)
 	}
 	if (!ret && t->flavor == &flavor_ps_lazy &&
 	    json_num((pj = read_file(ps, &len)), "sessions") != 1) {
-		run_why(t, "page-server.json: sessions is %.0f, expected 1", json_num(pj, "sessions"));
+		run_why(t, "page-server.json: sessions is %.0f, expected 1",
+			json_num(pj, "sessions"));
 		ret = -ECANCELED;
 	}
 	free(lj);
