@@ -9,7 +9,8 @@
 void progress_init(struct progress *p, const struct opts *o, const char *what)
 {
 	*p = (struct progress){
-		.on = isatty(STDERR_FILENO) && o->verbosity > 0 && (o->log_file || o->verbosity < 3),
+		.on =
+		    isatty(STDERR_FILENO) && o->verbosity > 0 && (o->log_file || o->verbosity < 3),
 		.t0 = stats_now(),
 		.what = what,
 	};
