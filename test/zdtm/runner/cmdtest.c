@@ -109,7 +109,7 @@ bool cmdtest_run(const struct zdtm_opts *o, const char *spec, struct totals *tot
 	status_str(status, st, sizeof(st));
 	last_line(log, last, sizeof(last));
 	if (ret == -ETIMEDOUT)
-		snprintf(why, sizeof(why), "killed at the %.0f s limit", limit);
+		snprintf(why, sizeof(why), "killed at the %g s limit", limit);
 	else if (ret)
 		snprintf(why, sizeof(why), "could not run it: %s", strerror(-ret));
 	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
