@@ -127,7 +127,9 @@ static void show(void *arg, uint64_t done, uint64_t left, const struct lazy_stat
 static int open_source(const struct opts *o, struct img_dir *d, struct xfer_auth **auth,
 		       struct page_source **src)
 {
-	struct remote_opts ro = { .address = o->address, .port = (uint16_t)o->port };
+	struct remote_opts ro = { .address = o->address,
+				  .port = (uint16_t)o->port,
+				  .reconnect_s = cli_reconnect_s(o) };
 	int ret;
 
 	if (!o->page_server)

@@ -15,7 +15,8 @@
  * - STREAM: every chunk of every pages file of the directory not sent yet, in batches of
  *   PS_STREAM_BATCH bytes (whole checksum chunks), task images first, each in file order,
  *   jumping to where the last fault request ended; then STREAM_END.
- * A connection that breaks ends that connection only; the session's other one goes on. One line
+ * A connection that breaks ends that connection only; the session's other one goes on, and the
+ * session waits o->reconnect_s for its client to come back (same session id). One line
  * per session when it ends (pages by fault and by stream, time) at info level; errors name the
  * peer. Figures of every session add up in *st. Returns 0, or -errno when the server itself
  * cannot go on (the listening socket failed), or for a single session as below.
@@ -59,6 +60,10 @@ struct page_server_opts {
 	int (*live_read)(void *arg, enum img_kind kind, uint32_t id, uint64_t off, uint64_t len,
 			 void *buf);
 	void *live_arg;
+	/* a session whose connections all went before its client said DONE is kept this many
+	 * seconds for the client to reconnect (0: it ends at once); a STREAM that comes again
+	 * sends everything again (the client keeps no chunk twice) */
+	int reconnect_s;
 	/* every 200 ms or so, from the accepting thread: the figures so far (NULL: none) */
 	void (*progress)(void *arg, const struct ps_stats *st);
 	void *progress_arg;

@@ -141,7 +141,10 @@ int dump_lazy_serve(struct dump_shared *sh, struct dump_tree_list *tl)
 	const struct opts *o = sh->o;
 	const char *addr = o->address ? o->address : "0.0.0.0";
 	struct sigaction sa = { .sa_handler = on_stop }, old_int, old_term;
-	struct page_server_opts po = { .stop = &stop_flag, .single = true, .live_read = live_read };
+	struct page_server_opts po = { .stop = &stop_flag,
+				       .single = true,
+				       .live_read = live_read,
+				       .reconnect_s = cli_reconnect_s(o) };
 	struct xfer_auth *auth = NULL;
 	struct img_err err = { 0 };
 	struct ps_stats st = { 0 };
