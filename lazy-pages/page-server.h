@@ -64,6 +64,9 @@ struct page_server_opts {
 	 * seconds for the client to reconnect (0: it ends at once); a STREAM that comes again
 	 * sends everything again (the client keeps no chunk twice) */
 	int reconnect_s;
+	/* tests (CRIU_LITE_FAULT=lazy-stream-stall): a session's first stream stops after this
+	 * many batches and waits for its connection to break (0: never) */
+	unsigned stall_stream_after;
 	/* every 200 ms or so, from the accepting thread: the figures so far (NULL: none) */
 	void (*progress)(void *arg, const struct ps_stats *st);
 	void *progress_arg;

@@ -9,6 +9,7 @@
 
 #define LOG_PREFIX "lazy-migration: "
 #include "criu-lite/dump/dump-lazy.h"
+#include "criu-lite/fault.h"
 #include "criu-lite/log.h"
 #include "criu-lite/netopts.h"
 #include "criu-lite/progress.h"
@@ -164,6 +165,7 @@ int dump_lazy_serve(struct dump_shared *sh, struct dump_tree_list *tl)
 	if (ret)
 		goto out;
 	po.live_arg = &l;
+	po.stall_stream_after = fault_inject(o, "lazy-stream-stall") ? 8 : 0;
 	progress_init(&pg, o, "lazy-migration: sent");
 	po.progress = show;
 	po.progress_arg = &pg;
