@@ -51,7 +51,7 @@ fail:
 	return ret;
 }
 
-static void drop_uffd(struct server *s, struct lazy_uffd *u, const char *why)
+void lazy_drop_uffd(struct server *s, struct lazy_uffd *u, const char *why)
 {
 	pr_info("pid %d (image %u): %s, %llu pages never needed\n", u->pid, u->id, why,
 		(unsigned long long)u->mm.left);
@@ -378,7 +378,7 @@ static int prefetch(struct server *s, bool *did)
 		s->rr = (s->rr + k + 1) % s->n;
 		ret = lazy_copy_run(s, u, at, n, false);
 		if (ret == -ESRCH) {
-			drop_uffd(s, u, "gone");
+			lazy_drop_uffd(s, u, "gone");
 			ret = 0;
 		}
 		if (ret == -EAGAIN)
@@ -418,7 +418,7 @@ static int retry_deferred(struct server *s, bool *any)
 		ret = serve_faults(s, u, f, n);
 		free(f);
 		if (ret == -ESRCH) {
-			drop_uffd(s, u, "gone");
+			lazy_drop_uffd(s, u, "gone");
 			ret = 0;
 		}
 		if (ret)
@@ -497,18 +497,22 @@ static int loop(struct server *s)
 				continue;
 			ret = serve_uffd(s, u);
 			if (ret == -ESRCH) {
-				drop_uffd(s, u, "gone");
+				lazy_drop_uffd(s, u, "gone");
 				ret = 0;
 			}
 		}
 		if (!ret)
 			ret = retry_deferred(s, &deferred);
+		bool did = false;
+
 		if (!ret && !n && !s->hold)
-			ret = prefetch(s, &(bool){ false });
+			ret = prefetch(s, &did);
 		if (ret)
 			return ret;
-		/* nothing prefetchable now (every task waits for an event): block a while */
-		idle = !n && left == pages_left(s);
+		/* nothing prefetchable now (every task waits for an event): block a while (a
+		 * batch that found nothing pending is work done: what a remote source brought
+		 * goes through fast even where faults took it first) */
+		idle = !n && !did && left == pages_left(s);
 	}
 }
 
