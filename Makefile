@@ -161,7 +161,8 @@ build/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -g $(WARN) -o $@ $<
 
-bench-build: build/bench/counter build/bench/drbench build/bench/treeload build/bench/lazyload
+bench-build: build/bench/counter build/bench/drbench build/bench/treeload build/bench/lazyload \
+	build/bench/tcpfloor
 
 bench: all bench-build
 	build/bench/drbench
