@@ -6,7 +6,8 @@
 #   make test       deps + build + unit tests + the zdtm suite + the CLI test + the kernel test
 #   make kernel-test the kernel patch (kernel/): build 6.1 unpatched and patched, boot both in qemu
 #   make demo       deps + build + the demo (scripted in bench/demo)
-#   make bench      dump/restore throughput against process_vm_readv/writev
+#   make bench      dump/restore throughput against process_vm_readv/writev; lazy restore,
+#                   local (bench/lazybench) and over a veth (bench/remotebench)
 #   make fuzz       libFuzzer targets with clang (test/fuzz/)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make format     clang-format every C file in place
@@ -167,6 +168,7 @@ bench-build: build/bench/counter build/bench/drbench build/bench/treeload build/
 bench: all bench-build
 	build/bench/drbench
 	bash bench/lazybench
+	bash bench/remotebench
 
 -include $(IMG_O:.o=.d) $(TOOL_O:.o=.d)
 
