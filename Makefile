@@ -6,7 +6,8 @@
 #   make test       deps + build + unit tests + the zdtm suite + the CLI test + the kernel test
 #   make kernel-test the kernel patch (kernel/): build 6.1 unpatched and patched, boot both in qemu
 #   make demo       deps + build + the demo (scripted in bench/demo)
-#   make bench      dump/restore throughput against process_vm_readv/writev
+#   make bench      dump/restore throughput against process_vm_readv/writev; lazy restore,
+#                   local (bench/lazybench) and over a veth (bench/remotebench)
 #   make fuzz       libFuzzer targets with clang (test/fuzz/)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make format     clang-format every C file in place
@@ -167,11 +168,13 @@ build/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -g $(WARN) -o $@ $<
 
-bench-build: build/bench/counter build/bench/drbench build/bench/treeload build/bench/lazyload
+bench-build: build/bench/counter build/bench/drbench build/bench/treeload build/bench/lazyload \
+	build/bench/tcpfloor
 
 bench: all bench-build
 	build/bench/drbench
 	bash bench/lazybench
+	bash bench/remotebench
 
 -include $(IMG_O:.o=.d) $(TOOL_O:.o=.d)
 
@@ -201,7 +204,7 @@ test: deps
 	@$(MAKE) all && $(MAKE) $(UNIT_BIN) || { echo "0 passed, 1 failed (the build failed)"; \
 		kill -KILL $$PPID; exit 1; }
 	@$(ZRUNNER) run --all --keep-going -f nocr,h,pidns,lazy,ps-lazy,remote-lazy,remote --unit "$(UNIT_BIN)" \
-		--cmd "cli=test/cli/run" --cmd "kernel-test=kernel/run-qemu-test" || \
+		--cmd "cli:600=test/cli/run" --cmd "kernel-test=kernel/run-qemu-test" || \
 		{ kill -KILL $$PPID; exit 1; }
 
 # The kernel patch test (kernel/README.md): about 4-5 minutes on 2 cores the first

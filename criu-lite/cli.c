@@ -29,6 +29,7 @@ enum {
 	O_LAZY_TIMEOUT,
 	O_AUTH_KEY,
 	O_INSECURE,
+	O_RECONNECT_TIMEOUT,
 };
 
 /* Options whose feature is not built yet: recognised (CRIU's names) and refused with exit 2,
@@ -69,6 +70,7 @@ static const struct option long_opts[] = {
 	{ "ghost-limit", required_argument, NULL, O_GHOST_LIMIT },
 	{ "auth-key", required_argument, NULL, O_AUTH_KEY },
 	{ "insecure", no_argument, NULL, O_INSECURE },
+	{ "reconnect-timeout", required_argument, NULL, O_RECONNECT_TIMEOUT },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
 };
@@ -82,17 +84,29 @@ struct subcmd {
 	const char *unbuilt; /* options recognised but refused: the feature is not built yet */
 };
 
-static const int dump_opts[] = { 't',		O_LEAVE_RUNNING,   O_SHELL_JOB,	  O_LAZY_PAGES,
-				 O_PAGE_SERVER, O_ADDRESS,	   O_PORT,	  O_AUTH_KEY,
-				 O_INSECURE,	O_PREV_IMAGES_DIR, O_TRACK_MEM,	  O_STATS_FILE,
-				 O_OVERWRITE,	O_EXTERNAL,	   O_GHOST_LIMIT, 0 };
+static const int dump_opts[] = { 't',
+				 O_LEAVE_RUNNING,
+				 O_SHELL_JOB,
+				 O_LAZY_PAGES,
+				 O_PAGE_SERVER,
+				 O_ADDRESS,
+				 O_PORT,
+				 O_AUTH_KEY,
+				 O_INSECURE,
+				 O_PREV_IMAGES_DIR,
+				 O_TRACK_MEM,
+				 O_STATS_FILE,
+				 O_OVERWRITE,
+				 O_EXTERNAL,
+				 O_GHOST_LIMIT,
+				 O_RECONNECT_TIMEOUT,
+				 0 };
 static const int restore_opts[] = { 'd',       O_SHELL_JOB,  O_LAZY_PAGES, O_LAZY_TIMEOUT,
 				    O_PIDFILE, O_STATS_FILE, O_INHERIT_FD, 0 };
-static const int lazy_opts[] = { 'd',		O_PIDFILE,  O_STATS_FILE,
-				 O_PAGE_SERVER, O_ADDRESS,  O_PORT,
-				 O_AUTH_KEY,	O_INSECURE, 0 };
-static const int ps_opts[] = { 'd',    O_PIDFILE,  O_STATS_FILE, O_ADDRESS,
-			       O_PORT, O_AUTH_KEY, O_INSECURE,	 0 };
+static const int lazy_opts[] = { 'd',	 O_PIDFILE,  O_STATS_FILE, O_PAGE_SERVER,	O_ADDRESS,
+				 O_PORT, O_AUTH_KEY, O_INSECURE,   O_RECONNECT_TIMEOUT, 0 };
+static const int ps_opts[] = { 'd',	   O_PIDFILE,  O_STATS_FILE,	    O_ADDRESS, O_PORT,
+			       O_AUTH_KEY, O_INSECURE, O_RECONNECT_TIMEOUT, 0 };
 static const int check_opts[] = { O_JSON, O_ALL, 0 };
 static const int none_opts[] = { 0 };
 
@@ -126,7 +140,10 @@ static const struct subcmd subcmds[] = {
 	  "  --address ADDR, --port PORT  where to serve it (--lazy-pages; default address\n"
 	  "                         0.0.0.0), where the page server is (--page-server)\n"
 	  "  --auth-key FILE        the key both ends share (TLS 1.3, pre-shared key)\n"
-	  "  --insecure             no encryption, no authentication (both ends)\n",
+	  "  --insecure             no encryption, no authentication (both ends)\n"
+	  "  --reconnect-timeout SEC  how long a destination whose connections broke may\n"
+	  "                         take to come back before the tree resumes (default 10;\n"
+	  "                         --lazy-pages)\n",
 	  "--prev-images-dir, --track-mem" },
 	{ "pre-dump", "pre-dump -t PID -D DIR [options]",
 	  "not built yet: copy memory while the tree keeps running (iterative migration)",
@@ -159,7 +176,9 @@ static const struct subcmd subcmds[] = {
 	  "                         host (DIR holds the other images, not the pages files)\n"
 	  "  --address ADDR, --port PORT  where that server is\n"
 	  "  --auth-key FILE        the key both ends share (TLS 1.3, pre-shared key)\n"
-	  "  --insecure             no encryption, no authentication (both ends)\n",
+	  "  --insecure             no encryption, no authentication (both ends)\n"
+	  "  --reconnect-timeout SEC  a broken connection is opened again for up to SEC\n"
+	  "                         seconds before the restore fails (default 10)\n",
 	  NULL },
 
 	{ "page-server", "page-server -D DIR --port PORT [--address ADDR] --auth-key FILE",
@@ -171,6 +190,8 @@ static const struct subcmd subcmds[] = {
 	  "  --auth-key FILE        the key both ends share (TLS 1.3, pre-shared key; at\n"
 	  "                         least 32 bytes, readable by its owner only)\n"
 	  "  --insecure             no encryption, no authentication (both ends)\n"
+	  "  --reconnect-timeout SEC  how long a client whose connections broke may take\n"
+	  "                         to come back (default 10)\n"
 	  "  -d, --daemon           return once listening\n"
 	  "  --pidfile FILE         write the server's pid to FILE\n"
 	  "  --stats-file FILE      write its figures to FILE as JSON when it stops\n"
@@ -221,16 +242,22 @@ static int check_net(const char *cmd, const struct opts *o)
 	bool server = !strcmp(cmd, "page-server") || (dump && o->lazy_pages);
 	bool client = (!strcmp(cmd, "lazy-pages") || dump) && o->page_server;
 
-	if (!server && !client && (o->address || o->port || o->auth_key || o->insecure)) {
+	if (!server && !client &&
+	    (o->address || o->port || o->auth_key || o->insecure || o->reconnect_given)) {
 		fprintf(stderr,
-			"criu-lite %s: --address, --port, --auth-key and --insecure do "
-			"nothing without %s\n",
+			"criu-lite %s: --address, --port, --auth-key, --insecure and "
+			"--reconnect-timeout do nothing without %s\n",
 			cmd, dump ? "--lazy-pages or --page-server" : "--page-server");
 		return -1;
 	}
 	if (dump && o->page_server && o->lazy_pages) {
 		fprintf(stderr, "criu-lite dump: --page-server and --lazy-pages exclude each other "
 				"(a migration's source serves its pages itself)\n");
+		return -1;
+	}
+	if (dump && o->page_server && o->reconnect_given) {
+		fprintf(stderr, "criu-lite dump: --reconnect-timeout is for --lazy-pages: a push "
+				"whose connection breaks fails, and the tree resumes\n");
 		return -1;
 	}
 	if (dump && o->page_server && (o->images_dir_given || o->overwrite)) {
@@ -574,6 +601,17 @@ int parse_cli(int argc, char **argv, struct opts *o)
 		case O_INSECURE:
 			o->insecure = true;
 			break;
+		case O_RECONNECT_TIMEOUT:
+			if (parse_num(optarg, 0, 3600, &v)) {
+				fprintf(
+				    stderr,
+				    "criu-lite %s: bad --reconnect-timeout '%s' (seconds, 0-3600)\n",
+				    s->name, optarg);
+				return -1;
+			}
+			o->reconnect_timeout = (int)v;
+			o->reconnect_given = true;
+			break;
 		case O_GHOST_LIMIT:
 			if (parse_size(optarg, &o->ghost_limit)) {
 				fprintf(stderr,
@@ -599,4 +637,9 @@ int parse_cli(int argc, char **argv, struct opts *o)
 		return -1;
 	}
 	return 0;
+}
+
+int cli_reconnect_s(const struct opts *o)
+{
+	return o->reconnect_given ? o->reconnect_timeout : CLI_RECONNECT_DEFAULT_S;
 }

@@ -15,22 +15,24 @@
 
 struct opts {
 	const char *cmd;
-	pid_t tree;		     /* -t/--tree */
-	const char *images_dir;	     /* -D/--images-dir (default ".") */
-	bool images_dir_given;	     /* -D was on the command line */
-	const char *log_file;	     /* -o/--log-file */
-	int verbosity;		     /* -v[0-4], default 2 */
-	bool leave_running;	     /* --leave-running */
-	bool shell_job;		     /* --shell-job */
-	bool lazy_pages;	     /* --lazy-pages */
-	bool page_server;	     /* --page-server */
-	bool track_mem;		     /* --track-mem */
-	bool restore_detached;	     /* -d/--restore-detached, lazy-pages -d/--daemon */
-	int lazy_timeout;	     /* restore --lazy-timeout SEC (0: the default) */
-	const char *address;	     /* --address */
-	int port;		     /* --port */
-	const char *auth_key;	     /* --auth-key FILE: the page server's pre-shared key */
-	bool insecure;		     /* --insecure: plaintext, unauthenticated */
+	pid_t tree;		/* -t/--tree */
+	const char *images_dir; /* -D/--images-dir (default ".") */
+	bool images_dir_given;	/* -D was on the command line */
+	const char *log_file;	/* -o/--log-file */
+	int verbosity;		/* -v[0-4], default 2 */
+	bool leave_running;	/* --leave-running */
+	bool shell_job;		/* --shell-job */
+	bool lazy_pages;	/* --lazy-pages */
+	bool page_server;	/* --page-server */
+	bool track_mem;		/* --track-mem */
+	bool restore_detached;	/* -d/--restore-detached, lazy-pages -d/--daemon */
+	int lazy_timeout;	/* restore --lazy-timeout SEC (0: the default) */
+	const char *address;	/* --address */
+	int port;		/* --port */
+	const char *auth_key;	/* --auth-key FILE: the page server's pre-shared key */
+	bool insecure;		/* --insecure: plaintext, unauthenticated */
+	int reconnect_timeout;	/* --reconnect-timeout SEC (see cli_reconnect_s()) */
+	bool reconnect_given;
 	const char *prev_images_dir; /* --prev-images-dir */
 	const char *pidfile;	     /* --pidfile */
 	const char *stats_file;	     /* --stats-file: the run's figures as JSON */
@@ -61,6 +63,10 @@ const struct inherit_fd *cli_inherit_fd(const struct opts *o, const char *key);
 /* true when key was given to --external. */
 bool cli_external(const struct opts *o, const char *key);
 void usage(const char *cmd);
+/* --reconnect-timeout, or its default: how long a page-server connection that broke may take
+ * to come back (both ends) */
+#define CLI_RECONNECT_DEFAULT_S 10
+int cli_reconnect_s(const struct opts *o);
 
 /* One function per subcommand (cmd-*.c); each returns the process exit code. */
 int cmd_dump(const struct opts *o);

@@ -10,6 +10,7 @@
 #include "criu-lite/cli.h"
 #include "criu-lite/kerndat/kerndat.h"
 #include "criu-lite/log.h"
+#include "lazy-pages/xfer-conn.h"
 
 #define NAME_COL 36 /* status column of the text report */
 
@@ -124,6 +125,25 @@ static const char *const not_built[] = {
 	"pre-dump and dirty tracking (soft-dirty, uffd WP_ASYNC + PAGEMAP_SCAN)",
 };
 
+/* A lazy migration's ends: the source needs the core set (it dumps, and reads the frozen
+ * tree's memory through /proc/PID/mem); the destination what restore --lazy-pages needs. */
+static bool can_be_source(const struct kerndat *kd, bool core_ok)
+{
+	(void)kd;
+	return core_ok;
+}
+
+static bool can_be_destination(const struct kerndat *kd, bool core_ok)
+{
+	static const enum kd_id need[] = { KD_UFFD, KD_UFFD_EVENT_FORK, KD_UFFD_EVENT_REMAP,
+					   KD_UFFD_EVENT_REMOVE, KD_UFFD_EVENT_UNMAP };
+
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!kd_has(kd, need[i]))
+			return false;
+	return core_ok;
+}
+
 static void print_text(const struct kerndat *kd, const struct effects *ef, bool core_ok)
 {
 	static const char leader[NAME_COL + 1] = "....................................";
@@ -147,6 +167,12 @@ static void print_text(const struct kerndat *kd, const struct effects *ef, bool 
 	for (int i = 0; i < ef->nr; i++)
 		printf("  %s%s: %s\n", ef->e[i].cause,
 		       strstr(ef->e[i].cause, "(not probed)") ? "" : " missing", ef->e[i].what);
+	printf("\nLazy migration (TLS: GnuTLS %s):\n", xfer_tls_version());
+	printf("  as a source (dump --lazy-pages) ............ %s\n",
+	       can_be_source(kd, core_ok) ? "OK" : "no: the core set is missing");
+	printf("  as a destination (restore --lazy-pages) .... %s\n",
+	       can_be_destination(kd, core_ok) ? "OK"
+					       : "no: userfaultfd with its events is missing");
 	printf("\nNot built yet in this version (the probes say what the kernel offers them):\n");
 	for (size_t i = 0; i < sizeof(not_built) / sizeof(not_built[0]); i++)
 		printf("  %s\n", not_built[i]);
@@ -215,6 +241,11 @@ static int print_json(const struct kerndat *kd, const struct effects *ef, bool c
 	}
 	json_object_object_add(root, "disabled_features", dis);
 	json_object_object_add(root, "core_ok", json_object_new_boolean(core_ok));
+	json_object_object_add(root, "migration_source",
+			       json_object_new_boolean(can_be_source(kd, core_ok)));
+	json_object_object_add(root, "migration_destination",
+			       json_object_new_boolean(can_be_destination(kd, core_ok)));
+	json_object_object_add(root, "tls", json_object_new_string(xfer_tls_version()));
 	dis = json_object_new_array();
 	for (size_t i = 0; i < sizeof(not_built) / sizeof(not_built[0]); i++)
 		json_object_array_add(dis, json_object_new_string(not_built[i]));

@@ -27,6 +27,7 @@
 #include "criu-lite/fault.h"
 #include "criu-lite/log.h"
 #include "criu-lite/netopts.h"
+#include "criu-lite/progress.h"
 #include "criu-lite/stats.h"
 #include "images/img.h"
 #include "lazy-pages/lazy-ctl.h"
@@ -113,12 +114,22 @@ static int report(const struct opts *o, struct lazy_stats *st, struct page_sourc
 	return o->stats_file ? stats_write(&s, o->stats_file) : 0;
 }
 
+static void show(void *arg, uint64_t done, uint64_t left, const struct lazy_stats *st)
+{
+	char extra[64];
+
+	snprintf(extra, sizeof(extra), "%llu faults", (unsigned long long)st->faults);
+	progress_show(arg, done * 4096, (done + left) * 4096, extra);
+}
+
 /* The pages' source: the page server, or the local images (read while the restore checks them
  * too: ready at its first fault). */
 static int open_source(const struct opts *o, struct img_dir *d, struct xfer_auth **auth,
 		       struct page_source **src)
 {
-	struct remote_opts ro = { .address = o->address, .port = (uint16_t)o->port };
+	struct remote_opts ro = { .address = o->address,
+				  .port = (uint16_t)o->port,
+				  .reconnect_s = cli_reconnect_s(o) };
 	int ret;
 
 	if (!o->page_server)
@@ -179,6 +190,7 @@ int cmd_lazy_pages(const struct opts *o)
 	struct lazy_stats st = { 0 };
 	struct page_source *src = NULL;
 	struct xfer_auth *auth = NULL;
+	struct progress pg = { 0 };
 	struct img_dir *d;
 	int lsk, sk = -1, ret, ready;
 
@@ -222,14 +234,20 @@ int cmd_lazy_pages(const struct opts *o)
 		struct lazy_ws ws;
 		struct lazy_serve_opts so = { .hold_prefetch =
 						  fault_inject(o, "lazy-prefetch") != 0,
-					      .ws = &ws };
+					      .ws = &ws,
+					      .progress = show,
+					      .progress_arg = &pg };
 		int r = lazy_ws_load(img_dir_fd(d), &ws);
 
 		if (r)
 			pr_warn("%s/%s: %s: not used\n", o->images_dir, LAZY_WS_FILE, strerror(-r));
 		else if (ws.n)
 			pr_info("an earlier working set of %zu pages is prefetched first\n", ws.n);
+		/* not with -d: a daemon's lines would land in its caller's terminal later */
+		progress_init(&pg, o, "lazy-pages: in");
+		pg.on &= !o->restore_detached;
 		ret = lazy_serve(src, sk, &so, &st);
+		progress_end(&pg);
 		/* a new one, when this restore saw faults */
 		if (!ret && st.pages_fault && (r = lazy_ws_save(img_dir_fd(d), &ws)))
 			pr_warn("can't write %s/%s: %s\n", o->images_dir, LAZY_WS_FILE,

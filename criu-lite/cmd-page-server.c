@@ -154,7 +154,7 @@ static int serve(const struct page_server_dir *pd, int lsk, int dirfd, const str
 int cmd_page_server(const struct opts *o)
 {
 	struct sigaction sa = { .sa_handler = on_stop }; /* no SA_RESTART: poll() returns */
-	struct page_server_opts po = { .stop = &stop_flag };
+	struct page_server_opts po = { .stop = &stop_flag, .reconnect_s = cli_reconnect_s(o) };
 	const char *addr = o->address ? o->address : "0.0.0.0";
 	struct page_server_dir *pd = NULL;
 	struct xfer_auth *auth = NULL;

@@ -101,8 +101,12 @@ static int task_range(void *arg, uint64_t a, uint64_t e)
 		if (u->fd < 0 || u->id != c->id || !u->mm.left || u->nretry)
 			continue;
 		ret = copy_image_range(c->s, u, a, e, &c->done);
-		if (ret == -ESRCH || ret == -EAGAIN)
-			continue; /* gone, or an event first: prefetch brings the rest */
+		if (ret == -ESRCH) {
+			lazy_drop_uffd(c->s, u, "gone");
+			continue;
+		}
+		if (ret == -EAGAIN)
+			continue; /* an event first: prefetch brings the rest */
 		if (ret)
 			return ret;
 	}
@@ -122,25 +126,34 @@ static int shm_range(void *arg, uint64_t a, uint64_t e)
 int lazy_copy_arrived(struct server *s, bool *did)
 {
 	struct arrive_ctx c = { .s = s, .obj = -1 };
+	struct lazy_arrival *a = &s->arrival;
 	const struct page_run *runs;
-	enum img_kind kind;
-	uint64_t off, len;
+	uint64_t len;
 	size_t n;
 	int ret;
 
 	*did = false;
-	if (!s->src->ops->arrived || !s->src->ops->arrived(s->src, &kind, &c.id, &off, &len))
+	if (!a->len && (!s->src->ops->arrived ||
+			!s->src->ops->arrived(s->src, &a->kind, &a->id, &a->off, &a->len)))
 		return 0;
 	*did = true;
-	if (kind == IMG_SHMEM_PAGEMAP) {
+	/* a prefetch batch's worth at a time (a range that came may be a whole stream batch):
+	 * a fault waits for no more than that */
+	len = a->len < LAZY_CHUNK * LAZY_PG ? a->len : LAZY_CHUNK * LAZY_PG;
+	c.id = a->id;
+	if (a->kind == IMG_SHMEM_PAGEMAP) {
 		c.obj = lazy_shm_find(&s->shm, c.id);
-		if (c.obj < 0)
-			return 0; /* not lazy here (restore filled it) */
+		if (c.obj < 0) { /* not lazy here (restore filled it) */
+			a->len = 0;
+			return 0;
+		}
 	}
-	ret = s->src->ops->runs(s->src, kind, c.id, &runs, &n);
-	if (ret)
-		return ret;
-	ret = for_each_image_range(runs, n, off, len, c.obj < 0 ? task_range : shm_range, &c);
+	ret = s->src->ops->runs(s->src, a->kind, c.id, &runs, &n);
+	if (!ret)
+		ret = for_each_image_range(runs, n, a->off, len, c.obj < 0 ? task_range : shm_range,
+					   &c);
+	a->off += len;
+	a->len -= len;
 	s->st->pages_prefetch += c.done;
 	return ret;
 }

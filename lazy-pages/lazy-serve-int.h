@@ -32,6 +32,13 @@ struct lazy_uffd {
 	size_t nretry, cap_retry;
 };
 
+/* what a remote source brought, still to copy in (lazy-remote.c) */
+struct lazy_arrival {
+	enum img_kind kind;
+	uint32_t id;
+	uint64_t off, len;
+};
+
 struct server {
 	struct page_source *src;
 	int ctl, ep;
@@ -48,8 +55,12 @@ struct server {
 	struct lazy_shm shm; /* the shared objects */
 	bool shm_turn;	     /* the next prefetch batch is a shared object's */
 	struct lazy_stats *st;
+	const struct lazy_serve_opts *o;
+	struct lazy_arrival arrival;
 };
 
+/* u's task is gone (or its uffd no use): it is dropped, with what it still had pending. */
+void lazy_drop_uffd(struct server *s, struct lazy_uffd *u, const char *why);
 /* Copy n pending pages of u from at (one span); woken unless dontwake. 0, -EAGAIN (an event is
  * pending: retry after it), -ESRCH (the task is gone), or a fatal -errno. */
 int lazy_copy_run(struct server *s, struct lazy_uffd *u, uint64_t at, uint64_t n, bool dontwake);

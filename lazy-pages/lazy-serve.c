@@ -51,7 +51,7 @@ fail:
 	return ret;
 }
 
-static void drop_uffd(struct server *s, struct lazy_uffd *u, const char *why)
+void lazy_drop_uffd(struct server *s, struct lazy_uffd *u, const char *why)
 {
 	pr_info("pid %d (image %u): %s, %llu pages never needed\n", u->pid, u->id, why,
 		(unsigned long long)u->mm.left);
@@ -378,7 +378,7 @@ static int prefetch(struct server *s, bool *did)
 		s->rr = (s->rr + k + 1) % s->n;
 		ret = lazy_copy_run(s, u, at, n, false);
 		if (ret == -ESRCH) {
-			drop_uffd(s, u, "gone");
+			lazy_drop_uffd(s, u, "gone");
 			ret = 0;
 		}
 		if (ret == -EAGAIN)
@@ -418,7 +418,7 @@ static int retry_deferred(struct server *s, bool *any)
 		ret = serve_faults(s, u, f, n);
 		free(f);
 		if (ret == -ESRCH) {
-			drop_uffd(s, u, "gone");
+			lazy_drop_uffd(s, u, "gone");
 			ret = 0;
 		}
 		if (ret)
@@ -441,7 +441,15 @@ static int loop(struct server *s)
 		if (s->tasks_done && !left)
 			return 0;
 		if (s->ctl >= 0 && now - s->last_status >= LAZY_STATUS_MS / 1000.0) {
+			const struct lazy_stats *st = s->st;
+
 			s->last_status = now;
+			if (s->o->progress)
+				s->o->progress(s->o->progress_arg,
+					       st->pages_fault + st->pages_around +
+						   st->pages_prefetch + st->shm_pages_fault +
+						   st->shm_pages_prefetch,
+					       left, st);
 			if (send_ctl(s, LAZY_KIND__LAZY_STATUS, left, NULL, -1)) {
 				epoll_ctl(s->ep, EPOLL_CTL_DEL, s->ctl, NULL);
 				close(s->ctl);
@@ -489,18 +497,22 @@ static int loop(struct server *s)
 				continue;
 			ret = serve_uffd(s, u);
 			if (ret == -ESRCH) {
-				drop_uffd(s, u, "gone");
+				lazy_drop_uffd(s, u, "gone");
 				ret = 0;
 			}
 		}
 		if (!ret)
 			ret = retry_deferred(s, &deferred);
+		bool did = false;
+
 		if (!ret && !n && !s->hold)
-			ret = prefetch(s, &(bool){ false });
+			ret = prefetch(s, &did);
 		if (ret)
 			return ret;
-		/* nothing prefetchable now (every task waits for an event): block a while */
-		idle = !n && left == pages_left(s);
+		/* nothing prefetchable now (every task waits for an event): block a while (a
+		 * batch that found nothing pending is work done: what a remote source brought
+		 * goes through fast even where faults took it first) */
+		idle = !n && !did && left == pages_left(s);
 	}
 }
 
@@ -531,6 +543,7 @@ int lazy_serve(struct page_source *src, int ctl, const struct lazy_serve_opts *o
 			    .hold = o->hold_prefetch,
 			    .sigfd = -1,
 			    .fetch_fd = -1,
+			    .o = o,
 			    .ws_in = o->ws };
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	int ret;

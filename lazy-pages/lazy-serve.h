@@ -72,6 +72,9 @@ struct lazy_serve_opts {
 	/* in: the working set of an earlier lazy restore, prefetched first; out: it is replaced
 	 * by this restore's (the pages of faults, in order) when this one saw faults */
 	struct lazy_ws *ws;
+	/* every LAZY_STATUS_MS: pages copied in so far and pages left (NULL: none) */
+	void (*progress)(void *arg, uint64_t done, uint64_t left, const struct lazy_stats *st);
+	void *progress_arg;
 };
 
 int lazy_serve(struct page_source *src, int ctl, const struct lazy_serve_opts *o,

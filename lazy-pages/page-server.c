@@ -1,5 +1,5 @@
 /* page-server: see page-server.h; the directory, the sessions, the connections and their HELLO
- * (the roles: ps-pages.c; what they share: ps-int.h).
+ * (the roles: ps-pages.c, ps-push.c; what they share: ps-int.h).
  *
  * The directory's pages files are the spaces (ps_space): their sizes are read once from the
  * pagemaps. A session is the FAULTS and STREAM connections of one lazy restore. */
@@ -172,6 +172,10 @@ static struct ps_session *session_get(struct ps *ps, uint64_t id, const char *pe
 	pthread_mutex_lock(&ps->lock);
 	for (s = ps->sessions; s && s->id != id; s = s->next)
 		;
+	if (s && s->orphaned) {
+		s->orphaned = 0;
+		pr_info("session %016llx: %s is back\n", (unsigned long long)id, peer);
+	}
 	if (!s && (s = calloc(1, sizeof(*s)))) {
 		s->sent = calloc(ps->nsp ? ps->nsp : 1, sizeof(*s->sent));
 		for (size_t i = 0; s->sent && i < ps->nsp; i++)
@@ -199,15 +203,11 @@ nomem:
 	return NULL;
 }
 
-static void session_put(struct ps *ps, struct ps_session *s)
+/* s ends (under ps->lock, which it drops): out of the list, said, freed. */
+static void session_end(struct ps *ps, struct ps_session *s)
 {
 	struct ps_session **p;
 
-	pthread_mutex_lock(&ps->lock);
-	if (--s->refs) {
-		pthread_mutex_unlock(&ps->lock);
-		return;
-	}
 	for (p = &ps->sessions; *p != s; p = &(*p)->next)
 		;
 	*p = s->next;
@@ -222,6 +222,42 @@ static void session_put(struct ps *ps, struct ps_session *s)
 		free(s->sent[i]);
 	free(s->sent);
 	free(s);
+}
+
+static void session_put(struct ps *ps, struct ps_session *s)
+{
+	pthread_mutex_lock(&ps->lock);
+	if (--s->refs) {
+		pthread_mutex_unlock(&ps->lock);
+		return;
+	}
+	if (!s->done && ps->o->reconnect_s > 0 && !ps->stopping) { /* its client may be back */
+		s->orphaned = stats_now();
+		pthread_mutex_unlock(&ps->lock);
+		pr_info("session %016llx: its connections are gone; kept %d s for a reconnect\n",
+			(unsigned long long)s->id, ps->o->reconnect_s);
+		return;
+	}
+	session_end(ps, s);
+}
+
+/* The sessions whose client has not come back in time (every one orphaned, when all): ended. */
+static void sessions_expire(struct ps *ps, bool all)
+{
+	for (;;) {
+		struct ps_session *s;
+
+		pthread_mutex_lock(&ps->lock);
+		for (s = ps->sessions; s; s = s->next)
+			if (s->orphaned && !s->refs &&
+			    (all || stats_now() - s->orphaned > ps->o->reconnect_s))
+				break;
+		if (!s) {
+			pthread_mutex_unlock(&ps->lock);
+			return;
+		}
+		session_end(ps, s);
+	}
 }
 
 int ps_send_error(struct ps_conn *pc, int code, const char *fmt, ...)
@@ -414,6 +450,15 @@ static void *conn_main(void *arg)
 	}
 	pr_debug("%s: session %016llx, %s\n", xfer_conn_peer(pc.c), (unsigned long long)session,
 		 role == XFER_ROLE__XFER_ROLE_FAULTS ? "faults" : "stream");
+	if (role == XFER_ROLE__XFER_ROLE_STREAM) {
+		pthread_mutex_lock(&a.ps->lock);
+		/* a stream again (a reconnect): what the last one sent may be lost with it; the
+		 * client keeps no chunk twice, so all is sent again */
+		for (size_t i = 0; pc.sess->streams && i < a.ps->nsp; i++)
+			memset(pc.sess->sent[i], 0, ((a.ps->sp[i].nchunks + 63) / 64 + 1) * 8);
+		pc.sess->streams++;
+		pthread_mutex_unlock(&a.ps->lock);
+	}
 	if (role == XFER_ROLE__XFER_ROLE_FAULTS)
 		ps_serve_faults(&pc);
 	else
@@ -482,10 +527,12 @@ int page_server_serve(const struct page_server_dir *pd, int lsk, const struct xf
 			 .sp = pd->sp,
 			 .nsp = pd->nsp,
 			 .receiving = pd->empty };
-	int ret = 0;
+	int ret = 0, outcome;
 
 	pthread_mutex_init(&ps.lock, NULL);
 	pthread_cond_init(&ps.cond, NULL);
+	for (size_t i = 0; i < ps.nsp; i++)
+		st->pages_total += ps.sp[i].size / XFER_PG;
 	if (pd->empty)
 		pr_info("%s holds no dump: waiting for one to be pushed into it (dump "
 			"--page-server)\n",
@@ -495,11 +542,16 @@ int page_server_serve(const struct page_server_dir *pd, int lsk, const struct xf
 			img_dir_path(pd->dir));
 	while (!ret && !(o->stop && *o->stop)) {
 		struct pollfd p = { .fd = lsk, .events = POLLIN };
-		int n = poll(&p, 1, 200), fd, outcome;
+		int n = poll(&p, 1, 200), fd;
+		struct ps_stats now;
 
+		sessions_expire(&ps, false);
 		pthread_mutex_lock(&ps.lock);
 		outcome = ps.outcome;
+		now = *st;
 		pthread_mutex_unlock(&ps.lock);
+		if (o->progress)
+			o->progress(o->progress_arg, &now);
 		if (outcome)
 			break; /* single: its session is over */
 		if (n < 0 && errno == EINTR)
@@ -528,12 +580,14 @@ int page_server_serve(const struct page_server_dir *pd, int lsk, const struct xf
 		shutdown(c->fd, SHUT_RDWR);
 	while (ps.active)
 		pthread_cond_wait(&ps.cond, &ps.lock);
+	outcome = ps.outcome;
 	pthread_mutex_unlock(&ps.lock);
+	sessions_expire(&ps, true); /* those waiting for a reconnect that can't come now */
 	pthread_cond_destroy(&ps.cond);
 	pthread_mutex_destroy(&ps.lock);
 	free(ps.own_sp);
-	if (!ret && o->single && ps.outcome != 1)
-		ret = ps.outcome ? -ECONNABORTED : -EINTR; /* ended before done / stopped */
+	if (!ret && o->single && outcome != 1)
+		ret = outcome ? -ECONNABORTED : -EINTR; /* ended before done / stopped */
 	return ret;
 }
 

@@ -26,7 +26,8 @@
  *   nothing behind in the directory; the server then answers ERROR unless the sender gave up or
  *   went, and reads on for PS_PUSH_LINGER_MS (so that the sender's frames in flight do not meet
  *   a reset and it gets the reason), then closes. One line per push at info level.
- * A connection that breaks ends that connection only; the session's other one goes on. One line
+ * A connection that breaks ends that connection only; the session's other one goes on, and the
+ * session waits o->reconnect_s for its client to come back (same session id). One line
  * per session when it ends (pages by fault and by stream, time) at info level; errors name the
  * peer. Figures of every session add up in *st. Returns 0, or -errno when the server itself
  * cannot go on (the listening socket failed), or for a single session as below.
@@ -63,6 +64,7 @@
 struct ps_stats {
 	uint64_t sessions, connections, refused;
 	uint64_t pages_fault, pages_stream, zero_pages, bytes_sent;
+	uint64_t pages_total; /* in the directory's pages files (and live spaces) */
 	uint64_t pushes, pushes_failed, bytes_received; /* dumps received; bytes of their files */
 };
 
@@ -79,6 +81,16 @@ struct page_server_opts {
 	int (*live_read)(void *arg, enum img_kind kind, uint32_t id, uint64_t off, uint64_t len,
 			 void *buf);
 	void *live_arg;
+	/* a session whose connections all went before its client said DONE is kept this many
+	 * seconds for the client to reconnect (0: it ends at once); a STREAM that comes again
+	 * sends everything again (the client keeps no chunk twice) */
+	int reconnect_s;
+	/* tests (CRIU_LITE_FAULT=lazy-stream-stall): a session's first stream stops after this
+	 * many batches and waits for its connection to break (0: never) */
+	unsigned stall_stream_after;
+	/* every 200 ms or so, from the accepting thread: the figures so far (NULL: none) */
+	void (*progress)(void *arg, const struct ps_stats *st);
+	void *progress_arg;
 };
 
 int page_server_run(struct img_dir *d, int lsk, const struct xfer_auth *auth,

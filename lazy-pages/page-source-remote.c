@@ -23,6 +23,7 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LOG_PREFIX "lazy-pages: "
@@ -55,7 +56,8 @@ struct remote_src {
 	struct img_dir *dir;
 	struct rspace *sp;
 	size_t nsp;
-	struct xfer_conn *faults, *stream;
+	struct xfer_conn *faults, *stream; /* stream: the rx thread's (swapped under lock) */
+	struct remote_opts o;		   /* where the server is, to reconnect */
 	char peer[80];
 	uint64_t session, next_req;
 	uint32_t dump_id;
@@ -158,6 +160,58 @@ static int frame_range(struct remote_src *r, const XferMsg *m, struct rspace **s
 	return 0;
 }
 
+/* ---- broken connections ------------------------------------------------------------------ */
+
+static int open_conn(struct remote_src *r, XferRole role, void *buf, struct xfer_conn **out);
+
+/* A broken connection (not a refusal, not a damaged frame): worth a reconnect. */
+static bool lost(int ret)
+{
+	return ret == -EPIPE || ret == -ECONNRESET || ret == -ECONNABORTED || ret == -ENODATA ||
+	       ret == -ETIMEDOUT || ret == -ENETUNREACH || ret == -EHOSTUNREACH ||
+	       ret == -ENOTCONN || ret == -EPROTO || ret == -EIO;
+}
+
+/* *c broke: a new connection in role, same session, within the reconnect timeout (the
+ * server keeps the session that long); 0, or the last error. */
+static int reconnect(struct remote_src *r, XferRole role, void *buf, struct xfer_conn **c,
+		     const char *why)
+{
+	double end = stats_now() + r->o.reconnect_s;
+	const char *name = role == XFER_ROLE__XFER_ROLE_FAULTS ? "faults" : "stream";
+	struct xfer_conn *n = NULL;
+	int ret = -ETIMEDOUT;
+
+	pr_warn("the %s connection to %s broke (%s): reconnecting, for up to %d s\n", name, r->peer,
+		why, r->o.reconnect_s);
+	if (*c && role == XFER_ROLE__XFER_ROLE_FAULTS) {
+		xfer_conn_close(*c);
+		*c = NULL;
+	}
+	while (!atomic_load(&r->closing) && stats_now() < end) {
+		ret = open_conn(r, role, buf, &n);
+		if (!ret)
+			break;
+		nanosleep(&(struct timespec){ 0, 100 * 1000 * 1000 }, NULL);
+	}
+	if (ret)
+		return ret;
+	if (role == XFER_ROLE__XFER_ROLE_STREAM) {
+		xfer_conn_timeout(n, 0); /* as the first: it may pause while faults are served */
+		pthread_mutex_lock(&r->lock);
+		xfer_conn_close(r->stream);
+		r->stream = n;
+		pthread_mutex_unlock(&r->lock);
+	} else {
+		*c = n;
+	}
+	pthread_mutex_lock(&r->lock);
+	r->st.reconnects++;
+	pthread_mutex_unlock(&r->lock);
+	pr_info("the %s connection to %s is back\n", name, r->peer);
+	return 0;
+}
+
 /* ---- the stream --------------------------------------------------------------------------- */
 
 static void notify(struct remote_src *r)
@@ -178,6 +232,10 @@ static void *rx_main(void *arg)
 		struct rspace *sp;
 		int ret = xfer_recv(xfer_conn_read, r->stream, r->sbuf, &f, r->peer, &err);
 
+		if (ret && lost(ret) && !atomic_load(&r->closing) &&
+		    !reconnect(r, XFER_ROLE__XFER_ROLE_STREAM, r->sbuf, &r->stream,
+			       err.msg[0] ? err.msg : xfer_conn_error(r->stream)))
+			continue; /* the server streams again what it had not (all of it) */
 		if (ret) {
 			if (!atomic_load(&r->closing))
 				pr_warn("the stream from %s broke (%s): pages come on the faults "
@@ -229,14 +287,18 @@ static void *rx_main(void *arg)
 
 /* ---- the faults connection ---------------------------------------------------------------- */
 
-/* The chunks of [off, off + len) of sp not kept yet, asked for and kept. */
-static int ensure(struct remote_src *r, struct rspace *sp, uint64_t off, uint64_t len)
+/* ensure() once, on the faults connection as it is: *broken when that is what failed */
+static int ensure_once(struct remote_src *r, struct rspace *sp, uint64_t off, uint64_t len,
+		       uint64_t *upto, bool *broken)
 {
 	uint64_t a = off / PAGECRC_CHUNK * PAGECRC_CHUNK, b, reqs[64][2];
 	XferMsg m = XFER_MSG__INIT;
 	struct img_err err = { 0 };
 	double t0 = stats_now();
 	int nreq = 0, ret = 0;
+
+	*broken = false;
+	*upto = off + len;
 
 	pthread_mutex_lock(&r->lock);
 	while (a < off + len && page_reader_verified(sp->meta, a))
@@ -269,12 +331,14 @@ static int ensure(struct remote_src *r, struct rspace *sp, uint64_t off, uint64_
 		reqs[nreq][0] = m.req_id;
 		reqs[nreq++][1] = at;
 		ret = xfer_send(xfer_conn_writev, r->faults, &m, NULL, 0, r->peer, &err);
+		*broken = ret && lost(ret);
 	}
 	for (int i = 0; i < nreq && !ret; i++) {
 		struct xfer_frame f;
 		struct rspace *got;
 
 		ret = xfer_recv(xfer_conn_read, r->faults, r->fbuf, &f, r->peer, &err);
+		*broken = ret && lost(ret);
 		if (ret)
 			break;
 		if (f.msg->kind == XFER_KIND__XFER_ERROR) {
@@ -304,16 +368,41 @@ static int ensure(struct remote_src *r, struct rspace *sp, uint64_t off, uint64_
 		}
 		xfer_frame_free(&f);
 	}
-	if (ret && err.msg[0])
+	if (ret && !*broken && err.msg[0])
 		pr_err("%s\n", err.msg);
-	else if (ret == -ENODATA || ret == -EPIPE)
-		pr_err("%s closed the faults connection\n", r->peer);
 	pthread_mutex_lock(&r->lock);
 	r->st.wait_s += stats_now() - t0;
 	pthread_mutex_unlock(&r->lock);
-	if (!ret && b < off + len)
-		return ensure(r, sp, b, off + len - b);
+	if (!ret)
+		*upto = b;
 	return ret;
+}
+
+/* The chunks of [off, off + len) of sp not kept yet, asked for and kept: requests are
+ * idempotent, so after a reconnect those in flight are simply asked for again. */
+static int ensure(struct remote_src *r, struct rspace *sp, uint64_t off, uint64_t len)
+{
+	while (len) {
+		uint64_t upto;
+		bool broken;
+		int ret = ensure_once(r, sp, off, len, &upto, &broken);
+
+		if (ret && broken) {
+			char why[64];
+
+			snprintf(why, sizeof(why), "%s", strerror(-ret));
+			if (reconnect(r, XFER_ROLE__XFER_ROLE_FAULTS, r->fbuf, &r->faults, why)) {
+				pr_err("%s: the faults connection did not come back\n", r->peer);
+				return ret;
+			}
+			continue;
+		}
+		if (ret)
+			return ret;
+		len -= upto - off < len ? upto - off : len;
+		off = upto;
+	}
+	return 0;
 }
 
 /* ---- the page source ---------------------------------------------------------------------- */
@@ -412,8 +501,10 @@ static void remote_close(struct page_source *s)
 	struct remote_src *r = (struct remote_src *)s;
 
 	atomic_store(&r->closing, true);
+	pthread_mutex_lock(&r->lock);
 	if (r->stream)
 		shutdown(xfer_conn_fd(r->stream), SHUT_RDWR);
+	pthread_mutex_unlock(&r->lock);
 	if (r->rx_started)
 		pthread_join(r->rx, NULL);
 	if (r->stream)
@@ -482,6 +573,10 @@ static int add_space(void *arg, enum img_kind kind, long id)
 			page_reader_close(sp->meta);
 			return -errno;
 		}
+		/* filled once, front to back: 4 KiB first touches cost a fault and a clear each
+		 * (bench/README.md: 1 GiB all in 5.5-11 s -> 2.7-4.5 s here); a hint, so its
+		 * failure changes nothing */
+		madvise(sp->cache, sp->size, MADV_HUGEPAGE);
 	}
 	r->nsp++;
 	return 0;
@@ -500,14 +595,13 @@ static int load(struct remote_src *r)
 	return ret;
 }
 
-/* A connection in role, its hello answered. */
-static int open_conn(struct remote_src *r, const struct remote_opts *o, XferRole role,
-		     struct xfer_conn **out)
+/* A connection in role, its hello answered (buf: XFER_MAX_PAYLOAD bytes of the caller's). */
+static int open_conn(struct remote_src *r, XferRole role, void *buf, struct xfer_conn **out)
 {
 	XferMsg m = XFER_MSG__INIT;
 	struct img_err err = { 0 };
 	struct xfer_frame f;
-	int ret = xfer_connect(o->address, o->port, o->auth, CONNECT_MS, out, &err);
+	int ret = xfer_connect(r->o.address, r->o.port, r->o.auth, CONNECT_MS, out, &err);
 
 	if (ret) {
 		pr_err("%s\n", err.msg);
@@ -522,9 +616,11 @@ static int open_conn(struct remote_src *r, const struct remote_opts *o, XferRole
 	m.dump_id = r->dump_id;
 	ret = xfer_send(xfer_conn_writev, *out, &m, NULL, 0, r->peer, &err);
 	if (!ret)
-		ret = xfer_recv(xfer_conn_read, *out, r->fbuf, &f, r->peer, &err);
+		ret = xfer_recv(xfer_conn_read, *out, buf, &f, r->peer, &err);
 	if (ret) { /* the transport's own words first: it knows a TLS peer from garbage */
 		pr_err("%s\n", xfer_conn_error(*out)[0] ? xfer_conn_error(*out) : err.msg);
+		xfer_conn_close(*out);
+		*out = NULL;
 		return ret;
 	}
 	if (f.msg->kind == XFER_KIND__XFER_ERROR) {
@@ -535,6 +631,10 @@ static int open_conn(struct remote_src *r, const struct remote_opts *o, XferRole
 		ret = -EPROTO;
 	}
 	xfer_frame_free(&f);
+	if (ret) {
+		xfer_conn_close(*out);
+		*out = NULL;
+	}
 	return ret;
 }
 
@@ -548,6 +648,7 @@ int page_source_remote(struct img_dir *d, const struct remote_opts *o, struct pa
 	r->base.ops = &remote_ops;
 	r->base.notify_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	r->dir = d;
+	r->o = *o;
 	pthread_mutex_init(&r->lock, NULL);
 	snprintf(r->peer, sizeof(r->peer), "page server %s%s%s:%u",
 		 strchr(o->address, ':') ? "[" : "", o->address, strchr(o->address, ':') ? "]" : "",
@@ -568,9 +669,9 @@ int page_source_remote(struct img_dir *d, const struct remote_opts *o, struct pa
 	}
 	ret = load(r);
 	if (!ret)
-		ret = open_conn(r, o, XFER_ROLE__XFER_ROLE_FAULTS, &r->faults);
+		ret = open_conn(r, XFER_ROLE__XFER_ROLE_FAULTS, r->fbuf, &r->faults);
 	if (!ret)
-		ret = open_conn(r, o, XFER_ROLE__XFER_ROLE_STREAM, &r->stream);
+		ret = open_conn(r, XFER_ROLE__XFER_ROLE_STREAM, r->sbuf, &r->stream);
 	if (ret)
 		goto fail;
 	xfer_conn_timeout(r->stream, 0); /* the stream may pause while faults are served */
@@ -598,11 +699,19 @@ int page_source_remote_done(struct page_source *s)
 	int ret;
 
 	m.kind = XFER_KIND__XFER_DONE;
-	ret = xfer_send(xfer_conn_writev, r->faults, &m, NULL, 0, r->peer, &err);
-	if (!ret)
-		ret = xfer_recv(xfer_conn_read, r->faults, r->fbuf, &f, r->peer, &err);
+	for (;;) { /* a migration's source resumes its tree unless it hears this: try hard */
+		ret = xfer_send(xfer_conn_writev, r->faults, &m, NULL, 0, r->peer, &err);
+		if (!ret)
+			ret = xfer_recv(xfer_conn_read, r->faults, r->fbuf, &f, r->peer, &err);
+		if (!ret || !lost(ret) ||
+		    reconnect(r, XFER_ROLE__XFER_ROLE_FAULTS, r->fbuf, &r->faults, err.msg))
+			break;
+		err = (struct img_err){ 0 };
+	}
 	if (ret) {
-		pr_err("%s\n", err.msg);
+		pr_err("%s; %s did not hear that every page is here: a migration's source then "
+		       "resumes its tree, while this one runs too: check which to keep\n",
+		       err.msg[0] ? err.msg : strerror(-ret), r->peer);
 		return ret;
 	}
 	if (f.msg->kind != XFER_KIND__XFER_DONE) {

@@ -60,9 +60,13 @@ struct remote_opts {
 	const char *address;
 	uint16_t port;
 	const struct xfer_auth *auth;
+	/* a connection that breaks is opened again, same session, for up to this many seconds
+	 * (the server keeps the session as long: give both the same); the requests in flight
+	 * are asked for again, the stream starts over (what came is not kept twice) */
+	int reconnect_s;
 };
 struct remote_stats {
-	uint64_t requests, pages_fault, pages_stream, bytes;
+	uint64_t requests, pages_fault, pages_stream, bytes, reconnects;
 	double wait_s; /* waiting for the answers on the faults connection */
 };
 int page_source_remote(struct img_dir *d, const struct remote_opts *o, struct page_source **out);

@@ -45,6 +45,8 @@ struct ps_session {
 	uint64_t hint_chunk, hint_seq;
 	uint64_t pages_fault, pages_stream;
 	double t0;
+	double orphaned; /* its connections are gone, its client not done: kept for a reconnect */
+	int streams;	 /* STREAM connections it had */
 	char peer[80];
 	struct ps_session *next;
 };

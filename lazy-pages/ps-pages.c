@@ -217,14 +217,39 @@ static bool next_batch(struct ps *ps, struct ps_session *s, size_t *i, uint64_t 
 	return false;
 }
 
+/* Until the peer's end of the connection breaks, or the session ends. */
+static void wait_for_break(struct ps_conn *pc)
+{
+	struct img_err err = { 0 };
+	struct xfer_frame f;
+	int ret, over;
+
+	xfer_conn_timeout(pc->c, 1000);
+	for (;;) {
+		ret =
+		    xfer_recv(xfer_conn_read, pc->c, pc->payload, &f, xfer_conn_peer(pc->c), &err);
+		if (!ret) {
+			xfer_frame_free(&f);
+			continue;
+		}
+		if (ret != -ETIMEDOUT)
+			return;
+		pthread_mutex_lock(&pc->ps->lock);
+		over = pc->sess->done || pc->ps->stopping;
+		pthread_mutex_unlock(&pc->ps->lock);
+		if (over)
+			return;
+	}
+}
+
 int ps_serve_stream(struct ps_conn *pc)
 {
 	struct ps *ps = pc->ps;
 	struct ps_session *s = pc->sess;
-	uint64_t seen = 0, c = 0, n;
+	uint64_t seen = 0, c = 0, n, batches = 0;
 	XferMsg end = XFER_MSG__INIT;
 	struct img_err err = { 0 };
-	struct xfer_frame f;
+	bool first = s->streams == 1;
 	size_t i = 0;
 	int ret;
 
@@ -233,6 +258,13 @@ int ps_serve_stream(struct ps_conn *pc)
 		const void *data;
 		bool more;
 
+		if (first && ps->o->stall_stream_after && batches++ == ps->o->stall_stream_after) {
+			pr_info("%s: the stream stalled (CRIU_LITE_FAULT) until its connection "
+				"breaks\n",
+				xfer_conn_peer(pc->c));
+			wait_for_break(pc);
+			return 0;
+		}
 		pthread_mutex_lock(&ps->lock);
 		if (s->done) {
 			pthread_mutex_unlock(&ps->lock);
@@ -270,20 +302,6 @@ int ps_serve_stream(struct ps_conn *pc)
 		return ret;
 	}
 	/* the client closes it once it has every page (its DONE comes on the faults one) */
-	xfer_conn_timeout(pc->c, 1000);
-	for (;;) {
-		ret =
-		    xfer_recv(xfer_conn_read, pc->c, pc->payload, &f, xfer_conn_peer(pc->c), &err);
-		if (!ret) {
-			xfer_frame_free(&f);
-			continue;
-		}
-		if (ret != -ETIMEDOUT)
-			return 0;
-		pthread_mutex_lock(&ps->lock);
-		ret = s->done || ps->stopping;
-		pthread_mutex_unlock(&ps->lock);
-		if (ret)
-			return 0;
-	}
+	wait_for_break(pc);
+	return 0;
 }

@@ -90,6 +90,8 @@ void ps_serve_push(struct ps_conn *pc, uint32_t dump_id)
 		ps->sp = ps->own_sp = sp;
 		ps->nsp = nsp;
 		ps->dump_id = dump_id;
+		for (size_t i = 0; i < nsp; i++)
+			ps->st->pages_total += sp[i].size / XFER_PG;
 		ps->st->pushes++;
 		ps->st->bytes_received += files.bytes;
 	} else {

@@ -234,3 +234,10 @@ int xfer_auth_tls_setup(const struct xfer_auth *a, gnutls_session_t s, bool serv
 		return -ENOMEM;
 	return 0;
 }
+
+const char *xfer_tls_version(void)
+{
+	const char *v = gnutls_check_version(NULL);
+
+	return v ? v : "?";
+}

@@ -52,6 +52,8 @@ int xfer_auth_load(const char *key_file, struct xfer_auth **out, struct img_err 
 int xfer_auth_insecure(struct xfer_auth **out);
 bool xfer_auth_is_insecure(const struct xfer_auth *a);
 void xfer_auth_free(struct xfer_auth *a);
+/* "3.7.9": the TLS library's version (check) */
+const char *xfer_tls_version(void);
 
 /* a listening socket (close() it); -errno */
 int xfer_listen(const char *addr, uint16_t port, struct img_err *err);

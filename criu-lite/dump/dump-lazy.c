@@ -9,8 +9,10 @@
 
 #define LOG_PREFIX "lazy-migration: "
 #include "criu-lite/dump/dump-lazy.h"
+#include "criu-lite/fault.h"
 #include "criu-lite/log.h"
 #include "criu-lite/netopts.h"
+#include "criu-lite/progress.h"
 #include "criu-lite/stats.h"
 #include "images/pages.h"
 #include "lazy-pages/page-server.h"
@@ -113,6 +115,18 @@ static int live_open(struct dump_shared *sh, struct dump_tree_list *tl, struct l
 	return 0;
 }
 
+static void show(void *arg, const struct ps_stats *st)
+{
+	uint64_t done = (st->pages_fault + st->pages_stream) * IMG_PAGE_SIZE;
+	uint64_t total = st->pages_total * IMG_PAGE_SIZE;
+	char extra[96];
+
+	snprintf(extra, sizeof(extra), "%llu pages on faults%s",
+		 (unsigned long long)st->pages_fault,
+		 st->sessions ? "" : ", waiting for the destination");
+	progress_show(arg, done < total ? done : total, total, extra);
+}
+
 static void live_close(struct live *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
@@ -128,11 +142,15 @@ int dump_lazy_serve(struct dump_shared *sh, struct dump_tree_list *tl)
 	const struct opts *o = sh->o;
 	const char *addr = o->address ? o->address : "0.0.0.0";
 	struct sigaction sa = { .sa_handler = on_stop }, old_int, old_term;
-	struct page_server_opts po = { .stop = &stop_flag, .single = true, .live_read = live_read };
+	struct page_server_opts po = { .stop = &stop_flag,
+				       .single = true,
+				       .live_read = live_read,
+				       .reconnect_s = cli_reconnect_s(o) };
 	struct xfer_auth *auth = NULL;
 	struct img_err err = { 0 };
 	struct ps_stats st = { 0 };
 	struct live l = { 0 };
+	struct progress pg;
 	double t0 = stats_now();
 	int lsk = -1, ret;
 	char sent[32];
@@ -147,6 +165,10 @@ int dump_lazy_serve(struct dump_shared *sh, struct dump_tree_list *tl)
 	if (ret)
 		goto out;
 	po.live_arg = &l;
+	po.stall_stream_after = fault_inject(o, "lazy-stream-stall") ? 8 : 0;
+	progress_init(&pg, o, "lazy-migration: sent");
+	po.progress = show;
+	po.progress_arg = &pg;
 	stop_flag = 0;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
@@ -155,6 +177,10 @@ int dump_lazy_serve(struct dump_shared *sh, struct dump_tree_list *tl)
 		    "memory is served on %s port %d until a destination has all of it\n",
 		    o->tree, o->images_dir, addr, o->port);
 	ret = page_server_run(sh->dir, lsk, auth, &po, &st);
+	progress_end(&pg);
+	sh->lazy_sent = st.bytes_sent;
+	sh->lazy_pages = st.pages_fault + st.pages_stream;
+	sh->lazy_s = stats_now() - t0;
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	stats_bytes_str(st.bytes_sent, sent, sizeof(sent));

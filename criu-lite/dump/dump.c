@@ -274,11 +274,25 @@ static int report(const struct opts *o, struct dump_shared *sh, size_t nr_tasks,
 	stats_secs(&st, "total_s", total_s);
 	stats_bytes_str(sh->pages_dumped * 4096, mem, sizeof(mem));
 	stats_bytes_str(u.bytes, img, sizeof(img));
-	log_summary(
-	    "dump of pid %d: %zu task%s, %s of memory, images %s %s %s, frozen %.3f s, total "
-	    "%.3f s\n",
-	    o->tree, nr_tasks, nr_tasks == 1 ? "" : "s", mem, img, sh->push ? "to" : "in",
-	    sh->push ? img_dir_path(sh->dir) : o->images_dir, frozen_s, total_s);
+	if (o->lazy_pages) {
+		char sent[32];
+
+		stats_count(&st, "pages_served", sh->lazy_pages);
+		stats_count(&st, "bytes_sent", sh->lazy_sent);
+		stats_secs(&st, "serving_s", sh->lazy_s);
+		stats_bytes_str(sh->lazy_sent, sent, sizeof(sent));
+		log_summary(
+		    "dump of pid %d: %zu task%s, %s of memory migrated (%s sent in %.3f s), "
+		    "images %s in %s, frozen %.3f s, total %.3f s\n",
+		    o->tree, nr_tasks, nr_tasks == 1 ? "" : "s", mem, sent, sh->lazy_s, img,
+		    o->images_dir, frozen_s, total_s);
+	} else {
+		log_summary("dump of pid %d: %zu task%s, %s of memory, images %s %s %s, frozen "
+			    "%.3f s, total %.3f s\n",
+			    o->tree, nr_tasks, nr_tasks == 1 ? "" : "s", mem, img,
+			    sh->push ? "to" : "in",
+			    sh->push ? img_dir_path(sh->dir) : o->images_dir, frozen_s, total_s);
+	}
 	return o->stats_file ? stats_write(&st, o->stats_file) : 0;
 }
 

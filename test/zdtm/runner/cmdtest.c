@@ -12,9 +12,13 @@
 
 bool cmdtest_valid(const char *spec)
 {
-	const char *eq = strchr(spec, '=');
+	const char *eq = strchr(spec, '='), *colon;
+	char *end;
 
-	return eq && eq != spec && eq[1] && !memchr(spec, '/', (size_t)(eq - spec));
+	if (!eq || eq == spec || !eq[1] || memchr(spec, '/', (size_t)(eq - spec)))
+		return false;
+	colon = memchr(spec, ':', (size_t)(eq - spec));
+	return !colon || (colon != spec && strtod(colon + 1, &end) > 0 && end == eq);
 }
 
 /* The last non-empty line of path into buf ("" if none). */
@@ -84,8 +88,9 @@ static int run_showing_progress(const struct spawn_req *req, const char *label, 
 
 bool cmdtest_run(const struct zdtm_opts *o, const char *spec, struct totals *tot)
 {
-	const char *eq = strchr(spec, '=');
-	char *name = strf("%.*s", (int)(eq - spec), spec);
+	const char *eq = strchr(spec, '='), *colon = memchr(spec, ':', (size_t)(eq - spec));
+	char *name = strf("%.*s", (int)((colon ? colon : eq) - spec), spec);
+	double limit = colon ? strtod(colon + 1, NULL) : CMDTEST_TIMEOUT_S;
 	char *dir = strf("%s/cmd", o->out_dir);
 	char *log = strf("%s/%s.log", dir, name);
 	char *label = strf("cmd/%s", name);
@@ -100,11 +105,11 @@ bool cmdtest_run(const struct zdtm_opts *o, const char *spec, struct totals *tot
 	if (!ret)
 		ret = rm_rf(log);
 	if (!ret)
-		ret = run_showing_progress(&req, label, start + CMDTEST_TIMEOUT_S, &status);
+		ret = run_showing_progress(&req, label, start + limit, &status);
 	status_str(status, st, sizeof(st));
 	last_line(log, last, sizeof(last));
 	if (ret == -ETIMEDOUT)
-		snprintf(why, sizeof(why), "killed at the %ds limit", CMDTEST_TIMEOUT_S);
+		snprintf(why, sizeof(why), "killed at the %g s limit", limit);
 	else if (ret)
 		snprintf(why, sizeof(why), "could not run it: %s", strerror(-ret));
 	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)

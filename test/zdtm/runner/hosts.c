@@ -44,8 +44,8 @@ int hosts_up(struct hosts *h, const char *out, double deadline, char *why, size_
 		char *const steps[][16] = {
 			{ IP_BIN, "netns", "add", h->a, NULL },
 			{ IP_BIN, "netns", "add", h->b, NULL },
-			{ IP_BIN, "-n", h->a, "link", "add", "veth0", "type", "veth", "peer", "name",
-			  "veth0", "netns", h->b, NULL },
+			{ IP_BIN, "-n", h->a, "link", "add", "veth0", "type", "veth", "peer",
+			  "name", "veth0", "netns", h->b, NULL },
 			{ IP_BIN, "-n", h->a, "addr", "add", HOST_A_ADDR "/30", "dev", "veth0",
 			  NULL },
 			{ IP_BIN, "-n", h->b, "addr", "add", HOST_B_ADDR "/30", "dev", "veth0",

@@ -3,10 +3,11 @@
  * routed). Made with iproute2 (`ip netns`), one pair per test run.
  *
  * Contract: hosts_up() makes the pair (names zdtm-<runner pid>-a/-b: runners never share one; a
- * runner's runs, one after another, each make and remove theirs), with both ends and lo up; 0, or -errno with why filled (the namespaces
- * already made are removed again; what ip said is in the file out). hosts_down() removes them (safe
- * on a pair not made). hosts_reap_stale() removes every zdtm-<pid>-a/-b pair whose runner is gone
- * (a runner killed mid-run). hosts_path() is the namespace file of A or B, for setns(). */
+ * runner's runs, one after another, each make and remove theirs), with both ends and lo up; 0, or
+ * -errno with why filled (the namespaces already made are removed again; what ip said is in the
+ * file out). hosts_down() removes them (safe on a pair not made). hosts_reap_stale() removes every
+ * zdtm-<pid>-a/-b pair whose runner is gone (a runner killed mid-run). hosts_path() is the
+ * namespace file of A or B, for setns(). */
 #ifndef ZDTM_HOSTS_H
 #define ZDTM_HOSTS_H
 
