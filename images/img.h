@@ -213,7 +213,7 @@ struct raw_file {
 	struct img_dir *dir;
 	int dirfd;
 	int fd;
-	bool streamed; /* a pages file streaming into a sink: no fd (images/pages.c) */
+	bool streamed; /* a pages file streaming into a sink: no fd (images/page-writer.c) */
 	char name[64];
 	char tmp[72];
 };

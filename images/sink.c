@@ -2,7 +2,7 @@
  *
  * A file of a sink is a memfd until its commit (record files, raw files written through an fd),
  * then read back and handed to the sink's operations whole; a pages file streams instead
- * (images/pages.c hands its buffers to img_sink_data()). d->streaming says a streamed file is
+ * (images/page-writer.c hands its buffers to img_sink_data()). d->streaming says a streamed file is
  * open: nothing else may go meanwhile, the receiver takes one file at a time. A streamed file
  * that is given up leaves its name in d->abandoned: the receiver holds part of it, and only
  * discarding the whole set takes it back. */
