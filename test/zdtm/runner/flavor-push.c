@@ -36,34 +36,14 @@
 /* B's empty directory, and the page server on it */
 static int push_prepare(struct test_run *t)
 {
-	char *pidf = strf("%s/page-server.pid", t->dir), *stats, *log;
-	char ns[96];
 	int ret = remote_prepare(t);
 
-	stats = strf("%s/page-server.json", t->dir);
-	log = strf("%s/page-server.log", t->dir);
 	t->rimages = strf("%s/remote-images", t->dir);
-	hosts_path(&t->hosts, true, ns, sizeof(ns));
 	if (!ret && mkdir(t->rimages, 0700)) {
 		run_why(t, "can't make %s: %s", t->rimages, strerror(errno));
 		ret = -EIO;
 	}
-	if (!ret) {
-		char *argv[] = { t->opts->criu, "page-server",	"-D",	  t->rimages,
-				 "--address",	HOST_B_ADDR,	"--port", REMOTE_PORT,
-				 "--auth-key",	t->keyfile,	"-d",	  "--pidfile",
-				 pidf,		"--stats-file", stats,	  "-o",
-				 log,		"-v4",		NULL };
-
-		ret = h_run_criu_in(t, "page-server-start", argv, NULL, ns);
-	}
-	if (!ret && (ret = read_pid(pidf, &t->psd)))
-		run_why(t, "page-server -d succeeded, but %s is unusable: %s (errno %d)", pidf,
-			strerror(-ret), -ret);
-	free(pidf);
-	free(stats);
-	free(log);
-	return ret;
+	return ret ? ret : remote_page_server(t, t->rimages, true);
 }
 
 /* The test runs in host A, its starter as the runner's own would. */

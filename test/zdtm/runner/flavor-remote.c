@@ -150,24 +150,26 @@ int remote_migrate(struct test_run *t)
 	return ret;
 }
 
-int remote_setup(struct test_run *t)
+int remote_page_server(struct test_run *t, const char *dir, bool on_b)
 {
+	char *pidf = strf("%s/page-server.pid", t->dir);
+	char *stats = strf("%s/page-server.json", t->dir);
+	char *log = strf("%s/page-server.log", t->dir);
+	char *argv[] = { t->opts->criu, "page-server",
+			 "-D",		(char *)dir,
+			 "--address",	on_b ? HOST_B_ADDR : HOST_A_ADDR,
+			 "--port",	REMOTE_PORT,
+			 "--auth-key",	t->keyfile,
+			 "-d",		"--pidfile",
+			 pidf,		"--stats-file",
+			 stats,		"-o",
+			 log,		"-v4",
+			 NULL };
 	char ns[96];
-	char *pidf = strf("%s/page-server.pid", t->dir), *stats, *log;
-	int ret = copy_images(t);
+	int ret;
 
-	stats = strf("%s/page-server.json", t->dir);
-	log = strf("%s/page-server.log", t->dir);
-	hosts_path(&t->hosts, false, ns, sizeof(ns));
-	if (!ret) {
-		char *argv[] = { t->opts->criu, "page-server",	"-D",	  t->images,
-				 "--address",	HOST_A_ADDR,	"--port", REMOTE_PORT,
-				 "--auth-key",	t->keyfile,	"-d",	  "--pidfile",
-				 pidf,		"--stats-file", stats,	  "-o",
-				 log,		"-v4",		NULL };
-
-		ret = h_run_criu_in(t, "page-server-start", argv, NULL, ns);
-	}
+	hosts_path(&t->hosts, on_b, ns, sizeof(ns));
+	ret = h_run_criu_in(t, "page-server-start", argv, NULL, ns);
 	if (!ret && (ret = read_pid(pidf, &t->psd)))
 		run_why(t, "page-server -d succeeded, but %s is unusable: %s (errno %d)", pidf,
 			strerror(-ret), -ret);
@@ -175,6 +177,13 @@ int remote_setup(struct test_run *t)
 	free(stats);
 	free(log);
 	return ret;
+}
+
+int remote_setup(struct test_run *t)
+{
+	int ret = copy_images(t);
+
+	return ret ? ret : remote_page_server(t, t->images, false);
 }
 
 void remote_lazy_args(struct test_run *t, char **v)

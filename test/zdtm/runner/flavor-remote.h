@@ -21,12 +21,17 @@
 #ifndef ZDTM_FLAVOR_REMOTE_H
 #define ZDTM_FLAVOR_REMOTE_H
 
+#include <stdbool.h>
+
 #define REMOTE_PORT "7000"
 
 struct test_run;
 
 int remote_prepare(struct test_run *t);
 int remote_setup(struct test_run *t);
+/* `criu-lite page-server -D dir` on host A or B (on_b), -d, its pid in t->psd and
+ * page-server.pid, its figures in page-server.json, its log in page-server.log */
+int remote_page_server(struct test_run *t, const char *dir, bool on_b);
 int remote_migrate(struct test_run *t);
 /* argv entries for lazy-pages (NULL-terminated, static strings and t's) into v[0..9] */
 void remote_lazy_args(struct test_run *t, char **v);
