@@ -72,25 +72,18 @@ static int local_runs(struct page_source *s, enum img_kind kind, uint32_t id,
 static int local_get(struct page_source *s, enum img_kind kind, uint32_t id, uint64_t addr,
 		     uint64_t nr, void *buf, const void **data)
 {
-	const struct page_run *run;
 	struct local_src *l = (struct local_src *)s;
 	struct img_err err = { 0 };
 	struct page_reader *r;
+	uint64_t off;
 	int ret = reader(l, kind, id, &r);
 
 	(void)buf;
+	if (!ret)
+		ret = page_source_offset(r, kind, id, addr, nr, &off);
 	if (ret)
 		return ret;
-	run = page_reader_find(r, addr);
-	if (!run || !(run->flags & PAGEMAP_FLAGS__PE_PRESENT) ||
-	    addr + nr * LAZY_PG > run->vaddr + run->nr_pages * LAZY_PG) {
-		pr_err("pagemap-%s%u.img has no pages for %#llx (+%llu pages)\n",
-		       kind == IMG_SHMEM_PAGEMAP ? "shmem-" : "", id, (unsigned long long)addr,
-		       (unsigned long long)nr);
-		return -ENOENT;
-	}
-	ret = page_reader_read(r, run->offset + (addr - run->vaddr), nr * LAZY_PG, &l->buf, data,
-			       &err);
+	ret = page_reader_read(r, off, nr * LAZY_PG, &l->buf, data, &err);
 	if (ret)
 		pr_err("%s\n", err.msg);
 	return ret;

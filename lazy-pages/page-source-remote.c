@@ -445,17 +445,11 @@ static int remote_get(struct page_source *s, enum img_kind kind, uint32_t id, ui
 		      uint64_t nr, void *buf, const void **data)
 {
 	struct rspace *sp = find_space((struct remote_src *)s, kind, id);
-	const struct page_run *run = sp ? page_reader_find(sp->meta, addr) : NULL;
+	uint64_t off;
+	int ret = page_source_offset(sp ? sp->meta : NULL, kind, id, addr, nr, &off);
 
 	(void)buf;
-	if (!run || !(run->flags & PAGEMAP_FLAGS__PE_PRESENT) ||
-	    addr + nr * LAZY_PG > run->vaddr + run->nr_pages * LAZY_PG) {
-		pr_err("pagemap-%s%u.img has no pages for %#llx (+%llu pages)\n",
-		       kind == IMG_SHMEM_PAGEMAP ? "shmem-" : "", id, (unsigned long long)addr,
-		       (unsigned long long)nr);
-		return -ENOENT;
-	}
-	return remote_fetch(s, kind, id, run->offset + (addr - run->vaddr), nr * LAZY_PG, data);
+	return ret ? ret : remote_fetch(s, kind, id, off, nr * LAZY_PG, data);
 }
 
 static int remote_arrived(struct page_source *s, enum img_kind *kind, uint32_t *id, uint64_t *off,

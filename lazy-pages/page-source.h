@@ -45,6 +45,11 @@ struct page_source {
 	int notify_fd; /* -1: none */
 };
 
+/* Where nr pages at addr of (kind, id) lie in its pages file (one PE_PRESENT run of r must
+ * hold them all): 0 and *off, or -ENOENT, logged naming the image and the address. */
+int page_source_offset(const struct page_reader *r, enum img_kind kind, uint32_t id, uint64_t addr,
+		       uint64_t nr, uint64_t *off);
+
 /* The page images of the directory d (which stays the caller's). With preload, every page
  * image (the tasks' and the shared objects') is opened (and checked) now rather than at its first
  * use: the server does it while the restore checks the images, and serves the first fault at once.
