@@ -155,6 +155,14 @@ bool pagecrc_verified(const struct pagecrc_check *k, uint64_t off)
 	return k->all || (k->v && i < k->n && (k->ok[i / 64] >> (i % 64) & 1));
 }
 
+void pagecrc_forget(struct pagecrc_check *k, uint64_t off)
+{
+	uint64_t i = off / PAGECRC_CHUNK;
+
+	if (!k->all && k->v && i < k->n)
+		k->ok[i / 64] &= ~(1ULL << (i % 64));
+}
+
 int pagecrc_verify_buf(struct pagecrc_check *k, const void *buf, uint64_t a, uint64_t len,
 		       uint64_t size, const char *name, struct img_err *err)
 {

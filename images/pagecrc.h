@@ -51,6 +51,9 @@ int pagecrc_verify(struct pagecrc_check *k, const void *data, uint64_t size, uin
 		   uint64_t len, const char *name, struct img_err *err);
 /* The chunk holding byte off is verified (or everything is). */
 bool pagecrc_verified(const struct pagecrc_check *k, uint64_t off);
+/* The chunk holding byte off is to be checked again when it next comes (its bytes were used
+ * and not kept). */
+void pagecrc_forget(struct pagecrc_check *k, uint64_t off);
 /* Verify the chunks that lie wholly in buf, which holds bytes [a, a + len) of the file. */
 int pagecrc_verify_buf(struct pagecrc_check *k, const void *buf, uint64_t a, uint64_t len,
 		       uint64_t size, const char *name, struct img_err *err);

@@ -393,6 +393,11 @@ bool page_reader_verified(const struct page_reader *r, uint64_t off)
 	return pagecrc_verified(&r->check, off);
 }
 
+void page_reader_forget(struct page_reader *r, uint64_t off)
+{
+	pagecrc_forget(&r->check, off);
+}
+
 size_t page_reader_nr_runs(const struct page_reader *r)
 {
 	return r->nr_runs;

@@ -96,6 +96,9 @@ int page_reader_take(struct page_reader *r, const void *buf, uint64_t off, uint6
 		     struct img_err *err);
 /* The chunk holding byte off of the pages file was checked. */
 bool page_reader_verified(const struct page_reader *r, uint64_t off);
+/* ... and is to be checked again when it next comes to page_reader_take() (who took it used its
+ * bytes and did not keep them). */
+void page_reader_forget(struct page_reader *r, uint64_t off);
 /* fn for every page image of d (pagemap-<id>.img: IMG_PAGEMAP, pagemap-shmem-<id>.img:
  * IMG_SHMEM_PAGEMAP), in directory order, until it returns non-zero: that, 0, or -errno
  * (err filled) when d can't be listed. */

@@ -31,7 +31,8 @@ static int zeropage(struct lazy_uffd *u, uint64_t at)
 	return -errno;
 }
 
-int lazy_copy_run(struct server *s, struct lazy_uffd *u, uint64_t at, uint64_t n, bool dontwake)
+int lazy_copy_from(struct server *s, struct lazy_uffd *u, uint64_t at, uint64_t n, bool dontwake,
+		   const struct lazy_bytes *b)
 {
 	const struct lazy_span *sp = lazy_mm_find(&u->mm, at);
 
@@ -50,9 +51,13 @@ int lazy_copy_run(struct server *s, struct lazy_uffd *u, uint64_t at, uint64_t n
 		}
 		k = (r->vaddr + r->nr_pages * LAZY_PG - img) / LAZY_PG;
 		k = k < n ? k : n;
-		ret = s->src->ops->get(s->src, IMG_PAGEMAP, u->id, img, k, NULL, &data);
-		if (ret)
-			return ret;
+		if (b) {
+			data = b->data + (img - b->img);
+		} else {
+			ret = s->src->ops->get(s->src, IMG_PAGEMAP, u->id, img, k, NULL, &data);
+			if (ret)
+				return ret;
+		}
 		c = (struct uffdio_copy){ .dst = at,
 					  .src = (uintptr_t)data,
 					  .len = k * LAZY_PG,
@@ -97,6 +102,11 @@ int lazy_copy_run(struct server *s, struct lazy_uffd *u, uint64_t at, uint64_t n
 		return -ret;
 	}
 	return 0;
+}
+
+int lazy_copy_run(struct server *s, struct lazy_uffd *u, uint64_t at, uint64_t n, bool dontwake)
+{
+	return lazy_copy_from(s, u, at, n, dontwake, NULL);
 }
 
 /* Map the page at at, in the object's page cache, into u (woken unless dontwake). 0 also when

@@ -7,7 +7,9 @@
  * pages lie back to back from its offset), and those to each task's addresses through its
  * spans (a span keeps the image address its first page came from, also after mremap); every
  * uffd restored from that image (a task and the children it forked since) gets its pending
- * pages there. A shared object's range is written into the object where still pending. */
+ * pages there. A shared object's range is written into the object where still pending.
+ * lazy_deliver() does the same for a task's range in the stream thread, from the bytes as they
+ * came, under the source's serve lock. */
 #include <errno.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -19,7 +21,7 @@
 
 /* The pending pages of u in [start, end) (task addresses, inside one span), copied in. */
 static int copy_pending(struct server *s, struct lazy_uffd *u, uint64_t start, uint64_t end,
-			uint64_t *done)
+			const struct lazy_bytes *b, uint64_t *done)
 {
 	uint64_t cur = start;
 
@@ -31,7 +33,7 @@ static int copy_pending(struct server *s, struct lazy_uffd *u, uint64_t start, u
 			return 0; /* none left here (lazy_mm_next wraps around) */
 		if (at + n * LAZY_PG > end)
 			n = (end - at) / LAZY_PG;
-		ret = lazy_copy_run(s, u, at, n, false);
+		ret = lazy_copy_from(s, u, at, n, false, b);
 		if (ret)
 			return ret;
 		*done += n;
@@ -40,9 +42,10 @@ static int copy_pending(struct server *s, struct lazy_uffd *u, uint64_t start, u
 	return 0;
 }
 
-/* Image addresses [a, e) of u, copied in where its spans hold them and pages are pending. */
+/* Image addresses [a, e) of u, copied in where its spans hold them and pages are pending (from
+ * b, or the page source when NULL). */
 static int copy_image_range(struct server *s, struct lazy_uffd *u, uint64_t a, uint64_t e,
-			    uint64_t *done)
+			    const struct lazy_bytes *b, uint64_t *done)
 {
 	for (size_t i = 0; i < u->mm.n; i++) {
 		const struct lazy_span *sp = &u->mm.v[i];
@@ -53,8 +56,8 @@ static int copy_image_range(struct server *s, struct lazy_uffd *u, uint64_t a, u
 			continue;
 		x = a > sp->src ? a : sp->src;
 		y = e < src_end ? e : src_end;
-		ret =
-		    copy_pending(s, u, sp->start + (x - sp->src), sp->start + (y - sp->src), done);
+		ret = copy_pending(s, u, sp->start + (x - sp->src), sp->start + (y - sp->src), b,
+				   done);
 		if (ret) /* copying clears pending bits only: the spans stay as they are */
 			return ret;
 	}
@@ -62,9 +65,10 @@ static int copy_image_range(struct server *s, struct lazy_uffd *u, uint64_t a, u
 }
 
 /* Bytes [off, off + len) of a pages file whose runs are runs[0..n): the image addresses they
- * hold, one present run at a time, to fn. */
+ * hold, one present run at a time, to fn (with the file offset of a). */
 static int for_each_image_range(const struct page_run *runs, size_t n, uint64_t off, uint64_t len,
-				int (*fn)(void *arg, uint64_t a, uint64_t e), void *arg)
+				int (*fn)(void *arg, uint64_t a, uint64_t e, uint64_t at),
+				void *arg)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct page_run *r = &runs[i];
@@ -76,7 +80,7 @@ static int for_each_image_range(const struct page_run *runs, size_t n, uint64_t 
 			continue;
 		x = off > r->offset ? off : r->offset;
 		y = off + len < r_end ? off + len : r_end;
-		ret = fn(arg, r->vaddr + (x - r->offset), r->vaddr + (y - r->offset));
+		ret = fn(arg, r->vaddr + (x - r->offset), r->vaddr + (y - r->offset), x);
 		if (ret)
 			return ret;
 	}
@@ -88,37 +92,51 @@ struct arrive_ctx {
 	uint32_t id;
 	int obj; /* a shared object's index, or -1 */
 	uint64_t done;
+	const uint8_t *data; /* the bytes themselves (a sink's), from file offset off; or NULL */
+	uint64_t off;
+	bool found, missed; /* a task of the image was there; one of them was not filled */
 };
 
-static int task_range(void *arg, uint64_t a, uint64_t e)
+static int task_range(void *arg, uint64_t a, uint64_t e, uint64_t at)
 {
 	struct arrive_ctx *c = arg;
+	struct lazy_bytes b = { .img = a, .data = c->data ? c->data + (at - c->off) : NULL };
 
 	for (size_t i = 0; i < c->s->n; i++) {
 		struct lazy_uffd *u = c->s->u[i];
 		int ret;
 
-		if (u->fd < 0 || u->id != c->id || !u->mm.left || u->nretry)
+		if (u->id != c->id)
 			continue;
-		ret = copy_image_range(c->s, u, a, e, &c->done);
+		c->found = true;
+		if (u->fd < 0 || !u->mm.left)
+			continue;
+		if (u->nretry) {
+			c->missed = true;
+			continue;
+		}
+		ret = copy_image_range(c->s, u, a, e, b.data ? &b : NULL, &c->done);
 		if (ret == -ESRCH) {
 			lazy_drop_uffd(c->s, u, "gone");
 			continue;
 		}
-		if (ret == -EAGAIN)
+		if (ret == -EAGAIN) {
+			c->missed = true;
 			continue; /* an event first: prefetch brings the rest */
+		}
 		if (ret)
 			return ret;
 	}
 	return 0;
 }
 
-static int shm_range(void *arg, uint64_t a, uint64_t e)
+static int shm_range(void *arg, uint64_t a, uint64_t e, uint64_t at)
 {
 	struct arrive_ctx *c = arg;
 	uint64_t d = 0;
 	int ret = lazy_shm_fill(&c->s->shm, (uint32_t)c->obj, a, (e - a) / LAZY_PG, &d);
 
+	(void)at;
 	c->s->st->shm_pages_prefetch += d;
 	return ret;
 }
@@ -156,6 +174,28 @@ int lazy_copy_arrived(struct server *s, bool *did)
 	a->len -= len;
 	s->st->pages_prefetch += c.done;
 	return ret;
+}
+
+void lazy_deliver(void *arg, enum img_kind kind, uint32_t id, uint64_t off, uint64_t len,
+		  const void *data, bool *all, bool *wake)
+{
+	struct server *s = arg;
+	struct arrive_ctx c = { .s = s, .id = id, .obj = -1, .data = data, .off = off };
+	const struct page_run *runs;
+	size_t n;
+
+	*all = *wake = false;
+	/* a shared object's pages go the way they always did (the source keeps them, the loop
+	 * writes them into the object); so do a task's before its uffd is here (the restore may
+	 * still fill some of them itself) */
+	if (kind != IMG_PAGEMAP || s->src->ops->runs(s->src, kind, id, &runs, &n))
+		return;
+	/* a failure here (logged) is met again, and handled, where the loop copies what is kept */
+	if (for_each_image_range(runs, n, off, len, task_range, &c))
+		return;
+	s->st->pages_prefetch += c.done;
+	*all = c.found && !c.missed;
+	*wake = !lazy_pages_left(s);
 }
 
 /* ---- the restore's own pages -------------------------------------------------------------- */

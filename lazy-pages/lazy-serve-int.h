@@ -59,11 +59,21 @@ struct server {
 	struct lazy_arrival arrival;
 };
 
+/* Pages still pending, over all tasks and shared objects. */
+uint64_t lazy_pages_left(const struct server *s);
 /* u's task is gone (or its uffd no use): it is dropped, with what it still had pending. */
 void lazy_drop_uffd(struct server *s, struct lazy_uffd *u, const char *why);
 /* Copy n pending pages of u from at (one span); woken unless dontwake. 0, -EAGAIN (an event is
  * pending: retry after it), -ESRCH (the task is gone), or a fatal -errno. */
 int lazy_copy_run(struct server *s, struct lazy_uffd *u, uint64_t at, uint64_t n, bool dontwake);
+/* The same, the bytes from b (which holds every page of the run: image address img is at
+ * data) instead of the page source. */
+struct lazy_bytes {
+	uint64_t img;
+	const uint8_t *data;
+};
+int lazy_copy_from(struct server *s, struct lazy_uffd *u, uint64_t at, uint64_t n, bool dontwake,
+		   const struct lazy_bytes *b);
 /* Serve fault f of u: 0, -EAGAIN (defer it), -ESRCH, or a fatal -errno. */
 int lazy_fault(struct server *s, struct lazy_uffd *u, const struct deferred *f);
 /* lazy-remote.c, with a remote source: one range it brought unasked, copied in where still
@@ -71,6 +81,9 @@ int lazy_fault(struct server *s, struct lazy_uffd *u, const struct deferred *f);
  * itself (LAZY_FETCH_CHANNEL: fd taken), and one LAZY_FETCH read there and answered. 0 or a
  * fatal -errno. */
 int lazy_copy_arrived(struct server *s, bool *did);
+/* The sink (page-source.h) of a remote source's stream: s's, called under the serve lock. */
+void lazy_deliver(void *arg, enum img_kind kind, uint32_t id, uint64_t off, uint64_t len,
+		  const void *data, bool *all, bool *wake);
 int lazy_fetch_channel(struct server *s, int fd);
 int lazy_serve_fetch(struct server *s);
 

@@ -302,7 +302,7 @@ static int serve_ctl(struct server *s)
 	return ret;
 }
 
-static uint64_t pages_left(const struct server *s)
+uint64_t lazy_pages_left(const struct server *s)
 {
 	uint64_t n = s->shm.left;
 
@@ -428,13 +428,21 @@ static int retry_deferred(struct server *s, bool *any)
 	return 0;
 }
 
+/* With a remote source: the stream thread copies in what it brings (lazy_deliver()) only
+ * while the loop lets go of this. */
+static void serve_lock(struct server *s, bool on, bool urgent)
+{
+	if (s->src->ops->serve_lock)
+		s->src->ops->serve_lock(s->src, on, urgent);
+}
+
 static int loop(struct server *s)
 {
 	bool idle = false, deferred = false;
 
 	for (;;) {
 		struct epoll_event ev[16];
-		uint64_t left = pages_left(s);
+		uint64_t left = lazy_pages_left(s);
 		double now = stats_now();
 		int n, ret = 0;
 
@@ -461,10 +469,13 @@ static int loop(struct server *s)
 		 * idle costs the task tens of microseconds more here (a VM's halted vCPU) */
 		bool spin = now - s->last_fault < LAZY_SPIN_US / 1e6;
 
+		serve_lock(s, false, false); /* the stream may copy in meanwhile */
 		n = epoll_wait(s->ep, ev, 16,
 			       deferred			 ? 1
 			       : (left && !idle) || spin ? 0
 							 : LAZY_STATUS_MS);
+		serve_lock(s, true, n > 0);
+		left = lazy_pages_left(s);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -512,7 +523,7 @@ static int loop(struct server *s)
 		/* nothing prefetchable now (every task waits for an event): block a while (a
 		 * batch that found nothing pending is work done: what a remote source brought
 		 * goes through fast even where faults took it first) */
-		idle = !n && !did && left == pages_left(s);
+		idle = !n && !did && left == lazy_pages_left(s);
 	}
 }
 
@@ -546,6 +557,7 @@ int lazy_serve(struct page_source *src, int ctl, const struct lazy_serve_opts *o
 			    .o = o,
 			    .ws_in = o->ws };
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	struct page_sink sink = { .arg = &s, .deliver = lazy_deliver };
 	int ret;
 
 	lazy_shm_init(&s.shm, src);
@@ -581,13 +593,19 @@ int lazy_serve(struct page_source *src, int ctl, const struct lazy_serve_opts *o
 		close(s.ep);
 		return -errno;
 	}
+	serve_lock(&s, true, false);
+	if (src->ops->set_sink)
+		src->ops->set_sink(src, &sink);
 	ret = loop(&s);
+	if (src->ops->set_sink)
+		src->ops->set_sink(src, NULL);
+	serve_lock(&s, false, false);
 	st->all_pages_s = s.t_first ? stats_now() - s.t_first : 0;
 	if (ret) {
 		char why[160];
 
 		snprintf(why, sizeof(why), "the lazy-pages daemon failed: %s", strerror(-ret));
-		send_ctl(&s, LAZY_KIND__LAZY_ERROR, pages_left(&s), why, -1);
+		send_ctl(&s, LAZY_KIND__LAZY_ERROR, lazy_pages_left(&s), why, -1);
 	} else if (!send_ctl(&s, LAZY_KIND__LAZY_DONE, 0, NULL, -1) && s.ctl >= 0) {
 		wait_bye(s.ctl);
 	}

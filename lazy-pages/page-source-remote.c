@@ -8,13 +8,18 @@
  * batch), and STREAM, on which the server sends every chunk unasked, read by a thread of ours.
  * Whatever comes, on either, is checked chunk by chunk against the pagemap before it is kept in
  * the space's cache (an anonymous mapping as large as its pages file), and a chunk is kept once:
- * a kept chunk is never written again, so get() hands out pointers into the cache. The ranges
- * the stream brings are queued for arrived() (the fault loop copies them in as they come, in the
- * order they come) and announced on an eventfd. If the stream connection breaks, the faults
- * connection still brings everything (prefetch then asks for it). */
+ * a kept chunk is never written again, so get() hands out pointers into the cache. While a fault
+ * loop runs, it gives a sink (page-source.h): the stream thread hands each chunk it brings
+ * straight to it, from the buffer it was received in, and keeps only what the sink could not
+ * place everywhere (the cache is fresh memory, whose first touch costs more here than the copy:
+ * bench/README.md). What the stream brings and keeps is queued for arrived() (the fault loop
+ * copies it in as it comes, in the order it comes) and announced on an eventfd. If the stream
+ * connection breaks, the faults connection still brings everything (prefetch then asks for it).
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,7 +71,10 @@ struct remote_src {
 	pthread_t rx;
 	bool rx_started;
 	atomic_bool closing;
-	pthread_mutex_t lock; /* the spaces' chunk bits and caches, the queue, the figures */
+	pthread_mutex_t lock;  /* the spaces' chunk bits and caches, the queue, the figures */
+	pthread_mutex_t serve; /* the fault loop's while it works; the stream takes it first */
+	atomic_bool urgent;    /* the loop waits for serve to serve a fault */
+	const struct page_sink *sink; /* under serve */
 	struct arrival *q;
 	size_t qhead, qn, qcap;
 	bool stream_end, stream_lost;
@@ -134,6 +142,84 @@ static int keep(struct remote_src *r, struct rspace *sp, const uint8_t *buf, uin
 	}
 	if (!ret && queue && run_len)
 		ret = push_arrival(r, sp, run_a, run_len);
+	return ret;
+}
+
+/* The stream hands the sink at most this much at a time, and steps aside between two pieces
+ * when the fault loop wants the serve lock for a fault (faults jump the queue). */
+#define PIECE	      (2 * PAGECRC_CHUNK)
+#define STEP_ASIDE_US 500
+
+static void serve_release(struct remote_src *r)
+{
+	double end;
+
+	pthread_mutex_unlock(&r->serve);
+	if (!atomic_load(&r->urgent))
+		return;
+	end = stats_now() + STEP_ASIDE_US / 1e6;
+	while (atomic_load(&r->urgent) && stats_now() < end)
+		sched_yield();
+}
+
+/* A stream frame's bytes [off, off + len) of sp, in buf. Without a sink, the chunks not kept
+ * yet are kept and queued. With one, a piece at a time under r->serve (so the fault loop never
+ * sees a chunk checked but not in the cache): the chunks not kept yet are checked and handed to
+ * it, which copies them into the tasks from buf; what it could not place everywhere is kept and
+ * queued as without a sink, the rest is checked again if it ever comes again. *wake: the loop
+ * should look. 0, -EBADMSG (named), -ENOMEM. */
+static int deliver(struct remote_src *r, struct rspace *sp, const uint8_t *buf, uint64_t off,
+		   uint64_t len, bool *wake)
+{
+	uint64_t end = off + len, c = off;
+	int ret = 0;
+
+	*wake = false;
+	while (c < end && !ret) {
+		struct img_err err = { 0 };
+		uint64_t a, b;
+		bool all = false, w = false;
+
+		pthread_mutex_lock(&r->serve);
+		pthread_mutex_lock(&r->lock);
+		if (!r->sink) {
+			ret = keep(r, sp, buf + (c - off), c, end - c, true);
+			pthread_mutex_unlock(&r->lock);
+			pthread_mutex_unlock(&r->serve);
+			*wake = true;
+			return ret;
+		}
+		while (c < end && page_reader_verified(sp->meta, c))
+			c += PAGECRC_CHUNK;
+		for (a = b = c; b < end && b - a < PIECE && !page_reader_verified(sp->meta, b);
+		     b += PAGECRC_CHUNK)
+			;
+		if (b > end)
+			b = end; /* the file's short last chunk */
+		if (a < b && (ret = page_reader_take(sp->meta, buf + (a - off), a, b - a, &err))) {
+			pr_err("from %s: %s\n", r->peer, err.msg);
+			for (uint64_t x = a; x < b; x += PAGECRC_CHUNK) /* none is anywhere */
+				page_reader_forget(sp->meta, x);
+		}
+		pthread_mutex_unlock(&r->lock);
+		if (a < b && !ret) {
+			r->sink->deliver(r->sink->arg, sp->kind, sp->id, a, b - a, buf + (a - off),
+					 &all, &w);
+			pthread_mutex_lock(&r->lock);
+			if (all) {
+				for (uint64_t x = a; x < b; x += PAGECRC_CHUNK)
+					page_reader_forget(sp->meta, x);
+			} else {
+				memcpy(sp->cache + a, buf + (a - off), b - a);
+				ret = push_arrival(r, sp, a, b - a);
+				w = true;
+			}
+			pthread_mutex_unlock(&r->lock);
+		}
+		serve_release(r);
+		*wake |= w;
+		c = b;
+	}
 	return ret;
 }
 
@@ -265,14 +351,17 @@ static void *rx_main(void *arg)
 			ret = frame_range(r, f.msg, &sp);
 		}
 		if (!ret) {
+			uint64_t len = (uint64_t)f.msg->nr_pages * XFER_PG;
+			bool wake;
+
 			xfer_pages_unpack(f.msg, r->sbuf, r->sunpack);
+			ret = deliver(r, sp, r->sunpack, f.msg->addr, len, &wake);
 			pthread_mutex_lock(&r->lock);
-			ret = keep(r, sp, r->sunpack, f.msg->addr,
-				   (uint64_t)f.msg->nr_pages * XFER_PG, true);
 			r->st.pages_stream += f.msg->nr_pages;
 			r->st.bytes += f.payload_len;
 			pthread_mutex_unlock(&r->lock);
-			notify(r);
+			if (wake)
+				notify(r);
 		}
 		xfer_frame_free(&f);
 		if (ret) { /* a damaged batch: the faults connection asks for it again */
@@ -287,9 +376,12 @@ static void *rx_main(void *arg)
 
 /* ---- the faults connection ---------------------------------------------------------------- */
 
-/* ensure() once, on the faults connection as it is: *broken when that is what failed */
+/* ensure() once, on the faults connection as it is: *broken when that is what failed. With
+ * direct (one request's worth, no chunk of it kept): the reply is checked, not kept, and
+ * *direct points at [off, off + len) in the faults connection's buffer (a fault's pages go
+ * from there into the task: the cache's first touch costs more than the rest of a fault). */
 static int ensure_once(struct remote_src *r, struct rspace *sp, uint64_t off, uint64_t len,
-		       uint64_t *upto, bool *broken)
+		       uint64_t *upto, bool *broken, const void **direct)
 {
 	uint64_t a = off / PAGECRC_CHUNK * PAGECRC_CHUNK, b, reqs[64][2];
 	XferMsg m = XFER_MSG__INIT;
@@ -356,7 +448,20 @@ static int ensure_once(struct remote_src *r, struct rspace *sp, uint64_t off, ui
 			pr_err("%s answered with pages of another image\n", r->peer);
 			ret = -EPROTO;
 		}
-		if (!ret) {
+		if (!ret && direct) {
+			uint64_t n = (uint64_t)f.msg->nr_pages * XFER_PG;
+
+			xfer_pages_unpack(f.msg, r->fbuf, r->funpack);
+			pthread_mutex_lock(&r->lock);
+			ret = page_reader_take(sp->meta, r->funpack, f.msg->addr, n, &err);
+			for (uint64_t x = f.msg->addr; x < f.msg->addr + n; x += PAGECRC_CHUNK)
+				page_reader_forget(sp->meta, x);
+			*direct = (const uint8_t *)r->funpack + (off - f.msg->addr);
+			r->st.requests++;
+			r->st.pages_fault += f.msg->nr_pages;
+			r->st.bytes += f.payload_len;
+			pthread_mutex_unlock(&r->lock);
+		} else if (!ret) {
 			xfer_pages_unpack(f.msg, r->fbuf, r->funpack);
 			pthread_mutex_lock(&r->lock);
 			ret = keep(r, sp, r->funpack, f.msg->addr,
@@ -380,12 +485,13 @@ static int ensure_once(struct remote_src *r, struct rspace *sp, uint64_t off, ui
 
 /* The chunks of [off, off + len) of sp not kept yet, asked for and kept: requests are
  * idempotent, so after a reconnect those in flight are simply asked for again. */
-static int ensure(struct remote_src *r, struct rspace *sp, uint64_t off, uint64_t len)
+static int ensure(struct remote_src *r, struct rspace *sp, uint64_t off, uint64_t len,
+		  const void **direct)
 {
 	while (len) {
 		uint64_t upto;
 		bool broken;
-		int ret = ensure_once(r, sp, off, len, &upto, &broken);
+		int ret = ensure_once(r, sp, off, len, &upto, &broken, direct);
 
 		if (ret && broken) {
 			char why[64];
@@ -435,10 +541,23 @@ static int remote_fetch(struct page_source *s, enum img_kind kind, uint32_t id, 
 		       kind == IMG_PAGEMAP ? "task" : "shared object", id);
 		return -ENOENT;
 	}
-	ret = ensure(r, sp, off, len);
+	ret = ensure(r, sp, off, len, NULL);
 	if (!ret)
 		*data = sp->cache + off;
 	return ret;
+}
+
+/* None of the chunks holding [off, off + len) of sp is kept, and one reply brings them all. */
+static bool none_kept(struct remote_src *r, const struct rspace *sp, uint64_t off, uint64_t len)
+{
+	uint64_t a = off / PAGECRC_CHUNK * PAGECRC_CHUNK;
+	bool none = off + len - a <= XFER_MAX_PAYLOAD;
+
+	pthread_mutex_lock(&r->lock);
+	for (uint64_t c = a; c < off + len && none; c += PAGECRC_CHUNK)
+		none = !page_reader_verified(sp->meta, c);
+	pthread_mutex_unlock(&r->lock);
+	return none;
 }
 
 static int remote_get(struct page_source *s, enum img_kind kind, uint32_t id, uint64_t addr,
@@ -449,7 +568,16 @@ static int remote_get(struct page_source *s, enum img_kind kind, uint32_t id, ui
 	int ret = page_source_offset(sp ? sp->meta : NULL, kind, id, addr, nr, &off);
 
 	(void)buf;
-	return ret ? ret : remote_fetch(s, kind, id, off, nr * LAZY_PG, data);
+	if (ret)
+		return ret;
+	if (none_kept((struct remote_src *)s, sp, off, nr * LAZY_PG)) {
+		*data = NULL;
+		ret = ensure((struct remote_src *)s, sp, off, nr * LAZY_PG, data);
+		if (!ret && !*data)
+			ret = -EPROTO; /* can't be: ensure() had chunks to ask for */
+		return ret;
+	}
+	return remote_fetch(s, kind, id, off, nr * LAZY_PG, data);
 }
 
 static int remote_arrived(struct page_source *s, enum img_kind *kind, uint32_t *id, uint64_t *off,
@@ -490,6 +618,26 @@ static bool remote_streaming(struct page_source *s)
 	return on;
 }
 
+static void remote_serve_lock(struct page_source *s, bool on, bool urgent)
+{
+	struct remote_src *r = (struct remote_src *)s;
+
+	if (!on) {
+		pthread_mutex_unlock(&r->serve);
+		return;
+	}
+	if (urgent)
+		atomic_store(&r->urgent, true);
+	pthread_mutex_lock(&r->serve);
+	if (urgent)
+		atomic_store(&r->urgent, false);
+}
+
+static void remote_set_sink(struct page_source *s, const struct page_sink *sink)
+{
+	((struct remote_src *)s)->sink = sink;
+}
+
 static void remote_close(struct page_source *s)
 {
 	struct remote_src *r = (struct remote_src *)s;
@@ -519,6 +667,7 @@ static void remote_close(struct page_source *s)
 	free(r->sbuf);
 	free(r->sunpack);
 	pthread_mutex_destroy(&r->lock);
+	pthread_mutex_destroy(&r->serve);
 	free(r);
 }
 
@@ -528,6 +677,8 @@ static const struct page_source_ops remote_ops = {
 	.fetch = remote_fetch,
 	.arrived = remote_arrived,
 	.streaming = remote_streaming,
+	.serve_lock = remote_serve_lock,
+	.set_sink = remote_set_sink,
 	.close = remote_close,
 };
 
@@ -644,6 +795,7 @@ int page_source_remote(struct img_dir *d, const struct remote_opts *o, struct pa
 	r->dir = d;
 	r->o = *o;
 	pthread_mutex_init(&r->lock, NULL);
+	pthread_mutex_init(&r->serve, NULL);
 	snprintf(r->peer, sizeof(r->peer), "page server %s%s%s:%u",
 		 strchr(o->address, ':') ? "[" : "", o->address, strchr(o->address, ':') ? "]" : "",
 		 o->port);

@@ -6,8 +6,8 @@
 #include "lazy-pages/lazy-mm.h"
 #include "lazy-pages/page-source.h"
 
-int page_source_offset(const struct page_reader *r, enum img_kind kind, uint32_t id,
-		       uint64_t addr, uint64_t nr, uint64_t *off)
+int page_source_offset(const struct page_reader *r, enum img_kind kind, uint32_t id, uint64_t addr,
+		       uint64_t nr, uint64_t *off)
 {
 	const struct page_run *run = r ? page_reader_find(r, addr) : NULL;
 

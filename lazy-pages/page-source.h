@@ -20,6 +20,18 @@
 
 struct page_source;
 
+/* Where a remote source's stream thread puts the pages it brings while a fault loop runs, with
+ * no copy in between: deliver() gets bytes [off, off + len) of the pages file of (kind, id),
+ * checked, in a buffer valid for the call only, and copies them in where they are pending. *all:
+ * every page of it is where it belongs, nobody can need it again (false: the source keeps the
+ * bytes for get() and queues them for arrived(), as without a sink); *wake: the fault loop has
+ * something to look at (its last page came). Called with the source's serve lock held. */
+struct page_sink {
+	void *arg;
+	void (*deliver)(void *arg, enum img_kind kind, uint32_t id, uint64_t off, uint64_t len,
+			const void *data, bool *all, bool *wake);
+};
+
 struct page_source_ops {
 	int (*runs)(struct page_source *s, enum img_kind kind, uint32_t id,
 		    const struct page_run **runs, size_t *n);
@@ -37,6 +49,12 @@ struct page_source_ops {
 	int (*arrived)(struct page_source *s, enum img_kind *kind, uint32_t *id, uint64_t *off,
 		       uint64_t *len);
 	bool (*streaming)(struct page_source *s);
+	/* A remote source's too: serve_lock(): the fault loop holds the source's serve lock
+	 * whenever it works on what a sink's deliver() works on (it lets go only to wait; urgent:
+	 * it has a fault to serve, the stream steps aside), and set_sink() (under it) gives the
+	 * sink (NULL: none, from now on). */
+	void (*serve_lock)(struct page_source *s, bool on, bool urgent);
+	void (*set_sink)(struct page_source *s, const struct page_sink *sink);
 	void (*close)(struct page_source *s);
 };
 

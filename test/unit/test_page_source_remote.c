@@ -11,7 +11,12 @@
  * - damaged: B's pagemap says what the dump held, A holds other bytes in one chunk (and a
  *   pagemap of its own that matches them, so A's own checks pass): get() of a page in that
  *   chunk fails with -EBADMSG, the pages of other chunks still come;
- * - another dump: B's dump id differs from A's: the source is refused at its hello. */
+ * - another dump: B's dump id differs from A's: the source is refused at its hello;
+ * - a sink (as a running fault loop gives): A serves from memory (live_read, held until the sink
+ *   is set), the stream hands every chunk to the sink, checked, equal to what was dumped; what the
+ *   sink placed everywhere is not kept (nothing arrives, a later get() asks the faults
+ *   connection for it), what it did not is kept (all of it arrives, get() asks nothing); a
+ *   damaged chunk never reaches the sink. */
 #include <errno.h>
 #include <net/if.h>
 #include <pthread.h>
@@ -50,6 +55,11 @@ struct fx {
 	volatile sig_atomic_t stop;
 	pthread_t srv;
 	struct page_source *src;
+	const uint8_t *live;	   /* A serves these bytes from memory (no pages file) */
+	_Atomic bool gate;	   /* ... once this is set */
+	bool sink_all, bad_bytes;  /* the sink's answer; it saw bytes other than the dump's */
+	uint8_t seen[NPAGES * PG]; /* what the sink got */
+	uint64_t seen_bytes;
 };
 
 static uint8_t data[NPAGES * PG];
@@ -83,10 +93,28 @@ static void write_dump(struct img_dir *dir, uint32_t dump_id, const uint8_t *d)
 	assert_int_equal(img_write_file(dir, IMG_INVENTORY, 0, msgs, 1, &err), 0);
 }
 
+static int live_read(void *arg, enum img_kind kind, uint32_t id, uint64_t off, uint64_t len,
+		     void *buf)
+{
+	struct fx *f = arg;
+
+	(void)kind;
+	(void)id;
+	for (int i = 0; i < 10000 && !f->gate; i++)
+		usleep(1000);
+	memcpy(buf, f->live + off, len);
+	return 0;
+}
+
 static void *serve(void *arg)
 {
 	struct fx *f = arg;
 	struct page_server_opts o = { .stop = &f->stop };
+
+	if (f->live) {
+		o.live_read = live_read;
+		o.live_arg = f;
+	}
 	struct ps_stats st = { 0 };
 
 	page_server_run(f->da, f->lsk, f->auth, &o, &st);
@@ -128,6 +156,10 @@ static void start(struct fx *f, const uint8_t *da, uint32_t ida, const uint8_t *
 	write_dump(f->db, idb, db);
 	snprintf(p, sizeof(p), "%s/pages-3.img", f->b); /* B has no pages file */
 	assert_int_equal(unlink(p), 0);
+	if (f->live) {
+		snprintf(p, sizeof(p), "%s/pages-3.img", f->a);
+		assert_int_equal(unlink(p), 0);
+	}
 	assert_int_equal(xfer_auth_insecure(&f->auth), 0);
 	f->lsk = xfer_listen("127.0.0.1", 0, &err);
 	assert_true(f->lsk >= 0);
@@ -222,12 +254,118 @@ static void test_other_dump(void **state)
 	stop(&f);
 }
 
+static void sink_deliver(void *arg, enum img_kind kind, uint32_t id, uint64_t off, uint64_t len,
+			 const void *d, bool *all, bool *wake)
+{
+	struct fx *f = arg;
+
+	if (kind != IMG_PAGEMAP || id != 3 || off + len > sizeof(data) ||
+	    memcmp(d, f->live + off, len))
+		f->bad_bytes = true;
+	else
+		memcpy(f->seen + off, d, len);
+	f->seen_bytes += len;
+	*all = f->sink_all;
+	*wake = false;
+}
+
+/* A live server of bytes live, a source with a sink answering all; the stream run to its end;
+ * the bytes that arrived (queued for arrived()) */
+static uint64_t stream_to_sink(struct fx *f, const uint8_t *live, bool all)
+{
+	struct page_sink sink = { .arg = f, .deliver = sink_deliver };
+	uint64_t got = 0, off, len;
+	enum img_kind kind;
+	uint32_t id;
+
+	f->live = live;
+	f->sink_all = all;
+	start(f, data, 77, data, 77);
+	assert_non_null(f->src);
+	f->src->ops->serve_lock(f->src, true, false);
+	f->src->ops->set_sink(f->src, &sink);
+	f->src->ops->serve_lock(f->src, false, false);
+	f->gate = true;
+	while (f->src->ops->streaming(f->src))
+		usleep(1000);
+	while (f->src->ops->arrived(f->src, &kind, &id, &off, &len))
+		got += len;
+	f->src->ops->serve_lock(f->src, true, false);
+	f->src->ops->set_sink(f->src, NULL);
+	f->src->ops->serve_lock(f->src, false, false);
+	assert_false(f->bad_bytes);
+	return got;
+}
+
+/* all: the sink placed every page: nothing is kept or queued, a get() asks the server again;
+ * else all of it is kept and queued, and a fetch() of the whole file asks for nothing */
+static void sink_case(bool all)
+{
+	static struct fx f;
+	struct remote_stats st;
+	const void *d;
+
+	if (!own_netns())
+		skip();
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(stream_to_sink(&f, data, all), all ? 0 : sizeof(data));
+	assert_int_equal(f.seen_bytes, sizeof(data));
+	assert_memory_equal(f.seen, data, sizeof(data));
+	page_source_remote_stats(f.src, &st);
+	assert_int_equal(st.pages_stream, NPAGES);
+	assert_int_equal(st.requests, 0);
+	if (all)
+		assert_int_equal(f.src->ops->get(f.src, IMG_PAGEMAP, 3, BASE + 9 * PG, 2, NULL, &d),
+				 0);
+	else
+		assert_int_equal(f.src->ops->fetch(f.src, IMG_PAGEMAP, 3, 0, sizeof(data), &d), 0);
+	assert_memory_equal(d, data + (all ? 9 * PG : 0), all ? 2 * PG : sizeof(data));
+	page_source_remote_stats(f.src, &st);
+	assert_int_equal(st.requests, all ? 1 : 0); /* not kept: asked for again, checked again */
+	stop(&f);
+}
+
+static void test_sink_placed(void **state)
+{
+	(void)state;
+	sink_case(true);
+}
+
+static void test_sink_kept(void **state)
+{
+	(void)state;
+	sink_case(false);
+}
+
+static void test_sink_damaged(void **state)
+{
+	static uint8_t other[sizeof(data)], zero[8 * PG];
+	static struct fx f;
+	const void *d;
+
+	(void)state;
+	if (!own_netns())
+		skip();
+	memset(&f, 0, sizeof(f));
+	memcpy(other, data, sizeof(data));
+	other[2 * 8 * PG + 100] ^= 1; /* chunk 2 (pages 16-23) differs on A */
+	stream_to_sink(&f, other, true);
+	assert_memory_equal(f.seen + 2 * 8 * PG, zero, sizeof(zero)); /* never handed over */
+	assert_true(f.seen_bytes <= 2 * 8 * PG);
+	assert_int_equal(f.src->ops->get(f.src, IMG_PAGEMAP, 3, BASE + 17 * PG, 1, NULL, &d),
+			 -EBADMSG);
+	/* the good chunks of a damaged frame are neither kept nor taken for kept */
+	assert_int_equal(f.src->ops->get(f.src, IMG_PAGEMAP, 3, BASE + 3 * PG, 2, NULL, &d), 0);
+	assert_memory_equal(d, data + 3 * PG, 2 * PG);
+	stop(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_same),
-		cmocka_unit_test(test_damaged),
-		cmocka_unit_test(test_other_dump),
+		cmocka_unit_test(test_same),	   cmocka_unit_test(test_damaged),
+		cmocka_unit_test(test_other_dump), cmocka_unit_test(test_sink_placed),
+		cmocka_unit_test(test_sink_kept),  cmocka_unit_test(test_sink_damaged),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
