@@ -28,7 +28,7 @@ endif
 B	:= build/$(FLAVOR)
 G	:= build/proto
 
-PKGS	:= libprotobuf-c libnl-3.0 libnl-route-3.0 libcap libseccomp json-c gnutls
+PKGS	:= libprotobuf-c libnl-3.0 libnl-route-3.0 libcap libseccomp json-c gnutls libnftables
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lisal
 
@@ -40,7 +40,7 @@ LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 # Debian packages needed to build and test. `make deps` installs the missing ones.
 DEB_PKGS := build-essential pkg-config protobuf-c-compiler libprotobuf-c-dev \
 	libnl-3-dev libnl-route-3-dev libcap-dev libseccomp-dev libjson-c-dev \
-	libisal-dev libgnutls28-dev libcmocka-dev python3 iproute2 util-linux procps kmod \
+	libisal-dev libgnutls28-dev libnftables-dev libcmocka-dev python3 iproute2 util-linux procps kmod \
 	clang libclang-rt-14-dev \
 	linux-source-6.1 qemu-system-x86 busybox-static flex bison bc libelf-dev libssl-dev \
 	cpio xz-utils patch
