@@ -1,6 +1,8 @@
 /* cmd-check: `criu-lite check [--json] [--all]`. Runs the kerndat probes,
  * prints one line per probe (OK / missing / not probed, with why), then which
- * criu-lite features each missing item disables. Exit 0 when the core set
+ * criu-lite features each missing item disables, what a lazy migration's ends need and whether
+ * the network lock works here (netlock_check: a probe table added and removed in this network
+ * namespace; informational, as the migration lines are). Exit 0 when the core set
  * (kerndat_core_ok) works, 1 otherwise or when --all could not undo its swap. */
 #include <json-c/json.h>
 #include <stdio.h>
@@ -10,6 +12,7 @@
 #include "criu-lite/cli.h"
 #include "criu-lite/kerndat/kerndat.h"
 #include "criu-lite/log.h"
+#include "criu-lite/net/netlock.h"
 #include "lazy-pages/xfer-conn.h"
 
 #define NAME_COL 36 /* status column of the text report */
@@ -22,6 +25,12 @@ struct effect {
 struct effects {
 	struct effect e[KD_NR + 4];
 	int nr;
+};
+
+/* netlock_check()'s answer */
+struct lock_check {
+	bool ok;
+	char why[256];
 };
 
 static const char *status_str(enum kd_status st)
@@ -144,7 +153,8 @@ static bool can_be_destination(const struct kerndat *kd, bool core_ok)
 	return core_ok;
 }
 
-static void print_text(const struct kerndat *kd, const struct effects *ef, bool core_ok)
+static void print_text(const struct kerndat *kd, const struct effects *ef, bool core_ok,
+		       const struct lock_check *lk)
 {
 	static const char leader[NAME_COL + 1] = "....................................";
 	struct utsname u;
@@ -173,6 +183,9 @@ static void print_text(const struct kerndat *kd, const struct effects *ef, bool 
 	printf("  as a destination (restore --lazy-pages) .... %s\n",
 	       can_be_destination(kd, core_ok) ? "OK"
 					       : "no: userfaultfd with its events is missing");
+	printf("\nNetwork lock (TCP connections dropped, not reset, while dumped):\n");
+	printf("  nftables (libnftables) ..................... %s%s\n",
+	       lk->ok ? "OK" : "no: ", lk->ok ? "" : lk->why);
 	printf("\nNot built yet in this version (the probes say what the kernel offers them):\n");
 	for (size_t i = 0; i < sizeof(not_built) / sizeof(not_built[0]); i++)
 		printf("  %s\n", not_built[i]);
@@ -209,7 +222,8 @@ static json_object *json_values(const struct kerndat *kd)
 	return v;
 }
 
-static int print_json(const struct kerndat *kd, const struct effects *ef, bool core_ok)
+static int print_json(const struct kerndat *kd, const struct effects *ef, bool core_ok,
+		      const struct lock_check *lk)
 {
 	json_object *root = json_object_new_object(), *probes = json_object_new_array();
 	json_object *dis = json_object_new_array();
@@ -246,6 +260,8 @@ static int print_json(const struct kerndat *kd, const struct effects *ef, bool c
 	json_object_object_add(root, "migration_destination",
 			       json_object_new_boolean(can_be_destination(kd, core_ok)));
 	json_object_object_add(root, "tls", json_object_new_string(xfer_tls_version()));
+	json_object_object_add(root, "network_lock", json_object_new_boolean(lk->ok));
+	json_object_object_add(root, "network_lock_detail", json_object_new_string(lk->why));
 	dis = json_object_new_array();
 	for (size_t i = 0; i < sizeof(not_built) / sizeof(not_built[0]); i++)
 		json_object_array_add(dis, json_object_new_string(not_built[i]));
@@ -265,6 +281,7 @@ static int print_json(const struct kerndat *kd, const struct effects *ef, bool c
 int cmd_check(const struct opts *o)
 {
 	unsigned int flags = KD_PROBE_DEFAULT | (o->all ? KD_PROBE_SWAP : 0);
+	struct lock_check lk = { 0 };
 	struct effects ef;
 	struct kerndat kd;
 	bool core_ok;
@@ -274,11 +291,12 @@ int cmd_check(const struct opts *o)
 	ret = o->all ? kerndat_probe(&kd, flags) : kerndat_get(&kd, flags, true);
 	core_ok = kerndat_core_ok(&kd);
 	disabled_features(&kd, &ef);
+	lk.ok = netlock_check(lk.why, sizeof(lk.why)) == 0;
 	if (o->json) {
-		if (print_json(&kd, &ef, core_ok))
+		if (print_json(&kd, &ef, core_ok, &lk))
 			ret = -1;
 	} else {
-		print_text(&kd, &ef, core_ok);
+		print_text(&kd, &ef, core_ok, &lk);
 	}
 	fflush(stdout);
 	return ret || !core_ok ? 1 : 0;
