@@ -267,6 +267,33 @@ int raw_file_commit(struct raw_file *rf, struct img_err *err)
 	return raw_file_commit_noted(rf, size, crc, err);
 }
 
+int raw_file_put(struct img_dir *d, const char *name, const void *buf, size_t len,
+		 struct img_err *err)
+{
+	struct raw_file rf;
+	size_t done = 0;
+	int ret = raw_file_create(d, name, &rf, err);
+
+	if (ret)
+		return ret;
+	while (done < len) {
+		ssize_t n = write(rf.fd, (const char *)buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+
+			raw_file_abort(&rf);
+			return img_fail(err, e, "%s: write: %s", rf.tmp, strerror(e));
+		}
+		done += (size_t)n;
+	}
+	if (d->sink) /* a sink sums what it sends itself */
+		return raw_file_commit(&rf, err);
+	return raw_file_commit_noted(&rf, len, img_crc32c(0, buf, len), err);
+}
+
 void raw_file_abort(struct raw_file *rf)
 {
 	if (rf && rf->streamed) { /* part of it went: the sink's set is lost */

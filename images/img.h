@@ -223,5 +223,9 @@ int raw_file_commit(struct raw_file *rf, struct img_err *err);
  * caller summed them while writing). */
 int raw_file_commit_noted(struct raw_file *rf, uint64_t size, uint32_t crc, struct img_err *err);
 void raw_file_abort(struct raw_file *rf);
+/* A raw file of name holding the len bytes of buf, written whole and committed (noted with its
+ * size and crc32c): 0, or -errno with err filled and nothing left behind. */
+int raw_file_put(struct img_dir *d, const char *name, const void *buf, size_t len,
+		 struct img_err *err);
 
 #endif

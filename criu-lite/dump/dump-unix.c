@@ -204,31 +204,11 @@ static int save_opts(int fd, struct usk *s)
 static int write_data(struct dump_ctx *c, struct usk *s, const struct usk_queue *q)
 {
 	struct img_err err = { 0 };
-	struct raw_file rf;
-	size_t done = 0;
 	char name[64];
 	int ret;
 
 	unix_data_name(name, sizeof(name), s->id);
-	ret = raw_file_create(c->sh->dir, name, &rf, &err);
-	if (ret) {
-		pr_err("%s: %s\n", s->what, err.msg);
-		return ret;
-	}
-	while (done < q->len) {
-		ssize_t n = write(rf.fd, q->data + done, q->len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = -errno;
-			pr_perror("%s: can't write %s", s->what, rf.tmp);
-			raw_file_abort(&rf);
-			return ret;
-		}
-		done += (size_t)n;
-	}
-	ret = raw_file_commit(&rf, &err);
+	ret = raw_file_put(c->sh->dir, name, q->data, q->len, &err);
 	if (ret)
 		pr_err("%s: %s\n", s->what, err.msg);
 	return ret;
