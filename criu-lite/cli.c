@@ -30,6 +30,9 @@ enum {
 	O_AUTH_KEY,
 	O_INSECURE,
 	O_RECONNECT_TIMEOUT,
+	O_TCP_ESTABLISHED,
+	O_TCP_CLOSE,
+	O_NETWORK_LOCK,
 };
 
 /* Options whose feature is not built yet: recognised (CRIU's names) and refused with exit 2,
@@ -71,6 +74,9 @@ static const struct option long_opts[] = {
 	{ "auth-key", required_argument, NULL, O_AUTH_KEY },
 	{ "insecure", no_argument, NULL, O_INSECURE },
 	{ "reconnect-timeout", required_argument, NULL, O_RECONNECT_TIMEOUT },
+	{ "tcp-established", no_argument, NULL, O_TCP_ESTABLISHED },
+	{ "tcp-close", no_argument, NULL, O_TCP_CLOSE },
+	{ "network-lock", required_argument, NULL, O_NETWORK_LOCK },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
 };
@@ -100,9 +106,14 @@ static const int dump_opts[] = { 't',
 				 O_EXTERNAL,
 				 O_GHOST_LIMIT,
 				 O_RECONNECT_TIMEOUT,
+				 O_TCP_ESTABLISHED,
+				 O_TCP_CLOSE,
+				 O_NETWORK_LOCK,
 				 0 };
-static const int restore_opts[] = { 'd',       O_SHELL_JOB,  O_LAZY_PAGES, O_LAZY_TIMEOUT,
-				    O_PIDFILE, O_STATS_FILE, O_INHERIT_FD, 0 };
+static const int restore_opts[] = {
+	'd',	      O_SHELL_JOB,	 O_LAZY_PAGES, O_LAZY_TIMEOUT, O_PIDFILE, O_STATS_FILE,
+	O_INHERIT_FD, O_TCP_ESTABLISHED, O_TCP_CLOSE,  O_NETWORK_LOCK, 0
+};
 static const int lazy_opts[] = { 'd',	 O_PIDFILE,  O_STATS_FILE, O_PAGE_SERVER,	O_ADDRESS,
 				 O_PORT, O_AUTH_KEY, O_INSECURE,   O_RECONNECT_TIMEOUT, 0 };
 static const int ps_opts[] = { 'd',	   O_PIDFILE,  O_STATS_FILE,	    O_ADDRESS, O_PORT,
@@ -143,7 +154,15 @@ static const struct subcmd subcmds[] = {
 	  "  --insecure             no encryption, no authentication (both ends)\n"
 	  "  --reconnect-timeout SEC  how long a destination whose connections broke may\n"
 	  "                         take to come back before the tree resumes (default 10;\n"
-	  "                         --lazy-pages)\n",
+	  "                         --lazy-pages)\n"
+	  "  --tcp-established      dump established TCP connections (TCP_REPAIR): they\n"
+	  "                         are held, and their packets dropped (network lock),\n"
+	  "                         until a restore with --tcp-established takes them\n"
+	  "  --tcp-close            dump established TCP connections as closed (restored\n"
+	  "                         unconnected); nothing is held or locked\n"
+	  "  --network-lock nftables|skip  how packets of held connections are dropped from\n"
+	  "                         the dump to the restore (default nftables; skip: not at\n"
+	  "                         all, the caller does it)\n",
 	  "--prev-images-dir, --track-mem" },
 	{ "pre-dump", "pre-dump -t PID -D DIR [options]",
 	  "not built yet: copy memory while the tree keeps running (iterative migration)",
@@ -165,7 +184,11 @@ static const struct subcmd subcmds[] = {
 	  "  --lazy-timeout SEC     kill the tree if lazy-pages says nothing for SEC\n"
 	  "                         seconds while pages are missing (default 30)\n"
 	  "  --pidfile FILE         write the root task's pid to FILE\n"
-	  "  --stats-file FILE      write the restore's figures to FILE as JSON\n",
+	  "  --stats-file FILE      write the restore's figures to FILE as JSON\n"
+	  "  --tcp-established      restore the established TCP connections of the dump\n"
+	  "                         (and take its network lock away once they run)\n"
+	  "  --tcp-close            restore them closed (unconnected) instead\n"
+	  "  --network-lock nftables|skip  skip: leave the lock to the caller\n",
 	  NULL },
 	{ "lazy-pages", "lazy-pages -D DIR [options]",
 	  "serve the page faults of a tree restored with --lazy-pages from DIR", lazy_opts,
@@ -266,6 +289,12 @@ static int check_net(const char *cmd, const struct opts *o)
 			"directory and writes nothing here: %s does not apply (the server takes a "
 			"dump only into a directory that holds none)\n",
 			o->overwrite ? "--overwrite" : "-D");
+		return -1;
+	}
+	if (o->tcp_established && o->tcp_close) {
+		fprintf(stderr,
+			"criu-lite %s: --tcp-established and --tcp-close exclude each other\n",
+			cmd);
 		return -1;
 	}
 	if (dump && o->lazy_pages && o->leave_running) {
@@ -597,6 +626,26 @@ int parse_cli(int argc, char **argv, struct opts *o)
 			break;
 		case O_AUTH_KEY:
 			o->auth_key = optarg;
+			break;
+		case O_TCP_ESTABLISHED:
+			o->tcp_established = true;
+			break;
+		case O_TCP_CLOSE:
+			o->tcp_close = true;
+			break;
+		case O_NETWORK_LOCK:
+			if (!strcmp(optarg, "nftables")) {
+				o->network_lock = NETLOCK_NFTABLES;
+			} else if (!strcmp(optarg, "skip")) {
+				o->network_lock = NETLOCK_SKIP;
+			} else {
+				fprintf(
+				    stderr,
+				    "criu-lite %s: --network-lock %s: nftables or skip (iptables "
+				    "is not built)\n",
+				    s->name, optarg);
+				return -1;
+			}
 			break;
 		case O_INSECURE:
 			o->insecure = true;

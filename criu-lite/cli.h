@@ -47,8 +47,11 @@ struct opts {
 		const char *key;
 	} * inherit_fd;
 	int nr_inherit_fd;
-	bool json;		/* check --json */
-	bool all;		/* check --all */
+	bool tcp_established;				      /* --tcp-established */
+	bool tcp_close;					      /* --tcp-close */
+	enum { NETLOCK_NFTABLES, NETLOCK_SKIP } network_lock; /* --network-lock */
+	bool json;					      /* check --json */
+	bool all;					      /* check --all */
 	const char *fault_site; /* env CRIU_LITE_FAULT: fail at this step (tests) */
 	char **args;		/* positional arguments */
 	int nargs;

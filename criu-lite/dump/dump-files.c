@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -35,6 +36,7 @@
 #include "criu-lite/log.h"
 #include "criu-lite/kinds/memfd.h"
 #include "criu-lite/kinds/pipes.h"
+#include "criu-lite/kinds/sk-inet.h"
 #include "criu-lite/kinds/sk-unix.h"
 #include "files.pb-c.h"
 
@@ -58,6 +60,7 @@ struct file_rec {
 	MemfdFileEntry *memfd;	  /* FT_MEMFD (memfd.h), malloc'd */
 	struct dump_anonfd *anon; /* eventfd, signalfd, timerfd, epoll, inotify (anonfd.h) */
 	UnixSkEntry *usk;	  /* FT_UNIXSK (sk-unix.h), owned by the list's usk */
+	InetSkEntry *isk;	  /* FT_INETSK (sk-inet.h), owned by the dump's inet table */
 };
 
 struct file_entry_list {
@@ -337,6 +340,33 @@ static int check_fdinfo(const char *what, const char *link, const struct proc_fd
 	return 0;
 }
 
+/* A socket: by family (dump-socket.c), unix (sk-unix.h) or inet (sk-inet.h). */
+static int dump_socket(struct dump_ctx *c, struct file_entry_list *l, const struct proc_fd *f,
+		       const struct proc_fdinfo *fi, struct file_rec *r)
+{
+	char what[48];
+	uint32_t sk;
+	int family, ret;
+
+	snprintf(what, sizeof(what), "pid %d fd %d", c->pid, f->fd);
+	ret = dump_socket_family(c->pid, f->fd, what, f->target, &family);
+	if (ret)
+		return ret;
+	if (family == AF_UNIX) {
+		struct dump_unix_fd uf = { what, f->target, f->fd, r->flags, &r->st, fi };
+
+		r->type = FILE_TYPE__FT_UNIXSK;
+		ret = dump_unix_sk(c, &l->usk, &uf, &sk);
+		r->usk = ret ? NULL : dump_unix_entry(l->usk, sk);
+	} else {
+		struct dump_inet_fd inf = { what, f->target, c->pid, f->fd, r->flags, &r->st };
+
+		r->type = FILE_TYPE__FT_INETSK;
+		ret = dump_inet_sk(c->sh, &inf, &r->isk);
+	}
+	return ret;
+}
+
 /* One fd: its file id (new or shared) and its FD_CLOEXEC. */
 static int dump_fd(struct dump_ctx *c, struct file_entry_list *l, const struct proc_fd *f,
 		   FdinfoEntry *e)
@@ -380,16 +410,9 @@ static int dump_fd(struct dump_ctx *c, struct file_entry_list *l, const struct p
 			r.path = strdup(f->target);
 			ret = r.path ? dump_anonfd(c, &af, &r.type, &r.anon) : -ENOMEM;
 		} else if (sock_link(f->target)) {
-			struct dump_unix_fd uf = { what, f->target, f->fd, r.flags, &st, &fi };
-			uint32_t sk;
-
-			r.type = FILE_TYPE__FT_UNIXSK;
 			r.st = st; /* find_shared() matches later fds on it by inode */
 			r.path = strdup(f->target);
-			ret = r.path ? dump_socket_check(c->pid, f->fd, what, f->target) : -ENOMEM;
-			if (!ret)
-				ret = dump_unix_sk(c, &l->usk, &uf, &sk);
-			r.usk = ret ? NULL : dump_unix_entry(l->usk, sk);
+			ret = r.path ? dump_socket(c, l, f, &fi, &r) : -ENOMEM;
 		} else {
 			ret = describe(c, l, &s, &st, &r);
 		}
@@ -635,6 +658,10 @@ static void fill_entry(const struct file_rec *r, const struct dump_ghosts *ghost
 	}
 	if (r->anon) {
 		dump_anonfd_fill(r->anon, fe);
+		return;
+	}
+	if (r->isk) {
+		fe->inet_sk = r->isk;
 		return;
 	}
 	if (r->usk) {

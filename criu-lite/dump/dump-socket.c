@@ -1,9 +1,11 @@
 /* dump-socket: which family a socket fd of the task belongs to, before the family's own
- * dumper takes it (dump-unix.c for AF_UNIX); the other families are refused here, by name.
+ * dumper takes it (dump-unix.c for AF_UNIX, dump-inet.c for AF_INET and AF_INET6); the other
+ * families are refused here, by name.
  *
- * Contract: dump_socket_check() takes a copy of the task's fd (taskfd_copy), reads SO_DOMAIN
- * and returns 0 for AF_UNIX; for any other family -ENOTSUP after one message naming the fd,
- * the socket and its family; -errno (logged) when the fd can't be read. */
+ * Contract: dump_socket_family() takes a copy of the task's fd (taskfd_copy), reads SO_DOMAIN
+ * and returns 0 with the family for those it knows; for any other family -ENOTSUP after one
+ * message naming the fd, the socket and its family; -errno (logged) when the fd can't be
+ * read. */
 #include <stdio.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -16,10 +18,6 @@
 static const char *family_name(int family)
 {
 	switch (family) {
-	case AF_INET:
-		return "AF_INET (TCP/UDP/ICMP)";
-	case AF_INET6:
-		return "AF_INET6 (TCP/UDP/ICMP)";
 	case AF_NETLINK:
 		return "AF_NETLINK";
 	case AF_PACKET:
@@ -28,7 +26,7 @@ static const char *family_name(int family)
 	return "other";
 }
 
-int dump_socket_check(pid_t pid, int tfd, const char *what, const char *link)
+int dump_socket_family(pid_t pid, int tfd, const char *what, const char *link, int *family)
 {
 	int fd = taskfd_copy(pid, tfd), dom = -1;
 	socklen_t len = sizeof(dom);
@@ -44,9 +42,12 @@ int dump_socket_check(pid_t pid, int tfd, const char *what, const char *link)
 		return -errno;
 	}
 	close(fd);
-	if (dom == AF_UNIX)
+	if (dom == AF_UNIX || dom == AF_INET || dom == AF_INET6) {
+		*family = dom;
 		return 0;
-	pr_err("%s: %s is a socket of family %d, %s: not supported yet (only unix sockets)\n", what,
-	       link, dom, family_name(dom));
+	}
+	pr_err("%s: %s is a socket of family %d, %s: not supported yet (unix, inet and inet6 "
+	       "sockets are)\n",
+	       what, link, dom, family_name(dom));
 	return -ENOTSUP;
 }

@@ -12,6 +12,7 @@
 #include "criu-lite/dump/dump-lazy.h"
 #include "criu-lite/dump/dump-push.h"
 #include "criu-lite/dump/dump-tree.h"
+#include "criu-lite/dump/dump-inet.h"
 #include "criu-lite/dump/dump.h"
 #include "criu-lite/fault.h"
 #include "criu-lite/log.h"
@@ -339,6 +340,7 @@ int dump_run(const struct opts *o)
 	if (!ret && sh.push) /* and until the page server has every file in place */
 		ret = dump_push_finish(&sh);
 	if (ret) {
+		dump_inet_finish(&sh, false); /* the connections go on before their tasks do */
 		release_all(&tl, RELEASE_RESUME);
 		if (img_dir_remove_written(sh.dir, &err)) /* this dump's files, and only those */
 			pr_err("%s\n", err.msg);
@@ -348,12 +350,17 @@ int dump_run(const struct opts *o)
 		       tl.n > 1 ? "every task was" : "the task was",
 		       tl.n > 1 ? "they were" : "it was");
 	} else {
+		if (o->leave_running)
+			dump_inet_finish(&sh, false);
 		ret = release_all(&tl, o->leave_running ? RELEASE_RESUME : RELEASE_KILL);
+		if (!o->leave_running) /* the tasks are gone: so are their connections */
+			dump_inet_finish(&sh, true);
 		frozen_s = stats_now() - t_freeze;
 		if (!ret)
 			ret = report(o, &sh, tl.n, t0, frozen_s);
 	}
 	free_tasks(&tl);
+	dump_inet_free(&sh);
 	page_bufs_free(sh.bufs);
 	img_dir_close(sh.dir);
 	dump_push_close(&sh);

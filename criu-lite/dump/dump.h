@@ -42,6 +42,7 @@ struct dump_shared {
 	uint32_t next_file_id;
 	uint32_t next_ghost_id;
 	struct shmem_list *shmem;
+	struct dump_inet *inet; /* inet sockets, and the connections held (sk-inet.h) */
 	uint32_t next_shmem_id;
 	struct page_bufs *bufs; /* page writers' buffers, kept from task to task */
 	/* --page-server: where dir sends its files (dump-push.h), and the key */
@@ -153,9 +154,10 @@ int dump_shmem_vma(struct dump_ctx *c, const struct vma *v, uint32_t *id);
 int dump_shmem_commit(struct dump_ctx *c);
 void dump_shmem_free(struct dump_ctx *c);
 
-/* A socket fd of the task (dump-socket.c): 0 for a family that can be dumped (AF_UNIX),
- * -ENOTSUP naming the family for the others, -errno (logged) when unreadable. */
-int dump_socket_check(pid_t pid, int fd, const char *what, const char *link);
+/* A socket fd of the task (dump-socket.c): 0 and *family for a family that can be dumped
+ * (AF_UNIX, AF_INET, AF_INET6), -ENOTSUP naming the family for the others, -errno (logged)
+ * when unreadable. */
+int dump_socket_family(pid_t pid, int fd, const char *what, const char *link, int *family);
 
 /* A regular file by path (a mapped file of the task, opened read-only for a
  * mapping): returns its file id in *id, reusing an entry with the same

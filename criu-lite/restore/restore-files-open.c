@@ -14,6 +14,7 @@
 #include "criu-lite/kinds/memfd.h"
 #include "criu-lite/kinds/pipes.h"
 #include "criu-lite/restore/restore-files.h"
+#include "criu-lite/kinds/sk-inet.h"
 #include "criu-lite/kinds/sk-unix.h"
 
 /* The kernel's O_LARGEFILE on x86, which fdinfo shows (glibc's is 0 on 64-bit). */
@@ -229,12 +230,25 @@ static int open_tty(struct restore_ctx *c, const RegFileEntry *r, int first_fd)
 	return fd;
 }
 
+int restore_dup(int fd, const char *what)
+{
+	int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+
+	if (d < 0) {
+		d = -errno;
+		pr_perror("%s: can't dup its fd %d", what, fd);
+	}
+	return d;
+}
+
 int restore_open_entry(struct restore_ctx *c, const FileEntry *fe, int first_fd)
 {
 	if (fe->type == FILE_TYPE__FT_PIPE)
 		return restore_pipe_open(c, fe);
 	if (fe->type == FILE_TYPE__FT_UNIXSK)
 		return restore_unix_open(c, fe);
+	if (fe->type == FILE_TYPE__FT_INETSK)
+		return restore_inet_open(c, fe);
 	if (fe->type == FILE_TYPE__FT_MEMFD)
 		return restore_memfd_open(c, fe);
 	if (anonfd_restores(fe->type))

@@ -37,6 +37,9 @@ struct restore_ghosts {
 int restore_open_entry(struct restore_ctx *c, const FileEntry *fe, int first_fd);
 void restore_ghosts_done(struct restore_ctx *c);
 
+/* An O_CLOEXEC dup of fd, a table's own (what names its object), or -errno (logged). */
+int restore_dup(int fd, const char *what);
+
 /* Entry id of files.img (for mappings and the exe link). */
 int restore_open_file(struct restore_ctx *c, uint32_t id);
 

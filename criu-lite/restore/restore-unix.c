@@ -19,6 +19,7 @@
 #include "criu-lite/log.h"
 #include "criu-lite/restore/rawdata.h"
 #include "criu-lite/restore/restore-unix.h"
+#include "criu-lite/restore/restore-files.h"
 #include "criu-lite/restore/restore.h"
 #include "criu-lite/kinds/sk-unix.h"
 
@@ -150,7 +151,7 @@ static int build_table(struct restore_ctx *c, struct restore_unix *t)
 int restore_unix_open(struct restore_ctx *c, const FileEntry *fe)
 {
 	struct rsk *s = NULL;
-	int ret, fd;
+	int ret;
 
 	if (!c->usk) {
 		c->usk = calloc(1, sizeof(*c->usk));
@@ -173,12 +174,7 @@ int restore_unix_open(struct restore_ctx *c, const FileEntry *fe)
 		pr_err("files.img: unix socket file %u is not in the socket table\n", fe->id);
 		return -EBADMSG;
 	}
-	fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 0);
-	if (fd < 0) {
-		fd = -errno;
-		pr_perror("%s: can't dup its fd %d", s->what, s->fd);
-	}
-	return fd;
+	return restore_dup(s->fd, s->what);
 }
 
 void restore_unix_done(struct restore_ctx *c)

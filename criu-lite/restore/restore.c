@@ -15,6 +15,7 @@
 #include "criu-lite/dump/dump.h"
 #include "criu-lite/fault.h"
 #include "criu-lite/kinds/locks.h"
+#include "criu-lite/kinds/sk-inet.h"
 #include "criu-lite/log.h"
 #include "criu-lite/kinds/pipes.h"
 #include "criu-lite/restore/restore-attrs.h"
@@ -326,6 +327,7 @@ static int write_pidfile(const char *path, pid_t pid)
 
 static void free_ctx(struct restore_ctx *c)
 {
+	restore_inet_done(c, false); /* what a failed restore made, closed silently */
 	for (size_t i = 0; i < c->nr_tasks; i++) {
 		struct restore_task *t = &c->tasks[i];
 
@@ -442,6 +444,8 @@ int restore_run(const struct opts *o)
 	if (!ret)
 		ret = restore_locks_check(&c);
 	if (!ret)
+		ret = restore_inet_check(&c);
+	if (!ret)
 		ret = fault_inject(o, "images");
 	if (!ret)
 		ret = restore_lazy_start(&c);
@@ -492,6 +496,15 @@ int restore_run(const struct opts *o)
 	/* 4: let them run, without the restorer's copies of the transfer fds (a pipe's
 	 * write end kept here would hide EOF from a restored reader while we wait) */
 	syscall(SYS_close_range, c.xfer_base, ~0U, 0);
+	/* the TCP connections out of repair mode, before their tasks can use them */
+	ret = restore_inet_resume(&c);
+	if (ret) {
+		kill_tasks(&c);
+		restore_lazy_finish(&c, false);
+		pr_err("restore from %s failed; every task it created was killed\n", o->images_dir);
+		free_ctx(&c);
+		return 1;
+	}
 	for (size_t i = 0; i < c.nr_tasks; i++)
 		if (!c.tasks[i].zombie)
 			ret |= seize_release(&c.tasks[i].st, RELEASE_RESUME);
@@ -506,6 +519,7 @@ int restore_run(const struct opts *o)
 		       o->images_dir);
 	}
 	restore_lazy_finish(&c, !ret);
+	restore_inet_done(&c, !ret); /* and the dump's network lock lifted */
 	pid_t root = c.tasks[0].pid;
 
 	/* the pidfile names a tree that runs: written once it does */

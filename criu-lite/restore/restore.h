@@ -95,6 +95,7 @@ struct restore_ctx {
 	int xfer_base;	  /* every transfer fd is >= this, every other restorer fd below */
 	struct restore_pipes *pipes;   /* restore-pipes.c: pipes created so far (pipes.h) */
 	struct restore_unix *usk;      /* restore-unix.c: every unix socket (sk-unix.h) */
+	struct restore_inet *isk;      /* restore-inet.c: every inet socket (sk-inet.h) */
 	struct restore_memfds *memfds; /* restore-shmem.c: memfd descriptions opened (memfd.h) */
 	struct restore_ghosts *ghosts; /* deleted files recreated so far (restore-files.h) */
 	struct restore_lazy *lazy;     /* restore-lazy.c: the server and the guardian */

@@ -1,0 +1,474 @@
+/* dump-inet: the AF_INET and AF_INET6 sockets of the dumped tree (sk-inet.h): what every such
+ * socket has (family, type, protocol, state, addresses, shutdown, options); an established TCP
+ * connection's own state is dump-tcp.c's.
+ *
+ * Everything is read through a copy of the task's fd (taskfd_copy): the same socket, so what
+ * getsockopt() and getsockname() say is the task's own state, and reading changes nothing. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/filter.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define LOG_PREFIX "sockets: "
+#include "criu-lite/dump/dump-inet.h"
+#include "criu-lite/dump/dump.h"
+#include "criu-lite/dump/inetdiag.h"
+#include "criu-lite/log.h"
+#include "criu-lite/taskfd.h"
+
+/* ---- the table --------------------------------------------------------------------------- */
+
+static int table(struct dump_shared *sh, struct dump_inet **out)
+{
+	if (!sh->inet) {
+		sh->inet = calloc(1, sizeof(*sh->inet));
+		if (!sh->inet) {
+			pr_err("out of memory\n");
+			return -ENOMEM;
+		}
+	}
+	*out = sh->inet;
+	return 0;
+}
+
+static int add(struct dump_inet *t, struct isk **out)
+{
+	struct isk **v = realloc(t->v, (t->n + 1) * sizeof(*v)), *s;
+
+	if (!v)
+		return -ENOMEM;
+	t->v = v;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	v[t->n++] = s;
+	*out = s;
+	return 0;
+}
+
+/* ---- addresses ---------------------------------------------------------------------------- */
+
+/* "127.0.0.1:80", "[::1]:80" */
+void isk_addr_str(int family, const uint8_t *a, uint32_t port, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	inet_ntop(family, a, ip, sizeof(ip));
+	snprintf(buf, len, family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip, port);
+}
+
+/* getsockname() or getpeername() into a (4 or 16 bytes) and *port: 0, or -errno. */
+static int sk_addr(int fd, bool peer, int family, uint8_t *a, uint32_t *port)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t l = sizeof(ss);
+
+	if ((peer ? getpeername : getsockname)(fd, (struct sockaddr *)&ss, &l))
+		return -errno;
+	if (family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+		memcpy(a, &in->sin_addr, 4);
+		*port = ntohs(in->sin_port);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+		if (in6->sin6_scope_id || in6->sin6_flowinfo)
+			return -EOPNOTSUPP;
+		memcpy(a, &in6->sin6_addr, 16);
+		*port = ntohs(in6->sin6_port);
+	}
+	return 0;
+}
+
+static bool any_addr(const uint8_t *a, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i])
+			return false;
+	return true;
+}
+
+/* ---- options ------------------------------------------------------------------------------ */
+
+static bool geti(int fd, int level, int name, int *v)
+{
+	socklen_t l = sizeof(*v);
+
+	return !getsockopt(fd, level, name, v, &l);
+}
+
+/* opt = value of (level, name) when the kernel reads it back (else absent) */
+#define OPT_BOOL(o, f, fd, level, name)                 \
+	do {                                            \
+		int v_;                                 \
+		if (geti(fd, level, name, &v_)) {       \
+			(o)->has_##f = true;            \
+			(o)->f = v_ != 0;               \
+		}                                       \
+	} while (0)
+#define OPT_U32(o, f, fd, level, name)                  \
+	do {                                            \
+		int v_;                                 \
+		if (geti(fd, level, name, &v_)) {       \
+			(o)->has_##f = true;            \
+			(o)->f = (uint32_t)v_;          \
+		}                                       \
+	} while (0)
+
+/* A fresh socket's value of an option whose setting also fixes it (buffers, congestion):
+ * restore sets it only where it differs. */
+static int fresh_int(const InetSkEntry *e, int level, int name, int *v)
+{
+	int fd = socket((int)e->family, (int)e->type | SOCK_CLOEXEC, (int)e->protocol), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = geti(fd, level, name, v) ? 0 : -errno;
+	close(fd);
+	return ret;
+}
+
+static void read_bufs(int fd, struct isk *s)
+{
+	int v, d;
+
+	if (geti(fd, SOL_SOCKET, SO_SNDBUF, &v) && !fresh_int(&s->e, SOL_SOCKET, SO_SNDBUF, &d) &&
+	    v != d) {
+		s->o.has_sndbuf = true;
+		s->o.sndbuf = (uint32_t)v;
+	}
+	if (geti(fd, SOL_SOCKET, SO_RCVBUF, &v) && !fresh_int(&s->e, SOL_SOCKET, SO_RCVBUF, &d) &&
+	    v != d) {
+		s->o.has_rcvbuf = true;
+		s->o.rcvbuf = (uint32_t)v;
+	}
+}
+
+static uint64_t tv_us(const struct timeval *t)
+{
+	return (uint64_t)t->tv_sec * 1000000u + (uint64_t)t->tv_usec;
+}
+
+static int read_filter(int fd, struct isk *s)
+{
+	socklen_t n = 0;
+	struct sock_filter *f;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_GET_FILTER, NULL, &n) || !n)
+		return 0; /* none (SO_GET_FILTER counts instructions, not bytes) */
+	f = calloc(n, sizeof(*f));
+	s->fi = calloc(n, sizeof(*s->fi));
+	s->fp = calloc(n, sizeof(*s->fp));
+	if (!f || !s->fi || !s->fp) {
+		free(f);
+		return -ENOMEM;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_GET_FILTER, f, &n)) {
+		int ret = -errno;
+
+		pr_perror("%s: SO_GET_FILTER", s->what);
+		free(f);
+		return ret;
+	}
+	for (socklen_t i = 0; i < n; i++) {
+		sk_filter_insn__init(&s->fi[i]);
+		s->fi[i].code = f[i].code;
+		s->fi[i].jt = f[i].jt;
+		s->fi[i].jf = f[i].jf;
+		s->fi[i].k = f[i].k;
+		s->fp[i] = &s->fi[i];
+	}
+	s->o.n_filter = n;
+	s->o.filter = s->fp;
+	free(f);
+	OPT_BOOL(&s->o, filter_locked, fd, SOL_SOCKET, SO_LOCK_FILTER);
+	return 0;
+}
+
+/* The options of the allow-list (sk-inet.c) that differ from a new socket's. */
+static void read_ints(int fd, struct isk *s)
+{
+	int f = socket((int)s->e.family, (int)s->e.type | SOCK_CLOEXEC, (int)s->e.protocol);
+	const struct sk_int_opt_def *d;
+	size_t n, k = 0;
+
+	if (f < 0)
+		return;
+	d = sk_int_opts(&n);
+	for (size_t i = 0; i < n && k < sizeof(s->ints) / sizeof(s->ints[0]); i++) {
+		int v, dv;
+
+		if ((d[i].family && d[i].family != (int)s->e.family) ||
+		    (d[i].dgram && s->e.type != SOCK_DGRAM) ||
+		    !geti(fd, d[i].level, d[i].name, &v) || !geti(f, d[i].level, d[i].name, &dv) ||
+		    v == dv)
+			continue;
+		sk_int_opt__init(&s->ints[k]);
+		s->ints[k].level = (uint32_t)d[i].level;
+		s->ints[k].name = (uint32_t)d[i].name;
+		s->ints[k].value = v;
+		s->intp[k] = &s->ints[k];
+		k++;
+	}
+	close(f);
+	s->o.n_ints = k;
+	s->o.ints = s->intp;
+}
+
+static int read_opts(int fd, struct isk *s)
+{
+	InetSkOpts *o = &s->o;
+	struct linger lg;
+	struct timeval tv;
+	socklen_t l;
+	int v;
+
+	OPT_BOOL(o, reuseaddr, fd, SOL_SOCKET, SO_REUSEADDR);
+	OPT_BOOL(o, reuseport, fd, SOL_SOCKET, SO_REUSEPORT);
+	OPT_BOOL(o, keepalive, fd, SOL_SOCKET, SO_KEEPALIVE);
+	OPT_BOOL(o, broadcast, fd, SOL_SOCKET, SO_BROADCAST);
+	OPT_BOOL(o, oobinline, fd, SOL_SOCKET, SO_OOBINLINE);
+	OPT_U32(o, priority, fd, SOL_SOCKET, SO_PRIORITY);
+	OPT_U32(o, mark, fd, SOL_SOCKET, SO_MARK);
+	OPT_U32(o, rcvlowat, fd, SOL_SOCKET, SO_RCVLOWAT);
+	read_bufs(fd, s);
+	read_ints(fd, s);
+	l = sizeof(lg);
+	if (!getsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, &l)) {
+		o->has_linger_on = o->has_linger_s = true;
+		o->linger_on = lg.l_onoff != 0;
+		o->linger_s = (uint32_t)lg.l_linger;
+	}
+	l = sizeof(tv);
+	if (!getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &l)) {
+		o->has_rcvtimeo_us = true;
+		o->rcvtimeo_us = tv_us(&tv);
+	}
+	l = sizeof(tv);
+	if (!getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &l)) {
+		o->has_sndtimeo_us = true;
+		o->sndtimeo_us = tv_us(&tv);
+	}
+	l = sizeof(s->dev);
+	if (!getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, s->dev, &l) && l > 0 && s->dev[0])
+		o->bindtodevice = s->dev;
+	OPT_BOOL(o, freebind, fd, SOL_IP, IP_FREEBIND);
+	OPT_BOOL(o, transparent, fd, SOL_IP, IP_TRANSPARENT);
+	if (s->e.family == AF_INET) {
+		OPT_U32(o, tos, fd, SOL_IP, IP_TOS);
+		OPT_U32(o, ttl, fd, SOL_IP, IP_TTL);
+	} else {
+		OPT_BOOL(o, v6only, fd, SOL_IPV6, IPV6_V6ONLY);
+		OPT_U32(o, tclass, fd, SOL_IPV6, IPV6_TCLASS);
+		if (geti(fd, SOL_IPV6, IPV6_UNICAST_HOPS, &v)) {
+			o->has_hoplimit = true;
+			o->hoplimit = v;
+		}
+	}
+	if (s->e.protocol == IPPROTO_TCP) {
+		char cc[16] = "", dcc[16] = "";
+
+		OPT_BOOL(o, nodelay, fd, SOL_TCP, TCP_NODELAY);
+		OPT_BOOL(o, cork, fd, SOL_TCP, TCP_CORK);
+		OPT_U32(o, keepidle, fd, SOL_TCP, TCP_KEEPIDLE);
+		OPT_U32(o, keepintvl, fd, SOL_TCP, TCP_KEEPINTVL);
+		OPT_U32(o, keepcnt, fd, SOL_TCP, TCP_KEEPCNT);
+		OPT_U32(o, user_timeout, fd, SOL_TCP, TCP_USER_TIMEOUT);
+		OPT_U32(o, notsent_lowat, fd, SOL_TCP, TCP_NOTSENT_LOWAT);
+		l = sizeof(cc) - 1;
+		if (!getsockopt(fd, SOL_TCP, TCP_CONGESTION, cc, &l)) {
+			int f = socket((int)s->e.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+			socklen_t dl = sizeof(dcc) - 1;
+
+			if (f >= 0 && !getsockopt(f, SOL_TCP, TCP_CONGESTION, dcc, &dl) &&
+			    strcmp(cc, dcc)) {
+				memcpy(s->cc, cc, sizeof(s->cc));
+				o->congestion = s->cc;
+			}
+			if (f >= 0)
+				close(f);
+		}
+	}
+	if (s->e.protocol == IPPROTO_UDPLITE) {
+		OPT_U32(&s->e, udplite_send_cscov, fd, SOL_UDPLITE, UDPLITE_SEND_CSCOV);
+		OPT_U32(&s->e, udplite_recv_cscov, fd, SOL_UDPLITE, UDPLITE_RECV_CSCOV);
+	}
+	s->e.opts = o;
+	return read_filter(fd, s);
+}
+
+/* ---- one socket --------------------------------------------------------------------------- */
+
+static const char *state_name(int st)
+{
+	static const char *const n[] = { "?",	      "ESTABLISHED", "SYN_SENT",  "SYN_RECV",
+					 "FIN_WAIT1", "FIN_WAIT2",   "TIME_WAIT", "CLOSE",
+					 "CLOSE_WAIT", "LAST_ACK",   "LISTEN",	  "CLOSING" };
+
+	return st >= 0 && st < (int)(sizeof(n) / sizeof(n[0])) ? n[st] : "?";
+}
+
+static int check_kind(const struct isk *s)
+{
+	const InetSkEntry *e = &s->e;
+	bool tcp = e->type == SOCK_STREAM && e->protocol == IPPROTO_TCP;
+	bool udp = e->type == SOCK_DGRAM &&
+		   (e->protocol == IPPROTO_UDP || e->protocol == IPPROTO_UDPLITE);
+
+	if (!tcp && !udp) {
+		pr_err("%s is an inet socket of type %u, protocol %u (raw, ICMP, SCTP, ...): not "
+		       "supported yet (TCP, UDP and UDP-Lite are)\n",
+		       s->what, e->type, e->protocol);
+		return -ENOTSUP;
+	}
+	if (tcp && e->state != TCP_ESTABLISHED && e->state != TCP_CLOSE &&
+	    e->state != TCP_LISTEN) {
+		pr_err("%s is a TCP socket in state %s: not supported yet (LISTEN, ESTABLISHED "
+		       "and CLOSE are)\n",
+		       s->what, state_name((int)e->state));
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+/* What the socket's own fd tells: addresses, options, a listener's backlog, a UDP queue. */
+static int read_sock(int fd, uint32_t rqueue, struct isk *s)
+{
+	InetSkEntry *e = &s->e;
+	size_t alen = e->family == AF_INET ? 4 : 16;
+	char a[80];
+	int ret;
+
+	ret = sk_addr(fd, false, (int)e->family, s->src, &e->src_port);
+	if (ret) {
+		errno = -ret;
+		pr_perror("%s: its local address", s->what);
+		return ret;
+	}
+	if (e->src_port || !any_addr(s->src, alen)) {
+		e->has_src_addr = e->has_src_port = true;
+		e->src_addr = (ProtobufCBinaryData){ alen, s->src };
+	}
+	ret = sk_addr(fd, true, (int)e->family, s->dst, &e->dst_port);
+	if (!ret) {
+		e->has_dst_addr = e->has_dst_port = true;
+		e->dst_addr = (ProtobufCBinaryData){ alen, s->dst };
+	} else if (ret != -ENOTCONN) {
+		errno = -ret;
+		pr_perror("%s: its peer's address", s->what);
+		return ret;
+	}
+	if (e->state == TCP_LISTEN) {
+		struct tcp_info ti = { 0 };
+		socklen_t l = sizeof(ti);
+
+		if (getsockopt(fd, SOL_TCP, TCP_INFO, &ti, &l)) {
+			pr_perror("%s: TCP_INFO", s->what);
+			return -errno;
+		}
+		/* a listener's TCP_INFO: tcpi_unacked is its accept queue, tcpi_sacked its
+		 * backlog */
+		if (ti.tcpi_unacked) {
+			isk_addr_str((int)e->family, s->src, e->src_port, a, sizeof(a));
+			pr_err("%s: the listener on %s has %u connection(s) not accepted yet: not "
+			       "supported (they can't be put back in its queue); dump again once "
+			       "they are accepted\n",
+			       s->what, a, ti.tcpi_unacked);
+			return -ENOTSUP;
+		}
+		e->has_backlog = true;
+		e->backlog = ti.tcpi_sacked;
+	}
+	if (e->type == SOCK_DGRAM && rqueue) {
+		pr_err("%s: a UDP socket with datagrams queued for reading (%u bytes): not "
+		       "supported yet (their senders' addresses can't be restored)\n",
+		       s->what, rqueue);
+		return -ENOTSUP;
+	}
+	return read_opts(fd, s);
+}
+
+int dump_inet_sk(struct dump_shared *sh, const struct dump_inet_fd *f, InetSkEntry **out)
+{
+	struct dump_inet *t;
+	struct isk_diag dg;
+	struct isk *s;
+	socklen_t l = sizeof(int);
+	int fd, v, ret = table(sh, &t);
+
+	if (ret || (ret = add(t, &s))) {
+		pr_err("out of memory\n");
+		return ret;
+	}
+	inet_sk_entry__init(&s->e);
+	inet_sk_opts__init(&s->o);
+	tcp_repair_entry__init(&s->t);
+	snprintf(s->what, sizeof(s->what), "%s: %s", f->what, f->link);
+	s->e.id = (uint32_t)t->n;
+	s->e.ino = (uint32_t)f->st->st_ino;
+	s->e.flags = f->flags;
+	fd = taskfd_copy(f->pid, f->fd);
+	if (fd < 0) {
+		errno = -fd;
+		pr_perror("%s: can't take a copy (pidfd_getfd)", s->what);
+		return fd;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &l) ||
+	    (s->e.family = (uint32_t)v, getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &l)) ||
+	    (s->e.type = (uint32_t)v, getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &l))) {
+		ret = -errno;
+		pr_perror("%s: its family, type or protocol", s->what);
+		goto out;
+	}
+	s->e.protocol = (uint32_t)v;
+	ret = inetdiag_get((int)s->e.family, (int)s->e.protocol, s->e.ino, &dg);
+	if (ret == -ENOENT) {
+		pr_err("%s: sock_diag does not know it in criu-lite's network namespace: a socket "
+		       "of another network namespace, not supported yet\n",
+		       s->what);
+		ret = -ENOTSUP;
+	}
+	if (ret)
+		goto out;
+	s->e.state = dg.state;
+	if (dg.shutdown) {
+		s->e.has_shutdown = true;
+		s->e.shutdown = dg.shutdown;
+	}
+	ret = check_kind(s);
+	if (!ret)
+		ret = read_sock(fd, dg.rqueue, s);
+	if (!ret && s->e.protocol == IPPROTO_TCP && s->e.state == TCP_ESTABLISHED)
+		ret = dump_tcp_established(sh, t, fd, s);
+	if (!ret)
+		*out = &s->e;
+out:
+	close(fd);
+	return ret;
+}
+
+void dump_inet_free(struct dump_shared *sh)
+{
+	struct dump_inet *t = sh->inet;
+
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->v[i]->fi);
+		free(t->v[i]->fp);
+		free(t->v[i]);
+	}
+	free(t->v);
+	dump_tcp_free(t);
+	free(t);
+	sh->inet = NULL;
+}

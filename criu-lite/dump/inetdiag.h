@@ -1,0 +1,15 @@
+/* inetdiag: see inetdiag.c. */
+#ifndef CRIU_LITE_INETDIAG_H
+#define CRIU_LITE_INETDIAG_H
+
+#include <stdint.h>
+
+struct isk_diag {
+	uint8_t state;	  /* TCP_* (UDP: TCP_ESTABLISHED connected, TCP_CLOSE not) */
+	uint8_t shutdown; /* RCV_SHUTDOWN 1 | SEND_SHUTDOWN 2 */
+	uint32_t rqueue;  /* idiag_rqueue: UDP, bytes of the datagrams queued for reading */
+};
+
+int inetdiag_get(int family, int protocol, uint32_t ino, struct isk_diag *out);
+
+#endif

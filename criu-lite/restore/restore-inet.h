@@ -1,0 +1,39 @@
+/* restore-inet: the table of inet sockets one restore creates (sk-inet.h), shared by
+ * restore-inet.c (the table, the checks, sockets with their options, bound, listening or
+ * connected) and restore-tcp.c (established connections through TCP_REPAIR). */
+#ifndef CRIU_LITE_RESTORE_INET_H
+#define CRIU_LITE_RESTORE_INET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "files.pb-c.h"
+
+/* One socket of the dump. */
+struct risk {
+	const InetSkEntry *e;
+	uint32_t file_id;
+	char what[96]; /* "tcp socket 3 (127.0.0.1:80 -> 127.0.0.1:4000)" */
+	char *data;    /* an established connection's queues, checked: receive then send */
+	int fd;	       /* -1 until created */
+	bool repair;   /* in repair mode until restore_inet_resume() */
+};
+
+struct restore_inet {
+	struct risk *v;
+	size_t n;
+	bool resumed;
+};
+
+/* The options of s on fd (before bind()). 0 or -errno (logged). */
+int risk_set_opts(const struct risk *s, int fd);
+/* e's local (peer) address as a sockaddr: its length. */
+socklen_t risk_sockaddr(const InetSkEntry *e, bool peer, struct sockaddr_storage *ss);
+/* Create s's socket (e->tcp set, not closed) in repair mode: bound, connected, its queues,
+ * options and window in place; s->fd. 0 or -errno (logged). */
+int rtcp_create(struct risk *s);
+/* s out of repair mode, its unsent data sent, its shutdown set. 0 or -errno (logged). */
+int rtcp_resume(struct risk *s);
+
+#endif

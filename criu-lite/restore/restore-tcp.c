@@ -1,0 +1,193 @@
+/* restore-tcp: an established TCP connection of the dump, rebuilt through TCP_REPAIR
+ * (restore-inet.h).
+ *
+ * In repair mode nothing is sent: bind() takes the port even while its listener holds it
+ * (repair forces SO_REUSEADDR), TCP_QUEUE_SEQ sets where each queue starts, connect() makes
+ * the socket ESTABLISHED without a SYN, TCP_REPAIR_OPTIONS gives what the handshake had agreed
+ * (MSS, window scale, SACK, timestamps), send() with TCP_RECV_QUEUE selected puts bytes in the
+ * receive queue as if they had come, and with TCP_SEND_QUEUE selected in the send queue as if
+ * they had been sent (not acked yet: they go again when the retransmission timer says so).
+ * The bytes that had never been sent are sent normally once repair mode is off
+ * (rtcp_resume()), just before the tasks run; until the restore lifts the network lock, what
+ * the socket sends is dropped, so the peer sees a pause, not a reset. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define LOG_PREFIX "sockets: "
+#include "criu-lite/log.h"
+#include "criu-lite/restore/restore-inet.h"
+
+#define QUEUE_STEP (64u << 10) /* bytes per send() into a queue in repair mode */
+
+#ifndef TCPOPT_MSS
+#define TCPOPT_MSS	 2
+#define TCPOPT_WINDOW	 3
+#define TCPOPT_SACK_PERM 4
+#define TCPOPT_TIMESTAMP 8
+#endif
+
+static int seti(const struct risk *s, int fd, int name, const char *oname, int v)
+{
+	if (!setsockopt(fd, SOL_TCP, name, &v, sizeof(v)))
+		return 0;
+	pr_perror("%s: setsockopt(%s, %d)", s->what, oname, v);
+	return -errno;
+}
+
+static int seti_sol(const struct risk *s, int fd, int name)
+{
+	int on = 1;
+
+	if (!setsockopt(fd, SOL_SOCKET, name, &on, sizeof(on)))
+		return 0;
+	pr_perror("%s: setsockopt(SOL_SOCKET %d, 1) after repair mode", s->what, name);
+	return -errno;
+}
+
+/* All of len bytes from data into the queue q (TCP_RECV_QUEUE, TCP_SEND_QUEUE), in repair
+ * mode; or, with q 0, sent normally. */
+static int put(const struct risk *s, int fd, int q, const char *data, uint32_t len)
+{
+	const char *name = q == TCP_RECV_QUEUE ? "receive queue"
+			   : q == TCP_SEND_QUEUE ? "send queue"
+						 : "unsent data";
+	uint32_t done = 0;
+	int ret;
+
+	if (q && (ret = seti(s, fd, TCP_REPAIR_QUEUE, "TCP_REPAIR_QUEUE", q)))
+		return ret;
+	while (done < len) {
+		uint32_t n = len - done < QUEUE_STEP ? len - done : QUEUE_STEP;
+		ssize_t w = send(fd, data + done, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			ret = w < 0 ? -errno : -EIO;
+			pr_perror("%s: writing its %s (%u of %u bytes in)", s->what, name, done,
+				  len);
+			return ret;
+		}
+		done += (uint32_t)w;
+	}
+	return 0;
+}
+
+static int set_repair_opts(const struct risk *s, int fd)
+{
+	const TcpRepairEntry *t = s->e->tcp;
+	struct tcp_repair_opt o[4];
+	int n = 0;
+
+	o[n++] = (struct tcp_repair_opt){ TCPOPT_MSS, t->mss };
+	if (t->wscale)
+		o[n++] = (struct tcp_repair_opt){ TCPOPT_WINDOW,
+						  t->snd_wscale | (t->rcv_wscale << 16) };
+	if (t->sack)
+		o[n++] = (struct tcp_repair_opt){ TCPOPT_SACK_PERM, 0 };
+	if (t->tstamp)
+		o[n++] = (struct tcp_repair_opt){ TCPOPT_TIMESTAMP, 0 };
+	if (setsockopt(fd, SOL_TCP, TCP_REPAIR_OPTIONS, o, (socklen_t)(n * sizeof(o[0])))) {
+		pr_perror("%s: TCP_REPAIR_OPTIONS", s->what);
+		return -errno;
+	}
+	if (t->has_timestamp &&
+	    setsockopt(fd, SOL_TCP, TCP_TIMESTAMP, &t->timestamp, sizeof(t->timestamp))) {
+		pr_perror("%s: TCP_TIMESTAMP", s->what);
+		return -errno;
+	}
+	return 0;
+}
+
+static int set_window(const struct risk *s, int fd)
+{
+	const TcpRepairEntry *t = s->e->tcp;
+	struct tcp_repair_window w = { t->snd_wl1, t->snd_wnd, t->max_window, t->rcv_wnd,
+				       t->rcv_wup };
+
+	if (!t->has_snd_wl1)
+		return 0;
+	if (setsockopt(fd, SOL_TCP, TCP_REPAIR_WINDOW, &w, sizeof(w))) {
+		pr_perror("%s: TCP_REPAIR_WINDOW", s->what);
+		return -errno;
+	}
+	return 0;
+}
+
+int rtcp_create(struct risk *s)
+{
+	const InetSkEntry *e = s->e;
+	const TcpRepairEntry *t = e->tcp;
+	struct sockaddr_storage ss;
+	socklen_t l;
+	int fd = socket((int)e->family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP), ret;
+
+	if (fd < 0) {
+		pr_perror("%s: socket()", s->what);
+		return -errno;
+	}
+	/* the options first: SO_REUSEADDR would take back the reuse repair mode forces */
+	ret = risk_set_opts(s, fd);
+	if (!ret)
+		ret = seti(s, fd, TCP_REPAIR, "TCP_REPAIR", 1);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	s->fd = fd; /* from here on closed in repair mode: silently */
+	s->repair = true;
+	l = risk_sockaddr(e, false, &ss);
+	if (bind(fd, (struct sockaddr *)&ss, l)) {
+		pr_perror("%s: bind()", s->what);
+		return -errno;
+	}
+	if ((ret = seti(s, fd, TCP_REPAIR_QUEUE, "TCP_REPAIR_QUEUE", TCP_SEND_QUEUE)) ||
+	    (ret = seti(s, fd, TCP_QUEUE_SEQ, "TCP_QUEUE_SEQ", (int)(t->snd_seq - t->outq_len))) ||
+	    (ret = seti(s, fd, TCP_REPAIR_QUEUE, "TCP_REPAIR_QUEUE", TCP_RECV_QUEUE)) ||
+	    (ret = seti(s, fd, TCP_QUEUE_SEQ, "TCP_QUEUE_SEQ", (int)(t->rcv_seq - t->inq_len))))
+		return ret;
+	l = risk_sockaddr(e, true, &ss);
+	if (connect(fd, (struct sockaddr *)&ss, l)) {
+		pr_perror("%s: connect() in repair mode", s->what);
+		return -errno;
+	}
+	ret = set_repair_opts(s, fd);
+	if (!ret)
+		ret = put(s, fd, TCP_RECV_QUEUE, s->data, t->inq_len);
+	if (!ret) /* what had been sent and not acked yet */
+		ret = put(s, fd, TCP_SEND_QUEUE, s->data + t->inq_len, t->outq_len - t->unsent_len);
+	if (!ret)
+		ret = set_window(s, fd);
+	if (!ret)
+		ret = seti(s, fd, TCP_REPAIR_QUEUE, "TCP_REPAIR_QUEUE", TCP_NO_QUEUE);
+	return ret;
+}
+
+int rtcp_resume(struct risk *s)
+{
+	const InetSkEntry *e = s->e;
+	const TcpRepairEntry *t = e->tcp;
+	int ret = seti(s, s->fd, TCP_REPAIR, "TCP_REPAIR", 0);
+
+	if (ret)
+		return ret;
+	s->repair = false;
+	/* leaving repair mode clears SO_REUSEADDR */
+	if (e->opts && e->opts->has_reuseaddr && e->opts->reuseaddr)
+		ret = seti_sol(s, s->fd, SO_REUSEADDR);
+	if (ret)
+		return ret;
+	if (t->unsent_len)
+		ret = put(s, s->fd, 0, s->data + t->inq_len + (t->outq_len - t->unsent_len),
+			  t->unsent_len);
+	if (!ret && e->has_shutdown && (e->shutdown & 1) && shutdown(s->fd, SHUT_RD)) {
+		ret = -errno;
+		pr_perror("%s: shutdown(SHUT_RD)", s->what);
+	}
+	return ret;
+}
