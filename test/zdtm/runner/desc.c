@@ -72,6 +72,8 @@ static int parse_opts(const char *v, struct test_desc *d)
 			d->leave_running = true;
 		} else if (!strcmp(tok, "restore-wait")) {
 			d->restore_wait = true;
+		} else if (!strcmp(tok, "tcp-established")) {
+			d->tcp_established = true;
 		} else {
 			ret = -EINVAL;
 			break;
@@ -133,7 +135,8 @@ static int parse_option(const char *opt, struct test_desc *d, char *why, size_t 
 	if (!strncmp(opt, "opts=", 5)) {
 		if (!parse_opts(v, d))
 			return 0;
-		snprintf(why, len, "opts=%s: known opts are leave-running, restore-wait", v);
+		snprintf(why, len,
+			 "opts=%s: known opts are leave-running, restore-wait, tcp-established", v);
 		return -EINVAL;
 	}
 	if (!strncmp(opt, "faults=", 7)) {
@@ -365,6 +368,14 @@ const struct test_desc *desc_find(const struct desc_table *tab, const char *name
 			return &tab->tests[i];
 	}
 	return NULL;
+}
+
+int desc_criu_args(const struct test_desc *d, char **argv, int n)
+{
+	if (d->tcp_established)
+		argv[n++] = "--tcp-established";
+	argv[n] = NULL;
+	return n;
 }
 
 int desc_default(struct test_desc *d, const char *name)

@@ -1,7 +1,7 @@
 /* desc: the test table, test/zdtm/tests.desc. One test a line:
  *
  *   NAME  FLAVORS  [expect=fail|timeout|setupfail|dumpfail] [timeout=SEC] [needs=a,b]
- *                  [opts=leave-running,restore-wait] [faults=SITE,SITE...]
+ *                  [opts=leave-running,restore-wait,tcp-established] [faults=SITE,SITE...]
  *                  [rfaults=SITE,SITE...] [corrupt=1] [exit=N] [dumpmsg=TEXT]
  *                  [kills=SITE,SITE...] [killrand=N] [rkills=SITE,SITE...] [rkillrand=N]
  *                  [lazy=faults|kill|stall] [lazystats=KEY,KEY...]
@@ -53,6 +53,8 @@ struct test_desc {
 	char *dumpmsg;	  /* dumpmsg=TEXT: expect=dumpfail's error line has it; NULL: any */
 	enum lazy_mode lazy; /* lazy=: see enum lazy_mode */
 	char *lazystats;     /* lazystats=a,b: lazy-pages' figures that must not be 0 */
+	/* opts=tcp-established: every dump and restore gets --tcp-established */
+	bool tcp_established;
 };
 
 struct desc_table {
@@ -69,5 +71,14 @@ const struct test_desc *desc_find(const struct desc_table *tab, const char *name
 int desc_default(struct test_desc *d, const char *name);
 void desc_fini(struct test_desc *d);
 const char *expect_name(enum expect e);
+
+/* What opts= adds to the command line of every criu-lite dump and restore of a test, in every
+ * flavor (the ones that must fail too: they must fail for their own reason):
+ * opts=tcp-established gives --tcp-established (established TCP connections are dumped, and
+ * restored, through TCP_REPAIR; without it the dump refuses them). desc_criu_args() puts them
+ * into argv from index n on and a NULL after them: the index of that NULL. argv needs room
+ * for DESC_CRIU_ARGS more entries than it has without them. */
+#define DESC_CRIU_ARGS 1
+int desc_criu_args(const struct test_desc *d, char **argv, int n);
 
 #endif

@@ -32,13 +32,13 @@ static int dump_must_fail(struct test_run *t, const struct dump_req *r)
 {
 	char *pid = strf("%d", t->pid);
 	char *log = strf("%s/%s.log", t->dir, r->what);
-	char *argv[] = {
-		t->opts->criu, "dump", "-t", pid, "-D", t->images, "-o", log, "-v4", NULL
-	};
+	char *argv[10 + DESC_CRIU_ARGS] = { t->opts->criu, "dump", "-t", pid,	"-D",
+					    t->images,	   "-o",   log,	 "-v4", NULL };
 	struct spawn_req req = { .argv = argv, .cwd = t->dir, .out = log, .env = r->env };
 	char why[768], st[64];
 	int status = -1, ret;
 
+	desc_criu_args(t->desc, argv, 9);
 	ret = run_cmd(&req, t->deadline, &status);
 	status_str(status, st, sizeof(st));
 	if (ret == -ETIMEDOUT) {
@@ -95,13 +95,16 @@ static int dump_killed(struct test_run *t, const char *what, const char *env, in
 {
 	char *pid = strf("%d", t->pid);
 	char *log = strf("%s/%s.log", t->dir, what);
-	char *argv[] = { t->opts->criu,	    "dump", "-t", pid, "-D", t->images, "-o", log, "-v4",
-			 "--leave-running", NULL };
+	char *argv[11 + DESC_CRIU_ARGS] = { t->opts->criu, "dump", "-t", pid,	"-D",
+					    t->images,	   "-o",   log,	 "-v4", "--leave-running",
+					    NULL };
 	struct spawn_req req = { .argv = argv, .cwd = t->dir, .out = log, .env = env };
 	char why[768], st[64];
 	int status = -1, ret;
-	pid_t p = spawn(&req);
+	pid_t p;
 
+	desc_criu_args(t->desc, argv, 10);
+	p = spawn(&req);
 	if (p < 0) {
 		run_why(t, "can't run %s dump: %s (errno %d)", t->opts->criu, strerror(-p), -p);
 		ret = p;

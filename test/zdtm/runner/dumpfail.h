@@ -13,7 +13,8 @@
  * Each must exit non-zero (not die of a signal; a killed one: die of SIGKILL, or
  * finish before the kill) and leave the tree as it was: every task of it running
  * free (dumpcheck.h); a failed dump leaves nothing in images/, a killed one's
- * files are removed before the next.
+ * files are removed before the next. Each has the options of tests.desc opts=
+ * (desc_criu_args()), as the real dump has: it must fail for its own reason.
  *
  * Contract: functions return 0, or a negative errno with the reason given
  * once through run_why(). */

@@ -9,7 +9,8 @@
  * rfaults=SITE,... and corrupt=1: before the real restore, restores that must
  * fail (restorefail.h), each leaving no process and the images untouched.
  * opts=restore-wait: the restore runs without -d and stays the test's parent;
- * after SIGTERM its own exit status must be the test's (tests.desc exit=). */
+ * after SIGTERM its own exit status must be the test's (tests.desc exit=).
+ * opts=tcp-established: every dump and restore gets --tcp-established (desc_criu_args()). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -107,11 +108,13 @@ int h_checkpoint(struct test_run *t)
 {
 	char *pid = strf("%d", t->pid);
 	char *log = strf("%s/dump.log", t->dir);
-	char *argv[11] = { t->opts->criu, "dump", "-t", pid, "-D", t->images, "-o", log, "-v4" };
-	int ret = 0;
+	char *argv[11 + DESC_CRIU_ARGS] = { t->opts->criu, "dump", "-t", pid,  "-D",
+					    t->images,	   "-o",   log,	 "-v4" };
+	int ret = 0, n = 9;
 
 	if (t->desc->leave_running)
-		argv[9] = "--leave-running";
+		argv[n++] = "--leave-running";
+	desc_criu_args(t->desc, argv, n);
 	if (t->desc->faults)
 		ret = dump_faults(t);
 	if (!ret && (t->desc->kills || t->desc->killrand))
@@ -216,15 +219,16 @@ int h_restore_with(struct test_run *t, const char *const *extra)
 {
 	char *log = strf("%s/restore.log", t->dir);
 	char *pidfile = strf("%s/restored.pid", t->dir);
-	char *argv[16] = {
+	char *argv[16 + DESC_CRIU_ARGS] = {
 		t->opts->criu, "restore",   "-D",    t->images, "-o", log,
 		"-v4",	       "--pidfile", pidfile, "-d",	NULL,
 	};
 	pid_t pid = 0;
-	int ret = 0;
+	int ret = 0, n = 10;
 
 	for (int i = 0; extra && extra[i] && i < 5; i++)
-		argv[10 + i] = (char *)extra[i];
+		argv[n++] = (char *)extra[i];
+	desc_criu_args(t->desc, argv, n);
 
 	if (t->desc->restore_wait) {
 		for (int i = 9; argv[i]; i++) /* no -d */

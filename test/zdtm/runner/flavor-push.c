@@ -10,7 +10,8 @@
  * 0 having received one dump (and as many failed ones as faults= has sites); the test is then
  * restored eagerly from B's directory, in B's network namespace, with the pids it had (as h
  * does). h's other dumps and restores that must fail (kills=, rfaults=, corrupt=) are h's:
- * the dump and the restore are the same code. */
+ * the dump and the restore are the same code. Every dump and the restore have the options of
+ * tests.desc opts= (desc_criu_args(): --tcp-established). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -67,16 +68,17 @@ static int push_start(struct test_run *t, const struct spawn_req *req, int *stat
 static int push_dump(struct test_run *t, const char *what, const char *env, int *status)
 {
 	char *pid = strf("%d", t->pid), *log = strf("%s/%s.log", t->dir, what);
-	char *argv[16] = { t->opts->criu, "dump",      "-t",	 pid,
-			   "-o",	  log,	       "-v4",	 "--page-server",
-			   "--address",	  HOST_B_ADDR, "--port", REMOTE_PORT,
-			   "--auth-key",  t->keyfile,  NULL };
+	char *argv[16 + DESC_CRIU_ARGS] = { t->opts->criu, "dump",	"-t",	  pid,
+					    "-o",	   log,		"-v4",	  "--page-server",
+					    "--address",   HOST_B_ADDR, "--port", REMOTE_PORT,
+					    "--auth-key",  t->keyfile,	NULL };
 	struct spawn_req req = { .argv = argv, .cwd = t->dir, .out = log, .env = env };
 	char ns[96];
-	int ret;
+	int ret, n = 14;
 
 	if (t->desc->leave_running && !env)
-		argv[14] = "--leave-running";
+		argv[n++] = "--leave-running";
+	desc_criu_args(t->desc, argv, n);
 	hosts_path(&t->hosts, false, ns, sizeof(ns));
 	req.netns = ns;
 	ret = run_cmd(&req, t->deadline, status);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "zdtm.h"
+#include "desc.h"
 #include "flavor.h"
 #include "flavor-h.h"
 #include "flavor-remote.h"
@@ -106,14 +107,17 @@ int remote_migrate(struct test_run *t)
 	const struct timespec nap = { 0, 10 * 1000 * 1000 };
 	char *pid = strf("%d", t->pid), *log = strf("%s/dump.log", t->dir);
 	char *out = strf("%s/dump.out", t->dir), *inv = strf("%s/inventory.img", t->images);
-	char *argv[] = { t->opts->criu, "dump",	     "-t",     pid,	    "-D",
-			 t->images,	"-o",	     log,      "-v4",	    "--lazy-pages",
-			 "--address",	HOST_A_ADDR, "--port", REMOTE_PORT, "--auth-key",
-			 t->keyfile,	NULL };
+	char *argv[17 + DESC_CRIU_ARGS] = {
+		t->opts->criu, "dump",	    "-t",     pid,	   "-D",
+		t->images,     "-o",	    log,      "-v4",	   "--lazy-pages",
+		"--address",   HOST_A_ADDR, "--port", REMOTE_PORT, "--auth-key",
+		t->keyfile,    NULL
+	};
 	char ns[96];
 	struct spawn_req req = { .argv = argv, .cwd = t->dir, .out = out, .netns = ns };
 	int ret = 0, status;
 
+	desc_criu_args(t->desc, argv, 16);
 	hosts_path(&t->hosts, false, ns, sizeof(ns));
 	t->srcpid = t->pid;
 	t->psd = spawn(&req);

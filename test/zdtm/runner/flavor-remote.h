@@ -12,7 +12,8 @@
  * Contract: remote_prepare() (with the hosts and the key), remote_setup() (ps-lazy, after the
  * dump: B's directory, the page server, -d, its pid in page-server.pid, its log in
  * page-server.log), remote_migrate() (remote-lazy's checkpoint: the source's dump started,
- * its log in dump.log, and B's directory once the images are complete), remote_lazy_args()
+ * with the options of tests.desc opts= (desc_criu_args()), its log in dump.log, and B's
+ * directory once the images are complete), remote_lazy_args()
  * (what lazy-pages takes), remote_check() (after lazy-pages exited 0: every page came from
  * A — lazy-pages.json remote_bytes is not 0 when pages were lazy —; then ps-lazy's page server
  * must stop on SIGTERM, exit 0 and have served exactly one session, or remote-lazy's source

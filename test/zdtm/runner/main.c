@@ -341,6 +341,7 @@ static int cmd_list(const struct zdtm_opts *o)
 		return 2;
 	for (size_t i = 0; i < tab.n; i++) {
 		const struct test_desc *d = &tab.tests[i];
+		char opts[64];
 
 		printf("%-28s", d->name);
 		for (int k = 0, first = 1; flavor_at(k); k++) {
@@ -359,10 +360,15 @@ static int cmd_list(const struct zdtm_opts *o)
 			needs_names(d->needs, names, sizeof(names));
 			printf("  needs=%s", names);
 		}
-		if (d->leave_running || d->restore_wait)
-			printf("  opts=%s%s%s", d->leave_running ? "leave-running" : "",
-			       d->leave_running && d->restore_wait ? "," : "",
-			       d->restore_wait ? "restore-wait" : "");
+		opts[0] = '\0';
+		if (d->leave_running)
+			strcat(opts, ",leave-running");
+		if (d->restore_wait)
+			strcat(opts, ",restore-wait");
+		if (d->tcp_established)
+			strcat(opts, ",tcp-established");
+		if (opts[0])
+			printf("  opts=%s", opts + 1);
 		if (d->faults)
 			printf("  faults=%s", d->faults);
 		if (d->rfaults)

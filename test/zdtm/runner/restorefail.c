@@ -49,12 +49,14 @@ int restore_must_fail(struct test_run *t, const struct fail_req *r)
 {
 	char *log = strf("%s/%s.log", t->dir, r->what);
 	char *pidfile = strf("%s/%s.pid", t->dir, r->what);
-	char *argv[] = { t->opts->criu, "restore", "-D",	(char *)r->images, "-d", "-o",
-			 log,		"-v4",	   "--pidfile", pidfile,	   NULL };
+	char *argv[11 + DESC_CRIU_ARGS] = { t->opts->criu, "restore", "-D", (char *)r->images,
+					    "-d",	   "-o",      log,  "-v4",
+					    "--pidfile",   pidfile,   NULL };
 	struct spawn_req req = { .argv = argv, .cwd = t->dir, .out = log, .env = r->env };
 	char why[768], st[64];
 	int status = -1, ret;
 
+	desc_criu_args(t->desc, argv, 10);
 	unlink(pidfile);
 	ret = run_cmd(&req, t->deadline, &status);
 	status_str(status, st, sizeof(st));
@@ -119,14 +121,16 @@ static int restore_killed(struct test_run *t, const struct img_print *images, co
 {
 	char *log = strf("%s/%s.log", t->dir, what);
 	char *pidfile = strf("%s/%s.pid", t->dir, what);
-	char *argv[] = { t->opts->criu, "restore", "-D",	t->images, "-d", "-o",
-			 log,		"-v4",	   "--pidfile", pidfile,   NULL };
+	char *argv[11 + DESC_CRIU_ARGS] = { t->opts->criu, "restore", "-D", t->images,
+					    "-d",	   "-o",      log,  "-v4",
+					    "--pidfile",   pidfile,   NULL };
 	struct spawn_req req = { .argv = argv, .cwd = t->dir, .out = log, .env = env };
 	struct fail_req r = { .images = t->images, .was = images, .what = what, .how = what };
 	char why[768], st[64];
 	int status = -1, ret;
 	pid_t p, root = 0; /* the restored root (its host pid, under pidns a new one) */
 
+	desc_criu_args(t->desc, argv, 10);
 	unlink(pidfile);
 	p = spawn(&req);
 	if (p < 0) {

@@ -10,7 +10,8 @@
  * dumped pid (not even a zombie), no other child of the runner, no pidfile,
  * and the image directory it read exactly as it was (imgprint.h). Its log
  * must give the reason: the fault's site, or the damaged file's name, and for
- * a damaged image no sign that a task was created.
+ * a damaged image no sign that a task was created. Each has the options of tests.desc opts=
+ * (desc_criu_args()), as the real restore has: it must fail for its own reason.
  *
  * Contract: functions return 0, or a negative errno with the reason given
  * once through run_why(). */
