@@ -86,4 +86,3 @@ int fdpass_read(int sk, void *buf, size_t len, int *fd, bool first)
 	}
 	return bad;
 }
-

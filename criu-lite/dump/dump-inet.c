@@ -107,21 +107,21 @@ static bool geti(int fd, int level, int name, int *v)
 }
 
 /* opt = value of (level, name) when the kernel reads it back (else absent) */
-#define OPT_BOOL(o, f, fd, level, name)                 \
-	do {                                            \
-		int v_;                                 \
-		if (geti(fd, level, name, &v_)) {       \
-			(o)->has_##f = true;            \
-			(o)->f = v_ != 0;               \
-		}                                       \
+#define OPT_BOOL(o, f, fd, level, name)           \
+	do {                                      \
+		int v_;                           \
+		if (geti(fd, level, name, &v_)) { \
+			(o)->has_##f = true;      \
+			(o)->f = v_ != 0;         \
+		}                                 \
 	} while (0)
-#define OPT_U32(o, f, fd, level, name)                  \
-	do {                                            \
-		int v_;                                 \
-		if (geti(fd, level, name, &v_)) {       \
-			(o)->has_##f = true;            \
-			(o)->f = (uint32_t)v_;          \
-		}                                       \
+#define OPT_U32(o, f, fd, level, name)            \
+	do {                                      \
+		int v_;                           \
+		if (geti(fd, level, name, &v_)) { \
+			(o)->has_##f = true;      \
+			(o)->f = (uint32_t)v_;    \
+		}                                 \
 	} while (0)
 
 /* A fresh socket's value of an option whose setting also fixes it (buffers, congestion):
@@ -137,17 +137,19 @@ static int fresh_int(const InetSkEntry *e, int level, int name, int *v)
 	return ret;
 }
 
+/* An established TCP connection's always: its restore sets them (after filling its queues). */
 static void read_bufs(int fd, struct isk *s)
 {
+	bool always = s->e.protocol == IPPROTO_TCP && s->e.state == TCP_ESTABLISHED;
 	int v, d;
 
-	if (geti(fd, SOL_SOCKET, SO_SNDBUF, &v) && !fresh_int(&s->e, SOL_SOCKET, SO_SNDBUF, &d) &&
-	    v != d) {
+	if (geti(fd, SOL_SOCKET, SO_SNDBUF, &v) &&
+	    (always || (!fresh_int(&s->e, SOL_SOCKET, SO_SNDBUF, &d) && v != d))) {
 		s->o.has_sndbuf = true;
 		s->o.sndbuf = (uint32_t)v;
 	}
-	if (geti(fd, SOL_SOCKET, SO_RCVBUF, &v) && !fresh_int(&s->e, SOL_SOCKET, SO_RCVBUF, &d) &&
-	    v != d) {
+	if (geti(fd, SOL_SOCKET, SO_RCVBUF, &v) &&
+	    (always || (!fresh_int(&s->e, SOL_SOCKET, SO_RCVBUF, &d) && v != d))) {
 		s->o.has_rcvbuf = true;
 		s->o.rcvbuf = (uint32_t)v;
 	}
@@ -310,9 +312,9 @@ static int read_opts(int fd, struct isk *s)
 
 static const char *state_name(int st)
 {
-	static const char *const n[] = { "?",	      "ESTABLISHED", "SYN_SENT",  "SYN_RECV",
-					 "FIN_WAIT1", "FIN_WAIT2",   "TIME_WAIT", "CLOSE",
-					 "CLOSE_WAIT", "LAST_ACK",   "LISTEN",	  "CLOSING" };
+	static const char *const n[] = { "?",	       "ESTABLISHED", "SYN_SENT",  "SYN_RECV",
+					 "FIN_WAIT1",  "FIN_WAIT2",   "TIME_WAIT", "CLOSE",
+					 "CLOSE_WAIT", "LAST_ACK",    "LISTEN",	   "CLOSING" };
 
 	return st >= 0 && st < (int)(sizeof(n) / sizeof(n[0])) ? n[st] : "?";
 }
@@ -321,8 +323,8 @@ static int check_kind(const struct isk *s)
 {
 	const InetSkEntry *e = &s->e;
 	bool tcp = e->type == SOCK_STREAM && e->protocol == IPPROTO_TCP;
-	bool udp = e->type == SOCK_DGRAM &&
-		   (e->protocol == IPPROTO_UDP || e->protocol == IPPROTO_UDPLITE);
+	bool udp =
+	    e->type == SOCK_DGRAM && (e->protocol == IPPROTO_UDP || e->protocol == IPPROTO_UDPLITE);
 
 	if (!tcp && !udp) {
 		pr_err("%s is an inet socket of type %u, protocol %u (raw, ICMP, SCTP, ...): not "
@@ -330,8 +332,7 @@ static int check_kind(const struct isk *s)
 		       s->what, e->type, e->protocol);
 		return -ENOTSUP;
 	}
-	if (tcp && e->state != TCP_ESTABLISHED && e->state != TCP_CLOSE &&
-	    e->state != TCP_LISTEN) {
+	if (tcp && e->state != TCP_ESTABLISHED && e->state != TCP_CLOSE && e->state != TCP_LISTEN) {
 		pr_err("%s is a TCP socket in state %s: not supported yet (LISTEN, ESTABLISHED "
 		       "and CLOSE are)\n",
 		       s->what, state_name((int)e->state));
@@ -397,6 +398,44 @@ static int read_sock(int fd, uint32_t rqueue, struct isk *s)
 	return read_opts(fd, s);
 }
 
+/* The socket lives in criu-lite's network namespace (its restore is made there): compared by
+ * SO_NETNS_COOKIE (5.14+). 0, or -ENOTSUP (logged). */
+static int same_netns(int fd, const struct isk *s)
+{
+	uint64_t a = 0, b = 0;
+	socklen_t l = sizeof(a);
+	int own = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = 0;
+
+	if (own < 0) {
+		pr_perror("%s: a socket of our own", s->what);
+		return -errno;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &a, &l) ||
+	    (l = sizeof(b), getsockopt(own, SOL_SOCKET, SO_NETNS_COOKIE, &b, &l))) {
+		ret = -errno;
+		pr_perror("%s: SO_NETNS_COOKIE (a kernel before 5.14 can't say which network "
+			  "namespace a socket is in)",
+			  s->what);
+	} else if (a != b) {
+		pr_err("%s: a socket of another network namespace than the dumper's: not supported "
+		       "yet\n",
+		       s->what);
+		ret = -ENOTSUP;
+	}
+	close(own);
+	return ret;
+}
+
+/* Bound to a port (or an address): then sock_diag knows it. */
+static bool bound(int fd, const struct isk *s)
+{
+	uint8_t a[16] = { 0 };
+	uint32_t port = 0;
+
+	return sk_addr(fd, false, (int)s->e.family, a, &port) || port ||
+	       !any_addr(a, s->e.family == AF_INET ? 4 : 16);
+}
+
 int dump_inet_sk(struct dump_shared *sh, const struct dump_inet_fd *f, InetSkEntry **out)
 {
 	struct dump_inet *t;
@@ -430,12 +469,19 @@ int dump_inet_sk(struct dump_shared *sh, const struct dump_inet_fd *f, InetSkEnt
 		goto out;
 	}
 	s->e.protocol = (uint32_t)v;
+	ret = same_netns(fd, s);
+	if (ret)
+		goto out;
+	/* sock_diag lists the sockets of the kernel's hash tables: a socket never bound nor
+	 * connected is in none (its state is CLOSE, nothing is shut down or queued) */
 	ret = inetdiag_get((int)s->e.family, (int)s->e.protocol, s->e.ino, &dg);
-	if (ret == -ENOENT) {
-		pr_err("%s: sock_diag does not know it in criu-lite's network namespace: a socket "
-		       "of another network namespace, not supported yet\n",
+	if (ret == -ENOENT && !bound(fd, s)) {
+		dg = (struct isk_diag){ .state = TCP_CLOSE };
+		ret = 0;
+	} else if (ret == -ENOENT) {
+		pr_err("%s: sock_diag does not know it in criu-lite's network namespace\n",
 		       s->what);
-		ret = -ENOTSUP;
+		ret = -EIO;
 	}
 	if (ret)
 		goto out;

@@ -20,7 +20,7 @@ struct isk {
 	char cc[16]; /* TCP_CONGESTION */
 	SkFilterInsn *fi, **fp;
 	SkIntOpt ints[32], *intp[32]; /* sk_int_opts() that differ from a new socket's */
-	char what[96]; /* "pid 12 fd 3: socket:[345]" */
+	char what[96];		      /* "pid 12 fd 3: socket:[345]" */
 };
 
 /* A socket held in repair mode (a copy of the task's fd) until dump_inet_finish(). */
@@ -38,7 +38,7 @@ struct dump_inet {
 	size_t nheld;
 	struct netlock_conn *conns; /* what the network lock drops */
 	size_t nconns;
-	bool locked; /* the lock's table exists */
+	bool locked;		/* the lock's table exists */
 	struct tcp_guard guard; /* puts the connections back if the dumper dies */
 };
 

@@ -177,9 +177,9 @@ static int read_repair(struct dump_shared *sh, int fd, struct isk *s)
 	t->inq_len = (uint32_t)inq;
 	t->outq_len = (uint32_t)outq;
 	t->unsent_len = (uint32_t)unsent;
-	t->mss = (uint32_t)v;
 	t->sack = ti.tcpi_options & TCPI_OPT_SACK;
 	t->tstamp = ti.tcpi_options & TCPI_OPT_TIMESTAMPS;
+	t->mss = (uint32_t)v; /* in repair mode TCP_MAXSEG is the clamp (the peer's MSS) */
 	t->wscale = ti.tcpi_options & TCPI_OPT_WSCALE;
 	t->snd_wscale = ti.tcpi_snd_wscale;
 	t->rcv_wscale = ti.tcpi_rcv_wscale;

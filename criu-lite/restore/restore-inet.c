@@ -52,6 +52,19 @@ socklen_t risk_sockaddr(const InetSkEntry *e, bool peer, struct sockaddr_storage
 	return sizeof(*in6);
 }
 
+socklen_t risk_bind_addr(const InetSkEntry *e, struct sockaddr_storage *ss)
+{
+	socklen_t l = risk_sockaddr(e, false, ss);
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+	/* bind() to a v6 address that is not v4-mapped sets IPV6_V6ONLY: a connected socket that
+	 * had it off got its address from connect(), and gets it so again */
+	if (e->family == AF_INET6 && e->has_dst_addr && e->opts && e->opts->has_v6only &&
+	    !e->opts->v6only && !IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+		in6->sin6_addr = in6addr_any;
+	return l;
+}
+
 static int bad(const struct risk *s, const char *why)
 {
 	pr_err("files.img: file %u, %s: %s\n", s->file_id, s->what, why);
@@ -62,8 +75,8 @@ static void name_it(struct risk *s)
 {
 	const InetSkEntry *e = s->e;
 	char a[INET6_ADDRSTRLEN] = "*", b[INET6_ADDRSTRLEN] = "";
-	const char *proto = e->protocol == IPPROTO_TCP	   ? "tcp"
-			    : e->protocol == IPPROTO_UDP   ? "udp"
+	const char *proto = e->protocol == IPPROTO_TCP	     ? "tcp"
+			    : e->protocol == IPPROTO_UDP     ? "udp"
 			    : e->protocol == IPPROTO_UDPLITE ? "udplite"
 							     : "inet";
 
@@ -85,8 +98,8 @@ static int check_entry(const struct restore_ctx *c, const struct risk *s)
 	const InetSkEntry *e = s->e;
 	size_t alen = e->family == AF_INET ? 4 : 16;
 	bool tcp = e->type == SOCK_STREAM && e->protocol == IPPROTO_TCP;
-	bool udp = e->type == SOCK_DGRAM &&
-		   (e->protocol == IPPROTO_UDP || e->protocol == IPPROTO_UDPLITE);
+	bool udp =
+	    e->type == SOCK_DGRAM && (e->protocol == IPPROTO_UDP || e->protocol == IPPROTO_UDPLITE);
 
 	if (e->family != AF_INET && e->family != AF_INET6)
 		return bad(s, "unknown family");
@@ -193,10 +206,10 @@ static int seti(const struct risk *s, int fd, int level, int name, const char *o
 	return -errno;
 }
 
-#define SET(has, level, name, v)                                                 \
-	do {                                                                     \
-		if ((has) && !ret)                                               \
-			ret = seti(s, fd, level, name, #name, (int)(v));         \
+#define SET(has, level, name, v)                                         \
+	do {                                                             \
+		if ((has) && !ret)                                       \
+			ret = seti(s, fd, level, name, #name, (int)(v)); \
 	} while (0)
 
 static int set_filter(const struct risk *s, int fd, const InetSkOpts *o)
@@ -208,9 +221,9 @@ static int set_filter(const struct risk *s, int fd, const InetSkOpts *o)
 	if (!f)
 		return -ENOMEM;
 	for (size_t i = 0; i < o->n_filter; i++)
-		f[i] = (struct sock_filter){ (uint16_t)o->filter[i]->code,
-					     (uint8_t)o->filter[i]->jt,
-					     (uint8_t)o->filter[i]->jf, o->filter[i]->k };
+		f[i] =
+		    (struct sock_filter){ (uint16_t)o->filter[i]->code, (uint8_t)o->filter[i]->jt,
+					  (uint8_t)o->filter[i]->jf, o->filter[i]->k };
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &p, sizeof(p))) {
 		ret = -errno;
 		pr_perror("%s: SO_ATTACH_FILTER (%zu instructions)", s->what, o->n_filter);
@@ -293,8 +306,8 @@ int risk_set_opts(const struct risk *s, int fd)
 	for (size_t i = 0; i < o->n_ints && !ret; i++) {
 		const SkIntOpt *x = o->ints[i];
 
-		ret = seti(s, fd, (int)x->level, (int)x->name, sk_int_opt_find(x->level, x->name)->str,
-			   x->value);
+		ret = seti(s, fd, (int)x->level, (int)x->name,
+			   sk_int_opt_find(x->level, x->name)->str, x->value);
 	}
 	if (o->n_filter && !ret)
 		ret = set_filter(s, fd, o);
@@ -317,7 +330,7 @@ static int create_plain(struct risk *s)
 	}
 	ret = risk_set_opts(s, fd);
 	if (!ret && e->has_src_port && !e->closed) {
-		l = risk_sockaddr(e, false, &ss);
+		l = risk_bind_addr(e, &ss);
 		if (bind(fd, (struct sockaddr *)&ss, l)) {
 			ret = -errno;
 			pr_perror("%s: bind()", s->what);

@@ -30,6 +30,8 @@ struct restore_inet {
 int risk_set_opts(const struct risk *s, int fd);
 /* e's local (peer) address as a sockaddr: its length. */
 socklen_t risk_sockaddr(const InetSkEntry *e, bool peer, struct sockaddr_storage *ss);
+/* The address e's socket binds to (its local one; see restore-inet.c for when not quite). */
+socklen_t risk_bind_addr(const InetSkEntry *e, struct sockaddr_storage *ss);
 /* Create s's socket (e->tcp set, not closed) in repair mode: bound, connected, its queues,
  * options and window in place; s->fd. 0 or -errno (logged). */
 int rtcp_create(struct risk *s);

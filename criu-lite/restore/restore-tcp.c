@@ -11,6 +11,7 @@
  * (rtcp_resume()), just before the tasks run; until the restore lifts the network lock, what
  * the socket sends is dropped, so the peer sees a pause, not a reset. */
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -53,7 +54,7 @@ static int seti_sol(const struct risk *s, int fd, int name)
  * mode; or, with q 0, sent normally. */
 static int put(const struct risk *s, int fd, int q, const char *data, uint32_t len)
 {
-	const char *name = q == TCP_RECV_QUEUE ? "receive queue"
+	const char *name = q == TCP_RECV_QUEUE	 ? "receive queue"
 			   : q == TCP_SEND_QUEUE ? "send queue"
 						 : "unsent data";
 	uint32_t done = 0;
@@ -78,6 +79,16 @@ static int put(const struct risk *s, int fd, int q, const char *data, uint32_t l
 	return 0;
 }
 
+static int set_bufs(const struct risk *s, int fd, int snd, int rcv)
+{
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof(snd)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv))) {
+		pr_perror("%s: SO_SNDBUFFORCE/SO_RCVBUFFORCE", s->what);
+		return -errno;
+	}
+	return 0;
+}
+
 static int set_repair_opts(const struct risk *s, int fd)
 {
 	const TcpRepairEntry *t = s->e->tcp;
@@ -86,8 +97,8 @@ static int set_repair_opts(const struct risk *s, int fd)
 
 	o[n++] = (struct tcp_repair_opt){ TCPOPT_MSS, t->mss };
 	if (t->wscale)
-		o[n++] = (struct tcp_repair_opt){ TCPOPT_WINDOW,
-						  t->snd_wscale | (t->rcv_wscale << 16) };
+		o[n++] =
+		    (struct tcp_repair_opt){ TCPOPT_WINDOW, t->snd_wscale | (t->rcv_wscale << 16) };
 	if (t->sack)
 		o[n++] = (struct tcp_repair_opt){ TCPOPT_SACK_PERM, 0 };
 	if (t->tstamp)
@@ -102,6 +113,33 @@ static int set_repair_opts(const struct risk *s, int fd)
 		return -errno;
 	}
 	return 0;
+}
+
+/* The MSS in use was computed at connect() from the default clamp (536), and the repair
+ * option sets the clamp only: it is computed again where an option change makes the kernel do
+ * it (tcp_sync_mss() with the path MTU it has): empty IP options for IPv4, empty sticky
+ * options (an IPV6_2292PKTOPTIONS whose one cmsg sets nothing sticky) for IPv6 and
+ * v4-mapped. */
+static int resync_mss(const struct risk *s, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct cmsghdr *c = (struct cmsghdr *)cbuf;
+	int hops = 64;
+
+	if (s->e->family == AF_INET) {
+		if (!setsockopt(fd, SOL_IP, IP_OPTIONS, NULL, 0))
+			return 0;
+		pr_perror("%s: IP_OPTIONS (to compute the MSS again)", s->what);
+		return -errno;
+	}
+	c->cmsg_level = SOL_IPV6;
+	c->cmsg_type = IPV6_2292HOPLIMIT;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &hops, sizeof(hops));
+	if (!setsockopt(fd, SOL_IPV6, IPV6_2292PKTOPTIONS, cbuf, sizeof(cbuf)))
+		return 0;
+	pr_perror("%s: IPV6_2292PKTOPTIONS (to compute the MSS again)", s->what);
+	return -errno;
 }
 
 static int set_window(const struct risk *s, int fd)
@@ -141,7 +179,7 @@ int rtcp_create(struct risk *s)
 	}
 	s->fd = fd; /* from here on closed in repair mode: silently */
 	s->repair = true;
-	l = risk_sockaddr(e, false, &ss);
+	l = risk_bind_addr(e, &ss);
 	if (bind(fd, (struct sockaddr *)&ss, l)) {
 		pr_perror("%s: bind()", s->what);
 		return -errno;
@@ -157,12 +195,19 @@ int rtcp_create(struct risk *s)
 		return -errno;
 	}
 	ret = set_repair_opts(s, fd);
+	if (!ret) /* room for the queues whatever their skbs cost; the dumped sizes come after */
+		ret = set_bufs(s, fd, INT_MAX / 2, INT_MAX / 2);
 	if (!ret)
 		ret = put(s, fd, TCP_RECV_QUEUE, s->data, t->inq_len);
-	if (!ret) /* what had been sent and not acked yet */
-		ret = put(s, fd, TCP_SEND_QUEUE, s->data + t->inq_len, t->outq_len - t->unsent_len);
+	/* the window once the receive queue is in (its rcv_wup may not pass rcv_nxt); then the
+	 * MSS, which is at most half the largest window seen; then what the send queue had sent
+	 * and not had acked yet, cut to that MSS */
 	if (!ret)
 		ret = set_window(s, fd);
+	if (!ret)
+		ret = resync_mss(s, fd);
+	if (!ret)
+		ret = put(s, fd, TCP_SEND_QUEUE, s->data + t->inq_len, t->outq_len - t->unsent_len);
 	if (!ret)
 		ret = seti(s, fd, TCP_REPAIR_QUEUE, "TCP_REPAIR_QUEUE", TCP_NO_QUEUE);
 	return ret;
@@ -185,6 +230,8 @@ int rtcp_resume(struct risk *s)
 	if (t->unsent_len)
 		ret = put(s, s->fd, 0, s->data + t->inq_len + (t->outq_len - t->unsent_len),
 			  t->unsent_len);
+	if (!ret && e->opts && e->opts->has_sndbuf && e->opts->has_rcvbuf)
+		ret = set_bufs(s, s->fd, e->opts->sndbuf / 2, e->opts->rcvbuf / 2);
 	if (!ret && e->has_shutdown && (e->shutdown & 1) && shutdown(s->fd, SHUT_RD)) {
 		ret = -errno;
 		pr_perror("%s: shutdown(SHUT_RD)", s->what);
