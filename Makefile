@@ -204,7 +204,8 @@ test: deps
 	@$(MAKE) all && $(MAKE) $(UNIT_BIN) || { echo "0 passed, 1 failed (the build failed)"; \
 		kill -KILL $$PPID; exit 1; }
 	@$(ZRUNNER) run --all --keep-going -f nocr,h,pidns,lazy,ps-lazy,remote-lazy,remote --unit "$(UNIT_BIN)" \
-		--cmd "cli:600=test/cli/run" --cmd "kernel-test=kernel/run-qemu-test" || \
+		--cmd "cli:600=test/cli/run" --cmd "tcp-migrate:300=test/cli/tcp-migrate" \
+		--cmd "kernel-test=kernel/run-qemu-test" || \
 		{ kill -KILL $$PPID; exit 1; }
 
 # The kernel patch test (kernel/README.md): about 4-5 minutes on 2 cores the first

@@ -16,11 +16,13 @@
  * lock stays for the restore to lift; when the tree runs on (a failed dump, --leave-running),
  * repair mode is switched off (without a window probe) and the lock lifted: the connections go
  * on as if nothing happened. With --tcp-close the connection is saved as closed.
- * Contract, restore (restore-inet.c, restore-tcp.c): restore_inet_open() creates the socket of
- * one FT_INETSK entry in the restorer with its options, bound, listening or connected; an
- * established TCP connection in repair mode (sequence numbers, queues, options, window), kept
- * in repair mode in a table until restore_inet_resume(), which, just before the tasks run,
- * switches repair off and sends what had not been sent yet; restore_inet_done() then lifts the
+ * Contract, restore (restore-inet.c, restore-tcp.c): restore_inet_check() reads and checks every
+ * entry first and, with --tcp-established, takes the dump's network lock in the restore's own
+ * network namespace too (another host takes the peer's packets now). restore_inet_open() creates
+ * the socket of one FT_INETSK entry in the restorer with its options, bound, listening or
+ * connected; an established TCP connection in repair mode (sequence numbers, queues, options,
+ * window), kept in repair mode in a table until restore_inet_resume(), which, just before the tasks
+ * run, switches repair off and sends what had not been sent yet; restore_inet_done() then lifts the
  * dump's network lock (after a successful restore only: after a failure the lock stays so a
  * retry finds the peer waiting, and the table's sockets are closed in repair mode, silently).
  * Without --tcp-established (or --tcp-close) a dump with established connections is refused.

@@ -174,6 +174,40 @@ static int build_table(struct restore_ctx *c, struct restore_inet *t)
 	return ret;
 }
 
+/* The dump's connections locked here too (the restore may run in another network namespace:
+ * another host, which now takes the peer's packets), from before their sockets exist until the
+ * tasks run: the same table, taken again whole. */
+static int lock_here(struct restore_ctx *c, struct restore_inet *t)
+{
+	struct netlock_conn *v = calloc(t->n + 1, sizeof(*v));
+	char name[NETLOCK_NAME_MAX + 1];
+	size_t n = 0;
+	int ret;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n; i++) {
+		const InetSkEntry *e = t->v[i].e;
+
+		if (!e->tcp)
+			continue;
+		v[n].family = (int)e->family;
+		memcpy(v[n].src, e->src_addr.data, e->src_addr.len);
+		memcpy(v[n].dst, e->dst_addr.data, e->dst_addr.len);
+		v[n].sport = (uint16_t)e->src_port;
+		v[n].dport = (uint16_t)e->dst_port;
+		n++;
+	}
+	inet_lock_name(name, sizeof(name), c->inv->dump_id);
+	ret = n ? netlock_lock(name, v, n) : 0;
+	if (ret)
+		pr_err(
+		    "can't lock the dump's TCP connections here (network lock, nftables): the "
+		    "restore needs it (--network-lock skip if the caller drops their packets)\n");
+	free(v);
+	return ret;
+}
+
 int restore_inet_check(struct restore_ctx *c)
 {
 	int ret;
@@ -187,6 +221,8 @@ int restore_inet_check(struct restore_ctx *c)
 			return -ENOMEM;
 		}
 		ret = build_table(c, c->isk);
+		if (!ret && c->o->tcp_established && c->o->network_lock == NETLOCK_NFTABLES)
+			ret = lock_here(c, c->isk);
 		if (ret) {
 			restore_inet_done(c, false);
 			return ret;
