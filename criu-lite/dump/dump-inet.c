@@ -6,6 +6,10 @@
  * getsockopt() and getsockname() say is the task's own state, and reading changes nothing. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/sockios.h>
+#include <netinet/icmp6.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <linux/filter.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -226,6 +230,36 @@ static void read_ints(int fd, struct isk *s)
 	s->o.ints = s->intp;
 }
 
+/* A raw socket's own: IP_HDRINCL, its ICMP filter (v4) or ICMPv6 filter, IPV6_CHECKSUM. */
+static void read_raw_opts(int fd, struct isk *s)
+{
+	InetSkOpts *o = &s->o;
+	socklen_t l;
+	uint32_t f;
+	int v;
+
+	if (s->e.family == AF_INET) {
+		OPT_BOOL(o, hdrincl, fd, SOL_IP, IP_HDRINCL);
+		l = sizeof(f);
+		if (s->e.protocol == IPPROTO_ICMP &&
+		    !getsockopt(fd, SOL_RAW, ICMP_FILTER, &f, &l) && f) {
+			o->has_icmp_filter = true;
+			o->icmp_filter = f;
+		}
+		return;
+	}
+	l = sizeof(s->icmp6f);
+	if (s->e.protocol == IPPROTO_ICMPV6 &&
+	    !getsockopt(fd, SOL_ICMPV6, ICMP6_FILTER, s->icmp6f, &l) && l == sizeof(s->icmp6f)) {
+		o->has_icmp6_filter = true;
+		o->icmp6_filter = (ProtobufCBinaryData){ sizeof(s->icmp6f), s->icmp6f };
+	}
+	if (s->e.protocol != IPPROTO_ICMPV6 && geti(fd, SOL_RAW, IPV6_CHECKSUM, &v) && v >= 0) {
+		o->has_ipv6_checksum = true;
+		o->ipv6_checksum = v;
+	}
+}
+
 static int read_opts(int fd, struct isk *s)
 {
 	InetSkOpts *o = &s->o;
@@ -269,7 +303,8 @@ static int read_opts(int fd, struct isk *s)
 		OPT_U32(o, tos, fd, SOL_IP, IP_TOS);
 		OPT_U32(o, ttl, fd, SOL_IP, IP_TTL);
 	} else {
-		OPT_BOOL(o, v6only, fd, SOL_IPV6, IPV6_V6ONLY);
+		if (s->e.type != SOCK_RAW) /* a raw socket's is fixed (its protocol is bound) */
+			OPT_BOOL(o, v6only, fd, SOL_IPV6, IPV6_V6ONLY);
 		OPT_U32(o, tclass, fd, SOL_IPV6, IPV6_TCLASS);
 		if (geti(fd, SOL_IPV6, IPV6_UNICAST_HOPS, &v)) {
 			o->has_hoplimit = true;
@@ -300,6 +335,8 @@ static int read_opts(int fd, struct isk *s)
 				close(f);
 		}
 	}
+	if (s->e.type == SOCK_RAW)
+		read_raw_opts(fd, s);
 	if (s->e.protocol == IPPROTO_UDPLITE) {
 		OPT_U32(&s->e, udplite_send_cscov, fd, SOL_UDPLITE, UDPLITE_SEND_CSCOV);
 		OPT_U32(&s->e, udplite_recv_cscov, fd, SOL_UDPLITE, UDPLITE_RECV_CSCOV);
@@ -323,12 +360,10 @@ static int check_kind(const struct isk *s)
 {
 	const InetSkEntry *e = &s->e;
 	bool tcp = e->type == SOCK_STREAM && e->protocol == IPPROTO_TCP;
-	bool udp =
-	    e->type == SOCK_DGRAM && (e->protocol == IPPROTO_UDP || e->protocol == IPPROTO_UDPLITE);
 
-	if (!tcp && !udp) {
-		pr_err("%s is an inet socket of type %u, protocol %u (raw, ICMP, SCTP, ...): not "
-		       "supported yet (TCP, UDP and UDP-Lite are)\n",
+	if (!tcp && !isk_dgram(e) && e->type != SOCK_RAW) {
+		pr_err("%s is an inet socket of type %u, protocol %u (SCTP, MPTCP, ...): not "
+		       "supported yet (TCP, UDP, UDP-Lite, ping and raw sockets are)\n",
 		       s->what, e->type, e->protocol);
 		return -ENOTSUP;
 	}
@@ -389,11 +424,19 @@ static int read_sock(int fd, uint32_t rqueue, struct isk *s)
 		e->has_backlog = true;
 		e->backlog = ti.tcpi_sacked;
 	}
-	if (e->type == SOCK_DGRAM && rqueue) {
-		pr_err("%s: a UDP socket with datagrams queued for reading (%u bytes): not "
-		       "supported yet (their senders' addresses can't be restored)\n",
-		       s->what, rqueue);
+	if (e->type != SOCK_STREAM && rqueue) {
+		pr_err("%s: a %s socket with %s queued for reading (%u bytes): not supported yet "
+		       "(they can't be put back as they came)\n",
+		       s->what, e->type == SOCK_RAW ? "raw" : "datagram",
+		       e->type == SOCK_RAW ? "packets" : "datagrams", rqueue);
 		return -ENOTSUP;
+	}
+	if (e->type == SOCK_RAW) { /* its "port" is the protocol: nothing bound */
+		e->has_src_port = e->src_port != 0 && !any_addr(s->src, alen);
+		e->src_port = 0;
+		e->has_src_addr = e->has_src_port;
+		e->has_dst_port = false;
+		e->dst_port = 0;
 	}
 	return read_opts(fd, s);
 }
@@ -424,6 +467,29 @@ static int same_netns(int fd, const struct isk *s)
 	}
 	close(own);
 	return ret;
+}
+
+/* A ping or raw socket's state, as sock_diag would give it: connected or not (getpeername),
+ * its receive side shut down or not (POLLRDHUP), and its queue (SIOCINQ: the first packet's
+ * length). Its send side shut down alone shows nowhere (docs/fds.md). */
+static int own_state(int fd, const struct isk *s, struct isk_diag *dg)
+{
+	struct sockaddr_storage ss;
+	socklen_t l = sizeof(ss);
+	struct pollfd p = { .fd = fd, .events = POLLRDHUP };
+	int inq = 0;
+
+	*dg = (struct isk_diag){ .state = getpeername(fd, (struct sockaddr *)&ss, &l)
+					      ? TCP_CLOSE
+					      : TCP_ESTABLISHED };
+	if (poll(&p, 1, 0) > 0 && (p.revents & POLLRDHUP))
+		dg->shutdown = ISK_RCV_SHUTDOWN;
+	if (ioctl(fd, SIOCINQ, &inq)) {
+		pr_perror("%s: SIOCINQ", s->what);
+		return -errno;
+	}
+	dg->rqueue = (uint32_t)inq;
+	return 0;
 }
 
 /* Bound to a port (or an address): then sock_diag knows it. */
@@ -474,7 +540,11 @@ int dump_inet_sk(struct dump_shared *sh, const struct dump_inet_fd *f, InetSkEnt
 		goto out;
 	/* sock_diag lists the sockets of the kernel's hash tables: a socket never bound nor
 	 * connected is in none (its state is CLOSE, nothing is shut down or queued) */
-	ret = inetdiag_get((int)s->e.family, (int)s->e.protocol, s->e.ino, &dg);
+	/* no sock_diag for ping sockets, nor for raw ones without CONFIG_INET_RAW_DIAG */
+	if (s->e.type == SOCK_RAW || (s->e.type == SOCK_DGRAM && !isk_dgram_udp(&s->e)))
+		ret = own_state(fd, s, &dg);
+	else
+		ret = inetdiag_get((int)s->e.family, (int)s->e.protocol, s->e.ino, &dg);
 	if (ret == -ENOENT && !bound(fd, s)) {
 		dg = (struct isk_diag){ .state = TCP_CLOSE };
 		ret = 0;

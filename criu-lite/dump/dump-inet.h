@@ -17,7 +17,8 @@ struct isk {
 	TcpRepairEntry t;
 	uint8_t src[16], dst[16];
 	char dev[IFNAMSIZ];
-	char cc[16]; /* TCP_CONGESTION */
+	char cc[16];	    /* TCP_CONGESTION */
+	uint8_t icmp6f[32]; /* ICMP6_FILTER */
 	SkFilterInsn *fi, **fp;
 	SkIntOpt ints[32], *intp[32]; /* sk_int_opts() that differ from a new socket's */
 	char what[96];		      /* "pid 12 fd 3: socket:[345]" */

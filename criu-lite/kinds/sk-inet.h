@@ -37,6 +37,12 @@
 
 #include "files.pb-c.h"
 
+#ifndef ICMP_FILTER
+#define ICMP_FILTER 1 /* <linux/icmp.h>, which clashes with <net/if.h> */
+#endif
+#define ISK_RCV_SHUTDOWN  1
+#define ISK_SEND_SHUTDOWN 2
+
 #ifndef SOL_UDPLITE
 #define SOL_UDPLITE 136
 #endif
@@ -64,6 +70,16 @@ struct sk_int_opt_def {
 const struct sk_int_opt_def *sk_int_opts(size_t *n);
 /* The entry of (level, name), or NULL: not one restore sets. */
 const struct sk_int_opt_def *sk_int_opt_find(uint32_t level, uint32_t name);
+
+/* A datagram socket of ours: UDP or UDP-Lite (isk_dgram_udp), or ICMP (a ping socket). */
+static inline bool isk_dgram_udp(const InetSkEntry *e)
+{
+	return e->type == 2 /* SOCK_DGRAM */ && (e->protocol == 17 || e->protocol == 136);
+}
+static inline bool isk_dgram(const InetSkEntry *e)
+{
+	return isk_dgram_udp(e) || (e->type == 2 && (e->protocol == 1 || e->protocol == 58));
+}
 
 /* ---- dump ---- */
 

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <netinet/in.h>
+#include <netinet/icmp6.h>
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
 #include <stdio.h>
@@ -75,10 +76,11 @@ static void name_it(struct risk *s)
 {
 	const InetSkEntry *e = s->e;
 	char a[INET6_ADDRSTRLEN] = "*", b[INET6_ADDRSTRLEN] = "";
-	const char *proto = e->protocol == IPPROTO_TCP	     ? "tcp"
+	const char *proto = e->type == SOCK_RAW		     ? "raw"
+			    : e->protocol == IPPROTO_TCP     ? "tcp"
 			    : e->protocol == IPPROTO_UDP     ? "udp"
 			    : e->protocol == IPPROTO_UDPLITE ? "udplite"
-							     : "inet";
+							     : "ping";
 
 	if (e->has_src_addr && e->src_addr.len == (e->family == AF_INET ? 4u : 16u))
 		inet_ntop((int)e->family, e->src_addr.data, a, sizeof(a));
@@ -98,13 +100,13 @@ static int check_entry(const struct restore_ctx *c, const struct risk *s)
 	const InetSkEntry *e = s->e;
 	size_t alen = e->family == AF_INET ? 4 : 16;
 	bool tcp = e->type == SOCK_STREAM && e->protocol == IPPROTO_TCP;
-	bool udp =
-	    e->type == SOCK_DGRAM && (e->protocol == IPPROTO_UDP || e->protocol == IPPROTO_UDPLITE);
 
 	if (e->family != AF_INET && e->family != AF_INET6)
 		return bad(s, "unknown family");
-	if (!tcp && !udp)
+	if (!tcp && !isk_dgram(e) && !(e->type == SOCK_RAW && e->protocol < 256))
 		return bad(s, "unknown type or protocol");
+	if (e->opts && e->opts->has_icmp6_filter && e->opts->icmp6_filter.len != 32)
+		return bad(s, "a malformed ICMPv6 filter");
 	if ((e->has_src_addr && e->src_addr.len != alen) ||
 	    (e->has_dst_addr && e->dst_addr.len != alen) || e->src_port > 65535 ||
 	    e->dst_port > 65535)
@@ -337,6 +339,19 @@ int risk_set_opts(const struct risk *s, int fd)
 			pr_perror("%s: TCP_CONGESTION %s", s->what, o->congestion);
 		}
 	}
+	SET(o->has_hdrincl && o->hdrincl && e->protocol != IPPROTO_RAW, SOL_IP, IP_HDRINCL, 1);
+	SET(o->has_ipv6_checksum, SOL_RAW, IPV6_CHECKSUM, o->ipv6_checksum);
+	if (!ret && o->has_icmp_filter &&
+	    setsockopt(fd, SOL_RAW, ICMP_FILTER, &o->icmp_filter, sizeof(o->icmp_filter))) {
+		ret = -errno;
+		pr_perror("%s: ICMP_FILTER", s->what);
+	}
+	if (!ret && o->has_icmp6_filter &&
+	    setsockopt(fd, SOL_ICMPV6, ICMP6_FILTER, o->icmp6_filter.data,
+		       (socklen_t)o->icmp6_filter.len)) {
+		ret = -errno;
+		pr_perror("%s: ICMP6_FILTER", s->what);
+	}
 	SET(e->has_udplite_send_cscov, SOL_UDPLITE, UDPLITE_SEND_CSCOV, e->udplite_send_cscov);
 	SET(e->has_udplite_recv_cscov, SOL_UDPLITE, UDPLITE_RECV_CSCOV, e->udplite_recv_cscov);
 	for (size_t i = 0; i < o->n_ints && !ret; i++) {
@@ -376,7 +391,7 @@ static int create_plain(struct risk *s)
 		ret = -errno;
 		pr_perror("%s: listen(%u)", s->what, e->backlog);
 	}
-	if (!ret && e->type == SOCK_DGRAM && e->has_dst_addr) {
+	if (!ret && e->type != SOCK_STREAM && e->has_dst_addr) {
 		l = risk_sockaddr(e, true, &ss);
 		if (connect(fd, (struct sockaddr *)&ss, l)) {
 			ret = -errno;
@@ -387,7 +402,7 @@ static int create_plain(struct risk *s)
 		int how = e->shutdown == 3 ? SHUT_RDWR : e->shutdown == 2 ? SHUT_WR : SHUT_RD;
 
 		/* an unconnected datagram socket takes the flags and says ENOTCONN */
-		if (shutdown(fd, how) && !(errno == ENOTCONN && e->type == SOCK_DGRAM)) {
+		if (shutdown(fd, how) && !(errno == ENOTCONN && e->type != SOCK_STREAM)) {
 			ret = -errno;
 			pr_perror("%s: shutdown(%d)", s->what, how);
 		}
