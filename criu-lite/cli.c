@@ -33,6 +33,7 @@ enum {
 	O_TCP_ESTABLISHED,
 	O_TCP_CLOSE,
 	O_NETWORK_LOCK,
+	O_JOIN_NS,
 };
 
 /* Options whose feature is not built yet: recognised (CRIU's names) and refused with exit 2,
@@ -77,6 +78,7 @@ static const struct option long_opts[] = {
 	{ "tcp-established", no_argument, NULL, O_TCP_ESTABLISHED },
 	{ "tcp-close", no_argument, NULL, O_TCP_CLOSE },
 	{ "network-lock", required_argument, NULL, O_NETWORK_LOCK },
+	{ "join-ns", required_argument, NULL, O_JOIN_NS },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
 };
@@ -110,10 +112,9 @@ static const int dump_opts[] = { 't',
 				 O_TCP_CLOSE,
 				 O_NETWORK_LOCK,
 				 0 };
-static const int restore_opts[] = {
-	'd',	      O_SHELL_JOB,	 O_LAZY_PAGES, O_LAZY_TIMEOUT, O_PIDFILE, O_STATS_FILE,
-	O_INHERIT_FD, O_TCP_ESTABLISHED, O_TCP_CLOSE,  O_NETWORK_LOCK, 0
-};
+static const int restore_opts[] = { 'd',	 O_SHELL_JOB,	 O_LAZY_PAGES, O_LAZY_TIMEOUT,
+				    O_PIDFILE,	 O_STATS_FILE,	 O_INHERIT_FD, O_TCP_ESTABLISHED,
+				    O_TCP_CLOSE, O_NETWORK_LOCK, O_JOIN_NS,    0 };
 static const int lazy_opts[] = { 'd',	 O_PIDFILE,  O_STATS_FILE, O_PAGE_SERVER,	O_ADDRESS,
 				 O_PORT, O_AUTH_KEY, O_INSECURE,   O_RECONNECT_TIMEOUT, 0 };
 static const int ps_opts[] = { 'd',	   O_PIDFILE,  O_STATS_FILE,	    O_ADDRESS, O_PORT,
@@ -188,7 +189,9 @@ static const struct subcmd subcmds[] = {
 	  "  --tcp-established      restore the established TCP connections of the dump\n"
 	  "                         (and take its network lock away once they run)\n"
 	  "  --tcp-close            restore them closed (unconnected) instead\n"
-	  "  --network-lock nftables|skip  skip: leave the lock to the caller\n",
+	  "  --network-lock nftables|skip  skip: leave the lock to the caller\n"
+	  "  --join-ns net:PATH     the tree had a network namespace of its own: restore it\n"
+	  "                         into this one (made by the caller) instead of a new one\n",
 	  NULL },
 	{ "lazy-pages", "lazy-pages -D DIR [options]",
 	  "serve the page faults of a tree restored with --lazy-pages from DIR", lazy_opts,
@@ -632,6 +635,17 @@ int parse_cli(int argc, char **argv, struct opts *o)
 			break;
 		case O_TCP_CLOSE:
 			o->tcp_close = true;
+			break;
+		case O_JOIN_NS:
+			if (strncmp(optarg, "net:", 4) || !optarg[4]) {
+				fprintf(
+				    stderr,
+				    "criu-lite %s: --join-ns %s: only net:PATH is built (a "
+				    "network namespace file, /proc/PID/ns/net or /run/netns/NAME)\n",
+				    s->name, optarg);
+				return -1;
+			}
+			o->join_ns_net = optarg + 4;
 			break;
 		case O_NETWORK_LOCK:
 			if (!strcmp(optarg, "nftables")) {

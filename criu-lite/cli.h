@@ -47,8 +47,9 @@ struct opts {
 		const char *key;
 	} * inherit_fd;
 	int nr_inherit_fd;
-	bool tcp_established;				      /* --tcp-established */
-	bool tcp_close;					      /* --tcp-close */
+	bool tcp_established;	 /* --tcp-established */
+	bool tcp_close;		 /* --tcp-close */
+	const char *join_ns_net; /* restore --join-ns net:PATH: the PATH */
 	enum { NETLOCK_NFTABLES, NETLOCK_SKIP } network_lock; /* --network-lock */
 	bool json;					      /* check --json */
 	bool all;					      /* check --all */

@@ -58,6 +58,7 @@ enum img_kind {
 	IMG_FS,		   /* per task */
 	IMG_SHMEM,	   /* shared memory objects of the whole tree */
 	IMG_SHMEM_PAGEMAP, /* per shmem object id: like pagemap */
+	IMG_NETNS,	   /* the tree's own network namespace, when it has one */
 	IMG_KIND_NR,
 };
 

@@ -15,6 +15,7 @@
 #include "files.pb-c.h"
 #include "inventory.pb-c.h"
 #include "mm.pb-c.h"
+#include "netns.pb-c.h"
 #include "pagemap.pb-c.h"
 #include "pstree.pb-c.h"
 #include "shmem.pb-c.h"
@@ -41,6 +42,8 @@ static const struct img_kind_desc kinds[IMG_KIND_NR] = {
 			&shmem_entry__descriptor, NULL },
 	[IMG_SHMEM_PAGEMAP] = { IMG_SHMEM_PAGEMAP, "pagemap-shmem", MAGIC4('P', 'G', 'S', 'H'),
 				true, &pagemap_entry__descriptor, &pagemap_head__descriptor },
+	[IMG_NETNS] = { IMG_NETNS, "netns", MAGIC4('N', 'E', 'T', 'N'), false,
+			&netns_entry__descriptor, NULL },
 };
 
 const struct img_kind_desc *img_kind(enum img_kind kind)

@@ -477,14 +477,23 @@ static int own_state(int fd, const struct isk *s, struct isk_diag *dg)
 	struct sockaddr_storage ss;
 	socklen_t l = sizeof(ss);
 	struct pollfd p = { .fd = fd, .events = POLLRDHUP };
-	int inq = 0;
+	int inq = -1;
 
 	*dg = (struct isk_diag){ .state = getpeername(fd, (struct sockaddr *)&ss, &l)
 					      ? TCP_CLOSE
 					      : TCP_ESTABLISHED };
 	if (poll(&p, 1, 0) > 0 && (p.revents & POLLRDHUP))
 		dg->shutdown = ISK_RCV_SHUTDOWN;
-	if (ioctl(fd, SIOCINQ, &inq)) {
+	if (ioctl(fd, SIOCINQ, &inq) && errno == ENOTTY) { /* a ping socket has no ioctl() */
+		char c;
+		ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
+
+		if (n < 0 && errno != EAGAIN) {
+			pr_perror("%s: peeking at its queue", s->what);
+			return -errno;
+		}
+		inq = n < 0 ? 0 : n ? (int)n : 1; /* an empty datagram is a datagram */
+	} else if (inq < 0) {
 		pr_perror("%s: SIOCINQ", s->what);
 		return -errno;
 	}

@@ -24,6 +24,7 @@
 #include "criu-lite/dump/dump-inet.h"
 #include "criu-lite/dump/dump.h"
 #include "criu-lite/fault.h"
+#include "criu-lite/kinds/netns.h"
 #include "criu-lite/log.h"
 #include "images/img.h"
 
@@ -256,6 +257,7 @@ void dump_inet_finish(struct dump_shared *sh, bool killed)
 
 	if (!t)
 		return;
+	dump_netns_back(sh); /* the lock lives in the tree's network namespace */
 	for (size_t i = 0; i < t->nheld; i++) {
 		const struct isk_held *h = &t->held[i];
 
@@ -277,6 +279,7 @@ void dump_inet_finish(struct dump_shared *sh, bool killed)
 			"(--tcp-established) lifts it\n",
 			name);
 	}
+	dump_netns_home(sh);
 }
 
 void dump_tcp_free(struct dump_inet *t)

@@ -15,6 +15,7 @@
 #include "criu-lite/dump/dump-inet.h"
 #include "criu-lite/dump/dump.h"
 #include "criu-lite/fault.h"
+#include "criu-lite/kinds/netns.h"
 #include "criu-lite/log.h"
 #include "criu-lite/stats.h"
 
@@ -191,6 +192,9 @@ static int run_steps(struct dump_shared *sh, struct dump_tree_list *tl)
 			return ret;
 	if ((ret = dump_tree_ids(sh, tl)))
 		return ret;
+	/* a network namespace of the tree's own: entered for the steps below (netns.h) */
+	if ((ret = fault_inject(sh->o, "netns")) || (ret = dump_netns_check(sh, tl)))
+		return ret;
 	for (size_t i = 0; i < tl->n; i++)
 		if ((ret = dump_one(&tl->t[i])))
 			return ret;
@@ -334,6 +338,8 @@ int dump_run(const struct opts *o)
 	if (!ret) {
 		t_freeze = stats_now();
 		ret = run_steps(&sh, &tl);
+		if (dump_netns_home(&sh)) /* what comes next (serving, reporting) is from here */
+			ret = ret ?: -EIO;
 	}
 	if (!ret && o->lazy_pages) /* the tree stays frozen until a destination has it all */
 		ret = dump_lazy_serve(&sh, &tl);
@@ -361,6 +367,7 @@ int dump_run(const struct opts *o)
 	}
 	free_tasks(&tl);
 	dump_inet_free(&sh);
+	dump_netns_free(&sh);
 	page_bufs_free(sh.bufs);
 	img_dir_close(sh.dir);
 	dump_push_close(&sh);

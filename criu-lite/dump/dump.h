@@ -42,7 +42,8 @@ struct dump_shared {
 	uint32_t next_file_id;
 	uint32_t next_ghost_id;
 	struct shmem_list *shmem;
-	struct dump_inet *inet; /* inet sockets, and the connections held (sk-inet.h) */
+	struct dump_inet *inet;	  /* inet sockets, and the connections held (sk-inet.h) */
+	struct netns_dump *netns; /* the tree's own network namespace (netns.h), or NULL */
 	uint32_t next_shmem_id;
 	struct page_bufs *bufs; /* page writers' buffers, kept from task to task */
 	/* --page-server: where dir sends its files (dump-push.h), and the key */

@@ -185,6 +185,31 @@ static int nft_run(const char *text, char *msg, size_t len)
 	return ret;
 }
 
+int netlock_tables(char *first, size_t len)
+{
+	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	const char *out;
+	int ret = 0;
+
+	first[0] = 0;
+	if (!nft)
+		return -ENOMEM;
+	if (nft_ctx_buffer_output(nft) || nft_ctx_buffer_error(nft)) {
+		ret = -ENOMEM;
+	} else if (nft_run_cmd_from_buffer(nft, "list tables")) {
+		const char *err = nft_ctx_get_error_buffer(nft);
+
+		ret = -nft_errno(err ? err : "");
+		pr_err("nftables: listing the tables: %s\n", err ? err : "?");
+	} else if ((out = nft_ctx_get_output_buffer(nft)) && out[0]) {
+		/* "table inet NAME\n...": the first one's family and name */
+		snprintf(first, len, "%.*s", (int)strcspn(out, "\n"), out);
+		ret = 1;
+	}
+	nft_ctx_free(nft);
+	return ret;
+}
+
 /* a name that passed check_name() fits */
 #define UNLOCK_TEXT_MAX (2 * NETLOCK_NAME_MAX + 64)
 

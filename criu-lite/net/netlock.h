@@ -50,6 +50,10 @@ int netlock_lock(const char *name, const struct netlock_conn *c, size_t n);
  * -errno logged. */
 int netlock_unlock(const char *name);
 
+/* Whether the caller's network namespace has any nftables table: 1 with the first ("table inet
+ * NAME") in first, 0 for none, -errno (logged). */
+int netlock_tables(char *first, size_t len);
+
 /* Whether locking is possible here (libnftables works, the kernel has nf_tables, we may change
  * rules): 0, or -errno with a one-line reason in why. Leaves nothing behind (e.g. create and
  * delete a probe table with a unique name). */

@@ -15,6 +15,7 @@
 #include "criu-lite/dump/dump.h"
 #include "criu-lite/fault.h"
 #include "criu-lite/kinds/locks.h"
+#include "criu-lite/kinds/netns.h"
 #include "criu-lite/kinds/sk-inet.h"
 #include "criu-lite/log.h"
 #include "criu-lite/kinds/pipes.h"
@@ -439,6 +440,8 @@ int restore_run(const struct opts *o)
 		ret = restore_lazy_connect(&c);
 	if (!ret)
 		ret = read_images(&c);
+	if (!ret) /* the tree's own network namespace, before any socket is made (netns.h) */
+		ret = restore_netns(&c);
 	if (!ret)
 		ret = restore_timers_check(&c);
 	if (!ret)

@@ -156,13 +156,14 @@ int main(int argc, char **argv)
 	sk[ICMP4] = (struct rsock){ .what = "icmp4",
 				    .fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK, IPPROTO_ICMP) };
 	sk[HDR4] = (struct rsock){ .what = "hdr4", .fd = socket(AF_INET, SOCK_RAW, 254) };
-	sk[ICMP6S] = (struct rsock){ .what = "icmp6",
-				     .icmp6 = true,
-				     .fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK,
-						  IPPROTO_ICMPV6) };
+	sk[ICMP6S] =
+	    (struct rsock){ .what = "icmp6",
+			    .icmp6 = true,
+			    .fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK, IPPROTO_ICMPV6) };
 	sk[P253] = (struct rsock){ .what = "p253", .fd = socket(AF_INET6, SOCK_RAW, 253) };
-	sk[PING4] = (struct rsock){ .what = "ping4",
-				    .fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, IPPROTO_ICMP) };
+	sk[PING4] =
+	    (struct rsock){ .what = "ping4",
+			    .fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, IPPROTO_ICMP) };
 	for (int i = 0; i < PING4; i++)
 		if (sk[i].fd < 0) {
 			fail_errno("socket for %s (needs CAP_NET_RAW)", sk[i].what);
@@ -179,16 +180,14 @@ int main(int argc, char **argv)
 	    setsockopt(sk[HDR4].fd, SOL_IP, IP_HDRINCL, &one, sizeof(one)) ||
 	    connect(sk[HDR4].fd, (struct sockaddr *)&n.a, n.len) ||
 	    setsockopt(sk[ICMP6S].fd, SOL_ICMPV6, ICMP6_FILTER, &f6, sizeof(f6)) ||
-	    test_name_make(&n, "::1", 0) ||
-	    bind(sk[ICMP6S].fd, (struct sockaddr *)&n.a, n.len) ||
+	    test_name_make(&n, "::1", 0) || bind(sk[ICMP6S].fd, (struct sockaddr *)&n.a, n.len) ||
 	    setsockopt(sk[P253].fd, SOL_RAW, IPV6_CHECKSUM, &two, sizeof(two)) ||
 	    setsockopt(sk[P253].fd, SOL_SOCKET, SO_RCVBUF, &(int){ 65536 }, sizeof(int))) {
 		fail_errno("setting the sockets up");
 		return 1;
 	}
-	if (sk[PING4].fd >= 0 &&
-	    (test_name_make(&n, "127.0.0.1", 0) ||
-	     bind(sk[PING4].fd, (struct sockaddr *)&n.a, n.len))) {
+	if (sk[PING4].fd >= 0 && (test_name_make(&n, "127.0.0.1", 0) ||
+				  bind(sk[PING4].fd, (struct sockaddr *)&n.a, n.len))) {
 		fail_errno("binding the ping socket");
 		return 1;
 	}
