@@ -11,7 +11,8 @@
  * each pipe's size and data once) and memfds (dump-shmem.c, memfd.h: the
  * memfd itself is a shmem.img object), eventfd, signalfd, timerfd, epoll
  * and inotify files (dump-anonfd.c, anonfd.h), and unix sockets (dump-unix.c,
- * sk-unix.h: peers are checked when files.img is written). Everything else is
+ * sk-unix.h: peers are checked when files.img is written), inet, netlink and packet sockets
+ * (sk-inet.h, sk-netlink.h, sk-packet.h). Everything else is
  * refused, naming the pid, the fd and what it is. The file locks held through
  * each fd go onto its entry (dump-locks.c, locks.h). fs-PID.img gets cwd, root and umask.
  * dump_file_add_path() adds the files of mappings and /proc/PID/exe; both
@@ -36,7 +37,10 @@
 #include "criu-lite/log.h"
 #include "criu-lite/kinds/memfd.h"
 #include "criu-lite/kinds/pipes.h"
+#include "criu-lite/dump/sk-common.h"
 #include "criu-lite/kinds/sk-inet.h"
+#include "criu-lite/kinds/sk-netlink.h"
+#include "criu-lite/kinds/sk-packet.h"
 #include "criu-lite/kinds/sk-unix.h"
 #include "files.pb-c.h"
 
@@ -61,6 +65,8 @@ struct file_rec {
 	struct dump_anonfd *anon; /* eventfd, signalfd, timerfd, epoll, inotify (anonfd.h) */
 	UnixSkEntry *usk;	  /* FT_UNIXSK (sk-unix.h), owned by the list's usk */
 	InetSkEntry *isk;	  /* FT_INETSK (sk-inet.h), owned by the dump's inet table */
+	NetlinkSkEntry *nsk;	  /* FT_NETLINKSK (sk-netlink.h), malloc'd */
+	PacketSkEntry *psk;	  /* FT_PACKETSK (sk-packet.h), malloc'd */
 };
 
 struct file_entry_list {
@@ -358,6 +364,12 @@ static int dump_socket(struct dump_ctx *c, struct file_entry_list *l, const stru
 		r->type = FILE_TYPE__FT_UNIXSK;
 		ret = dump_unix_sk(c, &l->usk, &uf, &sk);
 		r->usk = ret ? NULL : dump_unix_entry(l->usk, sk);
+	} else if (family == AF_NETLINK || family == AF_PACKET) {
+		struct dump_sk_fd sf = { what, f->target, c->pid, f->fd, r->flags, &r->st };
+
+		r->type = family == AF_NETLINK ? FILE_TYPE__FT_NETLINKSK : FILE_TYPE__FT_PACKETSK;
+		ret = family == AF_NETLINK ? dump_netlink_sk(&sf, &r->nsk)
+					   : dump_packet_sk(&sf, &r->psk);
 	} else {
 		struct dump_inet_fd inf = { what, f->target, c->pid, f->fd, r->flags, &r->st };
 
@@ -427,6 +439,8 @@ static int dump_fd(struct dump_ctx *c, struct file_entry_list *l, const struct p
 			free(r.path);
 			free(r.memfd);
 			dump_anonfd_free(r.anon);
+			dump_netlink_free(r.nsk);
+			dump_packet_free(r.psk);
 		}
 		id = r.id;
 	}
@@ -664,6 +678,11 @@ static void fill_entry(const struct file_rec *r, const struct dump_ghosts *ghost
 		fe->inet_sk = r->isk;
 		return;
 	}
+	if (r->nsk || r->psk) {
+		fe->netlink_sk = r->nsk;
+		fe->packet_sk = r->psk;
+		return;
+	}
 	if (r->usk) {
 		fe->unix_sk = r->usk;
 		return;
@@ -793,6 +812,8 @@ void dump_files_free(struct dump_ctx *c)
 		free(l->v[i].path);
 		free(l->v[i].memfd);
 		dump_anonfd_free(l->v[i].anon);
+		dump_netlink_free(l->v[i].nsk);
+		dump_packet_free(l->v[i].psk);
 	}
 	free(l->v);
 	dump_ghosts_free(&l->ghosts);

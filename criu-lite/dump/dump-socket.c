@@ -1,6 +1,6 @@
 /* dump-socket: which family a socket fd of the task belongs to, before the family's own
- * dumper takes it (dump-unix.c for AF_UNIX, dump-inet.c for AF_INET and AF_INET6); the other
- * families are refused here, by name.
+ * dumper takes it (dump-unix.c for AF_UNIX, dump-inet.c for AF_INET and AF_INET6, dump-netlink.c
+ * for AF_NETLINK, dump-packet.c for AF_PACKET); the other families are refused here, by name.
  *
  * Contract: dump_socket_family() takes a copy of the task's fd (taskfd_copy), reads SO_DOMAIN
  * and returns 0 with the family for those it knows; for any other family -ENOTSUP after one
@@ -18,10 +18,14 @@
 static const char *family_name(int family)
 {
 	switch (family) {
-	case AF_NETLINK:
-		return "AF_NETLINK";
-	case AF_PACKET:
-		return "AF_PACKET";
+	case AF_BLUETOOTH:
+		return "AF_BLUETOOTH";
+	case AF_VSOCK:
+		return "AF_VSOCK";
+	case AF_ALG:
+		return "AF_ALG";
+	case AF_XDP:
+		return "AF_XDP";
 	}
 	return "other";
 }
@@ -42,12 +46,13 @@ int dump_socket_family(pid_t pid, int tfd, const char *what, const char *link, i
 		return -errno;
 	}
 	close(fd);
-	if (dom == AF_UNIX || dom == AF_INET || dom == AF_INET6) {
+	if (dom == AF_UNIX || dom == AF_INET || dom == AF_INET6 || dom == AF_NETLINK ||
+	    dom == AF_PACKET) {
 		*family = dom;
 		return 0;
 	}
-	pr_err("%s: %s is a socket of family %d, %s: not supported yet (unix, inet and inet6 "
-	       "sockets are)\n",
+	pr_err("%s: %s is a socket of family %d, %s: not supported yet (unix, inet, inet6, "
+	       "netlink and packet sockets are)\n",
 	       what, link, dom, family_name(dom));
 	return -ENOTSUP;
 }

@@ -156,8 +156,8 @@ int dump_shmem_commit(struct dump_ctx *c);
 void dump_shmem_free(struct dump_ctx *c);
 
 /* A socket fd of the task (dump-socket.c): 0 and *family for a family that can be dumped
- * (AF_UNIX, AF_INET, AF_INET6), -ENOTSUP naming the family for the others, -errno (logged)
- * when unreadable. */
+ * (AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, AF_PACKET), -ENOTSUP naming the family for the
+ * others, -errno (logged) when unreadable. */
 int dump_socket_family(pid_t pid, int fd, const char *what, const char *link, int *family);
 
 /* A regular file by path (a mapped file of the task, opened read-only for a

@@ -15,6 +15,8 @@
 #include "criu-lite/kinds/pipes.h"
 #include "criu-lite/restore/restore-files.h"
 #include "criu-lite/kinds/sk-inet.h"
+#include "criu-lite/kinds/sk-netlink.h"
+#include "criu-lite/kinds/sk-packet.h"
 #include "criu-lite/kinds/sk-unix.h"
 
 /* The kernel's O_LARGEFILE on x86, which fdinfo shows (glibc's is 0 on 64-bit). */
@@ -249,6 +251,10 @@ int restore_open_entry(struct restore_ctx *c, const FileEntry *fe, int first_fd)
 		return restore_unix_open(c, fe);
 	if (fe->type == FILE_TYPE__FT_INETSK)
 		return restore_inet_open(c, fe);
+	if (fe->type == FILE_TYPE__FT_NETLINKSK)
+		return restore_netlink_open(c, fe);
+	if (fe->type == FILE_TYPE__FT_PACKETSK)
+		return restore_packet_open(c, fe);
 	if (fe->type == FILE_TYPE__FT_MEMFD)
 		return restore_memfd_open(c, fe);
 	if (anonfd_restores(fe->type))

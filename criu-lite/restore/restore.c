@@ -22,6 +22,8 @@
 #include "criu-lite/restore/restore-attrs.h"
 #include "criu-lite/restore/restore-stop.h"
 #include "criu-lite/restore/restore-tree.h"
+#include "criu-lite/kinds/sk-netlink.h"
+#include "criu-lite/kinds/sk-packet.h"
 #include "criu-lite/kinds/sk-unix.h"
 #include "criu-lite/restore/restore-files.h"
 #include "criu-lite/restore/restore-lazy.h"
@@ -448,6 +450,8 @@ int restore_run(const struct opts *o)
 		ret = restore_locks_check(&c);
 	if (!ret)
 		ret = restore_inet_check(&c);
+	if (!ret) /* netlink and packet sockets (sk-netlink.h, sk-packet.h) */
+		ret = restore_netlink_check(&c) ?: restore_packet_check(&c);
 	if (!ret)
 		ret = fault_inject(o, "images");
 	if (!ret)
