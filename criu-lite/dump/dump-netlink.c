@@ -23,13 +23,12 @@
 #include "criu-lite/dump/skdiag.h"
 #include "criu-lite/kinds/sk-netlink.h"
 #include "criu-lite/log.h"
-#include "criu-lite/taskfd.h"
 
 /* One socket: its entry first (dump_netlink_free() gets the entry's address). */
 struct nlsk {
 	NetlinkSkEntry e;
 	uint32_t *groups;
-	struct sk_filter_img filter;
+	struct sk_sock_opts_img sock;
 	char what[96]; /* "pid 12 fd 3: socket:[345]" */
 };
 
@@ -84,13 +83,6 @@ static int diag(const struct nlsk *s, struct nl_diag *d, int *found)
 }
 
 /* ---- the socket --------------------------------------------------------------------------- */
-
-static bool geti(int fd, int level, int name, int *v)
-{
-	socklen_t l = sizeof(*v);
-
-	return !getsockopt(fd, level, name, v, &l);
-}
 
 /* Every group it is a member of, as NETLINK_LIST_MEMBERSHIPS gives them (the length the
  * kernel needs comes back in the length). */
@@ -190,17 +182,16 @@ static int refuse(int fd, const struct nlsk *s, const struct nl_diag *d)
 	return ret;
 }
 
-#define NL_FLAG(fd, e, f, name)                             \
-	do {                                                \
-		int v_;                                     \
-		if (geti(fd, SOL_NETLINK, name, &v_) && v_) \
-			(e)->has_##f = (e)->f = true;       \
+#define NL_FLAG(fd, e, f, name)                                \
+	do {                                                   \
+		int v_;                                        \
+		if (sk_geti(fd, SOL_NETLINK, name, &v_) && v_) \
+			(e)->has_##f = (e)->f = true;          \
 	} while (0)
 
 static int read_opts(int fd, struct nlsk *s)
 {
 	NetlinkSkEntry *e = &s->e;
-	struct sk_bufs b;
 	int v, ret;
 
 	NL_FLAG(fd, e, pktinfo, NETLINK_PKTINFO);
@@ -210,22 +201,12 @@ static int read_opts(int fd, struct nlsk *s)
 	NL_FLAG(fd, e, cap_ack, NETLINK_CAP_ACK);
 	NL_FLAG(fd, e, ext_ack, NETLINK_EXT_ACK);
 	NL_FLAG(fd, e, get_strict_chk, NETLINK_GET_STRICT_CHK);
-	if (geti(fd, SOL_SOCKET, SO_PASSCRED, &v) && v)
+	if (sk_geti(fd, SOL_SOCKET, SO_PASSCRED, &v) && v)
 		e->has_passcred = e->passcred = true;
-	sk_read_bufs(fd, AF_NETLINK, (int)e->type, (int)e->protocol, &b);
-	e->has_sndbuf = b.has_sndbuf;
-	e->sndbuf = b.sndbuf;
-	e->has_rcvbuf = b.has_rcvbuf;
-	e->rcvbuf = b.rcvbuf;
-	ret = sk_read_filter(fd, s->what, &s->filter);
-	if (ret)
-		return ret;
-	e->n_filter = s->filter.n;
-	e->filter = s->filter.fp;
-	e->has_filter_locked = s->filter.n && s->filter.has_locked;
-	e->filter_locked = s->filter.locked;
-	return sk_refuse_unkept(fd, s->what, "netlink", AF_NETLINK, (int)e->type, (int)e->protocol,
-				true);
+	ret = sk_read_sock_opts(fd, s->what, "netlink", AF_NETLINK, (int)e->type, (int)e->protocol,
+				true, &s->sock);
+	e->sock = &s->sock.m;
+	return ret;
 }
 
 static int read_sock(int fd, struct nlsk *s)
@@ -275,10 +256,8 @@ int dump_netlink_sk(const struct dump_sk_fd *f, NetlinkSkEntry **out)
 	snprintf(s->what, sizeof(s->what), "%s: %s", f->what, f->link);
 	s->e.ino = (uint32_t)f->st->st_ino;
 	s->e.flags = f->flags;
-	fd = taskfd_copy(f->pid, f->fd);
+	fd = sk_copy_fd(f, s->what);
 	if (fd < 0) {
-		errno = -fd;
-		pr_perror("%s: can't take a copy (pidfd_getfd)", s->what);
 		dump_netlink_free(&s->e);
 		return fd;
 	}
@@ -303,6 +282,6 @@ void dump_netlink_free(NetlinkSkEntry *e)
 	if (!s)
 		return;
 	free(s->groups);
-	sk_filter_free(&s->filter);
+	sk_sock_opts_free(&s->sock);
 	free(s);
 }

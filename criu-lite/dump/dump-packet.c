@@ -24,7 +24,6 @@
 #include "criu-lite/dump/skdiag.h"
 #include "criu-lite/kinds/sk-packet.h"
 #include "criu-lite/log.h"
-#include "criu-lite/taskfd.h"
 
 #define PK_MAX_MCLIST 256
 
@@ -35,7 +34,7 @@ struct pksk {
 	PacketMclistEntry mc[PK_MAX_MCLIST], *mcp[PK_MAX_MCLIST];
 	char mcname[PK_MAX_MCLIST][IF_NAMESIZE];
 	uint8_t mcaddr[PK_MAX_MCLIST][8];
-	struct sk_filter_img filter;
+	struct sk_sock_opts_img sock;
 	char what[96]; /* "pid 12 fd 3: socket:[345]" */
 };
 
@@ -119,13 +118,6 @@ static int diag(const struct pksk *s, struct pk_diag *d)
 
 /* ---- the socket --------------------------------------------------------------------------- */
 
-static bool geti(int fd, int level, int name, int *v)
-{
-	socklen_t l = sizeof(*v);
-
-	return !getsockopt(fd, level, name, v, &l);
-}
-
 /* What can't be restored: refused here, naming the socket. */
 static int refuse(int fd, const struct pksk *s, const struct pk_diag *d)
 {
@@ -150,8 +142,8 @@ static int refuse(int fd, const struct pksk *s, const struct pk_diag *d)
 		       s->what, d->nmc, PK_MAX_MCLIST);
 		return -ENOTSUP;
 	}
-	if (geti(fd, SOL_PACKET, PACKET_VNET_HDR_SZ, &sz) &&
-	    geti(fd, SOL_PACKET, PACKET_VNET_HDR, &v) && sz != (v ? 10 : 0)) {
+	if (sk_geti(fd, SOL_PACKET, PACKET_VNET_HDR_SZ, &sz) &&
+	    sk_geti(fd, SOL_PACKET, PACKET_VNET_HDR, &v) && sz != (v ? 10 : 0)) {
 		pr_err("%s: PACKET_VNET_HDR_SZ %d: not supported yet (PACKET_VNET_HDR's 10 is)\n",
 		       s->what, sz);
 		return -ENOTSUP;
@@ -202,25 +194,24 @@ static int read_mclist(struct pksk *s, const struct pk_diag *d)
 	return 0;
 }
 
-#define PK_U32(fd, e, f, name)                               \
-	do {                                                 \
-		int v_;                                      \
-		if (geti(fd, SOL_PACKET, name, &v_) && v_) { \
-			(e)->has_##f = true;                 \
-			(e)->f = (uint32_t)v_;               \
-		}                                            \
+#define PK_U32(fd, e, f, name)                                  \
+	do {                                                    \
+		int v_;                                         \
+		if (sk_geti(fd, SOL_PACKET, name, &v_) && v_) { \
+			(e)->has_##f = true;                    \
+			(e)->f = (uint32_t)v_;                  \
+		}                                               \
 	} while (0)
-#define PK_BOOL(fd, e, f, name)                            \
-	do {                                               \
-		int v_;                                    \
-		if (geti(fd, SOL_PACKET, name, &v_) && v_) \
-			(e)->has_##f = (e)->f = true;      \
+#define PK_BOOL(fd, e, f, name)                               \
+	do {                                                  \
+		int v_;                                       \
+		if (sk_geti(fd, SOL_PACKET, name, &v_) && v_) \
+			(e)->has_##f = (e)->f = true;         \
 	} while (0)
 
 static int read_opts(int fd, struct pksk *s, const struct pk_diag *d)
 {
 	PacketSkEntry *e = &s->e;
-	struct sk_bufs b;
 	int ret;
 
 	PK_U32(fd, e, version, PACKET_VERSION);
@@ -237,19 +228,9 @@ static int read_opts(int fd, struct pksk *s, const struct pk_diag *d)
 		e->has_copy_thresh = true;
 		e->copy_thresh = d->info.pdi_copy_thresh;
 	}
-	sk_read_bufs(fd, AF_PACKET, (int)e->type, 0, &b);
-	e->has_sndbuf = b.has_sndbuf;
-	e->sndbuf = b.sndbuf;
-	e->has_rcvbuf = b.has_rcvbuf;
-	e->rcvbuf = b.rcvbuf;
-	ret = sk_read_filter(fd, s->what, &s->filter);
-	if (ret)
-		return ret;
-	e->n_filter = s->filter.n;
-	e->filter = s->filter.fp;
-	e->has_filter_locked = s->filter.n && s->filter.has_locked;
-	e->filter_locked = s->filter.locked;
-	return sk_refuse_unkept(fd, s->what, "packet", AF_PACKET, (int)e->type, 0, false);
+	ret = sk_read_sock_opts(fd, s->what, "packet", AF_PACKET, (int)e->type, 0, false, &s->sock);
+	e->sock = &s->sock.m;
+	return ret;
 }
 
 static int read_sock(int fd, struct pksk *s, struct pk_diag *d)
@@ -309,10 +290,8 @@ int dump_packet_sk(const struct dump_sk_fd *f, PacketSkEntry **out)
 	snprintf(s->what, sizeof(s->what), "%s: %s", f->what, f->link);
 	s->e.ino = d.ino = (uint32_t)f->st->st_ino;
 	s->e.flags = f->flags;
-	fd = taskfd_copy(f->pid, f->fd);
+	fd = sk_copy_fd(f, s->what);
 	if (fd < 0) {
-		errno = -fd;
-		pr_perror("%s: can't take a copy (pidfd_getfd)", s->what);
 		dump_packet_free(&s->e);
 		return fd;
 	}
@@ -336,6 +315,6 @@ void dump_packet_free(PacketSkEntry *e)
 
 	if (!s)
 		return;
-	sk_filter_free(&s->filter);
+	sk_sock_opts_free(&s->sock);
 	free(s);
 }

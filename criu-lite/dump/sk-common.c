@@ -11,6 +11,7 @@
 #define LOG_PREFIX "sockets: "
 #include "criu-lite/dump/sk-common.h"
 #include "criu-lite/log.h"
+#include "criu-lite/taskfd.h"
 
 int sk_same_netns(int fd, const char *what)
 {
@@ -39,29 +40,63 @@ int sk_same_netns(int fd, const char *what)
 	return ret;
 }
 
-static bool geti(int fd, int level, int name, int *v)
+bool sk_geti(int fd, int level, int name, int *v)
 {
 	socklen_t l = sizeof(*v);
 
 	return !getsockopt(fd, level, name, v, &l);
 }
 
-void sk_read_bufs(int fd, int family, int type, int protocol, struct sk_bufs *b)
+int sk_copy_fd(const struct dump_sk_fd *f, const char *what)
+{
+	int fd = taskfd_copy(f->pid, f->fd);
+
+	if (fd < 0) {
+		errno = -fd;
+		pr_perror("%s: can't take a copy (pidfd_getfd)", what);
+	}
+	return fd;
+}
+
+static void read_bufs(int fd, int family, int type, int protocol, SkSockOpts *m)
 {
 	int f = socket(family, type | SOCK_CLOEXEC, protocol), v, d;
 
-	*b = (struct sk_bufs){ 0 };
 	if (f < 0)
 		return; /* none of a new socket to compare with: the task's are kept as they are */
-	if (geti(fd, SOL_SOCKET, SO_SNDBUF, &v) && geti(f, SOL_SOCKET, SO_SNDBUF, &d) && v != d) {
-		b->has_sndbuf = true;
-		b->sndbuf = (uint32_t)v;
+	if (sk_geti(fd, SOL_SOCKET, SO_SNDBUF, &v) && sk_geti(f, SOL_SOCKET, SO_SNDBUF, &d) &&
+	    v != d) {
+		m->has_sndbuf = true;
+		m->sndbuf = (uint32_t)v;
 	}
-	if (geti(fd, SOL_SOCKET, SO_RCVBUF, &v) && geti(f, SOL_SOCKET, SO_RCVBUF, &d) && v != d) {
-		b->has_rcvbuf = true;
-		b->rcvbuf = (uint32_t)v;
+	if (sk_geti(fd, SOL_SOCKET, SO_RCVBUF, &v) && sk_geti(f, SOL_SOCKET, SO_RCVBUF, &d) &&
+	    v != d) {
+		m->has_rcvbuf = true;
+		m->rcvbuf = (uint32_t)v;
 	}
 	close(f);
+}
+
+int sk_read_sock_opts(int fd, const char *what, const char *kind, int family, int type,
+		      int protocol, bool keep_passcred, struct sk_sock_opts_img *o)
+{
+	int ret;
+
+	sk_sock_opts__init(&o->m);
+	read_bufs(fd, family, type, protocol, &o->m);
+	ret = sk_read_filter(fd, what, &o->filter);
+	if (ret)
+		return ret;
+	o->m.n_filter = o->filter.n;
+	o->m.filter = o->filter.fp;
+	o->m.has_filter_locked = o->filter.n && o->filter.has_locked;
+	o->m.filter_locked = o->filter.locked;
+	return sk_refuse_unkept(fd, what, kind, family, type, protocol, keep_passcred);
+}
+
+void sk_sock_opts_free(struct sk_sock_opts_img *o)
+{
+	sk_filter_free(&o->filter);
 }
 
 int sk_read_filter(int fd, const char *what, struct sk_filter_img *f)
@@ -97,7 +132,7 @@ int sk_read_filter(int fd, const char *what, struct sk_filter_img *f)
 	}
 	f->n = n;
 	free(k);
-	if (geti(fd, SOL_SOCKET, SO_LOCK_FILTER, &v)) {
+	if (sk_geti(fd, SOL_SOCKET, SO_LOCK_FILTER, &v)) {
 		f->has_locked = true;
 		f->locked = v != 0;
 	}

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include "sk-inet.pb-c.h"
+#include "sk-common.pb-c.h"
 
 /* One fd of a task on a socket, as the family's dumper gets it. */
 struct dump_sk_fd {
@@ -32,13 +32,9 @@ struct dump_sk_fd {
  * SO_NETNS_COOKIE (5.14+) with a socket of our own. 0, or -ENOTSUP / -errno (logged). */
 int sk_same_netns(int fd, const char *what);
 
-/* SO_SNDBUF and SO_RCVBUF where they differ from those of a new socket(family, type,
- * protocol) (setting them fixes them: restore sets only these). */
-struct sk_bufs {
-	bool has_sndbuf, has_rcvbuf;
-	uint32_t sndbuf, rcvbuf; /* as getsockopt() reports them (doubled) */
-};
-void sk_read_bufs(int fd, int family, int type, int protocol, struct sk_bufs *b);
+bool sk_geti(int fd, int level, int name, int *v);
+/* A copy of f's fd (taskfd_copy), or -errno (logged, naming what). */
+int sk_copy_fd(const struct dump_sk_fd *f, const char *what);
 
 /* A classic BPF filter (SO_GET_FILTER) and SO_LOCK_FILTER, as the images keep them. */
 struct sk_filter_img {
@@ -49,6 +45,17 @@ struct sk_filter_img {
 /* 0 (n == 0 when there is none), or -errno (logged). Free with sk_filter_free(). */
 int sk_read_filter(int fd, const char *what, struct sk_filter_img *f);
 void sk_filter_free(struct sk_filter_img *f);
+
+/* What sk-common.proto keeps of a socket: SO_SNDBUF and SO_RCVBUF where they differ from those
+ * of a new socket(family, type, protocol) (setting them fixes them: restore sets only these),
+ * the filter; then sk_refuse_unkept(). 0 or -errno (logged). Free with sk_sock_opts_free(). */
+struct sk_sock_opts_img {
+	SkSockOpts m;
+	struct sk_filter_img filter;
+};
+int sk_read_sock_opts(int fd, const char *what, const char *kind, int family, int type,
+		      int protocol, bool keep_passcred, struct sk_sock_opts_img *o);
+void sk_sock_opts_free(struct sk_sock_opts_img *o);
 
 /* The bytes the socket holds for reading (SO_MEMINFO's SK_MEMINFO_RMEM_ALLOC: every queued
  * message or packet, whatever its size, counts). 0 or -errno (logged). */

@@ -54,25 +54,14 @@ static int check_entry(const FileEntry *fe)
 		return rsk_bad(fe->id, what, "connected but not bound");
 	if (e->has_portid && !e->portid)
 		return rsk_bad(fe->id, what, "bound to port id 0");
-	if (e->n_filter > BPF_MAXINSNS)
+	if (e->sock && e->sock->n_filter > BPF_MAXINSNS)
 		return rsk_bad(fe->id, what, "a socket filter longer than the kernel takes");
 	return 0;
 }
 
 int restore_netlink_check(struct restore_ctx *c)
 {
-	int ret = 0;
-	size_t n = 0;
-
-	for (size_t i = 0; i < c->nr_files && !ret; i++) {
-		if (c->files[i]->type != FILE_TYPE__FT_NETLINKSK)
-			continue;
-		ret = check_entry(c->files[i]);
-		n++;
-	}
-	if (!ret && n)
-		pr_debug("%zu netlink socket(s) in files.img, checked\n", n);
-	return ret;
+	return rsk_check_all(c, FILE_TYPE__FT_NETLINKSK, "netlink", check_entry);
 }
 
 /* ---- creating ----------------------------------------------------------------------------- */
@@ -97,10 +86,7 @@ static int set_opts(int fd, const NetlinkSkEntry *e, const char *what)
 	if (e->has_passcred && e->passcred && !ret)
 		ret = rsk_seti(fd, what, SOL_SOCKET, SO_PASSCRED, "SO_PASSCRED", 1);
 	if (!ret)
-		ret = rsk_bufs(fd, what, e->has_sndbuf, e->sndbuf, e->has_rcvbuf, e->rcvbuf);
-	if (!ret && e->n_filter)
-		ret = rsk_filter(fd, what, e->filter, e->n_filter,
-				 e->has_filter_locked && e->filter_locked);
+		ret = rsk_sock_opts(fd, what, e->sock);
 	return ret;
 }
 
@@ -172,12 +158,9 @@ int restore_netlink_open(struct restore_ctx *c, const FileEntry *fe)
 	if (!e) /* restore_netlink_check() refused it */
 		return rsk_bad(fe->id, "netlink socket", "no netlink_sk record");
 	name_it(e, what, sizeof(what));
-	fd = socket(AF_NETLINK, (int)e->type | SOCK_CLOEXEC, (int)e->protocol);
-	if (fd < 0) {
-		ret = -errno;
-		pr_perror("%s: socket()", what);
-		return ret;
-	}
+	fd = rsk_socket(AF_NETLINK, (int)e->type, (int)e->protocol, what);
+	if (fd < 0)
+		return fd;
 	ret = set_opts(fd, e, what);
 	if (!ret && e->has_portid)
 		ret = bind_portid(fd, e, what);

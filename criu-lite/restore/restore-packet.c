@@ -61,7 +61,7 @@ static int check_entry(const FileEntry *fe)
 		return rsk_bad(fe->id, what, "a malformed interface name");
 	if (e->has_version && e->version > TPACKET_V3)
 		return rsk_bad(fe->id, what, "an unknown PACKET_VERSION");
-	if (e->n_filter > BPF_MAXINSNS)
+	if (e->sock && e->sock->n_filter > BPF_MAXINSNS)
 		return rsk_bad(fe->id, what, "a socket filter longer than the kernel takes");
 	if (e->n_mclist > PK_MAX_MCLIST)
 		return rsk_bad(fe->id, what, "more memberships than restore adds");
@@ -82,18 +82,7 @@ static int check_entry(const FileEntry *fe)
 
 int restore_packet_check(struct restore_ctx *c)
 {
-	int ret = 0;
-	size_t n = 0;
-
-	for (size_t i = 0; i < c->nr_files && !ret; i++) {
-		if (c->files[i]->type != FILE_TYPE__FT_PACKETSK)
-			continue;
-		ret = check_entry(c->files[i]);
-		n++;
-	}
-	if (!ret && n)
-		pr_debug("%zu packet socket(s) in files.img, checked\n", n);
-	return ret;
+	return rsk_check_all(c, FILE_TYPE__FT_PACKETSK, "packet", check_entry);
 }
 
 /* ---- creating ----------------------------------------------------------------------------- */
@@ -120,10 +109,7 @@ static int set_opts(int fd, const PacketSkEntry *e, const char *what)
 	SET_PK(tx_has_off, PACKET_TX_HAS_OFF);
 	SET_PK(copy_thresh, PACKET_COPY_THRESH);
 	if (!ret)
-		ret = rsk_bufs(fd, what, e->has_sndbuf, e->sndbuf, e->has_rcvbuf, e->rcvbuf);
-	if (!ret && e->n_filter)
-		ret = rsk_filter(fd, what, e->filter, e->n_filter,
-				 e->has_filter_locked && e->filter_locked);
+		ret = rsk_sock_opts(fd, what, e->sock);
 	return ret;
 }
 
@@ -179,12 +165,9 @@ int restore_packet_open(struct restore_ctx *c, const FileEntry *fe)
 	if (!e) /* restore_packet_check() refused it */
 		return rsk_bad(fe->id, "packet socket", "no packet_sk record");
 	name_it(e, what, sizeof(what));
-	fd = socket(AF_PACKET, (int)e->type | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		ret = -errno;
-		pr_perror("%s: socket()", what);
-		return ret;
-	}
+	fd = rsk_socket(AF_PACKET, (int)e->type, 0, what);
+	if (fd < 0)
+		return fd;
 	ret = set_opts(fd, e, what);
 	if (!ret && (e->protocol || e->ifname))
 		ret = bind_it(fd, e, what);

@@ -9,6 +9,7 @@
 #define LOG_PREFIX "sockets: "
 #include "criu-lite/log.h"
 #include "criu-lite/restore/restore-sk.h"
+#include "criu-lite/restore/restore.h"
 
 int rsk_bad(uint32_t file_id, const char *what, const char *why)
 {
@@ -24,7 +25,7 @@ int rsk_seti(int fd, const char *what, int level, int name, const char *oname, i
 	return -errno;
 }
 
-int rsk_bufs(int fd, const char *what, bool has_snd, uint32_t snd, bool has_rcv, uint32_t rcv)
+static int bufs(int fd, const char *what, bool has_snd, uint32_t snd, bool has_rcv, uint32_t rcv)
 {
 	int ret = 0;
 
@@ -70,4 +71,45 @@ int rsk_status(int fd, const char *what, uint32_t flags)
 		return 0;
 	pr_perror("%s: F_SETFL O_NONBLOCK", what);
 	return -errno;
+}
+
+int rsk_sock_opts(int fd, const char *what, const SkSockOpts *o)
+{
+	int ret;
+
+	if (!o)
+		return 0;
+	ret = bufs(fd, what, o->has_sndbuf, o->sndbuf, o->has_rcvbuf, o->rcvbuf);
+	if (!ret && o->n_filter)
+		ret = rsk_filter(fd, what, o->filter, o->n_filter,
+				 o->has_filter_locked && o->filter_locked);
+	return ret;
+}
+
+int rsk_socket(int family, int type, int protocol, const char *what)
+{
+	int fd = socket(family, type | SOCK_CLOEXEC, protocol);
+
+	if (fd < 0) {
+		fd = -errno;
+		pr_perror("%s: socket()", what);
+	}
+	return fd;
+}
+
+int rsk_check_all(struct restore_ctx *c, FileType type, const char *kind,
+		  int (*check)(const FileEntry *fe))
+{
+	int ret = 0;
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nr_files && !ret; i++) {
+		if (c->files[i]->type != type)
+			continue;
+		ret = check(c->files[i]);
+		n++;
+	}
+	if (!ret && n)
+		pr_debug("%zu %s socket(s) in files.img, checked\n", n, kind);
+	return ret;
 }
