@@ -482,55 +482,6 @@ static int write_fdinfo(struct dump_ctx *c, FdinfoEntry *e, size_t n)
 	return ret;
 }
 
-/* readlink /proc/PID/<name> of a directory; refuses a deleted or moved one. */
-static int task_dir(pid_t pid, const char *name, char **out)
-{
-	char link[64], buf[PATH_MAX];
-	struct stat st, ps;
-	ssize_t n;
-
-	snprintf(link, sizeof(link), "/proc/%d/%s", pid, name);
-	n = readlink(link, buf, sizeof(buf) - 1);
-	if (n < 0 || stat(link, &st)) {
-		int e = errno;
-
-		pr_perror("pid %d: can't read its %s (%s)", pid, name, link);
-		return -e;
-	}
-	buf[n] = '\0';
-	if (stat(buf, &ps) || ps.st_dev != st.st_dev || ps.st_ino != st.st_ino) {
-		if (has_deleted_suffix(buf) && !st.st_nlink)
-			pr_err("pid %d: its %s %s was deleted: not supported\n", pid, name, buf);
-		else
-			pr_err("pid %d: its %s %s can't be found again by that path: not "
-			       "supported\n",
-			       pid, name, buf);
-		return -ENOTSUP;
-	}
-	*out = strdup(buf);
-	if (!*out) {
-		pr_err("out of memory\n");
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-/* cwd, root and umask; checked before the fds, written after them. */
-static int collect_fs(struct dump_ctx *c, FsEntry *fs)
-{
-	int ret;
-
-	if (c->status.umask < 0) {
-		pr_err("pid %d: no Umask in /proc/%d/status\n", c->pid, c->pid);
-		return -EINVAL;
-	}
-	fs->umask = (uint32_t)c->status.umask;
-	ret = task_dir(c->pid, "cwd", &fs->cwd);
-	if (!ret)
-		ret = task_dir(c->pid, "root", &fs->root);
-	return ret;
-}
-
 int dump_files(struct dump_ctx *c)
 {
 	FsEntry fs = FS_ENTRY__INIT;
@@ -541,7 +492,7 @@ int dump_files(struct dump_ctx *c)
 	int ret = list_get(c, &l);
 
 	if (!ret)
-		ret = collect_fs(c, &fs);
+		ret = dump_fs_collect(c, &fs);
 	if (!ret)
 		ret = proc_list_fds(c->pid, &fds);
 	if (!ret) {

@@ -25,6 +25,7 @@
 #include "criu-lite/dump/dump-inet.h"
 #include "criu-lite/dump/dump.h"
 #include "criu-lite/dump/inetdiag.h"
+#include "criu-lite/dump/sk-common.h"
 #include "criu-lite/log.h"
 #include "criu-lite/taskfd.h"
 
@@ -166,37 +167,14 @@ static uint64_t tv_us(const struct timeval *t)
 
 static int read_filter(int fd, struct isk *s)
 {
-	socklen_t n = 0;
-	struct sock_filter *f;
+	int ret = sk_read_filter(fd, s->what, &s->filter);
 
-	if (getsockopt(fd, SOL_SOCKET, SO_GET_FILTER, NULL, &n) || !n)
-		return 0; /* none (SO_GET_FILTER counts instructions, not bytes) */
-	f = calloc(n, sizeof(*f));
-	s->fi = calloc(n, sizeof(*s->fi));
-	s->fp = calloc(n, sizeof(*s->fp));
-	if (!f || !s->fi || !s->fp) {
-		free(f);
-		return -ENOMEM;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_GET_FILTER, f, &n)) {
-		int ret = -errno;
-
-		pr_perror("%s: SO_GET_FILTER", s->what);
-		free(f);
+	if (ret || !s->filter.n)
 		return ret;
-	}
-	for (socklen_t i = 0; i < n; i++) {
-		sk_filter_insn__init(&s->fi[i]);
-		s->fi[i].code = f[i].code;
-		s->fi[i].jt = f[i].jt;
-		s->fi[i].jf = f[i].jf;
-		s->fi[i].k = f[i].k;
-		s->fp[i] = &s->fi[i];
-	}
-	s->o.n_filter = n;
-	s->o.filter = s->fp;
-	free(f);
-	OPT_BOOL(&s->o, filter_locked, fd, SOL_SOCKET, SO_LOCK_FILTER);
+	s->o.n_filter = s->filter.n;
+	s->o.filter = s->filter.fp;
+	s->o.has_filter_locked = s->filter.has_locked;
+	s->o.filter_locked = s->filter.locked;
 	return 0;
 }
 
@@ -441,34 +419,6 @@ static int read_sock(int fd, uint32_t rqueue, struct isk *s)
 	return read_opts(fd, s);
 }
 
-/* The socket lives in criu-lite's network namespace (its restore is made there): compared by
- * SO_NETNS_COOKIE (5.14+). 0, or -ENOTSUP (logged). */
-static int same_netns(int fd, const struct isk *s)
-{
-	uint64_t a = 0, b = 0;
-	socklen_t l = sizeof(a);
-	int own = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = 0;
-
-	if (own < 0) {
-		pr_perror("%s: a socket of our own", s->what);
-		return -errno;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &a, &l) ||
-	    (l = sizeof(b), getsockopt(own, SOL_SOCKET, SO_NETNS_COOKIE, &b, &l))) {
-		ret = -errno;
-		pr_perror("%s: SO_NETNS_COOKIE (a kernel before 5.14 can't say which network "
-			  "namespace a socket is in)",
-			  s->what);
-	} else if (a != b) {
-		pr_err("%s: a socket of another network namespace than the dumper's: not supported "
-		       "yet\n",
-		       s->what);
-		ret = -ENOTSUP;
-	}
-	close(own);
-	return ret;
-}
-
 /* A ping or raw socket's state, as sock_diag would give it: connected or not (getpeername),
  * its receive side shut down or not (POLLRDHUP), and its queue (SIOCINQ: the first packet's
  * length). Its send side shut down alone shows nowhere (docs/fds.md). */
@@ -544,7 +494,7 @@ int dump_inet_sk(struct dump_shared *sh, const struct dump_inet_fd *f, InetSkEnt
 		goto out;
 	}
 	s->e.protocol = (uint32_t)v;
-	ret = same_netns(fd, s);
+	ret = sk_same_netns(fd, s->what);
 	if (ret)
 		goto out;
 	/* sock_diag lists the sockets of the kernel's hash tables: a socket never bound nor
@@ -588,8 +538,7 @@ void dump_inet_free(struct dump_shared *sh)
 	if (!t)
 		return;
 	for (size_t i = 0; i < t->n; i++) {
-		free(t->v[i]->fi);
-		free(t->v[i]->fp);
+		sk_filter_free(&t->v[i]->filter);
 		free(t->v[i]);
 	}
 	free(t->v);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "criu-lite/dump/sk-common.h"
 #include "criu-lite/dump/tcp-guard.h"
 #include "criu-lite/kinds/sk-inet.h"
 #include "criu-lite/net/netlock.h"
@@ -17,9 +18,9 @@ struct isk {
 	TcpRepairEntry t;
 	uint8_t src[16], dst[16];
 	char dev[IFNAMSIZ];
-	char cc[16];	    /* TCP_CONGESTION */
-	uint8_t icmp6f[32]; /* ICMP6_FILTER */
-	SkFilterInsn *fi, **fp;
+	char cc[16];		      /* TCP_CONGESTION */
+	uint8_t icmp6f[32];	      /* ICMP6_FILTER */
+	struct sk_filter_img filter;  /* SO_GET_FILTER */
 	SkIntOpt ints[32], *intp[32]; /* sk_int_opts() that differ from a new socket's */
 	char what[96];		      /* "pid 12 fd 3: socket:[345]" */
 };

@@ -67,10 +67,11 @@ static int check_links(struct nl_cache *links, struct netns_dump *d)
 			d->e.lo_mtu = rtnl_link_get_mtu(l);
 			continue;
 		}
-		pr_err("the tree's network namespace net:[%llu] has the link %s (%s): not supported "
-		       "yet (only lo is)\n",
-		       (unsigned long long)d->ino, name ? name : "?",
-		       rtnl_link_get_type(l) ? rtnl_link_get_type(l) : "no type");
+		pr_err(
+		    "the tree's network namespace net:[%llu] has the link %s (%s): not supported "
+		    "yet (only lo is)\n",
+		    (unsigned long long)d->ino, name ? name : "?",
+		    rtnl_link_get_type(l) ? rtnl_link_get_type(l) : "no type");
 		return -ENOTSUP;
 	}
 	return 0;
@@ -133,7 +134,8 @@ static int read_routes(struct nl_cache *routes, struct netns_dump *d, size_t *k)
 		if (!n) /* a default route: dst of the family's length, all zero */
 			n = x->family == AF_INET ? 4 : 16;
 		x->dst = (ProtobufCBinaryData){ n, d->bytes[*k][0] };
-		x->dst_len = rtnl_route_get_dst(r) ? nl_addr_get_prefixlen(rtnl_route_get_dst(r)) : 0;
+		x->dst_len =
+		    rtnl_route_get_dst(r) ? nl_addr_get_prefixlen(rtnl_route_get_dst(r)) : 0;
 		x->table = rtnl_route_get_table(r);
 		x->scope = rtnl_route_get_scope(r);
 		x->protocol = rtnl_route_get_protocol(r);
@@ -211,9 +213,10 @@ static int check_firewall(const struct netns_dump *d)
 		if (f && fgets(line, sizeof(line), f) && line[0]) {
 			fclose(f);
 			line[strcspn(line, "\n")] = 0;
-			pr_err("the tree's network namespace net:[%llu] has the legacy iptables table "
-			       "%s (%s): its rules are not kept: not supported\n",
-			       (unsigned long long)d->ino, line, files[i]);
+			pr_err(
+			    "the tree's network namespace net:[%llu] has the legacy iptables table "
+			    "%s (%s): its rules are not kept: not supported\n",
+			    (unsigned long long)d->ino, line, files[i]);
 			return -ENOTSUP;
 		}
 		if (f)

@@ -24,6 +24,7 @@
 #include "images/img.h"
 #include "images/pages.h"
 #include "core.pb-c.h"
+#include "files.pb-c.h"
 
 struct file_entry_list; /* dump-files.c: files.img records collected so far */
 struct push_client;	/* lazy-pages/push-client.h */
@@ -154,6 +155,9 @@ int dump_shmem_vma(struct dump_ctx *c, const struct vma *v, uint32_t *id);
 /* shmem.img from c->shmem; frees the list. */
 int dump_shmem_commit(struct dump_ctx *c);
 void dump_shmem_free(struct dump_ctx *c);
+
+/* cwd, root and umask of c (dump-fs.c): checked before the fds, written after them. */
+int dump_fs_collect(struct dump_ctx *c, FsEntry *fs);
 
 /* A socket fd of the task (dump-socket.c): 0 and *family for a family that can be dumped
  * (AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, AF_PACKET), -ENOTSUP naming the family for the

@@ -26,6 +26,7 @@
 #include "criu-lite/net/netlock.h"
 #include "criu-lite/restore/rawdata.h"
 #include "criu-lite/restore/restore-inet.h"
+#include "criu-lite/restore/restore-sk.h"
 #include "criu-lite/restore/restore-files.h"
 #include "criu-lite/restore/restore.h"
 
@@ -250,28 +251,6 @@ static int seti(const struct risk *s, int fd, int level, int name, const char *o
 			ret = seti(s, fd, level, name, #name, (int)(v)); \
 	} while (0)
 
-static int set_filter(const struct risk *s, int fd, const InetSkOpts *o)
-{
-	struct sock_filter *f = calloc(o->n_filter, sizeof(*f));
-	struct sock_fprog p = { .len = (unsigned short)o->n_filter, .filter = f };
-	int ret = 0;
-
-	if (!f)
-		return -ENOMEM;
-	for (size_t i = 0; i < o->n_filter; i++)
-		f[i] =
-		    (struct sock_filter){ (uint16_t)o->filter[i]->code, (uint8_t)o->filter[i]->jt,
-					  (uint8_t)o->filter[i]->jf, o->filter[i]->k };
-	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &p, sizeof(p))) {
-		ret = -errno;
-		pr_perror("%s: SO_ATTACH_FILTER (%zu instructions)", s->what, o->n_filter);
-	}
-	free(f);
-	if (!ret && o->has_filter_locked && o->filter_locked)
-		ret = seti(s, fd, SOL_SOCKET, SO_LOCK_FILTER, "SO_LOCK_FILTER", 1);
-	return ret;
-}
-
 /* What must be in place before bind() (and, in repair mode, before the queues). */
 int risk_set_opts(const struct risk *s, int fd)
 {
@@ -361,7 +340,8 @@ int risk_set_opts(const struct risk *s, int fd)
 			   sk_int_opt_find(x->level, x->name)->str, x->value);
 	}
 	if (o->n_filter && !ret)
-		ret = set_filter(s, fd, o);
+		ret = rsk_filter(fd, s->what, o->filter, o->n_filter,
+				 o->has_filter_locked && o->filter_locked);
 	return ret;
 }
 

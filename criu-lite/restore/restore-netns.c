@@ -95,7 +95,8 @@ static int set_lo(struct nl_sock *sk, const NetnsEntry *e, int *ifindex)
 		*ifindex = rtnl_link_get_ifindex(lo);
 	}
 	if (ret || !ch)
-		pr_err("setting lo up, MTU %u: %s\n", e->lo_mtu, ch ? nl_geterror(ret) : "no memory");
+		pr_err("setting lo up, MTU %u: %s\n", e->lo_mtu,
+		       ch ? nl_geterror(ret) : "no memory");
 	rtnl_link_put(ch);
 	rtnl_link_put(lo);
 	return ret || !ch ? -EIO : 0;
@@ -218,7 +219,8 @@ int restore_netns(struct restore_ctx *c)
 		int fd = open(c->o->join_ns_net, O_RDONLY | O_CLOEXEC);
 
 		if (fd < 0 || setns(fd, CLONE_NEWNET)) {
-			pr_perror("joining the network namespace %s (--join-ns)", c->o->join_ns_net);
+			pr_perror("joining the network namespace %s (--join-ns)",
+				  c->o->join_ns_net);
 			ret = -errno;
 		} else {
 			ret = 0;

@@ -96,11 +96,12 @@ static char *ns_state(void)
 	for (i = ifa; i; i = i->ifa_next) {
 		char a[INET6_ADDRSTRLEN] = "-", m[INET6_ADDRSTRLEN] = "-";
 
-		if (!i->ifa_addr || (i->ifa_addr->sa_family != AF_INET &&
-				     i->ifa_addr->sa_family != AF_INET6))
+		if (!i->ifa_addr ||
+		    (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
 			continue;
 		if (i->ifa_addr->sa_family == AF_INET) {
-			inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, a, sizeof(a));
+			inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, a,
+				  sizeof(a));
 			inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_netmask)->sin_addr, m,
 				  sizeof(m));
 		} else {
@@ -171,8 +172,9 @@ int main(int argc, char **argv)
 	}
 	close(c);
 	c = socket(AF_INET, SOCK_STREAM, 0);
-	if (c < 0 || connect(c, (struct sockaddr *)&ln.a, ln.len) || (a = accept(l, NULL, NULL)) < 0 ||
-	    send(c, "hi", 2, 0) != 2 || recv(a, buf, 2, 0) != 2 || memcmp(buf, "hi", 2)) {
+	if (c < 0 || connect(c, (struct sockaddr *)&ln.a, ln.len) ||
+	    (a = accept(l, NULL, NULL)) < 0 || send(c, "hi", 2, 0) != 2 ||
+	    recv(a, buf, 2, 0) != 2 || memcmp(buf, "hi", 2)) {
 		fail_errno("a new connection to the listener on %s", ADDR);
 		return 1;
 	}
