@@ -62,4 +62,3 @@ int dump_fs_collect(struct dump_ctx *c, FsEntry *fs)
 		ret = task_dir(c->pid, "root", &fs->root);
 	return ret;
 }
-

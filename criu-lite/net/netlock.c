@@ -16,6 +16,8 @@
  * a caller passes can change the command's meaning.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <linux/netlink.h>
 #include <netinet/in.h>
 #include <nftables/libnftables.h>
 #include <stdbool.h>
@@ -162,12 +164,30 @@ static void nft_message(const char *buf, char *out, size_t len)
 		snprintf(out, len, "%.*s", (int)(e1 - l1), l1);
 }
 
+/* libnftables (1.0.6) exit()s the whole process, status 3, when it can't open its netlink
+ * socket (a kernel without nfnetlink): so that is tried first, here. */
+static int nfnetlink_ok(void)
+{
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
 /* Runs one command text as one transaction: 0, or -errno with nft's message in msg. */
 static int nft_run(const char *text, char *msg, size_t len)
 {
-	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
-	int ret = 0;
+	struct nft_ctx *nft;
+	int ret = nfnetlink_ok();
 
+	if (ret) {
+		snprintf(msg, len, "no netfilter netlink in this kernel (NETLINK_NETFILTER: %s)",
+			 strerror(-ret));
+		return ret;
+	}
+	nft = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (!nft) {
 		snprintf(msg, len, "nft_ctx_new() failed");
 		return -ENOMEM;
@@ -187,11 +207,19 @@ static int nft_run(const char *text, char *msg, size_t len)
 
 int netlock_tables(char *first, size_t len)
 {
-	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	struct nft_ctx *nft;
 	const char *out;
-	int ret = 0;
+	int ret = nfnetlink_ok();
 
 	first[0] = 0;
+	if (ret == -EPROTONOSUPPORT)
+		return 0; /* no nf_tables at all: no table */
+	if (ret) {
+		errno = -ret;
+		pr_perror("nftables: a NETLINK_NETFILTER socket");
+		return ret;
+	}
+	nft = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (!nft)
 		return -ENOMEM;
 	if (nft_ctx_buffer_output(nft) || nft_ctx_buffer_error(nft)) {
