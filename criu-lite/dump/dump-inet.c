@@ -145,7 +145,7 @@ static int fresh_int(const InetSkEntry *e, int level, int name, int *v)
 /* An established TCP connection's always: its restore sets them (after filling its queues). */
 static void read_bufs(int fd, struct isk *s)
 {
-	bool always = s->e.protocol == IPPROTO_TCP && s->e.state == TCP_ESTABLISHED;
+	bool always = s->e.protocol == IPPROTO_TCP && tcp_held_state(s->e.state);
 	int v, d;
 
 	if (geti(fd, SOL_SOCKET, SO_SNDBUF, &v) &&
@@ -345,10 +345,18 @@ static int check_kind(const struct isk *s)
 		       s->what, e->type, e->protocol);
 		return -ENOTSUP;
 	}
-	if (tcp && e->state != TCP_ESTABLISHED && e->state != TCP_CLOSE && e->state != TCP_LISTEN) {
-		pr_err("%s is a TCP socket in state %s: not supported yet (LISTEN, ESTABLISHED "
-		       "and CLOSE are)\n",
+	if (tcp && !tcp_held_state(e->state) && e->state != TCP_CLOSE && e->state != TCP_LISTEN) {
+		pr_err("%s is a TCP socket in state %s: not supported yet (LISTEN, CLOSE, "
+		       "ESTABLISHED and the half-closed states are)\n",
 		       s->what, state_name((int)e->state));
+		return -ENOTSUP;
+	}
+	/* a connection that ended (both sides closed, or reset) while the task kept its fd: a
+	 * read gives EOF, which a new socket can't */
+	if (tcp && e->state == TCP_CLOSE && e->has_shutdown && e->shutdown) {
+		pr_err("%s is a TCP socket whose connection has ended (CLOSE, shut down %u): not "
+		       "supported yet\n",
+		       s->what, e->shutdown);
 		return -ENOTSUP;
 	}
 	return 0;
@@ -522,7 +530,7 @@ int dump_inet_sk(struct dump_shared *sh, const struct dump_inet_fd *f, InetSkEnt
 	ret = check_kind(s);
 	if (!ret)
 		ret = read_sock(fd, dg.rqueue, s);
-	if (!ret && s->e.protocol == IPPROTO_TCP && s->e.state == TCP_ESTABLISHED)
+	if (!ret && s->e.protocol == IPPROTO_TCP && tcp_held_state(s->e.state))
 		ret = dump_tcp_established(sh, t, fd, s);
 	if (!ret)
 		*out = &s->e;

@@ -175,6 +175,12 @@ static int read_repair(struct dump_shared *sh, int fd, struct isk *s)
 		pr_perror("%s: its queues' lengths, TCP_INFO or TCP_MAXSEG", s->what);
 		return ret;
 	}
+	/* our FIN is in the send queue's numbers (SIOCOUTQ while unacked, SIOCOUTQNSD while
+	 * unsent), not in its bytes; SIOCINQ already leaves the peer's out */
+	if (tcp_our_fin(s->e.state) && s->e.state != TCP_FIN_WAIT2 && outq > 0)
+		outq--;
+	if (tcp_our_fin(s->e.state) && unsent > 0)
+		unsent--;
 	t->inq_len = (uint32_t)inq;
 	t->outq_len = (uint32_t)outq;
 	t->unsent_len = (uint32_t)unsent;

@@ -81,6 +81,22 @@ static inline bool isk_dgram(const InetSkEntry *e)
 	return isk_dgram_udp(e) || (e->type == 2 && (e->protocol == 1 || e->protocol == 58));
 }
 
+/* The TCP states a connection is held in (TCP_REPAIR): established and half-closed. Our FIN
+ * took a sequence number in FIN_WAIT1/2, LAST_ACK, CLOSING (acked in FIN_WAIT2 only); the peer's
+ * in CLOSE_WAIT, LAST_ACK, CLOSING. (TCP_* numbers: netinet/tcp.h) */
+static inline bool tcp_held_state(uint32_t st)
+{
+	return st == 1 || st == 4 || st == 5 || st == 8 || st == 9 || st == 11;
+}
+static inline bool tcp_our_fin(uint32_t st)
+{
+	return st == 4 || st == 5 || st == 9 || st == 11;
+}
+static inline bool tcp_peer_fin(uint32_t st)
+{
+	return st == 8 || st == 9 || st == 11;
+}
+
 /* ---- dump ---- */
 
 struct dump_inet;

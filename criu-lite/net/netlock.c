@@ -106,6 +106,8 @@ static int lock_text(const char *name, const struct netlock_conn *c, size_t n, c
 		return -errno;
 	fprintf(f, "add table inet %s\ndelete table inet %s\ntable inet %s {\n\tchain conns {\n",
 		name, name, name);
+	/* what the restore itself sends a held connection (a peer's FIN it makes again) */
+	fprintf(f, "\t\tmeta mark %#x accept\n", NETLOCK_BYPASS_MARK);
 	for (size_t i = 0; i < n && !ret; i++) {
 		ret = put_conn(f, &c[i]);
 		*bad = i;

@@ -8,7 +8,8 @@
  *   namespace the calling thread is in. A regular chain `conns` holds two rules a connection
  *   (its 4-tuple each way: `ip saddr A ip daddr B tcp sport P tcp dport Q counter drop` and the
  *   reverse; ip6 for AF_INET6, ip for an AF_INET6 connection whose two ends are v4-mapped, as
- *   such a socket sends IPv4 packets); the base chains `input` and `output` (type filter,
+ *   such a socket sends IPv4 packets), after one that lets packets marked NETLOCK_BYPASS_MARK
+ *   through; the base chains `input` and `output` (type filter,
  *   priority raw = -300: before conntrack, mangle and the usual filter tables at 0) send TCP
  *   there. Loopback connections are dropped on output, before they could reach input.
  * - A name is 1 to 64 characters of [A-Za-z0-9_-], not starting with a digit or '-' (nft's
@@ -28,6 +29,9 @@
 #include <stdint.h>
 
 #define NETLOCK_NAME_MAX 64
+/* Packets with this mark (SO_MARK) go through a lock: the restore's own, made for a held
+ * connection (restore-tcp-fin.c). */
+#define NETLOCK_BYPASS_MARK 0xc1e1f1a7u
 
 /* One TCP connection, as the local end sees it. family AF_INET or AF_INET6; addresses in network
  * byte order (an AF_INET address in the first 4 bytes); ports in host byte order. */

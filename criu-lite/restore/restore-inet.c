@@ -112,17 +112,19 @@ static int check_entry(const struct restore_ctx *c, const struct risk *s)
 	    (e->has_dst_addr && e->dst_addr.len != alen) || e->src_port > 65535 ||
 	    e->dst_port > 65535)
 		return bad(s, "a malformed address");
-	if (e->state != TCP_ESTABLISHED && e->state != TCP_CLOSE && e->state != TCP_LISTEN)
+	if (!tcp_held_state(e->state) && e->state != TCP_CLOSE && e->state != TCP_LISTEN)
 		return bad(s, "unknown socket state");
+	if (!tcp && e->state != TCP_ESTABLISHED && e->state != TCP_CLOSE)
+		return bad(s, "a state only TCP has");
 	if (e->state == TCP_LISTEN && (!tcp || !e->has_backlog || e->has_dst_addr))
 		return bad(s, "a listener that is not a TCP socket with a backlog and no peer");
-	if (tcp && e->state == TCP_ESTABLISHED && !e->has_dst_addr)
+	if (tcp && tcp_held_state(e->state) && !e->has_dst_addr)
 		return bad(s, "an established connection without its peer");
-	if (e->tcp && (!tcp || e->state != TCP_ESTABLISHED || e->closed ||
+	if (e->tcp && (!tcp || !tcp_held_state(e->state) || e->closed ||
 		       (uint64_t)e->tcp->inq_len + e->tcp->outq_len > (1u << 30) ||
 		       e->tcp->unsent_len > e->tcp->outq_len || !e->tcp->has_data_crc32c))
 		return bad(s, "a malformed TCP connection record");
-	if (tcp && e->state == TCP_ESTABLISHED && !e->tcp && !e->closed)
+	if (tcp && tcp_held_state(e->state) && !e->tcp && !e->closed)
 		return bad(s, "an established connection with neither its state nor 'closed'");
 	if (e->tcp && !c->o->tcp_established && !c->o->tcp_close) {
 		pr_err("%s is an established TCP connection held by the dump: restore with "

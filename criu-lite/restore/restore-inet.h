@@ -35,7 +35,11 @@ socklen_t risk_bind_addr(const InetSkEntry *e, struct sockaddr_storage *ss);
 /* Create s's socket (e->tcp set, not closed) in repair mode: bound, connected, its queues,
  * options and window in place; s->fd. 0 or -errno (logged). */
 int rtcp_create(struct risk *s);
-/* s out of repair mode, its unsent data sent, its shutdown set. 0 or -errno (logged). */
+/* s out of repair mode, its unsent data sent, its shutdown set, half-closed as it was. 0 or
+ * -errno (logged). */
 int rtcp_resume(struct risk *s);
+/* s (out of repair mode, established) takes its peer's FIN again and reaches state want
+ * (restore-tcp-fin.c). 0 or -errno (logged). */
+int rtcp_peer_fin(const struct risk *s, int want);
 
 #endif

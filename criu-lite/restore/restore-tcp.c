@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #define LOG_PREFIX "sockets: "
+#include "criu-lite/kinds/sk-inet.h"
 #include "criu-lite/log.h"
 #include "criu-lite/restore/restore-inet.h"
 
@@ -147,9 +148,13 @@ static int set_window(const struct risk *s, int fd)
 	const TcpRepairEntry *t = s->e->tcp;
 	struct tcp_repair_window w = { t->snd_wl1, t->snd_wnd, t->max_window, t->rcv_wnd,
 				       t->rcv_wup };
+	uint32_t nxt = t->rcv_seq - tcp_peer_fin(s->e->state);
 
 	if (!t->has_snd_wl1)
 		return 0;
+	/* the peer's FIN comes again after: the window may not be updated past it yet */
+	if ((int32_t)(w.rcv_wup - nxt) > 0)
+		w.rcv_wup = nxt;
 	if (setsockopt(fd, SOL_TCP, TCP_REPAIR_WINDOW, &w, sizeof(w))) {
 		pr_perror("%s: TCP_REPAIR_WINDOW", s->what);
 		return -errno;
@@ -184,10 +189,14 @@ int rtcp_create(struct risk *s)
 		pr_perror("%s: bind()", s->what);
 		return -errno;
 	}
+	/* a FIN took a sequence number: both queues start before it (each is given again after
+	 * repair mode: rtcp_resume()) */
 	if ((ret = seti(s, fd, TCP_REPAIR_QUEUE, "TCP_REPAIR_QUEUE", TCP_SEND_QUEUE)) ||
-	    (ret = seti(s, fd, TCP_QUEUE_SEQ, "TCP_QUEUE_SEQ", (int)(t->snd_seq - t->outq_len))) ||
+	    (ret = seti(s, fd, TCP_QUEUE_SEQ, "TCP_QUEUE_SEQ",
+			(int)(t->snd_seq - t->outq_len - tcp_our_fin(e->state)))) ||
 	    (ret = seti(s, fd, TCP_REPAIR_QUEUE, "TCP_REPAIR_QUEUE", TCP_RECV_QUEUE)) ||
-	    (ret = seti(s, fd, TCP_QUEUE_SEQ, "TCP_QUEUE_SEQ", (int)(t->rcv_seq - t->inq_len))))
+	    (ret = seti(s, fd, TCP_QUEUE_SEQ, "TCP_QUEUE_SEQ",
+			(int)(t->rcv_seq - t->inq_len - tcp_peer_fin(e->state)))))
 		return ret;
 	l = risk_sockaddr(e, true, &ss);
 	if (connect(fd, (struct sockaddr *)&ss, l)) {
@@ -206,10 +215,31 @@ int rtcp_create(struct risk *s)
 		ret = set_window(s, fd);
 	if (!ret)
 		ret = resync_mss(s, fd);
-	if (!ret)
-		ret = put(s, fd, TCP_SEND_QUEUE, s->data + t->inq_len, t->outq_len - t->unsent_len);
+	if (!ret) /* all of it when our FIN comes after: it goes behind them (retransmitted) */
+		ret = put(s, fd, TCP_SEND_QUEUE, s->data + t->inq_len,
+			  t->outq_len - (tcp_our_fin(e->state) ? 0 : t->unsent_len));
 	if (!ret)
 		ret = seti(s, fd, TCP_REPAIR_QUEUE, "TCP_REPAIR_QUEUE", TCP_NO_QUEUE);
+	return ret;
+}
+
+/* The FINs again, in the order they had come: ours is sent (the lock drops it: the peer had
+ * it; it goes again after the lock is lifted and is acked again), the peer's is given again
+ * (restore-tcp-fin.c). FIN_WAIT2 shows as FIN_WAIT1 until the peer acks ours again. */
+static int half_close(struct risk *s)
+{
+	int st = (int)s->e->state, ret = 0;
+
+	if (st == TCP_LAST_ACK) /* the peer's first */
+		ret = rtcp_peer_fin(s, TCP_CLOSE_WAIT);
+	else if (st == TCP_CLOSE_WAIT)
+		return rtcp_peer_fin(s, TCP_CLOSE_WAIT);
+	if (!ret && tcp_our_fin(s->e->state) && shutdown(s->fd, SHUT_WR)) {
+		ret = -errno;
+		pr_perror("%s: shutdown(SHUT_WR) for its FIN", s->what);
+	}
+	if (!ret && st == TCP_CLOSING) /* ours first, then the peer's */
+		ret = rtcp_peer_fin(s, TCP_CLOSING);
 	return ret;
 }
 
@@ -227,9 +257,11 @@ int rtcp_resume(struct risk *s)
 		ret = seti_sol(s, s->fd, SO_REUSEADDR);
 	if (ret)
 		return ret;
-	if (t->unsent_len)
+	if (t->unsent_len && !tcp_our_fin(e->state))
 		ret = put(s, s->fd, 0, s->data + t->inq_len + (t->outq_len - t->unsent_len),
 			  t->unsent_len);
+	if (!ret)
+		ret = half_close(s);
 	if (!ret && e->opts && e->opts->has_sndbuf && e->opts->has_rcvbuf)
 		ret = set_bufs(s, s->fd, e->opts->sndbuf / 2, e->opts->rcvbuf / 2);
 	if (!ret && e->has_shutdown && (e->shutdown & 1) && shutdown(s->fd, SHUT_RD)) {
