@@ -11,6 +11,7 @@
  * (which the lock drops: the peer had that ACK already). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/ip6.h>
@@ -25,31 +26,10 @@
 #include "criu-lite/kinds/sk-inet.h"
 #include "criu-lite/log.h"
 #include "criu-lite/net/netlock.h"
+#include "criu-lite/restore/rawpkt.h"
 #include "criu-lite/restore/restore-inet.h"
 
-#ifndef IPV6_HDRINCL
-#define IPV6_HDRINCL 36
-#endif
-
 #define STATE_WAIT_S 10 /* for the socket to have taken the FIN (a loaded machine) */
-
-static uint32_t sum16(const void *p, size_t n, uint32_t sum)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
-	if (n & 1)
-		sum += (uint32_t)(b[n - 1] << 8);
-	return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons((uint16_t)~sum);
-}
 
 static bool v4mapped(const ProtobufCBinaryData *a)
 {
@@ -78,61 +58,6 @@ static void make_tcp(const struct risk *s, struct tcphdr *h)
 	h->window = htons((uint16_t)(t->has_snd_wnd ? t->snd_wnd >> t->snd_wscale : 0xffff));
 }
 
-static int send_v4(const struct risk *s, const uint8_t *src, const uint8_t *dst, int fd)
-{
-	struct {
-		struct iphdr ip;
-		struct tcphdr tcp;
-	} pkt = { 0 };
-	struct sockaddr_in to = { .sin_family = AF_INET };
-	uint32_t sum;
-
-	pkt.ip.version = 4;
-	pkt.ip.ihl = 5;
-	pkt.ip.ttl = 64;
-	pkt.ip.protocol = IPPROTO_TCP;
-	pkt.ip.tot_len = htons(sizeof(pkt));
-	memcpy(&pkt.ip.saddr, src, 4);
-	memcpy(&pkt.ip.daddr, dst, 4);
-	make_tcp(s, &pkt.tcp);
-	sum = sum16(src, 4, 0);
-	sum = sum16(dst, 4, sum);
-	sum += IPPROTO_TCP + sizeof(pkt.tcp);
-	pkt.tcp.check = fold(sum16(&pkt.tcp, sizeof(pkt.tcp), sum));
-	memcpy(&to.sin_addr, dst, 4);
-	return sendto(fd, &pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to)) ==
-		       (ssize_t)sizeof(pkt)
-		   ? 0
-		   : -errno;
-}
-
-static int send_v6(const struct risk *s, const uint8_t *src, const uint8_t *dst, int fd)
-{
-	struct {
-		struct ip6_hdr ip;
-		struct tcphdr tcp;
-	} pkt = { 0 };
-	struct sockaddr_in6 to = { .sin6_family = AF_INET6 };
-	uint32_t sum;
-
-	pkt.ip.ip6_flow = htonl(6u << 28);
-	pkt.ip.ip6_plen = htons(sizeof(pkt.tcp));
-	pkt.ip.ip6_nxt = IPPROTO_TCP;
-	pkt.ip.ip6_hlim = 64;
-	memcpy(&pkt.ip.ip6_src, src, 16);
-	memcpy(&pkt.ip.ip6_dst, dst, 16);
-	make_tcp(s, &pkt.tcp);
-	sum = sum16(src, 16, 0);
-	sum = sum16(dst, 16, sum);
-	sum += IPPROTO_TCP + sizeof(pkt.tcp);
-	pkt.tcp.check = fold(sum16(&pkt.tcp, sizeof(pkt.tcp), sum));
-	memcpy(&to.sin6_addr, dst, 16);
-	return sendto(fd, &pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to)) ==
-		       (ssize_t)sizeof(pkt)
-		   ? 0
-		   : -errno;
-}
-
 static int state_of(int fd)
 {
 	struct tcp_info ti = { 0 };
@@ -147,20 +72,13 @@ int rtcp_peer_fin(const struct risk *s, int want)
 	bool v4 = e->family == AF_INET || (v4mapped(&e->src_addr) && v4mapped(&e->dst_addr));
 	const uint8_t *src = e->dst_addr.data + (v4 && e->family == AF_INET6 ? 12 : 0);
 	const uint8_t *dst = e->src_addr.data + (v4 && e->family == AF_INET6 ? 12 : 0);
-	int fd = socket(v4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW), on = 1, ret;
-	unsigned mark = NETLOCK_BYPASS_MARK;
 	struct timespec t0, now;
+	struct tcphdr h;
+	int ret;
 
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) ||
-	    (!v4 && setsockopt(fd, SOL_IPV6, IPV6_HDRINCL, &on, sizeof(on)))) {
-		ret = -errno;
-		pr_perror("%s: a raw socket to give it its peer's FIN again", s->what);
-		if (fd >= 0)
-			close(fd);
-		return ret;
-	}
-	ret = v4 ? send_v4(s, src, dst, fd) : send_v6(s, src, dst, fd);
-	close(fd);
+	make_tcp(s, &h);
+	ret = rawpkt_send(v4, src, dst, IPPROTO_TCP, &h, sizeof(h), offsetof(struct tcphdr, check),
+			  NETLOCK_BYPASS_MARK);
 	if (ret) {
 		errno = -ret;
 		pr_perror("%s: sending it its peer's FIN again", s->what);
@@ -174,8 +92,8 @@ int rtcp_peer_fin(const struct risk *s, int want)
 			return 0;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (st < 0 || now.tv_sec - t0.tv_sec > STATE_WAIT_S) {
-			pr_err("%s: its peer's FIN, sent again, left it in state %d, not %d\n", s->what,
-			       st, want);
+			pr_err("%s: its peer's FIN, sent again, left it in state %d, not %d\n",
+			       s->what, st, want);
 			return -EIO;
 		}
 		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);

@@ -114,8 +114,9 @@ int main(int argc, char **argv)
 	if (s2 < 0 || wait_state("pair 2 client", c2, TCP_ESTABLISHED))
 		return 1;
 	test_fill_pattern(buf, 100, 1);
-	if (send(c1, buf, 100, 0) != 100 || (test_fill_pattern(buf, 50, 2), send(s1, buf, 50, 0)) != 50 ||
-	    shutdown(c1, SHUT_WR) || wait_state("pair 1 client", c1, TCP_FIN_WAIT2) ||
+	if (send(c1, buf, 100, 0) != 100 ||
+	    (test_fill_pattern(buf, 50, 2), send(s1, buf, 50, 0)) != 50 || shutdown(c1, SHUT_WR) ||
+	    wait_state("pair 1 client", c1, TCP_FIN_WAIT2) ||
 	    wait_state("pair 1 server", s1, TCP_CLOSE_WAIT)) {
 		fail_errno("pair 1 half-closed");
 		return 1;
@@ -167,7 +168,8 @@ int main(int argc, char **argv)
 		for (size_t got = 0; got < sizeof(want);) {
 			struct pollfd p = { .fd = c1, .events = POLLIN };
 
-			if (poll(&p, 1, -1) != 1 || (k = recv(c1, buf + got, sizeof(want) - got, 0)) <= 0) {
+			if (poll(&p, 1, -1) != 1 ||
+			    (k = recv(c1, buf + got, sizeof(want) - got, 0)) <= 0) {
 				fail_errno("pair 1 client: recv after %zu bytes", got);
 				return 1;
 			}
