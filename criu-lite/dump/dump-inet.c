@@ -254,6 +254,10 @@ static int read_opts(int fd, struct isk *s)
 	OPT_U32(o, priority, fd, SOL_SOCKET, SO_PRIORITY);
 	OPT_U32(o, mark, fd, SOL_SOCKET, SO_MARK);
 	OPT_U32(o, rcvlowat, fd, SOL_SOCKET, SO_RCVLOWAT);
+	if (geti(fd, SOL_SOCKET, SO_PEEK_OFF, &v) && v >= 0) {
+		o->has_peek_off = true;
+		o->peek_off = v;
+	}
 	read_bufs(fd, s);
 	read_ints(fd, s);
 	l = sizeof(lg);
@@ -410,7 +414,7 @@ static int read_sock(int fd, uint32_t rqueue, struct isk *s)
 		e->has_backlog = true;
 		e->backlog = ti.tcpi_sacked;
 	}
-	if (e->type != SOCK_STREAM && rqueue) {
+	if (e->type != SOCK_STREAM && rqueue && !isk_dgram_udp(e)) {
 		pr_err("%s: a %s socket with %s queued for reading (%u bytes): not supported yet "
 		       "(they can't be put back as they came)\n",
 		       s->what, e->type == SOCK_RAW ? "raw" : "datagram",
@@ -530,6 +534,8 @@ int dump_inet_sk(struct dump_shared *sh, const struct dump_inet_fd *f, InetSkEnt
 	ret = check_kind(s);
 	if (!ret)
 		ret = read_sock(fd, dg.rqueue, s);
+	if (!ret && isk_dgram_udp(&s->e) && dg.rqueue)
+		ret = dump_udp_queue(sh, fd, s);
 	if (!ret && s->e.protocol == IPPROTO_TCP && tcp_held_state(s->e.state))
 		ret = dump_tcp_established(sh, t, fd, s);
 	if (!ret)
@@ -547,6 +553,10 @@ void dump_inet_free(struct dump_shared *sh)
 		return;
 	for (size_t i = 0; i < t->n; i++) {
 		sk_filter_free(&t->v[i]->filter);
+		free(t->v[i]->from);
+		free(t->v[i]->fromp);
+		free(t->v[i]->dg_lens);
+		free(t->v[i]->dg_addr);
 		free(t->v[i]);
 	}
 	free(t->v);

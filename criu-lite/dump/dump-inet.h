@@ -18,9 +18,13 @@ struct isk {
 	TcpRepairEntry t;
 	uint8_t src[16], dst[16];
 	char dev[IFNAMSIZ];
-	char cc[16];		      /* TCP_CONGESTION */
-	uint8_t icmp6f[32];	      /* ICMP6_FILTER */
-	struct sk_filter_img filter;  /* SO_GET_FILTER */
+	char cc[16];		     /* TCP_CONGESTION */
+	uint8_t icmp6f[32];	     /* ICMP6_FILTER */
+	struct sk_filter_img filter; /* SO_GET_FILTER */
+	/* UDP: its queued datagrams' senders (dump-udp-queue.c) */
+	DgramFrom *from, **fromp;
+	uint32_t *dg_lens;
+	uint8_t (*dg_addr)[16];
 	SkIntOpt ints[32], *intp[32]; /* sk_int_opts() that differ from a new socket's */
 	char what[96];		      /* "pid 12 fd 3: socket:[345]" */
 };
@@ -51,6 +55,9 @@ void isk_addr_str(int family, const uint8_t *a, uint32_t port, char *buf, size_t
  * --tcp-established, saved as closed with --tcp-close. 0 or -errno (logged). */
 int dump_tcp_established(struct dump_shared *sh, struct dump_inet *t, int fd, struct isk *s);
 void dump_tcp_free(struct dump_inet *t);
+/* s is a UDP socket with datagrams queued: each saved, with its sender, into
+ * inetsk-data-<id>.img and s->e. 0 or -errno (logged). */
+int dump_udp_queue(struct dump_shared *sh, int fd, struct isk *s);
 /* Free the table (after dump_inet_finish()). */
 void dump_inet_free(struct dump_shared *sh);
 

@@ -174,6 +174,17 @@ static int build_table(struct restore_ctx *c, struct restore_inet *t)
 			ret = rawdata_load(c->dir, name, s->what,
 					   s->e->tcp->inq_len + s->e->tcp->outq_len,
 					   s->e->tcp->data_crc32c, &s->data);
+		} else if (!ret && (s->e->n_msg_lens || s->e->has_data_len)) {
+			char name[64];
+
+			if (!isk_dgram_udp(s->e) || s->e->protocol != IPPROTO_UDP ||
+			    rudp_check(s)) {
+				ret = bad(s, "a malformed queue of datagrams");
+				break;
+			}
+			inet_data_name(name, sizeof(name), s->e->id);
+			ret = rawdata_load(c->dir, name, s->what, s->e->data_len, s->e->data_crc32c,
+					   &s->data);
 		}
 	}
 	return ret;
@@ -380,6 +391,11 @@ static int create_plain(struct risk *s)
 			pr_perror("%s: connect()", s->what);
 		}
 	}
+	if (!ret && e->n_msg_lens) /* before a shutdown of its receive side */
+		ret = rudp_queue(s, fd);
+	if (!ret && e->opts && e->opts->has_peek_off) /* the task's own, once its queue is in */
+		ret = rsk_seti(fd, s->what, SOL_SOCKET, SO_PEEK_OFF, "SO_PEEK_OFF",
+			       e->opts->peek_off);
 	if (!ret && e->has_shutdown && e->shutdown && !e->closed) {
 		int how = e->shutdown == 3 ? SHUT_RDWR : e->shutdown == 2 ? SHUT_WR : SHUT_RD;
 

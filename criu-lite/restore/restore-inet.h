@@ -38,6 +38,10 @@ int rtcp_create(struct risk *s);
 /* s out of repair mode, its unsent data sent, its shutdown set, half-closed as it was. 0 or
  * -errno (logged). */
 int rtcp_resume(struct risk *s);
+/* s's queued datagrams (UDP): checked (0 or -EBADMSG), given again to fd (restore-udp-queue.c;
+ * 0 or -errno, logged). */
+int rudp_check(const struct risk *s);
+int rudp_queue(const struct risk *s, int fd);
 /* s (out of repair mode, established) takes its peer's FIN again and reaches state want
  * (restore-tcp-fin.c). 0 or -errno (logged). */
 int rtcp_peer_fin(const struct risk *s, int want);

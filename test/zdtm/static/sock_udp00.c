@@ -1,6 +1,6 @@
 /* sock_udp00: UDP sockets survive checkpoint/restore with their addresses, peers, shutdown
- * state and options. No datagram is left unread at the checkpoint (the policy for queued
- * datagrams is not decided). For v4 (127.0.0.1) and v6 (::1) each, sockets (ports from 0):
+ * state and options. No datagram is left unread at the checkpoint (queued datagrams:
+ * sock_udp_queue00). For v4 (127.0.0.1) and v6 (::1) each, sockets (ports from 0):
  *  - unb: never bound; bnd: bound; peer: bound; conn: SO_REUSEADDR, connect()ed to peer
  *    (autobound by the connect: a v6 one keeps IPV6_V6ONLY 0, which a bind() to ::1 would
  *    have made 1; bound to [::] and then connected it reads the same);
