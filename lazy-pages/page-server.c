@@ -172,10 +172,12 @@ static struct ps_session *session_get(struct ps *ps, uint64_t id, const char *pe
 	pthread_mutex_lock(&ps->lock);
 	for (s = ps->sessions; s && s->id != id; s = s->next)
 		;
-	if (s && s->orphaned) {
-		s->orphaned = 0;
+	/* back: after its connections had all gone, or one more than its two (the client opened
+	 * one again before this end saw the old one break) */
+	if (s && (s->orphaned || s->joins >= 2))
 		pr_info("session %016llx: %s is back\n", (unsigned long long)id, peer);
-	}
+	if (s)
+		s->orphaned = 0;
 	if (!s && (s = calloc(1, sizeof(*s)))) {
 		s->sent = calloc(ps->nsp ? ps->nsp : 1, sizeof(*s->sent));
 		for (size_t i = 0; s->sent && i < ps->nsp; i++)
@@ -190,8 +192,10 @@ static struct ps_session *session_get(struct ps *ps, uint64_t id, const char *pe
 		ps->sessions = s;
 		ps->st->sessions++;
 	}
-	if (s)
+	if (s) {
 		s->refs++;
+		s->joins++;
+	}
 	pthread_mutex_unlock(&ps->lock);
 	return s;
 nomem:

@@ -47,6 +47,7 @@ struct ps_session {
 	double t0;
 	double orphaned; /* its connections are gone, its client not done: kept for a reconnect */
 	int streams;	 /* STREAM connections it had */
+	int joins;	 /* connections that joined it (a FAULTS and a STREAM; more: reconnects) */
 	char peer[80];
 	struct ps_session *next;
 };

@@ -30,6 +30,7 @@
 
 struct netns_dump {
 	int tree_fd, home_fd;
+	bool own; /* the tree's own (its root's parent is elsewhere): netns.img */
 	uint64_t ino;
 	NetnsEntry e;
 	NetnsAddr *addrs, **pa;
@@ -289,7 +290,7 @@ int dump_netns_check(struct dump_shared *sh, struct dump_tree_list *tl)
 	struct netns_dump *d;
 	struct img_err err = { 0 };
 	const ProtobufCMessage *m;
-	uint64_t own, ino = 0;
+	uint64_t own, ino = 0, parent = 0;
 	char p[64];
 	int ret = ns_ino(getpid(), &own);
 
@@ -310,11 +311,21 @@ int dump_netns_check(struct dump_shared *sh, struct dump_tree_list *tl)
 	}
 	if (ret || !ino || ino == own)
 		return ret;
+	/* its own: its root's parent lives in another one (a container's init, a task that
+	 * unshared); else the tree is in someone else's, which the dumper only enters to read its
+	 * sockets, and the restore puts it in the restorer's (as a dump from there would) */
+	{
+		struct stat st;
+
+		snprintf(p, sizeof(p), "/proc/%d/ns/net", tl->t[0].stat.ppid);
+		parent = stat(p, &st) ? 0 : st.st_ino; /* no parent to compare with: its own */
+	}
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
 	sh->netns = d;
 	d->ino = ino;
+	d->own = parent != ino;
 	netns_entry__init(&d->e);
 	d->e.ino = ino;
 	snprintf(p, sizeof(p), "/proc/%d/ns/net", tl->t[0].pid);
@@ -324,6 +335,12 @@ int dump_netns_check(struct dump_shared *sh, struct dump_tree_list *tl)
 		pr_perror("entering the tree's network namespace net:[%llu] (%s)",
 			  (unsigned long long)ino, p);
 		return -errno;
+	}
+	if (!d->own) {
+		pr_info("the tree is in network namespace net:[%llu], its parent's, not the "
+			"dumper's: its sockets are read there, the namespace is not dumped\n",
+			(unsigned long long)ino);
+		return 0;
 	}
 	pr_info("the tree has a network namespace of its own, net:[%llu]: dumped with it\n",
 		(unsigned long long)ino);

@@ -50,8 +50,9 @@ static int walk(int fd, const struct isk *s, struct walk *w)
 	for (;;) {
 		struct sockaddr_storage ss = { 0 };
 		struct iovec iov = { buf, DGRAM_MAX };
-		struct msghdr m = { .msg_name = &ss, .msg_namelen = sizeof(ss), .msg_iov = &iov,
-				    .msg_iovlen = 1 };
+		struct msghdr m = {
+			.msg_name = &ss, .msg_namelen = sizeof(ss), .msg_iov = &iov, .msg_iovlen = 1
+		};
 		ssize_t n = recvmsg(fd, &m, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
 		void *p;
 
@@ -109,8 +110,9 @@ int dump_udp_queue(struct dump_shared *sh, int fd, struct isk *s)
 	int old = -1, ret;
 
 	if (s->e.protocol != IPPROTO_UDP) {
-		pr_err("%s: a UDP-Lite socket with datagrams queued for reading: not supported yet\n",
-		       s->what);
+		pr_err(
+		    "%s: a UDP-Lite socket with datagrams queued for reading: not supported yet\n",
+		    s->what);
 		return -ENOTSUP;
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &old, &l)) {

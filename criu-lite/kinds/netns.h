@@ -4,8 +4,9 @@
  * all must share one (else refused, naming two tasks and their namespaces). When it is
  * criu-lite's own, nothing happens (the restore's tasks live in the restorer's namespace, as
  * before). Otherwise the dumper enters it (setns) for the rest of the dump's steps (sockets are
- * read there: sock_diag, the network lock) and writes netns.img: the loopback link's state,
- * its addresses, the routes the tree added (not the kernel's own), and the sysctls of
+ * read there: sock_diag, the network lock); when it is the tree's own (the root's parent lives
+ * in another: a container's init, a task that unshared) it also writes netns.img: the loopback
+ * link's state, its addresses, the routes the tree added (not the kernel's own), and the sysctls of
  * netns_sysctls(). Refused, naming the namespace: any link but lo, nftables rules, a legacy
  * iptables table in use. dump_netns_home()/dump_netns_back() leave it and enter it again.
  * Contract, restore (restore-netns.c): restore_netns() runs before any socket is made: with

@@ -37,9 +37,8 @@ static int read_one(const char *what, int fd, const void *want, size_t len,
 	char a[80], b[80];
 	ssize_t n;
 
-	if (poll(&p, 1, -1) != 1 ||
-	    (n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&src.a,
-			  &src.len)) < 0) {
+	if (poll(&p, 1, -1) != 1 || (n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT,
+						  (struct sockaddr *)&src.a, &src.len)) < 0) {
 		fail_errno("%s: recvfrom", what);
 		return -1;
 	}
