@@ -43,7 +43,9 @@ DEB_PKGS := build-essential pkg-config protobuf-c-compiler libprotobuf-c-dev \
 	libisal-dev libgnutls28-dev libnftables-dev libcmocka-dev python3 iproute2 util-linux procps kmod \
 	clang libclang-rt-14-dev \
 	linux-source-6.1 qemu-system-x86 busybox-static flex bison bc libelf-dev libssl-dev \
-	cpio xz-utils patch
+	cpio xz-utils patch \
+	redis-server
+# (redis-server: a real TCP server test/cli/tcp-apps checkpoints with a client connected)
 
 PROTOS	:= $(wildcard proto/*.proto)
 PB_C	:= $(patsubst proto/%.proto,$(G)/%.pb-c.c,$(PROTOS))
@@ -204,7 +206,7 @@ test: deps
 	@$(MAKE) all && $(MAKE) $(UNIT_BIN) || { echo "0 passed, 1 failed (the build failed)"; \
 		kill -KILL $$PPID; exit 1; }
 	@$(ZRUNNER) run --all --keep-going -f nocr,h,pidns,lazy,ps-lazy,remote-lazy,remote --unit "$(UNIT_BIN)" \
-		--cmd "cli:600=test/cli/run" --cmd "tcp-migrate:300=test/cli/tcp-migrate" \
+		--cmd "cli:600=test/cli/run" --cmd "tcp-migrate:300=test/cli/tcp-migrate" --cmd "tcp-apps:300=test/cli/tcp-apps" \
 		--cmd "kernel-test=kernel/run-qemu-test" || \
 		{ kill -KILL $$PPID; exit 1; }
 
