@@ -515,7 +515,7 @@ int dump_inet_sk(struct dump_shared *sh, const struct dump_inet_fd *f, InetSkEnt
 	if (s->e.type == SOCK_RAW || (s->e.type == SOCK_DGRAM && !isk_dgram_udp(&s->e)))
 		ret = own_state(fd, s, &dg);
 	else
-		ret = inetdiag_get((int)s->e.family, (int)s->e.protocol, s->e.ino, &dg);
+		ret = inetdiag_get(&t->diag, (int)s->e.family, (int)s->e.protocol, s->e.ino, &dg);
 	if (ret == -ENOENT && !bound(fd, s)) {
 		dg = (struct isk_diag){ .state = TCP_CLOSE };
 		ret = 0;
@@ -534,7 +534,7 @@ int dump_inet_sk(struct dump_shared *sh, const struct dump_inet_fd *f, InetSkEnt
 	ret = check_kind(s);
 	if (!ret)
 		ret = read_sock(fd, dg.rqueue, s);
-	if (!ret && isk_dgram_udp(&s->e) && dg.rqueue)
+	if (!ret && isk_dgram_udp(&s->e))
 		ret = dump_udp_queue(sh, fd, s);
 	if (!ret && s->e.protocol == IPPROTO_TCP && tcp_held_state(s->e.state))
 		ret = dump_tcp_established(sh, t, fd, s);
@@ -560,6 +560,7 @@ void dump_inet_free(struct dump_shared *sh)
 		free(t->v[i]);
 	}
 	free(t->v);
+	inetdiag_free(&t->diag);
 	dump_tcp_free(t);
 	free(t);
 	sh->inet = NULL;

@@ -34,6 +34,7 @@ struct isk_held {
 	int fd;
 	bool reuse;  /* SO_REUSEADDR, which leaving repair mode clears */
 	bool repair; /* TCP_REPAIR is on */
+	struct isk *s;
 	char what[96];
 };
 
@@ -44,19 +45,20 @@ struct dump_inet {
 	size_t nheld;
 	struct netlock_conn *conns; /* what the network lock drops */
 	size_t nconns;
-	bool locked;		/* the lock's table exists */
-	struct tcp_guard guard; /* puts the connections back if the dumper dies */
+	bool locked;		     /* the lock's table exists */
+	struct tcp_guard guard;	     /* puts the connections back if the dumper dies */
+	struct inetdiag_table *diag; /* sock_diag's tables (inetdiag.c) */
 };
 
 /* "127.0.0.1:80", "[::1]:80" */
 void isk_addr_str(int family, const uint8_t *a, uint32_t port, char *buf, size_t len);
-/* s is an established TCP connection (fd: a copy of the task's): locked, held in repair mode,
- * read into s->t and its queues into inetsk-data-<id>.img; or refused without
- * --tcp-established, saved as closed with --tcp-close. 0 or -errno (logged). */
+/* s is an established TCP connection (fd: a copy of the task's): a copy kept (and handed to
+ * the guard) for dump_inet_hold_all(); or refused without --tcp-established, saved as closed
+ * with --tcp-close. 0 or -errno (logged). */
 int dump_tcp_established(struct dump_shared *sh, struct dump_inet *t, int fd, struct isk *s);
 void dump_tcp_free(struct dump_inet *t);
-/* s is a UDP socket with datagrams queued: each saved, with its sender, into
- * inetsk-data-<id>.img and s->e. 0 or -errno (logged). */
+/* s is a UDP or UDP-Lite socket: the datagrams it has queued (if any) saved, each with its
+ * sender, into inetsk-data-<id>.img and s->e. 0 or -errno (logged). */
 int dump_udp_queue(struct dump_shared *sh, int fd, struct isk *s);
 /* Free the table (after dump_inet_finish()). */
 void dump_inet_free(struct dump_shared *sh);

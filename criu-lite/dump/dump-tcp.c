@@ -28,37 +28,21 @@
 #include "criu-lite/log.h"
 #include "images/img.h"
 
-/* The lock with one more connection (s), in the tree's namespace (criu-lite's). */
-static int lock_one(struct dump_shared *sh, struct dump_inet *t, const struct isk *s)
+/* One more connection for the lock (taken for all at once: dump_inet_hold_all()). */
+static int add_conn(struct dump_inet *t, const struct isk *s)
 {
 	struct netlock_conn *v = realloc(t->conns, (t->nconns + 1) * sizeof(*v)), *c;
-	char name[NETLOCK_NAME_MAX + 1];
-	int ret;
 
 	if (!v)
 		return -ENOMEM;
 	t->conns = v;
-	c = &v[t->nconns];
+	c = &v[t->nconns++];
 	memset(c, 0, sizeof(*c));
 	c->family = (int)s->e.family;
 	memcpy(c->src, s->src, sizeof(c->src));
 	memcpy(c->dst, s->dst, sizeof(c->dst));
 	c->sport = (uint16_t)s->e.src_port;
 	c->dport = (uint16_t)s->e.dst_port;
-	if (sh->o->network_lock == NETLOCK_SKIP) {
-		t->nconns++;
-		return 0;
-	}
-	inet_lock_name(name, sizeof(name), sh->dump_id);
-	ret = netlock_lock(name, t->conns, t->nconns + 1);
-	if (ret) {
-		pr_err("%s: can't lock its connection (network lock, nftables): the dump needs it "
-		       "(--network-lock skip if the caller drops its packets)\n",
-		       s->what);
-		return ret;
-	}
-	t->nconns++;
-	t->locked = true;
 	return 0;
 }
 
@@ -98,6 +82,7 @@ static int hold(struct dump_shared *sh, struct dump_inet *t, int fd, const struc
 	v[t->nheld].fd = dup;
 	v[t->nheld].reuse = reuse;
 	v[t->nheld].repair = false;
+	v[t->nheld].s = (struct isk *)s;
 	snprintf(v[t->nheld].what, sizeof(v[t->nheld].what), "%s", s->what);
 	t->nheld++;
 	return 0;
@@ -223,7 +208,7 @@ static int read_repair(struct dump_shared *sh, int fd, struct isk *s)
 int dump_tcp_established(struct dump_shared *sh, struct dump_inet *t, int fd, struct isk *s)
 {
 	char a[80], b[80];
-	int on = 1, ret;
+	int ret;
 
 	isk_addr_str((int)s->e.family, s->src, s->e.src_port, a, sizeof(a));
 	isk_addr_str((int)s->e.family, s->dst, s->e.dst_port, b, sizeof(b));
@@ -237,23 +222,71 @@ int dump_tcp_established(struct dump_shared *sh, struct dump_inet *t, int fd, st
 		       s->what, a, b);
 		return -ENOTSUP;
 	}
+	/* held (and read) once every task's files are seen: dump_inet_hold_all() */
 	ret = hold(sh, t, fd, s);
 	if (!ret)
-		ret = lock_one(sh, t, s);
-	if (ret)
-		return ret;
-	if (setsockopt(fd, SOL_TCP, TCP_REPAIR, &on, sizeof(on))) {
+		ret = add_conn(t, s);
+	return ret;
+}
+
+/* One held connection into repair mode, then read: its state must be the one seen before. */
+static int hold_one(struct dump_shared *sh, struct isk_held *h)
+{
+	struct isk *s = h->s;
+	struct tcp_info ti = { 0 };
+	socklen_t l = sizeof(ti);
+	char a[80], b[80];
+	int on = 1, ret;
+
+	isk_addr_str((int)s->e.family, s->src, s->e.src_port, a, sizeof(a));
+	isk_addr_str((int)s->e.family, s->dst, s->e.dst_port, b, sizeof(b));
+	if (setsockopt(h->fd, SOL_TCP, TCP_REPAIR, &on, sizeof(on))) {
 		ret = -errno;
 		pr_perror("%s (%s -> %s): TCP_REPAIR (needs CAP_NET_ADMIN)", s->what, a, b);
 		return ret;
 	}
-	/* from here until dump_inet_finish(), the socket is in repair mode */
-	t->held[t->nheld - 1].repair = true;
+	h->repair = true; /* from here until dump_inet_finish() */
 	ret = fault_inject(sh->o, "tcp-held");
 	if (ret)
 		return ret;
+	if (getsockopt(h->fd, SOL_TCP, TCP_INFO, &ti, &l)) {
+		pr_perror("%s: TCP_INFO", s->what);
+		return -errno;
+	}
+	if (ti.tcpi_state != s->e.state) { /* a FIN came in meanwhile, say */
+		pr_err("%s (%s -> %s): its state changed during the dump (%u -> %u): dump again\n",
+		       s->what, a, b, s->e.state, ti.tcpi_state);
+		return -EAGAIN;
+	}
 	pr_info("%s: the connection %s -> %s is held in repair mode\n", s->what, a, b);
-	return read_repair(sh, fd, s);
+	return read_repair(sh, h->fd, s);
+}
+
+int dump_inet_hold_all(struct dump_shared *sh)
+{
+	struct dump_inet *t = sh->inet;
+	char name[NETLOCK_NAME_MAX + 1];
+	int ret = 0;
+
+	if (!t || !t->nheld)
+		return 0;
+	/* every connection's packets dropped first, in one transaction, then each held */
+	if (sh->o->network_lock == NETLOCK_NFTABLES) {
+		inet_lock_name(name, sizeof(name), sh->dump_id);
+		ret = netlock_lock(name, t->conns, t->nconns);
+		if (ret) {
+			pr_err(
+			    "can't lock the tree's %zu TCP connection(s) (network lock, nftables): "
+			    "the dump needs it (--network-lock skip if the caller drops their "
+			    "packets)\n",
+			    t->nconns);
+			return ret;
+		}
+		t->locked = true;
+	}
+	for (size_t i = 0; i < t->nheld && !ret; i++)
+		ret = hold_one(sh, &t->held[i]);
+	return ret;
 }
 
 void dump_inet_finish(struct dump_shared *sh, bool killed)

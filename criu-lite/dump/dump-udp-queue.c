@@ -1,5 +1,6 @@
 /* dump-udp-queue: the datagrams queued on a UDP socket, read without taking them, with their
- * senders (sk-inet.h; given again at restore by restore-udp-queue.c).
+ * senders (sk-inet.h; given again at restore by restore-udp-queue.c). Every UDP socket is
+ * walked (an empty queue costs one peek): sock_diag's figure is from before.
  *
  * MSG_PEEK alone always reads the head of the queue; with SO_PEEK_OFF at 0 each peek moves the
  * offset past the datagram it read (MSG_TRUNC: its real length), so peeks walk the queue. The
@@ -109,12 +110,6 @@ int dump_udp_queue(struct dump_shared *sh, int fd, struct isk *s)
 	char name[64];
 	int old = -1, ret;
 
-	if (s->e.protocol != IPPROTO_UDP) {
-		pr_err(
-		    "%s: a UDP-Lite socket with datagrams queued for reading: not supported yet\n",
-		    s->what);
-		return -ENOTSUP;
-	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &old, &l)) {
 		pr_perror("%s: SO_PEEK_OFF", s->what);
 		return -errno;
@@ -124,6 +119,14 @@ int dump_udp_queue(struct dump_shared *sh, int fd, struct isk *s)
 		ret = walk(fd, s, &w);
 	if (set_peek(fd, old, s->what) && !ret)
 		ret = -EIO;
+	if (!ret && w.n && s->e.protocol != IPPROTO_UDP) {
+		pr_err(
+		    "%s: a UDP-Lite socket with datagrams queued for reading: not supported yet\n",
+		    s->what);
+		ret = -ENOTSUP;
+	}
+	if (!ret && !w.n)
+		goto out; /* nothing queued */
 	s->from = calloc(w.n + 1, sizeof(*s->from));
 	s->fromp = calloc(w.n + 1, sizeof(*s->fromp));
 	if (!ret && (!s->from || !s->fromp))
@@ -152,6 +155,7 @@ int dump_udp_queue(struct dump_shared *sh, int fd, struct isk *s)
 	} else if (ret == -ENOMEM) {
 		pr_err("%s: out of memory for its queue\n", s->what);
 	}
+out:
 	free(w.data);
 	free(w.lens);
 	free(w.addr);

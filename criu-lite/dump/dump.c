@@ -200,6 +200,8 @@ static int run_steps(struct dump_shared *sh, struct dump_tree_list *tl)
 			return ret;
 	if ((ret = dump_stops(tl)))
 		return ret;
+	if ((ret = dump_inet_hold_all(sh))) /* the TCP connections, all locked at once */
+		return ret;
 	if ((ret = dump_files_outside(tl->t, tl->n)))
 		return ret;
 	if ((ret = fault_inject(sh->o, "tree")) || (ret = dump_tree(sh, tl->t, tl->n)))

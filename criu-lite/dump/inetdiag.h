@@ -10,6 +10,10 @@ struct isk_diag {
 	uint32_t rqueue;  /* idiag_rqueue: UDP, bytes of the datagrams queued for reading */
 };
 
-int inetdiag_get(int family, int protocol, uint32_t ino, struct isk_diag *out);
+struct inetdiag_table;
+/* *cache: NULL at first; free with inetdiag_free() */
+int inetdiag_get(struct inetdiag_table **cache, int family, int protocol, uint32_t ino,
+		 struct isk_diag *out);
+void inetdiag_free(struct inetdiag_table **cache);
 
 #endif

@@ -113,6 +113,9 @@ struct dump_inet_fd {
 
 /* The socket of f, saved into *e (a new entry owned by sh's table; id from 1). */
 int dump_inet_sk(struct dump_shared *sh, const struct dump_inet_fd *f, InetSkEntry **e);
+/* Once every task's files are seen: every connection kept by dump_inet_sk() locked (one
+ * transaction), held in repair mode and read. 0 or -errno (logged). */
+int dump_inet_hold_all(struct dump_shared *sh);
 /* After the tree was released: killed (the connections were dumped for good) or not. */
 void dump_inet_finish(struct dump_shared *sh, bool killed);
 
