@@ -350,9 +350,10 @@ static uint64_t tv_us(const struct timeval *tv)
 
 /* setitimer() adds one scheduler tick to the value of a CPU-time interval timer (so it never
  * fires early), and getitimer() shows it: restoring the dumped value as is would add a tick per
- * checkpoint. Measured on the restorer's own ITIMER_VIRTUAL (no user time passes between the two
- * calls), which is put back. */
-static int cpu_itimer_bonus(uint64_t *bonus_us)
+ * checkpoint. Measured on the restorer's own ITIMER_VIRTUAL, which is put back. A tick that
+ * lands in user mode between the two calls charges the timer a whole tick and hides the one
+ * added (seen under load: lazy itimer01): the largest of three measures is the tick. */
+static int cpu_itimer_bonus_once(uint64_t *bonus_us)
 {
 	struct itimerval probe = { { 0, 0 }, { 1000, 0 } }, old, got;
 	int ret = 0;
@@ -373,6 +374,20 @@ static int cpu_itimer_bonus(uint64_t *bonus_us)
 	if (!ret && tv_us(&got.it_value) > tv_us(&probe.it_value))
 		*bonus_us = tv_us(&got.it_value) - tv_us(&probe.it_value);
 	return ret;
+}
+
+static int cpu_itimer_bonus(uint64_t *bonus_us)
+{
+	*bonus_us = 0;
+	for (int i = 0; i < 3; i++) {
+		uint64_t b = 0;
+		int ret = cpu_itimer_bonus_once(&b);
+
+		if (ret)
+			return ret;
+		*bonus_us = b > *bonus_us ? b : *bonus_us;
+	}
+	return 0;
 }
 
 static int restore_itimer(struct restore_task *t, const ItimerEntry *e, uint64_t bonus_us)
