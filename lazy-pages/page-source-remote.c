@@ -37,51 +37,11 @@
 #include "images/pagecrc.h"
 #include "lazy-pages/lazy-mm.h"
 #include "lazy-pages/page-source.h"
+#include "lazy-pages/psr-int.h"
 #include "lazy-pages/xfer-conn.h"
 #include "lazy-pages/xfer-msg.h"
 
-#define CONNECT_MS 10000
-#define IO_MS	   30000
-
-struct rspace {
-	enum img_kind kind;
-	uint32_t id;
-	struct page_reader *meta; /* the local pagemap: runs, chunk sums, which chunks we keep */
-	uint8_t *cache;		  /* the pages file's bytes, those of kept chunks */
-	uint64_t size;
-};
-
-struct arrival {
-	uint32_t sp;
-	uint64_t off, len;
-};
-
-struct remote_src {
-	struct page_source base;
-	struct img_dir *dir;
-	struct rspace *sp;
-	size_t nsp;
-	struct xfer_conn *faults, *stream; /* stream: the rx thread's (swapped under lock) */
-	struct remote_opts o;		   /* where the server is, to reconnect */
-	char peer[80];
-	uint64_t session, next_req;
-	uint32_t dump_id;
-	void *fbuf, *funpack; /* the faults connection's payload, and it unpacked */
-	void *sbuf, *sunpack; /* the stream's */
-	pthread_t rx;
-	bool rx_started;
-	atomic_bool closing;
-	pthread_mutex_t lock;  /* the spaces' chunk bits and caches, the queue, the figures */
-	pthread_mutex_t serve; /* the fault loop's while it works; the stream takes it first */
-	atomic_bool urgent;    /* the loop waits for serve to serve a fault */
-	const struct page_sink *sink; /* under serve */
-	struct arrival *q;
-	size_t qhead, qn, qcap;
-	bool stream_end, stream_lost;
-	struct remote_stats st;
-};
-
-static struct rspace *find_space(struct remote_src *r, enum img_kind kind, uint32_t id)
+struct rspace *find_space(struct remote_src *r, enum img_kind kind, uint32_t id)
 {
 	for (size_t i = 0; i < r->nsp; i++)
 		if (r->sp[i].kind == kind && r->sp[i].id == id)
@@ -89,14 +49,14 @@ static struct rspace *find_space(struct remote_src *r, enum img_kind kind, uint3
 	return NULL;
 }
 
-static const char *space_name(const struct rspace *sp)
+const char *space_name(const struct rspace *sp)
 {
 	return page_reader_pages_name(sp->meta);
 }
 
 /* ---- keeping chunks ----------------------------------------------------------------------- */
 
-static int push_arrival(struct remote_src *r, const struct rspace *sp, uint64_t off, uint64_t len)
+int push_arrival(struct remote_src *r, const struct rspace *sp, uint64_t off, uint64_t len)
 {
 	if (r->qn == r->qcap) {
 		size_t cap = r->qcap ? r->qcap * 2 : 256;
@@ -114,8 +74,8 @@ static int push_arrival(struct remote_src *r, const struct rspace *sp, uint64_t 
 /* The chunks of [off, off + len) of sp (whole ones; the file's short last one counts) that are
  * not kept yet, from buf (which holds those bytes), checked and kept (under r->lock); with
  * queue, the ranges kept go to the queue. 0 or -EBADMSG (named), -ENOMEM. */
-static int keep(struct remote_src *r, struct rspace *sp, const uint8_t *buf, uint64_t off,
-		uint64_t len, bool queue)
+int keep(struct remote_src *r, struct rspace *sp, const uint8_t *buf, uint64_t off, uint64_t len,
+	 bool queue)
 {
 	uint64_t run_a = 0, run_len = 0;
 	int ret = 0;
@@ -145,86 +105,8 @@ static int keep(struct remote_src *r, struct rspace *sp, const uint8_t *buf, uin
 	return ret;
 }
 
-/* The stream hands the sink at most this much at a time, and steps aside between two pieces
- * when the fault loop wants the serve lock for a fault (faults jump the queue). */
-#define PIECE	      (2 * PAGECRC_CHUNK)
-#define STEP_ASIDE_US 500
-
-static void serve_release(struct remote_src *r)
-{
-	double end;
-
-	pthread_mutex_unlock(&r->serve);
-	if (!atomic_load(&r->urgent))
-		return;
-	end = stats_now() + STEP_ASIDE_US / 1e6;
-	while (atomic_load(&r->urgent) && stats_now() < end)
-		sched_yield();
-}
-
-/* A stream frame's bytes [off, off + len) of sp, in buf. Without a sink, the chunks not kept
- * yet are kept and queued. With one, a piece at a time under r->serve (so the fault loop never
- * sees a chunk checked but not in the cache): the chunks not kept yet are checked and handed to
- * it, which copies them into the tasks from buf; what it could not place everywhere is kept and
- * queued as without a sink, the rest is checked again if it ever comes again. *wake: the loop
- * should look. 0, -EBADMSG (named), -ENOMEM. */
-static int deliver(struct remote_src *r, struct rspace *sp, const uint8_t *buf, uint64_t off,
-		   uint64_t len, bool *wake)
-{
-	uint64_t end = off + len, c = off;
-	int ret = 0;
-
-	*wake = false;
-	while (c < end && !ret) {
-		struct img_err err = { 0 };
-		uint64_t a, b;
-		bool all = false, w = false;
-
-		pthread_mutex_lock(&r->serve);
-		pthread_mutex_lock(&r->lock);
-		if (!r->sink) {
-			ret = keep(r, sp, buf + (c - off), c, end - c, true);
-			pthread_mutex_unlock(&r->lock);
-			pthread_mutex_unlock(&r->serve);
-			*wake = true;
-			return ret;
-		}
-		while (c < end && page_reader_verified(sp->meta, c))
-			c += PAGECRC_CHUNK;
-		for (a = b = c; b < end && b - a < PIECE && !page_reader_verified(sp->meta, b);
-		     b += PAGECRC_CHUNK)
-			;
-		if (b > end)
-			b = end; /* the file's short last chunk */
-		if (a < b && (ret = page_reader_take(sp->meta, buf + (a - off), a, b - a, &err))) {
-			pr_err("from %s: %s\n", r->peer, err.msg);
-			for (uint64_t x = a; x < b; x += PAGECRC_CHUNK) /* none is anywhere */
-				page_reader_forget(sp->meta, x);
-		}
-		pthread_mutex_unlock(&r->lock);
-		if (a < b && !ret) {
-			r->sink->deliver(r->sink->arg, sp->kind, sp->id, a, b - a, buf + (a - off),
-					 &all, &w);
-			pthread_mutex_lock(&r->lock);
-			if (all) {
-				for (uint64_t x = a; x < b; x += PAGECRC_CHUNK)
-					page_reader_forget(sp->meta, x);
-			} else {
-				memcpy(sp->cache + a, buf + (a - off), b - a);
-				ret = push_arrival(r, sp, a, b - a);
-				w = true;
-			}
-			pthread_mutex_unlock(&r->lock);
-		}
-		serve_release(r);
-		*wake |= w;
-		c = b;
-	}
-	return ret;
-}
-
 /* The space of a checked PAGES frame, whose range must be whole chunks of its pages file. */
-static int frame_range(struct remote_src *r, const XferMsg *m, struct rspace **sp)
+int frame_range(struct remote_src *r, const XferMsg *m, struct rspace **sp)
 {
 	enum img_kind kind =
 	    m->space == XFER_SPACE__XFER_SPACE_SHMEM ? IMG_SHMEM_PAGEMAP : IMG_PAGEMAP;
@@ -251,7 +133,7 @@ static int frame_range(struct remote_src *r, const XferMsg *m, struct rspace **s
 static int open_conn(struct remote_src *r, XferRole role, void *buf, struct xfer_conn **out);
 
 /* A broken connection (not a refusal, not a damaged frame): worth a reconnect. */
-static bool lost(int ret)
+bool lost(int ret)
 {
 	return ret == -EPIPE || ret == -ECONNRESET || ret == -ECONNABORTED || ret == -ENODATA ||
 	       ret == -ETIMEDOUT || ret == -ENETUNREACH || ret == -EHOSTUNREACH ||
@@ -260,8 +142,7 @@ static bool lost(int ret)
 
 /* *c broke: a new connection in role, same session, within the reconnect timeout (the
  * server keeps the session that long); 0, or the last error. */
-static int reconnect(struct remote_src *r, XferRole role, void *buf, struct xfer_conn **c,
-		     const char *why)
+int reconnect(struct remote_src *r, XferRole role, void *buf, struct xfer_conn **c, const char *why)
 {
 	double end = stats_now() + r->o.reconnect_s;
 	const char *name = role == XFER_ROLE__XFER_ROLE_FAULTS ? "faults" : "stream";
@@ -296,82 +177,6 @@ static int reconnect(struct remote_src *r, XferRole role, void *buf, struct xfer
 	pthread_mutex_unlock(&r->lock);
 	pr_info("the %s connection to %s is back\n", name, r->peer);
 	return 0;
-}
-
-/* ---- the stream --------------------------------------------------------------------------- */
-
-static void notify(struct remote_src *r)
-{
-	uint64_t one = 1;
-
-	if (write(r->base.notify_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		pr_perror("eventfd");
-}
-
-static void *rx_main(void *arg)
-{
-	struct remote_src *r = arg;
-
-	for (;;) {
-		struct img_err err = { 0 };
-		struct xfer_frame f;
-		struct rspace *sp;
-		int ret = xfer_recv(xfer_conn_read, r->stream, r->sbuf, &f, r->peer, &err);
-
-		if (ret && lost(ret) && !atomic_load(&r->closing) &&
-		    !reconnect(r, XFER_ROLE__XFER_ROLE_STREAM, r->sbuf, &r->stream,
-			       err.msg[0] ? err.msg : xfer_conn_error(r->stream)))
-			continue; /* the server streams again what it had not (all of it) */
-		if (ret) {
-			if (!atomic_load(&r->closing))
-				pr_warn("the stream from %s broke (%s): pages come on the faults "
-					"connection from now on\n",
-					r->peer, err.msg[0] ? err.msg : xfer_conn_error(r->stream));
-			pthread_mutex_lock(&r->lock);
-			r->stream_lost = true;
-			pthread_mutex_unlock(&r->lock);
-			notify(r);
-			return NULL;
-		}
-		if (f.msg->kind == XFER_KIND__XFER_STREAM_END) {
-			xfer_frame_free(&f);
-			pthread_mutex_lock(&r->lock);
-			r->stream_end = true;
-			pthread_mutex_unlock(&r->lock);
-			notify(r);
-			return NULL;
-		}
-		if (f.msg->kind == XFER_KIND__XFER_ERROR) {
-			pr_err("%s: %s\n", r->peer, f.msg->error);
-			ret = -EPROTO;
-		} else if (f.msg->kind != XFER_KIND__XFER_PAGES) {
-			pr_err("%s sent message %d on the stream\n", r->peer, f.msg->kind);
-			ret = -EPROTO;
-		} else {
-			ret = frame_range(r, f.msg, &sp);
-		}
-		if (!ret) {
-			uint64_t len = (uint64_t)f.msg->nr_pages * XFER_PG;
-			bool wake;
-
-			xfer_pages_unpack(f.msg, r->sbuf, r->sunpack);
-			ret = deliver(r, sp, r->sunpack, f.msg->addr, len, &wake);
-			pthread_mutex_lock(&r->lock);
-			r->st.pages_stream += f.msg->nr_pages;
-			r->st.bytes += f.payload_len;
-			pthread_mutex_unlock(&r->lock);
-			if (wake)
-				notify(r);
-		}
-		xfer_frame_free(&f);
-		if (ret) { /* a damaged batch: the faults connection asks for it again */
-			pthread_mutex_lock(&r->lock);
-			r->stream_lost = true;
-			pthread_mutex_unlock(&r->lock);
-			notify(r);
-			return NULL;
-		}
-	}
 }
 
 /* ---- the faults connection ---------------------------------------------------------------- */
