@@ -167,4 +167,3 @@ void *rx_main(void *arg)
 		}
 	}
 }
-

@@ -1,5 +1,6 @@
 /* restore: the order of a restore and what happens when it fails (see restore.h). */
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -312,20 +313,24 @@ static void kill_tasks(struct restore_ctx *c)
 		waitpid(c->tasks[0].pid, NULL, __WALL | WNOHANG);
 }
 
+/* Whole or not at all (a temporary file renamed): a restore killed meanwhile leaves none. */
 static int write_pidfile(const char *path, pid_t pid)
 {
-	char buf[32];
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	int n = snprintf(buf, sizeof(buf), "%d\n", pid);
+	char buf[32], tmp[PATH_MAX];
+	int n = snprintf(buf, sizeof(buf), "%d\n", pid), fd, ret = 0;
 
-	if (fd < 0 || write(fd, buf, n) != n) {
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, getpid()) >= (int)sizeof(tmp)) {
+		pr_err("pidfile %s: the path is too long\n", path);
+		return -ENAMETOOLONG;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, buf, n) != n || close(fd) || rename(tmp, path)) {
+		ret = -errno;
 		pr_perror("can't write pidfile %s", path);
 		if (fd >= 0)
-			close(fd);
-		return -errno;
+			unlink(tmp);
 	}
-	close(fd);
-	return 0;
+	return ret;
 }
 
 static void free_ctx(struct restore_ctx *c)
@@ -512,6 +517,17 @@ int restore_run(const struct opts *o)
 		free_ctx(&c);
 		return 1;
 	}
+	/* the pidfile is the commit point: until it is written, every task is still seized with
+	 * PTRACE_O_EXITKILL (a restorer killed before it leaves none); a lazy restore's is after
+	 * the hand-over to its guardian, which kills the tree if the restorer dies before */
+	bool early_pid = o->pidfile && !o->lazy_pages;
+
+	if (early_pid && (ret = write_pidfile(o->pidfile, c.tasks[0].pid))) {
+		kill_tasks(&c);
+		pr_err("restore from %s failed; every task it created was killed\n", o->images_dir);
+		free_ctx(&c);
+		return 1;
+	}
 	for (size_t i = 0; i < c.nr_tasks; i++)
 		if (!c.tasks[i].zombie)
 			ret |= seize_release(&c.tasks[i].st, RELEASE_RESUME);
@@ -521,6 +537,8 @@ int restore_run(const struct opts *o)
 		ret = fault_inject(o, "handover");
 	if (ret) {
 		kill_tasks(&c);
+		if (early_pid)
+			unlink(o->pidfile);
 		pr_err("restore from %s failed after the tasks were resumed; every task it created "
 		       "was killed\n",
 		       o->images_dir);
@@ -530,7 +548,7 @@ int restore_run(const struct opts *o)
 	pid_t root = c.tasks[0].pid;
 
 	/* the pidfile names a tree that runs: written once it does */
-	if (!ret && o->pidfile)
+	if (!ret && o->pidfile && !early_pid)
 		ret = write_pidfile(o->pidfile, root);
 
 	if (!ret)
