@@ -104,29 +104,22 @@ static bool any_addr(const uint8_t *a, size_t n)
 
 /* ---- options ------------------------------------------------------------------------------ */
 
-static bool geti(int fd, int level, int name, int *v)
-{
-	socklen_t l = sizeof(*v);
-
-	return !getsockopt(fd, level, name, v, &l);
-}
-
 /* opt = value of (level, name) when the kernel reads it back (else absent) */
-#define OPT_BOOL(o, f, fd, level, name)           \
-	do {                                      \
-		int v_;                           \
-		if (geti(fd, level, name, &v_)) { \
-			(o)->has_##f = true;      \
-			(o)->f = v_ != 0;         \
-		}                                 \
+#define OPT_BOOL(o, f, fd, level, name)              \
+	do {                                         \
+		int v_;                              \
+		if (sk_geti(fd, level, name, &v_)) { \
+			(o)->has_##f = true;         \
+			(o)->f = v_ != 0;            \
+		}                                    \
 	} while (0)
-#define OPT_U32(o, f, fd, level, name)            \
-	do {                                      \
-		int v_;                           \
-		if (geti(fd, level, name, &v_)) { \
-			(o)->has_##f = true;      \
-			(o)->f = (uint32_t)v_;    \
-		}                                 \
+#define OPT_U32(o, f, fd, level, name)               \
+	do {                                         \
+		int v_;                              \
+		if (sk_geti(fd, level, name, &v_)) { \
+			(o)->has_##f = true;         \
+			(o)->f = (uint32_t)v_;       \
+		}                                    \
 	} while (0)
 
 /* A fresh socket's value of an option whose setting also fixes it (buffers, congestion):
@@ -137,7 +130,7 @@ static int fresh_int(const InetSkEntry *e, int level, int name, int *v)
 
 	if (fd < 0)
 		return -errno;
-	ret = geti(fd, level, name, v) ? 0 : -errno;
+	ret = sk_geti(fd, level, name, v) ? 0 : -errno;
 	close(fd);
 	return ret;
 }
@@ -148,12 +141,12 @@ static void read_bufs(int fd, struct isk *s)
 	bool always = s->e.protocol == IPPROTO_TCP && tcp_held_state(s->e.state);
 	int v, d;
 
-	if (geti(fd, SOL_SOCKET, SO_SNDBUF, &v) &&
+	if (sk_geti(fd, SOL_SOCKET, SO_SNDBUF, &v) &&
 	    (always || (!fresh_int(&s->e, SOL_SOCKET, SO_SNDBUF, &d) && v != d))) {
 		s->o.has_sndbuf = true;
 		s->o.sndbuf = (uint32_t)v;
 	}
-	if (geti(fd, SOL_SOCKET, SO_RCVBUF, &v) &&
+	if (sk_geti(fd, SOL_SOCKET, SO_RCVBUF, &v) &&
 	    (always || (!fresh_int(&s->e, SOL_SOCKET, SO_RCVBUF, &d) && v != d))) {
 		s->o.has_rcvbuf = true;
 		s->o.rcvbuf = (uint32_t)v;
@@ -193,8 +186,8 @@ static void read_ints(int fd, struct isk *s)
 
 		if ((d[i].family && d[i].family != (int)s->e.family) ||
 		    (d[i].dgram && s->e.type != SOCK_DGRAM) ||
-		    !geti(fd, d[i].level, d[i].name, &v) || !geti(f, d[i].level, d[i].name, &dv) ||
-		    v == dv)
+		    !sk_geti(fd, d[i].level, d[i].name, &v) ||
+		    !sk_geti(f, d[i].level, d[i].name, &dv) || v == dv)
 			continue;
 		sk_int_opt__init(&s->ints[k]);
 		s->ints[k].level = (uint32_t)d[i].level;
@@ -232,7 +225,7 @@ static void read_raw_opts(int fd, struct isk *s)
 		o->has_icmp6_filter = true;
 		o->icmp6_filter = (ProtobufCBinaryData){ sizeof(s->icmp6f), s->icmp6f };
 	}
-	if (s->e.protocol != IPPROTO_ICMPV6 && geti(fd, SOL_RAW, IPV6_CHECKSUM, &v) && v >= 0) {
+	if (s->e.protocol != IPPROTO_ICMPV6 && sk_geti(fd, SOL_RAW, IPV6_CHECKSUM, &v) && v >= 0) {
 		o->has_ipv6_checksum = true;
 		o->ipv6_checksum = v;
 	}
@@ -254,7 +247,7 @@ static int read_opts(int fd, struct isk *s)
 	OPT_U32(o, priority, fd, SOL_SOCKET, SO_PRIORITY);
 	OPT_U32(o, mark, fd, SOL_SOCKET, SO_MARK);
 	OPT_U32(o, rcvlowat, fd, SOL_SOCKET, SO_RCVLOWAT);
-	if (geti(fd, SOL_SOCKET, SO_PEEK_OFF, &v) && v >= 0) {
+	if (sk_geti(fd, SOL_SOCKET, SO_PEEK_OFF, &v) && v >= 0) {
 		o->has_peek_off = true;
 		o->peek_off = v;
 	}
@@ -288,7 +281,7 @@ static int read_opts(int fd, struct isk *s)
 		if (s->e.type != SOCK_RAW) /* a raw socket's is fixed (its protocol is bound) */
 			OPT_BOOL(o, v6only, fd, SOL_IPV6, IPV6_V6ONLY);
 		OPT_U32(o, tclass, fd, SOL_IPV6, IPV6_TCLASS);
-		if (geti(fd, SOL_IPV6, IPV6_UNICAST_HOPS, &v)) {
+		if (sk_geti(fd, SOL_IPV6, IPV6_UNICAST_HOPS, &v)) {
 			o->has_hoplimit = true;
 			o->hoplimit = v;
 		}

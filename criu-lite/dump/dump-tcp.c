@@ -88,13 +88,6 @@ static int hold(struct dump_shared *sh, struct dump_inet *t, int fd, const struc
 	return 0;
 }
 
-static int geti(int fd, int level, int name, int *v)
-{
-	socklen_t l = sizeof(*v);
-
-	return getsockopt(fd, level, name, v, &l) ? -errno : 0;
-}
-
 /* The bytes of one queue (TCP_SEND_QUEUE or TCP_RECV_QUEUE) into buf: its sequence number and
  * exactly len bytes. */
 static int read_queue(int fd, int q, const struct isk *s, char *buf, uint32_t len, uint32_t *seq)
@@ -104,7 +97,7 @@ static int read_queue(int fd, int q, const struct isk *s, char *buf, uint32_t le
 	ssize_t n;
 
 	if (setsockopt(fd, SOL_TCP, TCP_REPAIR_QUEUE, &q, sizeof(q)) ||
-	    (ret = geti(fd, SOL_TCP, TCP_QUEUE_SEQ, &v))) {
+	    !sk_geti(fd, SOL_TCP, TCP_QUEUE_SEQ, &v)) {
 		ret = -errno;
 		pr_perror("%s: selecting its %s queue (TCP_REPAIR_QUEUE, TCP_QUEUE_SEQ)", s->what,
 			  name);
@@ -155,7 +148,7 @@ static int read_repair(struct dump_shared *sh, int fd, struct isk *s)
 
 	if (ioctl(fd, SIOCINQ, &inq) || ioctl(fd, SIOCOUTQ, &outq) ||
 	    ioctl(fd, SIOCOUTQNSD, &unsent) || getsockopt(fd, SOL_TCP, TCP_INFO, &ti, &l) ||
-	    geti(fd, SOL_TCP, TCP_MAXSEG, &v)) {
+	    !sk_geti(fd, SOL_TCP, TCP_MAXSEG, &v)) {
 		ret = -errno;
 		pr_perror("%s: its queues' lengths, TCP_INFO or TCP_MAXSEG", s->what);
 		return ret;
@@ -175,7 +168,7 @@ static int read_repair(struct dump_shared *sh, int fd, struct isk *s)
 	t->wscale = ti.tcpi_options & TCPI_OPT_WSCALE;
 	t->snd_wscale = ti.tcpi_snd_wscale;
 	t->rcv_wscale = ti.tcpi_rcv_wscale;
-	if (t->tstamp && !geti(fd, SOL_TCP, TCP_TIMESTAMP, &v)) {
+	if (t->tstamp && sk_geti(fd, SOL_TCP, TCP_TIMESTAMP, &v)) {
 		t->has_timestamp = true;
 		t->timestamp = (uint32_t)v;
 	}

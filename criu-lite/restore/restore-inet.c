@@ -250,18 +250,10 @@ int restore_inet_check(struct restore_ctx *c)
 
 /* ---- options ------------------------------------------------------------------------------ */
 
-static int seti(const struct risk *s, int fd, int level, int name, const char *oname, int v)
-{
-	if (!setsockopt(fd, level, name, &v, sizeof(v)))
-		return 0;
-	pr_perror("%s: setsockopt(%s, %d)", s->what, oname, v);
-	return -errno;
-}
-
-#define SET(has, level, name, v)                                         \
-	do {                                                             \
-		if ((has) && !ret)                                       \
-			ret = seti(s, fd, level, name, #name, (int)(v)); \
+#define SET(has, level, name, v)                                                   \
+	do {                                                                       \
+		if ((has) && !ret)                                                 \
+			ret = rsk_seti(fd, s->what, level, name, #name, (int)(v)); \
 	} while (0)
 
 /* What must be in place before bind() (and, in repair mode, before the queues). */
@@ -349,8 +341,8 @@ int risk_set_opts(const struct risk *s, int fd)
 	for (size_t i = 0; i < o->n_ints && !ret; i++) {
 		const SkIntOpt *x = o->ints[i];
 
-		ret = seti(s, fd, (int)x->level, (int)x->name,
-			   sk_int_opt_find(x->level, x->name)->str, x->value);
+		ret = rsk_seti(fd, s->what, (int)x->level, (int)x->name,
+			       sk_int_opt_find(x->level, x->name)->str, x->value);
 	}
 	if (o->n_filter && !ret)
 		ret = rsk_filter(fd, s->what, o->filter, o->n_filter,

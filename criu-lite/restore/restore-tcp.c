@@ -23,6 +23,7 @@
 #include "criu-lite/kinds/sk-inet.h"
 #include "criu-lite/log.h"
 #include "criu-lite/restore/restore-inet.h"
+#include "criu-lite/restore/restore-sk.h"
 
 #define QUEUE_STEP (64u << 10) /* bytes per send() into a queue in repair mode */
 
@@ -32,24 +33,6 @@
 #define TCPOPT_SACK_PERM 4
 #define TCPOPT_TIMESTAMP 8
 #endif
-
-static int seti(const struct risk *s, int fd, int name, const char *oname, int v)
-{
-	if (!setsockopt(fd, SOL_TCP, name, &v, sizeof(v)))
-		return 0;
-	pr_perror("%s: setsockopt(%s, %d)", s->what, oname, v);
-	return -errno;
-}
-
-static int seti_sol(const struct risk *s, int fd, int name)
-{
-	int on = 1;
-
-	if (!setsockopt(fd, SOL_SOCKET, name, &on, sizeof(on)))
-		return 0;
-	pr_perror("%s: setsockopt(SOL_SOCKET %d, 1) after repair mode", s->what, name);
-	return -errno;
-}
 
 /* All of len bytes from data into the queue q (TCP_RECV_QUEUE, TCP_SEND_QUEUE), in repair
  * mode; or, with q 0, sent normally. */
@@ -61,7 +44,7 @@ static int put(const struct risk *s, int fd, int q, const char *data, uint32_t l
 	uint32_t done = 0;
 	int ret;
 
-	if (q && (ret = seti(s, fd, TCP_REPAIR_QUEUE, "TCP_REPAIR_QUEUE", q)))
+	if (q && (ret = rsk_seti(fd, s->what, SOL_TCP, TCP_REPAIR_QUEUE, "TCP_REPAIR_QUEUE", q)))
 		return ret;
 	while (done < len) {
 		uint32_t n = len - done < QUEUE_STEP ? len - done : QUEUE_STEP;
@@ -177,7 +160,7 @@ int rtcp_create(struct risk *s)
 	/* the options first: SO_REUSEADDR would take back the reuse repair mode forces */
 	ret = risk_set_opts(s, fd);
 	if (!ret)
-		ret = seti(s, fd, TCP_REPAIR, "TCP_REPAIR", 1);
+		ret = rsk_seti(fd, s->what, SOL_TCP, TCP_REPAIR, "TCP_REPAIR", 1);
 	if (ret) {
 		close(fd);
 		return ret;
@@ -191,12 +174,14 @@ int rtcp_create(struct risk *s)
 	}
 	/* a FIN took a sequence number: both queues start before it (each is given again after
 	 * repair mode: rtcp_resume()) */
-	if ((ret = seti(s, fd, TCP_REPAIR_QUEUE, "TCP_REPAIR_QUEUE", TCP_SEND_QUEUE)) ||
-	    (ret = seti(s, fd, TCP_QUEUE_SEQ, "TCP_QUEUE_SEQ",
-			(int)(t->snd_seq - t->outq_len - tcp_our_fin(e->state)))) ||
-	    (ret = seti(s, fd, TCP_REPAIR_QUEUE, "TCP_REPAIR_QUEUE", TCP_RECV_QUEUE)) ||
-	    (ret = seti(s, fd, TCP_QUEUE_SEQ, "TCP_QUEUE_SEQ",
-			(int)(t->rcv_seq - t->inq_len - tcp_peer_fin(e->state)))))
+	if ((ret = rsk_seti(fd, s->what, SOL_TCP, TCP_REPAIR_QUEUE, "TCP_REPAIR_QUEUE",
+			    TCP_SEND_QUEUE)) ||
+	    (ret = rsk_seti(fd, s->what, SOL_TCP, TCP_QUEUE_SEQ, "TCP_QUEUE_SEQ",
+			    (int)(t->snd_seq - t->outq_len - tcp_our_fin(e->state)))) ||
+	    (ret = rsk_seti(fd, s->what, SOL_TCP, TCP_REPAIR_QUEUE, "TCP_REPAIR_QUEUE",
+			    TCP_RECV_QUEUE)) ||
+	    (ret = rsk_seti(fd, s->what, SOL_TCP, TCP_QUEUE_SEQ, "TCP_QUEUE_SEQ",
+			    (int)(t->rcv_seq - t->inq_len - tcp_peer_fin(e->state)))))
 		return ret;
 	l = risk_sockaddr(e, true, &ss);
 	if (connect(fd, (struct sockaddr *)&ss, l)) {
@@ -219,7 +204,8 @@ int rtcp_create(struct risk *s)
 		ret = put(s, fd, TCP_SEND_QUEUE, s->data + t->inq_len,
 			  t->outq_len - (tcp_our_fin(e->state) ? 0 : t->unsent_len));
 	if (!ret)
-		ret = seti(s, fd, TCP_REPAIR_QUEUE, "TCP_REPAIR_QUEUE", TCP_NO_QUEUE);
+		ret = rsk_seti(fd, s->what, SOL_TCP, TCP_REPAIR_QUEUE, "TCP_REPAIR_QUEUE",
+			       TCP_NO_QUEUE);
 	return ret;
 }
 
@@ -247,14 +233,14 @@ int rtcp_resume(struct risk *s)
 {
 	const InetSkEntry *e = s->e;
 	const TcpRepairEntry *t = e->tcp;
-	int ret = seti(s, s->fd, TCP_REPAIR, "TCP_REPAIR", 0);
+	int ret = rsk_seti(s->fd, s->what, SOL_TCP, TCP_REPAIR, "TCP_REPAIR", 0);
 
 	if (ret)
 		return ret;
 	s->repair = false;
 	/* leaving repair mode clears SO_REUSEADDR */
 	if (e->opts && e->opts->has_reuseaddr && e->opts->reuseaddr)
-		ret = seti_sol(s, s->fd, SO_REUSEADDR);
+		ret = rsk_seti(s->fd, s->what, SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR", 1);
 	if (ret)
 		return ret;
 	if (t->unsent_len && !tcp_our_fin(e->state))
