@@ -34,17 +34,7 @@ enum {
 	O_TCP_CLOSE,
 	O_NETWORK_LOCK,
 	O_JOIN_NS,
-};
-
-/* Options whose feature is not built yet: recognised (CRIU's names) and refused with exit 2,
- * never accepted and ignored. */
-static const struct {
-	int opt;
-	const char *cmd; /* NULL: under every command */
-	const char *feature;
-} unbuilt_opts[] = {
-	{ O_PREV_IMAGES_DIR, NULL, "iterative dumps" },
-	{ O_TRACK_MEM, NULL, "dirty-memory tracking" },
+	O_TRACK,
 };
 
 static const struct option long_opts[] = {
@@ -64,6 +54,7 @@ static const struct option long_opts[] = {
 	{ "port", required_argument, NULL, O_PORT },
 	{ "prev-images-dir", required_argument, NULL, O_PREV_IMAGES_DIR },
 	{ "track-mem", no_argument, NULL, O_TRACK_MEM },
+	{ "track", required_argument, NULL, O_TRACK },
 	{ "pidfile", required_argument, NULL, O_PIDFILE },
 	{ "json", no_argument, NULL, O_JSON },
 	{ "all", no_argument, NULL, O_ALL },
@@ -103,6 +94,7 @@ static const int dump_opts[] = { 't',
 				 O_INSECURE,
 				 O_PREV_IMAGES_DIR,
 				 O_TRACK_MEM,
+				 O_TRACK,
 				 O_STATS_FILE,
 				 O_OVERWRITE,
 				 O_EXTERNAL,
@@ -119,6 +111,9 @@ static const int lazy_opts[] = { 'd',	 O_PIDFILE,  O_STATS_FILE, O_PAGE_SERVER,	
 				 O_PORT, O_AUTH_KEY, O_INSECURE,   O_RECONNECT_TIMEOUT, 0 };
 static const int ps_opts[] = { 'd',	   O_PIDFILE,  O_STATS_FILE,	    O_ADDRESS, O_PORT,
 			       O_AUTH_KEY, O_INSECURE, O_RECONNECT_TIMEOUT, 0 };
+static const int predump_opts[] = { 't',     O_PREV_IMAGES_DIR, O_TRACK_MEM,
+				    O_TRACK, O_STATS_FILE,	O_OVERWRITE,
+				    0 };
 static const int check_opts[] = { O_JSON, O_ALL, 0 };
 static const int none_opts[] = { 0 };
 
@@ -163,14 +158,28 @@ static const struct subcmd subcmds[] = {
 	  "                         unconnected); nothing is held or locked\n"
 	  "  --network-lock nftables|skip  how packets of held connections are dropped from\n"
 	  "                         the dump to the restore (default nftables; skip: not at\n"
-	  "                         all, the caller does it)\n",
-	  "--prev-images-dir, --track-mem" },
-	{ "pre-dump", "pre-dump -t PID -D DIR [options]",
-	  "not built yet: copy memory while the tree keeps running (iterative migration)",
-	  dump_opts,
+	  "                         all, the caller does it)\n"
+	  "  --prev-images-dir DIR  the last pre-dump of this tree (relative to -D, or\n"
+	  "                         absolute): pages not written since are not copied\n"
+	  "                         again, the images say they are there (a chain)\n"
+	  "  --track-mem            with --leave-running: keep dirty-page tracking armed\n"
+	  "                         for a later dump --prev-images-dir DIR\n"
+	  "  --track auto|soft-dirty|uffd-wp  the tracking backend (default auto:\n"
+	  "                         soft-dirty where the kernel has it, else uffd-wp)\n",
+	  NULL },
+	{ "pre-dump", "pre-dump -t PID -D DIR [--prev-images-dir PREV] [options]",
+	  "copy the tree's private memory while it keeps running, and track what it writes "
+	  "from now on (iterative migration)",
+	  predump_opts,
 	  "  -t, --tree PID         root of the tree\n"
-	  "  --prev-images-dir DIR  the previous pre-dump\n"
-	  "  --track-mem            arm dirty-page tracking\n",
+	  "  --prev-images-dir DIR  the previous pre-dump (relative to -D, or absolute):\n"
+	  "                         only pages written since are copied\n"
+	  "  --track-mem            (implied: a pre-dump always leaves tracking armed)\n"
+	  "  --track auto|soft-dirty|uffd-wp  the tracking backend (default auto)\n"
+	  "  --overwrite            DIR holds an earlier dump: remove its images first\n"
+	  "  --stats-file FILE      write the round's figures to FILE as JSON\n"
+	  "The tree is frozen only while its memory is read. Shared memory (shared\n"
+	  "anonymous, memfd, /dev/shm) is not pre-copied: the final dump copies it.\n",
 	  NULL },
 
 	{ "restore", "restore -D DIR [options]", "restore a process tree from DIR", restore_opts,
@@ -469,6 +478,32 @@ void free_cli(struct opts *o)
 	o->inherit_fd = NULL;
 }
 
+/* Combinations of the dirty-tracking options that would do nothing, or that are not built. */
+static int check_track(const char *cmd, const struct opts *o)
+{
+	if (strcmp(cmd, "dump"))
+		return 0;
+	if (o->track_mem && !o->leave_running) {
+		fprintf(stderr,
+			"criu-lite dump: --track-mem does nothing without --leave-running (the "
+			"tree is killed)\n");
+		return -1;
+	}
+	if (o->track && !o->track_mem && !o->prev_images_dir) {
+		fprintf(stderr, "criu-lite dump: --track does nothing without --track-mem or "
+				"--prev-images-dir\n");
+		return -1;
+	}
+	if (o->prev_images_dir && (o->lazy_pages || o->page_server)) {
+		fprintf(stderr,
+			"criu-lite dump: --prev-images-dir with --%s is not built yet (a pre-dump "
+			"chain is local for now)\n",
+			o->lazy_pages ? "lazy-pages" : "page-server");
+		return -1;
+	}
+	return 0;
+}
+
 int parse_cli(int argc, char **argv, struct opts *o)
 {
 	const struct subcmd *s;
@@ -520,16 +555,6 @@ int parse_cli(int argc, char **argv, struct opts *o)
 				s->name, opt_name(c));
 			return -1;
 		}
-		for (size_t i = 0; i < sizeof(unbuilt_opts) / sizeof(unbuilt_opts[0]); i++)
-			if (unbuilt_opts[i].opt == c &&
-			    (!unbuilt_opts[i].cmd || !strcmp(unbuilt_opts[i].cmd, s->name))) {
-				fprintf(
-				    stderr,
-				    "criu-lite %s: option '--%s' is not built yet in this version "
-				    "(%s)\n",
-				    s->name, opt_name(c), unbuilt_opts[i].feature);
-				return -1;
-			}
 		switch (c) {
 		case 'h':
 			usage(s->name);
@@ -595,6 +620,16 @@ int parse_cli(int argc, char **argv, struct opts *o)
 			break;
 		case O_TRACK_MEM:
 			o->track_mem = true;
+			break;
+		case O_TRACK:
+			if (strcmp(optarg, "auto") && strcmp(optarg, "soft-dirty") &&
+			    strcmp(optarg, "uffd-wp")) {
+				fprintf(stderr,
+					"criu-lite %s: --track %s: auto, soft-dirty or uffd-wp\n",
+					s->name, optarg);
+				return -1;
+			}
+			o->track = strcmp(optarg, "auto") ? optarg : NULL;
 			break;
 		case O_LAZY_TIMEOUT:
 			if (parse_num(optarg, 1, 86400, &v)) {
@@ -691,7 +726,7 @@ int parse_cli(int argc, char **argv, struct opts *o)
 			s->name);
 		return -1;
 	}
-	if (check_net(s->name, o))
+	if (check_net(s->name, o) || check_track(s->name, o))
 		return -1;
 	o->args = argv + optind;
 	o->nargs = argc - optind;

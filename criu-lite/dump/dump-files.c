@@ -31,6 +31,7 @@
 
 #define LOG_PREFIX "files: "
 #include "criu-lite/kinds/anonfd.h"
+#include "criu-lite/dump/dump-track.h"
 #include "criu-lite/dump/dump.h"
 #include "criu-lite/kinds/ghost.h"
 #include "criu-lite/kinds/locks.h"
@@ -489,6 +490,7 @@ int dump_files(struct dump_ctx *c)
 	struct file_entry_list *l;
 	struct proc_fd_list fds = { 0 };
 	FdinfoEntry *e = NULL;
+	size_t nr_ours = 0;
 	int ret = list_get(c, &l);
 
 	if (!ret)
@@ -502,12 +504,16 @@ int dump_files(struct dump_ctx *c)
 			ret = -ENOMEM;
 		}
 	}
-	for (size_t i = 0; i < fds.n && !ret; i++) {
-		fdinfo_entry__init(&e[i]);
-		ret = dump_fd(c, l, &fds.v[i], &e[i]);
+	for (size_t i = 0, k = 0; i < fds.n && !ret; i++) {
+		if (dump_track_fd(c, fds.v[i].fd)) { /* ours, not the task's (dump-track.h) */
+			nr_ours++;
+			continue;
+		}
+		fdinfo_entry__init(&e[k]);
+		ret = dump_fd(c, l, &fds.v[i], &e[k++]);
 	}
 	if (!ret)
-		ret = write_fdinfo(c, e, fds.n);
+		ret = write_fdinfo(c, e, fds.n - nr_ours);
 	if (!ret)
 		ret = write_records(c, IMG_FS, c->vpid, &fsm, 1);
 	if (!ret)

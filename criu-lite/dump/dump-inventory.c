@@ -10,6 +10,7 @@
 #include <time.h>
 
 #define LOG_PREFIX "dump: "
+#include "criu-lite/dump/dump-track.h"
 #include "criu-lite/dump/dump.h"
 #include "criu-lite/log.h"
 #include "criu-lite/version.h"
@@ -84,6 +85,7 @@ int dump_inventory(struct dump_shared *sh, pid_t root_vpid, uint32_t dump_id)
 	/* the tasks' pages are not here: their source serves them (dump-lazy.h) */
 	inv.has_lazy = inv.lazy = sh->o->lazy_pages;
 	inv.dump_id = dump_id;
+	dump_track_inventory(sh, &inv);
 	inv.n_files = n;
 	inv.files = v;
 	ret = img_write_file(sh->dir, IMG_INVENTORY, 0, &m, 1, &err);

@@ -18,6 +18,7 @@
 
 #define LOG_PREFIX "mm: "
 #include "criu-lite/dump/dump-cow.h"
+#include "criu-lite/dump/dump-track.h"
 #include "criu-lite/dump/dump.h"
 #include "criu-lite/fault.h"
 #include "criu-lite/kcompat.h"
@@ -167,6 +168,20 @@ static int on_piece(void *arg, uint64_t start, uint64_t end, enum cow_class cls)
 	return add_run(p, start, end - start, PAGEMAP_FLAGS__PE_COW, NULL);
 }
 
+/* A piece of a run, as dump_track_split() classified it: in the parent image (not written
+ * since the parent round), or to copy. */
+static int on_tracked(void *arg, uint64_t start, uint64_t end, bool in_parent)
+{
+	struct mm_pages *p = arg;
+	int ret;
+
+	if (!in_parent)
+		return cow_split(&p->cw, p->c->pid, start, end, p->cow_vma, on_piece, p);
+	if ((ret = flush(p)))
+		return ret;
+	return add_run(p, start, end - start, PAGEMAP_FLAGS__PE_PARENT, NULL);
+}
+
 static int on_run(void *arg, const struct pagescan_run *run)
 {
 	struct mm_pages *p = arg;
@@ -178,7 +193,7 @@ static int on_run(void *arg, const struct pagescan_run *run)
 		p->c->sh->pages_zero += (run->end - run->start) / PG;
 		return add_run(p, run->start, run->end - run->start, PAGEMAP_FLAGS__PE_ZERO, NULL);
 	}
-	return cow_split(&p->cw, p->c->pid, run->start, run->end, p->cow_vma, on_piece, p);
+	return dump_track_split(p->c, run->start, run->end, on_tracked, p);
 }
 
 /* Which VMAs we can dump and how; -ENOTSUP with the reason logged otherwise. */
@@ -408,6 +423,8 @@ static int dump_pages(struct dump_ctx *c, VmaEntry **vmas, size_t n)
 			break;
 		p.readable = vmas[i]->prot & PROT_READ;
 		p.cow_vma = cow_vma_ok(&p.cw, &c->vmas.v[i]);
+		if ((ret = dump_track_vma(c, i))) /* before its pages are read: both while frozen */
+			break;
 		ret = pagescan_range(&ps, vmas[i]->start, vmas[i]->end, on_run, &p);
 	}
 	if (!ret)
@@ -423,6 +440,44 @@ out:
 	cow_close(&p.cw);
 	close(p.memfd);
 	free(p.buf);
+	return ret;
+}
+
+static void free_vmas(VmaEntry *ents, VmaEntry **vmas, size_t n)
+{
+	for (size_t i = 0; ents && i < n; i++) {
+		free(ents[i].vmflags);
+		for (size_t k = 0; k < ents[i].n_guards; k++)
+			free(ents[i].guards[k]);
+		free(ents[i].guards);
+	}
+	free(vmas);
+	free(ents);
+}
+
+/* A pre-dump's part: the private pages only (no mm.img, no files): a later dump refers to them.
+ * The VMAs are classified as a dump would, so that a tree a dump would refuse is refused now. */
+int dump_mm_predump(struct dump_ctx *c)
+{
+	size_t n = c->vmas.n;
+	VmaEntry *ents = calloc(n + 1, sizeof(*ents));
+	VmaEntry **vmas = calloc(n + 1, sizeof(*vmas));
+	int ret = ents && vmas ? 0 : -ENOMEM;
+
+	for (size_t i = 0; i < n && !ret; i++) {
+		VmaKind kind = VMA_KIND__VMA_ANON_PRIVATE;
+
+		vma_entry__init(&ents[i]);
+		vmas[i] = &ents[i];
+		ret = classify(c, &c->vmas.v[i], &kind);
+		ents[i].start = c->vmas.v[i].start;
+		ents[i].end = c->vmas.v[i].end;
+		ents[i].prot = (uint32_t)c->vmas.v[i].prot;
+		ents[i].kind = kind;
+	}
+	if (!ret)
+		ret = dump_pages(c, vmas, n);
+	free_vmas(ents, vmas, n);
 	return ret;
 }
 
@@ -507,13 +562,6 @@ int dump_mm(struct dump_ctx *c)
 	if (!ret)
 		ret = write_mm(c, &mm);
 out:
-	for (size_t i = 0; ents && i < n; i++) {
-		free(ents[i].vmflags);
-		for (size_t k = 0; k < ents[i].n_guards; k++)
-			free(ents[i].guards[k]);
-		free(ents[i].guards);
-	}
-	free(vmas);
-	free(ents);
+	free_vmas(ents, vmas, n);
 	return ret;
 }

@@ -11,6 +11,7 @@
 #include "lazy-pages/working-set.h"
 #include "criu-lite/dump/dump-lazy.h"
 #include "criu-lite/dump/dump-push.h"
+#include "criu-lite/dump/dump-track.h"
 #include "criu-lite/dump/dump-tree.h"
 #include "criu-lite/dump/dump-inet.h"
 #include "criu-lite/dump/dump.h"
@@ -155,6 +156,23 @@ static int collect_proc(struct dump_ctx *c)
 	return ret;
 }
 
+/* An rsys session in every live task. */
+static int open_sessions(struct dump_tree_list *tl)
+{
+	int ret;
+
+	for (size_t i = 0; i < tl->n; i++) {
+		struct dump_ctx *c = &tl->t[i];
+
+		if (c->zombie)
+			continue;
+		if ((ret = rsys_open(c->pid, &c->rs)))
+			return ret;
+		c->rs_open = true;
+	}
+	return 0;
+}
+
 /* Every step for one live task. */
 static int dump_one(struct dump_ctx *c)
 {
@@ -163,10 +181,6 @@ static int dump_one(struct dump_ctx *c)
 
 	if (c->zombie)
 		return 0;
-	ret = rsys_open(c->pid, &c->rs);
-	if (ret)
-		return ret;
-	c->rs_open = true;
 	if ((ret = dump_checks(c)))
 		return ret;
 	if ((ret = fault_inject(o, "core")) || (ret = dump_core(c)))
@@ -178,8 +192,39 @@ static int dump_one(struct dump_ctx *c)
 	return 0;
 }
 
+/* rsys_close() puts back registers, mask and scratch: a must before release */
+static int close_sessions(struct dump_shared *sh, struct dump_tree_list *tl)
+{
+	int ret = fault_inject(sh->o, "track-end");
+
+	if (ret || (ret = dump_track_end(sh, tl, true))) /* trackers: armed or gone */
+		return ret;
+	for (size_t i = 0; i < tl->n; i++) {
+		if (!tl->t[i].rs_open)
+			continue;
+		tl->t[i].rs_open = false;
+		if ((ret = rsys_close(&tl->t[i].rs)))
+			return ret;
+	}
+	return fault_inject(sh->o, "release");
+}
+
+/* A pre-dump's steps: the tasks' private pages while frozen, trackers armed (dump-track.h). */
+static int predump_steps(struct dump_shared *sh, struct dump_tree_list *tl)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < tl->n && !ret; i++)
+		if (!tl->t[i].zombie)
+			ret = fault_inject(sh->o, "mm") ?: dump_mm_predump(&tl->t[i]);
+	if (!ret)
+		ret = fault_inject(sh->o, "inventory")
+			  ?: dump_inventory(sh, tl->t[0].vpid, sh->dump_id);
+	return ret ?: close_sessions(sh, tl);
+}
+
 /* The steps, in order; each is a fault-injection site of the same name. */
-static int run_steps(struct dump_shared *sh, struct dump_tree_list *tl)
+static int run_steps(struct dump_shared *sh, struct dump_tree_list *tl, bool pre_dump)
 {
 	int ret;
 
@@ -192,6 +237,13 @@ static int run_steps(struct dump_shared *sh, struct dump_tree_list *tl)
 			return ret;
 	if ((ret = dump_tree_ids(sh, tl)))
 		return ret;
+	if ((ret = open_sessions(tl)))
+		return ret;
+	/* trackers before any fd table or memory is read: their fds and VmFlags are ours */
+	if ((ret = fault_inject(sh->o, "track")) || (ret = dump_track_begin(sh, tl, pre_dump)))
+		return ret;
+	if (pre_dump)
+		return predump_steps(sh, tl);
 	/* a network namespace of the tree's own: entered for the steps below (netns.h) */
 	if ((ret = fault_inject(sh->o, "netns")) || (ret = dump_netns_check(sh, tl)))
 		return ret;
@@ -213,15 +265,7 @@ static int run_steps(struct dump_shared *sh, struct dump_tree_list *tl)
 	if ((ret = fault_inject(sh->o, "inventory")) ||
 	    (ret = dump_inventory(sh, tl->t[0].vpid, sh->dump_id)))
 		return ret;
-	/* rsys_close() puts back registers, mask and scratch: a must before release */
-	for (size_t i = 0; i < tl->n; i++) {
-		if (!tl->t[i].rs_open)
-			continue;
-		tl->t[i].rs_open = false;
-		if ((ret = rsys_close(&tl->t[i].rs)))
-			return ret;
-	}
-	return fault_inject(sh->o, "release");
+	return close_sessions(sh, tl);
 }
 
 static void free_tasks(struct dump_tree_list *tl)
@@ -274,6 +318,8 @@ static int report(const struct opts *o, struct dump_shared *sh, size_t nr_tasks,
 	stats_count(&st, "tasks", nr_tasks);
 	stats_count(&st, "pages_written", sh->pages_dumped);
 	stats_count(&st, "pages_zero", sh->pages_zero);
+	stats_count(&st, "pages_in_parent", dump_track_pages_parent(sh));
+	stats_count(&st, "pages_untracked", dump_track_pages_untracked(sh));
 	stats_count(&st, "memory_bytes", sh->pages_dumped * 4096);
 	stats_count(&st, "image_files", u.files);
 	stats_count(&st, "image_bytes", u.bytes);
@@ -294,16 +340,21 @@ static int report(const struct opts *o, struct dump_shared *sh, size_t nr_tasks,
 		    o->tree, nr_tasks, nr_tasks == 1 ? "" : "s", mem, sent, sh->lazy_s, img,
 		    o->images_dir, frozen_s, total_s);
 	} else {
-		log_summary("dump of pid %d: %zu task%s, %s of memory, images %s %s %s, frozen "
+		char par[64] = "";
+
+		if (sh->track && dump_track_pages_parent(sh))
+			snprintf(par, sizeof(par), " (+%llu pages in the parent)",
+				 (unsigned long long)dump_track_pages_parent(sh));
+		log_summary("%s of pid %d: %zu task%s, %s of memory%s, images %s %s %s, frozen "
 			    "%.3f s, total %.3f s\n",
-			    o->tree, nr_tasks, nr_tasks == 1 ? "" : "s", mem, img,
+			    o->cmd, o->tree, nr_tasks, nr_tasks == 1 ? "" : "s", mem, par, img,
 			    sh->push ? "to" : "in",
 			    sh->push ? img_dir_path(sh->dir) : o->images_dir, frozen_s, total_s);
 	}
 	return o->stats_file ? stats_write(&st, o->stats_file) : 0;
 }
 
-int dump_run(const struct opts *o)
+static int dump_run(const struct opts *o, bool pre_dump)
 {
 	struct dump_shared sh = {
 		.o = o, .next_file_id = 1, .next_ghost_id = 1, .next_shmem_id = 1
@@ -327,7 +378,9 @@ int dump_run(const struct opts *o)
 	}
 	img_dir_set_dump_id(sh.dir, sh.dump_id);
 	sh.bufs = page_bufs_new(); /* NULL is fine: each writer then has its own */
-	ret = kerndat_get(&sh.kd, KD_PROBE_PROC | KD_PROBE_MEM | KD_PROBE_VDSO, false);
+	/* uffd: the trackers' backend (dump-track.h), also to disarm one an earlier round left */
+	ret = kerndat_get(&sh.kd, KD_PROBE_PROC | KD_PROBE_MEM | KD_PROBE_VDSO | KD_PROBE_UFFD,
+			  false);
 	if (!ret && !kerndat_core_ok(&sh.kd)) {
 		pr_err("the kernel lacks features criu-lite needs: see `criu-lite check`\n");
 		ret = -ENOTSUP;
@@ -339,7 +392,7 @@ int dump_run(const struct opts *o)
 		    "pagemap nor in VmFlags: any the tree holds can't be found, and are not kept\n");
 	if (!ret) {
 		t_freeze = stats_now();
-		ret = run_steps(&sh, &tl);
+		ret = run_steps(&sh, &tl, pre_dump);
 		if (dump_netns_home(&sh)) /* what comes next (serving, reporting) is from here */
 			ret = ret ?: -EIO;
 	}
@@ -348,26 +401,30 @@ int dump_run(const struct opts *o)
 	if (!ret && sh.push) /* and until the page server has every file in place */
 		ret = dump_push_finish(&sh);
 	if (ret) {
-		dump_inet_finish(&sh, false); /* the connections go on before their tasks do */
+		dump_inet_finish(&sh, false);	 /* the connections go on before their tasks do */
+		dump_track_end(&sh, &tl, false); /* the tree goes on untracked */
 		release_all(&tl, RELEASE_RESUME);
 		if (img_dir_remove_written(sh.dir, &err)) /* this dump's files, and only those */
 			pr_err("%s\n", err.msg);
 		else if (sh.push)
 			pr_info("%s discarded the files it had received\n", img_dir_path(sh.dir));
-		pr_err("dump of pid %d failed; %s left running as %s\n", o->tree,
+		pr_err("%s of pid %d failed; %s left running as %s\n", o->cmd, o->tree,
 		       tl.n > 1 ? "every task was" : "the task was",
 		       tl.n > 1 ? "they were" : "it was");
 	} else {
-		if (o->leave_running)
+		bool resume = o->leave_running || pre_dump;
+
+		if (resume)
 			dump_inet_finish(&sh, false);
-		ret = release_all(&tl, o->leave_running ? RELEASE_RESUME : RELEASE_KILL);
-		if (!o->leave_running) /* the tasks are gone: so are their connections */
+		ret = release_all(&tl, resume ? RELEASE_RESUME : RELEASE_KILL);
+		if (!resume) /* the tasks are gone: so are their connections */
 			dump_inet_finish(&sh, true);
 		frozen_s = stats_now() - t_freeze;
 		if (!ret)
 			ret = report(o, &sh, tl.n, t0, frozen_s);
 	}
 	free_tasks(&tl);
+	dump_track_free(&sh);
 	dump_inet_free(&sh);
 	dump_netns_free(&sh);
 	page_bufs_free(sh.bufs);
@@ -378,5 +435,10 @@ int dump_run(const struct opts *o)
 
 int cmd_dump(const struct opts *o)
 {
-	return dump_run(o);
+	return dump_run(o, false);
+}
+
+int cmd_pre_dump(const struct opts *o)
+{
+	return dump_run(o, true);
 }

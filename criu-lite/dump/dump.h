@@ -1,15 +1,16 @@
 /* dump: checkpoint a task into an image directory.
  *
- * Contract: dump_run() freezes the whole tree top-down (a task is seized
+ * Contract: cmd_dump() freezes the whole tree top-down (a task is seized
  * before its children are listed, so nothing escapes by forking), runs every
  * dump step in order for every task, each step a named fault-injection site
  * (fault.h), writes the images and then kills the tree (or resumes it with
- * --leave-running). If any step fails, every task is resumed exactly as it
- * was (registers, mask, scratch memory put back, not traced) and every image
- * file this dump created is removed. Zombies are recorded, not seized.
- * Steps (one file each): dump-core.c (registers, xstate, signals, task
- * attributes), dump-mm.c (VMAs, mm fields, pages), dump-files.c (fds, open
- * files, deleted files, cwd/root), dump-tree.c (pstree, inventory). With
+ * --leave-running). cmd_pre_dump() does the same for the tasks' private pages
+ * only and always resumes the tree, with dirty tracking armed (dump-track.h). If any step fails,
+ * every task is resumed exactly as it was (registers, mask, scratch memory put back, not traced)
+ * and every image file this dump created is removed. Zombies are recorded, not seized. Steps (one
+ * file each): dump-core.c (registers, xstate, signals, task attributes), dump-mm.c (VMAs, mm
+ * fields, pages), dump-files.c (fds, open files, deleted files, cwd/root), dump-tree.c (pstree,
+ * inventory). With
  * --page-server the images go to a page server instead (dump-push.h). */
 #ifndef CRIU_LITE_DUMP_H
 #define CRIU_LITE_DUMP_H
@@ -60,6 +61,7 @@ struct dump_shared {
 	/* --lazy-pages: what went to the destination, and how long it took */
 	uint64_t lazy_sent, lazy_pages;
 	double lazy_s;
+	struct dump_track *track; /* dirty tracking and the pre-dump chain (dump-track.h) */
 };
 
 /* One task of the tree. Image files are named by vpid. */
@@ -89,9 +91,9 @@ struct dump_ctx {
 	struct proc_status status;
 	struct vma_list vmas;
 	struct proc_cgroup_list cgroups; /* dump-cgroup.c */
+	struct dump_track_task *trk;	 /* its tracker (dump-track.h), or NULL */
 };
 
-int dump_run(const struct opts *o);
 /* dump-inventory.c: "vvar:16384,vvar_vclock:8192,vdso:8192" (inventory.vdso_layout); a new
  * random nonzero dump id; inventory.img with the manifest of every file written so far
  * (written last). */
@@ -114,6 +116,8 @@ int dump_task_attrs_proc(const struct dump_ctx *c, struct rsys *rs, uint64_t scr
 int dump_thread_attrs(const struct dump_ctx *c, const CoreEntry *ce, pid_t tid, struct rsys *rs,
 		      uint64_t scratch, ThreadCoreEntry *te);
 int dump_mm(struct dump_ctx *c);
+/* A pre-dump's: the task's private pages only (pagemap-PID.img, pages-*.img). */
+int dump_mm_predump(struct dump_ctx *c);
 /* dump-mmattr.c: the mm-wide switches (THP disable, KSM merge-any, MDWE, mlockall for new
  * mappings, coredump_filter) into mm. */
 struct MmEntry;

@@ -1,4 +1,5 @@
-/* pagescan: see pagescan.h. */
+/* pagescan: see pagescan.h. Swapped regions that PAGEMAP_SCAN reports are read again from
+ * pagemap (swapped_read()): among them may be userfaultfd-wp PTE markers, which hold no data. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,12 +143,47 @@ static int emit_flush(struct emitter *em)
 	return ret;
 }
 
+/* A swapped region of the ioctl's: PAGE_IS_SWAPPED covers the PTE markers too (a range
+ * write-protected by a userfaultfd with WP_UNPOPULATED: dirty tracking), which hold no data;
+ * pagemap tells them apart by their swap type. */
+static int swapped_read(struct pagescan *ps, uint64_t start, uint64_t end, struct emitter *em)
+{
+	uint64_t pm[512];
+
+	while (start < end) {
+		uint64_t nr = (end - start) / PS_PAGE;
+		ssize_t n;
+
+		if (nr > sizeof(pm) / sizeof(pm[0]))
+			nr = sizeof(pm) / sizeof(pm[0]);
+		n = pread(ps->pagemap_fd, pm, nr * 8, start / PS_PAGE * 8);
+		if (n <= 0 || n % 8) {
+			pr_perror("read of pagemap at %#llx", (unsigned long long)start);
+			return n < 0 ? -errno : -EIO;
+		}
+		nr = (uint64_t)n / 8;
+		for (uint64_t i = 0; i < nr; i++) {
+			uint64_t e = pm[i], a = start + i * PS_PAGE;
+			int r;
+
+			if (!(e & PM_PRESENT) && (e & PM_SWAP) &&
+			    PM_SWAP_TYPE(e) == PM_SWAP_TYPE_MARKER)
+				continue;
+			if ((r = emit(em, a, a + PS_PAGE, false)))
+				return r;
+		}
+		start += nr * PS_PAGE;
+	}
+	return 0;
+}
+
 /* guards: the guard regions instead of the data pages. */
 static int scan_ioctl(struct pagescan *ps, uint64_t start, uint64_t end, bool guards,
 		      struct emitter *em)
 {
 	struct page_region *vec = ps->buf;
 	struct pm_scan_arg a;
+	uint64_t next;
 	int ret;
 
 	while (start < end) {
@@ -175,18 +211,22 @@ static int scan_ioctl(struct pagescan *ps, uint64_t start, uint64_t end, bool gu
 			return -errno;
 		}
 		for (int i = 0; i < ret; i++) {
-			int r = emit(em, vec[i].start, vec[i].end,
-				     !guards && (vec[i].categories & PAGE_IS_PFNZERO));
+			int r = !guards && !(vec[i].categories & PAGE_IS_PRESENT)
+				    ? swapped_read(ps, vec[i].start, vec[i].end, em)
+				    : emit(em, vec[i].start, vec[i].end,
+					   !guards && (vec[i].categories & PAGE_IS_PFNZERO));
 
 			if (r)
 				return r;
 		}
-		if (a.walk_end <= start) {
+		next = pagescan_next(start, end, a.walk_end, ret, PS_NR_REGIONS,
+				     ret ? vec[ret - 1].end : 0);
+		if (next <= start) {
 			pr_err("PAGEMAP_SCAN made no progress at %#llx\n",
 			       (unsigned long long)start);
 			return -EIO;
 		}
-		start = a.walk_end;
+		start = next;
 	}
 	return 0;
 }

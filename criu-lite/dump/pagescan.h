@@ -30,6 +30,22 @@ struct pagescan {
 
 typedef int (*pagescan_cb)(void *arg, const struct pagescan_run *run);
 
+/* Where the next call of a PAGEMAP_SCAN walk that ends at end starts, after a call from start
+ * that returned n regions of a vector of vec_len (ends[] their ends, ascending): end when the
+ * vector did not fill (the kernel walked to the end), else the furthest of walk_end and the last
+ * region's end. walk_end alone is not to be trusted: 6.18 leaves it where the walk of one call
+ * last filled the kernel's own buffer, which may lie below regions it returned after that (a
+ * walk of it from there reports them twice). */
+static inline uint64_t pagescan_next(uint64_t start, uint64_t end, uint64_t walk_end, int n,
+				     uint64_t vec_len, uint64_t last_end)
+{
+	uint64_t next = walk_end > start ? walk_end : start;
+
+	if ((uint64_t)n < vec_len)
+		return end;
+	return n > 0 && last_end > next ? last_end : next;
+}
+
 int pagescan_open(pid_t pid, bool use_ioctl, struct pagescan *ps);
 void pagescan_close(struct pagescan *ps);
 /* Calls cb for each run, merged where adjacent and alike; stops at the first

@@ -69,11 +69,16 @@ static const ManifestEntry *listed(const InventoryEntry *inv, const char *name)
 
 int restore_manifest_pages(struct restore_ctx *c, const char *name, uint32_t crc)
 {
+	return restore_manifest_pages_of(c->inv, name, crc);
+}
+
+int restore_manifest_pages_of(const InventoryEntry *inv, const char *name, uint32_t crc)
+{
 	const ManifestEntry *f;
 
-	if (!c->inv || !c->inv->has_dump_id)
+	if (!inv || !inv->has_dump_id)
 		return 0;
-	f = listed(c->inv, name);
+	f = listed(inv, name);
 	if (!f || f->crc32c != crc) {
 		pr_err("%s is not the pages file this dump wrote (crc32c %08x, inventory.img says "
 		       "%s%08x)\n",

@@ -33,6 +33,7 @@
 #include "criu-lite/kinds/vmflags.h"
 #include "criu-lite/log.h"
 #include "criu-lite/restore/pagefill.h"
+#include "criu-lite/restore/restore-chain.h"
 #include "criu-lite/restore/restore-files.h"
 #include "criu-lite/restore/restore-lazy.h"
 #include "criu-lite/restore/restore.h"
@@ -290,6 +291,8 @@ static int build_vmas(struct restore_ctx *c, struct restore_task *t, const uint6
 	if (!ret)
 		ret = pagefill(t->pid, t->pages, (unsigned int)sysconf(_SC_NPROCESSORS_ONLN), &d,
 			       &skip);
+	if (!ret) /* pages the dump left in its parent images */
+		ret = restore_chain_fill(c, t, &d);
 	free(direct);
 	free((void *)skip.range);
 	/* from here on a lazy page the restore or the kernel touches is served by lazy-pages */

@@ -161,6 +161,7 @@ int restore_vma_finish(struct restore_task *t, const VmaEntry *v, uint64_t flags
 	 * first page written gives it; one without data gets a page written and dropped */
 	if (is_anon_kind(v) && (flags & VMF_AC) && !(v->prot & PROT_WRITE) &&
 	    !page_reader_any(t->pages, v->start, v->end, PAGEMAP_FLAGS__PE_PRESENT) &&
+	    !page_reader_any(t->pages, v->start, v->end, PAGEMAP_FLAGS__PE_PARENT) &&
 	    !page_reader_any(t->pages, v->start, v->end, PAGEMAP_FLAGS__PE_COW)) {
 		static const char zero;
 

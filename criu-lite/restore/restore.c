@@ -21,6 +21,7 @@
 #include "criu-lite/log.h"
 #include "criu-lite/kinds/pipes.h"
 #include "criu-lite/restore/restore-attrs.h"
+#include "criu-lite/restore/restore-chain.h"
 #include "criu-lite/restore/restore-stop.h"
 #include "criu-lite/restore/restore-tree.h"
 #include "criu-lite/kinds/sk-netlink.h"
@@ -78,21 +79,29 @@ static int read_one(struct img_dir *d, enum img_kind kind, long id, ProtobufCMes
 	return ret ? report(&err, ret) : 0;
 }
 
-/* Runs whose contents live in a parent image (pre-dump) or with lazy-pages: not built yet, so
- * images that hold them are refused rather than restored with those pages missing. */
-static int check_runs(const struct restore_task *t)
+/* Runs restore can't fill: PE_LAZY (lazy restores tell lazy pages by their VMAs), PE_PARENT
+ * without a chain to follow, or in a lazy restore (not built yet): refused rather than
+ * restored with those pages missing. */
+static int check_runs(const struct restore_ctx *c, const struct restore_task *t)
 {
 	const struct page_run *runs = page_reader_runs(t->pages);
 
-	for (size_t i = 0; i < page_reader_nr_runs(t->pages); i++)
-		if (runs[i].flags & (PAGEMAP_FLAGS__PE_PARENT | PAGEMAP_FLAGS__PE_LAZY)) {
-			pr_err(
-			    "pagemap-%d.img: pages at %#llx are %s: this criu-lite can't restore "
-			    "them (not built yet)\n",
-			    t->vpid, (unsigned long long)runs[i].vaddr,
-			    runs[i].flags & PAGEMAP_FLAGS__PE_LAZY ? "lazy" : "in a parent image");
+	for (size_t i = 0; i < page_reader_nr_runs(t->pages); i++) {
+		const char *why = NULL;
+
+		if (runs[i].flags & PAGEMAP_FLAGS__PE_LAZY)
+			why = "lazy: this criu-lite can't restore them";
+		else if ((runs[i].flags & PAGEMAP_FLAGS__PE_PARENT) && !c->chain)
+			why = "in a parent image, but inventory.img names none";
+		else if ((runs[i].flags & PAGEMAP_FLAGS__PE_PARENT) && c->o->lazy_pages)
+			why = "in a parent image: a lazy restore of a pre-dump chain is not built "
+			      "yet (restore it without --lazy-pages)";
+		if (why) {
+			pr_err("pagemap-%d.img: pages at %#llx are %s\n", t->vpid,
+			       (unsigned long long)runs[i].vaddr, why);
 			return -ENOTSUP;
 		}
+	}
 	return 0;
 }
 
@@ -117,9 +126,9 @@ static int read_task(struct restore_ctx *c, struct restore_task *t)
 		return ret;
 	if ((ret = restore_lazy_pages_open(c, IMG_PAGEMAP, t->vpid, &t->pages)))
 		return ret;
-	if ((ret = check_runs(t)) || (ret = restore_task_runs_check(t)) ||
-	    (ret = check_pages_crc(c, t)) || (ret = restore_core_check(c, t)) ||
-	    (ret = restore_stop_check(t)))
+	if ((ret = check_runs(c, t)) || (ret = restore_task_runs_check(t)) ||
+	    (ret = restore_chain_task(c, t)) || (ret = check_pages_crc(c, t)) ||
+	    (ret = restore_core_check(c, t)) || (ret = restore_stop_check(t)))
 		return ret;
 	return restore_mm_check(c, t);
 }
@@ -160,6 +169,7 @@ static int read_images(struct restore_ctx *c)
 	if (ret)
 		return report(&err, ret);
 	if ((ret = check_host(c)) || (ret = restore_manifest_check(c)) ||
+	    (ret = restore_chain_open(c)) ||
 	    (ret = read_all(c->dir, IMG_PSTREE, 0, (ProtobufCMessage ***)&c->pstree,
 			    &c->nr_pstree)) ||
 	    (ret = read_all(c->dir, IMG_FILES, 0, (ProtobufCMessage ***)&c->files, &c->nr_files)))
@@ -354,6 +364,7 @@ static void free_ctx(struct restore_ctx *c)
 		free(t->cow_keep);
 		free(t->lazy);
 		page_reader_close(t->pages);
+		restore_chain_task_free(t);
 	}
 	free(c->tasks);
 	for (size_t i = 0; i < c->nr_pstree; i++)
@@ -367,6 +378,7 @@ static void free_ctx(struct restore_ctx *c)
 	restore_unix_done(c);
 	restore_ghosts_done(c);
 	restore_shmem_free(c);
+	restore_chain_close(c);
 	if (c->inv)
 		inventory_entry__free_unpacked(c->inv, NULL);
 	img_dir_close(c->dir);
@@ -383,7 +395,8 @@ static int report_run(struct restore_ctx *c, double running_s)
 	char mem[32], img[32];
 
 	for (size_t i = 0; i < c->nr_tasks; i++)
-		pages += page_reader_pages(c->tasks[i].pages, PAGEMAP_FLAGS__PE_PRESENT);
+		pages += page_reader_pages(c->tasks[i].pages, PAGEMAP_FLAGS__PE_PRESENT) +
+			 page_reader_pages(c->tasks[i].pages, PAGEMAP_FLAGS__PE_PARENT);
 	for (size_t i = 0; i < c->nr_shmem; i++)
 		pages += page_reader_pages(c->shmem_pages[i], PAGEMAP_FLAGS__PE_PRESENT);
 	if (img_dir_usage(c->dir, &u, &err)) {

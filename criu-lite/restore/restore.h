@@ -72,6 +72,7 @@ struct restore_task {
 	 * NULL without --lazy-pages */
 	bool *lazy;
 	bool mm_done; /* restore_mm() ran (before the task forked its children) */
+	struct restore_chain_task *chain; /* its pages in parent images (restore-chain.h) */
 };
 
 struct restore_ctx {
@@ -99,6 +100,7 @@ struct restore_ctx {
 	struct restore_memfds *memfds; /* restore-shmem.c: memfd descriptions opened (memfd.h) */
 	struct restore_ghosts *ghosts; /* deleted files recreated so far (restore-files.h) */
 	struct restore_lazy *lazy;     /* restore-lazy.c: the server and the guardian */
+	struct restore_chain *chain;   /* restore-chain.c: the parent images, or NULL */
 	/* the restorer's signal actions when it made the skeletons, which they inherit
 	 * (restore_sigactions_inherited(); sa_known false: unknown, every action is set) */
 	struct core_ksigaction sa_inherited[CORE_NSIG + 1];
@@ -124,6 +126,8 @@ void restore_shmem_free(struct restore_ctx *c);
 /* restore-manifest.c: the image set as a whole (see there). */
 int restore_manifest_check(struct restore_ctx *c);
 int restore_manifest_pages(struct restore_ctx *c, const char *name, uint32_t crc);
+/* The same against another set's inventory (a parent of the chain: restore-chain.c). */
+int restore_manifest_pages_of(const InventoryEntry *inv, const char *name, uint32_t crc);
 int restore_task_runs_check(const struct restore_task *t);
 
 /* Steps of restore_run() for one task: the address space (before the task forks its children,

@@ -158,6 +158,14 @@ static int parse_option(const char *opt, struct test_desc *d, char *why, size_t 
 		snprintf(why, len, "lazy=%s: not prefetch, faults, kill or stall", v);
 		return -EINVAL;
 	}
+	if (!strncmp(opt, "prestats=", 9)) {
+		if (faults_ok(v) && !d->prestats) {
+			d->prestats = strf("%s", v);
+			return 0;
+		}
+		snprintf(why, len, "prestats=%s: not one comma list of keys [a-z0-9_]", v);
+		return -EINVAL;
+	}
 	if (!strncmp(opt, "lazystats=", 10)) {
 		if (faults_ok(v) && !d->lazystats) {
 			d->lazystats = strf("%s", v);
@@ -279,8 +287,9 @@ static int parse_line(char *line, const struct desc_table *tab, struct test_desc
 			free(d->rkills);
 			free(d->dumpmsg);
 			free(d->lazystats);
+			free(d->prestats);
 			d->faults = d->rfaults = d->kills = d->rkills = d->dumpmsg = NULL;
-			d->lazystats = NULL;
+			d->lazystats = d->prestats = NULL;
 			return -EINVAL;
 		}
 	}

@@ -5,6 +5,7 @@
  *                  [rfaults=SITE,SITE...] [corrupt=1] [exit=N] [dumpmsg=TEXT]
  *                  [kills=SITE,SITE...] [killrand=N] [rkills=SITE,SITE...] [rkillrand=N]
  *                  [lazy=faults|kill|stall] [lazystats=KEY,KEY...]
+ *                  [prestats=KEY,KEY...]
  *
  * NAME is the path under build/zdtm/ (static/env00); FLAVORS is "all" or a
  * comma list of flavor names; '#' starts a comment. Contract: desc_load()
@@ -53,6 +54,7 @@ struct test_desc {
 	char *dumpmsg;	  /* dumpmsg=TEXT: expect=dumpfail's error line has it; NULL: any */
 	enum lazy_mode lazy; /* lazy=: see enum lazy_mode */
 	char *lazystats;     /* lazystats=a,b: lazy-pages' figures that must not be 0 */
+	char *prestats;	     /* prestats=a,b: the pre flavor's final dump's figures, not 0 */
 	/* opts=tcp-established: every dump and restore gets --tcp-established */
 	bool tcp_established;
 };

@@ -35,6 +35,7 @@
 #include "flavor-remote.h"
 #include "fs.h"
 #include "proc.h"
+#include "statskeys.h"
 #include "testrun.h"
 #include "verdict.h"
 
@@ -81,32 +82,7 @@ static int start_server(struct test_run *t)
 /* Every key of lazystats= must be in lazy-pages.json with a value above 0. */
 static int check_stats(struct test_run *t)
 {
-	char *path = strf("%s/lazy-pages.json", t->dir), *copy, *key, *save;
-	size_t len;
-	char *json = read_file(path, &len);
-	int ret = 0;
-
-	if (!json) {
-		run_why(t, "lazy-pages exited 0 but wrote no %s", path);
-		free(path);
-		return -ENOENT;
-	}
-	copy = t->desc->lazystats ? strf("%s", t->desc->lazystats) : NULL;
-	for (key = copy ? strtok_r(copy, ",", &save) : NULL; key && !ret;
-	     key = strtok_r(NULL, ",", &save)) {
-		char *q = strf("\"%s\": ", key), *at = strstr(json, q);
-
-		if (!at || strtod(at + strlen(q), NULL) <= 0) {
-			run_why(t, "lazy-pages.json: %s is %s, expected more than 0", key,
-				at ? "0" : "missing");
-			ret = -ECANCELED;
-		}
-		free(q);
-	}
-	free(copy);
-	free(json);
-	free(path);
-	return ret;
+	return stats_keys_positive(t, "lazy-pages.json", t->desc->lazystats);
 }
 
 /* The server must exit 0 (within the test's time limit). */

@@ -46,6 +46,7 @@ extern const struct flavor flavor_lazy;
 extern const struct flavor flavor_remote_lazy;
 extern const struct flavor flavor_ps_lazy;
 extern const struct flavor flavor_remote;
+extern const struct flavor flavor_pre;
 
 const struct flavor *flavor_find(const char *name);
 /* The i-th registered flavor, NULL past the last; the index is its bit in a mask. */
