@@ -13,6 +13,7 @@
 #include "criu-lite/kerndat/kerndat.h"
 #include "criu-lite/log.h"
 #include "criu-lite/net/netlock.h"
+#include "criu-lite/track/track.h"
 #include "lazy-pages/xfer-conn.h"
 
 #define NAME_COL 36 /* status column of the text report */
@@ -128,11 +129,22 @@ static void disabled_features(const struct kerndat *kd, struct effects *ef)
 	}
 }
 
-/* What this version does not build yet although the kernel items above are probed for it:
- * said, so that an OK line is never read as a working feature. */
-static const char *const not_built[] = {
-	"pre-dump and dirty tracking (soft-dirty, uffd WP_ASYNC + PAGEMAP_SCAN)",
-};
+/* The dirty-tracking backend pre-dump would use here, and why (track.h). */
+static const char *tracking(const struct kerndat *kd, char *why, size_t len)
+{
+	const char *w;
+	enum track_backend be = track_choose(kd, NULL, &w);
+
+	if (be == TRACK_SOFT_DIRTY)
+		snprintf(why, len, "the kernel keeps soft-dirty bits");
+	else if (be == TRACK_UFFD_WP)
+		snprintf(why, len,
+			 "no soft-dirty bits here: userfaultfd write-protect (async) + "
+			 "PAGEMAP_SCAN; the task holds a userfaultfd between rounds");
+	else
+		snprintf(why, len, "%s: pre-dump is refused", w);
+	return track_backend_name(be);
+}
 
 /* A lazy migration's ends: the source needs the core set (it dumps, and reads the frozen
  * tree's memory through /proc/PID/mem); the destination what restore --lazy-pages needs. */
@@ -186,9 +198,13 @@ static void print_text(const struct kerndat *kd, const struct effects *ef, bool 
 	printf("\nNetwork lock (TCP connections dropped, not reset, while dumped):\n");
 	printf("  nftables (libnftables) ..................... %s%s\n",
 	       lk->ok ? "OK" : "no: ", lk->ok ? "" : lk->why);
-	printf("\nNot built yet in this version (the probes say what the kernel offers them):\n");
-	for (size_t i = 0; i < sizeof(not_built) / sizeof(not_built[0]); i++)
-		printf("  %s\n", not_built[i]);
+	{
+		char why[160];
+		const char *be = tracking(kd, why, sizeof(why));
+
+		printf("\nDirty tracking (pre-dump, dump --prev-images-dir, --track-mem):\n");
+		printf("  backend .................................... %s (%s)\n", be, why);
+	}
 	printf("\nCore set: %s", core_ok ? "OK" : "FAILED:");
 	for (int id = 0; id < KD_NR; id++)
 		if (kerndat_is_core(id) && !kd_has(kd, id))
@@ -262,10 +278,13 @@ static int print_json(const struct kerndat *kd, const struct effects *ef, bool c
 	json_object_object_add(root, "tls", json_object_new_string(xfer_tls_version()));
 	json_object_object_add(root, "network_lock", json_object_new_boolean(lk->ok));
 	json_object_object_add(root, "network_lock_detail", json_object_new_string(lk->why));
-	dis = json_object_new_array();
-	for (size_t i = 0; i < sizeof(not_built) / sizeof(not_built[0]); i++)
-		json_object_array_add(dis, json_object_new_string(not_built[i]));
-	json_object_object_add(root, "not_built", dis);
+	{
+		char why[160];
+		const char *be = tracking(kd, why, sizeof(why));
+
+		json_object_object_add(root, "tracking", json_object_new_string(be));
+		json_object_object_add(root, "tracking_detail", json_object_new_string(why));
+	}
 	s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 						     JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (!s) {

@@ -365,7 +365,7 @@ static int dump_run(const struct opts *o, bool pre_dump)
 	int ret;
 
 	if (!o->tree) {
-		pr_err("dump needs -t PID\n");
+		pr_err("%s needs -t PID\n", o->cmd);
 		return 2;
 	}
 	if (check_target(o->tree))

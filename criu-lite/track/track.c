@@ -171,6 +171,7 @@ int track_task_open(struct track_task *t, enum track_backend be, pid_t pid, uint
 {
 	char name[32], p[64];
 	uint32_t last;
+	bool known;
 	int ret;
 
 	memset(t, 0, sizeof(*t));
@@ -188,7 +189,8 @@ int track_task_open(struct track_task *t, enum track_backend be, pid_t pid, uint
 		return ret;
 	}
 	state_read(t, name, sizeof(name), &t->task_fd, &last);
-	if (strcmp(name, track_backend_name(be))) /* none yet, or another backend's */
+	known = !strcmp(name, track_backend_name(be)); /* else none yet, or another backend's */
+	if (!known)
 		t->task_fd = -1, last = 0;
 	t->incremental = parent_id && last == parent_id;
 	if (be == TRACK_UFFD_WP && (ret = track_uffd_arm(t, rs, vmas)))
@@ -199,7 +201,10 @@ int track_task_open(struct track_task *t, enum track_backend be, pid_t pid, uint
 	if (parent_id && !t->incremental)
 		pr_info("pid %d: its written pages since the parent round can't be told (%s): "
 			"every page is copied this round\n",
-			pid, last ? "another round read them since" : "it was not tracked");
+			pid,
+			!known ? "it was not tracked"
+			: last ? "another round read them since"
+			       : "the last round did not finish: killed?");
 	/* until this round's images are complete, the next round can't rely on it */
 	return state_write(t, 0);
 }
