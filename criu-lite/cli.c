@@ -112,9 +112,19 @@ static const int dump_opts[] = { 't',
 				 O_TCP_CLOSE,
 				 O_NETWORK_LOCK,
 				 0 };
-static const int restore_opts[] = { 'd',	 O_SHELL_JOB,	 O_LAZY_PAGES, O_LAZY_TIMEOUT,
-				    O_PIDFILE,	 O_STATS_FILE,	 O_INHERIT_FD, O_TCP_ESTABLISHED,
-				    O_TCP_CLOSE, O_NETWORK_LOCK, O_JOIN_NS,    0 };
+static const int restore_opts[] = { 'd',
+				    O_SHELL_JOB,
+				    O_LAZY_PAGES,
+				    O_LAZY_TIMEOUT,
+				    O_PIDFILE,
+				    O_STATS_FILE,
+				    O_INHERIT_FD,
+				    O_TCP_ESTABLISHED,
+				    O_TCP_CLOSE,
+				    O_NETWORK_LOCK,
+				    O_JOIN_NS,
+				    O_EXTERNAL,
+				    0 };
 static const int lazy_opts[] = { 'd',	 O_PIDFILE,  O_STATS_FILE, O_PAGE_SERVER,	O_ADDRESS,
 				 O_PORT, O_AUTH_KEY, O_INSECURE,   O_RECONNECT_TIMEOUT, 0 };
 static const int ps_opts[] = { 'd',	   O_PIDFILE,  O_STATS_FILE,	    O_ADDRESS, O_PORT,
@@ -191,7 +201,10 @@ static const struct subcmd subcmds[] = {
 	  "  --tcp-close            restore them closed (unconnected) instead\n"
 	  "  --network-lock nftables|skip  skip: leave the lock to the caller\n"
 	  "  --join-ns net:PATH     the tree had a network namespace of its own: restore it\n"
-	  "                         into this one (made by the caller) instead of a new one\n",
+	  "                         into this one (made by the caller) instead of a new one\n"
+	  "  --external veth[INNER]:OUTER[@BRIDGE]\n"
+	  "                         the outer end of the tree's veth INNER is made here as\n"
+	  "                         OUTER (enslaved to BRIDGE) instead of as it was at dump\n",
 	  NULL },
 	{ "lazy-pages", "lazy-pages -D DIR [options]",
 	  "serve the page faults of a tree restored with --lazy-pages from DIR", lazy_opts,
@@ -405,10 +418,81 @@ static bool valid_key(const char *key)
 	return sscanf(key, "pipe:[%llu]%n", &ino, &n) == 1 && n == (int)strlen(key) && ino;
 }
 
+/* A link name the kernel takes: 1 to IFNAMSIZ - 1 bytes, no '/', ':', '@' or blank. */
+static bool valid_ifname(const char *s, size_t len)
+{
+	if (!len || len >= IFNAMSIZ || (len == 1 && s[0] == '.') ||
+	    (len == 2 && !strncmp(s, "..", 2)))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == '/' || s[i] == ':' || s[i] == '@' || s[i] == '[' || s[i] == ']' ||
+		    (unsigned char)s[i] <= ' ')
+			return false;
+	return true;
+}
+
+/* restore --external veth[INNER]:OUTER[@BRIDGE] */
+static int add_veth_external(struct opts *o, const char *key)
+{
+	const char *in = key + 5, *rb = strchr(in, ']'), *out, *at;
+	struct veth_external *e, v = { 0 };
+
+	if (!rb || rb[1] != ':' || !valid_ifname(in, (size_t)(rb - in)))
+		goto bad;
+	out = rb + 2;
+	at = strchr(out, '@');
+	if (!valid_ifname(out, at ? (size_t)(at - out) : strlen(out)) ||
+	    (at && !valid_ifname(at + 1, strlen(at + 1))))
+		goto bad;
+	memcpy(v.inner, in, (size_t)(rb - in));
+	memcpy(v.outer, out, at ? (size_t)(at - out) : strlen(out));
+	if (at)
+		memcpy(v.bridge, at + 1, strlen(at + 1));
+	for (int i = 0; i < o->nr_veth_external; i++)
+		if (!strcmp(o->veth_external[i].inner, v.inner) ||
+		    !strcmp(o->veth_external[i].outer, v.outer)) {
+			fprintf(stderr,
+				"criu-lite restore: --external %s: veth %s or outer end %s "
+				"given twice\n",
+				key, v.inner, v.outer);
+			return -1;
+		}
+	e = realloc(o->veth_external, (size_t)(o->nr_veth_external + 1) * sizeof(*e));
+	if (!e)
+		return -1;
+	o->veth_external = e;
+	o->veth_external[o->nr_veth_external++] = v;
+	return 0;
+bad:
+	fprintf(stderr,
+		"criu-lite restore: --external '%s': expected veth[INNER]:OUTER or "
+		"veth[INNER]:OUTER@BRIDGE (link names of 1 to %d characters)\n",
+		key, IFNAMSIZ - 1);
+	return -1;
+}
+
 static int add_external(struct opts *o, const char *cmd, const char *key)
 {
+	bool veth = !strncmp(key, "veth[", 5);
 	char **e;
 
+	if (!strcmp(cmd, "restore") && veth)
+		return add_veth_external(o, key);
+	if (!strcmp(cmd, "restore")) {
+		fprintf(
+		    stderr,
+		    "criu-lite restore: --external '%s': a restore takes veth[INNER]:OUTER[@BRIDGE] "
+		    "(an external pipe of the dump is given with --inherit-fd fd[N]:pipe:[INO])\n",
+		    key);
+		return -1;
+	}
+	if (veth) {
+		fprintf(stderr,
+			"criu-lite %s: --external '%s': veth[INNER]:OUTER[@BRIDGE] is for restore "
+			"(a dump saves the veth's outer end as it is)\n",
+			cmd, key);
+		return -1;
+	}
 	if (!valid_key(key)) {
 		fprintf(stderr, "criu-lite %s: --external '%s': expected pipe:[INODE]\n", cmd, key);
 		return -1;
@@ -461,12 +545,22 @@ bool cli_external(const struct opts *o, const char *key)
 	return false;
 }
 
+const struct veth_external *cli_veth_external(const struct opts *o, const char *inner)
+{
+	for (int i = 0; i < o->nr_veth_external; i++)
+		if (!strcmp(o->veth_external[i].inner, inner))
+			return &o->veth_external[i];
+	return NULL;
+}
+
 void free_cli(struct opts *o)
 {
 	free(o->external);
 	free(o->inherit_fd);
+	free(o->veth_external);
 	o->external = NULL;
 	o->inherit_fd = NULL;
+	o->veth_external = NULL;
 }
 
 int parse_cli(int argc, char **argv, struct opts *o)
@@ -693,6 +787,12 @@ int parse_cli(int argc, char **argv, struct opts *o)
 	}
 	if (check_net(s->name, o))
 		return -1;
+	if (o->nr_veth_external && o->join_ns_net) {
+		fprintf(stderr,
+			"criu-lite restore: --external veth[...] does nothing with --join-ns "
+			"(the caller made the namespace and its links)\n");
+		return -1;
+	}
 	o->args = argv + optind;
 	o->nargs = argc - optind;
 	if (o->nargs && strcmp(s->name, "show") != 0) {

@@ -4,6 +4,7 @@
 #ifndef CRIU_LITE_CLI_H
 #define CRIU_LITE_CLI_H
 
+#include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -41,6 +42,12 @@ struct opts {
 	/* dump --external KEY (repeatable): objects outside the tree, e.g. "pipe:[INO]" */
 	char **external;
 	int nr_external;
+	/* restore --external veth[INNER]:OUTER[@BRIDGE] (repeatable): the outer end of the tree's
+	 * veth INNER is made as OUTER (and enslaved to BRIDGE) instead of as it was at dump */
+	struct veth_external {
+		char inner[IFNAMSIZ], outer[IFNAMSIZ], bridge[IFNAMSIZ]; /* bridge "": as at dump */
+	} * veth_external;
+	int nr_veth_external;
 	/* restore --inherit-fd fd[N]:KEY (repeatable): our fd N stands for KEY */
 	struct inherit_fd {
 		int fd;
@@ -66,6 +73,8 @@ void free_cli(struct opts *o);
 const struct inherit_fd *cli_inherit_fd(const struct opts *o, const char *key);
 /* true when key was given to --external. */
 bool cli_external(const struct opts *o, const char *key);
+/* restore's --external veth[inner]:..., or NULL. */
+const struct veth_external *cli_veth_external(const struct opts *o, const char *inner);
 void usage(const char *cmd);
 /* --reconnect-timeout, or its default: how long a page-server connection that broke may take
  * to come back (both ends) */
