@@ -2,7 +2,8 @@
  * prints one line per probe (OK / missing / not probed, with why), then which
  * criu-lite features each missing item disables, what a lazy migration's ends need and whether
  * the network lock works here (netlock_check: a probe table added and removed in this network
- * namespace; informational, as the migration lines are). Exit 0 when the core set
+ * namespace) and whether veth pairs can be made again (veth_check: in throwaway namespaces);
+ * informational, as the migration lines are). Exit 0 when the core set
  * (kerndat_core_ok) works, 1 otherwise or when --all could not undo its swap. */
 #include <json-c/json.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "criu-lite/kerndat/kerndat.h"
 #include "criu-lite/log.h"
 #include "criu-lite/net/netlock.h"
+#include "criu-lite/net/veth-check.h"
 #include "lazy-pages/xfer-conn.h"
 
 #define NAME_COL 36 /* status column of the text report */
@@ -27,10 +29,12 @@ struct effects {
 	int nr;
 };
 
-/* netlock_check()'s answer */
+/* netlock_check()'s and veth_check()'s answers */
 struct lock_check {
 	bool ok;
 	char why[256];
+	bool veth_ok;
+	char veth_why[256];
 };
 
 static const char *status_str(enum kd_status st)
@@ -186,6 +190,9 @@ static void print_text(const struct kerndat *kd, const struct effects *ef, bool 
 	printf("\nNetwork lock (TCP connections dropped, not reset, while dumped):\n");
 	printf("  nftables (libnftables) ..................... %s%s\n",
 	       lk->ok ? "OK" : "no: ", lk->ok ? "" : lk->why);
+	printf("\nNetwork namespaces of their own (netns.img):\n");
+	printf("  veth pairs made again ...................... %s%s\n",
+	       lk->veth_ok ? "OK" : "no: ", lk->veth_ok ? "" : lk->veth_why);
 	printf("\nNot built yet in this version (the probes say what the kernel offers them):\n");
 	for (size_t i = 0; i < sizeof(not_built) / sizeof(not_built[0]); i++)
 		printf("  %s\n", not_built[i]);
@@ -262,6 +269,8 @@ static int print_json(const struct kerndat *kd, const struct effects *ef, bool c
 	json_object_object_add(root, "tls", json_object_new_string(xfer_tls_version()));
 	json_object_object_add(root, "network_lock", json_object_new_boolean(lk->ok));
 	json_object_object_add(root, "network_lock_detail", json_object_new_string(lk->why));
+	json_object_object_add(root, "veth", json_object_new_boolean(lk->veth_ok));
+	json_object_object_add(root, "veth_detail", json_object_new_string(lk->veth_why));
 	dis = json_object_new_array();
 	for (size_t i = 0; i < sizeof(not_built) / sizeof(not_built[0]); i++)
 		json_object_array_add(dis, json_object_new_string(not_built[i]));
@@ -292,6 +301,7 @@ int cmd_check(const struct opts *o)
 	core_ok = kerndat_core_ok(&kd);
 	disabled_features(&kd, &ef);
 	lk.ok = netlock_check(lk.why, sizeof(lk.why)) == 0;
+	lk.veth_ok = veth_check(lk.veth_why, sizeof(lk.veth_why)) == 0;
 	if (o->json) {
 		if (print_json(&kd, &ef, core_ok, &lk))
 			ret = -1;
