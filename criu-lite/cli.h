@@ -69,6 +69,10 @@ struct opts {
  * built yet, message printed (exit 2). Free with free_cli(). */
 int parse_cli(int argc, char **argv, struct opts *o);
 void free_cli(struct opts *o);
+/* cli-external.c, for parse_cli(): one --external KEY or --inherit-fd fd[N]:KEY of command
+ * cmd; 0, or -1 with the reason on stderr. */
+int cli_add_external(struct opts *o, const char *cmd, const char *key);
+int cli_add_inherit_fd(struct opts *o, const char *cmd, const char *arg);
 /* inherit_fd entry for key ("pipe:[123]"), or NULL. */
 const struct inherit_fd *cli_inherit_fd(const struct opts *o, const char *key);
 /* true when key was given to --external. */
