@@ -6,6 +6,7 @@
 #include <linux/veth.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -72,6 +73,16 @@ static void init(struct req *r, int type, int flags)
 	r->h.nlmsg_type = (unsigned short)type;
 	r->h.nlmsg_flags = (unsigned short)(NLM_F_REQUEST | flags);
 	r->i.ifi_family = AF_UNSPEC;
+}
+
+int test_rtnl_outer_name(char *buf, char tag)
+{
+	unsigned short rnd;
+
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return -1;
+	snprintf(buf, IFNAMSIZ, "zv%x%04x%c", (unsigned)getpid(), rnd, tag);
+	return 0;
 }
 
 int test_rtnl_veth(const char *name, const char *peer_name, int peer_ns_fd)

@@ -28,6 +28,10 @@ struct test_link {
 	char kind[16];	  /* IFLA_INFO_KIND, "veth" */
 };
 
+/* The name of a veth end a test puts in the host: "zv", the pid and a random part (every test
+ * is pid 1 under pidns: a name of a pair whose namespace is still going away stays clear), then
+ * tag. 0, or -1 with errno. */
+int test_rtnl_outer_name(char *buf, char tag);
 /* A veth pair: name here, its peer peer_name in the namespace of peer_ns_fd (-1: here). */
 int test_rtnl_veth(const char *name, const char *peer_name, int peer_ns_fd);
 /* A link of kind ("bridge") named name, here. */

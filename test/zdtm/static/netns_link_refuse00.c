@@ -8,7 +8,6 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "zdtmtst.h"
@@ -32,16 +31,12 @@ static int check(void)
 int main(int argc, char **argv)
 {
 	char outer[IFNAMSIZ];
-	unsigned short rnd = 0;
 	int host;
 
 	if (test_init(argc, argv))
 		return 1;
-	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+	if (test_rtnl_outer_name(outer, 'l'))
 		return 1;
-	/* pid 1 in every pidns run: the random part keeps clear of a name whose namespace is
-	 * still going away */
-	snprintf(outer, sizeof(outer), "zv%x%04xl", (unsigned)getpid(), rnd);
 	if ((host = open("/proc/self/ns/net", O_RDONLY)) < 0 || unshare(CLONE_NEWNET) ||
 	    test_rtnl_veth("eth0", outer, host) || test_rtnl_link_add("zbr0", "bridge")) {
 		fail_errno("a veth to the host and a bridge in a namespace of our own");

@@ -28,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "zdtmtst.h"
@@ -133,12 +132,9 @@ static int setup_outer(int host, int self)
 static int setup_ns(void)
 {
 	int host = open("/proc/self/ns/net", O_RDONLY), self = -1, s = -1, ret = -1;
-	unsigned short rnd = 0;
 
-	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+	if (test_rtnl_outer_name(outer[0], 'a') || test_rtnl_outer_name(outer[1], 'b'))
 		return -1;
-	snprintf(outer[0], IFNAMSIZ, "zv%x%04xa", (unsigned)getpid(), rnd);
-	snprintf(outer[1], IFNAMSIZ, "zv%x%04xb", (unsigned)getpid(), rnd);
 	if (host < 0 || unshare(CLONE_NEWNET) || (self = open("/proc/self/ns/net", O_RDONLY)) < 0 ||
 	    write_file("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1") ||
 	    (s = socket(AF_INET, SOCK_DGRAM, 0)) < 0 || set_flags(s, "lo", IFF_UP, 0))

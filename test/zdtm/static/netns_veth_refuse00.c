@@ -10,7 +10,6 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "zdtmtst.h"
@@ -44,16 +43,12 @@ static int check(void)
 int main(int argc, char **argv)
 {
 	char outer[IFNAMSIZ];
-	unsigned short rnd = 0;
 	int host, self, third;
 
 	if (test_init(argc, argv))
 		return 1;
-	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+	if (test_rtnl_outer_name(outer, 'r'))
 		return 1;
-	/* pid 1 in every pidns run: the random part keeps clear of a name whose namespace is
-	 * still going away */
-	snprintf(outer, sizeof(outer), "zv%x%04xr", (unsigned)getpid(), rnd);
 	if ((host = open("/proc/self/ns/net", O_RDONLY)) < 0 || unshare(CLONE_NEWNET) ||
 	    (self = open("/proc/self/ns/net", O_RDONLY)) < 0 || unshare(CLONE_NEWNET) ||
 	    (third = open("/proc/self/ns/net", O_RDONLY)) < 0 || setns(self, CLONE_NEWNET) ||
