@@ -104,9 +104,19 @@ static const int dump_opts[] = { 't',
 				 O_TCP_CLOSE,
 				 O_NETWORK_LOCK,
 				 0 };
-static const int restore_opts[] = { 'd',	 O_SHELL_JOB,	 O_LAZY_PAGES, O_LAZY_TIMEOUT,
-				    O_PIDFILE,	 O_STATS_FILE,	 O_INHERIT_FD, O_TCP_ESTABLISHED,
-				    O_TCP_CLOSE, O_NETWORK_LOCK, O_JOIN_NS,    0 };
+static const int restore_opts[] = { 'd',
+				    O_SHELL_JOB,
+				    O_LAZY_PAGES,
+				    O_LAZY_TIMEOUT,
+				    O_PIDFILE,
+				    O_STATS_FILE,
+				    O_INHERIT_FD,
+				    O_TCP_ESTABLISHED,
+				    O_TCP_CLOSE,
+				    O_NETWORK_LOCK,
+				    O_JOIN_NS,
+				    O_EXTERNAL,
+				    0 };
 static const int lazy_opts[] = { 'd',	 O_PIDFILE,  O_STATS_FILE, O_PAGE_SERVER,	O_ADDRESS,
 				 O_PORT, O_AUTH_KEY, O_INSECURE,   O_RECONNECT_TIMEOUT, 0 };
 static const int ps_opts[] = { 'd',	   O_PIDFILE,  O_STATS_FILE,	    O_ADDRESS, O_PORT,
@@ -200,7 +210,10 @@ static const struct subcmd subcmds[] = {
 	  "  --tcp-close            restore them closed (unconnected) instead\n"
 	  "  --network-lock nftables|skip  skip: leave the lock to the caller\n"
 	  "  --join-ns net:PATH     the tree had a network namespace of its own: restore it\n"
-	  "                         into this one (made by the caller) instead of a new one\n",
+	  "                         into this one (made by the caller) instead of a new one\n"
+	  "  --external veth[INNER]:OUTER[@BRIDGE]\n"
+	  "                         the outer end of the tree's veth INNER is made here as\n"
+	  "                         OUTER (enslaved to BRIDGE) instead of as it was at dump\n",
 	  NULL },
 	{ "lazy-pages", "lazy-pages -D DIR [options]",
 	  "serve the page faults of a tree restored with --lazy-pages from DIR", lazy_opts,
@@ -405,77 +418,14 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* The keys --external and --inherit-fd know: "pipe:[INO]". */
-static bool valid_key(const char *key)
-{
-	unsigned long long ino;
-	int n = -1;
-
-	return sscanf(key, "pipe:[%llu]%n", &ino, &n) == 1 && n == (int)strlen(key) && ino;
-}
-
-static int add_external(struct opts *o, const char *cmd, const char *key)
-{
-	char **e;
-
-	if (!valid_key(key)) {
-		fprintf(stderr, "criu-lite %s: --external '%s': expected pipe:[INODE]\n", cmd, key);
-		return -1;
-	}
-	e = realloc(o->external, (size_t)(o->nr_external + 1) * sizeof(*e));
-	if (!e)
-		return -1;
-	o->external = e;
-	o->external[o->nr_external++] = (char *)key;
-	return 0;
-}
-
-static int add_inherit_fd(struct opts *o, const char *cmd, const char *arg)
-{
-	struct inherit_fd *e;
-	int fd, n = -1;
-
-	if (sscanf(arg, "fd[%d]:%n", &fd, &n) != 1 || n < 0 || fd < 0 || !valid_key(arg + n)) {
-		fprintf(stderr, "criu-lite %s: --inherit-fd '%s': expected fd[N]:pipe:[INODE]\n",
-			cmd, arg);
-		return -1;
-	}
-	for (int i = 0; i < o->nr_inherit_fd; i++)
-		if (!strcmp(o->inherit_fd[i].key, arg + n)) {
-			fprintf(stderr, "criu-lite %s: --inherit-fd: %s given twice\n", cmd,
-				arg + n);
-			return -1;
-		}
-	e = realloc(o->inherit_fd, (size_t)(o->nr_inherit_fd + 1) * sizeof(*e));
-	if (!e)
-		return -1;
-	o->inherit_fd = e;
-	o->inherit_fd[o->nr_inherit_fd++] = (struct inherit_fd){ .fd = fd, .key = arg + n };
-	return 0;
-}
-
-const struct inherit_fd *cli_inherit_fd(const struct opts *o, const char *key)
-{
-	for (int i = 0; i < o->nr_inherit_fd; i++)
-		if (!strcmp(o->inherit_fd[i].key, key))
-			return &o->inherit_fd[i];
-	return NULL;
-}
-
-bool cli_external(const struct opts *o, const char *key)
-{
-	for (int i = 0; i < o->nr_external; i++)
-		if (!strcmp(o->external[i], key))
-			return true;
-	return false;
-}
-
 void free_cli(struct opts *o)
 {
 	free(o->external);
 	free(o->inherit_fd);
+	free(o->veth_external);
 	o->external = NULL;
 	o->inherit_fd = NULL;
+	o->veth_external = NULL;
 }
 
 /* Combinations of the dirty-tracking options that would do nothing, or that are not built. */
@@ -655,11 +605,11 @@ int parse_cli(int argc, char **argv, struct opts *o)
 			o->overwrite = true;
 			break;
 		case O_EXTERNAL:
-			if (add_external(o, s->name, optarg))
+			if (cli_add_external(o, s->name, optarg))
 				return -1;
 			break;
 		case O_INHERIT_FD:
-			if (add_inherit_fd(o, s->name, optarg))
+			if (cli_add_inherit_fd(o, s->name, optarg))
 				return -1;
 			break;
 		case O_AUTH_KEY:
@@ -728,6 +678,12 @@ int parse_cli(int argc, char **argv, struct opts *o)
 	}
 	if (check_net(s->name, o) || check_track(s->name, o))
 		return -1;
+	if (o->nr_veth_external && o->join_ns_net) {
+		fprintf(stderr,
+			"criu-lite restore: --external veth[...] does nothing with --join-ns "
+			"(the caller made the namespace and its links)\n");
+		return -1;
+	}
 	o->args = argv + optind;
 	o->nargs = argc - optind;
 	if (o->nargs && strcmp(s->name, "show") != 0) {

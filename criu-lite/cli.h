@@ -4,6 +4,7 @@
 #ifndef CRIU_LITE_CLI_H
 #define CRIU_LITE_CLI_H
 
+#include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -42,6 +43,12 @@ struct opts {
 	/* dump --external KEY (repeatable): objects outside the tree, e.g. "pipe:[INO]" */
 	char **external;
 	int nr_external;
+	/* restore --external veth[INNER]:OUTER[@BRIDGE] (repeatable): the outer end of the tree's
+	 * veth INNER is made as OUTER (and enslaved to BRIDGE) instead of as it was at dump */
+	struct veth_external {
+		char inner[IFNAMSIZ], outer[IFNAMSIZ], bridge[IFNAMSIZ]; /* bridge "": as at dump */
+	} * veth_external;
+	int nr_veth_external;
 	/* restore --inherit-fd fd[N]:KEY (repeatable): our fd N stands for KEY */
 	struct inherit_fd {
 		int fd;
@@ -63,10 +70,16 @@ struct opts {
  * built yet, message printed (exit 2). Free with free_cli(). */
 int parse_cli(int argc, char **argv, struct opts *o);
 void free_cli(struct opts *o);
+/* cli-external.c, for parse_cli(): one --external KEY or --inherit-fd fd[N]:KEY of command
+ * cmd; 0, or -1 with the reason on stderr. */
+int cli_add_external(struct opts *o, const char *cmd, const char *key);
+int cli_add_inherit_fd(struct opts *o, const char *cmd, const char *arg);
 /* inherit_fd entry for key ("pipe:[123]"), or NULL. */
 const struct inherit_fd *cli_inherit_fd(const struct opts *o, const char *key);
 /* true when key was given to --external. */
 bool cli_external(const struct opts *o, const char *key);
+/* restore's --external veth[inner]:..., or NULL. */
+const struct veth_external *cli_veth_external(const struct opts *o, const char *inner);
 void usage(const char *cmd);
 /* --reconnect-timeout, or its default: how long a page-server connection that broke may take
  * to come back (both ends) */

@@ -2,7 +2,8 @@
  * prints one line per probe (OK / missing / not probed, with why), then which
  * criu-lite features each missing item disables, what a lazy migration's ends need and whether
  * the network lock works here (netlock_check: a probe table added and removed in this network
- * namespace; informational, as the migration lines are). Exit 0 when the core set
+ * namespace) and whether veth pairs can be made again (veth_check: in throwaway namespaces);
+ * informational, as the migration lines are). Exit 0 when the core set
  * (kerndat_core_ok) works, 1 otherwise or when --all could not undo its swap. */
 #include <json-c/json.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "criu-lite/log.h"
 #include "criu-lite/net/netlock.h"
 #include "criu-lite/track/track.h"
+#include "criu-lite/net/veth-check.h"
 #include "lazy-pages/xfer-conn.h"
 
 #define NAME_COL 36 /* status column of the text report */
@@ -28,10 +30,12 @@ struct effects {
 	int nr;
 };
 
-/* netlock_check()'s answer */
+/* netlock_check()'s and veth_check()'s answers */
 struct lock_check {
 	bool ok;
 	char why[256];
+	bool veth_ok;
+	char veth_why[256];
 };
 
 static const char *status_str(enum kd_status st)
@@ -205,6 +209,9 @@ static void print_text(const struct kerndat *kd, const struct effects *ef, bool 
 		printf("\nDirty tracking (pre-dump, dump --prev-images-dir, --track-mem):\n");
 		printf("  backend .................................... %s (%s)\n", be, why);
 	}
+	printf("\nNetwork namespaces of their own (netns.img):\n");
+	printf("  veth pairs made again ...................... %s%s\n",
+	       lk->veth_ok ? "OK" : "no: ", lk->veth_ok ? "" : lk->veth_why);
 	printf("\nCore set: %s", core_ok ? "OK" : "FAILED:");
 	for (int id = 0; id < KD_NR; id++)
 		if (kerndat_is_core(id) && !kd_has(kd, id))
@@ -285,6 +292,8 @@ static int print_json(const struct kerndat *kd, const struct effects *ef, bool c
 		json_object_object_add(root, "tracking", json_object_new_string(be));
 		json_object_object_add(root, "tracking_detail", json_object_new_string(why));
 	}
+	json_object_object_add(root, "veth", json_object_new_boolean(lk->veth_ok));
+	json_object_object_add(root, "veth_detail", json_object_new_string(lk->veth_why));
 	s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 						     JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (!s) {
@@ -311,6 +320,7 @@ int cmd_check(const struct opts *o)
 	core_ok = kerndat_core_ok(&kd);
 	disabled_features(&kd, &ef);
 	lk.ok = netlock_check(lk.why, sizeof(lk.why)) == 0;
+	lk.veth_ok = veth_check(lk.veth_why, sizeof(lk.veth_why)) == 0;
 	if (o->json) {
 		if (print_json(&kd, &ef, core_ok, &lk))
 			ret = -1;

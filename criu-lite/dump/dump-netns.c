@@ -3,13 +3,16 @@
  * The links, addresses and routes are read with libnl-route-3's caches from inside the
  * namespace (setns: netlink and /proc/sys/net answer for the caller's namespace). Routes the
  * kernel made itself (RTPROT_KERNEL: those of each address, the local table) come back with the
- * addresses and are not saved. */
+ * addresses and are not saved. Addresses and routes name their link (lo or a veth); the veths
+ * and their outer ends are read by dump-veth.c, through a socket opened in the dumper's own
+ * namespace before entering the tree's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
 #include <sched.h>
 #include <stdio.h>
@@ -20,6 +23,7 @@
 
 #define LOG_PREFIX "netns: "
 #include "criu-lite/dump/dump-tree.h"
+#include "criu-lite/dump/dump-veth.h"
 #include "criu-lite/dump/dump.h"
 #include "criu-lite/kinds/netns.h"
 #include "criu-lite/log.h"
@@ -30,6 +34,8 @@
 
 struct netns_dump {
 	int tree_fd, home_fd;
+	struct nl_sock *home_sk; /* opened in the dumper's namespace, while reading the tree's */
+	struct veth_dump veths;
 	bool own; /* the tree's own (its root's parent is elsewhere): netns.img */
 	uint64_t ino;
 	NetnsEntry e;
@@ -38,6 +44,7 @@ struct netns_dump {
 	NetnsSysctl *sysctls, **ps;
 	uint8_t (*bytes)[3][16]; /* addresses of addrs and routes */
 	char (*labels)[IFNAMSIZ];
+	char (*devs)[IFNAMSIZ]; /* the link of addrs and routes */
 	char (*values)[256];
 };
 
@@ -57,25 +64,43 @@ static int ns_ino(pid_t pid, uint64_t *ino)
 
 /* ---- reading the namespace (from inside it) ------------------------------------------------ */
 
-static int check_links(struct nl_cache *links, struct netns_dump *d)
+static int check_links(struct nl_sock *sk, struct nl_cache *links, struct netns_dump *d)
 {
+	const struct veth_side tree = { sk, d->tree_fd }, home = { d->home_sk, d->home_fd };
+
 	for (struct nl_object *o = nl_cache_get_first(links); o; o = nl_cache_get_next(o)) {
 		struct rtnl_link *l = (struct rtnl_link *)o;
 		const char *name = rtnl_link_get_name(l);
+		int ret;
 
 		if (name && !strcmp(name, "lo")) {
 			d->e.lo_up = rtnl_link_get_flags(l) & IFF_UP;
 			d->e.lo_mtu = rtnl_link_get_mtu(l);
 			continue;
 		}
+		if (name && rtnl_link_is_veth(l)) {
+			if ((ret = dump_veth_add(&d->veths, &tree, &home, l, d->ino)))
+				return ret;
+			continue;
+		}
 		pr_err(
 		    "the tree's network namespace net:[%llu] has the link %s (%s): not supported "
-		    "yet (only lo is)\n",
+		    "yet (only lo and veths whose peer is in criu-lite's namespace are)\n",
 		    (unsigned long long)d->ino, name ? name : "?",
 		    rtnl_link_get_type(l) ? rtnl_link_get_type(l) : "no type");
 		return -ENOTSUP;
 	}
+	d->e.veths = d->veths.pv;
+	d->e.n_veths = d->veths.n;
 	return 0;
+}
+
+/* The name of link ifindex into d->devs[k]: "lo" or a veth's (the only links saved). */
+static char *dev_name(struct nl_cache *links, struct netns_dump *d, int ifindex, size_t k)
+{
+	if (!rtnl_link_i2name(links, ifindex, d->devs[k], IFNAMSIZ))
+		snprintf(d->devs[k], IFNAMSIZ, "if%d", ifindex); /* gone meanwhile: refused later */
+	return d->devs[k];
 }
 
 static size_t put_addr(struct nl_addr *a, uint8_t *out)
@@ -88,7 +113,8 @@ static size_t put_addr(struct nl_addr *a, uint8_t *out)
 	return n;
 }
 
-static int read_addrs(struct nl_cache *addrs, struct netns_dump *d, size_t *k)
+static int read_addrs(struct nl_cache *links, struct nl_cache *addrs, struct netns_dump *d,
+		      size_t *k)
 {
 	for (struct nl_object *o = nl_cache_get_first(addrs); o; o = nl_cache_get_next(o)) {
 		struct rtnl_addr *a = (struct rtnl_addr *)o;
@@ -111,13 +137,15 @@ static int read_addrs(struct nl_cache *addrs, struct netns_dump *d, size_t *k)
 			snprintf(d->labels[*k], IFNAMSIZ, "%s", rtnl_addr_get_label(a));
 			x->label = d->labels[*k];
 		}
+		x->dev = dev_name(links, d, rtnl_addr_get_ifindex(a), *k);
 		d->pa[d->e.n_addrs++] = x;
 		(*k)++;
 	}
 	return 0;
 }
 
-static int read_routes(struct nl_cache *routes, struct netns_dump *d, size_t *k)
+static int read_routes(struct nl_cache *links, struct nl_cache *routes, struct netns_dump *d,
+		       size_t *k)
 {
 	for (struct nl_object *o = nl_cache_get_first(routes); o; o = nl_cache_get_next(o)) {
 		struct rtnl_route *r = (struct rtnl_route *)o;
@@ -157,8 +185,12 @@ static int read_routes(struct nl_cache *routes, struct netns_dump *d, size_t *k)
 			x->gateway = (ProtobufCBinaryData){ n, d->bytes[*k][2] };
 			x->has_gateway = true;
 		}
-		if (nh && rtnl_route_nh_get_ifindex(nh) > 0) /* lo: the only link there is */
-			x->dev = (char *)"lo";
+		if (nh && rtnl_route_nh_get_ifindex(nh) > 0)
+			x->dev = dev_name(links, d, rtnl_route_nh_get_ifindex(nh), *k);
+		if (nh && (rtnl_route_nh_get_flags(nh) & RTNH_F_ONLINK)) {
+			x->has_nh_flags = true;
+			x->nh_flags = RTNH_F_ONLINK;
+		}
 		d->pr[d->e.n_routes++] = x;
 		(*k)++;
 	}
@@ -239,11 +271,12 @@ static int read_ns(struct netns_dump *d)
 	d->pr = calloc(MAX_ITEMS, sizeof(*d->pr));
 	d->bytes = calloc(2 * MAX_ITEMS, sizeof(*d->bytes));
 	d->labels = calloc(2 * MAX_ITEMS, sizeof(*d->labels));
+	d->devs = calloc(2 * MAX_ITEMS, sizeof(*d->devs));
 	d->sysctls = calloc(32, sizeof(*d->sysctls));
 	d->ps = calloc(32, sizeof(*d->ps));
 	d->values = calloc(32, sizeof(*d->values));
 	if (!sk || !d->addrs || !d->pa || !d->routes || !d->pr || !d->bytes || !d->labels ||
-	    !d->sysctls || !d->ps || !d->values)
+	    !d->devs || !d->sysctls || !d->ps || !d->values)
 		goto out;
 	ret = nl_connect(sk, NETLINK_ROUTE);
 	if (!ret)
@@ -261,13 +294,13 @@ static int read_ns(struct netns_dump *d)
 	d->e.addrs = d->pa;
 	d->e.routes = d->pr;
 	d->e.sysctls = d->ps;
-	ret = check_links(links, d);
+	ret = check_links(sk, links, d);
 	if (!ret)
 		ret = check_firewall(d);
 	if (!ret)
-		ret = read_addrs(addrs, d, &k);
+		ret = read_addrs(links, addrs, d, &k);
 	if (!ret)
-		ret = read_routes(routes, d, &k);
+		ret = read_routes(links, routes, d, &k);
 	if (ret == -E2BIG)
 		pr_err("net:[%llu]: more than %d addresses or routes: not supported\n",
 		       (unsigned long long)d->ino, MAX_ITEMS);
@@ -284,6 +317,21 @@ out:
 }
 
 /* ---- the dump's part ------------------------------------------------------------------------ */
+
+/* A NETLINK_ROUTE socket of the dumper's own namespace (before entering the tree's): the veths'
+ * outer ends are read through it. */
+static int home_socket(struct netns_dump *d)
+{
+	int ret = -NLE_NOMEM;
+
+	d->home_sk = nl_socket_alloc();
+	if (d->home_sk)
+		ret = nl_connect(d->home_sk, NETLINK_ROUTE);
+	if (!ret)
+		return 0;
+	pr_err("a NETLINK_ROUTE socket in criu-lite's network namespace: %s\n", nl_geterror(ret));
+	return -EIO;
+}
 
 int dump_netns_check(struct dump_shared *sh, struct dump_tree_list *tl)
 {
@@ -331,6 +379,8 @@ int dump_netns_check(struct dump_shared *sh, struct dump_tree_list *tl)
 	snprintf(p, sizeof(p), "/proc/%d/ns/net", tl->t[0].pid);
 	d->home_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	d->tree_fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (d->own && (ret = home_socket(d)))
+		return ret;
 	if (d->home_fd < 0 || d->tree_fd < 0 || setns(d->tree_fd, CLONE_NEWNET)) {
 		pr_perror("entering the tree's network namespace net:[%llu] (%s)",
 			  (unsigned long long)ino, p);
@@ -345,6 +395,8 @@ int dump_netns_check(struct dump_shared *sh, struct dump_tree_list *tl)
 	pr_info("the tree has a network namespace of its own, net:[%llu]: dumped with it\n",
 		(unsigned long long)ino);
 	ret = read_ns(d);
+	nl_socket_free(d->home_sk);
+	d->home_sk = NULL;
 	m = &d->e.base;
 	if (!ret && (ret = img_write_file(sh->dir, IMG_NETNS, 0, &m, 1, &err)))
 		pr_err("%s\n", err.msg);
@@ -371,26 +423,35 @@ int dump_netns_back(struct dump_shared *sh)
 	return enter(sh, false);
 }
 
-void dump_netns_free(struct dump_shared *sh)
+int dump_netns_finish(struct dump_shared *sh, bool killed)
 {
 	struct netns_dump *d = sh->netns;
+	int ret = 0;
 
 	if (!d)
-		return;
+		return 0;
 	enter(sh, true);
 	if (d->home_fd >= 0)
 		close(d->home_fd);
 	if (d->tree_fd >= 0)
 		close(d->tree_fd);
+	/* the last fd of ours on the tree's namespace is closed: once the kernel destroys it,
+	 * the veths' outer ends go with it */
+	if (killed)
+		ret = dump_veth_wait_gone(&d->veths);
+	dump_veth_free(&d->veths);
+	nl_socket_free(d->home_sk);
 	free(d->addrs);
 	free(d->pa);
 	free(d->routes);
 	free(d->pr);
 	free(d->bytes);
 	free(d->labels);
+	free(d->devs);
 	free(d->sysctls);
 	free(d->ps);
 	free(d->values);
 	free(d);
 	sh->netns = NULL;
+	return ret;
 }

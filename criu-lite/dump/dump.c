@@ -361,7 +361,8 @@ static int dump_run(const struct opts *o, bool pre_dump)
 	};
 	struct dump_tree_list tl = { 0 };
 	struct img_err err = { 0 };
-	double t0 = stats_now(), t_freeze = 0, frozen_s;
+	double t0 = stats_now(), t_freeze = 0, frozen_s = 0;
+	bool killed = false;
 	int ret;
 
 	if (!o->tree) {
@@ -417,16 +418,19 @@ static int dump_run(const struct opts *o, bool pre_dump)
 		if (resume)
 			dump_inet_finish(&sh, false);
 		ret = release_all(&tl, resume ? RELEASE_RESUME : RELEASE_KILL);
-		if (!resume) /* the tasks are gone: so are their connections */
+		killed = !resume;
+		if (killed) /* the tasks are gone: so are their connections */
 			dump_inet_finish(&sh, true);
 		frozen_s = stats_now() - t_freeze;
-		if (!ret)
-			ret = report(o, &sh, tl.n, t0, frozen_s);
 	}
 	free_tasks(&tl);
-	dump_track_free(&sh);
 	dump_inet_free(&sh);
-	dump_netns_free(&sh);
+	/* last of what holds the tree's network namespace: then its veths' outer ends may go */
+	if (dump_netns_finish(&sh, killed))
+		ret = ret ?: -EIO;
+	if (!ret) /* the dump's end: its total time counts that wait */
+		ret = report(o, &sh, tl.n, t0, frozen_s);
+	dump_track_free(&sh);
 	page_bufs_free(sh.bufs);
 	img_dir_close(sh.dir);
 	dump_push_close(&sh);

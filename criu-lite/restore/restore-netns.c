@@ -1,8 +1,10 @@
 /* restore-netns: the tree's own network namespace (kinds/netns.h): joined (--join-ns net:PATH)
  * or made again from netns.img in the restorer, before any socket, so that the tasks it creates
  * and the sockets it makes for them live there. Rebuilt with libnl-route-3: the sysctls first
- * (disable_ipv6 decides whether lo gets ::1), then lo's MTU and state, its addresses (those the
- * kernel made by itself when lo came up are there already: EEXIST is fine), then the routes. */
+ * (disable_ipv6 decides whether lo gets ::1), then lo's MTU and state, the veth pairs
+ * (restore-veth.c: their outer ends in the restorer's own namespace, checked before the new
+ * namespace is made), the addresses of each link (those the kernel made by itself when a link
+ * came up are there already: EEXIST is fine), then the routes. */
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -17,6 +19,7 @@
 #define LOG_PREFIX "netns: "
 #include "criu-lite/kinds/netns.h"
 #include "criu-lite/log.h"
+#include "criu-lite/restore/restore-veth.h"
 #include "criu-lite/restore/restore.h"
 #include "netns.pb-c.h"
 
@@ -26,18 +29,56 @@ static int bad(const char *why)
 	return -EBADMSG;
 }
 
+static bool ifname_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	return n && n < IFNAMSIZ && !strpbrk(s, "/: \t\n") && strcmp(s, ".") && strcmp(s, "..");
+}
+
+/* A link of the image: lo or one of its veths' inner ends. */
+static bool known_dev(const NetnsEntry *e, const char *dev)
+{
+	if (!dev || !strcmp(dev, "lo"))
+		return true;
+	for (size_t i = 0; i < e->n_veths; i++)
+		if (!strcmp(e->veths[i]->name, dev))
+			return true;
+	return false;
+}
+
+static int check_veths(const NetnsEntry *e)
+{
+	for (size_t i = 0; i < e->n_veths; i++) {
+		const NetnsVeth *v = e->veths[i];
+
+		if (!ifname_ok(v->name) || !strcmp(v->name, "lo") || !ifname_ok(v->peer_name) ||
+		    (v->peer_master && !ifname_ok(v->peer_master)) || v->mac.len != 6 ||
+		    v->peer_mac.len != 6 || (v->flags & ~NETNS_LINK_FLAGS) ||
+		    (v->peer_flags & ~NETNS_LINK_FLAGS))
+			return bad("a malformed veth");
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(e->veths[k]->name, v->name))
+				return bad("two veths of one name");
+	}
+	return 0;
+}
+
 /* Every length and name of e is one the kernel takes, before anything is made. */
 static int check(const NetnsEntry *e)
 {
 	size_t n;
 	const char *const *names = netns_sysctls(&n);
 
+	if (check_veths(e))
+		return -EBADMSG;
 	for (size_t i = 0; i < e->n_addrs; i++) {
 		const NetnsAddr *a = e->addrs[i];
 
 		if ((a->family != AF_INET && a->family != AF_INET6) ||
 		    a->local.len != (a->family == AF_INET ? 4u : 16u) ||
-		    a->prefixlen > a->local.len * 8 || (a->label && strlen(a->label) >= IFNAMSIZ))
+		    a->prefixlen > a->local.len * 8 || (a->label && strlen(a->label) >= IFNAMSIZ) ||
+		    !known_dev(e, a->dev))
 			return bad("a malformed address");
 	}
 	for (size_t i = 0; i < e->n_routes; i++) {
@@ -46,7 +87,8 @@ static int check(const NetnsEntry *e)
 
 		if ((r->family != AF_INET && r->family != AF_INET6) || r->dst.len != l ||
 		    r->dst_len > l * 8 || (r->has_gateway && r->gateway.len != l) ||
-		    (r->has_prefsrc && r->prefsrc.len != l) || (r->dev && strcmp(r->dev, "lo")))
+		    (r->has_prefsrc && r->prefsrc.len != l) || !known_dev(e, r->dev) ||
+		    (r->has_nh_flags && r->nh_flags & ~(uint32_t)RTNH_F_ONLINK))
 			return bad("a malformed route");
 	}
 	for (size_t i = 0; i < e->n_sysctls; i++) {
@@ -82,7 +124,7 @@ static int set_sysctls(const NetnsEntry *e)
 	return 0;
 }
 
-static int set_lo(struct nl_sock *sk, const NetnsEntry *e, int *ifindex)
+static int set_lo(struct nl_sock *sk, const NetnsEntry *e)
 {
 	struct rtnl_link *lo = NULL, *ch = rtnl_link_alloc();
 	int ret = rtnl_link_get_kernel(sk, 0, "lo", &lo);
@@ -92,7 +134,6 @@ static int set_lo(struct nl_sock *sk, const NetnsEntry *e, int *ifindex)
 		if (e->lo_up)
 			rtnl_link_set_flags(ch, IFF_UP);
 		ret = rtnl_link_change(sk, lo, ch, 0);
-		*ifindex = rtnl_link_get_ifindex(lo);
 	}
 	if (ret || !ch)
 		pr_err("setting lo up, MTU %u: %s\n", e->lo_mtu,
@@ -111,7 +152,13 @@ static struct nl_addr *addr(uint32_t family, const ProtobufCBinaryData *b, uint3
 	return a;
 }
 
-static int add_addrs(struct nl_sock *sk, const NetnsEntry *e, int ifindex)
+/* The ifindex of the image's link dev (NULL: lo) in the new namespace; 0 if it is not there. */
+static int ifindex_of(struct nl_cache *links, const char *dev)
+{
+	return rtnl_link_name2i(links, dev ? dev : "lo");
+}
+
+static int add_addrs(struct nl_sock *sk, const NetnsEntry *e, struct nl_cache *links)
 {
 	for (size_t i = 0; i < e->n_addrs; i++) {
 		const NetnsAddr *x = e->addrs[i];
@@ -120,7 +167,7 @@ static int add_addrs(struct nl_sock *sk, const NetnsEntry *e, int ifindex)
 		int ret = a && l ? 0 : -NLE_NOMEM;
 
 		if (!ret) {
-			rtnl_addr_set_ifindex(a, ifindex);
+			rtnl_addr_set_ifindex(a, ifindex_of(links, x->dev));
 			rtnl_addr_set_family(a, (int)x->family);
 			rtnl_addr_set_local(a, l);
 			rtnl_addr_set_prefixlen(a, (int)x->prefixlen);
@@ -136,14 +183,15 @@ static int add_addrs(struct nl_sock *sk, const NetnsEntry *e, int ifindex)
 		nl_addr_put(l);
 		rtnl_addr_put(a);
 		if (ret && ret != -NLE_EXIST) { /* the kernel's own (127.0.0.1, ::1) are there */
-			pr_err("adding address %u of lo: %s\n", (unsigned)i, nl_geterror(ret));
+			pr_err("adding address %u of %s: %s\n", (unsigned)i, x->dev ? x->dev : "lo",
+			       nl_geterror(ret));
 			return -EIO;
 		}
 	}
 	return 0;
 }
 
-static int add_routes(struct nl_sock *sk, const NetnsEntry *e, int ifindex)
+static int add_routes(struct nl_sock *sk, const NetnsEntry *e, struct nl_cache *links)
 {
 	for (size_t i = 0; i < e->n_routes; i++) {
 		const NetnsRoute *x = e->routes[i];
@@ -166,7 +214,9 @@ static int add_routes(struct nl_sock *sk, const NetnsEntry *e, int ifindex)
 			ret = rtnl_route_set_pref_src(r, src);
 		if (!ret && (x->dev || x->has_gateway)) {
 			if (x->dev)
-				rtnl_route_nh_set_ifindex(nh, ifindex);
+				rtnl_route_nh_set_ifindex(nh, ifindex_of(links, x->dev));
+			if (x->has_nh_flags)
+				rtnl_route_nh_set_flags(nh, x->nh_flags);
 			if (x->has_gateway && (gw = addr(x->family, &x->gateway, x->dst.len * 8)))
 				rtnl_route_nh_set_gateway(nh, gw);
 			rtnl_route_add_nexthop(r, nh);
@@ -181,17 +231,19 @@ static int add_routes(struct nl_sock *sk, const NetnsEntry *e, int ifindex)
 		nl_addr_put(src);
 		rtnl_route_put(r);
 		if (ret) {
-			pr_err("adding route %u: %s\n", (unsigned)i, nl_geterror(ret));
+			pr_err("adding route %u (dev %s): %s\n", (unsigned)i, x->dev ? x->dev : "-",
+			       nl_geterror(ret));
 			return -EIO;
 		}
 	}
 	return 0;
 }
 
-static int rebuild(const NetnsEntry *e)
+static int rebuild(const NetnsEntry *e, struct restore_veths *rv)
 {
+	struct nl_cache *links = NULL;
 	struct nl_sock *sk = nl_socket_alloc();
-	int ifindex = 0, ret = sk ? nl_connect(sk, NETLINK_ROUTE) : -NLE_NOMEM;
+	int ret = sk ? nl_connect(sk, NETLINK_ROUTE) : -NLE_NOMEM;
 
 	if (ret) {
 		pr_err("a NETLINK_ROUTE socket: %s\n", nl_geterror(ret));
@@ -200,11 +252,18 @@ static int rebuild(const NetnsEntry *e)
 	}
 	ret = set_sysctls(e);
 	if (!ret)
-		ret = set_lo(sk, e, &ifindex);
+		ret = set_lo(sk, e);
 	if (!ret)
-		ret = add_addrs(sk, e, ifindex);
+		ret = restore_veth_make(rv, e, sk);
+	if (!ret && (ret = rtnl_link_alloc_cache(sk, AF_UNSPEC, &links))) {
+		pr_err("reading the new namespace's links: %s\n", nl_geterror(ret));
+		ret = -EIO;
+	}
 	if (!ret)
-		ret = add_routes(sk, e, ifindex);
+		ret = add_addrs(sk, e, links);
+	if (!ret)
+		ret = add_routes(sk, e, links);
+	nl_cache_free(links);
 	nl_socket_free(sk);
 	return ret;
 }
@@ -230,22 +289,30 @@ int restore_netns(struct restore_ctx *c)
 		return ret;
 	}
 	ret = img_read_one(c->dir, IMG_NETNS, 0, &m, &err);
-	if (ret == -ENOENT)
-		return 0; /* the tree lived in its dumper's namespace: it lives in ours */
+	if (ret == -ENOENT) /* the tree lived in its dumper's namespace: it lives in ours */
+		return restore_veth_prepare(c->o, NULL, &c->veths); /* refuses --external veth */
 	if (ret) {
 		pr_err("%s\n", err.msg);
 		return ret;
 	}
 	ret = check((NetnsEntry *)m);
+	if (!ret) /* in our own namespace: the outer ends' names are free, their bridges here */
+		ret = restore_veth_prepare(c->o, (NetnsEntry *)m, &c->veths);
 	if (!ret && unshare(CLONE_NEWNET)) {
 		ret = -errno;
 		pr_perror("a new network namespace (unshare)");
 	}
 	if (!ret)
-		ret = rebuild((NetnsEntry *)m);
+		ret = rebuild((NetnsEntry *)m, c->veths);
 	if (!ret)
 		pr_info("the tree's network namespace (net:[%llu] at dump) made again\n",
 			(unsigned long long)((NetnsEntry *)m)->ino);
 	protobuf_c_message_free_unpacked(m, NULL);
 	return ret;
+}
+
+void restore_netns_done(struct restore_ctx *c, bool ok)
+{
+	restore_veth_done(c->veths, ok);
+	c->veths = NULL;
 }

@@ -345,7 +345,8 @@ static int write_pidfile(const char *path, pid_t pid)
 
 static void free_ctx(struct restore_ctx *c)
 {
-	restore_inet_done(c, false); /* what a failed restore made, closed silently */
+	restore_inet_done(c, false);  /* what a failed restore made, closed silently */
+	restore_netns_done(c, false); /* and the veths' outer ends it made, deleted */
 	for (size_t i = 0; i < c->nr_tasks; i++) {
 		struct restore_task *t = &c->tasks[i];
 
@@ -558,6 +559,7 @@ int restore_run(const struct opts *o)
 	}
 	restore_lazy_finish(&c, !ret);
 	restore_inet_done(&c, !ret); /* and the dump's network lock lifted */
+	restore_netns_done(&c, !ret);
 	pid_t root = c.tasks[0].pid;
 
 	/* the pidfile names a tree that runs: written once it does */

@@ -101,6 +101,7 @@ struct restore_ctx {
 	struct restore_ghosts *ghosts; /* deleted files recreated so far (restore-files.h) */
 	struct restore_lazy *lazy;     /* restore-lazy.c: the server and the guardian */
 	struct restore_chain *chain;   /* restore-chain.c: the parent images, or NULL */
+	struct restore_veths *veths;   /* restore-veth.c: veth pairs made (netns.h) */
 	/* the restorer's signal actions when it made the skeletons, which they inherit
 	 * (restore_sigactions_inherited(); sa_known false: unknown, every action is set) */
 	struct core_ksigaction sa_inherited[CORE_NSIG + 1];
