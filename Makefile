@@ -171,12 +171,13 @@ build/bench/%: bench/%.c
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -g $(WARN) -o $@ $<
 
 bench-build: build/bench/counter build/bench/drbench build/bench/treeload build/bench/lazyload \
-	build/bench/tcpfloor
+	build/bench/tcpfloor build/bench/dirtyload
 
 bench: all bench-build
 	build/bench/drbench
 	bash bench/lazybench
 	bash bench/remotebench
+	bash bench/predumpbench
 
 -include $(IMG_O:.o=.d) $(TOOL_O:.o=.d)
 
@@ -205,7 +206,7 @@ zdtm: $(TOOL) zdtm-build
 test: deps
 	@$(MAKE) all && $(MAKE) $(UNIT_BIN) || { echo "0 passed, 1 failed (the build failed)"; \
 		kill -KILL $$PPID; exit 1; }
-	@$(ZRUNNER) run --all --keep-going -f nocr,h,pidns,lazy,ps-lazy,remote-lazy,remote,pre --unit "$(UNIT_BIN)" \
+	@$(ZRUNNER) run --all --keep-going -f nocr,h,pidns,lazy,ps-lazy,remote-lazy,remote,pre,pre-lazy --unit "$(UNIT_BIN)" \
 		--cmd "cli:600=test/cli/run" --cmd "predump:300=test/cli/predump" --cmd "tcp-migrate:300=test/cli/tcp-migrate" --cmd "tcp-apps:300=test/cli/tcp-apps" \
 		--cmd "kernel-test=kernel/run-qemu-test" || \
 		{ kill -KILL $$PPID; exit 1; }

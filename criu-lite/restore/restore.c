@@ -80,8 +80,9 @@ static int read_one(struct img_dir *d, enum img_kind kind, long id, ProtobufCMes
 }
 
 /* Runs restore can't fill: PE_LAZY (lazy restores tell lazy pages by their VMAs), PE_PARENT
- * without a chain to follow, or in a lazy restore (not built yet): refused rather than
- * restored with those pages missing. */
+ * without a chain to follow: refused rather than restored with those pages missing. (A lazy
+ * restore fills a chain's pages eagerly, before the VMAs are registered: lazy-pages serves the
+ * final image's pages only.) */
 static int check_runs(const struct restore_ctx *c, const struct restore_task *t)
 {
 	const struct page_run *runs = page_reader_runs(t->pages);
@@ -93,9 +94,6 @@ static int check_runs(const struct restore_ctx *c, const struct restore_task *t)
 			why = "lazy: this criu-lite can't restore them";
 		else if ((runs[i].flags & PAGEMAP_FLAGS__PE_PARENT) && !c->chain)
 			why = "in a parent image, but inventory.img names none";
-		else if ((runs[i].flags & PAGEMAP_FLAGS__PE_PARENT) && c->o->lazy_pages)
-			why = "in a parent image: a lazy restore of a pre-dump chain is not built "
-			      "yet (restore it without --lazy-pages)";
 		if (why) {
 			pr_err("pagemap-%d.img: pages at %#llx are %s\n", t->vpid,
 			       (unsigned long long)runs[i].vaddr, why);

@@ -246,7 +246,8 @@ int h_restore_with(struct test_run *t, const char *const *extra)
 	/* flavors that borrow this hook check the restored pid their own way */
 	if (!ret &&
 	    (t->flavor == &flavor_h || t->flavor == &flavor_lazy || t->flavor == &flavor_ps_lazy ||
-	     t->flavor == &flavor_remote || t->flavor == &flavor_pre) &&
+	     t->flavor == &flavor_remote || t->flavor == &flavor_pre ||
+	     t->flavor == &flavor_pre_lazy) &&
 	    pid != t->pid) {
 		run_why(t, "restored as pid %d, not as pid %d", pid, t->pid);
 		ret = -ESRCH;

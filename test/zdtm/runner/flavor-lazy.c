@@ -31,6 +31,7 @@
 #include "desc.h"
 #include "flavor.h"
 #include "flavor-h.h"
+#include "flavor-pre.h"
 #include "flavor-pidns.h"
 #include "flavor-remote.h"
 #include "fs.h"
@@ -85,6 +86,29 @@ static int check_stats(struct test_run *t)
 	return stats_keys_positive(t, "lazy-pages.json", t->desc->lazystats);
 }
 
+/* pre-lazy: lazy-pages served the final dump's pages, never one the chain holds (those were put
+ * in eagerly): the private pages it copied in are no more than the dump copied, and some. */
+static int chain_served(struct test_run *t)
+{
+	long served = 0, copied = stats_key(t, "dump.json", "pages_written");
+	static const char *const keys[] = { "pages_fault", "pages_around", "pages_prefetch" };
+
+	for (size_t i = 0; i < 3 && served >= 0; i++) {
+		long v = stats_key(t, "lazy-pages.json", keys[i]);
+
+		served = v < 0 ? -1 : served + v;
+	}
+	if (served < 0 || copied < 0 || served > copied) {
+		run_why(t,
+			"lazy-pages served %ld private pages, the final dump copied %ld (the rest "
+			"is in the chain: put in eagerly, never served); see lazy-pages.json and "
+			"dump.json",
+			served, copied);
+		return -ECANCELED;
+	}
+	return 0;
+}
+
 /* The server must exit 0 (within the test's time limit). */
 static int server_done(struct test_run *t)
 {
@@ -103,6 +127,8 @@ static int server_done(struct test_run *t)
 		return -ECANCELED;
 	}
 	ret = check_stats(t);
+	if (!ret && t->flavor == &flavor_pre_lazy)
+		ret = chain_served(t);
 	return !ret && remote(t) ? remote_check(t) : ret;
 }
 
@@ -320,6 +346,18 @@ const struct flavor flavor_ps_lazy = {
 		"every page from a `criu-lite page-server` in A over TLS",
 	.prepare = remote_prepare,
 	.checkpoint = h_checkpoint,
+	.restore = lazy_restore,
+	.exit_status = lazy_exit_status,
+	.cleanup = lazy_cleanup,
+};
+
+/* pre-lazy: pre's pre-dumps and dump, then restored as lazy restores */
+const struct flavor flavor_pre_lazy = {
+	.name = "pre-lazy",
+	.help = "as pre (3 pre-dumps, a dump against the last), restored with --lazy-pages: the "
+		"chain's pages put in eagerly, the final dump's served by lazy-pages",
+	.prepare = h_prepare,
+	.checkpoint = pre_checkpoint,
 	.restore = lazy_restore,
 	.exit_status = lazy_exit_status,
 	.cleanup = lazy_cleanup,

@@ -18,6 +18,7 @@
 #include "dumpcheck.h"
 #include "flavor.h"
 #include "flavor-h.h"
+#include "flavor-pre.h"
 #include "fs.h"
 #include "statskeys.h"
 #include "testrun.h"
@@ -53,7 +54,7 @@ static int pre_dump(struct test_run *t, int k)
 	return ret;
 }
 
-static int pre_checkpoint(struct test_run *t)
+int pre_checkpoint(struct test_run *t)
 {
 	char *pid = strf("%d", t->pid), *log = strf("%s/dump.log", t->dir);
 	char *prev = strf("../pre%d", PRE_ROUNDS), *stats = strf("%s/dump.json", t->dir);

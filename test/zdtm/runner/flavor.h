@@ -47,6 +47,7 @@ extern const struct flavor flavor_remote_lazy;
 extern const struct flavor flavor_ps_lazy;
 extern const struct flavor flavor_remote;
 extern const struct flavor flavor_pre;
+extern const struct flavor flavor_pre_lazy;
 
 const struct flavor *flavor_find(const char *name);
 /* The i-th registered flavor, NULL past the last; the index is its bit in a mask. */

@@ -37,3 +37,18 @@ int stats_keys_positive(struct test_run *t, const char *file, const char *keys)
 	free(path);
 	return ret;
 }
+
+long stats_key(struct test_run *t, const char *file, const char *key)
+{
+	char *path = strf("%s/%s", t->dir, file), *q = strf("\"%s\": ", key), *at;
+	size_t len;
+	char *json = read_file(path, &len);
+	long v = -1;
+
+	if (json && (at = strstr(json, q)))
+		v = strtol(at + strlen(q), NULL, 10);
+	free(json);
+	free(q);
+	free(path);
+	return v;
+}

@@ -10,5 +10,7 @@
 struct test_run;
 
 int stats_keys_positive(struct test_run *t, const char *file, const char *keys);
+/* The integer figure key of t->dir/file, or -1 when the file or the key is missing. */
+long stats_key(struct test_run *t, const char *file, const char *key);
 
 #endif
