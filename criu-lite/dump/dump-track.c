@@ -1,8 +1,10 @@
 /* dump-track: see dump-track.h. */
 #include <errno.h>
+#include <linux/kcmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define LOG_PREFIX "track: "
@@ -227,10 +229,49 @@ int dump_track_split(struct dump_ctx *c, uint64_t s, uint64_t e, dump_track_fn f
 	return 0;
 }
 
+/* Our uffd (our copy: uffd) is also at fd of task c: a task forked after the round that armed
+ * it holds a copy, which would keep its ranges registered after we disarm it. */
+static bool is_copy(const struct dump_track *dt, const struct dump_ctx *c, int fd)
+{
+	for (size_t i = 0; i < dt->n; i++) {
+		const struct track_task *t = &dt->tasks[i].t;
+
+		if (t->uffd >= 0 &&
+		    syscall(SYS_kcmp, getpid(), c->pid, KCMP_FILE, t->uffd, fd) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Before the trackers are disarmed: every copy of one in the tree's fd tables closed. */
+static void close_copies(struct dump_track *dt, struct dump_tree_list *tl)
+{
+	for (size_t i = 0; i < tl->n; i++) {
+		struct dump_ctx *c = &tl->t[i];
+		struct proc_fd_list fds = { 0 };
+
+		if (!c->rs_open || proc_list_fds(c->pid, &fds))
+			continue;
+		for (size_t k = 0; k < fds.n; k++)
+			if (!strcmp(fds.v[k].target, "anon_inode:[userfaultfd]") &&
+			    fds.v[k].fd != dt->tasks[i].t.task_fd && is_copy(dt, c, fds.v[k].fd)) {
+				pr_info(
+				    "pid %d: closing its copy (fd %d) of a tracking userfaultfd "
+				    "(forked after a round)\n",
+				    c->pid, fds.v[k].fd);
+				rsys1(&c->rs, SYS_close, fds.v[k].fd);
+			}
+		proc_fd_list_free(&fds);
+	}
+}
+
 int dump_track_end(struct dump_shared *sh, struct dump_tree_list *tl, bool ok)
 {
 	struct dump_track *dt = sh->track;
 	int ret = 0;
+
+	if (dt && !(ok && dt->keep))
+		close_copies(dt, tl);
 
 	for (size_t i = 0; dt && i < dt->n; i++) {
 		struct dump_track_task *k = &dt->tasks[i];

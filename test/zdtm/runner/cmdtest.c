@@ -65,21 +65,27 @@ static void echo_progress(const char *path, const char *label, long *off)
 	fflush(stdout);
 }
 
-/* spawn() and wait, echoing the command's progress lines as they come (once a second). */
+/* spawn() and wait, echoing the command's progress lines as they come (once a second) and
+ * reaping the orphans of its trees (ten times a second: reap_orphans()). */
 static int run_showing_progress(const struct spawn_req *req, const char *label, double deadline,
 				int *status)
 {
 	pid_t pid = spawn(req);
+	double shown = now_s();
 	long off = 0;
 	int ret;
 
 	if (pid < 0)
 		return pid;
 	do {
-		double step = now_s() + 1;
+		double step = now_s() + 0.1;
 
 		ret = wait_deadline(pid, step < deadline ? step : deadline, status);
-		echo_progress(req->out, label, &off);
+		reap_orphans(pid);
+		if (now_s() - shown >= 1 || ret != -ETIMEDOUT) {
+			echo_progress(req->out, label, &off);
+			shown = now_s();
+		}
 	} while (ret == -ETIMEDOUT && now_s() < deadline);
 	if (ret == -ETIMEDOUT)
 		kill_wait(pid, status);

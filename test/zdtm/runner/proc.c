@@ -315,6 +315,16 @@ unsigned kill_strays(char *what, size_t len)
 	return killed;
 }
 
+void reap_orphans(pid_t keep)
+{
+	pid_t kids[MAX_STRAYS];
+	int status, n = list_children(kids, MAX_STRAYS);
+
+	for (int i = 0; i < n; i++)
+		if (kids[i] != keep && dying(kids[i]))
+			waitpid(kids[i], &status, WNOHANG);
+}
+
 void status_str(int status, char *buf, size_t len)
 {
 	if (status == -1)

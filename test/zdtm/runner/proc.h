@@ -44,6 +44,10 @@ int list_children(pid_t *kids, int max);
  * already dying: a zombie, in exit(), or SIGKILL pending), the first named in what
  * ("pid N (comm)", when what is not NULL). */
 unsigned kill_strays(char *what, size_t len);
+/* Reap every child of the runner that has exited, but keep: orphans of a command's trees
+ * (reparented to the runner, a subreaper) must not stay zombies meanwhile: a zombie holds its
+ * pid, and its session and group ids, which a restore inside that command may need. */
+void reap_orphans(pid_t keep);
 /* "exit 3", "signal 9 (Killed)", "status unknown" */
 void status_str(int status, char *buf, size_t len);
 
