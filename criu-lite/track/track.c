@@ -134,11 +134,15 @@ void track_prune(void)
 	while ((e = readdir(d))) {
 		struct proc_stat st;
 		uint64_t start;
+		char p[32];
 		int pid;
 
 		if (sscanf(e->d_name, "%d-%" SCNu64, &pid, &start) != 2)
 			continue;
-		if (pid > 0 && !proc_parse_stat(pid, &st) && st.starttime == start)
+		snprintf(p, sizeof(p), "/proc/%d", pid);
+		/* a task that is gone is no error: its state just goes */
+		if (pid > 0 && !access(p, F_OK) && !proc_parse_stat(pid, &st) &&
+		    st.starttime == start)
 			continue;
 		unlinkat(dirfd(d), e->d_name, 0);
 	}
