@@ -69,6 +69,8 @@ static void state_path(const struct track_task *t, char *p, size_t len)
 
 static int mkdirs(void)
 {
+	if (mkdir("/run", 0755) && errno != EEXIST) /* a minimal system may not have it */
+		goto fail;
 	if (mkdir("/run/criu-lite", 0700) && errno != EEXIST)
 		goto fail;
 	if (mkdir(TRACK_DIR, 0700) && errno != EEXIST)
@@ -170,6 +172,38 @@ int track_add_run(struct track_task *t, uint64_t start, uint64_t end)
 	return 0;
 }
 
+/* Soft-dirty: every VMA's written runs now, kept for track_vma(). */
+static int sd_read_all(struct track_task *t, const struct vma_list *vmas)
+{
+	size_t total = 0;
+	int ret = 0;
+
+	t->sd_first = calloc(vmas->n + 1, sizeof(*t->sd_first));
+	t->sd_n = calloc(vmas->n + 1, sizeof(*t->sd_n));
+	if (!t->sd_first || !t->sd_n)
+		return -ENOMEM;
+	for (size_t i = 0; i < vmas->n && !ret; i++) {
+		struct track_range *keep;
+
+		t->vs[i] = TV_TRACKED;
+		t->nr_runs = 0;
+		if (!t->incremental || vmas->v[i].shared || vma_is_vdso_like(&vmas->v[i]))
+			continue;
+		if ((ret = track_sd_scan(t, vmas, i)) || !t->nr_runs)
+			continue;
+		keep = realloc(t->sd, (total + t->nr_runs) * sizeof(*keep));
+		if (!keep)
+			return -ENOMEM;
+		t->sd = keep;
+		memcpy(t->sd + total, t->runs, t->nr_runs * sizeof(*keep));
+		t->sd_first[i] = total;
+		t->sd_n[i] = t->nr_runs;
+		total += t->nr_runs;
+	}
+	t->nr_runs = 0;
+	return ret;
+}
+
 int track_task_open(struct track_task *t, enum track_backend be, pid_t pid, uint64_t starttime,
 		    struct rsys *rs, const struct vma_list *vmas, uint32_t parent_id)
 {
@@ -199,9 +233,8 @@ int track_task_open(struct track_task *t, enum track_backend be, pid_t pid, uint
 	t->incremental = parent_id && last == parent_id;
 	if (be == TRACK_UFFD_WP && (ret = track_uffd_arm(t, rs, vmas)))
 		return ret;
-	if (be == TRACK_SOFT_DIRTY)
-		for (size_t i = 0; i < vmas->n; i++)
-			t->vs[i] = TV_TRACKED;
+	if (be == TRACK_SOFT_DIRTY && (ret = sd_read_all(t, vmas)))
+		return ret;
 	if (parent_id && !t->incremental)
 		pr_info("pid %d: its written pages since the parent round can't be told (%s): "
 			"every page is copied this round\n",
@@ -230,7 +263,9 @@ int track_vma(struct track_task *t, const struct vma_list *vmas, size_t i, bool 
 	if (t->be == TRACK_UFFD_WP && t->vs[i] != TV_UNTRACKED)
 		ret = track_uffd_scan(t, vmas, i); /* protects it again even when whole */
 	else if (t->be == TRACK_SOFT_DIRTY && !*whole)
-		ret = track_sd_scan(t, vmas, i);
+		for (size_t k = 0; k < t->sd_n[i] && !ret; k++)
+			ret = track_add_run(t, t->sd[t->sd_first[i] + k].start,
+					    t->sd[t->sd_first[i] + k].end);
 	if (t->incremental && t->vs[i] != TV_TRACKED)
 		t->pages_untracked += (vmas->v[i].end - vmas->v[i].start) / PG;
 	return ret;
@@ -270,8 +305,13 @@ int track_task_close(struct track_task *t, struct rsys *rs, bool keep)
 	}
 	free(t->vs);
 	free(t->runs);
+	free(t->sd);
+	free(t->sd_first);
+	free(t->sd_n);
 	t->vs = NULL;
 	t->runs = NULL;
+	t->sd = NULL;
+	t->sd_first = t->sd_n = NULL;
 	t->nr_vmas = t->nr_runs = t->cap_runs = 0;
 	return ret;
 }

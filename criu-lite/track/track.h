@@ -2,12 +2,12 @@
  * (docs/predump.md).
  *
  * Backends (track_choose()): soft-dirty where the kernel keeps it (pagemap bit 55, cleared with
- * clear_refs "4"), else userfaultfd write-protect in async mode: a uffd made in the task through
- * rsys (kept there between rounds, at a high fd number, close-on-exec), every VMA that can hold
- * private pages registered WP with WP_ASYNC|WP_UNPOPULATED, and per VMA per round one
- * PAGEMAP_SCAN (PM_SCAN_WP_MATCHING|PM_SCAN_CHECK_WPASYNC, PAGE_IS_WRITTEN) that returns the
- * written pages and protects them again. Async write faults never block: whatever happens to
- * criu-lite, the task runs on.
+ * clear_refs "4"; read for every VMA when the round opens), else userfaultfd write-protect in async
+ * mode: a uffd made in the task through rsys (kept there between rounds, at a high fd number,
+ * close-on-exec), every VMA that can hold private pages registered WP with WP_ASYNC|WP_UNPOPULATED,
+ * and per VMA per round one PAGEMAP_SCAN (PM_SCAN_WP_MATCHING|PM_SCAN_CHECK_WPASYNC,
+ * PAGE_IS_WRITTEN) that returns the written pages and protects them again. Async write faults never
+ * block: whatever happens to criu-lite, the task runs on.
  *
  * Contract, per task per round (the task seized, its rsys session open, before its fd table is
  * read):
@@ -77,6 +77,10 @@ struct track_task {
 	size_t nr_vmas;
 	struct track_range *runs; /* the last track_vma()'s */
 	size_t nr_runs, cap_runs;
+	/* soft-dirty: every VMA's written runs, read when the round opened (before the dump's own
+	 * remote mmap()s: one that merges with a VMA makes the kernel mark it all soft-dirty) */
+	struct track_range *sd;
+	size_t *sd_first, *sd_n;
 	uint64_t pages_untracked; /* pages of VMAs copied whole although incremental */
 };
 

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define ZDTM_MAX_FLAVORS 8
+#define ZDTM_MAX_FLAVORS 16
 
 struct flavor;
 
