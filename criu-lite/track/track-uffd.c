@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -26,6 +27,59 @@
 #define FEATURES    (UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED)
 #define NR_REGIONS  512
 #define FD_FROM_TOP 64 /* the task's fd goes this far below its RLIMIT_NOFILE */
+
+/* Whether a range registered for async WP keeps its registration and protection when mremap()
+ * moves it (in this process, on a throwaway mapping). Our uffd has no EVENT_REMAP (nobody
+ * would read the event between rounds): 6.18 then drops the moved range's registration, so it
+ * counts as new and is copied whole; a kernel that kept both would make moved pages look
+ * unchanged at their new address, where the parent may hold other data. */
+bool track_uffd_remap_safe(void)
+{
+	const size_t len = 2 * 4096;
+	char *a = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *b = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int u = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK), pm = -1;
+	struct uffdio_api api = { .api = UFFD_API, .features = FEATURES };
+	struct uffdio_register reg = { .range = { (uintptr_t)a, len },
+				       .mode = UFFDIO_REGISTER_MODE_WP };
+	struct uffdio_writeprotect wp = { .range = { (uintptr_t)a, len },
+					  .mode = UFFDIO_WRITEPROTECT_MODE_WP };
+	struct page_region vec[4];
+	struct pm_scan_arg s = { .size = sizeof(s),
+				 .flags = PM_SCAN_CHECK_WPASYNC,
+				 .start = (uintptr_t)b,
+				 .end = (uintptr_t)b + len,
+				 .vec = (uintptr_t)vec,
+				 .vec_len = 4,
+				 .category_mask = PAGE_IS_WRITTEN,
+				 .return_mask = PAGE_IS_WRITTEN };
+	bool safe = false;
+	int n;
+
+	if (a == MAP_FAILED || b == MAP_FAILED || u < 0)
+		goto out;
+	memset(a, 1, len);
+	if (ioctl(u, UFFDIO_API, &api) || ioctl(u, UFFDIO_REGISTER, &reg) ||
+	    ioctl(u, UFFDIO_WRITEPROTECT, &wp) ||
+	    mremap(a, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, b) != b)
+		goto out;
+	a = MAP_FAILED; /* moved: b is all there is */
+	pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	n = pm < 0 ? -1 : ioctl(pm, PAGEMAP_SCAN, &s);
+	/* EPERM: no longer registered (copied whole: safe); else both pages must read written */
+	safe = (n < 0 && errno == EPERM) ||
+	       (n == 1 && vec[0].start == (uintptr_t)b && vec[0].end == (uintptr_t)b + len);
+out:
+	if (pm >= 0)
+		close(pm);
+	if (u >= 0)
+		close(u);
+	if (a != MAP_FAILED)
+		munmap(a, len);
+	if (b != MAP_FAILED)
+		munmap(b, len);
+	return safe;
+}
 
 /* Our copy of the task's fd is a userfaultfd with our features. */
 static bool is_ours(int fd)

@@ -33,31 +33,34 @@ const char *track_backend_name(enum track_backend b)
 
 enum track_backend track_choose(const struct kerndat *kd, const char *forced, const char **why)
 {
-	bool sd = kd_has(kd, KD_SOFT_DIRTY);
-	bool wp = kd_has(kd, KD_UFFD) && kd_has(kd, KD_UFFD_WP_ASYNC) &&
-		  kd_has(kd, KD_UFFD_WP_UNPOPULATED) && kd_has(kd, KD_PAGEMAP_SCAN);
 	static const char *const no_sd = "this kernel keeps no soft-dirty bits "
 					 "(CONFIG_MEM_SOFT_DIRTY)";
 	static const char *const no_wp = "this kernel lacks userfaultfd WP_ASYNC, WP_UNPOPULATED "
 					 "or PAGEMAP_SCAN (6.7+)";
+	static const char *const wp_remap = "this kernel keeps a range's userfaultfd write "
+					    "protection across mremap(): a moved range would look "
+					    "unchanged at its new address";
+	bool sd = kd_has(kd, KD_SOFT_DIRTY);
+	bool wp = kd_has(kd, KD_UFFD) && kd_has(kd, KD_UFFD_WP_ASYNC) &&
+		  kd_has(kd, KD_UFFD_WP_UNPOPULATED) && kd_has(kd, KD_PAGEMAP_SCAN);
+	bool want_sd = forced ? !strcmp(forced, "soft-dirty") : sd;
 
 	*why = NULL;
-	if (forced && !strcmp(forced, "soft-dirty")) {
+	if (want_sd) { /* soft-dirty first: nothing of ours stays in the task between rounds */
 		*why = sd ? NULL : no_sd;
 		return sd ? TRACK_SOFT_DIRTY : TRACK_NONE;
 	}
-	if (forced && !strcmp(forced, "uffd-wp")) {
-		*why = wp ? NULL : no_wp;
-		return wp ? TRACK_UFFD_WP : TRACK_NONE;
+	if (!wp) {
+		*why = forced ? no_wp
+			      : "this kernel has neither soft-dirty bits nor userfaultfd WP_ASYNC "
+				"with PAGEMAP_SCAN";
+		return TRACK_NONE;
 	}
-	/* soft-dirty first: nothing of ours stays in the task between rounds */
-	if (sd)
-		return TRACK_SOFT_DIRTY;
-	if (wp)
-		return TRACK_UFFD_WP;
-	*why = "this kernel has neither soft-dirty bits nor userfaultfd WP_ASYNC with "
-	       "PAGEMAP_SCAN";
-	return TRACK_NONE;
+	if (!track_uffd_remap_safe()) { /* checked, not assumed: see there */
+		*why = wp_remap;
+		return TRACK_NONE;
+	}
+	return TRACK_UFFD_WP;
 }
 
 /* ---- the state file: "BACKEND FD LAST_DUMP_ID\n" ------------------------------------------ */

@@ -96,6 +96,8 @@ void track_prune(void);
 
 /* track-uffd.c / track-sd.c, for track.c */
 int track_uffd_arm(struct track_task *t, struct rsys *rs, const struct vma_list *vmas);
+/* mremap() of a tracked range makes it count as new (checked on a throwaway mapping). */
+bool track_uffd_remap_safe(void);
 int track_uffd_scan(struct track_task *t, const struct vma_list *vmas, size_t i);
 int track_uffd_disarm(struct track_task *t, struct rsys *rs);
 int track_sd_scan(struct track_task *t, const struct vma_list *vmas, size_t i);
