@@ -8,8 +8,11 @@
  *   then 0): they must read as zeros, or be written again after;
  * - cold: 2048 private pages written once before the first pre-dump and never again (the final
  *   dump leaves them in the parent images: tests.desc prestats=pages_in_parent);
- * - mover: 256 pages moved with mremap between two places every 128 rounds (the pointer to it
- *   noted after the move: the other place when the noted one is gone);
+ * - movers: two regions of 256 pages, each its own pattern, in two of three slots; every 128
+ *   rounds they trade places with mremap (through the free slot), so that a slot comes to hold
+ *   the other region's pages, which no write touched since they moved: a tracker that took them
+ *   for unchanged would restore the slot's old contents. After the restore each pattern must be
+ *   found whole in one slot (where they are is not noted: a freeze may fall between two moves);
  * - fresh: 64 pages mapped anew every 128 rounds (filled elsewhere, then moved over the old ones
  *   with mremap: generation g or g+1 of the noted g);
  * - shared: 256 pages of MAP_SHARED|MAP_ANONYMOUS written by a child with its own ver[] (it
@@ -40,6 +43,7 @@
 #define MAX_BAD	   10
 #define COLD_SEED  0xc01d000000000000ull
 #define MOVE_SEED  0x3013000000000000ull
+#define SLOT(k)	   (slots + (size_t)(k)*NMOVE * PG)
 #define FRESH_SEED 0xf3e5000000000000ull
 
 static uint64_t seed(unsigned area, size_t i, uint32_t v)
@@ -117,7 +121,8 @@ static int child(unsigned char *sh, int go)
 
 int main(int argc, char **argv)
 {
-	unsigned char *hot, *cold, *slot[2], *mover, *fresh, *sh, *mfm, *page;
+	unsigned char *hot, *cold, *slots, *fresh, *sh, *mfm, *page;
+	int at[2] = { 0, 1 }; /* the slot of each mover */
 	uint32_t *ver, *mver;
 	volatile uint32_t gen = 0;
 	int pipefd[2], mfd, status, bad = 0;
@@ -127,30 +132,33 @@ int main(int argc, char **argv)
 		return 1;
 	hot = mmap(NULL, NHOT * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	cold = mmap(NULL, NCOLD * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	slot[0] = mmap(NULL, 2 * NMOVE * PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	slots = mmap(NULL, 3 * NMOVE * PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	fresh = mmap(NULL, NFRESH * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	sh = mmap(NULL, NSHARED * PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	mfd = memfd_create("pre_mem00", MFD_CLOEXEC);
 	ver = calloc(NHOT, sizeof(*ver));
 	mver = calloc(NMEMFD, sizeof(*mver));
 	page = malloc(PG);
-	if (hot == MAP_FAILED || cold == MAP_FAILED || slot[0] == MAP_FAILED ||
-	    fresh == MAP_FAILED || sh == MAP_FAILED || mfd < 0 || !ver || !mver || !page ||
-	    ftruncate(mfd, NMEMFD * PG) || pipe(pipefd)) {
+	if (hot == MAP_FAILED || cold == MAP_FAILED || slots == MAP_FAILED || fresh == MAP_FAILED ||
+	    sh == MAP_FAILED || mfd < 0 || !ver || !mver || !page || ftruncate(mfd, NMEMFD * PG) ||
+	    pipe(pipefd)) {
 		fail_errno("setup");
 		return 1;
 	}
 	mfm = mmap(NULL, NMEMFD * PG, PROT_READ, MAP_SHARED, mfd, 0);
-	slot[1] = slot[0] + NMOVE * PG;
-	mover = mmap(slot[0], NMOVE * PG, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-	if (mfm == MAP_FAILED || mover != slot[0]) {
+	for (int k = 0; k < 2 && mfm != MAP_FAILED; k++)
+		if (mmap(SLOT(k), NMOVE * PG, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != SLOT(k))
+			mfm = MAP_FAILED;
+	if (mfm == MAP_FAILED) {
 		fail_errno("setup: mmap");
 		return 1;
 	}
 	for (size_t i = 0; i < NCOLD; i++)
 		put(cold + i * PG, 1, i, 1);
-	test_fill_pattern(mover, NMOVE * PG, MOVE_SEED);
+	for (int k = 0; k < 2; k++)
+		test_fill_pattern(SLOT(k), NMOVE * PG, MOVE_SEED + (unsigned)k);
+	munmap(SLOT(2), NMOVE * PG); /* the free slot */
 	test_fill_pattern(fresh, NFRESH * PG, FRESH_SEED);
 	pid = fork();
 	if (pid < 0) {
@@ -187,17 +195,25 @@ int main(int argc, char **argv)
 				ver[i + k] = 0;
 		}
 		if (r % 128 == 0) {
-			unsigned char *to = mover == slot[0] ? slot[1] : slot[0];
-			unsigned char *n = mmap(NULL, NFRESH * PG, PROT_READ | PROT_WRITE,
-						MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			unsigned char *n;
 
-			if (mremap(mover, NMOVE * PG, NMOVE * PG, MREMAP_MAYMOVE | MREMAP_FIXED,
-				   to) != to ||
-			    n == MAP_FAILED) {
-				fail_errno("mremap/mmap");
+			/* the movers trade places through the free slot: 0 to free, 1 to 0's */
+			for (int k = 0; k < 2; k++) {
+				int to = 3 - at[0] - at[1];
+
+				if (mremap(SLOT(at[k]), NMOVE * PG, NMOVE * PG,
+					   MREMAP_MAYMOVE | MREMAP_FIXED, SLOT(to)) != SLOT(to)) {
+					fail_errno("mremap of mover %d", k);
+					return 1;
+				}
+				at[k] = to;
+			}
+			n = mmap(NULL, NFRESH * PG, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (n == MAP_FAILED) {
+				fail_errno("mmap");
 				return 1;
 			}
-			mover = to;
 			test_fill_pattern(n, NFRESH * PG, FRESH_SEED + gen + 1);
 			if (mremap(n, NFRESH * PG, NFRESH * PG, MREMAP_MAYMOVE | MREMAP_FIXED,
 				   fresh) != fresh) {
@@ -220,10 +236,15 @@ int main(int argc, char **argv)
 		check_page("cold", cold + i * PG, 1, i, 1, &bad);
 	for (size_t i = 0; i < NMEMFD; i++)
 		check_page("memfd", mfm + i * PG, 5, i, mver[i], &bad);
-	if (!mapped(mover))
-		mover = mover == slot[0] ? slot[1] : slot[0];
-	if (test_check_pattern(mover, NMOVE * PG, MOVE_SEED) >= 0 && bad++ < MAX_BAD)
-		fail("the region moved with mremap (now at %p) lost its contents", (void *)mover);
+	for (unsigned k = 0; k < 2; k++) {
+		int found = 0;
+
+		for (int s = 0; s < 3; s++)
+			found += mapped(SLOT(s)) &&
+				 test_check_pattern(SLOT(s), NMOVE * PG, MOVE_SEED + k) < 0;
+		if (found != 1 && bad++ < MAX_BAD)
+			fail("mover %u (moved with mremap) is whole in %d slots, not 1", k, found);
+	}
 	if (test_check_pattern(fresh, NFRESH * PG, FRESH_SEED + gen) >= 0 &&
 	    test_check_pattern(fresh, NFRESH * PG, FRESH_SEED + gen + 1) >= 0 && bad++ < MAX_BAD)
 		fail("the region mapped anew (generation %u) holds neither generation", gen);
