@@ -364,7 +364,7 @@ static int prefetch(struct server *s, bool *did)
 		return prefetch_shared(s, did);
 	for (size_t k = 0; k < s->n; k++) {
 		struct lazy_uffd *u = s->u[(s->rr + k) % s->n];
-		uint64_t at, n;
+		uint64_t at, n, left = u->mm.left;
 		bool hinted;
 
 		if (u->fd < 0 || !u->mm.left || u->nretry)
@@ -385,9 +385,11 @@ static int prefetch(struct server *s, bool *did)
 			ret = 0; /* an event first: the uffd is readable */
 		if (ret)
 			return ret;
-		s->st->pages_prefetch += n;
+		/* the pages it copied in: the window may hold pages already in */
+		left = left > u->mm.left ? left - u->mm.left : 0;
+		s->st->pages_prefetch += left;
 		if (hinted)
-			s->st->ws_pages += n;
+			s->st->ws_pages += left;
 		else
 			u->cursor = at + n * LAZY_PG;
 		*did = true;
