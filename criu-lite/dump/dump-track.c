@@ -229,16 +229,23 @@ int dump_track_split(struct dump_ctx *c, uint64_t s, uint64_t e, dump_track_fn f
 	return 0;
 }
 
-/* Our uffd (our copy: uffd) is also at fd of task c: a task forked after the round that armed
- * it holds a copy, which would keep its ranges registered after we disarm it. */
-static bool is_copy(const struct dump_track *dt, const struct dump_ctx *c, int fd)
+/* fd of task c is a copy of one of our uffds (our copy: t->uffd): a task forked after the round
+ * that armed it holds one, which would keep its ranges registered after we disarm it. Not a
+ * copy: the tracker's own fd, also seen from a task that shares its fd table (CLONE_FILES),
+ * which the tracker closes itself. */
+static bool is_copy(const struct dump_track *dt, struct dump_tree_list *tl,
+		    const struct dump_ctx *c, int fd)
 {
+	pid_t self = getpid();
+
 	for (size_t i = 0; i < dt->n; i++) {
 		const struct track_task *t = &dt->tasks[i].t;
 
-		if (t->uffd >= 0 &&
-		    syscall(SYS_kcmp, getpid(), c->pid, KCMP_FILE, t->uffd, fd) == 0)
-			return true;
+		if (t->uffd < 0 || syscall(SYS_kcmp, self, c->pid, KCMP_FILE, t->uffd, fd))
+			continue;
+		return !(fd == t->task_fd &&
+			 (tl->t[i].pid == c->pid ||
+			  syscall(SYS_kcmp, tl->t[i].pid, c->pid, KCMP_FILES, 0, 0) == 0));
 	}
 	return false;
 }
@@ -254,7 +261,7 @@ static void close_copies(struct dump_track *dt, struct dump_tree_list *tl)
 			continue;
 		for (size_t k = 0; k < fds.n; k++)
 			if (!strcmp(fds.v[k].target, "anon_inode:[userfaultfd]") &&
-			    fds.v[k].fd != dt->tasks[i].t.task_fd && is_copy(dt, c, fds.v[k].fd)) {
+			    is_copy(dt, tl, c, fds.v[k].fd)) {
 				pr_info(
 				    "pid %d: closing its copy (fd %d) of a tracking userfaultfd "
 				    "(forked after a round)\n",

@@ -93,9 +93,10 @@ static int check_page(const char *what, const unsigned char *p, unsigned area, s
 	return -1;
 }
 
-static bool mapped(void *p)
+/* [p, p + len) is mapped, all of it */
+static bool mapped(void *p, size_t len)
 {
-	return msync(p, PG, MS_ASYNC) == 0 || errno != ENOMEM;
+	return msync(p, len, MS_ASYNC) == 0 || errno != ENOMEM;
 }
 
 /* The child: writes shared pages until asked (a byte on pipe go), then checks them. */
@@ -122,7 +123,6 @@ static int child(unsigned char *sh, int go)
 int main(int argc, char **argv)
 {
 	unsigned char *hot, *cold, *slots, *fresh, *sh, *mfm, *page;
-	int at[2] = { 0, 1 }; /* the slot of each mover */
 	uint32_t *ver, *mver;
 	volatile uint32_t gen = 0;
 	int pipefd[2], mfd, status, bad = 0;
@@ -196,17 +196,24 @@ int main(int argc, char **argv)
 		}
 		if (r % 128 == 0) {
 			unsigned char *n;
+			int f = 0;
 
-			/* the movers trade places through the free slot: 0 to free, 1 to 0's */
-			for (int k = 0; k < 2; k++) {
-				int to = 3 - at[0] - at[1];
+			/* the movers trade places through the free slot (the one not wholly mapped:
+			 * found again each time, as a freeze may fall between two moves) */
+			while (f < 3 && mapped(SLOT(f), NMOVE * PG))
+				f++;
+			for (int k = 1; k <= 2 && f < 3; k++) {
+				int from = (f + k) % 3, to = (f + k - 1) % 3;
 
-				if (mremap(SLOT(at[k]), NMOVE * PG, NMOVE * PG,
+				if (mremap(SLOT(from), NMOVE * PG, NMOVE * PG,
 					   MREMAP_MAYMOVE | MREMAP_FIXED, SLOT(to)) != SLOT(to)) {
-					fail_errno("mremap of mover %d", k);
+					fail_errno("mremap of the mover in slot %d", from);
 					return 1;
 				}
-				at[k] = to;
+			}
+			if (f == 3) {
+				fail("no free slot among the movers' three");
+				return 1;
 			}
 			n = mmap(NULL, NFRESH * PG, PROT_READ | PROT_WRITE,
 				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -240,7 +247,7 @@ int main(int argc, char **argv)
 		int found = 0;
 
 		for (int s = 0; s < 3; s++)
-			found += mapped(SLOT(s)) &&
+			found += mapped(SLOT(s), NMOVE * PG) &&
 				 test_check_pattern(SLOT(s), NMOVE * PG, MOVE_SEED + k) < 0;
 		if (found != 1 && bad++ < MAX_BAD)
 			fail("mover %u (moved with mremap) is whole in %d slots, not 1", k, found);
