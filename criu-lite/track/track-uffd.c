@@ -56,8 +56,14 @@ bool track_uffd_remap_safe(void)
 	bool safe = false;
 	int n;
 
-	if (a == MAP_FAILED || b == MAP_FAILED || u < 0)
+	if (u < 0 && errno == EPERM) /* vm.unprivileged_userfaultfd=0, no CAP_SYS_PTRACE */
+		u = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+	if (a == MAP_FAILED || b == MAP_FAILED || u < 0) {
+		pr_warn("can't check what mremap() does to a write-protected range (%s): uffd-wp "
+			"tracking is not used\n",
+			strerror(errno));
 		goto out;
+	}
 	memset(a, 1, len);
 	if (ioctl(u, UFFDIO_API, &api) || ioctl(u, UFFDIO_REGISTER, &reg) ||
 	    ioctl(u, UFFDIO_WRITEPROTECT, &wp) ||
