@@ -80,7 +80,6 @@ struct subcmd {
 	const char *about;
 	const int *allowed; /* option values accepted besides -D -o -v -h; 0-terminated */
 	const char *opt_help;
-	const char *unbuilt; /* options recognised but refused: the feature is not built yet */
 };
 
 static const int dump_opts[] = { 't',
@@ -175,8 +174,7 @@ static const struct subcmd subcmds[] = {
 	  "  --track-mem            with --leave-running: keep dirty-page tracking armed\n"
 	  "                         for a later dump --prev-images-dir DIR\n"
 	  "  --track auto|soft-dirty|uffd-wp  the tracking backend (default auto:\n"
-	  "                         soft-dirty where the kernel has it, else uffd-wp)\n",
-	  NULL },
+	  "                         soft-dirty where the kernel has it, else uffd-wp)\n" },
 	{ "pre-dump", "pre-dump -t PID -D DIR [--prev-images-dir PREV] [options]",
 	  "copy the tree's private memory while it keeps running, and track what it writes "
 	  "from now on (iterative migration)",
@@ -189,8 +187,7 @@ static const struct subcmd subcmds[] = {
 	  "  --overwrite            DIR holds an earlier dump: remove its images first\n"
 	  "  --stats-file FILE      write the round's figures to FILE as JSON\n"
 	  "The tree is frozen only while its memory is read. Shared memory (shared\n"
-	  "anonymous, memfd, /dev/shm) is not pre-copied: the final dump copies it.\n",
-	  NULL },
+	  "anonymous, memfd, /dev/shm) is not pre-copied: the final dump copies it.\n" },
 
 	{ "restore", "restore -D DIR [options]", "restore a process tree from DIR", restore_opts,
 	  "  -d, --restore-detached return once the tree runs (default: wait for it)\n"
@@ -213,8 +210,7 @@ static const struct subcmd subcmds[] = {
 	  "                         into this one (made by the caller) instead of a new one\n"
 	  "  --external veth[INNER]:OUTER[@BRIDGE]\n"
 	  "                         the outer end of the tree's veth INNER is made here as\n"
-	  "                         OUTER (enslaved to BRIDGE) instead of as it was at dump\n",
-	  NULL },
+	  "                         OUTER (enslaved to BRIDGE) instead of as it was at dump\n" },
 	{ "lazy-pages", "lazy-pages -D DIR [options]",
 	  "serve the page faults of a tree restored with --lazy-pages from DIR", lazy_opts,
 	  "  -d, --daemon           return once listening (on DIR/lazy-pages.sock)\n"
@@ -226,8 +222,7 @@ static const struct subcmd subcmds[] = {
 	  "  --auth-key FILE        the key both ends share (TLS 1.3, pre-shared key)\n"
 	  "  --insecure             no encryption, no authentication (both ends)\n"
 	  "  --reconnect-timeout SEC  a broken connection is opened again for up to SEC\n"
-	  "                         seconds before the restore fails (default 10)\n",
-	  NULL },
+	  "                         seconds before the restore fails (default 10)\n" },
 
 	{ "page-server", "page-server -D DIR --port PORT [--address ADDR] --auth-key FILE",
 	  "serve the pages of the dump in DIR to lazy restores on other hosts, or receive a "
@@ -245,16 +240,14 @@ static const struct subcmd subcmds[] = {
 	  "  --stats-file FILE      write its figures to FILE as JSON when it stops\n"
 	  "It serves until SIGTERM or SIGINT, several restores at once if asked. A DIR\n"
 	  "that holds no dump takes one from `criu-lite dump --page-server` (one at a\n"
-	  "time), and serves it once it is complete.\n",
-	  NULL },
+	  "time), and serves it once it is complete.\n" },
 
 	{ "check", "check [--json] [--all]", "probe the kernel for every feature criu-lite uses",
 	  check_opts,
 	  "  --json                 machine-readable output\n"
-	  "  --all                  also run probes that change the system briefly (zram swap)\n",
-	  NULL },
+	  "  --all                  also run probes that change the system briefly (zram swap)\n" },
 
-	{ "show", "show DIR|FILE... (or -D DIR)", "print images as JSON", none_opts, "", NULL },
+	{ "show", "show DIR|FILE... (or -D DIR)", "print images as JSON", none_opts, "" },
 };
 
 static const struct subcmd *find_subcmd(const char *name)
@@ -272,8 +265,6 @@ void usage(const char *cmd)
 	if (s) {
 		printf("Usage: criu-lite %s\n\n%s.\n\nOptions:\n%s%s", s->synopsis, s->about,
 		       s->opt_help, common_help);
-		if (s->unbuilt)
-			printf("\nNot built yet, refused: %s\n", s->unbuilt);
 		return;
 	}
 	printf("Usage: criu-lite COMMAND [options]\n\nCommands:\n");
