@@ -36,14 +36,6 @@ struct dump_track {
 	uint64_t pages_parent;
 };
 
-static bool has_state(pid_t pid, uint64_t starttime)
-{
-	char p[128];
-
-	snprintf(p, sizeof(p), TRACK_DIR "/%d-%llu", pid, (unsigned long long)starttime);
-	return !access(p, F_OK);
-}
-
 static int open_parent(struct dump_shared *sh, struct dump_track *dt, pid_t root_vpid)
 {
 	int ret = chain_open_parent(sh->o->images_dir, sh->o->prev_images_dir, 0, &dt->parent);
@@ -93,7 +85,7 @@ int dump_track_begin(struct dump_shared *sh, struct dump_tree_list *tl, bool pre
 
 	track_prune();
 	for (size_t i = 0; i < tl->n && !need; i++)
-		left |= !tl->t[i].zombie && has_state(tl->t[i].pid, tl->t[i].stat.starttime);
+		left |= !tl->t[i].zombie && track_armed(tl->t[i].pid, tl->t[i].stat.starttime);
 	if (!need && !left)
 		return 0;
 	dt = calloc(1, sizeof(*dt));
@@ -117,7 +109,7 @@ int dump_track_begin(struct dump_shared *sh, struct dump_tree_list *tl, bool pre
 		struct dump_ctx *c = &tl->t[i];
 
 		c->trk = &dt->tasks[i];
-		if (c->zombie || (!need && !has_state(c->pid, c->stat.starttime)))
+		if (c->zombie || (!need && !track_armed(c->pid, c->stat.starttime)))
 			continue;
 		ret = open_task(sh, dt, c, c->trk);
 	}
@@ -131,7 +123,7 @@ bool dump_track_fd(const struct dump_ctx *c, int fd)
 	if (!dt)
 		return false;
 	for (size_t i = 0; i < dt->n; i++)
-		if (dt->tasks[i].on && track_owns_fd(&dt->tasks[i].t, 1, c->pid, fd))
+		if (dt->tasks[i].on && track_owns_fd(&dt->tasks[i].t, c->pid, fd))
 			return true;
 	return false;
 }

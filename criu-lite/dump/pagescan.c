@@ -1,5 +1,5 @@
 /* pagescan: see pagescan.h. Swapped regions that PAGEMAP_SCAN reports are read again from
- * pagemap (swapped_read()): among them may be userfaultfd-wp PTE markers, which hold no data. */
+ * pagemap (read_entries()): among them may be userfaultfd-wp PTE markers, which hold no data. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,102 +143,12 @@ static int emit_flush(struct emitter *em)
 	return ret;
 }
 
-/* A swapped region of the ioctl's: PAGE_IS_SWAPPED covers the PTE markers too (a range
- * write-protected by a userfaultfd with WP_UNPOPULATED: dirty tracking), which hold no data;
- * pagemap tells them apart by their swap type. */
-static int swapped_read(struct pagescan *ps, uint64_t start, uint64_t end, struct emitter *em)
+/* [start, end) through pagemap reads into pm (cap entries). Also the ioctl's swapped regions:
+ * PAGE_IS_SWAPPED covers the PTE markers too (a range write-protected by a userfaultfd with
+ * WP_UNPOPULATED: dirty tracking), which hold no data; their swap type tells them apart. */
+static int read_entries(struct pagescan *ps, uint64_t *pm, size_t cap, uint64_t start, uint64_t end,
+			bool guards, struct emitter *em)
 {
-	uint64_t pm[512];
-
-	while (start < end) {
-		uint64_t nr = (end - start) / PS_PAGE;
-		ssize_t n;
-
-		if (nr > sizeof(pm) / sizeof(pm[0]))
-			nr = sizeof(pm) / sizeof(pm[0]);
-		n = pread(ps->pagemap_fd, pm, nr * 8, start / PS_PAGE * 8);
-		if (n <= 0 || n % 8) {
-			pr_perror("read of pagemap at %#llx", (unsigned long long)start);
-			return n < 0 ? -errno : -EIO;
-		}
-		nr = (uint64_t)n / 8;
-		for (uint64_t i = 0; i < nr; i++) {
-			uint64_t e = pm[i], a = start + i * PS_PAGE;
-			int r;
-
-			if (!(e & PM_PRESENT) && (e & PM_SWAP) &&
-			    PM_SWAP_TYPE(e) == PM_SWAP_TYPE_MARKER)
-				continue;
-			if ((r = emit(em, a, a + PS_PAGE, false)))
-				return r;
-		}
-		start += nr * PS_PAGE;
-	}
-	return 0;
-}
-
-/* guards: the guard regions instead of the data pages. */
-static int scan_ioctl(struct pagescan *ps, uint64_t start, uint64_t end, bool guards,
-		      struct emitter *em)
-{
-	struct page_region *vec = ps->buf;
-	struct pm_scan_arg a;
-	uint64_t next;
-	int ret;
-
-	while (start < end) {
-		memset(&a, 0, sizeof(a));
-		a.size = sizeof(a);
-		a.start = start;
-		a.end = end;
-		a.vec = (uintptr_t)vec;
-		a.vec_len = PS_NR_REGIONS;
-		if (guards) {
-			a.category_mask = PAGE_IS_GUARD;
-			a.return_mask = PAGE_IS_GUARD;
-		} else {
-			/* not a file page, not a guard region; present or swapped */
-			a.category_inverted = PAGE_IS_FILE | PAGE_IS_GUARD;
-			a.category_mask = PAGE_IS_FILE | PAGE_IS_GUARD;
-			a.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED;
-			a.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED | PAGE_IS_PFNZERO;
-		}
-		ret = ioctl(ps->pagemap_fd, PAGEMAP_SCAN, &a);
-		if (ret < 0) {
-			pr_perror("PAGEMAP_SCAN%s of %#llx-%#llx",
-				  guards ? " for guard regions" : "", (unsigned long long)start,
-				  (unsigned long long)end);
-			return -errno;
-		}
-		for (int i = 0; i < ret; i++) {
-			int r = !guards && !(vec[i].categories & PAGE_IS_PRESENT)
-				    ? swapped_read(ps, vec[i].start, vec[i].end, em)
-				    : emit(em, vec[i].start, vec[i].end,
-					   !guards && (vec[i].categories & PAGE_IS_PFNZERO));
-
-			if (r)
-				return r;
-		}
-		next = pagescan_next(start, end, a.walk_end, ret, PS_NR_REGIONS,
-				     ret ? vec[ret - 1].end : 0);
-		if (next <= start) {
-			pr_err("PAGEMAP_SCAN made no progress at %#llx\n",
-			       (unsigned long long)start);
-			return -EIO;
-		}
-		start = next;
-	}
-	return 0;
-}
-
-static int scan_read(struct pagescan *ps, uint64_t start, uint64_t end, bool guards,
-		     struct emitter *em)
-{
-	uint64_t *pm = ps->buf;
-	/* the buffer is the ioctl's when guards are read here on a kernel whose PAGEMAP_SCAN
-	 * can't report them */
-	size_t cap = ps->buf_len / sizeof(*pm);
-
 	while (start < end) {
 		uint64_t nr = (end - start) / PS_PAGE;
 		ssize_t n;
@@ -274,6 +184,70 @@ static int scan_read(struct pagescan *ps, uint64_t start, uint64_t end, bool gua
 				return r;
 		}
 		start += nr * PS_PAGE;
+	}
+	return 0;
+}
+
+/* the buffer is the ioctl's when guards are read here on a kernel whose PAGEMAP_SCAN can't
+ * report them */
+static int scan_read(struct pagescan *ps, uint64_t start, uint64_t end, bool guards,
+		     struct emitter *em)
+{
+	return read_entries(ps, ps->buf, ps->buf_len / sizeof(uint64_t), start, end, guards, em);
+}
+
+/* guards: the guard regions instead of the data pages. */
+static int scan_ioctl(struct pagescan *ps, uint64_t start, uint64_t end, bool guards,
+		      struct emitter *em)
+{
+	struct page_region *vec = ps->buf;
+	uint64_t pm[512]; /* its swapped regions, read again (read_entries()) */
+	struct pm_scan_arg a;
+	uint64_t next;
+	int ret;
+
+	while (start < end) {
+		memset(&a, 0, sizeof(a));
+		a.size = sizeof(a);
+		a.start = start;
+		a.end = end;
+		a.vec = (uintptr_t)vec;
+		a.vec_len = PS_NR_REGIONS;
+		if (guards) {
+			a.category_mask = PAGE_IS_GUARD;
+			a.return_mask = PAGE_IS_GUARD;
+		} else {
+			/* not a file page, not a guard region; present or swapped */
+			a.category_inverted = PAGE_IS_FILE | PAGE_IS_GUARD;
+			a.category_mask = PAGE_IS_FILE | PAGE_IS_GUARD;
+			a.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED;
+			a.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED | PAGE_IS_PFNZERO;
+		}
+		ret = ioctl(ps->pagemap_fd, PAGEMAP_SCAN, &a);
+		if (ret < 0) {
+			pr_perror("PAGEMAP_SCAN%s of %#llx-%#llx",
+				  guards ? " for guard regions" : "", (unsigned long long)start,
+				  (unsigned long long)end);
+			return -errno;
+		}
+		for (int i = 0; i < ret; i++) {
+			int r = !guards && !(vec[i].categories & PAGE_IS_PRESENT)
+				    ? read_entries(ps, pm, sizeof(pm) / sizeof(pm[0]), vec[i].start,
+						   vec[i].end, false, em)
+				    : emit(em, vec[i].start, vec[i].end,
+					   !guards && (vec[i].categories & PAGE_IS_PFNZERO));
+
+			if (r)
+				return r;
+		}
+		next = pagescan_next(start, end, a.walk_end, ret, PS_NR_REGIONS,
+				     ret ? vec[ret - 1].end : 0);
+		if (next <= start) {
+			pr_err("PAGEMAP_SCAN made no progress at %#llx\n",
+			       (unsigned long long)start);
+			return -EIO;
+		}
+		start = next;
 	}
 	return 0;
 }

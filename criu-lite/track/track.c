@@ -65,9 +65,22 @@ enum track_backend track_choose(const struct kerndat *kd, const char *forced, co
 
 /* ---- the state file: "BACKEND FD LAST_DUMP_ID\n" ------------------------------------------ */
 
+static void path_of(pid_t pid, uint64_t starttime, char *p, size_t len)
+{
+	snprintf(p, len, TRACK_DIR "/%d-%" PRIu64, pid, starttime);
+}
+
 static void state_path(const struct track_task *t, char *p, size_t len)
 {
-	snprintf(p, len, TRACK_DIR "/%d-%" PRIu64, t->pid, t->starttime);
+	path_of(t->pid, t->starttime, p, len);
+}
+
+bool track_armed(pid_t pid, uint64_t starttime)
+{
+	char p[128];
+
+	path_of(pid, starttime, p, sizeof(p));
+	return !access(p, F_OK);
 }
 
 static int mkdirs(void)
@@ -274,17 +287,12 @@ int track_vma(struct track_task *t, const struct vma_list *vmas, size_t i, bool 
 	return ret;
 }
 
-bool track_owns_fd(const struct track_task *tasks, size_t n, pid_t pid, int fd)
+bool track_owns_fd(const struct track_task *t, pid_t pid, int fd)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (tasks[i].be != TRACK_UFFD_WP || tasks[i].task_fd < 0)
-			continue;
-		if (tasks[i].pid == pid && tasks[i].task_fd == fd)
-			return true;
-		if (syscall(SYS_kcmp, tasks[i].pid, pid, KCMP_FILE, tasks[i].task_fd, fd) == 0)
-			return true;
-	}
-	return false;
+	if (t->be != TRACK_UFFD_WP || t->task_fd < 0)
+		return false;
+	return (t->pid == pid && t->task_fd == fd) ||
+	       syscall(SYS_kcmp, t->pid, pid, KCMP_FILE, t->task_fd, fd) == 0;
 }
 
 int track_task_close(struct track_task *t, struct rsys *rs, bool keep)

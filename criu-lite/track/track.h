@@ -22,7 +22,7 @@
  * - track_vma(): the written runs of VMA i since the parent round (sorted, disjoint, inside the
  *   VMA), re-armed; *whole when the VMA can't be told (new since, not trackable, not
  *   incremental). 0 or -errno (logged).
- * - track_owns_fd(): the task's fd is one of this round's tracking uffds (kcmp: a child forked
+ * - track_owns_fd(): fd of task pid is t's tracking uffd (kcmp: a child forked
  *   after arming holds a copy), to be left out of its fd table.
  * - track_task_close(keep): keep (pre-dump, dump --track-mem): soft-dirty is cleared now (the
  *   task is still frozen), the uffd stays in the task. !keep: the uffd is closed in every task
@@ -88,9 +88,11 @@ int track_task_open(struct track_task *t, enum track_backend be, pid_t pid, uint
 		    struct rsys *rs, const struct vma_list *vmas, uint32_t parent_id);
 bool track_vma_ours(const struct track_task *t, size_t i);
 int track_vma(struct track_task *t, const struct vma_list *vmas, size_t i, bool *whole);
-bool track_owns_fd(const struct track_task *tasks, size_t n, pid_t pid, int fd);
+bool track_owns_fd(const struct track_task *t, pid_t pid, int fd);
 int track_task_close(struct track_task *t, struct rsys *rs, bool keep);
 int track_commit(const struct track_task *t, uint32_t dump_id);
+/* An earlier round left a tracker (a state file) in this task. */
+bool track_armed(pid_t pid, uint64_t starttime);
 /* Remove the state files of tasks that are gone. */
 void track_prune(void);
 
