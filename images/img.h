@@ -59,6 +59,7 @@ enum img_kind {
 	IMG_SHMEM,	   /* shared memory objects of the whole tree */
 	IMG_SHMEM_PAGEMAP, /* per shmem object id: like pagemap */
 	IMG_NETNS,	   /* the tree's own network namespace, when it has one */
+	IMG_NETNS_REFS,	   /* other network namespaces its sockets and nsfs fds are in */
 	IMG_KIND_NR,
 };
 

@@ -44,6 +44,8 @@ static const struct img_kind_desc kinds[IMG_KIND_NR] = {
 				true, &pagemap_entry__descriptor, &pagemap_head__descriptor },
 	[IMG_NETNS] = { IMG_NETNS, "netns", MAGIC4('N', 'E', 'T', 'N'), false,
 			&netns_entry__descriptor, NULL },
+	[IMG_NETNS_REFS] = { IMG_NETNS_REFS, "netns-refs", MAGIC4('N', 'S', 'R', 'F'), false,
+			     &netns_ref_entry__descriptor, NULL },
 };
 
 const struct img_kind_desc *img_kind(enum img_kind kind)

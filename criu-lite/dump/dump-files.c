@@ -31,6 +31,7 @@
 
 #define LOG_PREFIX "files: "
 #include "criu-lite/kinds/anonfd.h"
+#include "criu-lite/dump/dump-sknetns.h"
 #include "criu-lite/dump/dump-track.h"
 #include "criu-lite/dump/dump.h"
 #include "criu-lite/kinds/ghost.h"
@@ -64,10 +65,8 @@ struct file_rec {
 	struct dump_pipe pipe;	  /* FT_PIPE */
 	MemfdFileEntry *memfd;	  /* FT_MEMFD (memfd.h), malloc'd */
 	struct dump_anonfd *anon; /* eventfd, signalfd, timerfd, epoll, inotify (anonfd.h) */
-	UnixSkEntry *usk;	  /* FT_UNIXSK (sk-unix.h), owned by the list's usk */
-	InetSkEntry *isk;	  /* FT_INETSK (sk-inet.h), owned by the dump's inet table */
-	NetlinkSkEntry *nsk;	  /* FT_NETLINKSK (sk-netlink.h), malloc'd */
-	PacketSkEntry *psk;	  /* FT_PACKETSK (sk-packet.h), malloc'd */
+	struct dump_sk_rec sk;	  /* sockets (dump-socket.c) */
+	uint32_t netns_id;	  /* FT_NSFILE: its namespace (dump-sknetns.h) */
 };
 
 struct file_entry_list {
@@ -347,39 +346,6 @@ static int check_fdinfo(const char *what, const char *link, const struct proc_fd
 	return 0;
 }
 
-/* A socket: by family (dump-socket.c), unix (sk-unix.h) or inet (sk-inet.h). */
-static int dump_socket(struct dump_ctx *c, struct file_entry_list *l, const struct proc_fd *f,
-		       const struct proc_fdinfo *fi, struct file_rec *r)
-{
-	char what[48];
-	uint32_t sk;
-	int family, ret;
-
-	snprintf(what, sizeof(what), "pid %d fd %d", c->pid, f->fd);
-	ret = dump_socket_family(c->pid, f->fd, what, f->target, &family);
-	if (ret)
-		return ret;
-	if (family == AF_UNIX) {
-		struct dump_unix_fd uf = { what, f->target, f->fd, r->flags, &r->st, fi };
-
-		r->type = FILE_TYPE__FT_UNIXSK;
-		ret = dump_unix_sk(c, &l->usk, &uf, &sk);
-		r->usk = ret ? NULL : dump_unix_entry(l->usk, sk);
-	} else if (family == AF_NETLINK || family == AF_PACKET) {
-		struct dump_sk_fd sf = { what, f->target, c->pid, f->fd, r->flags, &r->st };
-
-		r->type = family == AF_NETLINK ? FILE_TYPE__FT_NETLINKSK : FILE_TYPE__FT_PACKETSK;
-		ret = family == AF_NETLINK ? dump_netlink_sk(&sf, &r->nsk)
-					   : dump_packet_sk(&sf, &r->psk);
-	} else {
-		struct dump_inet_fd inf = { what, f->target, c->pid, f->fd, r->flags, &r->st };
-
-		r->type = FILE_TYPE__FT_INETSK;
-		ret = dump_inet_sk(c->sh, &inf, &r->isk);
-	}
-	return ret;
-}
-
 /* One fd: its file id (new or shared) and its FD_CLOEXEC. */
 static int dump_fd(struct dump_ctx *c, struct file_entry_list *l, const struct proc_fd *f,
 		   FdinfoEntry *e)
@@ -393,7 +359,7 @@ static int dump_fd(struct dump_ctx *c, struct file_entry_list *l, const struct p
 	int ret;
 
 	if (f->target[0] != '/' && !pipe_link(f->target) && !anonfd_type(f->target) &&
-	    !sock_link(f->target))
+	    !sock_link(f->target) && !ns_link(f->target))
 		return unsupported_fd(c->pid, f);
 	snprintf(what, sizeof(what), "pid %d fd %d", c->pid, f->fd);
 	snprintf(via, sizeof(via), "/proc/%d/fd/%d", c->pid, f->fd);
@@ -425,7 +391,16 @@ static int dump_fd(struct dump_ctx *c, struct file_entry_list *l, const struct p
 		} else if (sock_link(f->target)) {
 			r.st = st; /* find_shared() matches later fds on it by inode */
 			r.path = strdup(f->target);
-			ret = r.path ? dump_socket(c, l, f, &fi, &r) : -ENOMEM;
+			ret =
+			    r.path ? dump_socket(c, &l->usk, f, &fi, r.flags, &st, &r.sk) : -ENOMEM;
+			r.type = r.sk.type;
+		} else if (ns_link(f->target)) { /* an nsfs file (dump-sknetns.h) */
+			r.st = st;
+			r.type = FILE_TYPE__FT_NSFILE;
+			r.path = strdup(f->target);
+			ret = r.path ? dump_sknetns_nsfile(c->sh, c->pid, f->fd, what, f->target,
+							   &r.netns_id)
+				     : -ENOMEM;
 		} else {
 			ret = describe(c, l, &s, &st, &r);
 		}
@@ -440,8 +415,8 @@ static int dump_fd(struct dump_ctx *c, struct file_entry_list *l, const struct p
 			free(r.path);
 			free(r.memfd);
 			dump_anonfd_free(r.anon);
-			dump_netlink_free(r.nsk);
-			dump_packet_free(r.psk);
+			dump_netlink_free(r.sk.nsk);
+			dump_packet_free(r.sk.psk);
 		}
 		id = r.id;
 	}
@@ -612,7 +587,7 @@ int dump_file_add_path(struct dump_ctx *c, const char *path, int open_flags, uin
 }
 
 static void fill_entry(const struct file_rec *r, const struct dump_ghosts *ghosts, FileEntry *fe,
-		       RegFileEntry *re, PipeFileEntry *pe)
+		       RegFileEntry *re, PipeFileEntry *pe, NsFileEntry *ne)
 {
 	file_entry__init(fe);
 	reg_file_entry__init(re);
@@ -631,17 +606,27 @@ static void fill_entry(const struct file_rec *r, const struct dump_ghosts *ghost
 		dump_anonfd_fill(r->anon, fe);
 		return;
 	}
-	if (r->isk) {
-		fe->inet_sk = r->isk;
+	if (r->type == FILE_TYPE__FT_NSFILE) {
+		fe->nsfile = ne;
+		ns_file_entry__init(ne);
+		ne->flags = r->flags;
+		fe->has_netns_id = r->netns_id != 0;
+		fe->netns_id = r->netns_id;
 		return;
 	}
-	if (r->nsk || r->psk) {
-		fe->netlink_sk = r->nsk;
-		fe->packet_sk = r->psk;
+	fe->has_netns_id = r->sk.netns_id != 0;
+	fe->netns_id = r->sk.netns_id;
+	if (r->sk.isk) {
+		fe->inet_sk = r->sk.isk;
 		return;
 	}
-	if (r->usk) {
-		fe->unix_sk = r->usk;
+	if (r->sk.nsk || r->sk.psk) {
+		fe->netlink_sk = r->sk.nsk;
+		fe->packet_sk = r->sk.psk;
+		return;
+	}
+	if (r->sk.usk) {
+		fe->unix_sk = r->sk.usk;
 		return;
 	}
 	fe->reg = re;
@@ -729,6 +714,7 @@ int dump_files_commit(struct dump_ctx *c)
 	FileEntry *fe;
 	RegFileEntry *re;
 	PipeFileEntry *pe;
+	NsFileEntry *ne;
 	int ret = list_get(c, &l);
 
 	if (ret)
@@ -736,21 +722,23 @@ int dump_files_commit(struct dump_ctx *c)
 	fe = calloc(l->n + 1, sizeof(*fe));
 	re = calloc(l->n + 1, sizeof(*re));
 	pe = calloc(l->n + 1, sizeof(*pe));
+	ne = calloc(l->n + 1, sizeof(*ne));
 	m = calloc(l->n + 1, sizeof(*m));
-	if (!fe || !re || !pe || !m) {
+	if (!fe || !re || !pe || !ne || !m) {
 		pr_err("out of memory for %zu file records\n", l->n);
 		ret = -ENOMEM;
 	}
 	if (!ret) /* every peer of a unix socket must be in the dump */
 		ret = dump_unix_resolve(l->usk);
 	for (size_t i = 0; !ret && i < l->n; i++) {
-		fill_entry(&l->v[i], &l->ghosts, &fe[i], &re[i], &pe[i]);
+		fill_entry(&l->v[i], &l->ghosts, &fe[i], &re[i], &pe[i], &ne[i]);
 		dump_locks_fill(&l->locks, &fe[i]);
 		m[i] = &fe[i].base;
 	}
 	if (!ret)
 		ret = write_records(c, IMG_FILES, 0, m, l->n);
 	free(m);
+	free(ne);
 	free(pe);
 	free(re);
 	free(fe);
@@ -769,8 +757,8 @@ void dump_files_free(struct dump_ctx *c)
 		free(l->v[i].path);
 		free(l->v[i].memfd);
 		dump_anonfd_free(l->v[i].anon);
-		dump_netlink_free(l->v[i].nsk);
-		dump_packet_free(l->v[i].psk);
+		dump_netlink_free(l->v[i].sk.nsk);
+		dump_packet_free(l->v[i].sk.psk);
 	}
 	free(l->v);
 	dump_ghosts_free(&l->ghosts);

@@ -508,7 +508,8 @@ int dump_inet_sk(struct dump_shared *sh, const struct dump_inet_fd *f, InetSkEnt
 	if (s->e.type == SOCK_RAW || (s->e.type == SOCK_DGRAM && !isk_dgram_udp(&s->e)))
 		ret = own_state(fd, s, &dg);
 	else
-		ret = inetdiag_get(&t->diag, (int)s->e.family, (int)s->e.protocol, s->e.ino, &dg);
+		ret = inetdiag_get(&t->diag, f->netns_id, (int)s->e.family, (int)s->e.protocol,
+				   s->e.ino, &dg);
 	if (ret == -ENOENT && !bound(fd, s)) {
 		dg = (struct isk_diag){ .state = TCP_CLOSE };
 		ret = 0;
@@ -529,8 +530,16 @@ int dump_inet_sk(struct dump_shared *sh, const struct dump_inet_fd *f, InetSkEnt
 		ret = read_sock(fd, dg.rqueue, s);
 	if (!ret && isk_dgram_udp(&s->e))
 		ret = dump_udp_queue(sh, fd, s);
-	if (!ret && s->e.protocol == IPPROTO_TCP && tcp_held_state(s->e.state))
+	if (!ret && s->e.protocol == IPPROTO_TCP && tcp_held_state(s->e.state) && f->netns_id &&
+	    !sh->o->tcp_close) {
+		pr_err("%s: a TCP connection (state %u) in another network namespace than the "
+		       "tree's: not supported yet (the network lock and repair work in the tree's; "
+		       "--tcp-close restores it closed)\n",
+		       s->what, s->e.state);
+		ret = -ENOTSUP;
+	} else if (!ret && s->e.protocol == IPPROTO_TCP && tcp_held_state(s->e.state)) {
 		ret = dump_tcp_established(sh, t, fd, s);
+	}
 	if (!ret)
 		*out = &s->e;
 out:

@@ -36,8 +36,10 @@ struct netns_dump {
 	int tree_fd, home_fd;
 	struct nl_sock *home_sk; /* opened in the dumper's namespace, while reading the tree's */
 	struct veth_dump veths;
-	bool own; /* the tree's own (its root's parent is elsewhere): netns.img */
-	uint64_t ino;
+	bool own;	  /* the tree's own (its root's parent is elsewhere): netns.img */
+	bool copy;	  /* not the tree's: one its sockets or nsfs fds are in (dump-sknetns.c) */
+	const char *role; /* "the tree's network namespace", for messages */
+	uint64_t ino, home_ino;
 	NetnsEntry e;
 	NetnsAddr *addrs, **pa;
 	NetnsRoute *routes, **pr;
@@ -78,16 +80,16 @@ static int check_links(struct nl_sock *sk, struct nl_cache *links, struct netns_
 			d->e.lo_mtu = rtnl_link_get_mtu(l);
 			continue;
 		}
-		if (name && rtnl_link_is_veth(l)) {
+		if (name && rtnl_link_is_veth(l) && !d->copy) {
 			if ((ret = dump_veth_add(&d->veths, &tree, &home, l, d->ino)))
 				return ret;
 			continue;
 		}
-		pr_err(
-		    "the tree's network namespace net:[%llu] has the link %s (%s): not supported "
-		    "yet (only lo and veths whose peer is in criu-lite's namespace are)\n",
-		    (unsigned long long)d->ino, name ? name : "?",
-		    rtnl_link_get_type(l) ? rtnl_link_get_type(l) : "no type");
+		pr_err("%s net:[%llu] has the link %s (%s): not supported yet (only lo%s)\n",
+		       d->role, (unsigned long long)d->ino, name ? name : "?",
+		       rtnl_link_get_type(l) ? rtnl_link_get_type(l) : "no type",
+		       d->copy ? " is, in a namespace only the tree's files are in"
+			       : " and veths whose peer is in criu-lite's namespace are");
 		return -ENOTSUP;
 	}
 	d->e.veths = d->veths.pv;
@@ -232,9 +234,8 @@ static int check_firewall(const struct netns_dump *d)
 	int ret = netlock_tables(first, sizeof(first));
 
 	if (ret > 0) {
-		pr_err("the tree's network namespace net:[%llu] has nftables rules (%s): they are "
-		       "not kept: not supported\n",
-		       (unsigned long long)d->ino, first);
+		pr_err("%s net:[%llu] has nftables rules (%s): they are not kept: not supported\n",
+		       d->role, (unsigned long long)d->ino, first);
 		return -ENOTSUP;
 	}
 	if (ret)
@@ -246,10 +247,9 @@ static int check_firewall(const struct netns_dump *d)
 		if (f && fgets(line, sizeof(line), f) && line[0]) {
 			fclose(f);
 			line[strcspn(line, "\n")] = 0;
-			pr_err(
-			    "the tree's network namespace net:[%llu] has the legacy iptables table "
-			    "%s (%s): its rules are not kept: not supported\n",
-			    (unsigned long long)d->ino, line, files[i]);
+			pr_err("%s net:[%llu] has the legacy iptables table %s (%s): its rules are "
+			       "not kept: not supported\n",
+			       d->role, (unsigned long long)d->ino, line, files[i]);
 			return -ENOTSUP;
 		}
 		if (f)
@@ -373,7 +373,9 @@ int dump_netns_check(struct dump_shared *sh, struct dump_tree_list *tl)
 		return -ENOMEM;
 	sh->netns = d;
 	d->ino = ino;
+	d->home_ino = own;
 	d->own = parent != ino;
+	d->role = "the tree's network namespace";
 	netns_entry__init(&d->e);
 	d->e.ino = ino;
 	snprintf(p, sizeof(p), "/proc/%d/ns/net", tl->t[0].pid);
@@ -423,6 +425,57 @@ int dump_netns_back(struct dump_shared *sh)
 	return enter(sh, false);
 }
 
+uint64_t dump_netns_outside(const struct dump_shared *sh)
+{
+	return sh->netns && sh->netns->own ? sh->netns->home_ino : 0;
+}
+
+static void free_arrays(struct netns_dump *d)
+{
+	free(d->addrs);
+	free(d->pa);
+	free(d->routes);
+	free(d->pr);
+	free(d->bytes);
+	free(d->labels);
+	free(d->devs);
+	free(d->sysctls);
+	free(d->ps);
+	free(d->values);
+	free(d);
+}
+
+int dump_netns_read_copy(uint64_t ino, struct netns_dump **out, NetnsEntry **e)
+{
+	struct netns_dump *d = calloc(1, sizeof(*d));
+	int ret;
+
+	if (!d) {
+		pr_err("out of memory\n");
+		return -ENOMEM;
+	}
+	d->copy = true;
+	d->ino = ino;
+	d->home_fd = d->tree_fd = -1;
+	d->role = "the network namespace";
+	netns_entry__init(&d->e);
+	d->e.ino = ino;
+	ret = read_ns(d);
+	if (ret) {
+		free_arrays(d);
+		return ret;
+	}
+	*out = d;
+	*e = &d->e;
+	return 0;
+}
+
+void dump_netns_copy_free(struct netns_dump *d)
+{
+	if (d)
+		free_arrays(d);
+}
+
 int dump_netns_finish(struct dump_shared *sh, bool killed)
 {
 	struct netns_dump *d = sh->netns;
@@ -441,17 +494,7 @@ int dump_netns_finish(struct dump_shared *sh, bool killed)
 		ret = dump_veth_wait_gone(&d->veths);
 	dump_veth_free(&d->veths);
 	nl_socket_free(d->home_sk);
-	free(d->addrs);
-	free(d->pa);
-	free(d->routes);
-	free(d->pr);
-	free(d->bytes);
-	free(d->labels);
-	free(d->devs);
-	free(d->sysctls);
-	free(d->ps);
-	free(d->values);
-	free(d);
+	free_arrays(d);
 	sh->netns = NULL;
 	return ret;
 }

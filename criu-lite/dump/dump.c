@@ -16,6 +16,7 @@
 #include "criu-lite/dump/dump-inet.h"
 #include "criu-lite/dump/dump.h"
 #include "criu-lite/fault.h"
+#include "criu-lite/dump/dump-sknetns.h"
 #include "criu-lite/kinds/netns.h"
 #include "criu-lite/log.h"
 #include "criu-lite/stats.h"
@@ -259,7 +260,7 @@ static int run_steps(struct dump_shared *sh, struct dump_tree_list *tl, bool pre
 	if ((ret = fault_inject(sh->o, "tree")) || (ret = dump_tree(sh, tl->t, tl->n)))
 		return ret;
 	if ((ret = fault_inject(sh->o, "write")) || (ret = dump_files_commit(&tl->t[0])) ||
-	    (ret = dump_shmem_commit(&tl->t[0])))
+	    (ret = dump_sknetns_commit(sh)) || (ret = dump_shmem_commit(&tl->t[0])))
 		return ret;
 	/* last: the manifest of every file above (a set without it is incomplete) */
 	if ((ret = fault_inject(sh->o, "inventory")) ||
@@ -425,6 +426,7 @@ static int dump_run(const struct opts *o, bool pre_dump)
 	}
 	free_tasks(&tl);
 	dump_inet_free(&sh);
+	dump_sknetns_free(&sh);
 	/* last of what holds the tree's network namespace: then its veths' outer ends may go */
 	if (dump_netns_finish(&sh, killed))
 		ret = ret ?: -EIO;

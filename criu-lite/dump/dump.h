@@ -16,6 +16,7 @@
 #define CRIU_LITE_DUMP_H
 
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "criu-lite/cli.h"
 #include "criu-lite/kerndat/kerndat.h"
@@ -44,8 +45,9 @@ struct dump_shared {
 	uint32_t next_file_id;
 	uint32_t next_ghost_id;
 	struct shmem_list *shmem;
-	struct dump_inet *inet;	  /* inet sockets, and the connections held (sk-inet.h) */
-	struct netns_dump *netns; /* the tree's own network namespace (netns.h), or NULL */
+	struct dump_inet *inet;	      /* inet sockets, and the connections held (sk-inet.h) */
+	struct netns_dump *netns;     /* the tree's own network namespace (netns.h), or NULL */
+	struct dump_sknetns *sknetns; /* other namespaces of its sockets (dump-sknetns.h) */
 	uint32_t next_shmem_id;
 	struct page_bufs *bufs; /* page writers' buffers, kept from task to task */
 	/* --page-server: where dir sends its files (dump-push.h), and the key */
@@ -163,10 +165,22 @@ void dump_shmem_free(struct dump_ctx *c);
 /* cwd, root and umask of c (dump-fs.c): checked before the fds, written after them. */
 int dump_fs_collect(struct dump_ctx *c, FsEntry *fs);
 
-/* A socket fd of the task (dump-socket.c): 0 and *family for a family that can be dumped
- * (AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, AF_PACKET), -ENOTSUP naming the family for the
- * others, -errno (logged) when unreadable. */
-int dump_socket_family(pid_t pid, int fd, const char *what, const char *link, int *family);
+/* A socket fd of the task (dump-socket.c): by family (AF_UNIX, AF_INET, AF_INET6, AF_NETLINK,
+ * AF_PACKET; the others refused, naming the family), read in its own network namespace
+ * (dump-sknetns.h). What files.img keeps of it, into *out; 0 or -errno (logged). */
+struct dump_unix;
+struct proc_fdinfo;
+struct dump_sk_rec {
+	FileType type;
+	UnixSkEntry *usk;    /* FT_UNIXSK (sk-unix.h), owned by the dump's unix table */
+	InetSkEntry *isk;    /* FT_INETSK (sk-inet.h), owned by the dump's inet table */
+	NetlinkSkEntry *nsk; /* FT_NETLINKSK (sk-netlink.h), malloc'd */
+	PacketSkEntry *psk;  /* FT_PACKETSK (sk-packet.h), malloc'd */
+	uint32_t netns_id;   /* netns-refs.img, 0: the tree's namespace */
+};
+int dump_socket(struct dump_ctx *c, struct dump_unix **usk, const struct proc_fd *f,
+		const struct proc_fdinfo *fi, uint32_t flags, const struct stat *st,
+		struct dump_sk_rec *out);
 
 /* A regular file by path (a mapped file of the task, opened read-only for a
  * mapping): returns its file id in *id, reusing an entry with the same

@@ -4,10 +4,11 @@
  *
  * Contract: inetdiag_get() answers from a table of every socket of that family and protocol
  * (NETLINK_SOCK_DIAG, SOCK_DIAG_BY_FAMILY with an inet_diag_req_v2, every state; the kernel has
- * no lookup by inode), walked once per dump (the tree is frozen: what its sockets show does not
- * change but for what the kernel does by itself, which the TCP dump checks again) and kept in
- * the cache: 0 and *out; -ENOENT (not logged) when the table has no such inode (a socket never
- * bound, or of another namespace); another -errno, logged. inetdiag_free() drops the cache. */
+ * no lookup by inode), walked once per dump and namespace (the tree is frozen: what its sockets
+ * show does not change but for what the kernel does by itself, which the TCP dump checks again) and
+ * kept in the cache: 0 and *out; -ENOENT (not logged) when the table has no such inode (a socket
+ * never bound, or of another namespace); another -errno, logged. inetdiag_free() drops the cache.
+ */
 #include <errno.h>
 #include <linux/inet_diag.h>
 #include <linux/sock_diag.h>
@@ -30,6 +31,7 @@ struct row {
 };
 
 struct inetdiag_table {
+	uint32_t nsid;
 	int family, protocol;
 	struct row *v;
 	size_t n, cap;
@@ -130,13 +132,14 @@ out:
 	return ret;
 }
 
-int inetdiag_get(struct inetdiag_table **cache, int family, int protocol, uint32_t ino,
-		 struct isk_diag *out)
+int inetdiag_get(struct inetdiag_table **cache, uint32_t nsid, int family, int protocol,
+		 uint32_t ino, struct isk_diag *out)
 {
 	struct inetdiag_table *t;
 	struct row key = { .ino = ino }, *r;
 
-	for (t = *cache; t && (t->family != family || t->protocol != protocol); t = t->next)
+	for (t = *cache; t && (t->nsid != nsid || t->family != family || t->protocol != protocol);
+	     t = t->next)
 		;
 	if (!t) {
 		int ret;
@@ -146,6 +149,7 @@ int inetdiag_get(struct inetdiag_table **cache, int family, int protocol, uint32
 			pr_err("out of memory\n");
 			return -ENOMEM;
 		}
+		t->nsid = nsid;
 		t->family = family;
 		t->protocol = protocol;
 		t->next = *cache;

@@ -11,9 +11,10 @@ struct isk_diag {
 };
 
 struct inetdiag_table;
-/* *cache: NULL at first; free with inetdiag_free() */
-int inetdiag_get(struct inetdiag_table **cache, int family, int protocol, uint32_t ino,
-		 struct isk_diag *out);
+/* *cache: NULL at first; free with inetdiag_free(). nsid: which network namespace the caller
+ * is in (dump-sknetns.h's id: 0 the tree's), each with tables of its own. */
+int inetdiag_get(struct inetdiag_table **cache, uint32_t nsid, int family, int protocol,
+		 uint32_t ino, struct isk_diag *out);
 void inetdiag_free(struct inetdiag_table **cache);
 
 #endif

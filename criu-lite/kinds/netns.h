@@ -30,6 +30,9 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "netns.pb-c.h"
 
 struct dump_shared;
 struct dump_tree_list;
@@ -42,11 +45,25 @@ struct restore_ctx;
 const char *const *netns_sysctls(size_t *n);
 
 int dump_netns_check(struct dump_shared *sh, struct dump_tree_list *tl);
+/* The namespace the tree's own was made from (criu-lite's, where its veths' outer ends are):
+ * its inode, or 0 when the tree has no namespace of its own. */
+uint64_t dump_netns_outside(const struct dump_shared *sh);
+/* The namespace the caller is in (it entered it), read as netns.img keeps one, for a namespace
+ * that only the tree's sockets or nsfs fds are in (dump-sknetns.c): lo, addresses, routes,
+ * sysctls; any other link and firewall rules refused, naming it. *e lives in *d: free with
+ * dump_netns_copy_free(). 0 or -errno (logged). */
+struct netns_dump;
+int dump_netns_read_copy(uint64_t ino, struct netns_dump **d, NetnsEntry **e);
+void dump_netns_copy_free(struct netns_dump *d);
 int dump_netns_home(struct dump_shared *sh);
 int dump_netns_back(struct dump_shared *sh);
 int dump_netns_finish(struct dump_shared *sh, bool killed);
 
 int restore_netns(struct restore_ctx *c);
 void restore_netns_done(struct restore_ctx *c, bool ok);
+/* For a namespace of netns-refs.img made again (restore-sknetns.c): its entry checked (no
+ * veths), then rebuilt in the namespace the caller is in (a new one it made). */
+int restore_netns_check_copy(const NetnsEntry *e);
+int restore_netns_rebuild_copy(const NetnsEntry *e);
 
 #endif

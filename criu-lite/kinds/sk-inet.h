@@ -109,6 +109,7 @@ struct dump_inet_fd {
 	int fd;		/* the fd in the task */
 	uint32_t flags; /* its status flags (fdinfo, without O_CLOEXEC) */
 	const struct stat *st;
+	uint32_t netns_id; /* its network namespace (dump-sknetns.h: 0 the tree's), entered */
 };
 
 /* The socket of f, saved into *e (a new entry owned by sh's table; id from 1). */

@@ -14,6 +14,7 @@
 #include "criu-lite/kinds/memfd.h"
 #include "criu-lite/kinds/pipes.h"
 #include "criu-lite/restore/restore-files.h"
+#include "criu-lite/restore/restore-sknetns.h"
 #include "criu-lite/kinds/sk-inet.h"
 #include "criu-lite/kinds/sk-netlink.h"
 #include "criu-lite/kinds/sk-packet.h"
@@ -243,18 +244,37 @@ int restore_dup(int fd, const char *what)
 	return d;
 }
 
+/* A socket, made in its network namespace (restore-sknetns.h). */
+static int open_socket(struct restore_ctx *c, const FileEntry *fe)
+{
+	bool in;
+	int ret = restore_sknetns_enter(c, fe, &in), fd = -EINVAL;
+
+	if (ret)
+		return ret;
+	if (fe->type == FILE_TYPE__FT_UNIXSK)
+		fd = restore_unix_open(c, fe);
+	else if (fe->type == FILE_TYPE__FT_INETSK)
+		fd = restore_inet_open(c, fe);
+	else if (fe->type == FILE_TYPE__FT_NETLINKSK)
+		fd = restore_netlink_open(c, fe);
+	else if (fe->type == FILE_TYPE__FT_PACKETSK)
+		fd = restore_packet_open(c, fe);
+	ret = restore_sknetns_leave(c, in);
+	if (ret && fd >= 0)
+		close(fd);
+	return ret ?: fd;
+}
+
 int restore_open_entry(struct restore_ctx *c, const FileEntry *fe, int first_fd)
 {
+	if (fe->type == FILE_TYPE__FT_UNIXSK || fe->type == FILE_TYPE__FT_INETSK ||
+	    fe->type == FILE_TYPE__FT_NETLINKSK || fe->type == FILE_TYPE__FT_PACKETSK)
+		return open_socket(c, fe);
+	if (fe->type == FILE_TYPE__FT_NSFILE)
+		return restore_sknetns_nsfile(c, fe);
 	if (fe->type == FILE_TYPE__FT_PIPE)
 		return restore_pipe_open(c, fe);
-	if (fe->type == FILE_TYPE__FT_UNIXSK)
-		return restore_unix_open(c, fe);
-	if (fe->type == FILE_TYPE__FT_INETSK)
-		return restore_inet_open(c, fe);
-	if (fe->type == FILE_TYPE__FT_NETLINKSK)
-		return restore_netlink_open(c, fe);
-	if (fe->type == FILE_TYPE__FT_PACKETSK)
-		return restore_packet_open(c, fe);
 	if (fe->type == FILE_TYPE__FT_MEMFD)
 		return restore_memfd_open(c, fe);
 	if (anonfd_restores(fe->type))

@@ -27,6 +27,7 @@
 #include "criu-lite/restore/rawdata.h"
 #include "criu-lite/restore/restore-inet.h"
 #include "criu-lite/restore/restore-sk.h"
+#include "criu-lite/restore/restore-sknetns.h"
 #include "criu-lite/restore/restore-files.h"
 #include "criu-lite/restore/restore.h"
 
@@ -409,10 +410,18 @@ static int create_all(struct restore_ctx *c, struct restore_inet *t)
 {
 	int ret = 0;
 
-	/* what owns a port first: a connection's socket shares its listener's */
-	for (size_t i = 0; i < t->n && !ret; i++)
-		if (!t->v[i].e->tcp || c->o->tcp_close)
+	/* what owns a port first: a connection's socket shares its listener's; each in its
+	 * network namespace (restore-sknetns.h: the connections are all in the tree's) */
+	for (size_t i = 0; i < t->n && !ret; i++) {
+		bool in = false;
+
+		if (t->v[i].e->tcp && !c->o->tcp_close)
+			continue;
+		ret = restore_sknetns_enter(c, restore_file(c, t->v[i].file_id), &in);
+		if (!ret)
 			ret = create_plain(&t->v[i]);
+		ret = restore_sknetns_leave(c, in) ?: ret;
+	}
 	for (size_t i = 0; i < t->n && !ret; i++)
 		if (t->v[i].e->tcp && !c->o->tcp_close)
 			ret = rtcp_create(&t->v[i]);

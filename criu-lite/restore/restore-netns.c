@@ -311,6 +311,18 @@ int restore_netns(struct restore_ctx *c)
 	return ret;
 }
 
+int restore_netns_check_copy(const NetnsEntry *e)
+{
+	if (e->n_veths)
+		return bad("a veth in a namespace that is not the tree's");
+	return check(e);
+}
+
+int restore_netns_rebuild_copy(const NetnsEntry *e)
+{
+	return rebuild(e, NULL);
+}
+
 void restore_netns_done(struct restore_ctx *c, bool ok)
 {
 	restore_veth_done(c->veths, ok);

@@ -8,6 +8,7 @@
 
 #define LOG_PREFIX "sockets: "
 #include "criu-lite/log.h"
+#include "criu-lite/restore/restore-sknetns.h"
 #include "criu-lite/restore/restore-sk.h"
 #include "criu-lite/restore/restore.h"
 
@@ -104,9 +105,15 @@ int rsk_check_all(struct restore_ctx *c, FileType type, const char *kind,
 	size_t n = 0;
 
 	for (size_t i = 0; i < c->nr_files && !ret; i++) {
+		bool in = false;
+
 		if (c->files[i]->type != type)
 			continue;
-		ret = check(c->files[i]);
+		/* in the socket's network namespace: the names it looks up are that one's */
+		ret = restore_sknetns_enter(c, c->files[i], &in);
+		if (!ret)
+			ret = check(c->files[i]);
+		ret = restore_sknetns_leave(c, in) ?: ret;
 		n++;
 	}
 	if (!ret && n)

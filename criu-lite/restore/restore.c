@@ -29,6 +29,7 @@
 #include "criu-lite/kinds/sk-unix.h"
 #include "criu-lite/restore/restore-files.h"
 #include "criu-lite/restore/restore-lazy.h"
+#include "criu-lite/restore/restore-sknetns.h"
 #include "criu-lite/restore/restore.h"
 #include "criu-lite/stats.h"
 #include "criu-lite/kinds/timers.h"
@@ -39,9 +40,8 @@ static int report(const struct img_err *err, int ret)
 	return ret;
 }
 
-/* Every record of a file, into a growing array of message pointers. */
-static int read_all(struct img_dir *d, enum img_kind kind, long id, ProtobufCMessage ***out,
-		    size_t *n)
+int restore_read_all(struct img_dir *d, enum img_kind kind, long id, ProtobufCMessage ***out,
+		     size_t *n, bool optional)
 {
 	struct img_reader *r;
 	struct img_err err = { 0 };
@@ -51,6 +51,8 @@ static int read_all(struct img_dir *d, enum img_kind kind, long id, ProtobufCMes
 	*out = NULL;
 	*n = 0;
 	ret = img_reader_open(d, kind, id, &r, &err);
+	if (ret == -ENOENT && optional)
+		return ret;
 	if (ret)
 		return report(&err, ret);
 	while ((ret = img_read(r, &m, &err)) > 0) {
@@ -119,8 +121,8 @@ static int read_task(struct restore_ctx *c, struct restore_task *t)
 	if ((ret = read_one(c->dir, IMG_CORE, t->vpid, (ProtobufCMessage **)&t->core)) ||
 	    (ret = read_one(c->dir, IMG_MM, t->vpid, (ProtobufCMessage **)&t->mm)) ||
 	    (ret = read_one(c->dir, IMG_FS, t->vpid, (ProtobufCMessage **)&t->fs)) ||
-	    (ret = read_all(c->dir, IMG_FDINFO, t->vpid, (ProtobufCMessage ***)&t->fdinfo,
-			    &t->nr_fdinfo)))
+	    (ret = restore_read_all(c->dir, IMG_FDINFO, t->vpid, (ProtobufCMessage ***)&t->fdinfo,
+				    &t->nr_fdinfo, false)))
 		return ret;
 	if ((ret = restore_lazy_pages_open(c, IMG_PAGEMAP, t->vpid, &t->pages)))
 		return ret;
@@ -168,9 +170,10 @@ static int read_images(struct restore_ctx *c)
 		return report(&err, ret);
 	if ((ret = check_host(c)) || (ret = restore_manifest_check(c)) ||
 	    (ret = restore_chain_open(c)) ||
-	    (ret = read_all(c->dir, IMG_PSTREE, 0, (ProtobufCMessage ***)&c->pstree,
-			    &c->nr_pstree)) ||
-	    (ret = read_all(c->dir, IMG_FILES, 0, (ProtobufCMessage ***)&c->files, &c->nr_files)))
+	    (ret = restore_read_all(c->dir, IMG_PSTREE, 0, (ProtobufCMessage ***)&c->pstree,
+				    &c->nr_pstree, false)) ||
+	    (ret = restore_read_all(c->dir, IMG_FILES, 0, (ProtobufCMessage ***)&c->files,
+				    &c->nr_files, false)))
 		return ret;
 	if ((ret = restore_shmem_read(c)))
 		return ret;
@@ -345,6 +348,7 @@ static void free_ctx(struct restore_ctx *c)
 {
 	restore_inet_done(c, false);  /* what a failed restore made, closed silently */
 	restore_netns_done(c, false); /* and the veths' outer ends it made, deleted */
+	restore_sknetns_free(c);
 	for (size_t i = 0; i < c->nr_tasks; i++) {
 		struct restore_task *t = &c->tasks[i];
 
@@ -459,8 +463,9 @@ int restore_run(const struct opts *o)
 		ret = restore_lazy_connect(&c);
 	if (!ret)
 		ret = read_images(&c);
-	if (!ret) /* the tree's own network namespace, before any socket is made (netns.h) */
-		ret = restore_netns(&c);
+	if (!ret) /* the tree's own network namespace, before any socket is made (netns.h), and
+		   * those of its sockets that live in another (restore-sknetns.h) */
+		ret = restore_sknetns_read(&c) ?: restore_netns(&c) ?: restore_sknetns_make(&c);
 	if (!ret)
 		ret = restore_timers_check(&c);
 	if (!ret)

@@ -94,14 +94,15 @@ struct restore_ctx {
 	int *shmem_fds;
 	bool *shmem_lazy; /* filled by lazy-pages (restore_lazy_plan()) */
 	int xfer_base;	  /* every transfer fd is >= this, every other restorer fd below */
-	struct restore_pipes *pipes;   /* restore-pipes.c: pipes created so far (pipes.h) */
-	struct restore_unix *usk;      /* restore-unix.c: every unix socket (sk-unix.h) */
-	struct restore_inet *isk;      /* restore-inet.c: every inet socket (sk-inet.h) */
-	struct restore_memfds *memfds; /* restore-shmem.c: memfd descriptions opened (memfd.h) */
-	struct restore_ghosts *ghosts; /* deleted files recreated so far (restore-files.h) */
-	struct restore_lazy *lazy;     /* restore-lazy.c: the server and the guardian */
-	struct restore_chain *chain;   /* restore-chain.c: the parent images, or NULL */
-	struct restore_veths *veths;   /* restore-veth.c: veth pairs made (netns.h) */
+	struct restore_pipes *pipes;	 /* restore-pipes.c: pipes created so far (pipes.h) */
+	struct restore_unix *usk;	 /* restore-unix.c: every unix socket (sk-unix.h) */
+	struct restore_inet *isk;	 /* restore-inet.c: every inet socket (sk-inet.h) */
+	struct restore_memfds *memfds;	 /* restore-shmem.c: memfd descriptions opened (memfd.h) */
+	struct restore_ghosts *ghosts;	 /* deleted files recreated so far (restore-files.h) */
+	struct restore_lazy *lazy;	 /* restore-lazy.c: the server and the guardian */
+	struct restore_chain *chain;	 /* restore-chain.c: the parent images, or NULL */
+	struct restore_veths *veths;	 /* restore-veth.c: veth pairs made (netns.h) */
+	struct restore_sknetns *sknetns; /* other namespaces of its sockets (restore-sknetns.h) */
 	/* the restorer's signal actions when it made the skeletons, which they inherit
 	 * (restore_sigactions_inherited(); sa_known false: unknown, every action is set) */
 	struct core_ksigaction sa_inherited[CORE_NSIG + 1];
@@ -109,6 +110,11 @@ struct restore_ctx {
 };
 
 int restore_run(const struct opts *o);
+
+/* Every record of an image file into *out (*n of them; free each, then the array). optional:
+ * -ENOENT, not logged, when there is no such file. 0 or -errno (logged). */
+int restore_read_all(struct img_dir *d, enum img_kind kind, long id, ProtobufCMessage ***out,
+		     size_t *n, bool optional);
 
 /* Move fd to the lowest free number >= c->xfer_base (closing fd); returns it or -errno. */
 int restore_xfer_fd(struct restore_ctx *c, int fd);
