@@ -42,8 +42,8 @@ int rtcp_resume(struct risk *s);
  * 0 or -errno, logged). */
 int rudp_check(const struct risk *s);
 int rudp_queue(const struct risk *s, int fd);
-/* s (out of repair mode, established) takes its peer's FIN again and reaches state want
- * (restore-tcp-fin.c). 0 or -errno (logged). */
-int rtcp_peer_fin(const struct risk *s, int want);
+/* s (out of repair mode) takes its peer's FIN (fin) or its peer's ACK of our FIN again and
+ * reaches state want (restore-tcp-fin.c). 0 or -errno (logged). */
+int rtcp_peer_segment(const struct risk *s, bool fin, int want);
 
 #endif

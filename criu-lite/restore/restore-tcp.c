@@ -16,12 +16,15 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #define LOG_PREFIX "sockets: "
 #include "criu-lite/kinds/sk-inet.h"
 #include "criu-lite/log.h"
+#include "criu-lite/net/netlock.h"
 #include "criu-lite/restore/restore-inet.h"
 #include "criu-lite/restore/restore-sk.h"
 
@@ -209,23 +212,52 @@ int rtcp_create(struct risk *s)
 	return ret;
 }
 
+/* FIN_WAIT2: our FIN sent again with the lock's bypass mark (a FIN the lock drops is not sent
+ * at all for TCP: the kernel keeps it queued until a retransmission timeout, 3 s on a restored
+ * connection), so that the peer's ACK of it, given again, acks what was sent. The peer had
+ * that FIN: it answers a duplicate ACK, which the lock drops. A FIN that can't leave (a closed
+ * window) stays queued and the socket shows FIN_WAIT1 until the peer acks it. */
+static int fin_acked(struct risk *s)
+{
+	int mark = 0, bypass = (int)NETLOCK_BYPASS_MARK, unsent = 0, ret = 0;
+	socklen_t l = sizeof(mark);
+
+	if (getsockopt(s->fd, SOL_SOCKET, SO_MARK, &mark, &l) ||
+	    setsockopt(s->fd, SOL_SOCKET, SO_MARK, &bypass, sizeof(bypass)) ||
+	    shutdown(s->fd, SHUT_WR) ||
+	    setsockopt(s->fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) ||
+	    ioctl(s->fd, SIOCOUTQNSD, &unsent)) {
+		ret = -errno;
+		pr_perror("%s: its FIN again (SO_MARK, shutdown(SHUT_WR))", s->what);
+		return ret;
+	}
+	if (unsent) {
+		pr_info("%s: its FIN waits to be sent again: FIN_WAIT1 until its peer acks it\n",
+			s->what);
+		return 0;
+	}
+	return rtcp_peer_segment(s, false, TCP_FIN_WAIT2);
+}
+
 /* The FINs again, in the order they had come: ours is sent (the lock drops it: the peer had
- * it; it goes again after the lock is lifted and is acked again), the peer's is given again
- * (restore-tcp-fin.c). FIN_WAIT2 shows as FIN_WAIT1 until the peer acks ours again. */
+ * it), the peer's is given again, and so is the peer's ACK of ours where it had come
+ * (FIN_WAIT2; restore-tcp-fin.c). */
 static int half_close(struct risk *s)
 {
 	int st = (int)s->e->state, ret = 0;
 
 	if (st == TCP_LAST_ACK) /* the peer's first */
-		ret = rtcp_peer_fin(s, TCP_CLOSE_WAIT);
+		ret = rtcp_peer_segment(s, true, TCP_CLOSE_WAIT);
 	else if (st == TCP_CLOSE_WAIT)
-		return rtcp_peer_fin(s, TCP_CLOSE_WAIT);
+		return rtcp_peer_segment(s, true, TCP_CLOSE_WAIT);
+	if (!ret && st == TCP_FIN_WAIT2) /* ours, acked: sent past the lock, then the ACK */
+		return fin_acked(s);
 	if (!ret && tcp_our_fin(s->e->state) && shutdown(s->fd, SHUT_WR)) {
 		ret = -errno;
 		pr_perror("%s: shutdown(SHUT_WR) for its FIN", s->what);
 	}
 	if (!ret && st == TCP_CLOSING) /* ours first, then the peer's */
-		ret = rtcp_peer_fin(s, TCP_CLOSING);
+		ret = rtcp_peer_segment(s, true, TCP_CLOSING);
 	return ret;
 }
 

@@ -547,3 +547,60 @@ out:
 		close(a);
 	return ret;
 }
+
+int test_tcp_state(int fd)
+{
+	struct tcp_info ti = { 0 };
+	socklen_t l = sizeof(ti);
+
+	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) ? -1 : ti.tcpi_state;
+}
+
+int test_tcp_wait_state(const char *what, int fd, int want)
+{
+	while (test_tcp_state(fd) != want) {
+		if (test_tcp_state(fd) < 0) {
+			fail_errno("%s: TCP_INFO", what);
+			return -1;
+		}
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	}
+	return 0;
+}
+
+int test_read_exact(const char *what, int fd, size_t len, uint64_t seed, bool eof)
+{
+	static unsigned char buf[1 << 20];
+	size_t got = 0;
+
+	while (got < len || eof) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, -1) != 1)
+			continue;
+		n = recv(fd, buf + got, got < len ? len - got : 1, MSG_DONTWAIT);
+		if (n < 0 && errno == EAGAIN)
+			continue;
+		if (n < 0) {
+			fail_errno("%s: recv after %zu bytes", what, got);
+			return -1;
+		}
+		if (n == 0) {
+			if (got == len)
+				return 0;
+			fail("%s: EOF after %zu bytes, expected %zu", what, got, len);
+			return -1;
+		}
+		got += (size_t)n;
+		if (got > len) {
+			fail("%s: more than the %zu bytes sent", what, len);
+			return -1;
+		}
+	}
+	if (test_check_pattern(buf, len, seed) != -1) {
+		fail("%s: the bytes are not those sent", what);
+		return -1;
+	}
+	return 0;
+}

@@ -80,6 +80,14 @@ int test_tcp_params_get(int fd, struct test_tcp_params *p);
 int test_tcp_params_same(const char *what, int fd, int want_state,
 			 const struct test_tcp_params *before);
 
+/* TCP_INFO's tcpi_state of fd (TCP_ESTABLISHED, TCP_FIN_WAIT1, ...), or -1 with errno set. */
+int test_tcp_state(int fd);
+/* Until fd is in state want (polled every 1 ms, no limit of its own): 0, or -1 after fail(). */
+int test_tcp_wait_state(const char *what, int fd, int want);
+/* Exactly len bytes of pattern seed from fd (at most 1 MiB), then EOF (eof) or not: 0, or -1
+ * after fail() saying what came. */
+int test_read_exact(const char *what, int fd, size_t len, uint64_t seed, bool eof);
+
 /* One established TCP connection over loopback with both ends in the test: c connected to
  * the listener l, s its accepted end. What each end sent before the checkpoint is a stream
  * of the pattern of seed (c to s) and seed + 1 (s to c), from offset 0: test_fill_pattern(). */

@@ -5,8 +5,8 @@
  *  - pair 2: the server's receive buffer is full (a 4 KiB SO_RCVBUF it never reads), the
  *    client's send buffer too, and the client shut down its side: its FIN waits unsent behind
  *    its data (FIN_WAIT1), the server is still ESTABLISHED.
- * After the restore: the states are those of before, but that the FIN_WAIT2 end shows FIN_WAIT1
- * until the peer acks its FIN again (waited for); the CLOSE_WAIT end reads the 100 bytes, then
+ * After the restore: the states are those of before, at once (FIN_WAIT2 too: the restore gives
+ * its FIN's ACK again); the CLOSE_WAIT end reads the 100 bytes, then
  * EOF, and can still send; the client of pair 1 reads the 50 bytes and what the server sends
  * now, and its send() fails with EPIPE; the server of pair 2 reads every byte the client had
  * queued, then EOF, after which the client reaches FIN_WAIT2 and the server CLOSE_WAIT. Every
@@ -22,65 +22,6 @@
 
 #include "zdtmtst.h"
 #include "zdtminet.h"
-
-static int state(int fd)
-{
-	struct tcp_info ti = { 0 };
-	socklen_t l = sizeof(ti);
-
-	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) ? -1 : ti.tcpi_state;
-}
-
-/* until fd is in state want (each turn 1 ms): 0 */
-static int wait_state(const char *what, int fd, int want)
-{
-	while (state(fd) != want) {
-		if (state(fd) < 0) {
-			fail_errno("%s: TCP_INFO", what);
-			return -1;
-		}
-		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
-	}
-	return 0;
-}
-
-/* Exactly len bytes of pattern seed, then EOF (eof) or not. */
-static int read_exact(const char *what, int fd, size_t len, uint64_t seed, bool eof)
-{
-	static unsigned char buf[1 << 20];
-	size_t got = 0;
-
-	while (got < len || eof) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t n;
-
-		if (poll(&p, 1, -1) != 1)
-			continue;
-		n = recv(fd, buf + got, got < len ? len - got : 1, MSG_DONTWAIT);
-		if (n < 0 && errno == EAGAIN)
-			continue;
-		if (n < 0) {
-			fail_errno("%s: recv after %zu bytes", what, got);
-			return -1;
-		}
-		if (n == 0) {
-			if (got == len)
-				return 0;
-			fail("%s: EOF after %zu bytes, expected %zu", what, got, len);
-			return -1;
-		}
-		got += (size_t)n;
-		if (got > len) {
-			fail("%s: more than the %zu bytes sent", what, len);
-			return -1;
-		}
-	}
-	if (test_check_pattern(buf, len, seed) != -1) {
-		fail("%s: the bytes are not those sent", what);
-		return -1;
-	}
-	return 0;
-}
 
 int main(int argc, char **argv)
 {
@@ -111,13 +52,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	s2 = accept(l2, NULL, NULL);
-	if (s2 < 0 || wait_state("pair 2 client", c2, TCP_ESTABLISHED))
+	if (s2 < 0 || test_tcp_wait_state("pair 2 client", c2, TCP_ESTABLISHED))
 		return 1;
 	test_fill_pattern(buf, 100, 1);
 	if (send(c1, buf, 100, 0) != 100 ||
 	    (test_fill_pattern(buf, 50, 2), send(s1, buf, 50, 0)) != 50 || shutdown(c1, SHUT_WR) ||
-	    wait_state("pair 1 client", c1, TCP_FIN_WAIT2) ||
-	    wait_state("pair 1 server", s1, TCP_CLOSE_WAIT)) {
+	    test_tcp_wait_state("pair 1 client", c1, TCP_FIN_WAIT2) ||
+	    test_tcp_wait_state("pair 1 server", s1, TCP_CLOSE_WAIT)) {
 		fail_errno("pair 1 half-closed");
 		return 1;
 	}
@@ -137,22 +78,25 @@ int main(int argc, char **argv)
 		idle++;
 		nanosleep(&(struct timespec){ 0, 2000000 }, NULL);
 	}
-	if (shutdown(c2, SHUT_WR) || state(c2) != TCP_FIN_WAIT1 || state(s2) != TCP_ESTABLISHED) {
-		fail("pair 2: states %d/%d, expected FIN_WAIT1/ESTABLISHED", state(c2), state(s2));
+	if (shutdown(c2, SHUT_WR) || test_tcp_state(c2) != TCP_FIN_WAIT1 ||
+	    test_tcp_state(s2) != TCP_ESTABLISHED) {
+		fail("pair 2: states %d/%d, expected FIN_WAIT1/ESTABLISHED", test_tcp_state(c2),
+		     test_tcp_state(s2));
 		return 1;
 	}
 
 	test_daemon();
 	test_waitsig();
 
-	if (state(s1) != TCP_CLOSE_WAIT || state(c2) != TCP_FIN_WAIT1 ||
-	    state(s2) != TCP_ESTABLISHED) {
-		fail("states after the restore %d/%d/%d, expected CLOSE_WAIT/FIN_WAIT1/ESTABLISHED",
-		     state(s1), state(c2), state(s2));
+	if (test_tcp_state(c1) != TCP_FIN_WAIT2 || test_tcp_state(s1) != TCP_CLOSE_WAIT ||
+	    test_tcp_state(c2) != TCP_FIN_WAIT1 || test_tcp_state(s2) != TCP_ESTABLISHED) {
+		fail("states after the restore %d/%d/%d/%d, expected "
+		     "FIN_WAIT2/CLOSE_WAIT/FIN_WAIT1/ESTABLISHED",
+		     test_tcp_state(c1), test_tcp_state(s1), test_tcp_state(c2),
+		     test_tcp_state(s2));
 		return 1;
 	}
-	if (wait_state("pair 1 client (its FIN acked again)", c1, TCP_FIN_WAIT2) ||
-	    read_exact("pair 1 server", s1, 100, 1, true))
+	if (test_read_exact("pair 1 server", s1, 100, 1, true))
 		return 1;
 	test_fill_pattern(buf, 70, 4);
 	if (send(s1, buf, 70, 0) != 70) {
@@ -209,8 +153,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (wait_state("pair 2 client", c2, TCP_FIN_WAIT2) ||
-	    wait_state("pair 2 server", s2, TCP_CLOSE_WAIT))
+	if (test_tcp_wait_state("pair 2 client", c2, TCP_FIN_WAIT2) ||
+	    test_tcp_wait_state("pair 2 server", s2, TCP_CLOSE_WAIT))
 		return 1;
 	pass();
 	return 0;
