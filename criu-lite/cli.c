@@ -120,9 +120,9 @@ static const int lazy_opts[] = { 'd',	 O_PIDFILE,  O_STATS_FILE, O_PAGE_SERVER,	
 				 O_PORT, O_AUTH_KEY, O_INSECURE,   O_RECONNECT_TIMEOUT, 0 };
 static const int ps_opts[] = { 'd',	   O_PIDFILE,  O_STATS_FILE,	    O_ADDRESS, O_PORT,
 			       O_AUTH_KEY, O_INSECURE, O_RECONNECT_TIMEOUT, 0 };
-static const int predump_opts[] = { 't',     O_PREV_IMAGES_DIR, O_TRACK_MEM,
-				    O_TRACK, O_STATS_FILE,	O_OVERWRITE,
-				    0 };
+static const int predump_opts[] = { 't',	  O_PREV_IMAGES_DIR, O_TRACK_MEM,   O_TRACK,
+				    O_STATS_FILE, O_OVERWRITE,	     O_PAGE_SERVER, O_ADDRESS,
+				    O_PORT,	  O_AUTH_KEY,	     O_INSECURE,    0 };
 static const int check_opts[] = { O_JSON, O_ALL, 0 };
 static const int none_opts[] = { 0 };
 
@@ -150,9 +150,11 @@ static const struct subcmd subcmds[] = {
 	  "                         is killed here; if it goes away first, the tree resumes\n"
 	  "  --page-server          send every image to `criu-lite page-server` on another\n"
 	  "                         host, into its (empty) directory, instead of writing\n"
-	  "                         them here (no -D); the tree is killed once the server\n"
-	  "                         has every file in place; if the dump fails, the server\n"
-	  "                         discards what it got\n"
+	  "                         them here; the tree is killed once the server has\n"
+	  "                         every file in place; if the dump fails, the server\n"
+	  "                         discards what it got. With -D, every file but the\n"
+	  "                         pages files is also written to DIR (an index: what\n"
+	  "                         a later --prev-images-dir DIR reads)\n"
 	  "  --address ADDR, --port PORT  where to serve it (--lazy-pages; default address\n"
 	  "                         0.0.0.0), where the page server is (--page-server)\n"
 	  "  --auth-key FILE        the key both ends share (TLS 1.3, pre-shared key)\n"
@@ -186,6 +188,11 @@ static const struct subcmd subcmds[] = {
 	  "  --track auto|soft-dirty|uffd-wp  the tracking backend (default auto)\n"
 	  "  --overwrite            DIR holds an earlier dump: remove its images first\n"
 	  "  --stats-file FILE      write the round's figures to FILE as JSON\n"
+	  "  --page-server --address ADDR --port PORT (--auth-key FILE | --insecure)\n"
+	  "                         send the round to `criu-lite page-server` there (a\n"
+	  "                         server per round, each on an empty directory); -D\n"
+	  "                         keeps its index here for the next round's\n"
+	  "                         --prev-images-dir\n"
 	  "The tree is frozen only while its memory is read. Shared memory (shared\n"
 	  "anonymous, memfd, /dev/shm) is not pre-copied: the final dump copies it.\n" },
 
@@ -277,7 +284,7 @@ void usage(const char *cmd)
 /* The page-server options, together: what one needs, what does nothing without another. */
 static int check_net(const char *cmd, const struct opts *o)
 {
-	bool dump = !strcmp(cmd, "dump");
+	bool dump = !strcmp(cmd, "dump") || !strcmp(cmd, "pre-dump");
 	bool server = !strcmp(cmd, "page-server") || (dump && o->lazy_pages);
 	bool client = (!strcmp(cmd, "lazy-pages") || dump) && o->page_server;
 
@@ -299,12 +306,11 @@ static int check_net(const char *cmd, const struct opts *o)
 				"whose connection breaks fails, and the tree resumes\n");
 		return -1;
 	}
-	if (dump && o->page_server && (o->images_dir_given || o->overwrite)) {
+	if (dump && o->page_server && o->overwrite && !o->images_dir_given) {
 		fprintf(stderr,
-			"criu-lite dump: --page-server sends the images into the page server's "
-			"directory and writes nothing here: %s does not apply (the server takes a "
-			"dump only into a directory that holds none)\n",
-			o->overwrite ? "--overwrite" : "-D");
+			"criu-lite %s: --overwrite with --page-server is for the local index (-D); "
+			"the server takes a dump only into a directory that holds none\n",
+			cmd);
 		return -1;
 	}
 	if (o->tcp_established && o->tcp_close) {
@@ -433,13 +439,6 @@ static int check_track(const char *cmd, const struct opts *o)
 	if (o->track && !o->track_mem && !o->prev_images_dir) {
 		fprintf(stderr, "criu-lite dump: --track does nothing without --track-mem or "
 				"--prev-images-dir\n");
-		return -1;
-	}
-	if (o->prev_images_dir && (o->lazy_pages || o->page_server)) {
-		fprintf(stderr,
-			"criu-lite dump: --prev-images-dir with --%s is not built yet (a pre-dump "
-			"chain is local for now)\n",
-			o->lazy_pages ? "lazy-pages" : "page-server");
 		return -1;
 	}
 	return 0;

@@ -4,8 +4,10 @@
  * --address/--port before anything of the tree is touched (a server that refuses, or holds
  * another dump, or has another key, fails the dump at once, in its own words), and makes
  * sh->dir a sink (images/img.h: img_dir_open_sink()) into it: every image file goes there, in
- * the order the dump commits them, inventory.img last; nothing is written locally (there is no
- * local image directory: -D is refused with --page-server). dump_push_finish(), once every
+ * the order the dump commits them, inventory.img last. With index (-D, opened and locked by the
+ * caller, which hands it over) every file but the pages files is also written there as it goes,
+ * the same bytes: a local index of the set (a pre-dump chain's next round reads its pagemaps
+ * there: --prev-images-dir), removed with the rest by a discard. dump_push_finish(), once every
  * file is sent, waits for the server to say every file is fsync'd and in place and checked
  * against the manifest: only then is the tree killed (or left running). A dump that fails
  * before removes what it sent through img_dir_remove_written(), which tells the server to
@@ -16,7 +18,7 @@
 
 #include "criu-lite/dump/dump.h"
 
-int dump_push_open(struct dump_shared *sh);
+int dump_push_open(struct dump_shared *sh, struct img_dir *index);
 int dump_push_finish(struct dump_shared *sh);
 void dump_push_close(struct dump_shared *sh);
 

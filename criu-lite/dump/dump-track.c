@@ -38,7 +38,9 @@ struct dump_track {
 
 static int open_parent(struct dump_shared *sh, struct dump_track *dt, pid_t root_vpid)
 {
-	int ret = chain_open_parent(sh->o->images_dir, sh->o->prev_images_dir, 0, &dt->parent);
+	/* only its pagemaps are read: a parent pushed to a page server is here as its index */
+	int ret = chain_open_parent(sh->o->images_dir, sh->o->prev_images_dir, 0,
+				    MANIFEST_PAGES_ELSEWHERE, &dt->parent);
 
 	if (ret)
 		return ret;

@@ -165,7 +165,7 @@ static int open_sessions(struct dump_tree_list *tl)
 	for (size_t i = 0; i < tl->n; i++) {
 		struct dump_ctx *c = &tl->t[i];
 
-		if (c->zombie)
+		if (c->zombie || c->rs_open)
 			continue;
 		if ((ret = rsys_open(c->pid, &c->rs)))
 			return ret;
@@ -193,13 +193,16 @@ static int dump_one(struct dump_ctx *c)
 	return 0;
 }
 
-/* rsys_close() puts back registers, mask and scratch: a must before release */
+/* rsys_close() puts back registers, mask and scratch: a must before release. A lazy
+ * migration's trackers stay until it ends: a remote call now would let the task back into user
+ * space, where the kernel may rewrite its rseq area (the CPU it runs on) in a page whose sum
+ * is in the images, and which the migration then serves from the task (dump-lazy.h) */
 static int close_sessions(struct dump_shared *sh, struct dump_tree_list *tl)
 {
 	int ret = fault_inject(sh->o, "track-end");
 
-	if (ret || (ret = dump_track_end(sh, tl, true))) /* trackers: armed or gone */
-		return ret;
+	if (ret || (!sh->o->lazy_pages && (ret = dump_track_end(sh, tl, true))))
+		return ret; /* trackers: armed or gone */
 	for (size_t i = 0; i < tl->n; i++) {
 		if (!tl->t[i].rs_open)
 			continue;
@@ -373,7 +376,17 @@ static int dump_run(const struct opts *o, bool pre_dump)
 	if (check_target(o->tree))
 		return 1;
 	sh.dump_id = dump_new_id();
-	if (o->page_server ? dump_push_open(&sh) : open_images_dir(o, &sh.dir)) {
+	if (o->page_server) { /* -D: the index of what goes to the server (dump-push.h) */
+		struct img_dir *index = NULL;
+
+		ret = o->images_dir_given ? open_images_dir(o, &index) : 0;
+		ret = ret ?: dump_push_open(&sh, index);
+		if (ret && !sh.tee)
+			img_dir_close(index);
+	} else {
+		ret = open_images_dir(o, &sh.dir);
+	}
+	if (ret) {
 		img_dir_close(sh.dir);
 		dump_push_close(&sh);
 		return 1;
@@ -403,7 +416,9 @@ static int dump_run(const struct opts *o, bool pre_dump)
 	if (!ret && sh.push) /* and until the page server has every file in place */
 		ret = dump_push_finish(&sh);
 	if (ret) {
-		dump_inet_finish(&sh, false);	 /* the connections go on before their tasks do */
+		dump_inet_finish(&sh, false); /* the connections go on before their tasks do */
+		if (o->lazy_pages)	      /* its trackers outlived close_sessions() */
+			open_sessions(&tl);
 		dump_track_end(&sh, &tl, false); /* the tree goes on untracked */
 		release_all(&tl, RELEASE_RESUME);
 		if (img_dir_remove_written(sh.dir, &err)) /* this dump's files, and only those */
@@ -420,6 +435,8 @@ static int dump_run(const struct opts *o, bool pre_dump)
 			dump_inet_finish(&sh, false);
 		ret = release_all(&tl, resume ? RELEASE_RESUME : RELEASE_KILL);
 		killed = !resume;
+		if (o->lazy_pages) /* a migrated tree's trackers: gone with it */
+			dump_track_end(&sh, &tl, true);
 		if (killed) /* the tasks are gone: so are their connections */
 			dump_inet_finish(&sh, true);
 		frozen_s = stats_now() - t_freeze;

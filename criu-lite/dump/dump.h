@@ -52,6 +52,7 @@ struct dump_shared {
 	struct page_bufs *bufs; /* page writers' buffers, kept from task to task */
 	/* --page-server: where dir sends its files (dump-push.h), and the key */
 	struct push_client *push;
+	struct push_tee *tee; /* and a local index of what it sends (-D), or NULL */
 	struct xfer_auth *auth;
 	bool root_pidns; /* the root is the init of its own PID namespace */
 	/* the index in NSpid & co. of the level whose ids the images keep (dump_tree_ids) */

@@ -15,7 +15,7 @@ static void problem(void *arg, const char *msg)
 }
 
 int chain_open_parent(const char *child_dir, const char *parent_dir, uint32_t expect_id,
-		      struct chain_parent *out)
+		      enum manifest_pages pages, struct chain_parent *out)
 {
 	struct img_err err = { 0 };
 	int ret;
@@ -47,7 +47,7 @@ int chain_open_parent(const char *child_dir, const char *parent_dir, uint32_t ex
 		chain_close(out);
 		return -EBADMSG;
 	}
-	ret = manifest_verify(out->dir, out->inv, MANIFEST_PAGES_SIZE, problem, out->path);
+	ret = manifest_verify(out->dir, out->inv, pages, problem, out->path);
 	if (ret) {
 		chain_close(out);
 		return ret < 0 ? ret : -EBADMSG;

@@ -3,7 +3,9 @@
  * Contract: chain_open_parent() opens the image set a dump's parent_dir names (relative to the
  * child's directory, or absolute) and checks that it is one a chain may use: a complete set
  * (inventory.img read, its manifest verified: every file there, sizes equal; pages files are
- * summed by whoever reads them), a pre-dump, and, when expect_id is nonzero, the very set the
+ * summed by whoever reads them; with pages MANIFEST_PAGES_ELSEWHERE they are not looked for: a
+ * dump reads only the parent's pagemaps, and a parent that was sent to a page server is here
+ * only as its local index), a pre-dump, and, when expect_id is nonzero, the very set the
  * child was made against (its dump id). Every problem is logged naming the directory;
  * -errno (-EBADMSG for a set that is not the expected one). Close with chain_close(). */
 #ifndef CRIU_LITE_CHAIN_H
@@ -11,6 +13,7 @@
 
 #include <stdint.h>
 
+#include "criu-lite/kinds/manifest.h"
 #include "images/img.h"
 #include "inventory.pb-c.h"
 
@@ -24,7 +27,7 @@ struct chain_parent {
 };
 
 int chain_open_parent(const char *child_dir, const char *parent_dir, uint32_t expect_id,
-		      struct chain_parent *out);
+		      enum manifest_pages pages, struct chain_parent *out);
 void chain_close(struct chain_parent *p);
 
 #endif

@@ -80,7 +80,8 @@ int restore_chain_open(struct restore_ctx *c)
 			return -ELOOP;
 		}
 		ret = chain_open_parent(dir, inv->parent_dir,
-					inv->has_parent_dump_id ? inv->parent_dump_id : 1, p);
+					inv->has_parent_dump_id ? inv->parent_dump_id : 1,
+					MANIFEST_PAGES_SIZE, p);
 		if (ret)
 			return ret;
 		ch->n++;

@@ -31,6 +31,7 @@
 #include "desc.h"
 #include "flavor.h"
 #include "flavor-h.h"
+#include "flavor-precopy.h"
 #include "flavor-pre.h"
 #include "flavor-pidns.h"
 #include "flavor-remote.h"
@@ -43,12 +44,12 @@
 /* ps-lazy and remote-lazy: lazy-pages on host B, its pages from host A */
 static bool remote(const struct test_run *t)
 {
-	return t->flavor == &flavor_ps_lazy || t->flavor == &flavor_remote_lazy;
+	return t->flavor == &flavor_ps_lazy || t->flavor->migrates;
 }
 
 static bool migrating(const struct test_run *t)
 {
-	return t->flavor == &flavor_remote_lazy;
+	return t->flavor->migrates;
 }
 
 static int start_server(struct test_run *t)
@@ -130,9 +131,13 @@ static int server_done(struct test_run *t)
 		return -ECANCELED;
 	}
 	ret = check_stats(t);
-	if (!ret && t->flavor == &flavor_pre_lazy)
+	if (!ret && remote(t)) /* a migration's source writes dump.json once it ended */
+		ret = remote_check(t);
+	if (!ret && (t->flavor == &flavor_pre_lazy || t->flavor == &flavor_pre_remote))
 		ret = chain_served(t);
-	return !ret && remote(t) ? remote_check(t) : ret;
+	if (!ret && t->flavor == &flavor_pre_remote) /* prestats=: the chain was used */
+		ret = stats_keys_positive(t, "dump.json", t->desc->prestats);
+	return ret;
 }
 
 /* kill / stall: the guardian (pid g) must kill the tree before the test saw a wrong page,
@@ -385,6 +390,21 @@ const struct flavor flavor_remote_lazy = {
 	.prepare = remote_prepare,
 	.start = migrate_start,
 	.checkpoint = remote_migrate,
+	.restore = lazy_restore,
+	.exit_status = lazy_exit_status,
+	.cleanup = lazy_cleanup,
+	.migrates = true,
+};
+
+/* pre-remote: pre-copy + post-copy, remote-lazy's migration after pre-dumps sent to B */
+const struct flavor flavor_pre_remote = {
+	.name = "pre-remote",
+	.help = "pre-copy + post-copy migration: pid 1 of a PID namespace on host A, 3 pre-dumps "
+		"sent to page servers on host B, then dump --lazy-pages against the last; the "
+		"restore on B takes the chain eagerly, the rest from A",
+	.prepare = remote_prepare,
+	.start = migrate_start,
+	.checkpoint = precopy_checkpoint,
 	.restore = lazy_restore,
 	.exit_status = lazy_exit_status,
 	.cleanup = lazy_cleanup,

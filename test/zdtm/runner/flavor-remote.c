@@ -58,14 +58,13 @@ int remote_prepare(struct test_run *t)
 	return write_key(t);
 }
 
-/* B's image directory: every file of A's but the pages files. */
+/* B's image directory (t->rimages, made): every file of A's but the pages files. */
 static int copy_images(struct test_run *t)
 {
 	DIR *d = opendir(t->images);
 	struct dirent *de;
 	int ret = 0;
 
-	t->rimages = strf("%s/remote-images", t->dir);
 	if (!d || mkdir(t->rimages, 0700)) {
 		run_why(t, "can't make %s from %s: %s", t->rimages, t->images, strerror(errno));
 		if (d)
@@ -102,22 +101,30 @@ static int copy_images(struct test_run *t)
 
 /* The source's dump: started in A, and its images complete (inventory.img is written last),
  * or its end: 0, or -errno after run_why(). */
-int remote_migrate(struct test_run *t)
+int remote_migrate_from(struct test_run *t, const char *prev)
 {
 	const struct timespec nap = { 0, 10 * 1000 * 1000 };
 	char *pid = strf("%d", t->pid), *log = strf("%s/dump.log", t->dir);
 	char *out = strf("%s/dump.out", t->dir), *inv = strf("%s/inventory.img", t->images);
-	char *argv[17 + DESC_CRIU_ARGS] = {
-		t->opts->criu, "dump",	    "-t",     pid,	   "-D",
-		t->images,     "-o",	    log,      "-v4",	   "--lazy-pages",
-		"--address",   HOST_A_ADDR, "--port", REMOTE_PORT, "--auth-key",
-		t->keyfile,    NULL
+	char *stats = strf("%s/dump.json", t->dir);
+	char *argv[21 + DESC_CRIU_ARGS] = {
+		t->opts->criu, "dump",	       "-t",	 pid,	      "-D",
+		t->images,     "-o",	       log,	 "-v4",	      "--lazy-pages",
+		"--address",   HOST_A_ADDR,    "--port", REMOTE_PORT, "--auth-key",
+		t->keyfile,    "--stats-file", stats,	 NULL
 	};
 	char ns[96];
 	struct spawn_req req = { .argv = argv, .cwd = t->dir, .out = out, .netns = ns };
-	int ret = 0, status;
+	int ret = 0, status, n = 18;
 
-	desc_criu_args(t->desc, argv, 16);
+	if (prev) {
+		argv[n++] = "--prev-images-dir";
+		argv[n++] = (char *)prev;
+	}
+	desc_criu_args(t->desc, argv, n);
+	/* B's directory: beside the chain's there (b/preK, b/images) when there is one, so the
+	 * parent the images name (../preK) is B's */
+	t->rimages = prev ? strf("%s/b/images", t->dir) : strf("%s/remote-images", t->dir);
 	hosts_path(&t->hosts, false, ns, sizeof(ns));
 	t->srcpid = t->pid;
 	t->psd = spawn(&req);
@@ -151,7 +158,13 @@ int remote_migrate(struct test_run *t)
 	free(log);
 	free(out);
 	free(inv);
+	free(stats);
 	return ret;
+}
+
+int remote_migrate(struct test_run *t)
+{
+	return remote_migrate_from(t, NULL);
 }
 
 int remote_page_server(struct test_run *t, const char *dir, bool on_b)
@@ -185,7 +198,10 @@ int remote_page_server(struct test_run *t, const char *dir, bool on_b)
 
 int remote_setup(struct test_run *t)
 {
-	int ret = copy_images(t);
+	int ret;
+
+	t->rimages = strf("%s/remote-images", t->dir);
+	ret = copy_images(t);
 
 	return ret ? ret : remote_page_server(t, t->images, false);
 }
@@ -247,7 +263,7 @@ int remote_check(struct test_run *t)
 			lazy, lj ? "0" : "missing");
 		ret = -ECANCELED;
 	}
-	if (!ret && t->flavor == &flavor_remote_lazy)
+	if (!ret && t->flavor->migrates)
 		ret = source_done(t);
 	else if (!ret && kill(t->psd, SIGTERM)) {
 		run_why(t, "kill(%d, SIGTERM) (page-server): %s", t->psd, strerror(errno));

@@ -34,6 +34,9 @@ int remote_setup(struct test_run *t);
  * page-server.pid, its figures in page-server.json, its log in page-server.log */
 int remote_page_server(struct test_run *t, const char *dir, bool on_b);
 int remote_migrate(struct test_run *t);
+/* The same against a pre-dump chain: dump --prev-images-dir prev (relative to the images),
+ * B's directory b/images beside B's copies of the chain (b/preK: flavor-precopy.c). */
+int remote_migrate_from(struct test_run *t, const char *prev);
 /* argv entries for lazy-pages (NULL-terminated, static strings and t's) into v[0..9] */
 void remote_lazy_args(struct test_run *t, char **v);
 int remote_check(struct test_run *t);

@@ -12,7 +12,7 @@ static const struct flavor flavor_nocr = {
 
 static const struct flavor *const registry[] = {
 	&flavor_nocr,	     &flavor_h,	     &flavor_pidns, &flavor_lazy,     &flavor_ps_lazy,
-	&flavor_remote_lazy, &flavor_remote, &flavor_pre,   &flavor_pre_lazy,
+	&flavor_remote_lazy, &flavor_remote, &flavor_pre,   &flavor_pre_lazy, &flavor_pre_remote,
 };
 
 #define NR_FLAVORS ((int)(sizeof(registry) / sizeof(registry[0])))

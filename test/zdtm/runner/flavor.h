@@ -46,6 +46,7 @@ extern const struct flavor flavor_lazy;
 extern const struct flavor flavor_remote_lazy;
 extern const struct flavor flavor_ps_lazy;
 extern const struct flavor flavor_remote;
+extern const struct flavor flavor_pre_remote;
 extern const struct flavor flavor_pre;
 extern const struct flavor flavor_pre_lazy;
 
