@@ -29,10 +29,12 @@
  * into it when no tracer stops it: the thread runs the undo, and the undo's `ret` returns into
  * the first frame as usual. That frame has no xstate (sigreturn resets the FPU, which the first
  * frame then restores) and blocks every signal. */
-#define LOG_PREFIX "rsys: "
+#define LOG_PREFIX     "rsys: "
+#define RESTORER_CACHE "/run/criu-lite/restorer" /* beside the kerndat cache */
 
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,7 +141,7 @@ static bool clears_then_ret(const uint8_t *p, size_t n)
 /* A `syscall` of [vdso] followed by clears and `ret`. */
 static int find_gadget(struct rsys *r, uint64_t *gadget)
 {
-	uint64_t s, e;
+	uint64_t s = 0, e = 0;
 	uint8_t *buf;
 	int ret = find_mapping(r->tid, "[vdso]", &s, &e);
 
@@ -165,20 +167,104 @@ static int find_gadget(struct rsys *r, uint64_t *gadget)
 	return ret;
 }
 
-/* `mov $15, %rax; syscall` (or `mov $15, %eax; syscall`) in the thread's C library. */
+/* The executable mapping of the thread's C library: its range, and "DEV INODE PGOFF SIZE" of
+ * its maps line (what the restorer's offset in it is cached by). */
+static int find_libc(pid_t tid, uint64_t *start, uint64_t *end, char *key, size_t len)
+{
+	static const char *const libs[] = { "/libc.so", "/libc-", "/ld-musl", "libc.musl" };
+	char path[64], line[512];
+	int ret = -ENOENT;
+
+	for (size_t i = 0; ret && i < sizeof(libs) / sizeof(libs[0]); i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/maps", tid);
+		if (!(f = fopen(path, "re")))
+			return -errno;
+		while (ret && fgets(line, sizeof(line), f)) {
+			unsigned long s, e, off, ino;
+			char perms[5], dev[16];
+
+			if (sscanf(line, "%lx-%lx %4s %lx %15s %lu", &s, &e, perms, &off, dev,
+				   &ino) == 6 &&
+			    perms[2] == 'x' && strstr(line, libs[i])) {
+				*start = s;
+				*end = e;
+				snprintf(key, len, "%s %lu %lx %lx", dev, ino, off, e - s);
+				ret = 0;
+			}
+		}
+		fclose(f);
+	}
+	return ret;
+}
+
+/* The offset kept for key, or -1. */
+static long cached_offset(const char *key)
+{
+	char line[160];
+	size_t kl = strlen(key);
+	long off = -1;
+	FILE *f = fopen(RESTORER_CACHE, "re");
+
+	while (f && off < 0 && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, kl) && line[kl] == ' ')
+			off = strtol(line + kl + 1, NULL, 16);
+	if (f)
+		fclose(f);
+	return off;
+}
+
+/* key's offset put in the cache (its other lines kept, up to 15): best effort. */
+static void cache_offset(const char *key, uint64_t off)
+{
+	char line[160], tmp[] = RESTORER_CACHE ".XXXXXX";
+	size_t kl = strlen(key);
+	int fd, n = 0;
+	FILE *in, *out;
+
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
+		return;
+	out = fdopen(fd, "w");
+	if (!out) {
+		close(fd);
+		unlink(tmp);
+		return;
+	}
+	fprintf(out, "%s %" PRIx64 "\n", key, off);
+	in = fopen(RESTORER_CACHE, "re");
+	while (in && n < 15 && fgets(line, sizeof(line), in))
+		if (strncmp(line, key, kl) && strchr(line, '\n') && ++n)
+			fputs(line, out);
+	if (in)
+		fclose(in);
+	if (fclose(out) || rename(tmp, RESTORER_CACHE))
+		unlink(tmp);
+}
+
+/* `mov $15, %rax; syscall` (or `mov $15, %eax; syscall`) in the thread's C library. Where it
+ * was found is kept by the library file's identity (RESTORER_CACHE): the next dump reads those
+ * few bytes instead of the whole library (1.4 MB of glibc: ~4 ms a task), and scans again if
+ * they are not what they should be. */
 static int find_restorer(struct rsys *r, uint64_t *at)
 {
 	static const uint8_t rt64[] = { 0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 };
 	static const uint8_t rt32[] = { 0xb8, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 };
-	static const char *const libs[] = { "/libc.so", "/libc-", "/ld-musl", "libc.musl" };
 	uint64_t s = 0, e = 0, off;
-	uint8_t *buf;
-	int ret = -ENOENT;
+	uint8_t *buf, b[sizeof(rt64)];
+	char key[96];
+	long c;
+	int ret = find_libc(r->tid, &s, &e, key, sizeof(key));
 
-	for (size_t i = 0; ret && i < sizeof(libs) / sizeof(libs[0]); i++)
-		ret = find_mapping(r->tid, libs[i], &s, &e);
 	if (ret || e - s > (64 << 20))
 		return -ENOENT;
+	c = cached_offset(key);
+	if (c >= 0 && (uint64_t)c + sizeof(rt64) <= e - s &&
+	    !rsys_mem_read(r, s + (uint64_t)c, b, sizeof(b)) &&
+	    (!memcmp(b, rt64, sizeof(rt64)) || !memcmp(b, rt32, sizeof(rt32)))) {
+		*at = s + (uint64_t)c;
+		return 0;
+	}
 	buf = malloc(e - s);
 	if (!buf)
 		return -ENOMEM;
@@ -190,8 +276,10 @@ static int find_restorer(struct rsys *r, uint64_t *at)
 			p = memmem(buf, e - s, rt32, sizeof(rt32));
 		off = p ? (uint64_t)(p - buf) : 0;
 		ret = p ? 0 : -ENOENT;
-		if (p)
+		if (p) {
 			*at = s + off;
+			cache_offset(key, off);
+		}
 	}
 	free(buf);
 	return ret;

@@ -13,6 +13,7 @@
 #include <inttypes.h>
 #include <linux/prctl.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -60,26 +61,37 @@ static int probe_address(const struct vma_list *l, uint64_t *at)
 /* The lo/lf VmFlags a new mapping of the task gets. The probe is mapped at a page picked while
  * every thread is stopped (MAP_FIXED_NOREPLACE) with its munmap armed as the call's undo: a
  * criu-lite that dies while the probe exists leaves a thread that unmaps it by itself. */
-static int mlock_future(struct dump_ctx *c, uint32_t *out)
+/* The probe mapped at a free page of l: its address, or -errno. */
+static long map_probe(struct dump_ctx *c, const struct vma_list *l, uint64_t *at)
 {
-	struct vma_list l;
-	uint64_t at = 0;
-	int ret = proc_parse_vmas(c->pid, &l), found = 0;
+	int ret = probe_address(l, at);
 
-	if (ret)
-		return ret;
-	ret = probe_address(&l, &at);
-	vma_list_free(&l);
 	if (ret) {
 		pr_err("pid %d: no free page for the mlockall probe\n", c->pid);
 		return ret;
 	}
-	const long map[6] = { (long)at,	 PG,
+	const long map[6] = { (long)*at, PG,
 			      PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
 			      -1,	 0 };
-	const long unmap[6] = { (long)at, PG };
-	long a = rsys_call_undo(&c->rs, SYS_mmap, map, SYS_munmap, unmap);
+	const long unmap[6] = { (long)*at, PG };
 
+	return rsys_call_undo(&c->rs, SYS_mmap, map, SYS_munmap, unmap);
+}
+
+static int mlock_future(struct dump_ctx *c, uint32_t *out)
+{
+	uint64_t at = 0, fl = 0;
+	long a = map_probe(c, &c->vmas, &at); /* the frozen tree's VMAs, as collected */
+	int ret;
+
+	if (a == -EEXIST) { /* a mapping of ours since (rsys scratch without a stack frame) */
+		struct vma_list l;
+
+		if ((ret = proc_parse_vmas(c->pid, &l)))
+			return ret;
+		a = map_probe(c, &l, &at);
+		vma_list_free(&l);
+	}
 	if (a < 0)
 		return (int)a;
 	ret = fault_inject(c->sh->o, "mm-probe");
@@ -88,21 +100,13 @@ static int mlock_future(struct dump_ctx *c, uint32_t *out)
 		rsys_undo_cancel(&c->rs);
 		ret = -EEXIST;
 	}
-	if (!ret)
-		ret = proc_parse_vmas(c->pid, &l);
-	for (size_t i = 0; !ret && i < l.n; i++) {
-		if ((uint64_t)a < l.v[i].start || (uint64_t)a >= l.v[i].end)
-			continue;
-		found = 1;
-		*out = (l.v[i].flags & VMF_LO) ? MCL_FUTURE : 0;
-		if (l.v[i].flags & VMF_LF)
+	if (!ret && (ret = proc_vma_flags_at(c->pid, (uint64_t)a, &fl)))
+		pr_err("pid %d: the probe page mapped at %#lx: its VmFlags in smaps: %s\n", c->pid,
+		       a, strerror(-ret));
+	if (!ret) {
+		*out = (fl & VMF_LO) ? MCL_FUTURE : 0;
+		if (fl & VMF_LF)
 			*out |= MCL_ONFAULT;
-	}
-	if (!ret)
-		vma_list_free(&l);
-	if (!ret && !found) {
-		pr_err("pid %d: the probe page mapped at %#lx is not in its smaps\n", c->pid, a);
-		ret = -ENOENT;
 	}
 	long r = (uint64_t)a == at
 		     ? rsys_undo(&c->rs)

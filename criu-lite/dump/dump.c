@@ -193,15 +193,22 @@ static int dump_one(struct dump_ctx *c)
 	return 0;
 }
 
-/* rsys_close() puts back registers, mask and scratch: a must before release. A lazy
- * migration's trackers stay until it ends: a remote call now would let the task back into user
- * space, where the kernel may rewrite its rseq area (the CPU it runs on) in a page whose sum
- * is in the images, and which the migration then serves from the task (dump-lazy.h) */
-static int close_sessions(struct dump_shared *sh, struct dump_tree_list *tl)
+/* The dump kills the tree once it succeeds (not a pre-dump, not --leave-running). */
+static bool kills(const struct opts *o, bool pre_dump)
+{
+	return !pre_dump && !o->leave_running;
+}
+
+/* rsys_close() puts back registers, mask and scratch: a must before release. The trackers of
+ * a tree the dump is to kill stay until it is: they die with it (taking them out would cost the
+ * walk that unprotects every page, and a remote call that lets each task back into user space,
+ * where the kernel may rewrite its rseq area, the CPU it runs on, in a page whose sum is in the
+ * images: a lazy migration then serves that page from the task, changed: dump-lazy.h). */
+static int close_sessions(struct dump_shared *sh, struct dump_tree_list *tl, bool pre_dump)
 {
 	int ret = fault_inject(sh->o, "track-end");
 
-	if (ret || (!sh->o->lazy_pages && (ret = dump_track_end(sh, tl, true))))
+	if (ret || (!kills(sh->o, pre_dump) && (ret = dump_track_end(sh, tl, true))))
 		return ret; /* trackers: armed or gone */
 	for (size_t i = 0; i < tl->n; i++) {
 		if (!tl->t[i].rs_open)
@@ -224,7 +231,7 @@ static int predump_steps(struct dump_shared *sh, struct dump_tree_list *tl)
 	if (!ret)
 		ret = fault_inject(sh->o, "inventory")
 			  ?: dump_inventory(sh, tl->t[0].vpid, sh->dump_id);
-	return ret ?: close_sessions(sh, tl);
+	return ret ?: close_sessions(sh, tl, true);
 }
 
 /* The steps, in order; each is a fault-injection site of the same name. */
@@ -269,7 +276,7 @@ static int run_steps(struct dump_shared *sh, struct dump_tree_list *tl, bool pre
 	if ((ret = fault_inject(sh->o, "inventory")) ||
 	    (ret = dump_inventory(sh, tl->t[0].vpid, sh->dump_id)))
 		return ret;
-	return close_sessions(sh, tl);
+	return close_sessions(sh, tl, false);
 }
 
 static void free_tasks(struct dump_tree_list *tl)
@@ -417,7 +424,7 @@ static int dump_run(const struct opts *o, bool pre_dump)
 		ret = dump_push_finish(&sh);
 	if (ret) {
 		dump_inet_finish(&sh, false); /* the connections go on before their tasks do */
-		if (o->lazy_pages)	      /* its trackers outlived close_sessions() */
+		if (kills(o, pre_dump) && sh.track) /* they outlived close_sessions() */
 			open_sessions(&tl);
 		dump_track_end(&sh, &tl, false); /* the tree goes on untracked */
 		release_all(&tl, RELEASE_RESUME);
@@ -433,13 +440,17 @@ static int dump_run(const struct opts *o, bool pre_dump)
 
 		if (resume)
 			dump_inet_finish(&sh, false);
+		/* frozen: until the tree runs again, or is sent SIGKILL (its images complete: the
+		 * kernel's teardown of a killed tree is not the dump's, nor a frozen tree's) */
+		frozen_s = stats_now() - t_freeze;
 		ret = release_all(&tl, resume ? RELEASE_RESUME : RELEASE_KILL);
 		killed = !resume;
-		if (o->lazy_pages) /* a migrated tree's trackers: gone with it */
+		if (resume)
+			frozen_s = stats_now() - t_freeze;
+		if (killed) /* its trackers: gone with it */
 			dump_track_end(&sh, &tl, true);
 		if (killed) /* the tasks are gone: so are their connections */
 			dump_inet_finish(&sh, true);
-		frozen_s = stats_now() - t_freeze;
 	}
 	free_tasks(&tl);
 	dump_inet_free(&sh);

@@ -420,6 +420,38 @@ int proc_parse_vmas(pid_t pid, struct vma_list *out)
 	return 0;
 }
 
+int proc_vma_flags_at(pid_t pid, uint64_t addr, uint64_t *flags)
+{
+	char path[64], *line = NULL, unknown[VMA_FLAGS_UNKNOWN_MAX + 1];
+	size_t cap = 0;
+	bool in = false;
+	int ret = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	/* the kernel makes each VMA's lines as they are read: stopping at addr's spares it the
+	 * page walks of every VMA above (a large heap's Rss) */
+	while (ret == -ENOENT && getline(&line, &cap, f) > 0) {
+		unsigned long long a, e;
+		const char *why;
+
+		if (sscanf(line, "%llx-%llx ", &a, &e) == 2 &&
+		    strchr(line, '-') < strchr(line, ' '))
+			in = a <= addr && addr < e;
+		else if (in && !strncmp(line, "VmFlags:", 8))
+			ret = vma_flags_from_text(line + 8, line + strcspn(line, "\n"), flags,
+						  unknown, &why)
+				  ? -EINVAL
+				  : 0;
+	}
+	free(line);
+	fclose(f);
+	return ret;
+}
+
 size_t vma_name_len(const struct vma *v)
 {
 	size_t n;

@@ -124,6 +124,9 @@ void vma_list_free(struct vma_list *l);
 int proc_parse_smaps_buf(const char *name, const char *buf, size_t len, struct vma_list *out);
 /* /proc/PID/smaps; also resolves each deleted flag as described at struct vma. */
 int proc_parse_vmas(pid_t pid, struct vma_list *out);
+/* The VMF_* flags of the VMA holding addr, reading smaps only up to it: 0, -ENOENT when no VMA
+ * holds it, -EINVAL on an unreadable VmFlags line, another -errno. */
+int proc_vma_flags_at(pid_t pid, uint64_t addr, uint64_t *flags);
 
 /* VmFlags text [p, e) (two-letter mnemonics separated by spaces) -> VMF_* bits; mnemonics we
  * do not know go to unknown (VMA_FLAGS_UNKNOWN_MAX bytes), space separated. -EINVAL with *why
