@@ -267,7 +267,7 @@ static int pw_put(struct page_writer *w, const void *data, uint64_t len, struct 
 
 	if (data == w->reserved) {
 		/* already in place (page_writer_reserve) */
-		if (pagecrc_add(&w->crc, w->buf + w->fill, len))
+		if (pagecrc_add(&w->crc, data, len))
 			return img_fail(err, ENOMEM, "%s: out of memory for checksums", w->name);
 		if (!w->elsewhere)
 			w->fill += len;
@@ -344,12 +344,16 @@ int page_writer_add(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages, ui
 		return ret;
 	}
 	if (flags & PE_PRESENT) {
+		bool rest = data == w->reserved && nr_pages < w->reserved_nr;
+
 		ret = pw_put(w, data, nr_pages * IMG_PAGE_SIZE, err);
-		w->reserved = NULL;
+		/* the rest of a reservation stays for the next runs with data (a run without
+		 * data between them keeps it too: it stores nothing) */
+		w->reserved = !ret && rest ? (uint8_t *)data + nr_pages * IMG_PAGE_SIZE : NULL;
+		w->reserved_nr = w->reserved ? w->reserved_nr - nr_pages : 0;
 		if (ret)
 			return ret;
 	}
-	w->reserved = NULL;
 
 	last = w->nr_runs ? &w->runs[w->nr_runs - 1] : NULL;
 	if (last && last->flags == flags && run_end(last) == vaddr) {

@@ -53,7 +53,10 @@ int page_writer_open_cached(struct img_dir *d, enum img_kind kind, long id, stru
 int page_writer_open_elsewhere(struct img_dir *d, enum img_kind kind, long id,
 			       struct page_writer **out, struct img_err *err);
 /* Return a buffer for nr_pages pages that the next page_writer_add() with
- * data == that buffer consumes without copying. Valid until that call. */
+ * data == that buffer consumes without copying. Runs may consume it a part at a time: after
+ * an add of k < nr_pages of it, the reservation is the rest (data + k pages, nr_pages - k),
+ * and runs without data in between keep it. Valid until it is used up, or an add with other
+ * data, or a failure. */
 void *page_writer_reserve(struct page_writer *w, uint64_t nr_pages, struct img_err *err);
 /* Append a run at vaddr (page aligned, above every earlier run). data holds
  * nr_pages pages when flags has PE_PRESENT, else must be NULL. */

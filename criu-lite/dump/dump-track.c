@@ -63,6 +63,8 @@ static int open_task(struct dump_shared *sh, struct dump_track *dt, struct dump_
 	k->on = true;
 	if (ret)
 		return ret;
+	/* a last round: the data scan's own walk says what was written (dump-track.h) */
+	k->t.in_data_scan = dt->be == TRACK_UFFD_WP && !dt->keep;
 	for (size_t j = 0; j < c->vmas.n; j++)
 		if (track_vma_ours(&k->t, j))
 			c->vmas.v[j].flags &= ~VMF_UW;
@@ -130,14 +132,18 @@ bool dump_track_fd(const struct dump_ctx *c, int fd)
 	return false;
 }
 
-int dump_track_vma(struct dump_ctx *c, size_t i)
+int dump_track_vma(struct dump_ctx *c, size_t i, bool *scan)
 {
 	struct dump_track_task *k = c->trk;
+	int ret;
 
+	*scan = false;
 	if (!k || !k->on)
 		return 0;
 	k->dc = 0;
-	return track_vma(&k->t, &c->vmas, i, &k->whole);
+	ret = track_vma(&k->t, &c->vmas, i, &k->whole);
+	*scan = !ret && k->t.in_data_scan && !k->whole && k->parent;
+	return ret;
 }
 
 /* The first run of the parent's that ends above addr. */
@@ -188,7 +194,8 @@ static int clean(struct dump_ctx *c, struct dump_track_task *k, uint64_t a, uint
 	return ret;
 }
 
-int dump_track_split(struct dump_ctx *c, uint64_t s, uint64_t e, dump_track_fn fn, void *arg)
+int dump_track_split(struct dump_ctx *c, uint64_t s, uint64_t e, bool written, dump_track_fn fn,
+		     void *arg)
 {
 	struct dump_track_task *k = c->trk;
 	const struct track_range *d;
@@ -197,6 +204,8 @@ int dump_track_split(struct dump_ctx *c, uint64_t s, uint64_t e, dump_track_fn f
 
 	if (!k || !k->on || k->whole || !k->parent)
 		return fn(arg, s, e, false);
+	if (k->t.in_data_scan) /* the data scan's written bit */
+		return written ? fn(arg, s, e, false) : clean(c, k, s, e, fn, arg);
 	d = k->t.runs;
 	n = k->t.nr_runs;
 	for (i = k->dc; i < n && d[i].end <= s; i++)

@@ -13,7 +13,10 @@
  * - dump_track_vma() before the runs of VMA i, then dump_track_split() for each run of data
  *   pages [s, e): fn(arg, start, end, in_parent) in address order; in_parent: not written since
  *   the parent round and held by the parent image at that address (the caller writes
- *   PE_PARENT), else the pages are to be copied.
+ *   PE_PARENT), else the pages are to be copied. When dump_track_vma() says so (*scan: a last
+ *   uffd-wp round, which protects nothing again), the tracker has not walked the VMA: the
+ *   caller's data scan returns the written bit of each run (pagescan want_written) and
+ *   dump_track_split() takes it as written (the run's written) instead of the tracker's runs.
  * - dump_track_end(ok): before the rsys sessions close. ok: the round is committed to each
  *   tracker, which stays armed (pre-dump, dump --track-mem) or is disarmed; !ok: disarmed, the
  *   tree goes on as before, untracked.
@@ -31,9 +34,10 @@ struct InventoryEntry;
 
 int dump_track_begin(struct dump_shared *sh, struct dump_tree_list *tl, bool pre_dump);
 bool dump_track_fd(const struct dump_ctx *c, int fd);
-int dump_track_vma(struct dump_ctx *c, size_t i);
+int dump_track_vma(struct dump_ctx *c, size_t i, bool *scan);
 typedef int (*dump_track_fn)(void *arg, uint64_t start, uint64_t end, bool in_parent);
-int dump_track_split(struct dump_ctx *c, uint64_t s, uint64_t e, dump_track_fn fn, void *arg);
+int dump_track_split(struct dump_ctx *c, uint64_t s, uint64_t e, bool written, dump_track_fn fn,
+		     void *arg);
 int dump_track_end(struct dump_shared *sh, struct dump_tree_list *tl, bool ok);
 /* What inventory.img says of the chain and the tracking. */
 void dump_track_inventory(const struct dump_shared *sh, struct InventoryEntry *inv);

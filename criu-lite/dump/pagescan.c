@@ -120,17 +120,18 @@ struct emitter {
 	void *arg;
 };
 
-static int emit(struct emitter *em, uint64_t start, uint64_t end, bool zero)
+static int emit(struct emitter *em, uint64_t start, uint64_t end, bool zero, bool written)
 {
 	int ret;
 
-	if (em->have && em->cur.end == start && em->cur.zero == zero) {
+	if (em->have && em->cur.end == start && em->cur.zero == zero &&
+	    em->cur.written == written) {
 		em->cur.end = end;
 		return 0;
 	}
 	if (em->have && (ret = em->cb(em->arg, &em->cur)))
 		return ret;
-	em->cur = (struct pagescan_run){ start, end, zero };
+	em->cur = (struct pagescan_run){ start, end, zero, written };
 	em->have = true;
 	return 0;
 }
@@ -180,7 +181,8 @@ static int read_entries(struct pagescan *ps, uint64_t *pm, size_t cap, uint64_t 
 			} else {
 				data = false;
 			}
-			if (data && (r = emit(em, a, a + PS_PAGE, zero)))
+			if (data && (r = emit(em, a, a + PS_PAGE, zero,
+					      ps->want_written && !guards && !(e & PM_UFFD_WP))))
 				return r;
 		}
 		start += nr * PS_PAGE;
@@ -221,7 +223,8 @@ static int scan_ioctl(struct pagescan *ps, uint64_t start, uint64_t end, bool gu
 			a.category_inverted = PAGE_IS_FILE | PAGE_IS_GUARD;
 			a.category_mask = PAGE_IS_FILE | PAGE_IS_GUARD;
 			a.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED;
-			a.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED | PAGE_IS_PFNZERO;
+			a.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED | PAGE_IS_PFNZERO |
+					(ps->want_written ? PAGE_IS_WRITTEN : 0);
 		}
 		ret = ioctl(ps->pagemap_fd, PAGEMAP_SCAN, &a);
 		if (ret < 0) {
@@ -235,7 +238,8 @@ static int scan_ioctl(struct pagescan *ps, uint64_t start, uint64_t end, bool gu
 				    ? read_entries(ps, pm, sizeof(pm) / sizeof(pm[0]), vec[i].start,
 						   vec[i].end, false, em)
 				    : emit(em, vec[i].start, vec[i].end,
-					   !guards && (vec[i].categories & PAGE_IS_PFNZERO));
+					   !guards && (vec[i].categories & PAGE_IS_PFNZERO),
+					   !guards && (vec[i].categories & PAGE_IS_WRITTEN));
 
 			if (r)
 				return r;

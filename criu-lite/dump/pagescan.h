@@ -7,7 +7,10 @@
  * page. Guard regions and swap-type-31 markers are never data (pagescan_guards()
  * reports guard regions). It uses the
  * PAGEMAP_SCAN ioctl when available, else batched reads of the pagemap file;
- * both give the same answer (a unit test compares them). */
+ * both give the same answer (a unit test compares them). With want_written set, each run
+ * also says whether its pages were written since a userfaultfd write-protected them
+ * (PAGE_IS_WRITTEN; pagemap's PM_UFFD_WP clear): dirty tracking's answer from the same walk
+ * (meaningful only in ranges that a uffd with WP_ASYNC protects: dump-track.h). */
 #ifndef CRIU_LITE_PAGESCAN_H
 #define CRIU_LITE_PAGESCAN_H
 
@@ -17,12 +20,14 @@
 
 struct pagescan_run {
 	uint64_t start, end;
-	bool zero; /* maps the shared zero page: contents are zeros */
+	bool zero;    /* maps the shared zero page: contents are zeros */
+	bool written; /* want_written: written since write-protected (else false) */
 };
 
 struct pagescan {
 	int pagemap_fd;
 	bool use_ioctl;	   /* PAGEMAP_SCAN */
+	bool want_written; /* set by the caller before a pagescan_range() */
 	uint64_t zero_pfn; /* for the pagemap fallback; 0 = unknown (treat as data) */
 	void *buf;	   /* ioctl region vector or pagemap entries */
 	size_t buf_len;

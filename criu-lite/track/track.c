@@ -276,7 +276,7 @@ int track_vma(struct track_task *t, const struct vma_list *vmas, size_t i, bool 
 	*whole = !t->incremental || t->vs[i] != TV_TRACKED;
 	if (t->vs[i] == TV_SKIP)
 		return 0;
-	if (t->be == TRACK_UFFD_WP && t->vs[i] != TV_UNTRACKED)
+	if (t->be == TRACK_UFFD_WP && t->vs[i] != TV_UNTRACKED && !t->in_data_scan)
 		ret = track_uffd_scan(t, vmas, i); /* protects it again even when whole */
 	else if (t->be == TRACK_SOFT_DIRTY && !*whole)
 		for (size_t k = 0; k < t->sd_n[i] && !ret; k++)

@@ -82,6 +82,9 @@ struct track_task {
 	struct track_range *sd;
 	size_t *sd_first, *sd_n;
 	uint64_t pages_untracked; /* pages of VMAs copied whole although incremental */
+	/* uffd-wp, a last round (nothing is protected again for a next one): track_vma() leaves
+	 * the written pages to the caller's data scan (pagescan want_written), one walk not two */
+	bool in_data_scan;
 };
 
 int track_task_open(struct track_task *t, enum track_backend be, pid_t pid, uint64_t starttime,

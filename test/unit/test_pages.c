@@ -200,6 +200,49 @@ static void test_reserve_and_large(void **state)
 	page_reader_close(r);
 }
 
+/* One reservation taken a part at a time: runs with data take their part of it in turn, a run
+ * without data between them keeps the rest; the file holds every part back to back, checked
+ * by its sums (the reader verifies them). */
+static void test_reserve_in_parts(void **state)
+{
+	struct utest_img_fx *f = *state;
+	const uint64_t b = 0x7f0000000000ull;
+	struct page_writer *w;
+	struct page_reader *r;
+	struct img_err err = { 0 };
+	uint8_t *p;
+
+	assert_int_equal(page_writer_open(f->d, 4, &w, &err), 0);
+	p = page_writer_reserve(w, 5, &err);
+	assert_non_null(p);
+	fill_pages(p, b, 2);
+	fill_pages(p + 2 * PG, b + 10 * PG, 3);
+	assert_int_equal(page_writer_add(w, b, 2, PE_PRESENT, p, &err), 0);
+	assert_int_equal(page_writer_add(w, b + 4 * PG, 4, PE_PARENT, NULL, &err), 0);
+	/* more than the rest of the reservation is refused */
+	assert_int_equal(page_writer_add(w, b + 10 * PG, 4, PE_PRESENT, p + 2 * PG, &err), -EINVAL);
+	p = page_writer_reserve(w, 5, &err); /* a failure let it go: again, as it was */
+	assert_non_null(p);
+	fill_pages(p, b + 10 * PG, 3);
+	assert_int_equal(page_writer_add(w, b + 10 * PG, 3, PE_PRESENT, p, &err), 0);
+	assert_int_equal(page_writer_add(w, b + 13 * PG, 1, PE_PARENT, NULL, &err), 0);
+	fill_pages(p + 3 * PG, b + 20 * PG, 2);
+	assert_int_equal(page_writer_add(w, b + 20 * PG, 2, PE_PRESENT, p + 3 * PG, &err), 0);
+	assert_int_equal(page_writer_commit(w, &err), 0);
+
+	assert_int_equal(page_reader_open(f->d, 4, &r, &err), 0);
+	assert_int_equal(page_reader_nr_runs(r), 5);
+	check_run(&page_reader_runs(r)[0], b, 2, PE_PRESENT, 0);
+	check_run(&page_reader_runs(r)[1], b + 4 * PG, 4, PE_PARENT, 0);
+	check_run(&page_reader_runs(r)[2], b + 10 * PG, 3, PE_PRESENT, 2 * PG);
+	check_run(&page_reader_runs(r)[4], b + 20 * PG, 2, PE_PRESENT, 5 * PG);
+	assert_int_equal(page_reader_size(r), 7 * PG);
+	for (size_t i = 0; i < 5; i++)
+		if (page_reader_runs(r)[i].flags == PE_PRESENT)
+			check_data(r, &page_reader_runs(r)[i]);
+	page_reader_close(r);
+}
+
 static void test_add_refused(void **state)
 {
 	struct utest_img_fx *f = *state;
@@ -451,8 +494,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, utest_img_setup, utest_img_teardown)
-		T(test_roundtrip_mixed), T(test_reserve_and_large), T(test_add_refused),
-		T(test_abort_and_empty), T(test_pages_file_bad),    T(test_pagemap_invariants),
+		T(test_roundtrip_mixed),    T(test_reserve_and_large), T(test_reserve_in_parts),
+		T(test_add_refused),	    T(test_abort_and_empty),   T(test_pages_file_bad),
+		T(test_pagemap_invariants),
 #undef T
 	};
 

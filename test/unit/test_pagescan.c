@@ -39,14 +39,20 @@ static int collect(void *arg, const struct pagescan_run *run)
 	return 0;
 }
 
-static void scan(bool ioctl_path, uint64_t start, uint64_t end, struct runs *out)
+static void scan_w(bool ioctl_path, bool written, uint64_t start, uint64_t end, struct runs *out)
 {
 	struct pagescan ps;
 
 	memset(out, 0, sizeof(*out));
 	assert_int_equal(pagescan_open(getpid(), ioctl_path, &ps), 0);
+	ps.want_written = written;
 	assert_int_equal(pagescan_range(&ps, start, end, collect, out), 0);
 	pagescan_close(&ps);
+}
+
+static void scan(bool ioctl_path, uint64_t start, uint64_t end, struct runs *out)
+{
+	scan_w(ioctl_path, false, start, end, out);
 }
 
 static void assert_same(const struct runs *a, const struct runs *b)
@@ -56,6 +62,7 @@ static void assert_same(const struct runs *a, const struct runs *b)
 		assert_int_equal(a->r[i].start, b->r[i].start);
 		assert_int_equal(a->r[i].end, b->r[i].end);
 		assert_int_equal(a->r[i].zero, b->r[i].zero);
+		assert_int_equal(a->r[i].written, b->r[i].written);
 	}
 }
 
@@ -237,7 +244,8 @@ static void test_many_regions(void **state)
 
 /* A range write-protected by an async userfaultfd with WP_UNPOPULATED (dirty tracking): the
  * pages never touched carry PTE markers, which PAGEMAP_SCAN calls swapped; they hold no data.
- * Only the written pages are found, by both paths. */
+ * Only the written pages are found, by both paths; asked for (want_written), each run says
+ * whether it was written since the protection, by both paths. */
 static void test_uffd_wp_markers(void **state)
 {
 	char *p = mmap(NULL, 64 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -266,6 +274,21 @@ static void test_uffd_wp_markers(void **state)
 	assert_int_equal(a.n, 2);
 	assert_int_equal(a.r[0].start, b + 3 * PG);
 	assert_int_equal(a.r[1].start, b + 10 * PG);
+	assert_same(&a, &r);
+	assert_false(a.r[0].written); /* not asked */
+	/* asked: of the data pages, written since the protection are 10 and 11 (just written; 11
+	 * a page of its own now), 3 is not; both paths say the same */
+	p[10 * PG] = 2;
+	p[11 * PG] = 2;
+	scan_w(true, true, b, b + 64 * PG, &a);
+	scan_w(false, true, b, b + 64 * PG, &r);
+	assert_int_equal(a.n, 2);
+	assert_int_equal(a.r[0].start, b + 3 * PG);
+	assert_int_equal(a.r[0].end, b + 4 * PG);
+	assert_false(a.r[0].written);
+	assert_int_equal(a.r[1].start, b + 10 * PG);
+	assert_int_equal(a.r[1].end, b + 12 * PG);
+	assert_true(a.r[1].written);
 	assert_same(&a, &r);
 	close(u);
 	munmap(p, 64 * PG);
