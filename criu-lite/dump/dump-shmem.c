@@ -107,6 +107,7 @@ static int write_range(struct dump_ctx *c, struct page_writer *pw, int fd, const
 			ret = -EIO;
 		}
 		e->data_pages += len / PG;
+		c->sh->shmem_pages += len / PG;
 	}
 	return ret;
 }

@@ -331,6 +331,9 @@ static int report(const struct opts *o, struct dump_shared *sh, size_t nr_tasks,
 	stats_count(&st, "pages_zero", sh->pages_zero);
 	stats_count(&st, "pages_in_parent", dump_track_pages_parent(sh));
 	stats_count(&st, "pages_untracked", dump_track_pages_untracked(sh));
+	/* shared memory is not tracked: a dump against a parent copies every object whole */
+	stats_count(&st, "shmem_pages_written", sh->shmem_pages);
+	stats_count(&st, "shmem_pages_untracked", o->prev_images_dir ? sh->shmem_pages : 0);
 	stats_count(&st, "memory_bytes", sh->pages_dumped * 4096);
 	stats_count(&st, "image_files", u.files);
 	stats_count(&st, "image_bytes", u.bytes);

@@ -59,8 +59,9 @@ struct dump_shared {
 	unsigned int ns_level;
 	/* stats for the log and benchmarks */
 	uint64_t pages_dumped, pages_zero;
-	uint64_t pages_cow; /* shared with the parent task: inherited at restore (dump-cow.c) */
-	uint32_t dump_id;   /* in every record file's header and in inventory.img */
+	uint64_t shmem_pages; /* of shared memory objects (dump-shmem.c) */
+	uint64_t pages_cow;   /* shared with the parent task: inherited at restore (dump-cow.c) */
+	uint32_t dump_id;     /* in every record file's header and in inventory.img */
 	/* --lazy-pages: what went to the destination, and how long it took */
 	uint64_t lazy_sent, lazy_pages;
 	double lazy_s;
