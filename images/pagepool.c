@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "images/pagepool.h"
+#include "images/thread.h"
 
 #define NBUF	    4 /* the one being filled, and up to three queued or in flight */
 #define MAX_THREADS 4
@@ -155,7 +156,7 @@ int pw_pool_open(struct pw_pool **out, pw_write_fn fn, void *arg, unsigned int t
 static void start_threads(struct pw_pool *p)
 {
 	while (p->started < p->nthreads &&
-	       pthread_create(&p->thr[p->started], NULL, writer, p) == 0)
+	       thread_start_quiet(&p->thr[p->started], NULL, writer, p) == 0)
 		p->started++;
 }
 

@@ -22,6 +22,7 @@
 #include "lazy-pages/page-server.h"
 #include "lazy-pages/ps-int.h"
 #include "lazy-pages/xfer-msg.h"
+#include "images/thread.h"
 
 static int cmp_space(const void *a, const void *b)
 {
@@ -506,7 +507,7 @@ static int start_conn(struct ps *ps, int fd)
 	ps->active++;
 	ps->st->connections++;
 	pthread_mutex_unlock(&ps->lock);
-	ret = pthread_create(&t, &at, conn_main, a);
+	ret = thread_start_quiet(&t, &at, conn_main, a);
 	pthread_attr_destroy(&at);
 	if (ret) {
 		pr_err("can't start a thread for a connection: %s\n", strerror(ret));

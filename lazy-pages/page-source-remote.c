@@ -40,6 +40,7 @@
 #include "lazy-pages/psr-int.h"
 #include "lazy-pages/xfer-conn.h"
 #include "lazy-pages/xfer-msg.h"
+#include "images/thread.h"
 
 struct rspace *find_space(struct remote_src *r, enum img_kind kind, uint32_t id)
 {
@@ -626,7 +627,7 @@ int page_source_remote(struct img_dir *d, const struct remote_opts *o, struct pa
 	if (ret)
 		goto fail;
 	xfer_conn_timeout(r->stream, 0); /* the stream may pause while faults are served */
-	ret = -pthread_create(&r->rx, NULL, rx_main, r);
+	ret = -thread_start_quiet(&r->rx, NULL, rx_main, r);
 	if (ret) {
 		pr_err("can't start the stream thread: %s\n", strerror(-ret));
 		goto fail;

@@ -12,6 +12,7 @@
 #define LOG_PREFIX "mm: "
 #include "criu-lite/log.h"
 #include "criu-lite/restore/pagefill.h"
+#include "images/thread.h"
 
 #define PG	 4096ULL
 #define MAX_IOVS 1024 /* IOV_MAX */
@@ -212,7 +213,7 @@ int pagefill(pid_t pid, struct page_reader *pr, unsigned int threads,
 		threads = 8;
 	/* a small image is not worth a thread */
 	for (; started + 1 < threads && started + 1 < f.nr_batches; started++)
-		if (pthread_create(&tid[started], NULL, worker, &f))
+		if (thread_start_quiet(&tid[started], NULL, worker, &f))
 			break;
 	worker(&f);
 	for (unsigned int i = 0; i < started; i++)
