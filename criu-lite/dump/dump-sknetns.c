@@ -4,17 +4,16 @@
 #include <linux/nsfs.h>
 #include <linux/sockios.h>
 #include <sched.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define LOG_PREFIX "netns: "
 #include "criu-lite/dump/dump-sknetns.h"
 #include "criu-lite/dump/dump.h"
+#include "criu-lite/dump/sk-common.h"
 #include "criu-lite/kinds/netns.h"
 #include "criu-lite/log.h"
 #include "criu-lite/taskfd.h"
@@ -121,22 +120,6 @@ oom:
 	return -ENOMEM;
 }
 
-/* The socket fd is in the namespace the caller is in, by SO_NETNS_COOKIE (5.14+: no privilege,
- * no fd): true; false when it is not, or can't be told so (SIOCGSKNS then says). */
-static bool same_cookie(int fd)
-{
-	uint64_t a = 0, b = 0;
-	socklen_t l = sizeof(a);
-	int own = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	bool same = own >= 0 && !getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &a, &l) &&
-		    (l = sizeof(b), !getsockopt(own, SOL_SOCKET, SO_NETNS_COOKIE, &b, &l)) &&
-		    a == b;
-
-	if (own >= 0)
-		close(own);
-	return same;
-}
-
 int dump_sknetns_enter(struct dump_shared *sh, int fd, const char *what, uint32_t *id, int *back)
 {
 	uint64_t ino = 0, cur = 0;
@@ -144,7 +127,7 @@ int dump_sknetns_enter(struct dump_shared *sh, int fd, const char *what, uint32_
 
 	*id = 0;
 	*back = -1;
-	if (same_cookie(fd))
+	if (sk_netns_ours(fd) == 1) /* by cookie: no privilege, no fd (SIOCGSKNS if unsure) */
 		return 0;
 	nsfd = ioctl(fd, SIOCGSKNS);
 	if (nsfd < 0) {

@@ -13,31 +13,41 @@
 #include "criu-lite/log.h"
 #include "criu-lite/taskfd.h"
 
-int sk_same_netns(int fd, const char *what)
+int sk_netns_ours(int fd)
 {
 	uint64_t a = 0, b = 0;
 	socklen_t l = sizeof(a);
-	int own = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = 0;
+	int own = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret;
 
-	if (own < 0) {
-		ret = -errno;
-		pr_perror("%s: a socket of our own", what);
-		return ret;
-	}
+	if (own < 0)
+		return -errno;
 	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &a, &l) ||
-	    (l = sizeof(b), getsockopt(own, SOL_SOCKET, SO_NETNS_COOKIE, &b, &l))) {
+	    (l = sizeof(b), getsockopt(own, SOL_SOCKET, SO_NETNS_COOKIE, &b, &l)))
 		ret = -errno;
+	else
+		ret = a == b;
+	close(own);
+	return ret;
+}
+
+int sk_same_netns(int fd, const char *what)
+{
+	int ret = sk_netns_ours(fd);
+
+	if (ret < 0) {
+		errno = -ret;
 		pr_perror("%s: SO_NETNS_COOKIE (a kernel before 5.14 can't say which network "
 			  "namespace a socket is in)",
 			  what);
-	} else if (a != b) {
+		return ret;
+	}
+	if (!ret) {
 		pr_err("%s: a socket of another network namespace than the dumper's: not supported "
 		       "yet\n",
 		       what);
-		ret = -ENOTSUP;
+		return -ENOTSUP;
 	}
-	close(own);
-	return ret;
+	return 0;
 }
 
 bool sk_geti(int fd, int level, int name, int *v)

@@ -28,8 +28,10 @@ struct dump_sk_fd {
 	const struct stat *st;
 };
 
-/* The socket lives in criu-lite's network namespace (its restore is made there): compared by
- * SO_NETNS_COOKIE (5.14+) with a socket of our own. 0, or -ENOTSUP / -errno (logged). */
+/* The socket lives in the network namespace criu-lite is in now: compared by SO_NETNS_COOKIE
+ * (5.14+) with a socket of our own. sk_netns_ours(): 1 or 0, or -errno (not logged: a kernel
+ * before 5.14); sk_same_netns(): 0, or -ENOTSUP / -errno (logged). */
+int sk_netns_ours(int fd);
 int sk_same_netns(int fd, const char *what);
 
 bool sk_geti(int fd, int level, int name, int *v);
