@@ -499,9 +499,6 @@ int dump_inet_sk(struct dump_shared *sh, const struct dump_inet_fd *f, InetSkEnt
 		goto out;
 	}
 	s->e.protocol = (uint32_t)v;
-	ret = sk_same_netns(fd, s->what);
-	if (ret)
-		goto out;
 	/* sock_diag lists the sockets of the kernel's hash tables: a socket never bound nor
 	 * connected is in none (its state is CLOSE, nothing is shut down or queued) */
 	/* no sock_diag for ping sockets, nor for raw ones without CONFIG_INET_RAW_DIAG */

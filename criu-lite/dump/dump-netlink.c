@@ -228,9 +228,7 @@ static int read_sock(int fd, struct nlsk *s)
 		       s->what, s->e.type);
 		return -ENOTSUP;
 	}
-	ret = sk_same_netns(fd, s->what);
-	if (!ret)
-		ret = read_groups(fd, s);
+	ret = read_groups(fd, s);
 	if (!ret)
 		ret = diag(s, &d, &found);
 	if (!ret)

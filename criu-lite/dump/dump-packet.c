@@ -251,9 +251,7 @@ static int read_sock(int fd, struct pksk *s, struct pk_diag *d)
 		       s->what, s->e.type);
 		return -ENOTSUP;
 	}
-	ret = sk_same_netns(fd, s->what);
-	if (!ret)
-		ret = diag(s, d);
+	ret = diag(s, d);
 	if (ret)
 		return ret;
 	l = sizeof(a);

@@ -30,26 +30,6 @@ int sk_netns_ours(int fd)
 	return ret;
 }
 
-int sk_same_netns(int fd, const char *what)
-{
-	int ret = sk_netns_ours(fd);
-
-	if (ret < 0) {
-		errno = -ret;
-		pr_perror("%s: SO_NETNS_COOKIE (a kernel before 5.14 can't say which network "
-			  "namespace a socket is in)",
-			  what);
-		return ret;
-	}
-	if (!ret) {
-		pr_err("%s: a socket of another network namespace than the dumper's: not supported "
-		       "yet\n",
-		       what);
-		return -ENOTSUP;
-	}
-	return 0;
-}
-
 bool sk_geti(int fd, int level, int name, int *v)
 {
 	socklen_t l = sizeof(*v);

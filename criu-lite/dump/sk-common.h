@@ -1,5 +1,5 @@
 /* sk-common: what the dumps of sockets of several families share (AF_NETLINK, AF_PACKET; meant
- * for the inet dump too): the network namespace check, buffer sizes and the classic BPF filter
+ * for the inet dump too): the network namespace comparison, buffer sizes and the classic BPF filter
  * read back, the bytes queued for reading, and the refusal of the SOL_SOCKET options those
  * families do not restore.
  *
@@ -29,10 +29,10 @@ struct dump_sk_fd {
 };
 
 /* The socket lives in the network namespace criu-lite is in now: compared by SO_NETNS_COOKIE
- * (5.14+) with a socket of our own. sk_netns_ours(): 1 or 0, or -errno (not logged: a kernel
- * before 5.14); sk_same_netns(): 0, or -ENOTSUP / -errno (logged). */
+ * (5.14+) with a socket of our own. 1 or 0, or -errno (not logged: a kernel before 5.14). The
+ * families' dumpers need no check of their own: dump_socket() runs them inside the socket's
+ * namespace (dump-sknetns.h). */
 int sk_netns_ours(int fd);
-int sk_same_netns(int fd, const char *what);
 
 bool sk_geti(int fd, int level, int name, int *v);
 /* A copy of f's fd (taskfd_copy), or -errno (logged, naming what). */

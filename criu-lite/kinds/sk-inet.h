@@ -5,17 +5,18 @@
  * task ("socket:[INO]"), once per socket, through a copy of the fd (pidfd_getfd: the same
  * socket): family, type, protocol, state, addresses, shutdown (sock_diag), the options of
  * sk-inet.proto, a listener's backlog. Refused, naming pid, fd and socket: raw and other
- * protocols, a socket of another network namespace, a listener with connections not accepted
- * yet, a UDP socket with datagrams queued, TCP states other than LISTEN, ESTABLISHED and CLOSE,
- * an established connection without --tcp-established or --tcp-close. With --tcp-established
- * an established connection is locked (the network lock of net/netlock.h: its packets are
- * dropped, not answered), put in repair mode (TCP_REPAIR) and read: sequence numbers, both
- * queues (into inetsk-data-<id>.img with its crc32c), MSS, window scale, SACK, timestamps,
- * window. The dump holds a copy of each such socket until dump_inet_finish(): when the tree was
- * killed, the copies are closed still in repair mode (nothing is sent: no FIN, no RST) and the
- * lock stays for the restore to lift; when the tree runs on (a failed dump, --leave-running),
- * repair mode is switched off (without a window probe) and the lock lifted: the connections go
- * on as if nothing happened. With --tcp-close the connection is saved as closed.
+ * protocols, a held TCP connection of another network namespace than the tree's (without
+ * --tcp-close; the dump reads each socket inside its own namespace: dump-sknetns.h), a listener
+ * with connections not accepted yet, a UDP socket with datagrams queued, TCP states other than
+ * LISTEN, ESTABLISHED and CLOSE, an established connection without --tcp-established or
+ * --tcp-close. With --tcp-established an established connection is locked (the network lock of
+ * net/netlock.h: its packets are dropped, not answered), put in repair mode (TCP_REPAIR) and read:
+ * sequence numbers, both queues (into inetsk-data-<id>.img with its crc32c), MSS, window scale,
+ * SACK, timestamps, window. The dump holds a copy of each such socket until dump_inet_finish():
+ * when the tree was killed, the copies are closed still in repair mode (nothing is sent: no FIN, no
+ * RST) and the lock stays for the restore to lift; when the tree runs on (a failed dump,
+ * --leave-running), repair mode is switched off (without a window probe) and the lock lifted: the
+ * connections go on as if nothing happened. With --tcp-close the connection is saved as closed.
  * Contract, restore (restore-inet.c, restore-tcp.c): restore_inet_check() reads and checks every
  * entry first and, with --tcp-established, takes the dump's network lock in the restore's own
  * network namespace too (another host takes the peer's packets now). restore_inet_open() creates

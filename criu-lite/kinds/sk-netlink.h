@@ -10,9 +10,8 @@
  * GET_STRICT_CHK), SO_PASSCRED, SO_SNDBUF/SO_RCVBUF where they differ from a new socket's, a
  * classic BPF filter, its status flags. Refused, naming pid, fd and socket: messages queued for
  * reading (SO_MEMINFO: they can't be put back), a dump (NLM_F_DUMP) in progress on it (the
- * kernel's half of it can't be rebuilt), mmap rings (kernels before 4.6), a socket of another
- * network namespace, a SOL_SOCKET option that differs from a new socket's and is not restored.
- * The entry is malloc'd: dump_netlink_free().
+ * kernel's half of it can't be rebuilt), mmap rings (kernels before 4.6), a SOL_SOCKET option that
+ * differs from a new socket's and is not restored. The entry is malloc'd: dump_netlink_free().
  * Contract, restore (restore-netlink.c): restore_netlink_check() checks every FT_NETLINKSK entry
  * of files.img before anything is created (-EBADMSG naming the file). restore_netlink_open()
  * creates the socket of one entry in the restorer: socket(), options, filter, bind() to its port

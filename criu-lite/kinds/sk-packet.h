@@ -10,7 +10,7 @@
  * status flags. Refused, naming pid, fd and socket: mmap rings (PACKET_RX_RING/TX_RING), a
  * fanout group (PACKET_FANOUT), packets queued for reading (SO_MEMINFO: they can't be
  * re-injected as received), SOCK_PACKET, a PACKET_VNET_HDR_SZ other than PACKET_VNET_HDR's, a
- * socket of another network namespace, a SOL_SOCKET option that differs from a new socket's and
+ * SOL_SOCKET option that differs from a new socket's and
  * is not restored. Never read: PACKET_STATISTICS (reading resets the task's counters). The entry
  * is malloc'd: dump_packet_free().
  * Contract, restore (restore-packet.c): restore_packet_check() checks every FT_PACKETSK entry of
