@@ -244,22 +244,18 @@ int restore_dup(int fd, const char *what)
 	return d;
 }
 
-/* A socket, made in its network namespace (restore-sknetns.h). */
+/* A netlink or packet socket, made (when its entry is opened) in its network namespace
+ * (restore-sknetns.h). Inet sockets are all made at once, each in its namespace
+ * (restore-inet.c); unix sockets are always the tree's. */
 static int open_socket(struct restore_ctx *c, const FileEntry *fe)
 {
 	bool in;
-	int ret = restore_sknetns_enter(c, fe, &in), fd = -EINVAL;
+	int ret = restore_sknetns_enter(c, fe, &in), fd;
 
 	if (ret)
 		return ret;
-	if (fe->type == FILE_TYPE__FT_UNIXSK)
-		fd = restore_unix_open(c, fe);
-	else if (fe->type == FILE_TYPE__FT_INETSK)
-		fd = restore_inet_open(c, fe);
-	else if (fe->type == FILE_TYPE__FT_NETLINKSK)
-		fd = restore_netlink_open(c, fe);
-	else if (fe->type == FILE_TYPE__FT_PACKETSK)
-		fd = restore_packet_open(c, fe);
+	fd = fe->type == FILE_TYPE__FT_NETLINKSK ? restore_netlink_open(c, fe)
+						 : restore_packet_open(c, fe);
 	ret = restore_sknetns_leave(c, in);
 	if (ret && fd >= 0)
 		close(fd);
@@ -268,8 +264,11 @@ static int open_socket(struct restore_ctx *c, const FileEntry *fe)
 
 int restore_open_entry(struct restore_ctx *c, const FileEntry *fe, int first_fd)
 {
-	if (fe->type == FILE_TYPE__FT_UNIXSK || fe->type == FILE_TYPE__FT_INETSK ||
-	    fe->type == FILE_TYPE__FT_NETLINKSK || fe->type == FILE_TYPE__FT_PACKETSK)
+	if (fe->type == FILE_TYPE__FT_UNIXSK)
+		return restore_unix_open(c, fe);
+	if (fe->type == FILE_TYPE__FT_INETSK)
+		return restore_inet_open(c, fe);
+	if (fe->type == FILE_TYPE__FT_NETLINKSK || fe->type == FILE_TYPE__FT_PACKETSK)
 		return open_socket(c, fe);
 	if (fe->type == FILE_TYPE__FT_NSFILE)
 		return restore_sknetns_nsfile(c, fe);
