@@ -258,11 +258,14 @@ static int run_steps(struct dump_shared *sh, struct dump_tree_list *tl, bool pre
 	/* a network namespace of the tree's own: entered for the steps below (netns.h) */
 	if ((ret = fault_inject(sh->o, "netns")) || (ret = dump_netns_check(sh, tl)))
 		return ret;
+	/* group stops before any task's memory is read: the question goes to the parent through
+	 * rsys, which lets it into user space for an instant, where the kernel may rewrite its
+	 * rseq area; a lazy migration serves the pages later from the task against their sums */
+	if ((ret = dump_stops(tl)))
+		return ret;
 	for (size_t i = 0; i < tl->n; i++)
 		if ((ret = dump_one(&tl->t[i])))
 			return ret;
-	if ((ret = dump_stops(tl)))
-		return ret;
 	if ((ret = dump_inet_hold_all(sh))) /* the TCP connections, all locked at once */
 		return ret;
 	if ((ret = dump_files_outside(tl->t, tl->n)))
