@@ -292,7 +292,13 @@ static int seize_thread(struct seized_task *st, pid_t tid)
 	if (gone && ret == -ECHILD)
 		goto leader_gone; /* a zombie thread now, still traced: we let go when we exit */
 	if (gone) {
-		pr_err("pid %d exited while being seized (status %#x)\n", st->pid, t->stop_status);
+		if (st->flags & SEIZE_MAY_EXIT)
+			pr_info("pid %d exited while being seized (status %#x)\n", st->pid,
+				t->stop_status);
+		else
+			pr_err("pid %d exited while being seized (status %#x)\n", st->pid,
+			       t->stop_status);
+		ret = -ESRCH;
 		goto drop;
 	}
 	if (ret)
@@ -358,7 +364,7 @@ int seize_task(pid_t pid, unsigned int flags, struct seized_task *st)
 	memset(st, 0, sizeof(*st));
 	st->pid = pid;
 	st->flags = flags;
-	if (flags & ~(unsigned int)SEIZE_EXITKILL) {
+	if (flags & ~(unsigned int)(SEIZE_EXITKILL | SEIZE_MAY_EXIT)) {
 		pr_err("pid %d: unknown seize flags %#x\n", pid, flags);
 		return -EINVAL;
 	}
@@ -368,7 +374,9 @@ int seize_task(pid_t pid, unsigned int flags, struct seized_task *st)
 	}
 	ret = proc_task_state(pid, pid, &st->state);
 	if (ret) {
-		if (ret == -ENOENT)
+		if (ret == -ENOENT && (flags & SEIZE_MAY_EXIT))
+			pr_info("pid %d: gone before it was seized\n", pid);
+		else if (ret == -ENOENT)
 			pr_err("pid %d: no such process\n", pid);
 		else {
 			errno = -ret;
@@ -388,8 +396,12 @@ int seize_task(pid_t pid, unsigned int flags, struct seized_task *st)
 		}
 	} while (added);
 	if (st->leader_exited && !st->nr) {
-		pr_err("pid %d is a zombie (state %c): it has exited and cannot be seized\n", pid,
-		       is_zombie(st->state) ? st->state : 'Z');
+		if (flags & SEIZE_MAY_EXIT)
+			pr_info("pid %d exited while being seized\n", pid);
+		else
+			pr_err(
+			    "pid %d is a zombie (state %c): it has exited and cannot be seized\n",
+			    pid, is_zombie(st->state) ? st->state : 'Z');
 		ret = -ESRCH;
 		goto fail;
 	}

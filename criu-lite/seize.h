@@ -24,6 +24,9 @@
 
 enum seize_flags {
 	SEIZE_EXITKILL = 1 << 0, /* PTRACE_O_EXITKILL: the task dies if we do (restore) */
+	/* the task may exit on the way (a child of a task frozen before it): -ESRCH when it did,
+	 * not logged as an error; the caller decides what its exit means */
+	SEIZE_MAY_EXIT = 1 << 1,
 };
 
 struct seized_thread {

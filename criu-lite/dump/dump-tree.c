@@ -136,7 +136,27 @@ static int seize_one(struct dump_shared *sh, struct dump_tree_list *tl, pid_t pi
 		c->zombie = true;
 		return 0;
 	}
-	ret = seize_task(pid, 0, &c->st);
+	ret = seize_task(pid, parent ? SEIZE_MAY_EXIT : 0, &c->st);
+	if (ret == -ESRCH && parent) {
+		/* it exited after its parent was frozen: a zombie now (the parent can't reap
+		 * it), or gone (reaped by the kernel: SIGCHLD ignored) */
+		st = task_state(pid, wchan, sizeof(wchan));
+		if ((st == 'Z' || st == 'X') && !threads_live(pid)) {
+			pr_info("pid %d exited while the tree was being frozen: dumped as a "
+				"zombie\n",
+				pid);
+			memset(&c->st, 0, sizeof(c->st));
+			c->zombie = true;
+			return 0;
+		}
+		if (!st) {
+			pr_info("pid %d exited while the tree was being frozen, and is gone\n",
+				pid);
+			tl->n--;
+			return 0;
+		}
+		pr_err("pid %d (state %c) could not be seized\n", pid, st);
+	}
 	if (!ret && c->st.leader_exited) {
 		c->pid = c->st.thr[0].tid;
 		pr_info("pid %d: its leader thread has exited: reaching it through thread %d\n",

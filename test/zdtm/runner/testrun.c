@@ -137,6 +137,11 @@ static enum result checkpoint_restore(struct test_run *t)
 			return RES_FAIL;
 		}
 	}
+	/* children of the tree born after it was listed above and dead as it was dumped (a
+	 * zombie of a killed task is ours then): reaped, so that no pid they hold (their
+	 * process group: the test's pid) stands in the restore's way */
+	if (!f->migrates)
+		reap_orphans(0);
 	if (f->restore(t))
 		return RES_FAIL;
 	return RES_PASS;
