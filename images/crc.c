@@ -7,8 +7,11 @@
  * pieces that are also wanted whole (isa-l has no combine for crc32c: it is
  * the arithmetic below, multiplication modulo the polynomial in reflected bit
  * order).
+ * img_crc64() is isa-l's crc64_ecma_refl (hardware accelerated as well), the sum of a page
+ * that a pre-dump chain compares across rounds.
  */
 #include <isa-l/crc.h>
+#include <isa-l/crc64.h>
 
 #include "images/img.h"
 
@@ -28,6 +31,21 @@ uint32_t img_crc32c(uint32_t crc, const void *buf, size_t len)
 		len -= n;
 	}
 	return ~raw;
+}
+
+uint64_t img_crc64(const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	uint64_t crc = 0;
+
+	while (len) {
+		size_t n = len < CRC_CHUNK ? len : CRC_CHUNK;
+
+		crc = crc64_ecma_refl(crc, p, (uint64_t)n);
+		p += n;
+		len -= n;
+	}
+	return crc;
 }
 
 #define CRC32C_POLY 0x82f63b78u /* reflected */

@@ -60,6 +60,7 @@ enum img_kind {
 	IMG_SHMEM_PAGEMAP, /* per shmem object id: like pagemap */
 	IMG_NETNS,	   /* the tree's own network namespace, when it has one */
 	IMG_NETNS_REFS,	   /* other network namespaces its sockets and nsfs fds are in */
+	IMG_SHMEM_SUMS,	   /* per shmem object id: a sum of each page, for a chain's next round */
 	IMG_KIND_NR,
 };
 
@@ -87,6 +88,9 @@ uint32_t img_crc32c(uint32_t crc, const void *buf, size_t len);
  * img_crc32c_shift(len_b) once and use img_crc32c_combine_op(). */
 uint32_t img_crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b);
 uint32_t img_crc32c_shift(uint64_t len_b);
+/* crc64 (ECMA-182, reflected) of buf: the sum of a page's contents that a pre-dump chain compares
+ * (64 bits: a changed page passes for unchanged with odds 2^-64, not crc32c's 2^-32). */
+uint64_t img_crc64(const void *buf, size_t len);
 uint32_t img_crc32c_combine_op(uint32_t crc_a, uint32_t crc_b, uint32_t shift_b);
 
 /* An open image directory (holds an O_DIRECTORY fd). */

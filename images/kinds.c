@@ -46,6 +46,8 @@ static const struct img_kind_desc kinds[IMG_KIND_NR] = {
 			&netns_entry__descriptor, NULL },
 	[IMG_NETNS_REFS] = { IMG_NETNS_REFS, "netns-refs", MAGIC4('N', 'S', 'R', 'F'), false,
 			     &netns_ref_entry__descriptor, NULL },
+	[IMG_SHMEM_SUMS] = { IMG_SHMEM_SUMS, "shmem-sums", MAGIC4('S', 'H', 'S', 'M'), true,
+			     &shmem_sums__descriptor, NULL },
 };
 
 const struct img_kind_desc *img_kind(enum img_kind kind)

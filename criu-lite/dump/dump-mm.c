@@ -455,8 +455,9 @@ static void free_vmas(VmaEntry *ents, VmaEntry **vmas, size_t n)
 	free(ents);
 }
 
-/* A pre-dump's part: the private pages only (no mm.img, no files): a later dump refers to them.
- * The VMAs are classified as a dump would, so that a tree a dump would refuse is refused now. */
+/* A pre-dump's part: the private pages, and the shared memory objects the task maps (no mm.img,
+ * no files): a later dump refers to them. The VMAs are classified as a dump would, so that a
+ * tree a dump would refuse is refused now. */
 int dump_mm_predump(struct dump_ctx *c)
 {
 	size_t n = c->vmas.n;
@@ -477,6 +478,13 @@ int dump_mm_predump(struct dump_ctx *c)
 	}
 	if (!ret)
 		ret = dump_pages(c, vmas, n);
+	for (size_t i = 0; i < n && !ret; i++) {
+		uint32_t id;
+
+		if (ents[i].kind == VMA_KIND__VMA_ANON_SHARED ||
+		    ents[i].kind == VMA_KIND__VMA_MEMFD_SHARED || vma_is_memfd(&c->vmas.v[i]))
+			ret = dump_shmem_vma(c, &c->vmas.v[i], &id);
+	}
 	free_vmas(ents, vmas, n);
 	return ret;
 }

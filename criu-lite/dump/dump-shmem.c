@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #define LOG_PREFIX "shmem: "
+#include "criu-lite/dump/dump-shmem-chain.h"
 #include "criu-lite/dump/dump.h"
 #include "criu-lite/kcompat.h"
 #include "criu-lite/log.h"
@@ -37,7 +38,8 @@
 
 #define PG	    4096ULL
 #define READ_CHUNK  (8ULL << 20)
-#define PM_BATCH    512 /* pagemap entries read at once */
+#define SCRATCH	    (1ULL << 20) /* a chunk compared with the parent's pages (chain) */
+#define PM_BATCH    512		 /* pagemap entries read at once */
 #define PAGEMAP_ENV "CRIU_LITE_SHMEM_PAGEMAP"
 
 struct shmem_list {
@@ -79,17 +81,64 @@ static int read_all(int fd, void *buf, size_t len, off_t off, uint64_t size)
 	return 0;
 }
 
-/* Object bytes [data, hole), page aligned, into the page writer. */
-static int write_range(struct dump_ctx *c, struct page_writer *pw, int fd, const char *what,
-		       ShmemEntry *e, off_t data, off_t hole)
+/* Pages [pg, pg + n) at buf into the page writer: present, or left to the parent. */
+static int add_pages(struct dump_ctx *c, struct page_writer *pw, ShmemEntry *e, uint64_t pg,
+		     uint64_t n, bool in_parent, const void *buf)
 {
 	struct img_err err = { 0 };
+
+	if (page_writer_add(pw, pg * PG, n,
+			    in_parent ? PAGEMAP_FLAGS__PE_PARENT : PAGEMAP_FLAGS__PE_PRESENT,
+			    in_parent ? NULL : buf, &err)) {
+		pr_err("%s\n", err.msg);
+		return -EIO;
+	}
+	if (in_parent) {
+		c->sh->shmem_pages_parent += n;
+		return 0;
+	}
+	e->data_pages += n;
+	c->sh->shmem_pages += n;
+	return 0;
+}
+
+/* A chunk read into buf (at most SCRATCH bytes): each page summed (shmem_chain_page()), runs
+ * of pages the parent holds the same left to it, the others copied. */
+static int add_compared(struct dump_ctx *c, struct page_writer *pw, ShmemEntry *e,
+			struct shmem_chain *sc, uint64_t pg, uint64_t n, const char *buf)
+{
+	bool same[SCRATCH / PG];
+	uint64_t i = 0;
 	int ret = 0;
 
-	for (off_t o = data; o < hole && !ret; o += READ_CHUNK) {
-		uint64_t len =
-		    (uint64_t)(hole - o) < READ_CHUNK ? (uint64_t)(hole - o) : READ_CHUNK;
-		void *buf = page_writer_reserve(pw, len / PG, &err);
+	for (uint64_t k = 0; k < n; k++)
+		same[k] = shmem_chain_page(sc, pg + k, buf + k * PG);
+	while (i < n && !ret) {
+		uint64_t j = i + 1;
+
+		while (j < n && same[j] == same[i])
+			j++;
+		ret = add_pages(c, pw, e, pg + i, j - i, same[i], buf + i * PG);
+		i = j;
+	}
+	return ret;
+}
+
+/* Object bytes [data, hole), page aligned, into the page writer. In a chain (sc->active) they
+ * are read into scratch first, summed, and only the pages that changed are copied on. */
+static int write_range(struct dump_ctx *c, struct page_writer *pw, int fd, const char *what,
+		       ShmemEntry *e, off_t data, off_t hole, struct shmem_chain *sc)
+{
+	struct img_err err = { 0 };
+	uint64_t chunk = sc->active ? SCRATCH : READ_CHUNK;
+	void *scratch = NULL;
+	int ret = 0;
+
+	if (sc->active && !(scratch = malloc(SCRATCH)))
+		return -ENOMEM;
+	for (off_t o = data; o < hole && !ret; o += (off_t)chunk) {
+		uint64_t len = (uint64_t)(hole - o) < chunk ? (uint64_t)(hole - o) : chunk;
+		void *buf = scratch ?: page_writer_reserve(pw, len / PG, &err);
 
 		if (!buf) {
 			pr_err("%s\n", err.msg);
@@ -99,22 +148,20 @@ static int write_range(struct dump_ctx *c, struct page_writer *pw, int fd, const
 		if (ret) {
 			errno = -ret;
 			pr_perror("pid %d: read of %s at %lld", c->pid, what, (long long)o);
-			return ret;
+			break;
 		}
-		if (page_writer_add(pw, (uint64_t)o, len / PG, PAGEMAP_FLAGS__PE_PRESENT, buf,
-				    &err)) {
-			pr_err("%s\n", err.msg);
-			ret = -EIO;
-		}
-		e->data_pages += len / PG;
-		c->sh->shmem_pages += len / PG;
+		ret = scratch ? add_compared(c, pw, e, sc, (uint64_t)o / PG, len / PG, buf)
+			      : add_pages(c, pw, e, (uint64_t)o / PG, len / PG, false, buf);
+		if (sc->whole)
+			c->sh->shmem_pages_whole += len / PG;
 	}
+	free(scratch);
 	return ret;
 }
 
 /* Every data range of the object (SEEK_DATA/SEEK_HOLE), into the page writer. */
 static int seek_data_ranges(struct dump_ctx *c, struct page_writer *pw, int fd, const char *what,
-			    ShmemEntry *e)
+			    ShmemEntry *e, struct shmem_chain *sc)
 {
 	off_t off = 0, end = (off_t)e->size;
 	int ret = 0;
@@ -132,7 +179,7 @@ static int seek_data_ranges(struct dump_ctx *c, struct page_writer *pw, int fd, 
 			hole = end;
 		data &= ~(off_t)(PG - 1);
 		hole = (hole + PG - 1) & ~(off_t)(PG - 1);
-		ret = write_range(c, pw, fd, what, e, data, hole);
+		ret = write_range(c, pw, fd, what, e, data, hole, sc);
 		off = hole;
 	}
 	return ret;
@@ -202,7 +249,7 @@ static int pagemap_vma(struct dump_ctx *c, int pm, const struct vma *v, struct p
 
 /* Every page that the task's pagemap shows in a VMA of object e, into the page writer. */
 static int pagemap_ranges(struct dump_ctx *c, struct page_writer *pw, int fd, const char *what,
-			  ShmemEntry *e)
+			  ShmemEntry *e, struct shmem_chain *sc)
 {
 	struct pm_scan s = { .npages = (e->size + PG - 1) / PG }; /* a last partial page too */
 	char path[64];
@@ -230,7 +277,7 @@ static int pagemap_ranges(struct dump_ctx *c, struct page_writer *pw, int fd, co
 		for (q = p; q < s.npages && s.seen[q] == s.seen[p]; q++)
 			;
 		if (s.seen[p])
-			ret = write_range(c, pw, fd, what, e, (off_t)(p * PG), (off_t)(q * PG));
+			ret = write_range(c, pw, fd, what, e, (off_t)(p * PG), (off_t)(q * PG), sc);
 	}
 	if (!ret)
 		pr_info(
@@ -242,29 +289,36 @@ static int pagemap_ranges(struct dump_ctx *c, struct page_writer *pw, int fd, co
 	return ret;
 }
 
-/* Every page of the object, into the page writer. */
+/* Every page of the object, into the page writer (and, in a chain, its sums file). */
 static int dump_contents(struct dump_ctx *c, int fd, const char *what, ShmemEntry *e, bool via_vma)
 {
 	struct page_writer *pw;
 	struct img_err err = { 0 };
-	int ret;
+	struct shmem_chain sc;
+	int ret = shmem_chain_open(c, e, &sc);
 
+	if (ret) {
+		shmem_chain_close(c, e, &sc, false);
+		return ret;
+	}
 	if (page_writer_open_cached(c->sh->dir, IMG_SHMEM_PAGEMAP, e->id, c->sh->bufs, &pw, &err)) {
 		pr_err("%s\n", err.msg);
+		shmem_chain_close(c, e, &sc, false);
 		return -EIO;
 	}
 	if (via_vma && pagemap_wanted(c))
-		ret = pagemap_ranges(c, pw, fd, what, e);
+		ret = pagemap_ranges(c, pw, fd, what, e, &sc);
 	else
-		ret = seek_data_ranges(c, pw, fd, what, e);
+		ret = seek_data_ranges(c, pw, fd, what, e, &sc);
 	if (ret) {
 		page_writer_abort(pw);
-		return ret;
-	}
-	if (page_writer_commit(pw, &err)) {
+	} else if (page_writer_commit(pw, &err)) {
 		pr_err("%s\n", err.msg);
-		return -EIO;
+		ret = -EIO;
 	}
+	ret = shmem_chain_close(c, e, &sc, !ret) ?: ret;
+	if (ret)
+		return ret;
 	e->has_data_pages = true;
 	return 0;
 }
@@ -467,6 +521,7 @@ int dump_shmem_commit(struct dump_ctx *c)
 
 void dump_shmem_free(struct dump_ctx *c)
 {
+	shmem_chain_free_shared(c->sh);
 	if (!c->sh->shmem)
 		return;
 	for (size_t i = 0; i < c->sh->shmem->n; i++)

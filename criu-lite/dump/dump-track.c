@@ -317,6 +317,16 @@ void dump_track_inventory(const struct dump_shared *sh, InventoryEntry *inv)
 	}
 }
 
+struct img_dir *dump_track_parent_dir(const struct dump_shared *sh)
+{
+	return sh->track && sh->track->parent.inv ? sh->track->parent.dir : NULL;
+}
+
+bool dump_track_keeps(const struct dump_shared *sh)
+{
+	return sh->track && sh->track->be != TRACK_NONE && sh->track->keep;
+}
+
 uint64_t dump_track_pages_parent(const struct dump_shared *sh)
 {
 	return sh->track ? sh->track->pages_parent : 0;

@@ -41,6 +41,10 @@ int dump_track_split(struct dump_ctx *c, uint64_t s, uint64_t e, bool written, d
 int dump_track_end(struct dump_shared *sh, struct dump_tree_list *tl, bool ok);
 /* What inventory.img says of the chain and the tracking. */
 void dump_track_inventory(const struct dump_shared *sh, struct InventoryEntry *inv);
+/* The parent set (--prev-images-dir: its pagemaps and sums are read, dump-shmem-chain.h), or
+ * NULL; whether this round may itself be a parent (pre-dump, --track-mem). */
+struct img_dir *dump_track_parent_dir(const struct dump_shared *sh);
+bool dump_track_keeps(const struct dump_shared *sh);
 /* Figures: pages left in the parent, pages copied whole because they could not be told. */
 uint64_t dump_track_pages_parent(const struct dump_shared *sh);
 uint64_t dump_track_pages_untracked(const struct dump_shared *sh);

@@ -220,7 +220,8 @@ static int close_sessions(struct dump_shared *sh, struct dump_tree_list *tl, boo
 	return fault_inject(sh->o, "release");
 }
 
-/* A pre-dump's steps: the tasks' private pages while frozen, trackers armed (dump-track.h). */
+/* A pre-dump's steps: the tasks' private pages and shared memory objects while frozen, trackers
+ * armed (dump-track.h). */
 static int predump_steps(struct dump_shared *sh, struct dump_tree_list *tl)
 {
 	int ret = 0;
@@ -228,6 +229,8 @@ static int predump_steps(struct dump_shared *sh, struct dump_tree_list *tl)
 	for (size_t i = 0; i < tl->n && !ret; i++)
 		if (!tl->t[i].zombie)
 			ret = fault_inject(sh->o, "mm") ?: dump_mm_predump(&tl->t[i]);
+	if (!ret)
+		ret = dump_shmem_commit(&tl->t[0]);
 	if (!ret)
 		ret = fault_inject(sh->o, "inventory")
 			  ?: dump_inventory(sh, tl->t[0].vpid, sh->dump_id);
@@ -334,9 +337,11 @@ static int report(const struct opts *o, struct dump_shared *sh, size_t nr_tasks,
 	stats_count(&st, "pages_zero", sh->pages_zero);
 	stats_count(&st, "pages_in_parent", dump_track_pages_parent(sh));
 	stats_count(&st, "pages_untracked", dump_track_pages_untracked(sh));
-	/* shared memory is not tracked: a dump against a parent copies every object whole */
+	/* shared memory in a chain: pages compared by sums (dump-shmem-chain.h); untracked: of
+	 * objects the parent lacks */
 	stats_count(&st, "shmem_pages_written", sh->shmem_pages);
-	stats_count(&st, "shmem_pages_untracked", o->prev_images_dir ? sh->shmem_pages : 0);
+	stats_count(&st, "shmem_pages_parent", sh->shmem_pages_parent);
+	stats_count(&st, "shmem_pages_untracked", sh->shmem_pages_whole);
 	stats_count(&st, "memory_bytes", sh->pages_dumped * 4096);
 	stats_count(&st, "image_files", u.files);
 	stats_count(&st, "image_bytes", u.bytes);

@@ -45,6 +45,8 @@ struct dump_shared {
 	uint32_t next_file_id;
 	uint32_t next_ghost_id;
 	struct shmem_list *shmem;
+	struct shmem_parent_list
+	    *shmem_parent;	      /* the parent set's shmem.img (dump-shmem-chain.h) */
 	struct dump_inet *inet;	      /* inet sockets, and the connections held (sk-inet.h) */
 	struct netns_dump *netns;     /* the tree's own network namespace (netns.h), or NULL */
 	struct dump_sknetns *sknetns; /* other namespaces of its sockets (dump-sknetns.h) */
@@ -59,9 +61,11 @@ struct dump_shared {
 	unsigned int ns_level;
 	/* stats for the log and benchmarks */
 	uint64_t pages_dumped, pages_zero;
-	uint64_t shmem_pages; /* of shared memory objects (dump-shmem.c) */
-	uint64_t pages_cow;   /* shared with the parent task: inherited at restore (dump-cow.c) */
-	uint32_t dump_id;     /* in every record file's header and in inventory.img */
+	uint64_t shmem_pages; /* of shared memory objects (dump-shmem.c), copied */
+	uint64_t shmem_pages_parent,
+	    shmem_pages_whole; /* left in the chain; copied, no parent copy */
+	uint64_t pages_cow;    /* shared with the parent task: inherited at restore (dump-cow.c) */
+	uint32_t dump_id;      /* in every record file's header and in inventory.img */
 	/* --lazy-pages: what went to the destination, and how long it took */
 	uint64_t lazy_sent, lazy_pages;
 	double lazy_s;

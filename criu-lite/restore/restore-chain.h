@@ -11,9 +11,18 @@
  *   broken chain is refused naming the directory and the address.
  * - restore_chain_fill(): in restore_mm, where pagefill() runs: copies those pages in, from
  *   each level (direct: as pagefill's).
- * - restore_chain_task_free(), restore_chain_close(). */
+ * - restore_chain_shmem(): the same for object i of shmem.img, after restore_shmem_read(): at
+ *   each level the object of the same device, inode and kind at dump time (each round compared
+ *   its pages by contents: dump-shmem-chain.h). restore_chain_shmem_any(): it has such pages.
+ * - restore_chain_shmem_fill(): put(arg, offset, data, len) for each run of them, from each
+ *   level's checked pages file.
+ * - restore_chain_task_free(), restore_chain_close() (the objects' parts too). */
 #ifndef CRIU_LITE_RESTORE_CHAIN_H
 #define CRIU_LITE_RESTORE_CHAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "criu-lite/restore/pagefill.h"
 
@@ -24,6 +33,10 @@ int restore_chain_open(struct restore_ctx *c);
 int restore_chain_task(struct restore_ctx *c, struct restore_task *t);
 int restore_chain_fill(struct restore_ctx *c, struct restore_task *t,
 		       const struct pagefill_direct *direct);
+int restore_chain_shmem(struct restore_ctx *c, size_t i);
+bool restore_chain_shmem_any(const struct restore_ctx *c, size_t i);
+typedef int (*chain_put_fn)(void *arg, uint64_t off, const void *data, uint64_t len);
+int restore_chain_shmem_fill(struct restore_ctx *c, size_t i, chain_put_fn put, void *arg);
 void restore_chain_task_free(struct restore_task *t);
 void restore_chain_close(struct restore_ctx *c);
 

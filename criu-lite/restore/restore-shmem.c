@@ -16,7 +16,9 @@
  * chose the objects filled lazily) are two steps. A lazy object gets, for
  * each page the image holds, a placeholder fallocate()d into its page cache
  * instead of its contents, and goes to lazy-pages (lazy-shm.h says why the
- * placeholders); its mode, owner and seals are set all the same. */
+ * placeholders); its mode, owner and seals are set all the same. The pages a dump left in the
+ * parent images of its chain (PE_PARENT) are written in first from there (restore-chain.h),
+ * lazy object or not: a lazy restore after pre-copy serves only the last round's pages. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +30,7 @@
 #define LOG_PREFIX "shmem: "
 #include "criu-lite/log.h"
 #include "criu-lite/kinds/memfd.h"
+#include "criu-lite/restore/restore-chain.h"
 #include "criu-lite/restore/restore-lazy.h"
 #include "criu-lite/restore/restore.h"
 
@@ -101,7 +104,8 @@ int restore_shmem_read(struct restore_ctx *c)
 	}
 	for (size_t i = 0; i < c->nr_shmem; i++)
 		if ((ret = restore_manifest_pages(c, page_reader_pages_name(c->shmem_pages[i]),
-						  page_reader_crc(c->shmem_pages[i]))))
+						  page_reader_crc(c->shmem_pages[i]))) ||
+		    (ret = restore_chain_shmem(c, i)))
 			return ret;
 	return 0;
 }
@@ -266,6 +270,29 @@ static int verify(struct page_reader *pr)
 	return ret;
 }
 
+struct chain_put {
+	const ShmemEntry *e;
+	int fd;
+};
+
+/* chain_put_fn: pages from the chain's parent images, written into the object. */
+static int put_from_chain(void *arg, uint64_t off, const void *data, uint64_t len)
+{
+	const struct chain_put *cp = arg;
+
+	if (off >= cp->e->size)
+		return 0;
+	if (len > cp->e->size - off) /* the last page may be partial */
+		len = cp->e->size - off;
+	if (pwrite(cp->fd, data, len, (off_t)off) != (ssize_t)len) {
+		pr_perror("shared memory object %u: can't write %llu bytes of the parent images at "
+			  "%#llx",
+			  cp->e->id, (unsigned long long)len, (unsigned long long)off);
+		return -errno ? -errno : -EIO;
+	}
+	return 0;
+}
+
 int restore_shmem_fill(struct restore_ctx *c)
 {
 	for (size_t i = 0; i < c->nr_shmem; i++) {
@@ -275,6 +302,10 @@ int restore_shmem_fill(struct restore_ctx *c)
 
 		if (!c->shmem_lazy[i])
 			ret = verify(pr);
+		if (ret)
+			return ret;
+		/* what the chain holds, eagerly (a lazy object: only its last dirty pages wait) */
+		ret = restore_chain_shmem_fill(c, i, put_from_chain, &(struct chain_put){ e, fd });
 		if (ret)
 			return ret;
 		if (c->shmem_lazy[i])

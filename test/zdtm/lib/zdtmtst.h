@@ -87,6 +87,15 @@ void test_heap_steady(void);
 void test_fill_pattern(void *buf, size_t len, uint64_t seed);
 /* -1 if buf holds the pattern, else the offset of the first wrong byte. */
 ssize_t test_check_pattern(const void *buf, size_t len, uint64_t seed);
+/* Pages with a version (lib/verpage.c): page p as version v of page i of area (a pattern, v in
+ * its first word); the check passes when p holds version noted, or noted + 1 (written, not
+ * noted yet: a freeze between the two steps), or zeros for noted 0; TEST_VERPAGE_DROPPING (a
+ * page being dropped) passes zeros or any version. Else it fails naming what and i (the first
+ * few), counts *bad and returns -1. */
+#define TEST_VERPAGE_DROPPING UINT32_MAX
+void test_verpage_put(unsigned char *p, unsigned area, size_t i, uint32_t v);
+int test_verpage_check(const char *what, const unsigned char *p, unsigned area, size_t i,
+		       uint32_t noted, int *bad);
 /* CRC-32C (Castagnoli), as iSCSI/ext4 use it: "123456789" -> 0xe3069283. */
 uint32_t test_crc32c(const void *buf, size_t len);
 

@@ -89,7 +89,8 @@ static int check_stats(struct test_run *t)
 
 /* pre-lazy: lazy-pages served the final dump's pages, never one the chain holds (those were put
  * in eagerly): the private pages it copied in are no more than the dump copied, once per task
- * that holds them (each fork at restore of a task whose pages were still coming). */
+ * that holds them (each fork at restore of a task whose pages were still coming), and the pages
+ * it wrote into shared memory objects no more than the dump copied of those. */
 static int chain_served(struct test_run *t)
 {
 	static const char *const keys[] = { "pages_fault", "pages_around", "pages_prefetch" };
@@ -108,6 +109,19 @@ static int chain_served(struct test_run *t)
 		    "(the rest is in the chain: put in eagerly, never served); see "
 		    "lazy-pages.json and dump.json",
 		    served, copied, forks);
+		return -ECANCELED;
+	}
+	/* shared memory: each object's pages are written into it once, whoever faults */
+	served = stats_key(t, "lazy-pages.json", "shm_pages_fault");
+	copied = stats_key(t, "lazy-pages.json", "shm_pages_prefetch");
+	served = served < 0 || copied < 0 ? -1 : served + copied;
+	copied = stats_key(t, "dump.json", "shmem_pages_written");
+	if (served < 0 || copied < 0 || served > copied) {
+		run_why(t,
+			"lazy-pages wrote %ld pages into shared memory objects, the final dump "
+			"copied %ld of them (the rest is in the chain: put in eagerly); see "
+			"lazy-pages.json and dump.json",
+			served, copied);
 		return -ECANCELED;
 	}
 	return 0;

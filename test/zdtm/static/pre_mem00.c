@@ -33,65 +33,17 @@
 #include "zdtmtst.h"
 
 #define PG	   4096ul
+#define MAX_BAD	   10
 #define NHOT	   2048
 #define NCOLD	   2048
 #define NMOVE	   256
 #define NFRESH	   64
 #define NSHARED	   256
 #define NMEMFD	   256
-#define DROPPING   UINT32_MAX
-#define MAX_BAD	   10
 #define COLD_SEED  0xc01d000000000000ull
 #define MOVE_SEED  0x3013000000000000ull
 #define SLOT(k)	   (slots + (size_t)(k)*NMOVE * PG)
 #define FRESH_SEED 0xf3e5000000000000ull
-
-static uint64_t seed(unsigned area, size_t i, uint32_t v)
-{
-	return ((uint64_t)area << 56) ^ ((uint64_t)i << 32) ^ v;
-}
-
-/* Page p as version v of page i of area: the pattern, with v in its first word. */
-static void put(unsigned char *p, unsigned area, size_t i, uint32_t v)
-{
-	test_fill_pattern(p, PG, seed(area, i, v));
-	memcpy(p, &v, sizeof(v));
-}
-
-static bool zero(const unsigned char *p)
-{
-	for (size_t k = 0; k < PG; k++)
-		if (p[k])
-			return false;
-	return true;
-}
-
-/* Page i holds version noted or noted + 1 (written, not noted yet); dropping: zeros or any. */
-static int check_page(const char *what, const unsigned char *p, unsigned area, size_t i,
-		      uint32_t noted, int *bad)
-{
-	uint32_t v;
-
-	if (zero(p) && (noted == 0 || noted == DROPPING))
-		return 0;
-	memcpy(&v, p, sizeof(v));
-	if (v == noted || (noted != DROPPING && v == noted + 1) || (noted == DROPPING && v)) {
-		unsigned char *exp = malloc(PG);
-		bool ok = exp != NULL;
-
-		if (ok) {
-			put(exp, area, i, v);
-			ok = !memcmp(exp, p, PG);
-		}
-		free(exp);
-		if (ok)
-			return 0;
-	}
-	if ((*bad)++ < MAX_BAD)
-		fail("%s page %zu: version %u (or its contents damaged), noted %u%s", what, i, v,
-		     noted, noted != DROPPING && v < noted ? ": stale, from an older round" : "");
-	return -1;
-}
 
 /* [p, p + len) is mapped, all of it */
 static bool mapped(void *p, size_t len)
@@ -112,11 +64,11 @@ static int child(unsigned char *sh, int go)
 	for (unsigned long r = 0; read(go, &c, 1) != 1; r++) {
 		size_t i = (size_t)random() % NSHARED;
 
-		put(sh + i * PG, 4, i, ver[i] + 1);
+		test_verpage_put(sh + i * PG, 4, i, ver[i] + 1);
 		ver[i]++;
 	}
 	for (size_t i = 0; i < NSHARED; i++)
-		check_page("shared", sh + i * PG, 4, i, ver[i], &bad);
+		test_verpage_check("shared", sh + i * PG, 4, i, ver[i], &bad);
 	return bad ? 1 : 0;
 }
 
@@ -155,7 +107,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (size_t i = 0; i < NCOLD; i++)
-		put(cold + i * PG, 1, i, 1);
+		test_verpage_put(cold + i * PG, 1, i, 1);
 	for (int k = 0; k < 2; k++)
 		test_fill_pattern(SLOT(k), NMOVE * PG, MOVE_SEED + (unsigned)k);
 	munmap(SLOT(2), NMOVE * PG); /* the free slot */
@@ -176,9 +128,9 @@ int main(int argc, char **argv)
 		for (int k = 0; k < 8; k++) {
 			size_t i = (size_t)random() % NHOT, m = (size_t)random() % NMEMFD;
 
-			put(hot + i * PG, 0, i, ver[i] + 1);
+			test_verpage_put(hot + i * PG, 0, i, ver[i] + 1);
 			ver[i]++;
-			put(page, 5, m, mver[m] + 1);
+			test_verpage_put(page, 5, m, mver[m] + 1);
 			if (pwrite(mfd, page, PG, (off_t)(m * PG)) != (ssize_t)PG) {
 				fail_errno("pwrite to the memfd");
 				return 1;
@@ -189,7 +141,7 @@ int main(int argc, char **argv)
 			size_t i = (size_t)random() % (NHOT - 16);
 
 			for (size_t k = 0; k < 16; k++)
-				ver[i + k] = DROPPING;
+				ver[i + k] = TEST_VERPAGE_DROPPING;
 			madvise(hot + i * PG, 16 * PG, MADV_DONTNEED);
 			for (size_t k = 0; k < 16; k++)
 				ver[i + k] = 0;
@@ -238,11 +190,11 @@ int main(int argc, char **argv)
 		fail("the child found its shared pages wrong (status %#x: see its messages)",
 		     status);
 	for (size_t i = 0; i < NHOT; i++)
-		check_page("hot", hot + i * PG, 0, i, ver[i], &bad);
+		test_verpage_check("hot", hot + i * PG, 0, i, ver[i], &bad);
 	for (size_t i = 0; i < NCOLD; i++)
-		check_page("cold", cold + i * PG, 1, i, 1, &bad);
+		test_verpage_check("cold", cold + i * PG, 1, i, 1, &bad);
 	for (size_t i = 0; i < NMEMFD; i++)
-		check_page("memfd", mfm + i * PG, 5, i, mver[i], &bad);
+		test_verpage_check("memfd", mfm + i * PG, 5, i, mver[i], &bad);
 	for (unsigned k = 0; k < 2; k++) {
 		int found = 0;
 
