@@ -236,6 +236,15 @@ static pid_t tracer_of(pid_t pid, pid_t tid)
 	return tracer;
 }
 
+/* Thread tid of pid is a zombie now, or gone. */
+static bool exited_now(pid_t pid, pid_t tid)
+{
+	char state;
+	int ret = proc_task_state(pid, tid, &state);
+
+	return ret == -ENOENT || (!ret && is_zombie(state));
+}
+
 /* 0 when seized and stopped, or when a non-leader thread vanished on the way. */
 static int seize_thread(struct seized_task *st, pid_t tid)
 {
@@ -268,6 +277,11 @@ static int seize_thread(struct seized_task *st, pid_t tid)
 	ret = seize_attach(st, t, opts);
 	if (ret == -ESRCH && tid != st->pid)
 		goto vanished;
+	if (ret == -EPERM && (st->flags & SEIZE_MAY_EXIT) && exited_now(st->pid, tid)) {
+		pr_info("pid %d exited while being seized\n", st->pid);
+		ret = -ESRCH; /* the kernel refuses to attach to an exiting task */
+		goto drop;
+	}
 	if (ret == -EPERM && (tracer = tracer_of(st->pid, tid)) > 0) {
 		char ts, tcomm[64] = "?";
 		pid_t tp;
