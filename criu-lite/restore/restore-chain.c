@@ -12,7 +12,8 @@
 #include "criu-lite/restore/restore-chain.h"
 #include "criu-lite/restore/restore.h"
 
-#define PG 4096ULL
+#define PG	    4096ULL
+#define CHAIN_PIECE (1ULL << 20) /* a shared object's pages read and put at once */
 
 struct restore_chain {
 	struct chain_parent lv[CHAIN_MAX_DEPTH];
@@ -305,7 +306,8 @@ static int open_object_level(struct restore_ctx *c, size_t k, void *arg, struct 
 		return -EBADMSG;
 	}
 	snprintf(name, len, "pagemap-shmem-%u.img", x->id);
-	ret = page_reader_open_kind(c->chain->lv[k].dir, IMG_SHMEM_PAGEMAP, x->id, r, &err);
+	/* checked as restore_chain_shmem_fill() reads it (before any task exists) */
+	ret = page_reader_open_unchecked(c->chain->lv[k].dir, IMG_SHMEM_PAGEMAP, x->id, r, &err);
 	if (ret)
 		pr_err("parent images %s: %s\n", c->chain->lv[k].path, err.msg);
 	return ret;
@@ -340,23 +342,36 @@ bool restore_chain_shmem_any(const struct restore_ctx *c, size_t i)
 int restore_chain_shmem_fill(struct restore_ctx *c, size_t i, chain_put_fn put, void *arg)
 {
 	struct restore_chain_task *ct = restore_chain_shmem_any(c, i) ? c->chain->obj[i] : NULL;
+	struct page_buf b = { 0 };
 	int ret = 0;
 
 	for (size_t k = 0; ct && k < ct->n && !ret; k++) {
 		struct ranges take = { 0 };
-		const char *data = page_reader_data(ct->r[k]);
 
 		ret = select_runs(&(struct ranges){ ct->need[k], ct->nr_need[k], ct->nr_need[k] },
 				  ct->r[k], PAGEMAP_FLAGS__PE_PRESENT, &take);
 		for (size_t j = 0; j < take.n && !ret; j++) {
 			const struct page_run *run = page_reader_find(ct->r[k], take.r[j][0]);
+			uint64_t off = run->offset + (take.r[j][0] - run->vaddr);
 
-			ret =
-			    put(arg, take.r[j][0], data + run->offset + (take.r[j][0] - run->vaddr),
-				take.r[j][1] - take.r[j][0]);
+			for (uint64_t x = 0; x < take.r[j][1] - take.r[j][0] && !ret;
+			     x += CHAIN_PIECE) {
+				uint64_t n = take.r[j][1] - take.r[j][0] - x;
+				struct img_err err = { 0 };
+				const void *data;
+
+				n = n < CHAIN_PIECE ? n : CHAIN_PIECE;
+				ret = page_reader_read(ct->r[k], off + x, n, &b, &data, &err);
+				if (ret)
+					pr_err("parent images %s: %s\n", c->chain->lv[k].path,
+					       err.msg);
+				else
+					ret = put(arg, take.r[j][0] + x, data, n);
+			}
 		}
 		free(take.r);
 	}
+	free(b.buf);
 	return ret;
 }
 

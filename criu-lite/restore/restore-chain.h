@@ -14,8 +14,8 @@
  * - restore_chain_shmem(): the same for object i of shmem.img, after restore_shmem_read(): at
  *   each level the object of the same device, inode and kind at dump time (each round compared
  *   its pages by contents: dump-shmem-chain.h). restore_chain_shmem_any(): it has such pages.
- * - restore_chain_shmem_fill(): put(arg, offset, data, len) for each run of them, from each
- *   level's checked pages file.
+ * - restore_chain_shmem_fill(): put(arg, offset, data, len) for each run of them, read from each
+ *   level's pages file in pieces and checked as they are read (before any task exists).
  * - restore_chain_task_free(), restore_chain_close() (the objects' parts too). */
 #ifndef CRIU_LITE_RESTORE_CHAIN_H
 #define CRIU_LITE_RESTORE_CHAIN_H

@@ -34,7 +34,8 @@
 #include "criu-lite/restore/restore-lazy.h"
 #include "criu-lite/restore/restore.h"
 
-#define PG 4096ULL
+#define PG	   4096ULL
+#define FILL_PIECE (1ULL << 20) /* read and written at once */
 
 /* The kernel's O_LARGEFILE on x86, which fdinfo shows (glibc's is 0 on 64-bit). */
 #define KERNEL_O_LARGEFILE 0100000
@@ -55,6 +56,21 @@ struct restore_memfds {
 	struct restore_memfd *v;
 	size_t n;
 };
+
+/* An object's pages, opened without reading them: they are checked as restore_shmem_fill()
+ * reads them, before any task exists (a lazy migration's come from lazy-pages). */
+static int open_pages(struct restore_ctx *c, uint32_t id, struct page_reader **out)
+{
+	struct img_err err = { 0 };
+	int ret;
+
+	if (restore_lazy_remote(c))
+		return restore_lazy_pages_open(c, IMG_SHMEM_PAGEMAP, id, out);
+	ret = page_reader_open_unchecked(c->dir, IMG_SHMEM_PAGEMAP, id, out, &err);
+	if (ret)
+		pr_err("%s\n", err.msg);
+	return ret;
+}
 
 int restore_shmem_read(struct restore_ctx *c)
 {
@@ -89,8 +105,7 @@ int restore_shmem_read(struct restore_ctx *c)
 		if (ret != 1)
 			break;
 		c->shmem[i] = (ShmemEntry *)m;
-		ret = restore_lazy_pages_open(c, IMG_SHMEM_PAGEMAP, c->shmem[i]->id,
-					      &c->shmem_pages[i]);
+		ret = open_pages(c, c->shmem[i]->id, &c->shmem_pages[i]);
 		if (ret) {
 			img_reader_close(r);
 			return ret;
@@ -121,23 +136,6 @@ static int check_runs(const ShmemEntry *e, const struct page_reader *pr)
 		       (unsigned long long)e->size);
 		return -EBADMSG;
 	}
-	return 0;
-}
-
-static int fill_anon(const ShmemEntry *e, int fd, const struct page_reader *pr)
-{
-	const struct page_run *runs = page_reader_runs(pr);
-	const char *data = page_reader_data(pr);
-	char *p = mmap(NULL, e->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-
-	if (p == MAP_FAILED) {
-		pr_perror("can't map shared memory object %u to fill it", e->id);
-		return -errno;
-	}
-	for (size_t i = 0; i < page_reader_nr_runs(pr); i++)
-		if (runs[i].flags & PAGEMAP_FLAGS__PE_PRESENT)
-			memcpy(p + runs[i].vaddr, data + runs[i].offset, runs[i].nr_pages * PG);
-	munmap(p, e->size);
 	return 0;
 }
 
@@ -179,25 +177,65 @@ static int make_memfd(const ShmemEntry *e)
 	return fd;
 }
 
-static int fill_memfd(const ShmemEntry *e, int fd, const struct page_reader *pr)
+/* len bytes of data at offset at of the object, clipped to its size (its last page may be
+ * partial). */
+static int put_pages(const ShmemEntry *e, int fd, uint64_t at, const void *data, uint64_t len)
+{
+	if (at >= e->size)
+		return 0;
+	if (len > e->size - at)
+		len = e->size - at;
+	if (pwrite(fd, data, len, (off_t)at) != (ssize_t)len) {
+		pr_perror("shared memory object %u: can't write %llu bytes at %#llx", e->id,
+			  (unsigned long long)len, (unsigned long long)at);
+		return -errno ? -errno : -EIO;
+	}
+	return 0;
+}
+
+/* Bytes [off, off + len) of pr's pages file, checked: read into b (a lazy migration's: fetched
+ * from lazy-pages into the reader's own memory). */
+static int pages_at(struct page_reader *pr, uint64_t off, uint64_t len, struct page_buf *b,
+		    const void **data)
+{
+	struct img_err err = { 0 };
+	int ret;
+
+	if (page_reader_fd(pr) >= 0) {
+		ret = page_reader_read(pr, off, len, b, data, &err);
+	} else {
+		ret = page_reader_verify(pr, off, len, &err);
+		*data = (const char *)page_reader_data(pr) + off;
+	}
+	if (ret)
+		pr_err("%s\n", err.msg);
+	return ret;
+}
+
+/* Every page the image holds, read in pieces and written into the object with pwrite(): no page
+ * of the pages file or of the object is faulted in (through mappings, each costs a fault here:
+ * ten times slower). */
+static int fill(const ShmemEntry *e, int fd, struct page_reader *pr)
 {
 	const struct page_run *runs = page_reader_runs(pr);
-	const char *data = page_reader_data(pr);
+	struct page_buf b = { 0 };
+	int ret = 0;
 
-	for (size_t i = 0; i < page_reader_nr_runs(pr); i++) {
+	for (size_t i = 0; i < page_reader_nr_runs(pr) && !ret; i++) {
 		uint64_t len = runs[i].nr_pages * PG;
 
 		if (!(runs[i].flags & PAGEMAP_FLAGS__PE_PRESENT))
 			continue;
-		if (runs[i].vaddr + len > e->size) /* the last page may be partial */
-			len = e->size - runs[i].vaddr;
-		if (pwrite(fd, data + runs[i].offset, len, (off_t)runs[i].vaddr) != (ssize_t)len) {
-			pr_perror("can't fill memfd \"%s\" at %llu", e->name,
-				  (unsigned long long)runs[i].vaddr);
-			return -errno ? -errno : -EIO;
+		for (uint64_t x = 0; x < len && !ret; x += FILL_PIECE) {
+			uint64_t n = len - x < FILL_PIECE ? len - x : FILL_PIECE;
+			const void *data;
+
+			ret = pages_at(pr, runs[i].offset + x, n, &b, &data)
+				  ?: put_pages(e, fd, runs[i].vaddr + x, data, n);
 		}
 	}
-	return 0;
+	free(b.buf);
+	return ret;
 }
 
 /* A placeholder in the page cache for each page the image holds (lazy-shm.h). */
@@ -255,21 +293,6 @@ int restore_shmem_prepare(struct restore_ctx *c)
 	return 0;
 }
 
-/* Check the pages an eager object is filled with (opened unchecked by a lazy restore). */
-static int verify(struct page_reader *pr)
-{
-	const struct page_run *runs = page_reader_runs(pr);
-	struct img_err err = { 0 };
-	int ret = 0;
-
-	for (size_t i = 0; i < page_reader_nr_runs(pr) && !ret; i++)
-		if (runs[i].flags & PAGEMAP_FLAGS__PE_PRESENT)
-			ret = page_reader_verify(pr, runs[i].offset, runs[i].nr_pages * PG, &err);
-	if (ret)
-		pr_err("%s\n", err.msg);
-	return ret;
-}
-
 struct chain_put {
 	const ShmemEntry *e;
 	int fd;
@@ -280,17 +303,7 @@ static int put_from_chain(void *arg, uint64_t off, const void *data, uint64_t le
 {
 	const struct chain_put *cp = arg;
 
-	if (off >= cp->e->size)
-		return 0;
-	if (len > cp->e->size - off) /* the last page may be partial */
-		len = cp->e->size - off;
-	if (pwrite(cp->fd, data, len, (off_t)off) != (ssize_t)len) {
-		pr_perror("shared memory object %u: can't write %llu bytes of the parent images at "
-			  "%#llx",
-			  cp->e->id, (unsigned long long)len, (unsigned long long)off);
-		return -errno ? -errno : -EIO;
-	}
-	return 0;
+	return put_pages(cp->e, cp->fd, off, data, len);
 }
 
 int restore_shmem_fill(struct restore_ctx *c)
@@ -300,10 +313,6 @@ int restore_shmem_fill(struct restore_ctx *c)
 		struct page_reader *pr = c->shmem_pages[i];
 		int fd = c->shmem_fds[i], ret = 0;
 
-		if (!c->shmem_lazy[i])
-			ret = verify(pr);
-		if (ret)
-			return ret;
 		/* what the chain holds, eagerly (a lazy object: only its last dirty pages wait) */
 		ret = restore_chain_shmem_fill(c, i, put_from_chain, &(struct chain_put){ e, fd });
 		if (ret)
@@ -311,8 +320,7 @@ int restore_shmem_fill(struct restore_ctx *c)
 		if (c->shmem_lazy[i])
 			ret = placeholders(e, fd, pr);
 		else
-			ret = e->kind == SHMEM_KIND__SHMEM_MEMFD ? fill_memfd(e, fd, pr)
-								 : fill_anon(e, fd, pr);
+			ret = fill(e, fd, pr);
 		if (!ret && e->kind == SHMEM_KIND__SHMEM_MEMFD)
 			ret = finish_memfd(e, fd);
 		if (!ret && c->shmem_lazy[i])
