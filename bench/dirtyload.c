@@ -7,6 +7,7 @@
  *                            SIGUSR1 (after a restore) it checks every page against the table
  *                            (a page older than its note came from an older pre-dump round) and
  *                            writes "ok" or "BAD page N" to OUT, then exits.
+ *   dirtyload --shared MB OUT  the same in shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS).
  *   dirtyload --cost MB OUT  fills MB MiB, times one write to each page (every page present: no
  *                            fault) and 4000 single writes, writes "ready" to OUT and waits for
  *                            SIGUSR1 (sent once a pre-dump armed dirty tracking), then does the
@@ -121,10 +122,10 @@ static void fill_page(unsigned char *pg, size_t i)
 		pg[k] = (unsigned char)(i * 131 + k * 7);
 }
 
-static int dirty(size_t n, const char *out)
+static int dirty(size_t n, const char *out, bool shared)
 {
-	unsigned char *p =
-	    mmap(NULL, n * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char *p = mmap(NULL, n * PG, PROT_READ | PROT_WRITE,
+				(shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS, -1, 0);
 	uint64_t *note = calloc(n, sizeof(*note)), w = 0;
 	char msg[64];
 
@@ -163,13 +164,14 @@ static int dirty(size_t n, const char *out)
 int main(int argc, char **argv)
 {
 	bool c = argc > 1 && !strcmp(argv[1], "--cost");
+	bool sh = argc > 1 && !strcmp(argv[1], "--shared");
 	struct sigaction sa = { .sa_handler = on_usr1 };
 
-	if (argc != (c ? 4 : 3)) {
-		fprintf(stderr, "usage: dirtyload [--cost] MB OUT\n");
+	if (argc != (c || sh ? 4 : 3)) {
+		fprintf(stderr, "usage: dirtyload [--cost|--shared] MB OUT\n");
 		return 2;
 	}
 	sigaction(SIGUSR1, &sa, NULL);
 	return c ? cost((size_t)atol(argv[2]) << 8, argv[3])
-		 : dirty((size_t)atol(argv[1]) << 8, argv[2]);
+		 : dirty((size_t)atol(argv[1 + sh]) << 8, argv[2 + sh], sh);
 }

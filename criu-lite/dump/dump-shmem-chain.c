@@ -1,6 +1,7 @@
 /* dump-shmem-chain: see dump-shmem-chain.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,9 +12,12 @@
 #include "criu-lite/dump/dump.h"
 #include "criu-lite/log.h"
 #include "images/pages.h"
+#include "images/thread.h"
 
 #define PG	    4096ULL
-#define SUMS_RECORD 65536 /* pages per shmem_sums record */
+#define SUMS_RECORD 65536	   /* pages per shmem_sums record */
+#define SCAN_CHUNK  (256ULL << 10) /* read and summed at once: stays in L2 */
+#define SCAN_SHARE  (16ULL << 20)  /* a thread for every this much, up to SHMEM_SCAN_THREADS */
 
 /* The parent set's shmem.img, read once per dump. */
 struct shmem_parent_list {
@@ -177,7 +181,8 @@ int shmem_chain_open(struct dump_ctx *c, const ShmemEntry *e, struct shmem_chain
 	sc->parent_npages = (pe->size + PG - 1) / PG;
 	sc->parent_sums = calloc(sc->parent_npages + 1, sizeof(*sc->parent_sums));
 	sc->parent_held = calloc(sc->parent_npages / 64 + 1, sizeof(uint64_t));
-	if (!sc->parent_sums || !sc->parent_held)
+	sc->same = calloc(sc->npages / 64 + 1, sizeof(uint64_t));
+	if (!sc->parent_sums || !sc->parent_held || !sc->same)
 		return -ENOMEM;
 	if ((ret = read_held(pd, sc)) || (ret = read_sums(pd, sc)))
 		return ret;
@@ -195,6 +200,79 @@ bool shmem_chain_page(struct shmem_chain *sc, uint64_t pg, const void *data)
 		sc->sums[pg] = sum;
 	return sc->cmp && pg < sc->parent_npages && test_bit(sc->parent_held, pg) &&
 	       sc->parent_sums[pg] == sum;
+}
+
+struct scan_part {
+	struct shmem_chain *sc;
+	int fd;
+	uint64_t size, pg, n; /* pages [pg, pg + n) */
+	int ret;
+};
+
+/* One thread's share: read, sum and compare; the bits of same it sets are its own words
+ * (shares start on multiples of 64 pages). */
+static void *scan_part(void *arg)
+{
+	struct scan_part *p = arg;
+	char *buf = malloc(SCAN_CHUNK);
+
+	if (!buf) {
+		p->ret = -ENOMEM;
+		return NULL;
+	}
+	for (uint64_t done = 0; done < p->n && !p->ret;) {
+		uint64_t k = p->n - done < SCAN_CHUNK / PG ? p->n - done : SCAN_CHUNK / PG;
+		uint64_t pg = p->pg + done;
+
+		p->ret = dump_shmem_read(p->fd, buf, k * PG, (off_t)(pg * PG), p->size);
+		for (uint64_t i = 0; i < k && !p->ret; i++)
+			if (shmem_chain_page(p->sc, pg + i, buf + i * PG))
+				set_bit(p->sc->same, pg + i);
+		done += k;
+	}
+	free(buf);
+	return NULL;
+}
+
+int shmem_chain_scan(struct shmem_chain *sc, int fd, uint64_t size, uint64_t pg, uint64_t n)
+{
+	struct scan_part part[SHMEM_SCAN_THREADS];
+	pthread_t tid[SHMEM_SCAN_THREADS];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	uint64_t nt = n * PG / SCAN_SHARE + 1, at = pg, end = pg + n;
+	int started = 0, ret = 0;
+
+	if (nt > SHMEM_SCAN_THREADS)
+		nt = SHMEM_SCAN_THREADS;
+	if (cpus > 0 && nt > (uint64_t)cpus)
+		nt = (uint64_t)cpus;
+	for (uint64_t t = 0; t < nt; t++) {
+		/* the last share ends at end; the others on a multiple of 64 pages */
+		uint64_t e = t + 1 == nt ? end : ((pg + n * (t + 1) / nt) & ~63ULL);
+
+		if (e < at)
+			e = at;
+		part[t] = (struct scan_part){ sc, fd, size, at, e - at, 0 };
+		at = e;
+	}
+	for (uint64_t t = 1; t < nt; t++) {
+		if (thread_start_quiet(&tid[t], NULL, scan_part, &part[t]))
+			break; /* the rest in this thread */
+		started++;
+	}
+	for (uint64_t t = (uint64_t)started + 1; t < nt; t++)
+		scan_part(&part[t]);
+	scan_part(&part[0]);
+	for (int t = 1; t <= started; t++)
+		pthread_join(tid[t], NULL);
+	for (uint64_t t = 0; t < nt && !ret; t++)
+		ret = part[t].ret;
+	return ret;
+}
+
+bool shmem_chain_same(const struct shmem_chain *sc, uint64_t pg)
+{
+	return pg < sc->npages && test_bit(sc->same, pg);
 }
 
 static int write_sums(struct dump_ctx *c, const ShmemEntry *e, const struct shmem_chain *sc)
@@ -237,6 +315,7 @@ int shmem_chain_close(struct dump_ctx *c, const ShmemEntry *e, struct shmem_chai
 	free(sc->sums);
 	free(sc->parent_sums);
 	free(sc->parent_held);
+	free(sc->same);
 	*sc = (struct shmem_chain){ 0 };
 	return ret;
 }

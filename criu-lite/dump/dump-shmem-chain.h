@@ -16,6 +16,9 @@
  *   copied). The parent's shmem.img is read once per dump (kept in sh->shmem_parent).
  * - shmem_chain_page(): page pg of the object holds data: true when the parent holds the same.
  *   Its sum is kept for this round's file.
+ * - shmem_chain_scan(): the same for pages [pg, pg + n) read from the object's fd (sc->cmp
+ *   only), over up to SHMEM_SCAN_THREADS threads when there are many; shmem_chain_same() then
+ *   says it of each of them. Only the pages that differ need to be read again to be copied.
  * - shmem_chain_close(): ok: the sums file is written (a round that keeps them). Frees sc.
  * - shmem_chain_free_shared(): at the end of the dump. All return 0 or -errno, logged. */
 #ifndef CRIU_LITE_DUMP_SHMEM_CHAIN_H
@@ -34,6 +37,7 @@ struct shmem_chain {
 	bool whole; /* against a parent that lacks the object: copied whole */
 	uint64_t npages;
 	uint64_t *sums; /* this round's, per page (0: a hole), or NULL */
+	uint64_t *same; /* bit per page: shmem_chain_scan() found the parent's sum (sc->cmp) */
 	/* the parent's copy */
 	uint64_t parent_npages;
 	uint64_t *parent_sums;
@@ -43,6 +47,9 @@ struct shmem_chain {
 
 int shmem_chain_open(struct dump_ctx *c, const ShmemEntry *e, struct shmem_chain *sc);
 bool shmem_chain_page(struct shmem_chain *sc, uint64_t pg, const void *data);
+#define SHMEM_SCAN_THREADS 4
+int shmem_chain_scan(struct shmem_chain *sc, int fd, uint64_t size, uint64_t pg, uint64_t n);
+bool shmem_chain_same(const struct shmem_chain *sc, uint64_t pg);
 int shmem_chain_close(struct dump_ctx *c, const ShmemEntry *e, struct shmem_chain *sc, bool ok);
 void shmem_chain_free_shared(struct dump_shared *sh);
 

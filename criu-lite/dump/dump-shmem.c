@@ -38,8 +38,7 @@
 
 #define PG	    4096ULL
 #define READ_CHUNK  (8ULL << 20)
-#define SCRATCH	    (1ULL << 20) /* a chunk compared with the parent's pages (chain) */
-#define PM_BATCH    512		 /* pagemap entries read at once */
+#define PM_BATCH    512 /* pagemap entries read at once */
 #define PAGEMAP_ENV "CRIU_LITE_SHMEM_PAGEMAP"
 
 struct shmem_list {
@@ -55,9 +54,9 @@ static ShmemEntry *find(struct shmem_list *l, uint64_t dev, uint64_t ino)
 	return NULL;
 }
 
-/* len bytes of the object at off into buf; what lies past its end (the tail
- * of a last page that is only partly inside) reads as zeroes. */
-static int read_all(int fd, void *buf, size_t len, off_t off, uint64_t size)
+/* What lies past the object's end (the tail of a last page that is only partly inside) reads as
+ * zeroes. */
+int dump_shmem_read(int fd, void *buf, size_t len, off_t off, uint64_t size)
 {
 	char *p = buf;
 
@@ -102,60 +101,65 @@ static int add_pages(struct dump_ctx *c, struct page_writer *pw, ShmemEntry *e, 
 	return 0;
 }
 
-/* A chunk read into buf (at most SCRATCH bytes): each page summed (shmem_chain_page()), runs
- * of pages the parent holds the same left to it, the others copied. */
-static int add_compared(struct dump_ctx *c, struct page_writer *pw, ShmemEntry *e,
-			struct shmem_chain *sc, uint64_t pg, uint64_t n, const char *buf)
-{
-	bool same[SCRATCH / PG];
-	uint64_t i = 0;
-	int ret = 0;
-
-	for (uint64_t k = 0; k < n; k++)
-		same[k] = shmem_chain_page(sc, pg + k, buf + k * PG);
-	while (i < n && !ret) {
-		uint64_t j = i + 1;
-
-		while (j < n && same[j] == same[i])
-			j++;
-		ret = add_pages(c, pw, e, pg + i, j - i, same[i], buf + i * PG);
-		i = j;
-	}
-	return ret;
-}
-
-/* Object bytes [data, hole), page aligned, into the page writer. In a chain (sc->active) they
- * are read into scratch first, summed, and only the pages that changed are copied on. */
-static int write_range(struct dump_ctx *c, struct page_writer *pw, int fd, const char *what,
-		       ShmemEntry *e, off_t data, off_t hole, struct shmem_chain *sc)
+/* Object bytes [data, hole), page aligned, into the page writer: read into a reservation of
+ * the writer (no copy) and summed when this round keeps sums. */
+static int copy_range(struct dump_ctx *c, struct page_writer *pw, int fd, const char *what,
+		      ShmemEntry *e, off_t data, off_t hole, struct shmem_chain *sc)
 {
 	struct img_err err = { 0 };
-	uint64_t chunk = sc->active ? SCRATCH : READ_CHUNK;
-	void *scratch = NULL;
 	int ret = 0;
 
-	if (sc->active && !(scratch = malloc(SCRATCH)))
-		return -ENOMEM;
-	for (off_t o = data; o < hole && !ret; o += (off_t)chunk) {
-		uint64_t len = (uint64_t)(hole - o) < chunk ? (uint64_t)(hole - o) : chunk;
-		void *buf = scratch ?: page_writer_reserve(pw, len / PG, &err);
+	for (off_t o = data; o < hole && !ret; o += (off_t)READ_CHUNK) {
+		uint64_t len =
+		    (uint64_t)(hole - o) < READ_CHUNK ? (uint64_t)(hole - o) : READ_CHUNK;
+		char *buf = page_writer_reserve(pw, len / PG, &err);
 
 		if (!buf) {
 			pr_err("%s\n", err.msg);
 			return -ENOMEM;
 		}
-		ret = read_all(fd, buf, len, o, e->size);
+		ret = dump_shmem_read(fd, buf, len, o, e->size);
 		if (ret) {
 			errno = -ret;
 			pr_perror("pid %d: read of %s at %lld", c->pid, what, (long long)o);
 			break;
 		}
-		ret = scratch ? add_compared(c, pw, e, sc, (uint64_t)o / PG, len / PG, buf)
-			      : add_pages(c, pw, e, (uint64_t)o / PG, len / PG, false, buf);
+		for (uint64_t k = 0; sc->active && k < len / PG; k++)
+			shmem_chain_page(sc, (uint64_t)o / PG + k, buf + k * PG);
+		ret = add_pages(c, pw, e, (uint64_t)o / PG, len / PG, false, buf);
 		if (sc->whole)
 			c->sh->shmem_pages_whole += len / PG;
 	}
-	free(scratch);
+	return ret;
+}
+
+/* Object bytes [data, hole) against the parent's copy: every page summed and compared
+ * (shmem_chain_scan()), then runs of pages the parent holds the same left to it, and the others
+ * read again and copied. */
+static int write_range(struct dump_ctx *c, struct page_writer *pw, int fd, const char *what,
+		       ShmemEntry *e, off_t data, off_t hole, struct shmem_chain *sc)
+{
+	uint64_t p = (uint64_t)data / PG, end = (uint64_t)hole / PG;
+	int ret;
+
+	if (!sc->cmp)
+		return copy_range(c, pw, fd, what, e, data, hole, sc);
+	ret = shmem_chain_scan(sc, fd, e->size, p, end - p);
+	if (ret) {
+		errno = -ret;
+		pr_perror("pid %d: read of %s at %lld", c->pid, what, (long long)data);
+		return ret;
+	}
+	while (p < end && !ret) {
+		bool same = shmem_chain_same(sc, p);
+		uint64_t q = p + 1;
+
+		while (q < end && shmem_chain_same(sc, q) == same)
+			q++;
+		ret = same ? add_pages(c, pw, e, p, q - p, true, NULL)
+			   : copy_range(c, pw, fd, what, e, (off_t)(p * PG), (off_t)(q * PG), sc);
+		p = q;
+	}
 	return ret;
 }
 

@@ -166,6 +166,9 @@ void dump_files_free(struct dump_ctx *c);
 int dump_shmem_vma(struct dump_ctx *c, const struct vma *v, uint32_t *id);
 /* shmem.img from c->shmem; frees the list. */
 int dump_shmem_commit(struct dump_ctx *c);
+/* len bytes of a shared memory object at off, through our fd; past its size: zeroes. 0 or -errno
+ * (-EIO when it shrank under us). Not logged. */
+int dump_shmem_read(int fd, void *buf, size_t len, off_t off, uint64_t size);
 void dump_shmem_free(struct dump_ctx *c);
 
 /* cwd, root and umask of c (dump-fs.c): checked before the fds, written after them. */
