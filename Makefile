@@ -41,11 +41,13 @@ LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 DEB_PKGS := build-essential pkg-config protobuf-c-compiler libprotobuf-c-dev \
 	libnl-3-dev libnl-route-3-dev libcap-dev libseccomp-dev libjson-c-dev \
 	libisal-dev libgnutls28-dev libnftables-dev libcmocka-dev python3 iproute2 util-linux procps kmod \
+	nftables \
 	clang libclang-rt-14-dev \
 	linux-source-6.1 qemu-system-x86 busybox-static flex bison bc libelf-dev libssl-dev \
 	cpio xz-utils patch \
 	redis-server
-# (redis-server: a real TCP server test/cli/tcp-apps checkpoints with a client connected)
+# (redis-server: a real TCP server test/cli/tcp-apps checkpoints with a client connected;
+# nftables: the nft command test/cli/tcp-migrate looks at the network lock with)
 
 PROTOS	:= $(wildcard proto/*.proto)
 PB_C	:= $(patsubst proto/%.proto,$(G)/%.pb-c.c,$(PROTOS))
