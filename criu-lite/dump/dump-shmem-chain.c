@@ -124,6 +124,12 @@ static int read_sums(struct img_dir *pd, struct shmem_chain *sc)
 	uint64_t next = 0;
 	int ret = img_reader_open(pd, IMG_SHMEM_SUMS, sc->parent_id, &r, &err);
 
+	if (ret == -ENOENT) { /* a parent made before sums were kept: it can't be compared with */
+		pr_info("parent images: no sums of shared memory object %u: copied whole\n",
+			sc->parent_id);
+		memset(sc->parent_held, 0, (sc->parent_npages / 64 + 1) * sizeof(uint64_t));
+		return 0;
+	}
 	if (ret) {
 		pr_err("parent images: %s\n", err.msg);
 		return ret;
