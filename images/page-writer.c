@@ -23,6 +23,7 @@
 #define PW_BUF_SIZE    (8u << 20) /* the usual write batch */
 #define PW_WRITERS     2	  /* background writer threads (pagepool.h) */
 #define PW_RESERVE_MAX (1ull << 30)
+#define PW_RESUM_PIECE (1u << 20) /* read back at once to sum a file with deferred places */
 
 struct page_writer {
 	struct img_dir *dir;
@@ -44,6 +45,7 @@ struct page_writer {
 	size_t nr_runs;
 	size_t runs_alloc;
 	bool elsewhere; /* the pages are not written: their sums and the pagemap only */
+	bool deferred;	/* some places are filled later (page_writer_defer): summed at commit */
 };
 
 static int pw_io_error(struct page_writer *w, int ret, struct img_err *err)
@@ -297,7 +299,7 @@ static int pw_put(struct page_writer *w, const void *data, uint64_t len, struct 
 }
 
 static int pw_check_run(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages, uint32_t flags,
-			const void *data, struct img_err *err)
+			const void *data, bool later, struct img_err *err)
 {
 	const struct page_run *last = w->nr_runs ? &w->runs[w->nr_runs - 1] : NULL;
 	unsigned long long va = vaddr;
@@ -317,7 +319,7 @@ static int pw_check_run(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages
 		return img_fail(err, EINVAL,
 				"%s: run at 0x%llx: below the end 0x%llx of the previous run",
 				w->name, va, (unsigned long long)run_end(last));
-	if ((flags & PE_PRESENT) && !data)
+	if ((flags & PE_PRESENT) && !data && !later)
 		return img_fail(err, EINVAL, "%s: run at 0x%llx: present pages without data",
 				w->name, va);
 	if (!(flags & PE_PRESENT) && data)
@@ -332,30 +334,12 @@ static int pw_check_run(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages
 	return 0;
 }
 
-int page_writer_add(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages, uint32_t flags,
-		    const void *data, struct img_err *err)
+/* A checked run into the list: merged with the last one when it goes on from it. */
+static int pw_append(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages, uint32_t flags,
+		     struct img_err *err)
 {
-	struct page_run *last;
-	int ret;
+	struct page_run *last = w->nr_runs ? &w->runs[w->nr_runs - 1] : NULL;
 
-	ret = pw_check_run(w, vaddr, nr_pages, flags, data, err);
-	if (ret) {
-		w->reserved = NULL;
-		return ret;
-	}
-	if (flags & PE_PRESENT) {
-		bool rest = data == w->reserved && nr_pages < w->reserved_nr;
-
-		ret = pw_put(w, data, nr_pages * IMG_PAGE_SIZE, err);
-		/* the rest of a reservation stays for the next runs with data (a run without
-		 * data between them keeps it too: it stores nothing) */
-		w->reserved = !ret && rest ? (uint8_t *)data + nr_pages * IMG_PAGE_SIZE : NULL;
-		w->reserved_nr = w->reserved ? w->reserved_nr - nr_pages : 0;
-		if (ret)
-			return ret;
-	}
-
-	last = w->nr_runs ? &w->runs[w->nr_runs - 1] : NULL;
 	if (last && last->flags == flags && run_end(last) == vaddr) {
 		/* the data (if any) went right after last's: just extend it */
 		last->nr_pages += nr_pages;
@@ -380,6 +364,109 @@ int page_writer_add(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages, ui
 	if (flags & PE_PRESENT)
 		w->size += nr_pages * IMG_PAGE_SIZE;
 	return 0;
+}
+
+int page_writer_add(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages, uint32_t flags,
+		    const void *data, struct img_err *err)
+{
+	int ret;
+
+	ret = pw_check_run(w, vaddr, nr_pages, flags, data, false, err);
+	if (ret) {
+		w->reserved = NULL;
+		return ret;
+	}
+	if (flags & PE_PRESENT) {
+		bool rest = data == w->reserved && nr_pages < w->reserved_nr;
+
+		ret = pw_put(w, data, nr_pages * IMG_PAGE_SIZE, err);
+		/* the rest of a reservation stays for the next runs with data (a run without
+		 * data between them keeps it too: it stores nothing) */
+		w->reserved = !ret && rest ? (uint8_t *)data + nr_pages * IMG_PAGE_SIZE : NULL;
+		w->reserved_nr = w->reserved ? w->reserved_nr - nr_pages : 0;
+		if (ret)
+			return ret;
+	}
+
+	return pw_append(w, vaddr, nr_pages, flags, err);
+}
+
+int page_writer_defer(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages, uint64_t *off,
+		      struct img_err *err)
+{
+	int ret;
+
+	w->reserved = NULL;
+	if (w->elsewhere || w->rf.streamed || w->rf.fd < 0)
+		return img_fail(err, EINVAL,
+				"%s: pages can be filled in later only in a local file", w->name);
+	ret = pw_check_run(w, vaddr, nr_pages, PE_PRESENT, NULL, true, err);
+	/* what is buffered goes first: the place starts where the file's bytes end */
+	if (!ret)
+		ret = pw_flush(w, err);
+	if (ret)
+		return ret;
+	*off = w->size;
+	w->foff += (off_t)(nr_pages * IMG_PAGE_SIZE);
+	w->deferred = true;
+	return pw_append(w, vaddr, nr_pages, PE_PRESENT, err);
+}
+
+int page_writer_fill(struct page_writer *w, uint64_t off, const void *data, uint64_t len,
+		     struct img_err *err)
+{
+	const uint8_t *p = data;
+
+	if (w->failed)
+		return img_fail(err, -w->failed, "%s: writer failed earlier", w->name);
+	if (!w->deferred || off > w->size || len > w->size - off)
+		return img_fail(err, EINVAL, "%s: bytes %llu-%llu: not a place kept for later",
+				w->name, (unsigned long long)off, (unsigned long long)(off + len));
+	while (len) {
+		ssize_t n = pwrite(w->rf.fd, p, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return w->failed = img_fail(
+				   err, n < 0 ? errno : EIO, "%s: write at %llu: %s", w->name,
+				   (unsigned long long)off, n < 0 ? strerror(errno) : "short");
+		p += n;
+		off += (uint64_t)n;
+		len -= (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Deferred places filled: the file's sums taken again from what it holds. */
+static int pw_resum(struct page_writer *w, struct img_err *err)
+{
+	uint8_t *buf = malloc(PW_RESUM_PIECE);
+	int ret = 0;
+
+	if (!buf)
+		return img_fail(err, ENOMEM, "%s: out of memory to sum it", w->name);
+	if (ftruncate(w->rf.fd, (off_t)w->size)) { /* a last place never filled: a hole */
+		free(buf);
+		return img_fail(err, errno, "%s: truncate to %llu: %s", w->name,
+				(unsigned long long)w->size, strerror(errno));
+	}
+	pagecrc_free(&w->crc);
+	pagecrc_init(&w->crc);
+	for (uint64_t off = 0; off < w->size && !ret;) {
+		uint64_t n = w->size - off < PW_RESUM_PIECE ? w->size - off : PW_RESUM_PIECE;
+		ssize_t got = pread(w->rf.fd, buf, n, (off_t)off);
+
+		if (got != (ssize_t)n)
+			ret = img_fail(err, got < 0 ? errno : EIO, "%s: read back at %llu: %s",
+				       w->name, (unsigned long long)off,
+				       got < 0 ? strerror(errno) : "short");
+		else if (pagecrc_add(&w->crc, buf, n))
+			ret = img_fail(err, ENOMEM, "%s: out of memory for checksums", w->name);
+		off += n;
+	}
+	free(buf);
+	return ret;
 }
 
 uint64_t page_writer_pages(const struct page_writer *w, uint32_t flag)
@@ -446,6 +533,8 @@ int page_writer_commit(struct page_writer *w, struct img_err *err)
 	ret = pw_flush(w, err);
 	if (!ret && !w->elsewhere)
 		ret = pw_io_error(w, pw_pool_drain(w->pool), err);
+	if (!ret && w->deferred)
+		ret = pw_resum(w, err);
 	if (ret) {
 		page_writer_abort(w);
 		return ret;

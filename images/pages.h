@@ -62,6 +62,14 @@ void *page_writer_reserve(struct page_writer *w, uint64_t nr_pages, struct img_e
  * nr_pages pages when flags has PE_PRESENT, else must be NULL. */
 int page_writer_add(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages, uint32_t flags,
 		    const void *data, struct img_err *err);
+/* A PE_PRESENT run whose pages come later (a live snapshot copies them while the tree runs):
+ * its place in the pages file is kept, at *off. Only into a local file (not elsewhere, not a
+ * sink). page_writer_fill() then writes len bytes of data at file offset off (inside deferred
+ * places; any order, any time before the commit, which sums the whole file again). */
+int page_writer_defer(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages, uint64_t *off,
+		      struct img_err *err);
+int page_writer_fill(struct page_writer *w, uint64_t off, const void *data, uint64_t len,
+		     struct img_err *err);
 /* Totals so far (for logs and benchmarks): pages of the runs whose flags
  * include every bit of flag; flag 0 counts every page. */
 uint64_t page_writer_pages(const struct page_writer *w, uint32_t flag);

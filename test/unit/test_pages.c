@@ -243,6 +243,50 @@ static void test_reserve_in_parts(void **state)
 	page_reader_close(r);
 }
 
+/* Places kept for later (a live snapshot): filled out of order after other runs, summed at
+ * commit from the file; a fill outside them is refused. */
+static void test_deferred(void **state)
+{
+	struct utest_img_fx *f = *state;
+	const uint64_t b = 0x7f1000000000ull;
+	struct page_writer *w;
+	struct page_reader *r;
+	struct img_err err = { 0 };
+	uint64_t off1 = 0, off2 = 0;
+	void *d;
+
+	assert_int_equal(page_writer_open(f->d, 5, &w, &err), 0);
+	add_ok(w, b, 2, PE_PRESENT);
+	assert_int_equal(page_writer_defer(w, b + 2 * PG, 3, &off1, &err), 0);
+	assert_int_equal(off1, 2 * PG);
+	add_ok(w, b + 8 * PG, 1, PE_ZERO);
+	add_ok(w, b + 9 * PG, 1, PE_PRESENT);
+	assert_int_equal(page_writer_defer(w, b + 20 * PG, 2, &off2, &err), 0);
+	assert_int_equal(off2, 6 * PG);
+	/* the last place first, then the other in two parts */
+	d = make_pages(b + 20 * PG, 2);
+	assert_int_equal(page_writer_fill(w, off2, d, 2 * PG, &err), 0);
+	free(d);
+	d = make_pages(b + 2 * PG, 3);
+	assert_int_equal(page_writer_fill(w, off1 + PG, (uint8_t *)d + PG, 2 * PG, &err), 0);
+	assert_int_equal(page_writer_fill(w, off1, d, PG, &err), 0);
+	assert_int_equal(page_writer_fill(w, off2 + PG, d, 2 * PG, &err), -EINVAL);
+	free(d);
+	assert_int_equal(page_writer_commit(w, &err), 0);
+
+	assert_int_equal(page_reader_open(f->d, 5, &r, &err), 0);
+	assert_int_equal(page_reader_nr_runs(r), 4);
+	check_run(&page_reader_runs(r)[0], b, 5, PE_PRESENT, 0);
+	check_run(&page_reader_runs(r)[1], b + 8 * PG, 1, PE_ZERO, 0);
+	check_run(&page_reader_runs(r)[2], b + 9 * PG, 1, PE_PRESENT, 5 * PG);
+	check_run(&page_reader_runs(r)[3], b + 20 * PG, 2, PE_PRESENT, 6 * PG);
+	assert_int_equal(page_reader_size(r), 8 * PG);
+	for (size_t i = 0; i < 4; i++)
+		if (page_reader_runs(r)[i].flags == PE_PRESENT)
+			check_data(r, &page_reader_runs(r)[i]);
+	page_reader_close(r);
+}
+
 static void test_add_refused(void **state)
 {
 	struct utest_img_fx *f = *state;
@@ -496,7 +540,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, utest_img_setup, utest_img_teardown)
 		T(test_roundtrip_mixed),    T(test_reserve_and_large), T(test_reserve_in_parts),
 		T(test_add_refused),	    T(test_abort_and_empty),   T(test_pages_file_bad),
-		T(test_pagemap_invariants),
+		T(test_pagemap_invariants), T(test_deferred),
 #undef T
 	};
 
