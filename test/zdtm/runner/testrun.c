@@ -137,9 +137,15 @@ static enum result checkpoint_restore(struct test_run *t)
 			return RES_FAIL;
 		}
 	}
-	/* children of the tree born after it was listed above and dead as it was dumped (a
-	 * zombie of a killed task is ours then): reaped, so that no pid they hold (their
-	 * process group: the test's pid) stands in the restore's way */
+	/* children of the tree born after it was listed above (a zombie of a killed task is
+	 * ours then, a child it forked just before is still alive): killed and reaped, so that
+	 * no pid they hold (their process group: the test's pid, from its setsid()) stands in
+	 * the restore's way */
+	while (!f->migrates && kill(-t->pid, 0) == 0 && now_s() < t->deadline) {
+		kill(-t->pid, SIGKILL);
+		reap_orphans(0);
+		usleep(10 * 1000);
+	}
 	if (!f->migrates)
 		reap_orphans(0);
 	if (f->restore(t))
