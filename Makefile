@@ -208,7 +208,7 @@ zdtm: $(TOOL) zdtm-build
 test: deps
 	@$(MAKE) all && $(MAKE) $(UNIT_BIN) || { echo "0 passed, 1 failed (the build failed)"; \
 		kill -KILL $$PPID; exit 1; }
-	@$(ZRUNNER) run --all --keep-going -f nocr,h,pidns,lazy,ps-lazy,remote-lazy,remote,pre,pre-lazy,pre-remote --unit "$(UNIT_BIN)" \
+	@$(ZRUNNER) run --all --keep-going -f nocr,h,pidns,lazy,ps-lazy,remote-lazy,remote,pre,pre-lazy,pre-remote,snapshot --unit "$(UNIT_BIN)" \
 		--cmd "cli:600=test/cli/run" --cmd "predump:300=test/cli/predump" --cmd "tcp-migrate:300=test/cli/tcp-migrate" --cmd "tcp-apps:300=test/cli/tcp-apps" \
 		--cmd "kernel-test=kernel/run-qemu-test" || \
 		{ kill -KILL $$PPID; exit 1; }

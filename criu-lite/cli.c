@@ -18,6 +18,7 @@ enum {
 	O_PORT,
 	O_PREV_IMAGES_DIR,
 	O_TRACK_MEM,
+	O_SNAPSHOT,
 	O_PIDFILE,
 	O_JSON,
 	O_ALL,
@@ -54,6 +55,7 @@ static const struct option long_opts[] = {
 	{ "port", required_argument, NULL, O_PORT },
 	{ "prev-images-dir", required_argument, NULL, O_PREV_IMAGES_DIR },
 	{ "track-mem", no_argument, NULL, O_TRACK_MEM },
+	{ "snapshot", no_argument, NULL, O_SNAPSHOT },
 	{ "track", required_argument, NULL, O_TRACK },
 	{ "pidfile", required_argument, NULL, O_PIDFILE },
 	{ "json", no_argument, NULL, O_JSON },
@@ -94,6 +96,7 @@ static const int dump_opts[] = { 't',
 				 O_PREV_IMAGES_DIR,
 				 O_TRACK_MEM,
 				 O_TRACK,
+				 O_SNAPSHOT,
 				 O_STATS_FILE,
 				 O_OVERWRITE,
 				 O_EXTERNAL,
@@ -176,7 +179,10 @@ static const struct subcmd subcmds[] = {
 	  "  --track-mem            with --leave-running: keep dirty-page tracking armed\n"
 	  "                         for a later dump --prev-images-dir DIR\n"
 	  "  --track auto|soft-dirty|uffd-wp  the tracking backend (default auto:\n"
-	  "                         soft-dirty where the kernel has it, else uffd-wp)\n" },
+	  "                         soft-dirty where the kernel has it, else uffd-wp)\n"
+	  "  --snapshot             with --leave-running: a live snapshot; the tree is frozen\n"
+	  "                         only to save its state and write-protect its memory,\n"
+	  "                         which is copied while it runs (docs/snapshot.md)\n" },
 	{ "pre-dump", "pre-dump -t PID -D DIR [--prev-images-dir PREV] [options]",
 	  "copy the tree's private memory while it keeps running, and track what it writes "
 	  "from now on (iterative migration)",
@@ -436,6 +442,21 @@ static int check_track(const char *cmd, const struct opts *o)
 			"tree is killed)\n");
 		return -1;
 	}
+	if (o->snapshot && !o->leave_running) {
+		fprintf(stderr,
+			"criu-lite dump: --snapshot needs --leave-running (a dump that kills "
+			"the tree gains nothing from a live snapshot)\n");
+		return -1;
+	}
+	if (o->snapshot &&
+	    (o->lazy_pages || o->page_server || o->prev_images_dir || o->track_mem)) {
+		fprintf(stderr, "criu-lite dump: --snapshot with %s is not supported yet\n",
+			o->lazy_pages	     ? "--lazy-pages"
+			: o->page_server     ? "--page-server"
+			: o->prev_images_dir ? "--prev-images-dir"
+					     : "--track-mem");
+		return -1;
+	}
 	if (o->track && !o->track_mem && !o->prev_images_dir) {
 		fprintf(stderr, "criu-lite dump: --track does nothing without --track-mem or "
 				"--prev-images-dir\n");
@@ -560,6 +581,9 @@ int parse_cli(int argc, char **argv, struct opts *o)
 			break;
 		case O_TRACK_MEM:
 			o->track_mem = true;
+			break;
+		case O_SNAPSHOT:
+			o->snapshot = true;
 			break;
 		case O_TRACK:
 			if (strcmp(optarg, "auto") && strcmp(optarg, "soft-dirty") &&

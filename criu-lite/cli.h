@@ -26,6 +26,7 @@ struct opts {
 	bool lazy_pages;	/* --lazy-pages */
 	bool page_server;	/* --page-server */
 	bool track_mem;		/* --track-mem */
+	bool snapshot;		/* --snapshot (dump --leave-running) */
 	const char *track;	/* --track soft-dirty|uffd-wp (NULL: auto) */
 	bool restore_detached;	/* -d/--restore-detached, lazy-pages -d/--daemon */
 	int lazy_timeout;	/* restore --lazy-timeout SEC (0: the default) */

@@ -196,6 +196,7 @@ static int read_stop_regs(pid_t pid, struct seized_thread *t)
 	}
 	t->syscall_nr = (long)regs.orig_rax;
 	t->syscall_ret = (long)regs.rax;
+	t->sp = regs.rsp;
 	t->in_syscall = rsys_restarts(t->syscall_nr, t->syscall_ret);
 	return 0;
 }

@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 enum seize_flags {
@@ -39,6 +40,7 @@ struct seized_thread {
 	bool in_syscall;  /* stopped inside a syscall that will restart on release */
 	long syscall_nr;  /* orig_rax at the stop (-1: not in a syscall) */
 	long syscall_ret; /* rax at the stop (-ERESTART* when in_syscall) */
+	uint64_t sp;	  /* its stack pointer at the stop */
 	int sigs_passed;  /* signals that arrived while seizing and were delivered */
 };
 

@@ -18,6 +18,7 @@
 
 #define LOG_PREFIX "mm: "
 #include "criu-lite/dump/dump-cow.h"
+#include "criu-lite/dump/dump-snap.h"
 #include "criu-lite/dump/dump-track.h"
 #include "criu-lite/dump/dump.h"
 #include "criu-lite/fault.h"
@@ -32,6 +33,7 @@
 #define BATCH_BYTES    (8ULL << 20)
 #define BATCH_RUNS     1024 /* IOV_MAX */
 #define MAX_AUXV_WORDS 128
+#define PEND_DEFER     (1u << 31) /* a pend entry of pages a live snapshot copies later */
 
 struct mm_pages {
 	struct dump_ctx *c;
@@ -52,6 +54,7 @@ struct mm_pages {
 	size_t nr_pend;
 	struct cow cw; /* pages shared with the parent (dump-cow.c) */
 	bool cow_vma;  /* the current VMA may hold some */
+	bool snap;     /* the current VMA's pages are copied after the freeze (dump-snap.h) */
 };
 
 static int read_remote(struct mm_pages *p, void *dst, const struct iovec *remote, size_t nr,
@@ -118,6 +121,10 @@ static int flush(struct mm_pages *p)
 		const struct pend *e = &p->pend[i];
 		bool data = e->flags == PAGEMAP_FLAGS__PE_PRESENT;
 
+		if (e->flags == PEND_DEFER) {
+			ret = dump_snap_defer(p->c, p->pw, e->vaddr, e->vaddr + e->len);
+			continue;
+		}
 		ret = add_run(p, e->vaddr, e->len, e->flags, data ? d : NULL);
 		if (data)
 			d += e->len;
@@ -128,7 +135,8 @@ static int flush(struct mm_pages *p)
 	return ret;
 }
 
-/* A run without data (PE_PARENT, PE_COW) after the pending ones. */
+/* A run without data (PE_PARENT, PE_COW), or pages a live snapshot copies later (PEND_DEFER),
+ * after the pending ones. */
 static int queue_nodata(struct mm_pages *p, uint64_t start, uint64_t end, uint32_t flags)
 {
 	int ret;
@@ -172,6 +180,8 @@ static int on_piece(void *arg, uint64_t start, uint64_t end, enum cow_class cls)
 {
 	struct mm_pages *p = arg;
 
+	if (cls != COW_PARENT && p->snap)
+		return queue_nodata(p, start, end, PEND_DEFER);
 	if (cls != COW_PARENT)
 		return queue_data(p, start, end, cls == COW_SHARED);
 	p->c->sh->pages_cow += (end - start) / PG;
@@ -407,8 +417,8 @@ static int dump_pages(struct dump_ctx *c, VmaEntry **vmas, size_t n)
 	/* a lazy migration serves the pages from the frozen tree (dump-lazy.h) */
 	if (c->sh->o->lazy_pages
 		? page_writer_open_elsewhere(c->sh->dir, IMG_PAGEMAP, c->vpid, &p.pw, &err)
-		: page_writer_open_cached(c->sh->dir, IMG_PAGEMAP, c->vpid, c->sh->bufs, &p.pw,
-					  &err)) {
+		: page_writer_open_cached(c->sh->dir, IMG_PAGEMAP, c->vpid,
+					  c->snap ? NULL : c->sh->bufs, &p.pw, &err)) {
 		pr_err("%s\n", err.msg);
 		ret = -EIO;
 		pagescan_close(&ps);
@@ -423,6 +433,7 @@ static int dump_pages(struct dump_ctx *c, VmaEntry **vmas, size_t n)
 			break;
 		p.readable = vmas[i]->prot & PROT_READ;
 		p.cow_vma = cow_vma_ok(&p.cw, &c->vmas.v[i]);
+		p.snap = dump_snap_vma(c, &c->vmas.v[i]);
 		/* before its pages are read: both while frozen */
 		if ((ret = dump_track_vma(c, i, &ps.want_written)))
 			break;
@@ -431,7 +442,9 @@ static int dump_pages(struct dump_ctx *c, VmaEntry **vmas, size_t n)
 	if (!ret)
 		ret = flush(&p);
 	pagescan_close(&ps);
-	if (!ret && page_writer_commit(p.pw, &err)) {
+	if (!ret && c->snap) { /* committed once the snapshot's copy is done */
+		dump_snap_keep(c, p.pw);
+	} else if (!ret && page_writer_commit(p.pw, &err)) {
 		pr_err("%s\n", err.msg);
 		ret = -EIO;
 	} else if (ret) {

@@ -11,6 +11,7 @@
 #include "lazy-pages/working-set.h"
 #include "criu-lite/dump/dump-lazy.h"
 #include "criu-lite/dump/dump-push.h"
+#include "criu-lite/dump/dump-snap.h"
 #include "criu-lite/dump/dump-track.h"
 #include "criu-lite/dump/dump-tree.h"
 #include "criu-lite/dump/dump-inet.h"
@@ -210,6 +211,9 @@ static int close_sessions(struct dump_shared *sh, struct dump_tree_list *tl, boo
 
 	if (ret || (!kills(sh->o, pre_dump) && (ret = dump_track_end(sh, tl, true))))
 		return ret; /* trackers: armed or gone */
+	/* a snapshot's userfaultfds: the last remote calls (dump-snap.h) */
+	if ((ret = dump_snap_uffd(sh, tl)))
+		return ret;
 	for (size_t i = 0; i < tl->n; i++) {
 		if (!tl->t[i].rs_open)
 			continue;
@@ -258,6 +262,8 @@ static int run_steps(struct dump_shared *sh, struct dump_tree_list *tl, bool pre
 		return ret;
 	if (pre_dump)
 		return predump_steps(sh, tl);
+	if (sh->o->snapshot && (ret = dump_snap_begin(sh, tl)))
+		return ret;
 	/* a network namespace of the tree's own: entered for the steps below (netns.h) */
 	if ((ret = fault_inject(sh->o, "netns")) || (ret = dump_netns_check(sh, tl)))
 		return ret;
@@ -278,9 +284,10 @@ static int run_steps(struct dump_shared *sh, struct dump_tree_list *tl, bool pre
 	if ((ret = fault_inject(sh->o, "write")) || (ret = dump_files_commit(&tl->t[0])) ||
 	    (ret = dump_sknetns_commit(sh)) || (ret = dump_shmem_commit(&tl->t[0])))
 		return ret;
-	/* last: the manifest of every file above (a set without it is incomplete) */
-	if ((ret = fault_inject(sh->o, "inventory")) ||
-	    (ret = dump_inventory(sh, tl->t[0].vpid, sh->dump_id)))
+	/* last: the manifest of every file above (a set without it is incomplete); a snapshot's
+	 * once its memory is copied (dump_run) */
+	if (!sh->snap && ((ret = fault_inject(sh->o, "inventory")) ||
+			  (ret = dump_inventory(sh, tl->t[0].vpid, sh->dump_id))))
 		return ret;
 	return close_sessions(sh, tl, false);
 }
@@ -342,6 +349,7 @@ static int report(const struct opts *o, struct dump_shared *sh, size_t nr_tasks,
 	stats_count(&st, "shmem_pages_written", sh->shmem_pages);
 	stats_count(&st, "shmem_pages_parent", sh->shmem_pages_parent);
 	stats_count(&st, "shmem_pages_untracked", sh->shmem_pages_whole);
+	dump_snap_stats(sh, &st);
 	stats_count(&st, "memory_bytes", sh->pages_dumped * 4096);
 	stats_count(&st, "image_files", u.files);
 	stats_count(&st, "image_bytes", u.bytes);
@@ -374,6 +382,25 @@ static int report(const struct opts *o, struct dump_shared *sh, size_t nr_tasks,
 			    sh->push ? img_dir_path(sh->dir) : o->images_dir, frozen_s, total_s);
 	}
 	return o->stats_file ? stats_write(&st, o->stats_file) : 0;
+}
+
+/* A snapshot's memory copied while the tree runs, its images completed; on failure the tree
+ * runs on, unprotected, and this dump's files are removed. */
+static int snapshot_finish(struct dump_shared *sh, struct dump_tree_list *tl)
+{
+	struct img_err err = { 0 };
+	int ret = dump_snap_copy(sh) ?: dump_snap_commit(sh);
+
+	if (!ret)
+		ret = fault_inject(sh->o, "inventory")
+			  ?: dump_inventory(sh, tl->t[0].vpid, sh->dump_id);
+	if (!ret)
+		return 0;
+	dump_snap_free(sh);
+	if (img_dir_remove_written(sh->dir, &err))
+		pr_err("%s\n", err.msg);
+	pr_err("the snapshot of pid %d failed; the tree runs on as it did\n", sh->o->tree);
+	return ret;
 }
 
 static int dump_run(const struct opts *o, bool pre_dump)
@@ -429,11 +456,14 @@ static int dump_run(const struct opts *o, bool pre_dump)
 		if (dump_netns_home(&sh)) /* what comes next (serving, reporting) is from here */
 			ret = ret ?: -EIO;
 	}
+	if (!ret && sh.snap) /* write-protected, then released */
+		ret = dump_snap_protect(&sh);
 	if (!ret && o->lazy_pages) /* the tree stays frozen until a destination has it all */
 		ret = dump_lazy_serve(&sh, &tl);
 	if (!ret && sh.push) /* and until the page server has every file in place */
 		ret = dump_push_finish(&sh);
 	if (ret) {
+		dump_snap_free(&sh); /* nothing of the tree's waits on a snapshot any more */
 		dump_inet_finish(&sh, false); /* the connections go on before their tasks do */
 		if (kills(o, pre_dump) && sh.track) /* they outlived close_sessions() */
 			open_sessions(&tl);
@@ -462,6 +492,8 @@ static int dump_run(const struct opts *o, bool pre_dump)
 			dump_track_end(&sh, &tl, true);
 		if (killed) /* the tasks are gone: so are their connections */
 			dump_inet_finish(&sh, true);
+		if (!ret && sh.snap) /* the memory, while the tree runs; then the manifest */
+			ret = snapshot_finish(&sh, &tl);
 	}
 	free_tasks(&tl);
 	dump_inet_free(&sh);
@@ -472,6 +504,7 @@ static int dump_run(const struct opts *o, bool pre_dump)
 	if (!ret) /* the dump's end: its total time counts that wait */
 		ret = report(o, &sh, tl.n, t0, frozen_s);
 	dump_track_free(&sh);
+	dump_snap_free(&sh);
 	page_bufs_free(sh.bufs);
 	img_dir_close(sh.dir);
 	dump_push_close(&sh);

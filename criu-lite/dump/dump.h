@@ -70,6 +70,8 @@ struct dump_shared {
 	uint64_t lazy_sent, lazy_pages;
 	double lazy_s;
 	struct dump_track *track; /* dirty tracking and the pre-dump chain (dump-track.h) */
+	struct dump_snap
+	    *snap; /* --snapshot: the memory copied while the tree runs (dump-snap.h) */
 };
 
 /* One task of the tree. Image files are named by vpid. */
@@ -100,6 +102,7 @@ struct dump_ctx {
 	struct vma_list vmas;
 	struct proc_cgroup_list cgroups; /* dump-cgroup.c */
 	struct dump_track_task *trk;	 /* its tracker (dump-track.h), or NULL */
+	struct snap_task *snap;		 /* --snapshot: its part (dump-snap.h), or NULL */
 };
 
 /* dump-inventory.c: "vvar:16384,vvar_vclock:8192,vdso:8192" (inventory.vdso_layout); a new

@@ -11,8 +11,9 @@ static const struct flavor flavor_nocr = {
 };
 
 static const struct flavor *const registry[] = {
-	&flavor_nocr,	     &flavor_h,	     &flavor_pidns, &flavor_lazy,     &flavor_ps_lazy,
-	&flavor_remote_lazy, &flavor_remote, &flavor_pre,   &flavor_pre_lazy, &flavor_pre_remote,
+	&flavor_nocr,	  &flavor_h,	       &flavor_pidns,	 &flavor_lazy,
+	&flavor_ps_lazy,  &flavor_remote_lazy, &flavor_remote,	 &flavor_pre,
+	&flavor_pre_lazy, &flavor_pre_remote,  &flavor_snapshot,
 };
 
 #define NR_FLAVORS ((int)(sizeof(registry) / sizeof(registry[0])))

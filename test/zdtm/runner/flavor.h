@@ -49,6 +49,7 @@ extern const struct flavor flavor_remote;
 extern const struct flavor flavor_pre_remote;
 extern const struct flavor flavor_pre;
 extern const struct flavor flavor_pre_lazy;
+extern const struct flavor flavor_snapshot;
 
 const struct flavor *flavor_find(const char *name);
 /* The i-th registered flavor, NULL past the last; the index is its bit in a mask. */
