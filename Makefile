@@ -180,6 +180,7 @@ bench: all bench-build
 	bash bench/lazybench
 	bash bench/remotebench
 	bash bench/predumpbench
+	bash bench/snapbench
 
 -include $(IMG_O:.o=.d) $(TOOL_O:.o=.d)
 

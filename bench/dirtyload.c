@@ -8,6 +8,8 @@
  *                            (a page older than its note came from an older pre-dump round) and
  *                            writes "ok" or "BAD page N" to OUT, then exits.
  *   dirtyload --shared MB OUT  the same in shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS).
+ *   Both time every write: SIGUSR2 writes "writes N p50_ns A p99_ns B max_ns C" of the writes
+ *   since the last SIGUSR2 to OUT.lat (bench/snapbench: the writes during a live snapshot).
  *   dirtyload --cost MB OUT  fills MB MiB, times one write to each page (every page present: no
  *                            fault) and 4000 single writes, writes "ready" to OUT and waits for
  *                            SIGUSR1 (sent once a pre-dump armed dirty tracking), then does the
@@ -29,12 +31,21 @@
 #define PG	 4096UL
 #define NSAMPLES 4000
 
-static volatile sig_atomic_t go;
+static volatile sig_atomic_t go, lat_ask;
+#define NLAT (1u << 20)
+static uint32_t lat[NLAT]; /* ns of the writes since the last report */
+static size_t nlat;
 
 static void on_usr1(int sig)
 {
 	(void)sig;
 	go = 1;
+}
+
+static void on_usr2(int sig)
+{
+	(void)sig;
+	lat_ask = 1;
 }
 
 static uint64_t now_ns(void)
@@ -122,6 +133,26 @@ static void fill_page(unsigned char *pg, size_t i)
 		pg[k] = (unsigned char)(i * 131 + k * 7);
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The writes timed since the last report, to OUT.lat; then a new count. */
+static void report_lat(const char *out)
+{
+	char path[4096], msg[160];
+
+	qsort(lat, nlat, sizeof(lat[0]), cmp_u32);
+	snprintf(path, sizeof(path), "%s.lat", out);
+	snprintf(msg, sizeof(msg), "writes %zu p50_ns %u p99_ns %u max_ns %u\n", nlat,
+		 nlat ? lat[nlat / 2] : 0, nlat ? lat[nlat * 99 / 100] : 0, nlat ? lat[nlat - 1] : 0);
+	say(path, msg);
+	nlat = 0;
+}
+
 static int dirty(size_t n, const char *out, bool shared)
 {
 	unsigned char *p = mmap(NULL, n * PG, PROT_READ | PROT_WRITE,
@@ -138,9 +169,18 @@ static int dirty(size_t n, const char *out, bool shared)
 		for (size_t k = 0; k < n / 100; k++) {
 			size_t i = (size_t)random() % n;
 
+			uint64_t t0 = now_ns(), d;
+
 			w++;
 			memcpy(p + i * PG, &w, sizeof(w));
 			note[i] = w;
+			d = now_ns() - t0;
+			if (nlat < NLAT)
+				lat[nlat++] = d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+		}
+		if (lat_ask) {
+			report_lat(out);
+			lat_ask = 0;
 		}
 		usleep(100000);
 	}
@@ -172,6 +212,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = on_usr2;
+	sigaction(SIGUSR2, &sa, NULL);
 	return c ? cost((size_t)atol(argv[2]) << 8, argv[3])
 		 : dirty((size_t)atol(argv[1 + sh]) << 8, argv[2 + sh], sh);
 }
