@@ -148,7 +148,8 @@ static void report_lat(const char *out)
 	qsort(lat, nlat, sizeof(lat[0]), cmp_u32);
 	snprintf(path, sizeof(path), "%s.lat", out);
 	snprintf(msg, sizeof(msg), "writes %zu p50_ns %u p99_ns %u max_ns %u\n", nlat,
-		 nlat ? lat[nlat / 2] : 0, nlat ? lat[nlat * 99 / 100] : 0, nlat ? lat[nlat - 1] : 0);
+		 nlat ? lat[nlat / 2] : 0, nlat ? lat[nlat * 99 / 100] : 0,
+		 nlat ? lat[nlat - 1] : 0);
 	say(path, msg);
 	nlat = 0;
 }
