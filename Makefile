@@ -211,6 +211,7 @@ test: deps
 		kill -KILL $$PPID; exit 1; }
 	@$(ZRUNNER) run --all --keep-going -f nocr,h,pidns,lazy,ps-lazy,remote-lazy,remote,pre,pre-lazy,pre-remote,snapshot --unit "$(UNIT_BIN)" \
 		--cmd "cli:600=test/cli/run" --cmd "predump:300=test/cli/predump" --cmd "tcp-migrate:300=test/cli/tcp-migrate" --cmd "tcp-apps:300=test/cli/tcp-apps" \
+		--cmd "snapshot:300=test/cli/snapshot" \
 		--cmd "kernel-test=kernel/run-qemu-test" || \
 		{ kill -KILL $$PPID; exit 1; }
 

@@ -15,6 +15,7 @@
 #include "criu-lite/dump/dump-snap.h"
 #include "criu-lite/dump/dump-tree.h"
 #include "criu-lite/dump/dump.h"
+#include "criu-lite/fault.h"
 #include "criu-lite/kcompat.h"
 #include "criu-lite/log.h"
 #include "criu-lite/stats.h"
@@ -442,6 +443,7 @@ int dump_snap_copy(struct dump_shared *sh)
 	struct dump_snap *s = sh->snap;
 	struct pollfd *pf;
 	double t0 = stats_now();
+	unsigned long batches = 0;
 	int ret = 0;
 
 	if (!s)
@@ -464,6 +466,9 @@ int dump_snap_copy(struct dump_shared *sh)
 		}
 		if (!ret)
 			ret = background(s, &done);
+		/* a test's crash or failure in the middle of the copy */
+		if (!ret && done && !batches++)
+			ret = fault_inject(sh->o, "snapshot-copy");
 		if (ret || !done)
 			break;
 	}
