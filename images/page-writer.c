@@ -422,6 +422,23 @@ int page_writer_fill(struct page_writer *w, uint64_t off, const void *data, uint
 	if (!w->deferred || off > w->size || len > w->size - off)
 		return img_fail(err, EINVAL, "%s: bytes %llu-%llu: not a place kept for later",
 				w->name, (unsigned long long)off, (unsigned long long)(off + len));
+	if (w->pool && w->buf && len <= w->cap) {
+		/* through the background writers, as buffers are: the caller goes on at once
+		 * (each new tmpfs page costs the writer a fault; two writers take them twice as
+		 * fast). What the sequential runs left buffered goes first, at its own offset. */
+		int ret = w->fill ? pw_flush(w, err) : 0;
+
+		if (ret)
+			return ret;
+		memcpy(w->buf, data, len);
+		ret = pw_pool_submit(w->pool, len, (off_t)off);
+		if (!ret) {
+			w->buf = pw_pool_buf(w->pool, 0, &w->cap, &ret);
+			if (!w->buf)
+				w->cap = 0;
+		}
+		return pw_io_error(w, ret, err);
+	}
 	while (len) {
 		ssize_t n = pwrite(w->rf.fd, p, len, (off_t)off);
 

@@ -65,7 +65,8 @@ int page_writer_add(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages, ui
 /* A PE_PRESENT run whose pages come later (a live snapshot copies them while the tree runs):
  * its place in the pages file is kept, at *off. Only into a local file (not elsewhere, not a
  * sink). page_writer_fill() then writes len bytes of data at file offset off (inside deferred
- * places; any order, any time before the commit, which sums the whole file again). */
+ * places; any order, any time before the commit, which sums the whole file again), copied into
+ * the writer's buffer and written in the background (data is the caller's again on return). */
 int page_writer_defer(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages, uint64_t *off,
 		      struct img_err *err);
 int page_writer_fill(struct page_writer *w, uint64_t off, const void *data, uint64_t len,

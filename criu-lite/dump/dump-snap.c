@@ -21,10 +21,11 @@
 #include "criu-lite/stats.h"
 #include "images/pages.h"
 
-#define PG	   4096ULL
-#define BATCH	   64 /* pages copied at once in the background */
-#define AROUND	   16 /* pages copied with a faulting one (the rest of its run, if fewer) */
-#define NR_REGIONS 64
+#define PG	      4096ULL
+#define BATCH	      64   /* pages copied at once in the background */
+#define AROUND	      16   /* pages copied with a faulting one (the rest of its run, if fewer) */
+#define RELEASE_PAGES 2048 /* background-saved pages unprotected at once (one TLB flush) */
+#define NR_REGIONS    64
 
 /* A deferred run: pages [start, end) of the task, at off in its pages file. */
 struct snap_run {
@@ -39,8 +40,10 @@ struct snap_task {
 	struct page_writer *pw;
 	struct snap_run *runs;
 	size_t n, cap;
-	size_t cursor; /* the background copy's run */
-	uint64_t left; /* pages not saved yet */
+	size_t cursor;		     /* the background copy's run */
+	uint64_t left;		     /* pages not saved yet */
+	uint64_t rel_start, rel_end; /* saved by the background, still protected: unprotected
+				      * RELEASE_PAGES at a time */
 };
 
 struct dump_snap {
@@ -316,10 +319,13 @@ static int check_kept(struct snap_task *t, uint64_t a, uint64_t b)
 	return -ESTALE;
 }
 
-/* Pages [p, p + n) of run r (none saved yet): read, checked, into the pages file, then
- * unprotected (which wakes whoever waits to write one of them). */
+/* Pages [p, p + n) of run r (none saved yet): read, checked, into the pages file, then, for a
+ * fault (release), unprotected, which wakes whoever waits to write one of them. The background
+ * copy leaves them protected: each unprotect flushes the TLB of every CPU the tree runs on,
+ * and a page the tree then writes costs one fault; the close of the userfaultfd at the end
+ * unprotects the rest in one walk. */
 static int save(struct dump_snap *s, struct snap_task *t, struct snap_run *r, uint64_t p,
-		uint64_t n)
+		uint64_t n, bool release)
 {
 	uint64_t a = r->start + p * PG, len = n * PG;
 	struct img_err err = { 0 };
@@ -346,7 +352,7 @@ static int save(struct dump_snap *s, struct snap_task *t, struct snap_run *r, ui
 	for (uint64_t i = p; i < p + n; i++)
 		r->saved[i / 64] |= 1ULL << (i % 64);
 	t->left -= n;
-	return writeprotect(t, a, a + len, false);
+	return release ? writeprotect(t, a, a + len, false) : 0;
 }
 
 /* From page p of r: the unsaved pages that follow, at most max. */
@@ -385,7 +391,7 @@ static int on_fault(struct dump_snap *s, struct snap_task *t, uint64_t addr)
 	if (!n) /* saved already (its fault raced with the unprotect), or never deferred */
 		return writeprotect(t, a, a + PG, false);
 	s->by_fault += n;
-	return save(s, t, r, p, n);
+	return save(s, t, r, p, n, true);
 }
 
 /* Every message waiting on t's userfaultfd. */
@@ -413,16 +419,34 @@ static int drain(struct dump_snap *s, struct snap_task *t)
 	}
 }
 
-/* One background batch of some task (in order), or 0 pages when every page is saved. */
+/* The background-saved pages of t still protected, unprotected now (force), or once there are
+ * RELEASE_PAGES of them. */
+static int release_saved(struct snap_task *t, bool force)
+{
+	int ret = 0;
+
+	if (t->rel_end > t->rel_start &&
+	    (force || (t->rel_end - t->rel_start) / PG >= RELEASE_PAGES))
+		ret = writeprotect(t, t->rel_start, t->rel_end, false);
+	if (force || ret || (t->rel_end - t->rel_start) / PG >= RELEASE_PAGES)
+		t->rel_start = t->rel_end = 0;
+	return ret;
+}
+
+/* One background batch of some task (in order), or 0 pages when every page is saved. The
+ * saved pages stay protected for a while: each unprotect flushes the TLB of every CPU the tree
+ * runs on (here the cost of the copy); they are unprotected RELEASE_PAGES at a time, and a
+ * write to one before that costs one fault, which unprotects it alone. */
 static int background(struct dump_snap *s, uint64_t *done)
 {
 	*done = 0;
 	for (size_t i = 0; i < s->n; i++) {
 		struct snap_task *t = &s->t[i];
+		int ret;
 
 		while (t->left && t->cursor < t->n) {
 			struct snap_run *r = &t->runs[t->cursor];
-			uint64_t pages = (r->end - r->start) / PG, p = 0, n;
+			uint64_t pages = (r->end - r->start) / PG, p = 0, n, a;
 
 			while (p < pages && test_bit(r->saved, p))
 				p++;
@@ -431,9 +455,22 @@ static int background(struct dump_snap *s, uint64_t *done)
 				continue;
 			}
 			n = unsaved_from(r, p, BATCH);
+			a = r->start + p * PG;
+			/* the range may span pages faults saved (and unprotected) meanwhile: no
+			 * harm in unprotecting them again; it ends with its run */
+			if (t->rel_end && (t->rel_start < r->start || t->rel_end > a) &&
+			    (ret = release_saved(t, true)))
+				return ret;
+			if ((ret = save(s, t, r, p, n, false)))
+				return ret;
+			if (!t->rel_end)
+				t->rel_start = a;
+			t->rel_end = a + n * PG;
 			*done = n;
-			return save(s, t, r, p, n);
+			return release_saved(t, false);
 		}
+		if ((ret = release_saved(t, true)))
+			return ret;
 	}
 	return 0;
 }
