@@ -415,7 +415,7 @@ int page_writer_defer(struct page_writer *w, uint64_t vaddr, uint64_t nr_pages, 
 int page_writer_fill(struct page_writer *w, uint64_t off, const void *data, uint64_t len,
 		     struct img_err *err)
 {
-	const uint8_t *p = data;
+	int ret;
 
 	if (w->failed)
 		return img_fail(err, -w->failed, "%s: writer failed earlier", w->name);
@@ -426,8 +426,7 @@ int page_writer_fill(struct page_writer *w, uint64_t off, const void *data, uint
 		/* through the background writers, as buffers are: the caller goes on at once
 		 * (each new tmpfs page costs the writer a fault; two writers take them twice as
 		 * fast). What the sequential runs left buffered goes first, at its own offset. */
-		int ret = w->fill ? pw_flush(w, err) : 0;
-
+		ret = w->fill ? pw_flush(w, err) : 0;
 		if (ret)
 			return ret;
 		memcpy(w->buf, data, len);
@@ -439,20 +438,11 @@ int page_writer_fill(struct page_writer *w, uint64_t off, const void *data, uint
 		}
 		return pw_io_error(w, ret, err);
 	}
-	while (len) {
-		ssize_t n = pwrite(w->rf.fd, p, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return w->failed = img_fail(
-				   err, n < 0 ? errno : EIO, "%s: write at %llu: %s", w->name,
-				   (unsigned long long)off, n < 0 ? strerror(errno) : "short");
-		p += n;
-		off += (uint64_t)n;
-		len -= (uint64_t)n;
-	}
-	return 0;
+	/* larger than a buffer: in this thread */
+	ret = pw_out(w, data, len, off, err);
+	if (ret)
+		w->failed = ret;
+	return ret;
 }
 
 /* Deferred places filled: the file's sums taken again from what it holds. */
