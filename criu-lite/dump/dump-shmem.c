@@ -102,7 +102,7 @@ static int add_pages(struct dump_ctx *c, struct page_writer *pw, ShmemEntry *e, 
 }
 
 /* Object bytes [data, hole), page aligned, into the page writer: read into a reservation of
- * the writer (no copy) and summed when this round keeps sums. */
+ * the writer (no copy) and summed when this round keeps sums and has no parent to compare. */
 static int copy_range(struct dump_ctx *c, struct page_writer *pw, int fd, const char *what,
 		      ShmemEntry *e, off_t data, off_t hole, struct shmem_chain *sc)
 {
@@ -124,7 +124,8 @@ static int copy_range(struct dump_ctx *c, struct page_writer *pw, int fd, const 
 			pr_perror("pid %d: read of %s at %lld", c->pid, what, (long long)o);
 			break;
 		}
-		for (uint64_t k = 0; sc->active && k < len / PG; k++)
+		/* against a parent, shmem_chain_scan() summed them already */
+		for (uint64_t k = 0; sc->active && !sc->cmp && k < len / PG; k++)
 			shmem_chain_page(sc, (uint64_t)o / PG + k, buf + k * PG);
 		ret = add_pages(c, pw, e, (uint64_t)o / PG, len / PG, false, buf);
 		if (sc->whole)

@@ -222,6 +222,15 @@ static int writeprotect(struct snap_task *t, uint64_t start, uint64_t end, bool 
 	while (ioctl(t->uffd, UFFDIO_WRITEPROTECT, &w)) {
 		if (errno == EAGAIN)
 			continue;
+		if (!wp && (errno == ENOENT || errno == ESRCH)) {
+			/* the tree unmapped some of it since (what of it was not saved yet, the
+			 * copy finds gone and fails), or the task is gone: a writer that waits
+			 * there is let go */
+			struct uffdio_range r = { start, end - start };
+
+			ioctl(t->uffd, UFFDIO_WAKE, &r);
+			return 0;
+		}
 		pr_perror("pid %d: UFFDIO_WRITEPROTECT%s of %#llx-%#llx", t->pid, wp ? "" : " off",
 			  (unsigned long long)start, (unsigned long long)end);
 		return -errno;
