@@ -79,6 +79,8 @@ ZCFLAGS	:= -std=gnu11 -D_GNU_SOURCE -O2 -g $(WARN) -Itest/zdtm/lib -pthread
 # per-test extra flags: ZFLAGS_<test>. xstate00 needs none: its AVX-512 code is one function
 # with __attribute__((target)); -mavx512f on the whole file lets gcc put zmm moves into main()
 # before the CPU check, and the test would die of SIGILL instead of skipping without AVX-512.
+# per-test libraries: ZLIBS_<test>
+ZLIBS_seccomp00 := -lseccomp
 
 .PHONY: all deps test unit zdtm demo bench bench-build fuzz install format clean check-format kernel-test
 .SECONDARY:
@@ -159,7 +161,7 @@ $(ZLIB): $(ZLIB_O)
 
 $(Z)/static/%: test/zdtm/static/%.c $(ZLIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ZCFLAGS) $(ZFLAGS_$*) -o $@ $< $(ZLIB) -lpthread
+	$(CC) $(ZCFLAGS) $(ZFLAGS_$*) -o $@ $< $(ZLIB) $(ZLIBS_$*) -lpthread
 
 $(ZRUNNER): $(wildcard test/zdtm/runner/*.c) $(wildcard test/zdtm/runner/*.h)
 	@mkdir -p $(dir $@)

@@ -74,6 +74,7 @@ static const char *const single_effect[KD_NR] = {
 	[KD_VDSO_LAYOUT] = "restore (the vDSO block cannot be placed)",
 	[KD_ARCH_MAP_VDSO] = "restore (the vDSO block cannot be placed)",
 	[KD_XSTATE] = "dump of extended register state (AVX, AVX-512, AMX)",
+	[KD_SUSPEND_SECCOMP] = "dump and restore of tasks under seccomp (filters or strict mode)",
 	[KD_TIMENS] = "restore of tasks in time namespaces",
 	[KD_UFFD] = "lazy restore and uffd-wp dirty tracking",
 	[KD_UFFD_EVENT_FORK] = "lazy restore (forks of lazily restored tasks)",

@@ -275,6 +275,8 @@ static int seize_thread(struct seized_task *st, pid_t tid)
 	}
 	if (st->flags & SEIZE_EXITKILL)
 		opts |= PTRACE_O_EXITKILL;
+	if (st->flags & SEIZE_SUSPEND_SECCOMP)
+		opts |= PTRACE_O_SUSPEND_SECCOMP;
 	ret = seize_attach(st, t, opts);
 	if (ret == -ESRCH && tid != st->pid)
 		goto vanished;
@@ -379,7 +381,7 @@ int seize_task(pid_t pid, unsigned int flags, struct seized_task *st)
 	memset(st, 0, sizeof(*st));
 	st->pid = pid;
 	st->flags = flags;
-	if (flags & ~(unsigned int)(SEIZE_EXITKILL | SEIZE_MAY_EXIT)) {
+	if (flags & ~(unsigned int)(SEIZE_EXITKILL | SEIZE_MAY_EXIT | SEIZE_SUSPEND_SECCOMP)) {
 		pr_err("pid %d: unknown seize flags %#x\n", pid, flags);
 		return -EINVAL;
 	}

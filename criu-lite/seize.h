@@ -28,6 +28,9 @@ enum seize_flags {
 	/* the task may exit on the way (a child of a task frozen before it): -ESRCH when it did,
 	 * not logged as an error; the caller decides what its exit means */
 	SEIZE_MAY_EXIT = 1 << 1,
+	/* PTRACE_O_SUSPEND_SECCOMP (kerndat KD_SUSPEND_SECCOMP): remote calls into a task under
+	 * seccomp are not filtered while it is held; the filters hold again once it is released */
+	SEIZE_SUSPEND_SECCOMP = 1 << 2,
 };
 
 struct seized_thread {

@@ -355,8 +355,8 @@ static bool creds_differ(const struct proc_status *a, const struct proc_status *
 	else if (a->cap_eff != b->cap_eff || a->cap_prm != b->cap_prm || a->cap_inh != b->cap_inh ||
 		 a->cap_bnd != b->cap_bnd || a->cap_amb != b->cap_amb)
 		*what = "capabilities";
-	else if (a->no_new_privs != b->no_new_privs || a->seccomp != b->seccomp)
-		*what = "no_new_privs or seccomp mode";
+	else if (a->no_new_privs != b->no_new_privs)
+		*what = "no_new_privs";
 	else
 		return false;
 	return true;
@@ -654,12 +654,6 @@ static int write_core(struct dump_ctx *c, CoreEntry *ce)
 /* Refusals before anything is collected. */
 static int dump_core_supported(const struct dump_ctx *c)
 {
-	if (c->status.seccomp) {
-		pr_err("pid %d: seccomp filters are not supported yet (seccomp mode %d, %d "
-		       "filter(s))\n",
-		       c->pid, c->status.seccomp, c->status.seccomp_filters);
-		return -ENOTSUP;
-	}
 	if (!c->rs_open || c->rs.tid != c->pid || !c->st.nr || !c->vtid) {
 		pr_err("pid %d: no remote-syscall session or no thread ids (internal error)\n",
 		       c->pid);
@@ -711,6 +705,8 @@ int dump_core(struct dump_ctx *c)
 		ret = dump_rlimits(&s, ce);
 	if (!ret)
 		ret = dump_threads(c, ce, s.scratch);
+	if (!ret)
+		ret = dump_seccomp(c, ce); /* dump-seccomp.c */
 	if (!ret)
 		ret =
 		    dump_pending(c->pid, c->pid, true, &ce->shared_pending, &ce->n_shared_pending);

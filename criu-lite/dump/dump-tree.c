@@ -136,7 +136,11 @@ static int seize_one(struct dump_shared *sh, struct dump_tree_list *tl, pid_t pi
 		c->zombie = true;
 		return 0;
 	}
-	ret = seize_task(pid, parent ? SEIZE_MAY_EXIT : 0, &c->st);
+	/* remote calls into a task under seccomp must not be filtered (dump-seccomp.c) */
+	ret = seize_task(pid,
+			 (parent ? SEIZE_MAY_EXIT : 0) |
+			     (kd_has(&sh->kd, KD_SUSPEND_SECCOMP) ? SEIZE_SUSPEND_SECCOMP : 0),
+			 &c->st);
 	if (ret == -ESRCH && parent) {
 		/* it exited after its parent was frozen: a zombie now (the parent can't reap
 		 * it), or gone (reaped by the kernel: SIGCHLD ignored) */

@@ -146,6 +146,8 @@ static int collect_proc(struct dump_ctx *c)
 		ret = proc_parse_status(c->pid, &c->status);
 	if (!ret)
 		ret = dump_cgroups(c);
+	if (!ret && !c->zombie)
+		ret = dump_seccomp_check(c); /* before the first remote call */
 	c->exit_signal = c->stat.exit_signal;
 	if (!ret && c->st.leader_exited) { /* c->pid is a thread: the leader's is the process's */
 		struct proc_stat ls;

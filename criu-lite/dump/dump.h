@@ -126,6 +126,11 @@ int dump_task_attrs_proc(const struct dump_ctx *c, struct rsys *rs, uint64_t scr
 			 CoreEntry *ce);
 int dump_thread_attrs(const struct dump_ctx *c, const CoreEntry *ce, pid_t tid, struct rsys *rs,
 		      uint64_t scratch, ThreadCoreEntry *te);
+/* dump-seccomp.c: refusal before the first remote call (a task under seccomp on a kernel that
+ * can't suspend it for a tracer); every thread's seccomp mode and filters into ce (after the
+ * threads are in ce->threads). */
+int dump_seccomp_check(const struct dump_ctx *c);
+int dump_seccomp(struct dump_ctx *c, CoreEntry *ce);
 int dump_mm(struct dump_ctx *c);
 /* A pre-dump's: the task's private pages only (pagemap-PID.img, pages-*.img). */
 int dump_mm_predump(struct dump_ctx *c);

@@ -99,6 +99,22 @@ out:
 	free(buf);
 }
 
+/* A tracer may suspend its tracee's seccomp filters (CONFIG_CHECKPOINT_RESTORE, CAP_SYS_ADMIN,
+ * and a tracer not under seccomp itself): remote calls into a task with filters (or in strict
+ * mode) then run unfiltered, and the filters hold again once it is detached. */
+static void probe_suspend_seccomp(struct kerndat *kd, pid_t pid)
+{
+	char eb[32];
+
+	if (ptrace(PTRACE_SETOPTIONS, pid, NULL,
+		   (void *)(long)(PTRACE_O_EXITKILL | PTRACE_O_SUSPEND_SECCOMP))) {
+		kd_set(kd, KD_SUSPEND_SECCOMP, KD_MISSING, "PTRACE_SETOPTIONS(pid %d): %s", pid,
+		       kd_errstr(errno, eb, sizeof(eb)));
+		return;
+	}
+	kd_ok(kd, KD_SUSPEND_SECCOMP);
+}
+
 int kd_probe_ptrace(struct kerndat *kd)
 {
 	struct kd_child c;
@@ -139,9 +155,12 @@ int kd_probe_ptrace(struct kerndat *kd)
 	}
 	kd_ok(kd, KD_PTRACE_SEIZE);
 	probe_xstate(kd, c.pid);
+	probe_suspend_seccomp(kd, c.pid);
 out:
-	if (!kd_has(kd, KD_PTRACE_SEIZE))
+	if (!kd_has(kd, KD_PTRACE_SEIZE)) {
 		kd_set(kd, KD_XSTATE, KD_NOT_PROBED, "needs a ptrace-stopped child");
+		kd_set(kd, KD_SUSPEND_SECCOMP, KD_NOT_PROBED, "needs a ptrace-stopped child");
+	}
 	kd_child_stop(&c);
 	return 0;
 }

@@ -35,6 +35,7 @@ static const char *const names[KD_NR] = {
 	[KD_ARCH_MAP_VDSO] = "ARCH_MAP_VDSO_64",
 	[KD_VDSO_LAYOUT] = "vDSO layout",
 	[KD_XSTATE] = "xstate (NT_X86_XSTATE)",
+	[KD_SUSPEND_SECCOMP] = "ptrace PTRACE_O_SUSPEND_SECCOMP",
 };
 
 static const enum kd_id core_set[] = {
@@ -49,7 +50,7 @@ static const struct {
 } groups[] = {
 	{ KD_PROBE_PROC, KD_PTRACE_SEIZE, KD_MEMFD },
 	{ KD_PROBE_PROC, KD_TIMENS, KD_TIMENS },
-	{ KD_PROBE_PROC, KD_XSTATE, KD_XSTATE },
+	{ KD_PROBE_PROC, KD_XSTATE, KD_SUSPEND_SECCOMP },
 	{ KD_PROBE_UFFD, KD_UFFD, KD_UFFD_EXACT_ADDRESS },
 	{ KD_PROBE_MEM, KD_PAGEMAP_SCAN, KD_MAP_DROPPABLE },
 	{ KD_PROBE_VDSO, KD_ARCH_MAP_VDSO, KD_VDSO_LAYOUT },

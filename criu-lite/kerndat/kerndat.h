@@ -66,6 +66,7 @@ enum kd_id {
 	KD_ARCH_MAP_VDSO,
 	KD_VDSO_LAYOUT,
 	KD_XSTATE,
+	KD_SUSPEND_SECCOMP, /* PTRACE_O_SUSPEND_SECCOMP: remote calls in a task under seccomp */
 	KD_NR,
 };
 

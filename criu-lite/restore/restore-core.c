@@ -6,11 +6,13 @@
  * signal stack, rlimits, personality, name, rseq registration and parent-death signal, so each
  * of these is set explicitly, not only where the image differs from the defaults.
  * Order: signal actions and personality (new threads share the first and inherit the second),
- * the other threads (restore-threads.c: each created with its tid and given its own state,
- * credentials included, through its own session), the leader's own state (rseq, private pending
- * signals, alternate stack, name, futex addresses), process-wide pending signals (after the
- * actions: setting SIG_IGN would discard them; before rlimits: a lower RLIMIT_SIGPENDING could
- * refuse them), rlimits, AMX permission, the leader's credentials, then what a credential change
+ * the seccomp filters every thread shares (inherited too: restore-seccomp.c), the other threads
+ * (restore-threads.c: each created with its tid and given its own state, its own seccomp
+ * filters and credentials, through its own session), the leader's own state (rseq, private
+ * pending signals, alternate stack, name, futex addresses), process-wide pending signals (after
+ * the actions: setting SIG_IGN would discard them; before rlimits: a lower RLIMIT_SIGPENDING
+ * could refuse them), rlimits, AMX permission, the leader's own seccomp filters and its
+ * credentials, then what a credential change
  * resets in the kernel (parent-death signal; dumpable, after every thread's) and no_new_privs.
  * Every thread is created before any credential changes: clone3 with set_tid needs
  * CAP_SYS_ADMIN. A leader that had exited at dump exits again last (restore-threads.c).
@@ -216,11 +218,9 @@ int restore_core_check(struct restore_ctx *c, struct restore_task *t)
 		pr_err("%s: holds pid %u\n", img, ce->pid);
 		return -EINVAL;
 	}
-	if (ce->has_seccomp_mode && ce->seccomp_mode) {
-		pr_err("%s: pid %d: seccomp filters are not supported yet\n", img, t->pid);
-		return -ENOTSUP;
-	}
 	ret = check_thread_ids(img, ce);
+	if (!ret)
+		ret = restore_seccomp_check(c, img, ce);
 	if (!ret)
 		ret = check_task_wide(c, img, ce);
 	for (size_t i = 0; !ret && i < ce->n_threads; i++)
@@ -654,6 +654,8 @@ int restore_core(struct restore_ctx *c, struct restore_task *t)
 	if (!ret)
 		ret = restore_personality(t, ce);
 	if (!ret)
+		ret = restore_seccomp_common(&leader, ce); /* the threads inherit these */
+	if (!ret)
 		ret = restore_threads_create(c, t);
 	if (!ret)
 		ret = restore_thread_state(&leader, ce);
@@ -665,6 +667,8 @@ int restore_core(struct restore_ctx *c, struct restore_task *t)
 		ret = restore_xcomp_perm(t, ce);
 	if (!ret)
 		ret = restore_task_attrs(c, t); /* restore-attrs.c */
+	if (!ret)
+		ret = restore_seccomp_thread(&leader, ce);
 	if (!ret)
 		ret = restore_creds(&leader);
 	if (!ret)

@@ -49,6 +49,13 @@ int restore_thread_state(const struct restore_thread *th, const CoreEntry *ce);
 /* Parent-death signal and no_new_privs, after the thread's credentials. */
 int restore_thread_after_creds(const struct restore_thread *th, const CoreEntry *ce);
 
+/* restore-seccomp.c: the image's filters checked before anything is created; the filters all
+ * threads share, in the leader before the other threads are cloned; one thread's own (the rest
+ * of its chain, or strict mode), before its credentials. */
+int restore_seccomp_check(const struct restore_ctx *c, const char *img, const CoreEntry *ce);
+int restore_seccomp_common(const struct restore_thread *leader, const CoreEntry *ce);
+int restore_seccomp_thread(const struct restore_thread *th, const CoreEntry *ce);
+
 int restore_threads_create(struct restore_ctx *c, struct restore_task *t);
 int restore_leader_exit(struct restore_task *t);
 

@@ -139,6 +139,8 @@ static int create_thread(struct restore_ctx *c, struct restore_task *t, size_t i
 		return ret;
 	ret = restore_thread_state(&th, ce);
 	if (!ret)
+		ret = restore_seccomp_thread(&th, ce);
+	if (!ret)
 		ret = restore_creds(&th);
 	if (!ret)
 		ret = restore_thread_after_creds(&th, ce);

@@ -97,10 +97,17 @@ static int wait_pid_free(pid_t pid)
 	return -EEXIST;
 }
 
-/* Seize a fresh skeleton and open rsys on it at the trampoline. */
-static int take(struct restore_task *t)
+/* Seize a fresh skeleton and open rsys on it at the trampoline. A task under seccomp gets its
+ * filters once everything else is in place (restore-seccomp.c): remote calls stay unfiltered
+ * until it is released, where the kernel lets them. */
+static int take(const struct restore_ctx *c, struct restore_task *t)
 {
-	int ret = seize_task(t->pid, SEIZE_EXITKILL, &t->st);
+	unsigned int flags = SEIZE_EXITKILL;
+	int ret;
+
+	if (kd_has(&c->kd, KD_SUSPEND_SECCOMP))
+		flags |= SEIZE_SUSPEND_SECCOMP;
+	ret = seize_task(t->pid, flags, &t->st);
 
 	if (ret) {
 		kill(t->pid, SIGKILL);
@@ -160,7 +167,7 @@ static int create_root(struct restore_ctx *c, struct restore_task *t, uint64_t h
 		waitpid(t->pid, NULL, 0);
 		return -EEXIST;
 	}
-	if ((ret = take(t)))
+	if ((ret = take(c, t)))
 		return ret;
 	return pidns ? setup_pidns_root(t) : 0;
 }
@@ -239,7 +246,7 @@ static int create_child(struct restore_ctx *c, struct restore_task *p, struct re
 		pr_err("pid %d: can't find its new child %d\n", p->vpid, t->vpid);
 		return -ESRCH;
 	}
-	return take(t);
+	return take(c, t);
 }
 
 int restore_take_signals(struct restore_task *t, uint64_t set, uint64_t *taken)

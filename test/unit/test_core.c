@@ -8,7 +8,8 @@
  *   in it; /proc/PID/status of the skeleton must show the dumped state, a second dump of the
  *   skeleton must equal the first one in every restored field, and restore_core_regs() must
  *   leave the child's registers, signal mask and xstate in the skeleton.
- * - seccomp: a task with a seccomp filter is refused by name.
+ * - seccomp: a task whose filter may hand syscalls to a user-space listener is refused by name;
+ *   damaged filter records in an image are refused before anything is created.
  * - rlimit: a hard limit above the restorer's is refused with a clear message (root here lacks
  *   CAP_SYS_RESOURCE; skipped where it has it).
  * - check: restore_core_check() refuses each kind of incompatible or damaged core image.
@@ -192,8 +193,14 @@ static __attribute__((noreturn)) void attrs_kid(int ready_fd, int wait_fd)
 
 static __attribute__((noreturn)) void seccomp_kid(int ready_fd, int wait_fd)
 {
-	struct sock_filter allow[] = { BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
-	struct sock_fprog prog = { .len = 1, .filter = allow };
+	/* getppid() goes to a user-space listener (none here: it fails with ENOSYS) */
+	struct sock_filter notif[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = 4, .filter = notif };
 
 	KID_OK(!prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
 	KID_OK(!prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0));
@@ -509,10 +516,15 @@ static void test_seccomp_refused(void **state)
 
 	cfx_need_root();
 	assert_int_equal(log_init(f->log, LOG_ERROR), 0);
+	if (!kd_has(&f->kd, KD_SUSPEND_SECCOMP))
+		skip();
 	pid = spawn(f, seccomp_kid, &wait_w);
-	assert_int_equal(seize_task(pid, 0, &st), 0);
+	assert_int_equal(seize_task(pid, SEIZE_SUSPEND_SECCOMP, &st), 0);
 	assert_int_equal(cfx_dump(f, &st, &core), -ENOTSUP);
-	snprintf(want, sizeof(want), "pid %d: seccomp filters are not supported yet", pid);
+	snprintf(want, sizeof(want),
+		 "pid %d: thread %d: its seccomp filter 0 (0: the oldest) hands syscalls to a "
+		 "user-space listener",
+		 pid, pid);
 	assert_true(cfx_log_has(f->log, want));
 	assert_int_equal(faccessat(img_dir_fd(f->dir), "core-0.img", F_OK, 0), -1);
 	snprintf(want, sizeof(want), "core-%d.img", pid);
@@ -669,9 +681,11 @@ static void test_check(void **state)
 	te->tid = (uint32_t)pid;
 	ce->has_leader_exit_code = false;
 
-	ce->seccomp_mode = 2;
-	refused(f, &rc, &t, -ENOTSUP, "seccomp filters are not supported yet");
-	ce->seccomp_mode = 0;
+	te->has_seccomp_mode = te->has_seccomp_filter = true;
+	te->seccomp_mode = 2;
+	te->seccomp_filter = 1; /* the image has no filter */
+	refused(f, &rc, &t, -EINVAL, "seccomp mode 2 with filter 1 of 0");
+	te->has_seccomp_mode = te->has_seccomp_filter = false;
 
 	assert_true(ce->n_sigactions > 0); /* cmocka's own handlers at least */
 	signo = ce->sigactions[0]->signo;
