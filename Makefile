@@ -81,6 +81,7 @@ ZCFLAGS	:= -std=gnu11 -D_GNU_SOURCE -O2 -g $(WARN) -Itest/zdtm/lib -pthread
 # before the CPU check, and the test would die of SIGILL instead of skipping without AVX-512.
 # per-test libraries: ZLIBS_<test>
 ZLIBS_seccomp00 := -lseccomp
+ZLIBS_creds00 := -lcap
 
 .PHONY: all deps test unit zdtm demo bench bench-build fuzz install format clean check-format kernel-test
 .SECONDARY:

@@ -10,9 +10,9 @@
  * The registers and signal mask are those saved by rsys_open() (rsys blocks every signal and
  * moves the instruction pointer while it works). Per-thread state is collected by dump_thread()
  * for every thread, each other than the orchestrator's through an rsys session of its own that
- * is closed again before the next (dump_thread_k()). Credentials are per thread in Linux: a
- * thread whose credentials differ from the others' is refused. A leader that has exited while
- * its threads run is recorded by its exit status (leader_exit_code) and name.
+ * is closed again before the next (dump_thread_k()). Credentials are per thread in Linux: the
+ * task's are the leader's (dump-creds.c), and a thread whose own differ carries its own. A leader
+ * that has exited while its threads run is recorded by its exit status (leader_exit_code) and name.
  */
 #define LOG_PREFIX "dump-core: "
 
@@ -344,54 +344,6 @@ static int dump_thread(const struct dump_ctx *c, const CoreEntry *ce, const stru
 
 /* ---- every thread --------------------------------------------------------------------------- */
 
-static bool creds_differ(const struct proc_status *a, const struct proc_status *b,
-			 const char **what)
-{
-	if (memcmp(a->uid, b->uid, sizeof(a->uid)) || memcmp(a->gid, b->gid, sizeof(a->gid)))
-		*what = "uids or gids";
-	else if (a->n_groups != b->n_groups ||
-		 (a->n_groups && memcmp(a->groups, b->groups, a->n_groups * sizeof(*a->groups))))
-		*what = "supplementary groups";
-	else if (a->cap_eff != b->cap_eff || a->cap_prm != b->cap_prm || a->cap_inh != b->cap_inh ||
-		 a->cap_bnd != b->cap_bnd || a->cap_amb != b->cap_amb)
-		*what = "capabilities";
-	else if (a->no_new_privs != b->no_new_privs)
-		*what = "no_new_privs";
-	else
-		return false;
-	return true;
-}
-
-/* Credentials are per thread in Linux; the image holds one set (c->status, read from the
- * thread c->pid names), which restore gives every thread. */
-static int check_thread_creds(const struct dump_ctx *c, const CoreEntry *ce,
-			      const struct thread_src *s)
-{
-	struct proc_status ts = { 0 };
-	const char *what = NULL;
-	long sb;
-	int ret = proc_parse_task_status(c->pid, s->tid, &ts);
-
-	if (ret)
-		return ret;
-	if (!creds_differ(&ts, &c->status, &what)) {
-		sb =
-		    core_rcall(s->rs, "read the securebits", SYS_prctl, PR_GET_SECUREBITS, 0, 0, 0);
-		if (sb < 0)
-			ret = (int)sb;
-		else if ((uint32_t)sb != ce->securebits)
-			what = "securebits";
-	}
-	if (what) {
-		pr_err("pid %d: thread %d has other %s than thread %d: threads with different "
-		       "credentials are not supported\n",
-		       c->st.pid, s->tid, what, c->pid);
-		ret = -ENOTSUP;
-	}
-	proc_status_free(&ts);
-	return ret;
-}
-
 /* Thread k of c->st.thr. The thread c->pid names runs on the orchestrator's session; any other
  * gets its own for the time of the call (on the task's scratch page: threads share memory). */
 static int dump_thread_k(struct dump_ctx *c, const CoreEntry *ce, size_t k, uint64_t scratch,
@@ -413,9 +365,9 @@ static int dump_thread_k(struct dump_ctx *c, const CoreEntry *ce, size_t k, uint
 	s.rs = &trs;
 	s.regs = rsys_regs(&trs);
 	s.blocked = trs.sigmask;
-	ret = check_thread_creds(c, ce, &s);
+	ret = dump_thread(c, ce, &s, c->vtid[k], out);
 	if (!ret)
-		ret = dump_thread(c, ce, &s, c->vtid[k], out);
+		ret = dump_thread_creds(c, ce, s.tid, s.rs, *out); /* dump-creds.c */
 	/* rsys_close() logs its own failure */
 	rc = rsys_close(&trs);
 	return ret ? ret : rc;
@@ -554,41 +506,6 @@ static int read_personality(pid_t pid, uint32_t *pers)
 	return ret;
 }
 
-static int dump_creds(const struct proc_status *st, CoreEntry *ce)
-{
-	if (st->n_groups) {
-		ce->groups = malloc(st->n_groups * sizeof(*ce->groups));
-		if (!ce->groups) {
-			pr_err("out of memory for %zu groups\n", st->n_groups);
-			return -ENOMEM;
-		}
-		memcpy(ce->groups, st->groups, st->n_groups * sizeof(*ce->groups));
-		ce->n_groups = st->n_groups;
-	}
-	ce->has_uid = ce->has_euid = ce->has_suid = ce->has_fsuid = true;
-	ce->uid = st->uid[0];
-	ce->euid = st->uid[1];
-	ce->suid = st->uid[2];
-	ce->fsuid = st->uid[3];
-	ce->has_gid = ce->has_egid = ce->has_sgid = ce->has_fsgid = true;
-	ce->gid = st->gid[0];
-	ce->egid = st->gid[1];
-	ce->sgid = st->gid[2];
-	ce->fsgid = st->gid[3];
-	ce->has_cap_eff = ce->has_cap_prm = ce->has_cap_inh = true;
-	ce->has_cap_bnd = ce->has_cap_amb = true;
-	ce->cap_eff = st->cap_eff;
-	ce->cap_prm = st->cap_prm;
-	ce->cap_inh = st->cap_inh;
-	ce->cap_bnd = st->cap_bnd;
-	ce->cap_amb = st->cap_amb;
-	ce->has_no_new_privs = true;
-	ce->no_new_privs = (uint32_t)st->no_new_privs;
-	ce->has_seccomp_mode = true;
-	ce->seccomp_mode = (uint32_t)st->seccomp;
-	return 0;
-}
-
 static int dump_task_attrs(struct dump_ctx *c, const struct thread_src *s, CoreEntry *ce)
 {
 	uint64_t perm;
@@ -636,7 +553,7 @@ static int dump_task_attrs(struct dump_ctx *c, const struct thread_src *s, CoreE
 		ce->has_xcomp_perm = true;
 		ce->xcomp_perm = perm;
 	}
-	ret = dump_creds(&c->status, ce);
+	ret = dump_task_creds(&c->status, ce);				   /* dump-creds.c */
 	return ret ? ret : dump_task_attrs_proc(c, s->rs, s->scratch, ce); /* dump-attrs.c */
 }
 

@@ -126,6 +126,12 @@ int dump_task_attrs_proc(const struct dump_ctx *c, struct rsys *rs, uint64_t scr
 			 CoreEntry *ce);
 int dump_thread_attrs(const struct dump_ctx *c, const CoreEntry *ce, pid_t tid, struct rsys *rs,
 		      uint64_t scratch, ThreadCoreEntry *te);
+/* dump-creds.c: the task's credentials (ce, from the status of the thread c->pid names:
+ * uids, gids, groups, capabilities, no_new_privs; securebits are the caller's); a thread's
+ * own (te->creds, through a session rs in it) where any of them differs from the task's. */
+int dump_task_creds(const struct proc_status *st, CoreEntry *ce);
+int dump_thread_creds(const struct dump_ctx *c, const CoreEntry *ce, pid_t tid, struct rsys *rs,
+		      ThreadCoreEntry *te);
 /* dump-seccomp.c: refusal before the first remote call (a task under seccomp on a kernel that
  * can't suspend it for a tracer); every thread's seccomp mode and filters into ce (after the
  * threads are in ce->threads). */

@@ -121,6 +121,11 @@ static int check_thread(const struct restore_ctx *c, const char *img, const Thre
 		pr_err("%s: thread %u has no registers\n", img, te->tid);
 		return -EINVAL;
 	}
+	if (te->creds && te->creds->n_groups > CORE_SCRATCH_BYTES / sizeof(uint32_t)) {
+		pr_err("%s: thread %u: %zu supplementary groups: more than %zu are not supported\n",
+		       img, te->tid, te->creds->n_groups, CORE_SCRATCH_BYTES / sizeof(uint32_t));
+		return -ENOTSUP;
+	}
 	if (te->regs->cs != USER_CS || te->regs->ss != USER_DS) {
 		pr_err("%s: thread %u is not a 64-bit task (cs %#" PRIx64 ", ss %#" PRIx64
 		       "): not supported\n",
@@ -591,6 +596,9 @@ static int restore_xcomp_perm(struct restore_task *t, const CoreEntry *ce)
 int restore_thread_after_creds(const struct restore_thread *th, const CoreEntry *ce)
 {
 	uint32_t pdeath = th->te && th->te->has_pdeathsig ? th->te->pdeathsig : 0;
+	uint32_t nnp = th->te && th->te->creds ? th->te->creds->no_new_privs
+		       : ce->has_no_new_privs  ? ce->no_new_privs
+					       : 0;
 	char what[48];
 	int ret;
 
@@ -607,12 +615,12 @@ int restore_thread_after_creds(const struct restore_thread *th, const CoreEntry 
 	/* always: the skeleton asked for SIGKILL when the restorer dies */
 	snprintf(what, sizeof(what), "set the parent-death signal to %u", pdeath);
 	ret = restore_rcall(th->rs, what, SYS_prctl, PR_SET_PDEATHSIG, pdeath, 0, 0);
-	if (!ret && ce->has_no_new_privs && ce->no_new_privs)
+	if (!ret && nnp)
 		ret = restore_rcall(th->rs, "set no_new_privs", SYS_prctl, PR_SET_NO_NEW_PRIVS, 1,
 				    0, 0);
 	if (!ret)
 		pr_info("pid %d: thread %d: parent-death signal %u, no_new_privs %u\n", th->t->pid,
-			th->tid, pdeath, ce->no_new_privs);
+			th->tid, pdeath, nnp);
 	return ret;
 }
 

@@ -32,6 +32,33 @@
 
 #define CAP_BITS 64
 
+/* The credentials one thread gets: the task's (core_entry) or its own (thread_creds_entry),
+ * which have the same fields. */
+struct creds {
+	uint32_t uid, euid, suid, fsuid, gid, egid, sgid, fsgid, securebits;
+	const uint32_t *groups;
+	size_t n_groups;
+	uint64_t cap_eff, cap_prm, cap_inh, cap_bnd, cap_amb;
+};
+
+#define CREDS_OF(e)                                     \
+	((struct creds){ .uid = (e)->uid,               \
+			 .euid = (e)->euid,             \
+			 .suid = (e)->suid,             \
+			 .fsuid = (e)->fsuid,           \
+			 .gid = (e)->gid,               \
+			 .egid = (e)->egid,             \
+			 .sgid = (e)->sgid,             \
+			 .fsgid = (e)->fsgid,           \
+			 .securebits = (e)->securebits, \
+			 .groups = (e)->groups,         \
+			 .n_groups = (e)->n_groups,     \
+			 .cap_eff = (e)->cap_eff,       \
+			 .cap_prm = (e)->cap_prm,       \
+			 .cap_inh = (e)->cap_inh,       \
+			 .cap_bnd = (e)->cap_bnd,       \
+			 .cap_amb = (e)->cap_amb })
+
 struct capset_buf {
 	struct __user_cap_header_struct hdr;
 	struct __user_cap_data_struct data[2];
@@ -45,7 +72,7 @@ static int rcall(const struct restore_thread *th, const char *what, long nr, lon
 	return r < 0 && r >= -4095 ? (int)r : 0;
 }
 
-static bool groups_equal(const CoreEntry *ce, const struct proc_status *st)
+static bool groups_equal(const struct creds *ce, const struct proc_status *st)
 {
 	if (ce->n_groups != st->n_groups)
 		return false;
@@ -73,7 +100,7 @@ static int do_capset(const struct restore_thread *th, uint64_t eff, uint64_t prm
 	return rcall(th, what, SYS_capset, (long)hdr_addr, (long)data_addr, 0, 0);
 }
 
-static int set_groups_gids(const struct restore_thread *th, const CoreEntry *ce,
+static int set_groups_gids(const struct restore_thread *th, const struct creds *ce,
 			   const struct proc_status *st)
 {
 	char what[96];
@@ -103,7 +130,7 @@ static int set_groups_gids(const struct restore_thread *th, const CoreEntry *ce,
 	return 0;
 }
 
-static int drop_bounding(const struct restore_thread *th, const CoreEntry *ce,
+static int drop_bounding(const struct restore_thread *th, const struct creds *ce,
 			 const struct proc_status *st)
 {
 	char what[64];
@@ -127,7 +154,7 @@ static int drop_bounding(const struct restore_thread *th, const CoreEntry *ce,
 	return 0;
 }
 
-static int set_uids(const struct restore_thread *th, const CoreEntry *ce)
+static int set_uids(const struct restore_thread *th, const struct creds *ce)
 {
 	char what[96];
 	int ret;
@@ -144,7 +171,7 @@ static int set_uids(const struct restore_thread *th, const CoreEntry *ce)
 	return ret;
 }
 
-static int set_caps(const struct restore_thread *th, const CoreEntry *ce,
+static int set_caps(const struct restore_thread *th, const struct creds *ce,
 		    const struct proc_status *st)
 {
 	char what[96];
@@ -169,7 +196,7 @@ static int set_caps(const struct restore_thread *th, const CoreEntry *ce,
 	return ret;
 }
 
-static int verify(const struct restore_thread *th, const CoreEntry *ce)
+static int verify(const struct restore_thread *th, const struct creds *ce)
 {
 	const uint32_t uid[4] = { ce->uid, ce->euid, ce->suid, ce->fsuid };
 	const uint32_t gid[4] = { ce->gid, ce->egid, ce->sgid, ce->fsgid };
@@ -201,13 +228,16 @@ static int verify(const struct restore_thread *th, const CoreEntry *ce)
 
 int restore_creds(const struct restore_thread *th)
 {
-	const CoreEntry *ce = th->t->core;
+	const CoreEntry *core = th->t->core;
+	const ThreadCredsEntry *own = th->te ? th->te->creds : NULL;
+	const struct creds cr = own ? CREDS_OF(own) : CREDS_OF(core), *ce = &cr;
 	struct proc_status st = { 0 };
 	bool ids, caps;
 	long secbits;
 	int ret;
 
-	if (!ce->has_uid || !ce->has_gid || !ce->has_cap_eff || !ce->has_securebits) {
+	if (!own &&
+	    (!core->has_uid || !core->has_gid || !core->has_cap_eff || !core->has_securebits)) {
 		pr_info("pid %d: the image holds no credentials: keeping the restorer's\n",
 			th->t->pid);
 		return 0;
@@ -235,10 +265,11 @@ int restore_creds(const struct restore_thread *th)
 	if (!ret)
 		ret = verify(th, ce);
 	if (!ret)
-		pr_info("pid %d: thread %d: credentials uid %u/%u/%u/%u gid %u/%u/%u/%u, %zu "
+		pr_info("pid %d: thread %d: %scredentials uid %u/%u/%u/%u gid %u/%u/%u/%u, %zu "
 			"group(s), caps eff %#" PRIx64 " bnd %#" PRIx64 "\n",
-			th->t->pid, th->tid, ce->uid, ce->euid, ce->suid, ce->fsuid, ce->gid,
-			ce->egid, ce->sgid, ce->fsgid, ce->n_groups, ce->cap_eff, ce->cap_bnd);
+			th->t->pid, th->tid, own ? "its own " : "", ce->uid, ce->euid, ce->suid,
+			ce->fsuid, ce->gid, ce->egid, ce->sgid, ce->fsgid, ce->n_groups,
+			ce->cap_eff, ce->cap_bnd);
 out:
 	proc_status_free(&st);
 	return ret;
