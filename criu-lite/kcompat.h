@@ -176,4 +176,14 @@ struct pm_scan_arg {
 #define PR_GET_MEMORY_MERGE 68
 #endif
 
+/* ---- pidfd information (include/uapi/linux/pidfd.h, 6.13+; the exit status 6.15+) ---- */
+struct kc_pidfd_info {
+	__u64 mask;
+	__u64 cgroupid;
+	__u32 pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+	__s32 exit_code;
+};
+#define KC_PIDFD_INFO_EXIT (1ULL << 3)
+#define KC_PIDFD_GET_INFO  _IOWR(0xFF, 11, struct kc_pidfd_info)
+
 #endif

@@ -1,4 +1,5 @@
-/* dump-anonfd: eventfd, signalfd, timerfd, epoll and inotify files of a task (see anonfd.h).
+/* dump-anonfd: eventfd, signalfd, timerfd, epoll and inotify files of a task, and the dispatch
+ * of pidfds to dump-pidfd.c (see anonfd.h).
  *
  * Everything comes from /proc/PID/fdinfo/N, except two things: a timerfd is read with
  * timerfd_gettime() on a copy of the fd (pidfd_getfd), which first folds the expirations
@@ -42,6 +43,7 @@ struct dump_anonfd {
 	InotifyEntry in;
 	InotifyWdEntry *wds;
 	InotifyWdEntry **wdp;
+	PidfdEntry pfd;
 };
 
 FileType anonfd_type(const char *link)
@@ -55,6 +57,7 @@ FileType anonfd_type(const char *link)
 		{ "anon_inode:[timerfd]", FILE_TYPE__FT_TIMERFD },
 		{ "anon_inode:[eventpoll]", FILE_TYPE__FT_EPOLL },
 		{ "anon_inode:inotify", FILE_TYPE__FT_INOTIFY },
+		{ "anon_inode:[pidfd]", FILE_TYPE__FT_PIDFD },
 	};
 
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
@@ -664,6 +667,9 @@ int dump_anonfd(struct dump_ctx *c, const struct dump_anonfd_fd *f, FileType *ty
 	case FILE_TYPE__FT_INOTIFY:
 		ret = dump_inotify(c, f, a);
 		break;
+	case FILE_TYPE__FT_PIDFD:
+		ret = dump_pidfd(c, f, &a->pfd); /* dump-pidfd.c */
+		break;
 	default:
 		pr_err("%s: %s is not supported yet\n", f->what, f->link);
 		ret = -ENOTSUP;
@@ -694,6 +700,9 @@ void dump_anonfd_fill(struct dump_anonfd *a, FileEntry *fe)
 		break;
 	case FILE_TYPE__FT_INOTIFY:
 		fe->inotify = &a->in;
+		break;
+	case FILE_TYPE__FT_PIDFD:
+		fe->pidfd = &a->pfd;
 		break;
 	default:
 		break;

@@ -257,6 +257,8 @@ static int run_steps(struct dump_shared *sh, struct dump_tree_list *tl, bool pre
 			return ret;
 	if ((ret = dump_tree_ids(sh, tl)))
 		return ret;
+	sh->tasks = tl->t;
+	sh->nr_tasks = tl->n;
 	if ((ret = open_sessions(tl)))
 		return ret;
 	/* trackers before any fd table or memory is read: their fds and VmFlags are ours */

@@ -72,6 +72,9 @@ struct dump_shared {
 	struct dump_track *track; /* dirty tracking and the pre-dump chain (dump-track.h) */
 	struct dump_snap
 	    *snap; /* --snapshot: the memory copied while the tree runs (dump-snap.h) */
+	/* every task of the dump, once the tree is frozen (for the fds that name a task) */
+	struct dump_ctx *tasks;
+	size_t nr_tasks;
 };
 
 /* One task of the tree. Image files are named by vpid. */

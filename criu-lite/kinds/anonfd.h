@@ -91,6 +91,8 @@ int dump_anonfd(struct dump_ctx *c, const struct dump_anonfd_fd *f, FileType *ty
 /* Point fe's kind-specific field at a's message (valid until dump_anonfd_free(a)). */
 void dump_anonfd_fill(struct dump_anonfd *a, FileEntry *fe);
 void dump_anonfd_free(struct dump_anonfd *a); /* safe on NULL */
+/* dump-pidfd.c: a pidfd into e (refusals logged). */
+int dump_pidfd(struct dump_ctx *c, const struct dump_anonfd_fd *f, PidfdEntry *e);
 
 /* ---- restore ---- */
 
@@ -98,6 +100,11 @@ void dump_anonfd_free(struct dump_anonfd *a); /* safe on NULL */
 bool anonfd_restores(FileType type);
 /* An fd of the restorer (O_CLOEXEC) for the entry fe, or -errno. */
 int restore_anonfd_open(struct restore_ctx *c, const FileEntry *fe);
+/* restore-pidfd.c: pidfds are made late, from inside the task holding them, once the tree
+ * exists (restore_pidfd_late(); restore_pidfd_install() of its fd i, when restore-files fills
+ * its table). */
+bool restore_pidfd_late(const FileEntry *fe);
+int restore_pidfd_install(struct restore_ctx *c, struct restore_task *t, size_t i);
 /* In the seized task t, after its fds were installed (t->rs open). 0 or -errno. */
 int restore_anonfd_task(struct restore_ctx *c, struct restore_task *t);
 

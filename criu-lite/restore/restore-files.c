@@ -14,7 +14,8 @@
  * each pipe's own ends until the last task's fds are prepared. Terminals
  * (--shell-job) are the restorer's own fds 0-2 (see restore-files-open.c);
  * the controlling terminal comes with the session the skeleton inherits from
- * the restorer.
+ * the restorer. A pidfd of a task of the tree has no transfer fd (-1): it is
+ * made from inside the task when its table is filled (restore-pidfd.c).
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -118,6 +119,11 @@ static int open_fds(struct restore_ctx *c, struct restore_task *t)
 
 		f->fd = (int)e->fd;
 		f->cloexec = e->fd_flags & FD_CLOEXEC;
+		if (restore_pidfd_late(restore_file(c, e->id))) {
+			f->xfer_fd = -1; /* made once the tasks exist (restore-pidfd.c) */
+			t->nr_fds = i + 1;
+			continue;
+		}
 		for (size_t k = 0; k < i && fd < 0; k++)
 			if (t->fdinfo[k]->id == e->id)
 				fd = t->fds[k].xfer_fd;
@@ -158,7 +164,7 @@ static void close_prepared(struct restore_task *t)
 
 		for (size_t k = 0; k < i; k++)
 			seen |= t->fds[k].xfer_fd == t->fds[i].xfer_fd;
-		if (!seen)
+		if (!seen && t->fds[i].xfer_fd >= 0)
 			close(t->fds[i].xfer_fd);
 	}
 	free(t->fds);
@@ -206,8 +212,8 @@ int restore_files_prepare(struct restore_ctx *c, struct restore_task *t)
 	return 0;
 }
 
-/* One remote syscall whose failure is reported here, with what it was for. */
-static long call(struct restore_task *t, const char *what, long nr, long a1, long a2, long a3)
+long restore_files_call(struct restore_task *t, const char *what, long nr, long a1, long a2,
+			long a3)
 {
 	long r = rsys_call_quiet(&t->rs, nr, a1, a2, a3, 0, 0, 0);
 
@@ -217,7 +223,9 @@ static long call(struct restore_task *t, const char *what, long nr, long a1, lon
 	return r;
 }
 
-static int install_fds(struct restore_task *t)
+#define call restore_files_call
+
+static int install_fds(struct restore_ctx *c, struct restore_task *t)
 {
 	char what[64];
 
@@ -225,6 +233,13 @@ static int install_fds(struct restore_task *t)
 		const struct restore_fd *f = &t->fds[i];
 		long r;
 
+		if (f->xfer_fd < 0) { /* a pidfd of a task of the tree */
+			int ret = restore_pidfd_install(c, t, i);
+
+			if (ret)
+				return ret;
+			continue;
+		}
 		snprintf(what, sizeof(what), "installing fd %d from transfer fd %d", f->fd,
 			 f->xfer_fd);
 		r = call(t, what, SYS_dup3, f->xfer_fd, f->fd, f->cloexec ? O_CLOEXEC : 0);
@@ -274,7 +289,7 @@ int restore_files(struct restore_ctx *c, struct restore_task *t)
 		r = call(t, "closing inherited fds", SYS_close_range, 0, c->xfer_base - 1, 0);
 		if (r < 0)
 			return (int)r;
-		ret = install_fds(t);
+		ret = install_fds(c, t);
 		if (!ret) /* timers armed, epoll watches added: they need the fds in place */
 			ret = restore_anonfd_task(c, t);
 	} else {

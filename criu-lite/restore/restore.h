@@ -118,6 +118,10 @@ int restore_read_all(struct img_dir *d, enum img_kind kind, long id, ProtobufCMe
 
 /* Move fd to the lowest free number >= c->xfer_base (closing fd); returns it or -errno. */
 int restore_xfer_fd(struct restore_ctx *c, int fd);
+/* One remote syscall in t (restore-files.c), its failure logged with what it was for: its
+ * result, or -errno. */
+long restore_files_call(struct restore_task *t, const char *what, long nr, long a1, long a2,
+			long a3);
 const FileEntry *restore_file(const struct restore_ctx *c, uint32_t id);
 
 /* Read shmem.img (if the dump has one) and verify every object's pages. */

@@ -129,7 +129,8 @@ static void test_parse(void **state)
 	assert_int_equal(anonfd_type("anon_inode:[timerfd]"), FILE_TYPE__FT_TIMERFD);
 	assert_int_equal(anonfd_type("anon_inode:[eventpoll]"), FILE_TYPE__FT_EPOLL);
 	assert_int_equal(anonfd_type("anon_inode:inotify"), FILE_TYPE__FT_INOTIFY);
-	assert_int_equal(anonfd_type("anon_inode:[pidfd]"), 0);
+	assert_int_equal(anonfd_type("anon_inode:[pidfd]"), FILE_TYPE__FT_PIDFD);
+	assert_int_equal(anonfd_type("anon_inode:[io_uring]"), 0);
 	assert_int_equal(anonfd_type("/dev/null"), 0);
 
 	assert_int_equal(anonfd_parse_tfd("      12 events: 4000001c data: 1122334455667788  "

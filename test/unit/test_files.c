@@ -122,8 +122,8 @@ static void child_refused(const struct fx *f)
 		if (pipe2(p, O_DIRECT) || p[0] != 3 || dup2(p[1], 3) != 3)
 			die(20);
 		break;
-	case 1: /* a pidfd (eventfds are supported: dump-anonfd.c) */
-		if (syscall(SYS_pidfd_open, getpid(), 0) != 3)
+	case 1: /* a pidfd of a process outside the dumped tree (dump-pidfd.c) */
+		if (syscall(SYS_pidfd_open, 1, 0) != 3)
 			die(21);
 		break;
 	case 2: /* a hugetlb memfd (other memfds are supported: dump-shmem.c) */
@@ -402,7 +402,7 @@ static void test_dump_refusals(void **state)
 		int ret;
 	} want[] = {
 		{ "is a packet-mode pipe (O_DIRECT): not supported yet", -ENOTSUP },
-		{ "fd 3: anon_inode:[pidfd] is not supported yet", -ENOTSUP },
+		{ "fd 3: a pidfd of pid 1 (", -ENOTSUP },
 		{ "fd 3: memfd \"mf\" is hugetlb memory (MFD_HUGETLB): not supported", -ENOTSUP },
 		{ "fd 3: /dev/pts/", -ENOTSUP },
 		{ "holds 8192 bytes of data (1024.0 MiB long): more than --ghost-limit (4096 bytes); "

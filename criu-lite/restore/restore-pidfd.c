@@ -1,0 +1,242 @@
+/* restore-pidfd: pidfds (pidfd_entry, anonfd.proto; dump-pidfd.c; docs/fds.md).
+ *
+ * Contract: a pidfd can only be made once the tree exists (its target, or its PID namespace),
+ * after the transfer fds were prepared: restore_pidfd_late() says so of every FT_PIDFD entry,
+ * and restore-files installs such an fd with restore_pidfd_install() from inside the task
+ * (rsys) when its fd table is filled. When a task restored before it (or an earlier fd of its
+ * own) already holds that open file description, it gets a copy of that one (pidfd_getfd()
+ * through a pidfd of that task, or dup3()), so that fds that shared a description share it
+ * again. Otherwise, for a task of the tree: pidfd_open() of its pid in the tree's PID namespace
+ * (which every task of the tree is in), with the dumped PIDFD_NONBLOCK / PIDFD_THREAD. For a
+ * process that had been reaped: the restorer forks a helper into the tree's PID namespace
+ * (setns to the root's, and back), the task opens a pidfd of it, then it ends with the dumped
+ * wait status (its exit code, or the signal that killed it) and the restorer reaps it. Like
+ * the dumped one, the pidfd then refers to nothing that runs: pidfd_send_signal() gets ESRCH,
+ * poll() reports it ended, PIDFD_GET_INFO gives the same exit status (a pidfd of a process
+ * outside the reader's PID namespace would answer none of these alike: hence the namespace).
+ */
+#define LOG_PREFIX "anonfd: "
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "criu-lite/kinds/anonfd.h"
+#include "criu-lite/log.h"
+#include "criu-lite/proc/proc.h"
+#include "criu-lite/restore/restore.h"
+
+#define PIDFD_NONBLOCK_FLAG O_NONBLOCK
+#define PIDFD_THREAD_FLAG   O_EXCL
+
+static int check(const FileEntry *fe)
+{
+	if (!fe || !fe->pidfd) {
+		pr_err("files.img: pidfd file %u has no pidfd record\n", fe ? fe->id : 0);
+		return -EBADMSG;
+	}
+	if (fe->pidfd->flags & ~(uint32_t)(O_ACCMODE | O_NONBLOCK | O_EXCL)) {
+		pr_err("files.img: pidfd file %u has status flags %#x\n", fe->id, fe->pidfd->flags);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+bool restore_pidfd_late(const FileEntry *fe)
+{
+	return fe && fe->type == FILE_TYPE__FT_PIDFD;
+}
+
+#define call restore_files_call
+
+/* The last NSpid of host pid: its pid in its own (the tree's) namespace; 0 on error. */
+static pid_t inner_pid(pid_t pid)
+{
+	struct proc_status st = { 0 };
+	pid_t v = 0;
+
+	if (!proc_parse_status(pid, &st) && st.ns_levels)
+		v = st.ns_pid[st.ns_levels - 1];
+	proc_status_free(&st);
+	return v;
+}
+
+/* A child of the restorer in the tree's PID namespace (the root's), waiting on the pipe w for
+ * its end, which it meets with wait status st; its host pid, or -errno. */
+static pid_t helper_start(const struct restore_ctx *c, int32_t st, int w[2])
+{
+	char ns[64];
+	int nsfd, self;
+	pid_t pid;
+
+	if (pipe2(w, O_CLOEXEC))
+		return -errno;
+	snprintf(ns, sizeof(ns), "/proc/%d/ns/pid", c->tasks[0].pid);
+	nsfd = open(ns, O_RDONLY | O_CLOEXEC);
+	self = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0 || self < 0 || setns(nsfd, CLONE_NEWPID)) {
+		pid = -errno;
+		goto out;
+	}
+	pid = fork();
+	if (pid == 0) {
+		sigset_t sig;
+		char b;
+
+		close(w[1]);
+		while (read(w[0], &b, 1) < 0 && errno == EINTR)
+			;
+		if (WIFSIGNALED(st)) {
+			signal(WTERMSIG(st), SIG_DFL);
+			sigemptyset(&sig);
+			sigaddset(&sig, WTERMSIG(st));
+			sigprocmask(SIG_UNBLOCK, &sig, NULL);
+			kill(getpid(), WTERMSIG(st));
+		}
+		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 127);
+	}
+	if (pid < 0)
+		pid = -errno;
+	if (setns(self, CLONE_NEWPID)) {
+		int err = -errno;
+
+		pr_perror("can't go back to criu-lite's own PID namespace for children");
+		if (pid > 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+		}
+		pid = err;
+	}
+out:
+	if (nsfd >= 0)
+		close(nsfd);
+	if (self >= 0)
+		close(self);
+	if (pid < 0) {
+		close(w[0]);
+		close(w[1]);
+	}
+	return pid;
+}
+
+/* A pidfd of a reaped process, in task t: a helper in the tree's PID namespace that the task
+ * opens a pidfd of, then ends with the dumped wait status and is reaped. Its fd number in the
+ * task, or -errno. */
+static long reaped_pidfd(struct restore_ctx *c, struct restore_task *t, const FileEntry *fe)
+{
+	int32_t st = fe->pidfd->has_exit_code ? fe->pidfd->exit_code : 0;
+	int w[2], status = 0;
+	pid_t h, v;
+	long n;
+
+	if (!WIFEXITED(st) && !(WIFSIGNALED(st) && !WCOREDUMP(st))) {
+		pr_err("files.img: pidfd file %u: wait status %#x is no exit and no death by a "
+		       "signal\n",
+		       fe->id, (unsigned int)st);
+		return -EBADMSG;
+	}
+	h = helper_start(c, st, w);
+	if (h < 0) {
+		pr_err("pidfd file %u: can't make a process in the tree's PID namespace for it to "
+		       "refer to: %s (errno %d)\n",
+		       fe->id, strerror(-h), -h);
+		return h;
+	}
+	close(w[0]);
+	v = inner_pid(h);
+	n = v ? call(t, "opening the pidfd of a process to be reaped", SYS_pidfd_open, v,
+		     fe->pidfd->flags & PIDFD_NONBLOCK_FLAG, 0)
+	      : -ESRCH;
+	close(w[1]); /* it ends now */
+	if (waitpid(h, &status, 0) != h && n >= 0)
+		n = -errno;
+	if (n >= 0 && status != st) {
+		pr_err("pidfd file %u: its process ended with status %#x, not %#x\n", fe->id,
+		       (unsigned int)status, (unsigned int)st);
+		call(t, "closing a wrong pidfd", SYS_close, n, 0, 0);
+		n = -EIO;
+	}
+	if (n >= 0)
+		pr_debug("pid %d: pidfd file %u: of a reaped process (status %#x)\n", t->vpid,
+			 fe->id, (unsigned int)st);
+	return n;
+}
+
+/* Where the open file description id is already installed: in t at an earlier fd (*task t),
+ * or in a task restored before it; -1 if nowhere. */
+static int holder(struct restore_ctx *c, struct restore_task *t, size_t i, uint32_t id,
+		  struct restore_task **task)
+{
+	for (size_t k = 0; k < i; k++)
+		if (t->fdinfo[k]->id == id) {
+			*task = t;
+			return t->fds[k].fd;
+		}
+	for (size_t j = 0; j < c->nr_tasks && &c->tasks[j] != t; j++) {
+		struct restore_task *o = &c->tasks[j];
+
+		for (size_t k = 0; !o->zombie && k < o->nr_fds; k++)
+			if (o->fdinfo[k]->id == id && !(o->pstree && o->pstree->files_shared)) {
+				*task = o;
+				return o->fds[k].fd;
+			}
+	}
+	return -1;
+}
+
+int restore_pidfd_install(struct restore_ctx *c, struct restore_task *t, size_t i)
+{
+	const FdinfoEntry *e = t->fdinfo[i];
+	const FileEntry *fe = restore_file(c, e->id);
+	const struct restore_fd *f = &t->fds[i];
+	struct restore_task *o = NULL;
+	char what[96];
+	long n, p;
+	int at, ret = check(fe);
+
+	if (ret)
+		return ret;
+	at = holder(c, t, i, e->id, &o);
+	if (at >= 0 && o == t) {
+		n = at; /* an earlier fd of its own: dup3 below */
+	} else if (at >= 0) {
+		snprintf(what, sizeof(what), "a pidfd of pid %d, to copy its fd %d", o->vpid, at);
+		p = call(t, what, SYS_pidfd_open, o->vpid, 0, 0);
+		if (p < 0)
+			return (int)p;
+		snprintf(what, sizeof(what), "copying fd %d of pid %d (pidfd file %u)", at, o->vpid,
+			 e->id);
+		n = call(t, what, SYS_pidfd_getfd, p, at, 0);
+		call(t, "closing the pidfd it copied through", SYS_close, p, 0, 0);
+	} else if (fe->pidfd->has_pid) {
+		snprintf(what, sizeof(what), "opening a pidfd of pid %u (pidfd file %u)",
+			 fe->pidfd->pid, e->id);
+		n = call(t, what, SYS_pidfd_open, fe->pidfd->pid,
+			 fe->pidfd->flags & (PIDFD_NONBLOCK_FLAG | PIDFD_THREAD_FLAG), 0);
+	} else {
+		n = reaped_pidfd(c, t, fe);
+	}
+	if (n < 0)
+		return (int)n;
+	if (n != f->fd) {
+		snprintf(what, sizeof(what), "installing fd %d (pidfd file %u)", f->fd, e->id);
+		p = call(t, what, SYS_dup3, n, f->fd, f->cloexec ? O_CLOEXEC : 0);
+		if (p >= 0 && (o != t || at < 0))
+			call(t, "closing the pidfd's first fd", SYS_close, n, 0, 0);
+		if (p < 0)
+			return (int)p;
+	} else if (!f->cloexec) {
+		p = call(t, "clearing FD_CLOEXEC of a pidfd", SYS_fcntl, n, F_SETFD, 0);
+		if (p < 0)
+			return (int)p;
+	}
+	pr_debug("pid %d: fd %d: pidfd file %u of pid %d\n", t->vpid, f->fd, e->id,
+		 fe->pidfd->has_pid ? (int)fe->pidfd->pid : -1);
+	return 0;
+}
