@@ -104,6 +104,9 @@ int restore_anonfd_open(struct restore_ctx *c, const FileEntry *fe);
  * exists (restore_pidfd_late(); restore_pidfd_install() of its fd i, when restore-files fills
  * its table). */
 bool restore_pidfd_late(const FileEntry *fe);
+/* The entry must hold together (checked when the transfer fds are prepared, before any task
+ * exists): 0, or -EBADMSG (logged). */
+int restore_pidfd_check(struct restore_ctx *c, const FileEntry *fe);
 int restore_pidfd_install(struct restore_ctx *c, struct restore_task *t, size_t i);
 /* In the seized task t, after its fds were installed (t->rs open). 0 or -errno. */
 int restore_anonfd_task(struct restore_ctx *c, struct restore_task *t);

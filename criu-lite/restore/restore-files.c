@@ -120,6 +120,10 @@ static int open_fds(struct restore_ctx *c, struct restore_task *t)
 		f->fd = (int)e->fd;
 		f->cloexec = e->fd_flags & FD_CLOEXEC;
 		if (restore_pidfd_late(restore_file(c, e->id))) {
+			int ret = restore_pidfd_check(c, restore_file(c, e->id));
+
+			if (ret)
+				return ret;
 			f->xfer_fd = -1; /* made once the tasks exist (restore-pidfd.c) */
 			t->nr_fds = i + 1;
 			continue;

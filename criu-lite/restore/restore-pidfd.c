@@ -30,19 +30,34 @@
 #include "criu-lite/kinds/anonfd.h"
 #include "criu-lite/log.h"
 #include "criu-lite/proc/proc.h"
+#include "criu-lite/restore/restore-tree.h"
 #include "criu-lite/restore/restore.h"
 
 #define PIDFD_NONBLOCK_FLAG O_NONBLOCK
 #define PIDFD_THREAD_FLAG   O_EXCL
 
-static int check(const FileEntry *fe)
+int restore_pidfd_check(struct restore_ctx *c, const FileEntry *fe)
 {
+	int32_t st;
+
 	if (!fe || !fe->pidfd) {
 		pr_err("files.img: pidfd file %u has no pidfd record\n", fe ? fe->id : 0);
 		return -EBADMSG;
 	}
 	if (fe->pidfd->flags & ~(uint32_t)(O_ACCMODE | O_NONBLOCK | O_EXCL)) {
 		pr_err("files.img: pidfd file %u has status flags %#x\n", fe->id, fe->pidfd->flags);
+		return -EBADMSG;
+	}
+	if (fe->pidfd->has_pid && !restore_task_by_vpid(c, (pid_t)fe->pidfd->pid)) {
+		pr_err("files.img: pidfd file %u refers to pid %u, which is no task of the dump\n",
+		       fe->id, fe->pidfd->pid);
+		return -EBADMSG;
+	}
+	st = fe->pidfd->has_exit_code ? fe->pidfd->exit_code : 0;
+	if (!fe->pidfd->has_pid && !WIFEXITED(st) && !(WIFSIGNALED(st) && !WCOREDUMP(st))) {
+		pr_err("files.img: pidfd file %u: wait status %#x is no exit and no death by a "
+		       "signal\n",
+		       fe->id, (unsigned int)st);
 		return -EBADMSG;
 	}
 	return 0;
@@ -135,12 +150,6 @@ static long reaped_pidfd(struct restore_ctx *c, struct restore_task *t, const Fi
 	pid_t h, v;
 	long n;
 
-	if (!WIFEXITED(st) && !(WIFSIGNALED(st) && !WCOREDUMP(st))) {
-		pr_err("files.img: pidfd file %u: wait status %#x is no exit and no death by a "
-		       "signal\n",
-		       fe->id, (unsigned int)st);
-		return -EBADMSG;
-	}
 	h = helper_start(c, st, w);
 	if (h < 0) {
 		pr_err("pidfd file %u: can't make a process in the tree's PID namespace for it to "
@@ -198,7 +207,7 @@ int restore_pidfd_install(struct restore_ctx *c, struct restore_task *t, size_t 
 	struct restore_task *o = NULL;
 	char what[96];
 	long n, p;
-	int at, ret = check(fe);
+	int at, ret = restore_pidfd_check(c, fe);
 
 	if (ret)
 		return ret;
