@@ -67,6 +67,7 @@ struct file_rec {
 	struct dump_anonfd *anon; /* eventfd, signalfd, timerfd, epoll, inotify (anonfd.h) */
 	struct dump_sk_rec sk;	  /* sockets (dump-socket.c) */
 	uint32_t netns_id;	  /* FT_NSFILE: its namespace (dump-sknetns.h) */
+	PtyFileEntry *pty;	  /* FT_PTY (dump-tty.c), malloc'd */
 };
 
 struct file_entry_list {
@@ -229,6 +230,19 @@ static int classify(struct dump_ctx *c, const struct file_src *s, const struct s
 	if (S_ISCHR(st->st_mode) && is_mem_dev(st->st_rdev)) {
 		r->type = FILE_TYPE__FT_DEV;
 		return 0;
+	}
+	if (S_ISCHR(st->st_mode) &&
+	    (dump_pty_master_dev(st->st_rdev) || dump_pty_slave_dev(st->st_rdev))) {
+		struct dump_pty_fd pf = { s->what, r->fd, r->flags, st };
+		bool outside;
+		int ret = dump_pty(c, &pf, &r->pty, &outside); /* dump-tty.c */
+
+		if (ret)
+			return ret;
+		if (!outside) {
+			r->type = FILE_TYPE__FT_PTY;
+			return 0;
+		}
 	}
 	if (S_ISCHR(st->st_mode) && is_tty_dev(st->st_rdev)) {
 		if (!c->sh->o->shell_job) {
@@ -414,6 +428,8 @@ static int dump_fd(struct dump_ctx *c, struct file_entry_list *l, const struct p
 		if (ret) {
 			free(r.path);
 			free(r.memfd);
+			if (r.pty)
+				pty_file_entry__free_unpacked(r.pty, NULL);
 			dump_anonfd_free(r.anon);
 			dump_netlink_free(r.sk.nsk);
 			dump_packet_free(r.sk.psk);
@@ -602,6 +618,10 @@ static void fill_entry(const struct file_rec *r, const struct dump_ghosts *ghost
 		fe->memfd = r->memfd;
 		return;
 	}
+	if (r->type == FILE_TYPE__FT_PTY) {
+		fe->pty = r->pty;
+		return;
+	}
 	if (r->anon) {
 		dump_anonfd_fill(r->anon, fe);
 		return;
@@ -756,6 +776,8 @@ void dump_files_free(struct dump_ctx *c)
 	for (size_t i = 0; i < l->n; i++) {
 		free(l->v[i].path);
 		free(l->v[i].memfd);
+		if (l->v[i].pty)
+			pty_file_entry__free_unpacked(l->v[i].pty, NULL);
 		dump_anonfd_free(l->v[i].anon);
 		dump_netlink_free(l->v[i].sk.nsk);
 		dump_packet_free(l->v[i].sk.psk);

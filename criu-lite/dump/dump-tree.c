@@ -411,6 +411,10 @@ static int write_pstree(struct dump_shared *sh, struct dump_ctx *tasks, size_t n
 			pe.stop_reported = c->stop_reported > 0;
 		}
 		pe.has_files_shared = pe.files_shared = c->files_shared;
+		pe.has_ctty = c->ctty != 0;
+		pe.ctty = c->ctty;
+		pe.has_fg_pgrp = c->ctty && c->vsid == c->vpid;
+		pe.fg_pgrp = c->fg_pgrp;
 		if (c->zombie) {
 			pe.has_exit_code = true;
 			pe.exit_code = c->exit_code;
@@ -432,5 +436,7 @@ static int write_pstree(struct dump_shared *sh, struct dump_ctx *tasks, size_t n
 
 int dump_tree(struct dump_shared *sh, struct dump_ctx *tasks, size_t nr)
 {
-	return write_pstree(sh, tasks, nr);
+	int ret = dump_tty_ctty(sh, tasks, nr); /* dump-tty.c */
+
+	return ret ? ret : write_pstree(sh, tasks, nr);
 }

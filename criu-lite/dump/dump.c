@@ -501,6 +501,7 @@ static int dump_run(const struct opts *o, bool pre_dump)
 	}
 	free_tasks(&tl);
 	dump_inet_free(&sh);
+	dump_ptys_free(sh.ptys);
 	dump_sknetns_free(&sh);
 	/* last of what holds the tree's network namespace: then its veths' outer ends may go */
 	if (dump_netns_finish(&sh, killed))

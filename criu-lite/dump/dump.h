@@ -72,6 +72,7 @@ struct dump_shared {
 	struct dump_track *track; /* dirty tracking and the pre-dump chain (dump-track.h) */
 	struct dump_snap
 	    *snap; /* --snapshot: the memory copied while the tree runs (dump-snap.h) */
+	struct dump_ptys *ptys; /* the pty masters the tree holds (dump-tty.c) */
 	/* every task of the dump, once the tree is frozen (for the fds that name a task) */
 	struct dump_ctx *tasks;
 	size_t nr_tasks;
@@ -96,6 +97,9 @@ struct dump_ctx {
 	 * parent had collected the stop report: 1 yes, 0 no, -1 unknown (the root) */
 	int stop_sig;
 	int stop_reported;
+	/* dump-tty.c: 1 + the index of the tree's pty that is its controlling terminal (0: none
+	 * of the tree's), and a session leader's foreground group on it (tree namespace) */
+	uint32_t ctty, fg_pgrp;
 	struct seized_task st;
 	pid_t *vtid;	/* of each st.thr[k], in the tree's PID namespace (dump_tree_ids) */
 	struct rsys rs; /* on the thread pid names, open while dumping */
@@ -135,6 +139,21 @@ int dump_thread_attrs(const struct dump_ctx *c, const CoreEntry *ce, pid_t tid, 
 int dump_task_creds(const struct proc_status *st, CoreEntry *ce);
 int dump_thread_creds(const struct dump_ctx *c, const CoreEntry *ce, pid_t tid, struct rsys *rs,
 		      ThreadCoreEntry *te);
+/* dump-tty.c: an fd on an end of a pty whose master the tree holds (*outside: a slave of a
+ * pty it doesn't, the inherited terminal); the controlling terminals (c->ctty, c->fg_pgrp);
+ * the pass's list of masters. */
+struct dump_pty_fd {
+	const char *what; /* "pid 12 fd 3", for messages */
+	int fd;
+	uint32_t flags; /* status flags */
+	const struct stat *st;
+};
+struct dump_ptys;
+bool dump_pty_master_dev(dev_t rdev);
+bool dump_pty_slave_dev(dev_t rdev);
+int dump_pty(struct dump_ctx *c, const struct dump_pty_fd *f, PtyFileEntry **out, bool *outside);
+int dump_tty_ctty(struct dump_shared *sh, struct dump_ctx *tasks, size_t nr);
+void dump_ptys_free(struct dump_ptys *p);
 /* dump-seccomp.c: refusal before the first remote call (a task under seccomp on a kernel that
  * can't suspend it for a tracer); every thread's seccomp mode and filters into ce (after the
  * threads are in ce->threads). */

@@ -276,6 +276,8 @@ int restore_open_entry(struct restore_ctx *c, const FileEntry *fe, int first_fd)
 		return restore_pipe_open(c, fe);
 	if (fe->type == FILE_TYPE__FT_MEMFD)
 		return restore_memfd_open(c, fe);
+	if (fe->type == FILE_TYPE__FT_PTY)
+		return restore_pty_open(c, fe); /* restore-tty.c */
 	if (anonfd_restores(fe->type))
 		return restore_anonfd_open(c, fe);
 	if (!fe->reg) {

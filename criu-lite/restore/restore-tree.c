@@ -467,6 +467,8 @@ int restore_tree_create(struct restore_ctx *c)
 				ret = (int)r;
 				break;
 			}
+			/* its terminal, before its children: they inherit it */
+			ret = restore_pty_ctty(c, t); /* restore-tty.c */
 		}
 		/* in its cgroups before its memory is filled, so that it is charged there */
 		if (!ret)
@@ -481,6 +483,8 @@ int restore_tree_create(struct restore_ctx *c)
 	}
 	if (!ret)
 		ret = set_groups(c);
+	if (!ret)
+		ret = restore_pty_fg(c); /* restore-tty.c */
 	for (size_t i = 0; !ret && i < c->nr_tasks; i++)
 		if (c->tasks[i].zombie)
 			ret = make_zombie(&c->tasks[i]);

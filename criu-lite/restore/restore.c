@@ -349,6 +349,7 @@ static void free_ctx(struct restore_ctx *c)
 	restore_inet_done(c, false);  /* what a failed restore made, closed silently */
 	restore_netns_done(c, false); /* and the veths' outer ends it made, deleted */
 	restore_sknetns_free(c);
+	restore_ptys_free(c);
 	for (size_t i = 0; i < c->nr_tasks; i++) {
 		struct restore_task *t = &c->tasks[i];
 
@@ -492,6 +493,8 @@ int restore_run(const struct opts *o)
 		if (!ret)
 			ret = restore_files_prepare(&c, &c.tasks[i]);
 	}
+	if (!ret) /* the terminals' slaves and locks, once every task's fds are prepared */
+		ret = restore_ptys_prepare(&c);
 	/* the transfer fds keep the recreated deleted files alive */
 	restore_ghosts_done(&c);
 	if (!ret)

@@ -103,6 +103,7 @@ struct restore_ctx {
 	struct restore_chain *chain;	 /* restore-chain.c: the parent images, or NULL */
 	struct restore_veths *veths;	 /* restore-veth.c: veth pairs made (netns.h) */
 	struct restore_sknetns *sknetns; /* other namespaces of its sockets (restore-sknetns.h) */
+	struct restore_ptys *ptys;	 /* restore-tty.c: the pseudo-terminals made */
 	/* the restorer's signal actions when it made the skeletons, which they inherit
 	 * (restore_sigactions_inherited(); sa_known false: unknown, every action is set) */
 	struct core_ksigaction sa_inherited[CORE_NSIG + 1];
@@ -110,6 +111,16 @@ struct restore_ctx {
 };
 
 int restore_run(const struct opts *o);
+
+/* restore-tty.c (see there): an FT_PTY entry's fd, while the transfer fds are prepared; the
+ * ptys finished once every task's are (controlling terminals' slaves opened, locks); a
+ * session leader's controlling terminal, right after its setsid(); the foreground groups and
+ * a check of every task's terminal, once the process groups exist. */
+int restore_pty_open(struct restore_ctx *c, const FileEntry *fe);
+int restore_ptys_prepare(struct restore_ctx *c);
+int restore_pty_ctty(struct restore_ctx *c, struct restore_task *t);
+int restore_pty_fg(struct restore_ctx *c);
+void restore_ptys_free(struct restore_ctx *c);
 
 /* Every record of an image file into *out (*n of them; free each, then the array). optional:
  * -ENOENT, not logged, when there is no such file. 0 or -errno (logged). */
