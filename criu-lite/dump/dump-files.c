@@ -192,10 +192,6 @@ static int resolve_path(const struct file_src *s, const struct stat *st, struct 
 			       s->what, s->link, (unsigned long)st->st_nlink);
 			return -ENOTSUP;
 		}
-		if (S_ISDIR(st->st_mode)) {
-			pr_err("%s: %s is a deleted directory: not supported\n", s->what, s->link);
-			return -ENOTSUP;
-		}
 		r->path = strndup(s->link, l - DELETED_SUFFIX_LEN);
 		r->deleted = true;
 	} else if (named) {
@@ -549,17 +545,50 @@ static int find_via(struct dump_ctx *c, const char *path, char *via, size_t len)
 	return 0;
 }
 
+/* The file s reaches, opened with r's flags: the entry an earlier call made for the same file
+ * and flags, or a new one (regular files and directories only). */
+static int add_by_via(struct dump_ctx *c, const struct file_src *s, struct file_rec *r,
+		      uint32_t *id)
+{
+	struct file_entry_list *l;
+	struct stat st;
+	int ret = list_get(c, &l);
+
+	if (!ret)
+		ret = stat_via(s, &st);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct file_rec *o = &l->v[i];
+
+		if (o->type == FILE_TYPE__FT_REG && o->st.st_dev == st.st_dev &&
+		    o->st.st_ino == st.st_ino && o->flags == r->flags) {
+			*id = o->id;
+			return 0;
+		}
+	}
+	ret = describe(c, l, s, &st, r);
+	if (!ret && r->type != FILE_TYPE__FT_REG) {
+		pr_err("%s: a %s: only regular files and directories are taken here\n", s->what,
+		       kind_name(st.st_mode));
+		ret = -ENOTSUP;
+	}
+	if (!ret)
+		ret = add_rec(c, l, r);
+	if (ret) {
+		free(r->path);
+		return ret;
+	}
+	*id = r->id;
+	return 0;
+}
+
 int dump_file_add_path(struct dump_ctx *c, const char *path, int open_flags, uint32_t *id)
 {
 	struct file_rec r = { .pid = c->pid, .fd = -1, .flags = (uint32_t)open_flags };
 	char via[PATH_MAX], link[PATH_MAX], what[64 + PATH_MAX];
 	struct file_src s = { what, via, link };
-	struct file_entry_list *l;
-	struct stat st;
-	int ret = list_get(c, &l);
 
-	if (ret)
-		return ret;
 	snprintf(what, sizeof(what), "pid %d mapped file %s", c->pid, path);
 	find_via(c, path, via, sizeof(via));
 	if (strcmp(via, path) == 0) {
@@ -568,38 +597,25 @@ int dump_file_add_path(struct dump_ctx *c, const char *path, int open_flags, uin
 		ssize_t n = readlink(via, link, sizeof(link) - 1);
 
 		if (n < 0) {
-			ret = -errno;
+			int ret = -errno;
+
 			pr_perror("%s: can't read the link %s", what, via);
 			return ret;
 		}
 		link[n] = '\0';
 	}
-	ret = stat_via(&s, &st);
-	if (ret)
-		return ret;
-	for (size_t i = 0; i < l->n; i++) {
-		const struct file_rec *o = &l->v[i];
+	return add_by_via(c, &s, &r, id);
+}
 
-		if (o->type == FILE_TYPE__FT_REG && o->st.st_dev == st.st_dev &&
-		    o->st.st_ino == st.st_ino && o->flags == r.flags) {
-			*id = o->id;
-			return 0;
-		}
-	}
-	ret = describe(c, l, &s, &st, &r);
-	if (!ret && r.type != FILE_TYPE__FT_REG) {
-		pr_err("%s: a %s: only regular files can be mapped here\n", what,
-		       kind_name(st.st_mode));
-		ret = -ENOTSUP;
-	}
-	if (!ret)
-		ret = add_rec(c, l, &r);
-	if (ret) {
-		free(r.path);
-		return ret;
-	}
-	*id = r.id;
-	return 0;
+int dump_file_add_cwd(struct dump_ctx *c, const char *link, uint32_t *id)
+{
+	struct file_rec r = { .pid = c->pid, .fd = -1, .flags = O_RDONLY | O_DIRECTORY };
+	char via[64], what[64];
+	struct file_src s = { what, via, link };
+
+	snprintf(what, sizeof(what), "pid %d cwd", c->pid);
+	snprintf(via, sizeof(via), "/proc/%d/cwd", c->pid);
+	return add_by_via(c, &s, &r, id);
 }
 
 static void fill_entry(const struct file_rec *r, const struct dump_ghosts *ghosts, FileEntry *fe,

@@ -1,5 +1,6 @@
 /* dump-fs: a task's cwd, root and umask (fs-<pid>.img): read from /proc/PID/{cwd,root,status};
- * a cwd or root that was deleted, or that its path no longer reaches, is refused. */
+ * a deleted cwd is also an entry of files.img (cwd_file: a ghost directory, dump-files.c); a
+ * deleted root, or a cwd or root that its path no longer reaches, is refused. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,8 +13,9 @@
 #include "criu-lite/dump/dump.h"
 #include "criu-lite/log.h"
 
-/* readlink /proc/PID/<name> of a directory; refuses a deleted or moved one. */
-static int task_dir(pid_t pid, const char *name, char **out)
+/* readlink /proc/PID/<name> of a directory; refuses a moved one, and a deleted one unless
+ * *deleted is given (then set, *out without " (deleted)"). */
+static int task_dir(pid_t pid, const char *name, char **out, bool *deleted)
 {
 	char link[64], buf[PATH_MAX];
 	struct stat st, ps;
@@ -31,6 +33,12 @@ static int task_dir(pid_t pid, const char *name, char **out)
 	if (stat(buf, &ps) || ps.st_dev != st.st_dev || ps.st_ino != st.st_ino) {
 		size_t l = strlen(buf);
 
+		if (l > 10 && !strcmp(buf + l - 10, " (deleted)") && !st.st_nlink && deleted) {
+			*deleted = true;
+			buf[l - 10] = '\0';
+			*out = strdup(buf);
+			return *out ? 0 : -ENOMEM;
+		}
 		if (l > 10 && !strcmp(buf + l - 10, " (deleted)") && !st.st_nlink)
 			pr_err("pid %d: its %s %s was deleted: not supported\n", pid, name, buf);
 		else
@@ -57,8 +65,17 @@ int dump_fs_collect(struct dump_ctx *c, FsEntry *fs)
 		return -EINVAL;
 	}
 	fs->umask = (uint32_t)c->status.umask;
-	ret = task_dir(c->pid, "cwd", &fs->cwd);
+	bool deleted = false;
+
+	ret = task_dir(c->pid, "cwd", &fs->cwd, &deleted);
+	if (!ret && deleted) { /* a ghost directory, like an open deleted one (files.img) */
+		char link[PATH_MAX];
+
+		snprintf(link, sizeof(link), "%s (deleted)", fs->cwd);
+		ret = dump_file_add_cwd(c, link, &fs->cwd_file);
+		fs->has_cwd_file = !ret;
+	}
 	if (!ret)
-		ret = task_dir(c->pid, "root", &fs->root);
+		ret = task_dir(c->pid, "root", &fs->root, NULL);
 	return ret;
 }

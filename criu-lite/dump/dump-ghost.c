@@ -58,6 +58,12 @@ int dump_ghost_get(struct dump_ctx *c, struct dump_ghosts *g, const char *what, 
 		g->cap = cap;
 	}
 	ng.id = c->sh->next_ghost_id;
+	if (S_ISDIR(st->st_mode)) { /* empty (rmdir takes no other): nothing to save */
+		c->sh->next_ghost_id++;
+		*idx = g->n;
+		g->v[g->n++] = ng;
+		return 0;
+	}
 	ret = ghost_save(c->sh->dir, ng.id, what, via, path, (uint64_t)st->st_size,
 			 c->sh->o->ghost_limit, &e, &ng.crc);
 	if (ret)

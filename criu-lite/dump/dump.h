@@ -231,5 +231,8 @@ int dump_socket(struct dump_ctx *c, struct dump_unix **usk, const struct proc_fd
  * mapping): returns its file id in *id, reusing an entry with the same
  * dev/ino and flags. deleted: the path was unlinked (contents are saved). */
 int dump_file_add_path(struct dump_ctx *c, const char *path, int open_flags, uint32_t *id);
+/* A deleted cwd (link: what /proc/PID/cwd reads) as an entry of its own: a directory opened
+ * O_RDONLY, recreated as a ghost at restore. */
+int dump_file_add_cwd(struct dump_ctx *c, const char *link, uint32_t *id);
 
 #endif

@@ -350,7 +350,7 @@ int ghost_verify(struct img_dir *d, uint32_t id, uint64_t size, const struct gho
 }
 
 /* O_EXCL-create path, or the first free "<path>.ghost-<id>-<n>". */
-static int create_unique(const char *path, uint32_t id, char **out_path)
+static int create_unique(const char *path, uint32_t id, bool dir, char **out_path)
 {
 	char *p = strdup(path);
 
@@ -364,7 +364,12 @@ static int create_unique(const char *path, uint32_t id, char **out_path)
 			if (!p)
 				break;
 		}
-		fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (!dir)
+			fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		else if (mkdir(p, 0700))
+			fd = -1;
+		else if ((fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+			fd = -errno, rmdir(p), errno = -fd, fd = -1;
 		if (fd >= 0) {
 			*out_path = p;
 			return fd;
@@ -525,14 +530,17 @@ static int set_attrs(int fd, const char *path, const struct ghost_attr *a)
 
 /* The recreated file at tmp gets path's name; the file there goes back to path, and the
  * recreated one is left unlinked. 0, or -errno with the recreated file unlinked. */
-static int swap_in(const char *tmp, const char *path)
+static int swap_in(const char *tmp, const char *path, bool dir)
 {
 	int ret;
 
 	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE)) {
 		ret = -errno;
 		pr_perror("can't give recreated deleted file %s its name %s", tmp, path);
-		unlink(tmp);
+		if (dir)
+			rmdir(tmp);
+		else
+			unlink(tmp);
 		return ret;
 	}
 	/* tmp is now the other file: renaming it back unhashes our dentry, name kept */
@@ -561,7 +569,7 @@ int ghost_recreate(struct img_dir *d, uint32_t id, uint64_t size, const struct g
 		return -ENOMEM;
 	src = open_image(d, name, ghost_extents_bytes(ext));
 	ret = src < 0 ? src : make_parents(path, made);
-	dst = ret ? ret : create_unique(path, id, &p);
+	dst = ret ? ret : create_unique(path, id, false, &p);
 	if (dst < 0) {
 		if (src >= 0)
 			close(src);
@@ -590,7 +598,7 @@ int ghost_recreate(struct img_dir *d, uint32_t id, uint64_t size, const struct g
 			pr_perror("can't unlink recreated deleted file %s", p);
 		}
 	} else {
-		ret = swap_in(p, path);
+		ret = swap_in(p, path, false);
 	}
 	remove_parents(made);
 	free(made);
@@ -605,4 +613,41 @@ int ghost_recreate(struct img_dir *d, uint32_t id, uint64_t size, const struct g
 		 (unsigned long long)size, (unsigned long long)ghost_extents_bytes(ext));
 	free(p);
 	return fd;
+}
+
+int ghost_recreate_dir(uint32_t id, const char *path, const struct ghost_attr *a)
+{
+	struct made_dirs *made = calloc(1, sizeof(*made));
+	char *p = NULL;
+	int dst, fd = -1, ret;
+
+	if (!made)
+		return -ENOMEM;
+	ret = make_parents(path, made);
+	dst = ret ? ret : create_unique(path, id, true, &p);
+	ret = dst < 0 ? dst : set_attrs(dst, p, a);
+	if (dst >= 0)
+		close(dst);
+	if (!ret && (fd = open(p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		ret = -errno;
+		pr_perror("can't open recreated deleted directory %s", p);
+	}
+	if (p && ret) {
+		rmdir(p);
+	} else if (p && strcmp(p, path) == 0) {
+		if (rmdir(p)) {
+			ret = -errno;
+			pr_perror("can't remove recreated deleted directory %s", p);
+		}
+	} else if (p) {
+		ret = swap_in(p, path, true);
+	}
+	remove_parents(made);
+	free(made);
+	free(p);
+	if (ret && fd >= 0)
+		close(fd);
+	if (!ret)
+		pr_debug("deleted directory %s recreated\n", path);
+	return ret ? ret : fd;
 }

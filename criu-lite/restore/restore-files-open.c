@@ -126,6 +126,8 @@ static int recreate(struct restore_ctx *c, const RegFileEntry *r)
 	struct ghost_extents e;
 	int ret;
 
+	if (S_ISDIR(r->mode) && r->has_ghost_id)
+		return ghost_recreate_dir(r->ghost_id, r->path, &a);
 	if (!r->has_ghost_id || !r->has_size || !r->has_ghost_crc32c) {
 		pr_err("files.img: deleted file %s has no ghost image, size or crc\n", r->path);
 		return -EBADMSG;

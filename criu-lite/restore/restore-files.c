@@ -200,8 +200,11 @@ int restore_files_prepare(struct restore_ctx *c, struct restore_task *t)
 		restore_pipes_done(c);
 	if (ret || last_live(c, t)) /* and the unix sockets' table (sk-unix.h) */
 		restore_unix_done(c);
-	if (!ret) {
-		ret = open_dir(c, t->pid, "cwd", t->fs->cwd);
+	if (!ret) { /* a cwd deleted at dump: its ghost directory (restore-files-open.c) */
+		ret = t->fs->has_cwd_file ? restore_open_file(c, t->fs->cwd_file)
+					  : open_dir(c, t->pid, "cwd", t->fs->cwd);
+		if (ret >= 0 && t->fs->has_cwd_file)
+			ret = restore_xfer_fd(c, ret);
 		t->cwd_fd = ret < 0 ? -1 : ret;
 	}
 	if (ret >= 0) {

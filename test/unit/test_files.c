@@ -147,8 +147,10 @@ static void child_refused(const struct fx *f)
 		    pwrite(fd, pad, 1, 1 << 29) != 1 || unlink(big))
 			die(24);
 		break;
-	case 5: /* a deleted cwd */
-		if (mkdir(sub, 0700) || chdir(sub) || rmdir(sub))
+	case 5: /* a deleted root (a deleted cwd is supported: a ghost directory) */
+		fd = open(f->dir, O_RDONLY | O_DIRECTORY);
+		if (fd < 0 || mkdir(sub, 0700) || chdir(sub) || chroot(".") ||
+		    unlinkat(fd, "sub", AT_REMOVEDIR) || close(fd))
 			die(25);
 		break;
 	case 6: /* a lease (plain file locks are supported); F_SETLEASE also sets O_ASYNC */

@@ -2,10 +2,10 @@
  * the sessions that have them as controlling terminal:
  *
  *   P1  master here (packet mode), slave termios changed (no ECHO/ICANON, VMIN 2, 38400 baud,
- *       VINTR ^G), 33x111 window, /dev/pts/N owned by 1234:5678, mode 0640; child S: setsid(), opens the slave (its controlling
- *       terminal), makes its child G's group the foreground one
- *   P2  master only, locked (never unlockpt()ed), 10x20 window
- *   P3  master only, its slave opened and closed again (the master polls POLLHUP)
+ *       VINTR ^G), 33x111 window, /dev/pts/N owned by 1234:5678, mode 0640; child S: setsid(),
+ * opens the slave (its controlling terminal), makes its child G's group the foreground one P2
+ * master only, locked (never unlockpt()ed), 10x20 window P3  master only, its slave opened and
+ * closed again (the master polls POLLHUP)
  *
  * After the restore: the same /dev/pts indices; P1's termios (TCGETS2, every field), window
  * and packet mode, P2's lock and window, P3's hang-up; S's /proc tty_nr is P1's slave, its
