@@ -134,19 +134,19 @@ static int check_kind(const struct usk *s, const struct dump_unix_fd *f)
 	return 0;
 }
 
-/* A path name: absolute, in a task whose root is "/"; is the socket file still there? */
+/* A path name, in a task whose root is "/": absolute, or relative (its socket file must be in
+ * the task's cwd, name_dir: the directory it was bound from is not known otherwise); is the
+ * socket file still there? */
 static int check_path(pid_t pid, struct usk *s)
 {
-	char path[USK_NAME_MAX + 1], root[PATH_MAX], via[PATH_MAX + 64];
+	char path[USK_NAME_MAX + 1], root[PATH_MAX], cwd[PATH_MAX], via[PATH_MAX + 64];
 	ssize_t n;
 	struct stat st;
 
 	memcpy(path, s->d.name, s->d.name_len);
 	path[s->d.name_len] = '\0';
-	if (strlen(path) != s->d.name_len || path[0] != '/') {
-		pr_err("%s: bound to the relative path \"%s\": not supported (only absolute "
-		       "paths can be bound again)\n",
-		       s->what, path);
+	if (strlen(path) != s->d.name_len) {
+		pr_err("%s: bound to a path name with a NUL byte in it: not supported\n", s->what);
 		return -ENOTSUP;
 	}
 	snprintf(via, sizeof(via), "/proc/%d/root", pid);
@@ -161,7 +161,23 @@ static int check_path(pid_t pid, struct usk *s)
 		       root);
 		return -ENOTSUP;
 	}
-	snprintf(via, sizeof(via), "/proc/%d/root%s", pid, path);
+	if (path[0] != '/') {
+		snprintf(via, sizeof(via), "/proc/%d/cwd", pid);
+		n = readlink(via, cwd, sizeof(cwd) - 1);
+		if (n < 0 || cwd[0] != '/') {
+			pr_err("%s: bound to the relative path \"%s\", and its task's cwd can't be "
+			       "read as a path\n",
+			       s->what, path);
+			return -ENOTSUP;
+		}
+		cwd[n] = '\0';
+		s->e.name_dir = strdup(cwd);
+		if (!s->e.name_dir)
+			return -ENOMEM;
+		snprintf(via, sizeof(via), "/proc/%d/cwd/%s", pid, path);
+	} else {
+		snprintf(via, sizeof(via), "/proc/%d/root%s", pid, path);
+	}
 	if (s->d.has_vfs && stat(via, &st) == 0 && S_ISSOCK(st.st_mode) &&
 	    st.st_ino == s->d.vfs_ino && st.st_dev == s->d.vfs_dev) {
 		s->e.has_name_present = s->e.has_name_mode = s->e.has_name_uid = true;
@@ -170,6 +186,12 @@ static int check_path(pid_t pid, struct usk *s)
 		s->e.name_mode = st.st_mode;
 		s->e.name_uid = st.st_uid;
 		s->e.name_gid = st.st_gid;
+	} else if (path[0] != '/') {
+		pr_err("%s: bound to the relative path \"%s\", whose socket file is not in its "
+		       "task's cwd %s (bound from elsewhere, or removed: which, nothing tells): not "
+		       "supported\n",
+		       s->what, path, s->e.name_dir);
+		return -ENOTSUP;
 	} else {
 		s->e.has_name_present = true; /* deleted or replaced: removed again at restore */
 		pr_debug("%s: its socket file %s is gone\n", s->what, path);
@@ -295,6 +317,7 @@ static void usk_free(struct usk *s)
 	if (!s)
 		return;
 	usk_diag_free(&s->d);
+	free(s->e.name_dir);
 	free(s->msg_lens);
 	free(s->from);
 	free(s->msg_from);

@@ -7,7 +7,9 @@
  * file of a dead socket, the usual state after a dump killed the tree, which is
  * removed and bound again; anything else (another kind of file, a socket file in
  * use) is refused, naming the path. After binding, the file gets the mode and
- * owner it had at dump. An abstract name is simply bound (in use: refused).
+ * owner it had at dump. An abstract name is simply bound (in use: refused). A relative path
+ * name is bound, connected to and sent to from the directory it resolved from at dump
+ * (name_dir): the restorer's cwd moves there for the call and back (usk_enter_dir()).
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -134,23 +136,51 @@ static int set_owner(const UnixSkEntry *u, const char *path, const char *what)
 	return 0;
 }
 
+int usk_enter_dir(const UnixSkEntry *u, int *back, const char *what)
+{
+	*back = -1;
+	if (!u->name_dir || !u->has_name || !u->name.len || !u->name.data[0] ||
+	    u->name.data[0] == '/')
+		return 0;
+	*back = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*back >= 0 && !chdir(u->name_dir))
+		return 0;
+	pr_perror("%s: can't go to %s, where its relative name is bound", what, u->name_dir);
+	if (*back >= 0)
+		close(*back);
+	*back = -1;
+	return -ENOENT;
+}
+
+void usk_leave_dir(int back)
+{
+	if (back < 0)
+		return;
+	if (fchdir(back))
+		pr_perror("can't go back to the restorer's cwd");
+	close(back);
+}
+
 int usk_bind(struct restore_unix *t, int fd, int type, const UnixSkEntry *u, const char *what)
 {
 	char nm[USK_NAME_MAX * 4 + 8];
 	struct sockaddr_un a;
 	socklen_t len;
-	int ret;
+	int ret, back;
 
 	usk_addr(u, &a, &len);
-	if (u->name.data[0] && (ret = clear_stale(t, a.sun_path, type, what)))
-		return ret;
-	if (bind(fd, (struct sockaddr *)&a, len)) {
+	ret = usk_enter_dir(u, &back, what);
+	if (!ret && u->name.data[0])
+		ret = clear_stale(t, a.sun_path, type, what);
+	if (!ret && bind(fd, (struct sockaddr *)&a, len)) {
 		ret = -errno;
 		usk_name_str(u, nm, sizeof(nm));
 		pr_perror("%s: can't bind it to%s", what, nm);
-		return ret;
 	}
-	return u->name.data[0] ? set_owner(u, a.sun_path, what) : 0;
+	if (!ret && u->name.data[0])
+		ret = set_owner(u, a.sun_path, what);
+	usk_leave_dir(back);
+	return ret;
 }
 
 int usk_connect(int fd, const UnixSkEntry *to, const char *what)
@@ -158,6 +188,7 @@ int usk_connect(int fd, const UnixSkEntry *to, const char *what)
 	char nm[USK_NAME_MAX * 4 + 8];
 	struct sockaddr_un a;
 	socklen_t len;
+	int ret, back;
 
 	if (!to->has_name) {
 		pr_err("%s: to be connected to socket:[%u] (at dump), which has no name\n", what,
@@ -165,11 +196,14 @@ int usk_connect(int fd, const UnixSkEntry *to, const char *what)
 		return -EBADMSG;
 	}
 	usk_addr(to, &a, &len);
-	if (connect(fd, (struct sockaddr *)&a, len) == 0)
-		return 0;
-	usk_name_str(to, nm, sizeof(nm));
-	pr_perror("%s: can't connect it to%s (socket:[%u] at dump)", what, nm, to->ino);
-	return -errno;
+	ret = usk_enter_dir(to, &back, what);
+	if (!ret && connect(fd, (struct sockaddr *)&a, len)) {
+		ret = -errno;
+		usk_name_str(to, nm, sizeof(nm));
+		pr_perror("%s: can't connect it to%s (socket:[%u] at dump)", what, nm, to->ino);
+	}
+	usk_leave_dir(back);
+	return ret;
 }
 
 void usk_unlink_gone(const UnixSkEntry *u, const char *what)

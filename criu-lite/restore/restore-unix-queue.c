@@ -85,6 +85,10 @@ static int send_msg(struct restore_unix *t, const struct rsk *s, const struct se
 	socklen_t alen;
 	int ret = -EPERM;
 
+	int back;
+
+	if (usk_enter_dir(s->u, &back, s->what))
+		return -ENOENT;
 	if (x && x->fd != d->fd && s->u->has_name) {
 		usk_addr(s->u, &a, &alen);
 		raise_sndbuf(x->fd, len);
@@ -93,6 +97,7 @@ static int send_msg(struct restore_unix *t, const struct rsk *s, const struct se
 	}
 	if (ret == -EPERM)
 		ret = send_one(d->fd, s->data + off, len, d->to, d->tolen, done);
+	usk_leave_dir(back);
 	if (!ret && *done - before != len)
 		ret = -EMSGSIZE;
 	return ret;

@@ -49,9 +49,11 @@ static int check_entry(const struct rsk *s)
 		return bad(s, "unknown socket state");
 	if (u->has_name &&
 	    (u->name.len < 1 || u->name.len > USK_NAME_MAX ||
-	     (u->name.data[0] && (u->name.data[0] != '/' || u->name.len == USK_NAME_MAX ||
-				  memchr(u->name.data, 0, u->name.len)))))
-		return bad(s, "its name is empty, too long, or a path that is not absolute");
+	     (u->name.data[0] &&
+	      ((u->name.data[0] != '/' && (!u->name_dir || u->name_dir[0] != '/')) ||
+	       u->name.len == USK_NAME_MAX || memchr(u->name.data, 0, u->name.len)))))
+		return bad(s, "its name is empty, too long, or a relative path without the "
+			      "absolute directory it was bound from");
 	if (u->state == TCP_LISTEN && (u->type == SOCK_DGRAM || !u->has_name || u->has_peer))
 		return bad(s, "a listener must be a named stream or seqpacket socket without peer");
 	if (u->state != TCP_LISTEN && u->n_pending)

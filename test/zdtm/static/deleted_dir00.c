@@ -24,8 +24,7 @@
 #include "zdtmtst.h"
 
 /* "PATH (deleted)", a directory with no links, mode m, and no new names in it. */
-static int check_dir(const char *what, const char *link_of, int dfd, const char *want,
-		     mode_t m)
+static int check_dir(const char *what, const char *link_of, int dfd, const char *want, mode_t m)
 {
 	char link[PATH_MAX + 16], exp[PATH_MAX + 16];
 	struct stat st;
