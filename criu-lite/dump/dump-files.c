@@ -67,7 +67,9 @@ struct file_rec {
 	struct dump_anonfd *anon; /* eventfd, signalfd, timerfd, epoll, inotify (anonfd.h) */
 	struct dump_sk_rec sk;	  /* sockets (dump-socket.c) */
 	uint32_t netns_id;	  /* FT_NSFILE: its namespace (dump-sknetns.h) */
+	const char *ns_own;	  /* FT_NSFILE of another kind: its task's own one, by name */
 	PtyFileEntry *pty;	  /* FT_PTY (dump-tty.c), malloc'd */
+	FownEntry *fown;	  /* its owner (dump-fown.c), malloc'd, or NULL */
 };
 
 struct file_entry_list {
@@ -181,7 +183,7 @@ static int resolve_path(const struct file_src *s, const struct stat *st, struct 
 {
 	struct stat ps;
 	size_t l = strlen(s->link);
-	bool named = stat(s->link, &ps) == 0;
+	bool named = (S_ISLNK(st->st_mode) ? lstat(s->link, &ps) : stat(s->link, &ps)) == 0;
 
 	if (named && ps.st_dev == st->st_dev && ps.st_ino == st->st_ino) {
 		r->path = strdup(s->link); /* also a live file really called "x (deleted)" */
@@ -215,7 +217,8 @@ static int resolve_path(const struct file_src *s, const struct stat *st, struct 
 static int classify(struct dump_ctx *c, const struct file_src *s, const struct stat *st,
 		    struct file_rec *r)
 {
-	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) {
+	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode) ||
+	    (S_ISLNK(st->st_mode) && (r->flags & O_PATH))) { /* O_PATH|O_NOFOLLOW: a symlink */
 		r->type = FILE_TYPE__FT_REG;
 		return 0;
 	}
@@ -275,7 +278,10 @@ static int describe(struct dump_ctx *c, struct file_entry_list *l, const struct 
 	} else if (!ret && !pipe_link(s->link)) {
 		ret = resolve_path(s, st, r);
 	}
-	if (!ret && r->deleted && r->type != FILE_TYPE__FT_REG) {
+	if (!ret && r->deleted &&
+	    ((r->type != FILE_TYPE__FT_REG && r->type != FILE_TYPE__FT_DEV &&
+	      r->type != FILE_TYPE__FT_PIPE) ||
+	     S_ISLNK(st->st_mode))) {
 		pr_err("%s: %s is a deleted %s: not supported\n", s->what, s->link,
 		       kind_name(st->st_mode));
 		ret = -ENOTSUP;
@@ -347,15 +353,6 @@ static int unsupported_fd(pid_t pid, const struct proc_fd *f)
 	return -ENOTSUP;
 }
 
-static int check_fdinfo(const char *what, const char *link, const struct proc_fdinfo *fi)
-{
-	if (fi->flags & O_ASYNC) {
-		pr_err("%s: %s is in O_ASYNC mode: not supported yet\n", what, link);
-		return -ENOTSUP;
-	}
-	return 0;
-}
-
 /* One fd: its file id (new or shared) and its FD_CLOEXEC. */
 static int dump_fd(struct dump_ctx *c, struct file_entry_list *l, const struct proc_fd *f,
 		   FdinfoEntry *e)
@@ -376,9 +373,7 @@ static int dump_fd(struct dump_ctx *c, struct file_entry_list *l, const struct p
 	ret = proc_parse_fdinfo(c->pid, f->fd, &fi);
 	if (ret)
 		return ret;
-	ret = check_fdinfo(what, f->target, &fi);
-	if (!ret)
-		ret = stat_via(&s, &st);
+	ret = stat_via(&s, &st);
 	if (!ret)
 		ret = find_shared(l, c->pid, f->fd, &st, &id);
 	if (!ret && !id) {
@@ -409,7 +404,7 @@ static int dump_fd(struct dump_ctx *c, struct file_entry_list *l, const struct p
 			r.type = FILE_TYPE__FT_NSFILE;
 			r.path = strdup(f->target);
 			ret = r.path ? dump_sknetns_nsfile(c->sh, c->pid, f->fd, what, f->target,
-							   &r.netns_id)
+							   &r.netns_id, &r.ns_own)
 				     : -ENOMEM;
 		} else {
 			ret = describe(c, l, &s, &st, &r);
@@ -419,11 +414,14 @@ static int dump_fd(struct dump_ctx *c, struct file_entry_list *l, const struct p
 
 			ret = dump_pipe_end(c, &l->pipes, &pf, &r.pipe);
 		}
+		if (!ret) /* who gets its SIGIO (O_ASYNC) or SIGURG (a socket) */
+			ret = dump_fown(c, f->fd, r.flags, S_ISSOCK(st.st_mode), what, &r.fown);
 		if (!ret)
 			ret = add_rec(c, l, &r);
 		if (ret) {
 			free(r.path);
 			free(r.memfd);
+			free(r.fown);
 			if (r.pty)
 				pty_file_entry__free_unpacked(r.pty, NULL);
 			dump_anonfd_free(r.anon);
@@ -625,9 +623,19 @@ static void fill_entry(const struct file_rec *r, const struct dump_ghosts *ghost
 	reg_file_entry__init(re);
 	fe->id = r->id;
 	fe->type = r->type;
+	fe->fown = r->fown;
 	if (r->type == FILE_TYPE__FT_PIPE) {
 		fe->pipe = pe;
 		dump_pipe_fill(&r->pipe, r->flags, r->path, pe);
+		if (r->deleted) { /* a FIFO made again, and removed again, at restore */
+			pe->has_fifo_deleted = pe->has_fifo_mode = true;
+			pe->has_fifo_uid = pe->has_fifo_gid = pe->has_fifo_ghost_id = true;
+			pe->fifo_deleted = true;
+			pe->fifo_mode = r->st.st_mode;
+			pe->fifo_uid = r->st.st_uid;
+			pe->fifo_gid = r->st.st_gid;
+			pe->fifo_ghost_id = ghosts->v[r->ghost].id;
+		}
 		return;
 	}
 	if (r->type == FILE_TYPE__FT_MEMFD) {
@@ -646,6 +654,7 @@ static void fill_entry(const struct file_rec *r, const struct dump_ghosts *ghost
 		fe->nsfile = ne;
 		ns_file_entry__init(ne);
 		ne->flags = r->flags;
+		ne->own = (char *)r->ns_own;
 		fe->has_netns_id = r->netns_id != 0;
 		fe->netns_id = r->netns_id;
 		return;
@@ -679,6 +688,8 @@ static void fill_entry(const struct file_rec *r, const struct dump_ghosts *ghost
 	if (r->type != FILE_TYPE__FT_REG) {
 		re->has_rdev = true;
 		re->rdev = r->st.st_rdev;
+		if (r->deleted) /* a device node made again, and removed again, at restore */
+			dump_ghost_fill(&ghosts->v[r->ghost], re);
 		return;
 	}
 	re->has_size = re->has_mtime_ns = true;
@@ -792,6 +803,7 @@ void dump_files_free(struct dump_ctx *c)
 	for (size_t i = 0; i < l->n; i++) {
 		free(l->v[i].path);
 		free(l->v[i].memfd);
+		free(l->v[i].fown);
 		if (l->v[i].pty)
 			pty_file_entry__free_unpacked(l->v[i].pty, NULL);
 		dump_anonfd_free(l->v[i].anon);

@@ -58,7 +58,8 @@ int dump_ghost_get(struct dump_ctx *c, struct dump_ghosts *g, const char *what, 
 		g->cap = cap;
 	}
 	ng.id = c->sh->next_ghost_id;
-	if (S_ISDIR(st->st_mode)) { /* empty (rmdir takes no other): nothing to save */
+	if (!S_ISREG(st->st_mode)) { /* a directory (empty), FIFO (its data: the pipe's) or
+				      * device node: nothing to save */
 		c->sh->next_ghost_id++;
 		*idx = g->n;
 		g->v[g->n++] = ng;

@@ -96,6 +96,16 @@ static int to_entry(const struct dump_ctx *c, const char *what, const char *link
 	case PROC_LOCK_OFD:
 		e->kind = FILE_LOCK_KIND__LOCK_OFD;
 		break;
+	case PROC_LOCK_LEASE:
+		if (pl->lease_breaking) {
+			pr_err("%s: %s holds a lease that is being broken: not supported (a lease "
+			       "can only be taken back whole)\n",
+			       what, link);
+			return -ENOTSUP;
+		}
+		e->kind = FILE_LOCK_KIND__LOCK_LEASE;
+		e->write = pl->write;
+		return 0;
 	default:
 		pr_err("%s: %s holds a %s lock: not supported\n", what, link, pl->kind_name);
 		return -ENOTSUP;
@@ -119,6 +129,8 @@ const char *dump_locks_description_kind(const struct dump_locks *l, uint32_t fil
 				return "flock";
 			if (l->g[i].v[k]->kind == FILE_LOCK_KIND__LOCK_OFD)
 				return "OFD";
+			if (l->g[i].v[k]->kind == FILE_LOCK_KIND__LOCK_LEASE)
+				return "lease";
 		}
 	}
 	return NULL;

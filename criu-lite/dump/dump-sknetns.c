@@ -141,13 +141,44 @@ int dump_sknetns_enter(struct dump_shared *sh, int fd, const char *what, uint32_
 	return ret;
 }
 
+/* The kind of the holder's own namespace that ino is (type: NS_GET_NSTYPE), or NULL. */
+static const char *own_kind(pid_t pid, int type, uint64_t ino)
+{
+	static const struct {
+		int type;
+		const char *name;
+	} k[] = {
+		{ CLONE_NEWNS, "mnt" },
+		{ CLONE_NEWUTS, "uts" },
+		{ CLONE_NEWIPC, "ipc" },
+		{ CLONE_NEWPID, "pid" },
+		{ CLONE_NEWPID, "pid_for_children" },
+		{ CLONE_NEWUSER, "user" },
+		{ CLONE_NEWCGROUP, "cgroup" },
+		{ CLONE_NEWTIME, "time" },
+		{ CLONE_NEWTIME, "time_for_children" },
+	};
+	char path[64];
+	uint64_t v;
+
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+		if (k[i].type != type)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, k[i].name);
+		if (!ino_of(-1, path, &v) && v == ino)
+			return k[i].name;
+	}
+	return NULL;
+}
+
 int dump_sknetns_nsfile(struct dump_shared *sh, pid_t pid, int tfd, const char *what,
-			const char *link, uint32_t *id)
+			const char *link, uint32_t *id, const char **own)
 {
 	uint64_t ino = 0, cur = 0;
 	int fd = taskfd_copy(pid, tfd), type, ret;
 
 	*id = 0;
+	*own = NULL;
 	if (fd < 0) {
 		errno = -fd;
 		pr_perror("%s: can't take a copy of %s (pidfd_getfd)", what, link);
@@ -158,10 +189,15 @@ int dump_sknetns_nsfile(struct dump_shared *sh, pid_t pid, int tfd, const char *
 		ret = -errno;
 		pr_perror("%s: %s: NS_GET_NSTYPE", what, link);
 	} else if (type != CLONE_NEWNET) {
-		pr_err("%s: %s is a namespace file of another kind than a network namespace: not "
-		       "supported yet\n",
-		       what, link);
-		ret = -ENOTSUP;
+		ret = ino_of(fd, what, &ino);
+		*own = ret ? NULL : own_kind(pid, type, ino);
+		if (!ret && !*own) {
+			pr_err(
+			    "%s: %s is a namespace file of another kind than a network namespace, "
+			    "and not its task's own: not supported yet\n",
+			    what, link);
+			ret = -ENOTSUP;
+		}
 	} else {
 		ret = ino_of(fd, what, &ino) ?: cur_ino(&cur);
 		if (!ret && ino != cur)

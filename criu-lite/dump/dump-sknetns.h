@@ -17,8 +17,9 @@
  * classified and, for a copy, read), the dumper enters it (setns) so that the family's dumper
  * reads the socket there (sock_diag, interface names), and *back is an fd of the namespace to
  * go back to with dump_sknetns_leave() (which closes it). dump_sknetns_nsfile() does the same
- * for a task's fd on an nsfs file, without entering: other kinds of namespace (mnt, pid, ...)
- * are refused, naming the fd. dump_sknetns_commit() writes netns-refs.img when there is any
+ * for a task's fd on an nsfs file, without entering; a namespace of another kind (mnt, pid,
+ * ...) must be the holding task's own (*own: its /proc/PID/ns name), or is refused, naming the
+ * fd. dump_sknetns_commit() writes netns-refs.img when there is any
  * id; dump_sknetns_free() frees (sh->sknetns NULL after). 0 or -errno (logged once). */
 #ifndef CRIU_LITE_DUMP_SKNETNS_H
 #define CRIU_LITE_DUMP_SKNETNS_H
@@ -48,7 +49,7 @@ struct dump_shared;
 int dump_sknetns_enter(struct dump_shared *sh, int fd, const char *what, uint32_t *id, int *back);
 int dump_sknetns_leave(int back, const char *what);
 int dump_sknetns_nsfile(struct dump_shared *sh, pid_t pid, int tfd, const char *what,
-			const char *link, uint32_t *id);
+			const char *link, uint32_t *id, const char **own);
 int dump_sknetns_commit(struct dump_shared *sh);
 void dump_sknetns_free(struct dump_shared *sh);
 

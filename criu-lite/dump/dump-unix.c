@@ -187,10 +187,11 @@ static int check_path(pid_t pid, struct usk *s)
 		s->e.name_uid = st.st_uid;
 		s->e.name_gid = st.st_gid;
 	} else if (path[0] != '/') {
-		pr_err("%s: bound to the relative path \"%s\", whose socket file is not in its "
-		       "task's cwd %s (bound from elsewhere, or removed: which, nothing tells): not "
-		       "supported\n",
-		       s->what, path, s->e.name_dir);
+		pr_err(
+		    "%s: bound to the relative path \"%s\", whose socket file is not in its "
+		    "task's cwd %s (bound from elsewhere, or removed: which, nothing tells): not "
+		    "supported\n",
+		    s->what, path, s->e.name_dir);
 		return -ENOTSUP;
 	} else {
 		s->e.has_name_present = true; /* deleted or replaced: removed again at restore */

@@ -139,6 +139,14 @@ int dump_thread_attrs(const struct dump_ctx *c, const CoreEntry *ce, pid_t tid, 
 int dump_task_creds(const struct proc_status *st, CoreEntry *ce);
 int dump_thread_creds(const struct dump_ctx *c, const CoreEntry *ce, pid_t tid, struct rsys *rs,
 		      ThreadCoreEntry *te);
+/* dump-fown.c: fd's owner and I/O signal (O_ASYNC with flags, or a socket), *out NULL when
+ * there is none to keep; an owner outside the tree is refused. */
+int dump_fown(struct dump_ctx *c, int fd, uint32_t flags, bool sock, const char *what,
+	      FownEntry **out);
+/* dump-fown.c: fd's owner and I/O signal (O_ASYNC with flags, or a socket), *out NULL when
+ * there is none to keep; an owner outside the tree is refused. */
+int dump_fown(struct dump_ctx *c, int fd, uint32_t flags, bool sock, const char *what,
+	      FownEntry **out);
 /* dump-tty.c: an fd on an end of a pty whose master the tree holds (*outside: a slave of a
  * pty it doesn't, the inherited terminal); the controlling terminals (c->ctty, c->fg_pgrp);
  * the pass's list of masters. */

@@ -101,13 +101,12 @@ bool anonfd_restores(FileType type);
 /* An fd of the restorer (O_CLOEXEC) for the entry fe, or -errno. */
 int restore_anonfd_open(struct restore_ctx *c, const FileEntry *fe);
 /* restore-pidfd.c: pidfds are made late, from inside the task holding them, once the tree
- * exists (restore_pidfd_late(); restore_pidfd_install() of its fd i, when restore-files fills
- * its table). */
-bool restore_pidfd_late(const FileEntry *fe);
-/* The entry must hold together (checked when the transfer fds are prepared, before any task
- * exists): 0, or -EBADMSG (logged). */
+ * exists (restore-late.c). restore_pidfd_check(): the entry must hold together (while the
+ * transfer fds are prepared, before any task exists): 0, or -EBADMSG (logged).
+ * restore_pidfd_make(): the first fd of the description, made in task t: its number there, or
+ * -errno. */
 int restore_pidfd_check(struct restore_ctx *c, const FileEntry *fe);
-int restore_pidfd_install(struct restore_ctx *c, struct restore_task *t, size_t i);
+long restore_pidfd_make(struct restore_ctx *c, struct restore_task *t, const FileEntry *fe);
 /* In the seized task t, after its fds were installed (t->rs open). 0 or -errno. */
 int restore_anonfd_task(struct restore_ctx *c, struct restore_task *t);
 

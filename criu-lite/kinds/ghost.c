@@ -350,7 +350,10 @@ int ghost_verify(struct img_dir *d, uint32_t id, uint64_t size, const struct gho
 }
 
 /* O_EXCL-create path, or the first free "<path>.ghost-<id>-<n>". */
-static int create_unique(const char *path, uint32_t id, bool dir, char **out_path)
+/* A new file at path, or at a free sibling name (*out_path): a regular file (type 0; its fd, to
+ * fill), or a directory, FIFO or character device node (S_IFDIR, S_IFIFO, S_IFCHR with rdev;
+ * 0 for it). */
+static int create_unique(const char *path, uint32_t id, mode_t type, dev_t rdev, char **out_path)
 {
 	char *p = strdup(path);
 
@@ -364,12 +367,12 @@ static int create_unique(const char *path, uint32_t id, bool dir, char **out_pat
 			if (!p)
 				break;
 		}
-		if (!dir)
+		if (!type)
 			fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		else if (mkdir(p, 0700))
-			fd = -1;
-		else if ((fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-			fd = -errno, rmdir(p), errno = -fd, fd = -1;
+		else if (type == S_IFDIR)
+			fd = mkdir(p, 0700);
+		else
+			fd = mknod(p, type | 0600, type == S_IFCHR ? rdev : 0);
 		if (fd >= 0) {
 			*out_path = p;
 			return fd;
@@ -499,14 +502,19 @@ static void remove_parents(struct made_dirs *m)
 	}
 }
 
+/* Owner, mode and mtime of the recreated file fd (any kind: an O_PATH fd too, through its
+ * /proc/self/fd link) at path. */
 static int set_attrs(int fd, const char *path, const struct ghost_attr *a)
 {
-	if (a->has_owner && fchown(fd, a->uid, a->gid)) {
+	char proc[64];
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (a->has_owner && chown(proc, a->uid, a->gid)) {
 		pr_perror("can't chown recreated deleted file %s to %u:%u", path, a->uid, a->gid);
 		return -errno;
 	}
 	/* after chown, which may clear set-id bits */
-	if (fchmod(fd, a->mode & 07777)) {
+	if (chmod(proc, a->mode & 07777)) {
 		pr_perror("can't chmod recreated deleted file %s to %04o", path, a->mode & 07777);
 		return -errno;
 	}
@@ -520,7 +528,7 @@ static int set_attrs(int fd, const char *path, const struct ghost_attr *a)
 			ts[1].tv_sec--;
 			ts[1].tv_nsec += 1000000000;
 		}
-		if (futimens(fd, ts)) {
+		if (utimensat(AT_FDCWD, proc, ts, 0)) {
 			pr_perror("can't set the mtime of recreated deleted file %s", path);
 			return -errno;
 		}
@@ -569,7 +577,7 @@ int ghost_recreate(struct img_dir *d, uint32_t id, uint64_t size, const struct g
 		return -ENOMEM;
 	src = open_image(d, name, ghost_extents_bytes(ext));
 	ret = src < 0 ? src : make_parents(path, made);
-	dst = ret ? ret : create_unique(path, id, false, &p);
+	dst = ret ? ret : create_unique(path, id, 0, 0, &p);
 	if (dst < 0) {
 		if (src >= 0)
 			close(src);
@@ -615,32 +623,57 @@ int ghost_recreate(struct img_dir *d, uint32_t id, uint64_t size, const struct g
 	return fd;
 }
 
-int ghost_recreate_dir(uint32_t id, const char *path, const struct ghost_attr *a)
+/* set_attrs() by path: a FIFO or device node can't be opened without effects. */
+static int set_attrs_path(const char *p, const struct ghost_attr *a)
+{
+	int fd = open(p, O_PATH | O_NOFOLLOW | O_CLOEXEC), ret;
+
+	if (fd < 0) {
+		pr_perror("can't open recreated deleted file %s", p);
+		return -errno;
+	}
+	ret = set_attrs(fd, p, a);
+	close(fd);
+	return ret;
+}
+
+int ghost_recreate_node(uint32_t id, const char *path, const struct ghost_attr *a, dev_t rdev)
 {
 	struct made_dirs *made = calloc(1, sizeof(*made));
+	mode_t type = a->mode & S_IFMT;
+	bool dir = type == S_IFDIR;
 	char *p = NULL;
-	int dst, fd = -1, ret;
+	int fd = -1, ret;
 
 	if (!made)
 		return -ENOMEM;
+	if (type != S_IFDIR && type != S_IFIFO && type != S_IFCHR) {
+		free(made);
+		pr_err("deleted file %s: mode 0%o is no directory, FIFO or device\n", path,
+		       a->mode);
+		return -EINVAL;
+	}
 	ret = make_parents(path, made);
-	dst = ret ? ret : create_unique(path, id, true, &p);
-	ret = dst < 0 ? dst : set_attrs(dst, p, a);
-	if (dst >= 0)
-		close(dst);
-	if (!ret && (fd = open(p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+	if (!ret)
+		ret = create_unique(path, id, type, rdev, &p);
+	if (!ret)
+		ret = set_attrs_path(p, a);
+	if (!ret && (fd = open(p, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		ret = -errno;
-		pr_perror("can't open recreated deleted directory %s", p);
+		pr_perror("can't open recreated deleted file %s", p);
 	}
 	if (p && ret) {
-		rmdir(p);
+		if (dir)
+			rmdir(p);
+		else
+			unlink(p);
 	} else if (p && strcmp(p, path) == 0) {
-		if (rmdir(p)) {
+		if (dir ? rmdir(p) : unlink(p)) {
 			ret = -errno;
-			pr_perror("can't remove recreated deleted directory %s", p);
+			pr_perror("can't remove recreated deleted file %s", p);
 		}
 	} else if (p) {
-		ret = swap_in(p, path, true);
+		ret = swap_in(p, path, dir);
 	}
 	remove_parents(made);
 	free(made);
@@ -648,6 +681,6 @@ int ghost_recreate_dir(uint32_t id, const char *path, const struct ghost_attr *a
 	if (ret && fd >= 0)
 		close(fd);
 	if (!ret)
-		pr_debug("deleted directory %s recreated\n", path);
+		pr_debug("deleted %s %s recreated\n", dir ? "directory" : "node", path);
 	return ret ? ret : fd;
 }

@@ -77,10 +77,10 @@ struct ghost_attr {
 int ghost_recreate(struct img_dir *d, uint32_t id, uint64_t size, const struct ghost_extents *ext,
 		   const char *path, const struct ghost_attr *a);
 
-/* A deleted directory (it holds nothing: rmdir() takes only empty ones): made at path (or a
- * free sibling name, then swapped in) with a's mode, owner and mtime, and removed again; an
- * O_PATH fd of it, or -errno (logged). */
-int ghost_recreate_dir(uint32_t id, const char *path, const struct ghost_attr *a);
+/* A deleted directory (it holds nothing: rmdir() takes only empty ones), FIFO or character
+ * device (rdev), as a's type says: made at path (or a free sibling name, then swapped in) with
+ * a's mode, owner and mtime, and removed again; an O_PATH fd of it, or -errno (logged). */
+int ghost_recreate_node(uint32_t id, const char *path, const struct ghost_attr *a, dev_t rdev);
 
 /* Dump (dump-ghost.c): the deleted files of the dump, each saved once per inode. */
 struct dump_ghost {

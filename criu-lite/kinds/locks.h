@@ -27,7 +27,7 @@ struct proc_fdinfo;
 struct restore_ctx;
 struct restore_task;
 
-/* "flock", "POSIX", "OFD" (or "unknown"), for messages. */
+/* "flock", "POSIX", "OFD", "lease" (or "unknown"), for messages. */
 static inline const char *lock_kind_word(FileLockKind k)
 {
 	switch (k) {
@@ -37,6 +37,8 @@ static inline const char *lock_kind_word(FileLockKind k)
 		return "POSIX";
 	case FILE_LOCK_KIND__LOCK_OFD:
 		return "OFD";
+	case FILE_LOCK_KIND__LOCK_LEASE:
+		return "lease";
 	default:
 		return "unknown";
 	}

@@ -81,13 +81,20 @@ int proc_parse_lock_line(const char *name, const char *value, struct proc_lock *
 		out->kind = PROC_LOCK_POSIX;
 	else if (is(w, we, "OFDLCK"))
 		out->kind = PROC_LOCK_OFD;
+	else if (is(w, we, "LEASE"))
+		out->kind = PROC_LOCK_LEASE;
 	else
 		out->kind = PROC_LOCK_OTHER;
 	if (out->kind == PROC_LOCK_OTHER)
-		return 0; /* leases and the like: the caller refuses them by name */
-	if (!word(&p, e, &w, &we) || !is(w, we, "ADVISORY"))
-		return bad(name, value, "not an ADVISORY lock");
-	if (!word(&p, e, &w, &we) || !(is(w, we, "READ") || is(w, we, "WRITE")))
+		return 0; /* delegations and the like: the caller refuses them by name */
+	if (!word(&p, e, &w, &we) ||
+	    !(out->kind == PROC_LOCK_LEASE
+		  ? is(w, we, "ACTIVE") || is(w, we, "BREAKING") || is(w, we, "BREAKER")
+		  : is(w, we, "ADVISORY")))
+		return bad(name, value, "not an ADVISORY lock or a lease");
+	out->lease_breaking = out->kind == PROC_LOCK_LEASE && !is(w, we, "ACTIVE");
+	if (!word(&p, e, &w, &we) || !(is(w, we, "READ") || is(w, we, "WRITE") ||
+				       (out->kind == PROC_LOCK_LEASE && is(w, we, "UNLCK"))))
 		return bad(name, value, "type is neither READ nor WRITE");
 	out->write = is(w, we, "WRITE");
 	if (!word(&p, e, &w, &we) || !sp_s64_range(&w, we, -1, INT_MAX, &v) || w != we)

@@ -18,14 +18,16 @@ enum proc_lock_kind {
 	PROC_LOCK_FLOCK = 1,
 	PROC_LOCK_POSIX,
 	PROC_LOCK_OFD,
+	PROC_LOCK_LEASE, /* an active lease (breaking: lease_breaking) */
 	PROC_LOCK_OTHER, /* a lease, a delegation, an FL_ACCESS probe: kind_name tells which */
 };
 
 struct proc_lock {
 	enum proc_lock_kind kind;
-	char kind_name[16]; /* as printed: "FLOCK", "POSIX", "OFDLCK", "LEASE", ... */
-	bool write;	    /* WRITE; else READ */
-	pid_t pid;	    /* -1 for OFD locks */
+	char kind_name[16];  /* as printed: "FLOCK", "POSIX", "OFDLCK", "LEASE", ... */
+	bool write;	     /* WRITE; else READ */
+	bool lease_breaking; /* a lease: BREAKING (being broken) or BREAKER, not ACTIVE */
+	pid_t pid;	     /* -1 for OFD locks */
 	uint64_t ino;
 	uint64_t start;
 	uint64_t end; /* last byte; UINT64_MAX for "EOF" */

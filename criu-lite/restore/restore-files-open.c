@@ -29,7 +29,8 @@
 #define OPEN_KEEP                                                                      \
 	(O_ACCMODE | O_APPEND | O_NONBLOCK | O_DSYNC | O_DIRECT | KERNEL_O_LARGEFILE | \
 	 O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_SYNC | O_PATH)
-#define OPEN_DROP (O_CREAT | O_TRUNC | O_EXCL | O_NOCTTY | O_CLOEXEC)
+/* O_ASYNC: set with the owner, once the task runs (restore-fown.c) */
+#define OPEN_DROP (O_CREAT | O_TRUNC | O_EXCL | O_NOCTTY | O_CLOEXEC | O_ASYNC)
 
 static int open_flags(const RegFileEntry *r)
 {
@@ -57,8 +58,9 @@ static int open_checked(const RegFileEntry *r, const char *path)
 	struct stat st;
 	int fd, ret;
 
-	/* before open(): opening a fifo or a device could block or have effects */
-	if (stat(path, &st)) {
+	/* before open(): opening a fifo or a device could block or have effects; a symlink
+	 * opened O_PATH|O_NOFOLLOW is the link itself */
+	if (S_ISLNK(r->mode) ? lstat(path, &st) : stat(path, &st)) {
 		ret = -errno;
 		pr_perror("can't open file %s", r->path);
 		return ret;
@@ -126,8 +128,9 @@ static int recreate(struct restore_ctx *c, const RegFileEntry *r)
 	struct ghost_extents e;
 	int ret;
 
-	if (S_ISDIR(r->mode) && r->has_ghost_id)
-		return ghost_recreate_dir(r->ghost_id, r->path, &a);
+	if ((S_ISDIR(r->mode) || S_ISCHR(r->mode)) && r->has_ghost_id)
+		return ghost_recreate_node(r->ghost_id, r->path, &a,
+					   r->has_rdev ? (dev_t)r->rdev : 0);
 	if (!r->has_ghost_id || !r->has_size || !r->has_ghost_crc32c) {
 		pr_err("files.img: deleted file %s has no ghost image, size or crc\n", r->path);
 		return -EBADMSG;
@@ -297,6 +300,8 @@ int restore_open_entry(struct restore_ctx *c, const FileEntry *fe, int first_fd)
 			       fe->reg->path);
 			return -EBADMSG;
 		}
+		if (fe->reg->has_deleted && fe->reg->deleted) /* its node made again */
+			return open_reg(c, fe->reg);
 		return open_checked(fe->reg, fe->reg->path);
 	case FILE_TYPE__FT_TTY:
 		return open_tty(c, fe->reg, first_fd);

@@ -14,8 +14,9 @@
  * each pipe's own ends until the last task's fds are prepared. Terminals
  * (--shell-job) are the restorer's own fds 0-2 (see restore-files-open.c);
  * the controlling terminal comes with the session the skeleton inherits from
- * the restorer. A pidfd of a task of the tree has no transfer fd (-1): it is
- * made from inside the task when its table is filled (restore-pidfd.c).
+ * the restorer. A pidfd, or an fd on a task's own namespace, has no transfer
+ * fd (-1): it is made from inside the task when its table is filled
+ * (restore-late.c).
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -114,17 +115,21 @@ static int open_fds(struct restore_ctx *c, struct restore_task *t)
 {
 	for (size_t i = 0; i < t->nr_fdinfo; i++) {
 		const FdinfoEntry *e = t->fdinfo[i];
+		const FileEntry *fe = restore_file(c, e->id);
 		struct restore_fd *f = &t->fds[i];
-		int fd = -1;
+		int fd = restore_fown_check(c, fe); /* the owner record, before anything */
 
+		if (fd)
+			return fd;
+		fd = -1;
 		f->fd = (int)e->fd;
 		f->cloexec = e->fd_flags & FD_CLOEXEC;
-		if (restore_pidfd_late(restore_file(c, e->id))) {
-			int ret = restore_pidfd_check(c, restore_file(c, e->id));
+		if (restore_late(fe)) {
+			int ret = restore_late_check(c, fe);
 
 			if (ret)
 				return ret;
-			f->xfer_fd = -1; /* made once the tasks exist (restore-pidfd.c) */
+			f->xfer_fd = -1; /* made once the tasks exist (restore-late.c) */
 			t->nr_fds = i + 1;
 			continue;
 		}
@@ -240,8 +245,8 @@ static int install_fds(struct restore_ctx *c, struct restore_task *t)
 		const struct restore_fd *f = &t->fds[i];
 		long r;
 
-		if (f->xfer_fd < 0) { /* a pidfd of a task of the tree */
-			int ret = restore_pidfd_install(c, t, i);
+		if (f->xfer_fd < 0) { /* made in the task (restore-late.c) */
+			int ret = restore_late_install(c, t, i);
 
 			if (ret)
 				return ret;

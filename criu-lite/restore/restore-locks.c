@@ -45,12 +45,12 @@ static int check_lock(struct restore_ctx *c, const FileEntry *fe, const FileLock
 	const struct restore_task *t;
 
 	if (e->kind != FILE_LOCK_KIND__LOCK_FLOCK && e->kind != FILE_LOCK_KIND__LOCK_POSIX &&
-	    e->kind != FILE_LOCK_KIND__LOCK_OFD) {
+	    e->kind != FILE_LOCK_KIND__LOCK_OFD && e->kind != FILE_LOCK_KIND__LOCK_LEASE) {
 		pr_err("files.img: file %u (%s): lock of unknown kind %d\n", fe->id, file_name(fe),
 		       e->kind);
 		return -EINVAL;
 	}
-	if (e->kind != FILE_LOCK_KIND__LOCK_FLOCK &&
+	if (e->kind != FILE_LOCK_KIND__LOCK_FLOCK && e->kind != FILE_LOCK_KIND__LOCK_LEASE &&
 	    (!e->has_start || !e->has_len || e->start > INT64_MAX || e->len > INT64_MAX ||
 	     (e->len && e->start > (uint64_t)INT64_MAX - (e->len - 1)))) {
 		pr_err("files.img: file %u (%s): %s lock with a bad range (start %" PRIu64
@@ -101,6 +101,9 @@ static int take_lock(struct restore_task *t, int fd, const FileEntry *fe, const 
 	if (e->kind == FILE_LOCK_KIND__LOCK_FLOCK) {
 		r = rsys_call_quiet(&t->rs, SYS_flock, fd, (e->write ? LOCK_EX : LOCK_SH) | LOCK_NB,
 				    0, 0, 0, 0);
+	} else if (e->kind == FILE_LOCK_KIND__LOCK_LEASE) { /* its owner: restore-fown.c */
+		r = rsys_call_quiet(&t->rs, SYS_fcntl, fd, F_SETLEASE, e->write ? F_WRLCK : F_RDLCK,
+				    0, 0, 0);
 	} else {
 		int ret = rsys_write(&t->rs, t->sk.scratch, &fl, sizeof(fl));
 

@@ -1,13 +1,11 @@
 /* restore-pidfd: pidfds (pidfd_entry, anonfd.proto; dump-pidfd.c; docs/fds.md).
  *
- * Contract: a pidfd can only be made once the tree exists (its target, or its PID namespace),
- * after the transfer fds were prepared: restore_pidfd_late() says so of every FT_PIDFD entry,
- * and restore-files installs such an fd with restore_pidfd_install() from inside the task
- * (rsys) when its fd table is filled. When a task restored before it (or an earlier fd of its
- * own) already holds that open file description, it gets a copy of that one (pidfd_getfd()
- * through a pidfd of that task, or dup3()), so that fds that shared a description share it
- * again. Otherwise, for a task of the tree: pidfd_open() of its pid in the tree's PID namespace
- * (which every task of the tree is in), with the dumped PIDFD_NONBLOCK / PIDFD_THREAD. For a
+ * Contract: a pidfd can only be made once the tree exists (its target, or its PID namespace):
+ * restore-late.c installs it from inside the task when its fd table is filled, and asks
+ * restore_pidfd_make() for the first fd of each description (restore_pidfd_check() has checked
+ * the entry while the transfer fds were prepared). For a task of the tree: pidfd_open() of its
+ * pid in the tree's PID namespace (which every task of the tree is in), with the dumped
+ * PIDFD_NONBLOCK / PIDFD_THREAD; the fd number in the task is returned. For a
  * process that had been reaped: the restorer forks a helper into the tree's PID namespace
  * (setns to the root's, and back), the task opens a pidfd of it, then it ends with the dumped
  * wait status (its exit code, or the signal that killed it) and the restorer reaps it. Like
@@ -61,11 +59,6 @@ int restore_pidfd_check(struct restore_ctx *c, const FileEntry *fe)
 		return -EBADMSG;
 	}
 	return 0;
-}
-
-bool restore_pidfd_late(const FileEntry *fe)
-{
-	return fe && fe->type == FILE_TYPE__FT_PIDFD;
 }
 
 #define call restore_files_call
@@ -177,75 +170,14 @@ static long reaped_pidfd(struct restore_ctx *c, struct restore_task *t, const Fi
 	return n;
 }
 
-/* Where the open file description id is already installed: in t at an earlier fd (*task t),
- * or in a task restored before it; -1 if nowhere. */
-static int holder(struct restore_ctx *c, struct restore_task *t, size_t i, uint32_t id,
-		  struct restore_task **task)
+long restore_pidfd_make(struct restore_ctx *c, struct restore_task *t, const FileEntry *fe)
 {
-	for (size_t k = 0; k < i; k++)
-		if (t->fdinfo[k]->id == id) {
-			*task = t;
-			return t->fds[k].fd;
-		}
-	for (size_t j = 0; j < c->nr_tasks && &c->tasks[j] != t; j++) {
-		struct restore_task *o = &c->tasks[j];
-
-		for (size_t k = 0; !o->zombie && k < o->nr_fds; k++)
-			if (o->fdinfo[k]->id == id && !(o->pstree && o->pstree->files_shared)) {
-				*task = o;
-				return o->fds[k].fd;
-			}
-	}
-	return -1;
-}
-
-int restore_pidfd_install(struct restore_ctx *c, struct restore_task *t, size_t i)
-{
-	const FdinfoEntry *e = t->fdinfo[i];
-	const FileEntry *fe = restore_file(c, e->id);
-	const struct restore_fd *f = &t->fds[i];
-	struct restore_task *o = NULL;
 	char what[96];
-	long n, p;
-	int at, ret = restore_pidfd_check(c, fe);
 
-	if (ret)
-		return ret;
-	at = holder(c, t, i, e->id, &o);
-	if (at >= 0 && o == t) {
-		n = at; /* an earlier fd of its own: dup3 below */
-	} else if (at >= 0) {
-		snprintf(what, sizeof(what), "a pidfd of pid %d, to copy its fd %d", o->vpid, at);
-		p = call(t, what, SYS_pidfd_open, o->vpid, 0, 0);
-		if (p < 0)
-			return (int)p;
-		snprintf(what, sizeof(what), "copying fd %d of pid %d (pidfd file %u)", at, o->vpid,
-			 e->id);
-		n = call(t, what, SYS_pidfd_getfd, p, at, 0);
-		call(t, "closing the pidfd it copied through", SYS_close, p, 0, 0);
-	} else if (fe->pidfd->has_pid) {
-		snprintf(what, sizeof(what), "opening a pidfd of pid %u (pidfd file %u)",
-			 fe->pidfd->pid, e->id);
-		n = call(t, what, SYS_pidfd_open, fe->pidfd->pid,
-			 fe->pidfd->flags & (PIDFD_NONBLOCK_FLAG | PIDFD_THREAD_FLAG), 0);
-	} else {
-		n = reaped_pidfd(c, t, fe);
-	}
-	if (n < 0)
-		return (int)n;
-	if (n != f->fd) {
-		snprintf(what, sizeof(what), "installing fd %d (pidfd file %u)", f->fd, e->id);
-		p = call(t, what, SYS_dup3, n, f->fd, f->cloexec ? O_CLOEXEC : 0);
-		if (p >= 0 && (o != t || at < 0))
-			call(t, "closing the pidfd's first fd", SYS_close, n, 0, 0);
-		if (p < 0)
-			return (int)p;
-	} else if (!f->cloexec) {
-		p = call(t, "clearing FD_CLOEXEC of a pidfd", SYS_fcntl, n, F_SETFD, 0);
-		if (p < 0)
-			return (int)p;
-	}
-	pr_debug("pid %d: fd %d: pidfd file %u of pid %d\n", t->vpid, f->fd, e->id,
-		 fe->pidfd->has_pid ? (int)fe->pidfd->pid : -1);
-	return 0;
+	if (!fe->pidfd->has_pid)
+		return reaped_pidfd(c, t, fe);
+	snprintf(what, sizeof(what), "opening a pidfd of pid %u (pidfd file %u)", fe->pidfd->pid,
+		 fe->id);
+	return call(t, what, SYS_pidfd_open, fe->pidfd->pid,
+		    fe->pidfd->flags & (PIDFD_NONBLOCK_FLAG | PIDFD_THREAD_FLAG), 0);
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #define LOG_PREFIX "pipes: "
+#include "criu-lite/kinds/ghost.h"
 #include "criu-lite/log.h"
 #include "criu-lite/kinds/pipes.h"
 #include "criu-lite/restore/rawdata.h"
@@ -282,12 +283,39 @@ static int create_anon(struct rpipe *p, const char *name)
 	return size_and_fill(p, p->wfd, name);
 }
 
+/* A FIFO deleted at dump: made again (a ghost), and its path a /proc/self/fd link of it. */
+static int ghost_fifo(struct rpipe *p, const char *name, char *proc, size_t len, int *opath)
+{
+	struct ghost_attr a = { .mode = p->pe->fifo_mode,
+				.has_owner = p->pe->has_fifo_uid && p->pe->has_fifo_gid,
+				.uid = p->pe->fifo_uid,
+				.gid = p->pe->fifo_gid };
+
+	if (!S_ISFIFO(p->pe->fifo_mode)) {
+		pr_err("%s: deleted, with mode 0%o, which is no FIFO's\n", name, p->pe->fifo_mode);
+		return -EBADMSG;
+	}
+	*opath = ghost_recreate_node(p->pe->fifo_ghost_id, p->pe->fifo_path, &a, 0);
+	if (*opath < 0)
+		return *opath;
+	snprintf(proc, len, "/proc/self/fd/%d", *opath);
+	return 0;
+}
+
 static int create_fifo(struct rpipe *p, const char *name)
 {
 	const char *path = p->pe->fifo_path;
+	char proc[64];
 	struct stat st;
-	int n = 0;
+	int n = 0, opath = -1;
 
+	if (p->pe->has_fifo_deleted && p->pe->fifo_deleted) {
+		int ret = ghost_fifo(p, name, proc, sizeof(proc), &opath);
+
+		if (ret)
+			return ret;
+		path = proc;
+	}
 	/* before open(): opening something else than a FIFO could have effects */
 	if (stat(path, &st)) {
 		int e = errno;
@@ -301,6 +329,8 @@ static int create_fifo(struct rpipe *p, const char *name)
 		return -ESTALE;
 	}
 	p->hold = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (opath >= 0)
+		close(opath); /* the FIFO lives on through hold */
 	if (p->hold < 0 || fstat(p->hold, &st) || ioctl(p->hold, FIONREAD, &n)) {
 		int e = errno;
 

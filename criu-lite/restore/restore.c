@@ -289,7 +289,7 @@ static int restore_task(struct restore_ctx *c, struct restore_task *t)
 	    (ret = restore_locks(c, t)))
 		return ret;
 	if ((ret = fault_inject(c->o, "core")) || (ret = restore_core(c, t)) ||
-	    (ret = restore_timers(c, t)))
+	    (ret = restore_fown(c, t)) || (ret = restore_timers(c, t)))
 		return ret;
 	/* the last call runs from the trampoline and removes it */
 	ret = (int)rsys_call(&t->rs, SYS_munmap, t->sk.tramp, SKEL_TRAMP_SIZE, 0, 0, 0, 0);

@@ -112,6 +112,18 @@ struct restore_ctx {
 
 int restore_run(const struct opts *o);
 
+/* restore-late.c (see there): the entries made from inside their task once the tree exists
+ * (pidfds, fds on a task's own namespaces), checked while the transfer fds are prepared, and
+ * fd i of task t installed when its table is filled. */
+bool restore_late(const FileEntry *fe);
+int restore_late_check(struct restore_ctx *c, const FileEntry *fe);
+int restore_late_install(struct restore_ctx *c, struct restore_task *t, size_t i);
+
+/* restore-fown.c (see there): an entry's owner record checked while the fds are prepared; the
+ * owners and I/O signals set in task t once its credentials are restored. */
+int restore_fown_check(struct restore_ctx *c, const FileEntry *fe);
+int restore_fown(struct restore_ctx *c, struct restore_task *t);
+
 /* restore-tty.c (see there): an FT_PTY entry's fd, while the transfer fds are prepared; the
  * ptys finished once every task's are (controlling terminals' slaves opened, locks); a
  * session leader's controlling terminal, right after its setsid(); the foreground groups and

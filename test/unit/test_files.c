@@ -153,13 +153,14 @@ static void child_refused(const struct fx *f)
 		    unlinkat(fd, "sub", AT_REMOVEDIR) || close(fd))
 			die(25);
 		break;
-	case 6: /* a lease (plain file locks are supported); F_SETLEASE also sets O_ASYNC */
-		if (close(open(big, O_RDWR | O_CREAT, 0600)) || open(big, O_RDONLY) != 3 ||
-		    fcntl(3, F_SETLEASE, F_RDLCK))
+	case 6: /* a pipe in O_ASYNC mode whose owner is outside the tree (leases are
+		 * supported) */
+		if (pipe(p) || p[0] != 3 || fcntl(3, F_SETOWN, 1) || fcntl(3, F_SETFL, O_ASYNC))
 			die(26);
 		break;
-	case 7: /* a fifo opened by path, then unlinked */
-		if (mkfifo(big, 0600) || open(big, O_RDWR) != 3 || unlink(big))
+	case 7: /* a symlink opened O_PATH|O_NOFOLLOW, then unlinked (deleted FIFOs are
+		 * supported) */
+		if (symlink("target", big) || open(big, O_PATH | O_NOFOLLOW) != 3 || unlink(big))
 			die(27);
 		break;
 	}
@@ -251,6 +252,9 @@ void dump_init(struct fx *f)
 	f->sh.o = &f->o;
 	f->sh.dir = f->img;
 	f->dc.pid = f->dc.vpid = f->child;
+	f->dc.st.pid = f->child; /* not seized: no threads */
+	f->sh.tasks = &f->dc;	 /* the tree, for the fds that name a task */
+	f->sh.nr_tasks = 1;
 	f->sh.next_file_id = f->sh.next_ghost_id = 1;
 	assert_int_equal(proc_parse_status(f->child, &f->dc.status), 0);
 	assert_int_equal(proc_parse_vmas(f->child, &f->dc.vmas), 0);
@@ -411,8 +415,8 @@ static void test_dump_refusals(void **state)
 		  "dump with a larger --ghost-limit",
 		  -EFBIG },
 		{ "was deleted: not supported", -ENOTSUP },
-		{ "big is in O_ASYNC mode: not supported yet", -ENOTSUP },
-		{ "is a deleted fifo: not supported", -ENOTSUP },
+		{ "fd 3: its owner (F_SETOWN: process 1) is outside the dumped tree", -ENOTSUP },
+		{ "is a deleted symbolic link: not supported", -ENOTSUP },
 	};
 	char msg[128], *big = path_in(f, "big");
 

@@ -125,6 +125,7 @@ static void test_parse_locks(void **state)
 		"1: POSIX  ADVISORY  WRITE 5 fe:00:7 0 9 x",
 		"1: POSIX  ADVISORY  WRITE 5 fe:00:7 0",
 		"POSIX  ADVISORY  WRITE 5 fe:00:7 0 9",
+		"1: LEASE  ADVISORY  READ 5 fe:00:7 0 EOF",
 	};
 
 	(void)state;
@@ -149,8 +150,19 @@ static void test_parse_locks(void **state)
 	assert_int_equal(
 	    proc_parse_lock_line("fd", "1: LEASE  ACTIVE    READ 1975 fe:00:10954423 0 EOF", &pl),
 	    0);
+	assert_int_equal(pl.kind, PROC_LOCK_LEASE);
+	assert_false(pl.write);
+	assert_false(pl.lease_breaking);
+	assert_int_equal(
+	    proc_parse_lock_line("fd", "1: LEASE  BREAKING  UNLCK 1975 fe:00:10954423 0 EOF", &pl),
+	    0);
+	assert_int_equal(pl.kind, PROC_LOCK_LEASE);
+	assert_true(pl.lease_breaking);
+	assert_int_equal(
+	    proc_parse_lock_line("fd", "1: DELEG  ACTIVE    READ 1975 fe:00:10954423 0 EOF", &pl),
+	    0);
 	assert_int_equal(pl.kind, PROC_LOCK_OTHER);
-	assert_string_equal(pl.kind_name, "LEASE");
+	assert_string_equal(pl.kind_name, "DELEG");
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(proc_parse_lock_line("fd", bad[i], &pl), -EINVAL);
 }

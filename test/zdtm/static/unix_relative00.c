@@ -73,7 +73,8 @@ int main(int argc, char **argv)
 		fail("the sockets' names are no longer the relative ones");
 	n = (int)recvfrom(ds, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
 	if (n != 6 || memcmp(buf, "queued", 6) || strcmp(from.sun_path, "dsend"))
-		fail("the queued datagram reads %d bytes from \"%s\"", n, n > 0 ? from.sun_path : "");
+		fail("the queued datagram reads %d bytes from \"%s\"", n,
+		     n > 0 ? from.sun_path : "");
 	c2 = socket(AF_UNIX, SOCK_STREAM, 0);
 	l = addr(&a, "lsock");
 	if (c2 < 0 || connect(c2, (struct sockaddr *)&a, l) || (a2 = accept(ls, NULL, NULL)) < 0 ||
