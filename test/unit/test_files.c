@@ -244,6 +244,8 @@ void dump_init(struct fx *f)
 {
 	f->dc.sh = &f->sh;
 	dump_files_free(&f->dc);
+	dump_ptys_free(f->sh.ptys); /* the pass over the tree's pty masters */
+	f->sh.ptys = NULL;
 	vma_list_free(&f->dc.vmas);
 	proc_status_free(&f->dc.status);
 	memset(&f->dc, 0, sizeof(f->dc));
@@ -547,6 +549,8 @@ static int teardown(void **state)
 		close(f->ptm);
 	f->dc.sh = &f->sh;
 	dump_files_free(&f->dc);
+	dump_ptys_free(f->sh.ptys); /* the pass over the tree's pty masters */
+	f->sh.ptys = NULL;
 	vma_list_free(&f->dc.vmas);
 	proc_status_free(&f->dc.status);
 	img_dir_close(f->img);
