@@ -9,13 +9,19 @@
 
 #include "criu-lite/cli.h"
 
-/* The keys --external and --inherit-fd know: "pipe:[INO]". */
-static bool valid_key(const char *key)
+/* The keys --inherit-fd knows: "pipe:[INO]"; --external also "unix:[INO]" (a unix socket of the
+ * tree connected to one outside it). */
+static bool valid_key_of(const char *key, const char *fmt)
 {
 	unsigned long long ino;
 	int n = -1;
 
-	return sscanf(key, "pipe:[%llu]%n", &ino, &n) == 1 && n == (int)strlen(key) && ino;
+	return sscanf(key, fmt, &ino, &n) == 1 && n == (int)strlen(key) && ino;
+}
+
+static bool valid_key(const char *key)
+{
+	return valid_key_of(key, "pipe:[%llu]%n");
 }
 
 /* A link name the kernel takes: 1 to IFNAMSIZ - 1 bytes, no '/', ':', '@' or blank. */
@@ -93,8 +99,10 @@ int cli_add_external(struct opts *o, const char *cmd, const char *key)
 			cmd, key);
 		return -1;
 	}
-	if (!valid_key(key)) {
-		fprintf(stderr, "criu-lite %s: --external '%s': expected pipe:[INODE]\n", cmd, key);
+	if (!valid_key(key) && !valid_key_of(key, "unix:[%llu]%n")) {
+		fprintf(stderr,
+			"criu-lite %s: --external '%s': expected pipe:[INODE] or unix:[INODE]\n",
+			cmd, key);
 		return -1;
 	}
 	e = realloc(o->external, (size_t)(o->nr_external + 1) * sizeof(*e));

@@ -776,7 +776,7 @@ int dump_files_commit(struct dump_ctx *c)
 		ret = -ENOMEM;
 	}
 	if (!ret) /* every peer of a unix socket must be in the dump */
-		ret = dump_unix_resolve(l->usk);
+		ret = dump_unix_resolve(l->usk, c->sh->o);
 	for (size_t i = 0; !ret && i < l->n; i++) {
 		fill_entry(&l->v[i], &l->ghosts, &fe[i], &re[i], &pe[i], &ne[i]);
 		dump_locks_fill(&l->locks, &fe[i]);

@@ -120,7 +120,7 @@ static int scan_process(const struct dump_pipes *p, bool have_fifo,
 static int check_external_keys(const struct opts *o, const struct dump_pipes *p)
 {
 	for (int k = 0; k < o->nr_external; k++) {
-		bool used = false;
+		bool used = !strncmp(o->external[k], "unix:", 5); /* dump-unix.c checks those */
 
 		for (size_t i = 0; i < p->n && !used; i++) {
 			const struct dump_pipe *pp = &p->v[i];

@@ -319,6 +319,7 @@ static void usk_free(struct usk *s)
 		return;
 	usk_diag_free(&s->d);
 	free(s->e.name_dir);
+	free(s->e.ext_peer.data);
 	free(s->msg_lens);
 	free(s->from);
 	free(s->msg_from);
@@ -440,20 +441,43 @@ static int find_listener(const struct usk_diag *l, void *arg)
 	return 0;
 }
 
-/* A peer inode that is no socket of the dump. */
-static int outside_peer(struct dump_unix *u, const struct usk *s)
+/* A peer inode that is no socket of the dump: refused, unless the socket is --external
+ * unix:[INO] and the outside peer has a name to connect to again (then kept as ext_peer). */
+static int outside_peer(struct dump_unix *u, struct usk *s, const struct opts *o)
 {
 	struct usk_diag p;
-	char nm[USK_NAME_MAX * 4 + 16] = "";
+	char nm[USK_NAME_MAX * 4 + 16] = "", key[48];
 	int ret = sockdiag_unix_get(u->diag, s->d.peer, &p);
 
 	if (ret && ret != -ENOENT)
 		return ret;
 	if (!ret)
 		name_str(&p, nm, sizeof(nm));
-	pr_err("%s: connected to socket:[%u]%s, which is outside the dumped tree: not "
-	       "supported\n",
-	       s->what, s->d.peer, ret ? " (closed while the dump ran)" : nm);
+	snprintf(key, sizeof(key), "unix:[%u]", s->d.ino);
+	if (!ret && cli_external(o, key) && p.name_len) {
+		s->e.ext_peer.data = malloc(p.name_len);
+		if (!s->e.ext_peer.data) {
+			usk_diag_free(&p);
+			return -ENOMEM;
+		}
+		memcpy(s->e.ext_peer.data, p.name, p.name_len);
+		s->e.ext_peer.len = p.name_len;
+		s->e.has_ext_peer = true;
+		s->e.has_peer = false; /* no peer of the dump: restore connects to the name */
+		pr_info("%s: connected to socket:[%u]%s outside the tree: --external, restore "
+			"connects to that name again\n",
+			s->what, s->d.peer, nm);
+		usk_diag_free(&p);
+		return 0;
+	}
+	if (cli_external(o, key))
+		pr_err("%s: --external %s: its peer socket:[%u] outside the tree %s: it can't be "
+		       "connected to again\n",
+		       s->what, key, s->d.peer, ret ? "closed while the dump ran" : "has no name");
+	else
+		pr_err("%s: connected to socket:[%u]%s, which is outside the dumped tree: not "
+		       "supported (--external %s connects it to that name again at restore)\n",
+		       s->what, s->d.peer, ret ? " (closed while the dump ran)" : nm, key);
 	usk_diag_free(&p);
 	return -ENOTSUP;
 }
@@ -482,7 +506,7 @@ static int check_unaccepted(struct dump_unix *u, const struct usk *s)
 	return 0;
 }
 
-static int check_peer(struct dump_unix *u, const struct usk *s)
+static int check_peer(struct dump_unix *u, struct usk *s, const struct opts *o)
 {
 	const struct usk *p;
 
@@ -492,7 +516,7 @@ static int check_peer(struct dump_unix *u, const struct usk *s)
 		return s->d.type == SOCK_DGRAM ? 0 : check_unaccepted(u, s);
 	p = find(u, s->d.peer);
 	if (!p)
-		return outside_peer(u, s);
+		return outside_peer(u, s, o);
 	if (s->d.type != SOCK_DGRAM && (!p->d.has_peer || p->d.peer != s->d.ino)) {
 		pr_err("%s: its peer %s is connected elsewhere (socket:[%u])\n", s->what, p->what,
 		       p->d.peer);
@@ -543,6 +567,12 @@ static int check_sender(const struct dump_unix *u, const struct usk *s)
 
 	if (!s->e.data_len && !s->e.n_msg_lens)
 		return 0;
+	if (s->e.has_ext_peer) {
+		pr_err("%s: %u bytes are queued, from its peer outside the tree, which can't send "
+		       "them again: not supported\n",
+		       s->what, s->e.data_len);
+		return -ENOTSUP;
+	}
 	if ((s->d.has_peer && !s->d.peer) || back || (s->d.type == SOCK_DGRAM && s->d.name_len))
 		return 0;
 	pr_err("%s: %u bytes are queued but no peer is connected to it to send them again: not "
@@ -551,20 +581,42 @@ static int check_sender(const struct dump_unix *u, const struct usk *s)
 	return -ENOTSUP;
 }
 
-int dump_unix_resolve(struct dump_unix *u)
+/* Every --external unix:[INO] must name a socket of the tree connected outside it. */
+static int check_keys(const struct dump_unix *u, const struct opts *o)
+{
+	for (int k = 0; k < o->nr_external; k++) {
+		unsigned int ino = 0;
+		bool used = false;
+
+		if (sscanf(o->external[k], "unix:[%u]", &ino) != 1)
+			continue;
+		for (size_t i = 0; u && i < u->n && !used; i++)
+			used = u->v[i]->d.ino == ino && u->v[i]->e.has_ext_peer;
+		if (!used) {
+			pr_err(
+			    "--external %s: no unix socket of the dumped tree with that inode is "
+			    "connected to one outside it\n",
+			    o->external[k]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int dump_unix_resolve(struct dump_unix *u, const struct opts *o)
 {
 	int ret = 0;
 
 	for (size_t i = 0; u && !ret && i < u->n; i++) {
-		const struct usk *s = u->v[i];
+		struct usk *s = u->v[i];
 
-		ret = check_peer(u, s);
+		ret = check_peer(u, s, o);
 		if (!ret)
 			ret = check_pending(u, s);
 		if (!ret)
 			ret = check_sender(u, s);
 	}
-	return ret;
+	return ret ? ret : check_keys(u, o);
 }
 
 UnixSkEntry *dump_unix_entry(struct dump_unix *u, uint32_t id)

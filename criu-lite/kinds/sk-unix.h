@@ -9,8 +9,10 @@
  * Other socket families, in-flight file descriptors (SCM_RIGHTS), out-of-band
  * data, relative or chrooted socket paths are refused, naming pid, fd and
  * socket. dump_unix_resolve() runs once every task is saved: every peer and
- * every pending client must be a socket of the dump, or gone (closed);
- * anything else (a peer outside the dumped tree) is refused, naming both.
+ * every pending client must be a socket of the dump, or gone (closed); a
+ * peer outside the dumped tree is refused, naming both, unless the socket is
+ * --external unix:[INO] and the peer has a name (ext_peer: restore connects
+ * to it again).
  * Contract, restore (restore-unix.c): the first restore_unix_open() reads and
  * checks every FT_UNIXSK entry and its data, then creates every socket of the
  * dump in the restorer (restore-unix-build.c): listeners bound and listening,
@@ -70,7 +72,8 @@ struct dump_unix_fd {
 int dump_unix_sk(struct dump_ctx *c, struct dump_unix **u, const struct dump_unix_fd *f,
 		 uint32_t *id);
 /* Once every task is saved: peers and pending clients all in the dump (NULL: no socket). */
-int dump_unix_resolve(struct dump_unix *u);
+struct opts;
+int dump_unix_resolve(struct dump_unix *u, const struct opts *o);
 /* The files.img record of socket id, valid until dump_unix_free(). */
 UnixSkEntry *dump_unix_entry(struct dump_unix *u, uint32_t id);
 void dump_unix_free(struct dump_unix **u);

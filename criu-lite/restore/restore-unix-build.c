@@ -15,6 +15,8 @@
  * 4. unconnected stream and seqpacket sockets, bound if named;
  * 5. datagram sockets: a socketpair() for two that are connected to each other
  *    (or one and a stand-in for a gone peer), else bound, then connected by name;
+ *    a socket whose peer was outside the tree (--external at dump), of any type,
+ *    connects to that peer's name again (for a stream socket: a new connection);
  * 6. queued data, sent again (restore-unix-queue.c);
  * 7. options (send and receive buffers, SO_PASSCRED, timeouts, SO_PEEK_OFF) and
  *    the O_NONBLOCK of each file: every socket is nonblocking until here, so no
@@ -380,6 +382,8 @@ int usk_build(struct restore_unix *t)
 
 		if (s->u->type == SOCK_DGRAM && s->peer && !s->paired)
 			ret = usk_connect(s->fd, s->peer->u, s->what);
+		else if (s->u->has_ext_peer) /* --external at dump: its peer is outside */
+			ret = usk_connect_ext(s->fd, s->u, s->what);
 	}
 	for (size_t i = 0; i < t->ntl; i++) {
 		close(t->tl[i].fd);

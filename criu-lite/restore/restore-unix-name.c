@@ -206,6 +206,22 @@ int usk_connect(int fd, const UnixSkEntry *to, const char *what)
 	return ret;
 }
 
+int usk_connect_ext(int fd, const UnixSkEntry *u, const char *what)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + u->ext_peer.len +
+				    (u->ext_peer.data[0] ? 1 : 0));
+
+	memcpy(a.sun_path, u->ext_peer.data, u->ext_peer.len);
+	if (!connect(fd, (struct sockaddr *)&a, len))
+		return 0;
+	pr_perror("%s: can't connect it again to %s%.*s, its peer outside the tree", what,
+		  u->ext_peer.data[0] ? "" : "@",
+		  (int)u->ext_peer.len - (u->ext_peer.data[0] ? 0 : 1),
+		  (const char *)u->ext_peer.data + (u->ext_peer.data[0] ? 0 : 1));
+	return -errno;
+}
+
 void usk_unlink_gone(const UnixSkEntry *u, const char *what)
 {
 	char path[USK_NAME_MAX + 1];

@@ -56,6 +56,14 @@ static int check_entry(const struct rsk *s)
 			      "absolute directory it was bound from");
 	if (u->state == TCP_LISTEN && (u->type == SOCK_DGRAM || !u->has_name || u->has_peer))
 		return bad(s, "a listener must be a named stream or seqpacket socket without peer");
+	if (u->has_ext_peer &&
+	    (u->has_peer || u->state == TCP_LISTEN || u->ext_peer.len < 1 ||
+	     u->ext_peer.len >= USK_NAME_MAX || u->has_data_len ||
+	     (u->ext_peer.data[0] &&
+	      (u->ext_peer.data[0] != '/' || memchr(u->ext_peer.data, 0, u->ext_peer.len)))))
+		return bad(s,
+			   "its peer outside the tree has no usable name, or it also has a peer, "
+			   "listens or holds data");
 	if (u->state != TCP_LISTEN && u->n_pending)
 		return bad(s, "pending connections on a socket that is not listening");
 	if (u->has_data_len != u->has_data_crc32c || (u->state == TCP_LISTEN && u->has_data_len))

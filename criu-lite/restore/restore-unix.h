@@ -71,6 +71,8 @@ void usk_name_str(const UnixSkEntry *u, char *buf, size_t len);
 int usk_bind(struct restore_unix *t, int fd, int type, const UnixSkEntry *u, const char *what);
 /* connect() fd (nonblocking) to the name of to. */
 int usk_connect(int fd, const UnixSkEntry *to, const char *what);
+/* fd connected to u's peer outside the tree, by its name (ext_peer). 0 or -errno (logged). */
+int usk_connect_ext(int fd, const UnixSkEntry *u, const char *what);
 /* A relative path name of u is used from its name_dir: the restorer's cwd goes there (*back:
  * the way back, -1 when it did not move) and back with usk_leave_dir(). 0 or -errno (logged). */
 int usk_enter_dir(const UnixSkEntry *u, int *back, const char *what);
