@@ -231,7 +231,8 @@ static int classify(struct dump_ctx *c, const struct file_src *s, const struct s
 		return 0;
 	}
 	if (S_ISCHR(st->st_mode) &&
-	    (dump_pty_master_dev(st->st_rdev) || dump_pty_slave_dev(st->st_rdev))) {
+	    (dump_pty_master_dev(st->st_rdev) || dump_pty_slave_dev(st->st_rdev) ||
+	     st->st_rdev == makedev(5, 0))) {
 		struct dump_pty_fd pf = { s->what, r->fd, r->flags, st };
 		bool outside;
 		int ret = dump_pty(c, &pf, &r->pty, &outside); /* dump-tty.c */

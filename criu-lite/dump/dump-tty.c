@@ -1,8 +1,9 @@
 /* dump-tty: pseudo-terminals the tree holds the master of, and the controlling terminals of its
  * sessions (docs/fds.md "Terminals"; restore-tty.c makes them again).
  *
- * Contract: dump_pty() describes an fd on a pty end into a pty_file_entry when a task of the tree
- * holds that pty's master (found once per dump by a pass over the tree's fds: every /dev/ptmx
+ * Contract: dump_pty() describes an fd on a pty end (or on /dev/tty, when the task's controlling
+ * terminal is such a pty: dev_tty) into a pty_file_entry when a task of the tree holds that pty's
+ * master (found once per dump by a pass over the tree's fds: every /dev/ptmx
  * fd's TIOCGPTN), or returns 0 with *outside set for a slave whose master is not the tree's (the
  * inherited terminal: --shell-job's business). The pair's state is read through a copy of the
  * master fd (pidfd_getfd): termios (TCGETS2: the slave's, which the master's ioctls reach),
@@ -234,7 +235,8 @@ static int check_devpts(const char *what, int idx, const struct stat *slave)
 int dump_pty(struct dump_ctx *c, const struct dump_pty_fd *f, PtyFileEntry **out, bool *outside)
 {
 	PtyFileEntry *e;
-	int idx = pts_index(f->st->st_rdev), m = -1, ret;
+	bool dev_tty = f->st->st_rdev == makedev(5, 0);
+	int idx = pts_index(dev_tty ? (dev_t)c->stat.tty_nr : f->st->st_rdev), m = -1, ret;
 	bool master = dump_pty_master_dev(f->st->st_rdev);
 
 	*out = NULL;
@@ -242,7 +244,14 @@ int dump_pty(struct dump_ctx *c, const struct dump_pty_fd *f, PtyFileEntry **out
 	ret = scan_masters(c->sh);
 	if (ret)
 		return ret;
-	if (master) {
+	if (dev_tty && (idx < 0 || !tree_master(c->sh, idx))) {
+		*outside = true; /* the inherited terminal's /dev/tty */
+		return 0;
+	}
+	if (dev_tty) {
+		m = master_copy(c->sh, idx);
+		ret = m < 0 ? m : 0;
+	} else if (master) {
 		m = taskfd_copy(c->pid, f->fd);
 		if (m < 0) {
 			errno = -m;
@@ -264,10 +273,11 @@ int dump_pty(struct dump_ctx *c, const struct dump_pty_fd *f, PtyFileEntry **out
 		pty_file_entry__init(e);
 		e->index = (uint32_t)idx;
 		e->master = master;
+		e->has_dev_tty = e->dev_tty = dev_tty;
 		e->flags = f->flags;
 		ret = read_state(f->what, idx, m, e);
 	}
-	if (!ret && !master) { /* what the slave has not read yet */
+	if (!ret && !master) { /* what the slave has not read yet (/dev/tty reads the slave) */
 		int s = taskfd_copy(c->pid, f->fd), inq = 0;
 
 		if (s < 0 || ioctl(s, FIONREAD, &inq)) {
@@ -290,7 +300,10 @@ int dump_pty(struct dump_ctx *c, const struct dump_pty_fd *f, PtyFileEntry **out
 			pty_file_entry__free_unpacked(e, NULL);
 		return ret;
 	}
-	pr_info("%s: pty %d %s\n", f->what, idx, master ? "master" : "slave");
+	pr_info("%s: pty %d %s\n", f->what, idx,
+		master	  ? "master"
+		: dev_tty ? "as /dev/tty (its controlling terminal)"
+			  : "slave");
 	*out = e;
 	return 0;
 }

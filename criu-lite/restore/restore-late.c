@@ -1,8 +1,9 @@
 /* restore-late: the fds that can only be made once the tree exists, from inside the task that
- * holds them (see restore.h): pidfds (restore-pidfd.c) and nsfs files of the task's own
+ * holds them (see restore.h): pidfds (restore-pidfd.c), nsfs files of the task's own
  * namespaces of a kind other than net (/proc/self/ns/KIND, opened in the task, so that it is
  * the restored task's namespace of that kind: its PID namespace in the tree's, its mount
- * namespace, ...).
+ * namespace, ...), and /dev/tty of a task whose controlling terminal is a pty of the tree
+ * (opened in the task, which has it as its terminal again: restore-tty.c).
  *
  * Contract: restore_late() says which entries are made late; restore-files gives them no
  * transfer fd, checks them with restore_late_check() while the transfer fds are prepared
@@ -41,15 +42,22 @@ static bool own_ns(const FileEntry *fe)
 	return fe->type == FILE_TYPE__FT_NSFILE && fe->nsfile && fe->nsfile->own;
 }
 
+static bool dev_tty(const FileEntry *fe)
+{
+	return fe->type == FILE_TYPE__FT_PTY && fe->pty && fe->pty->has_dev_tty && fe->pty->dev_tty;
+}
+
 bool restore_late(const FileEntry *fe)
 {
-	return fe && (fe->type == FILE_TYPE__FT_PIDFD || own_ns(fe));
+	return fe && (fe->type == FILE_TYPE__FT_PIDFD || own_ns(fe) || dev_tty(fe));
 }
 
 int restore_late_check(struct restore_ctx *c, const FileEntry *fe)
 {
 	if (fe->type == FILE_TYPE__FT_PIDFD)
 		return restore_pidfd_check(c, fe);
+	if (dev_tty(fe)) /* its pty is made from the pair's own entries */
+		return 0;
 	for (size_t i = 0; i < sizeof(own_kinds) / sizeof(own_kinds[0]); i++)
 		if (!strcmp(fe->nsfile->own, own_kinds[i]))
 			return 0;
@@ -70,6 +78,20 @@ static long own_nsfile(struct restore_task *t, const FileEntry *fe)
 		return ret;
 	snprintf(what, sizeof(what), "opening its %s namespace (file %u)", fe->nsfile->own, fe->id);
 	return call(t, what, SYS_open, (long)t->sk.scratch, O_RDONLY | O_CLOEXEC, 0);
+}
+
+/* /dev/tty opened in t, whose controlling terminal the restore gave it: its fd number there. */
+static long open_dev_tty(struct restore_task *t, const FileEntry *fe)
+{
+	static const char path[] = "/dev/tty";
+	char what[64];
+	int ret = rsys_write(&t->rs, t->sk.scratch, path, sizeof(path));
+
+	if (ret)
+		return ret;
+	snprintf(what, sizeof(what), "opening /dev/tty (file %u, pty %u)", fe->id, fe->pty->index);
+	return call(t, what, SYS_open, (long)t->sk.scratch,
+		    (long)(fe->pty->flags & (O_ACCMODE | O_NONBLOCK)) | O_CLOEXEC, 0);
 }
 
 /* Where the open file description id is already installed: in t at an earlier fd (*task t),
@@ -122,6 +144,7 @@ int restore_late_install(struct restore_ctx *c, struct restore_task *t, size_t i
 		call(t, "closing the pidfd it copied through", SYS_close, p, 0, 0);
 	} else {
 		n = fe->type == FILE_TYPE__FT_PIDFD ? restore_pidfd_make(c, t, fe)
+		    : dev_tty(fe)		    ? open_dev_tty(t, fe)
 						    : own_nsfile(t, fe);
 	}
 	if (n < 0)

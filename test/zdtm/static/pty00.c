@@ -7,10 +7,12 @@
  * master only, locked (never unlockpt()ed), 10x20 window P3  master only, its slave opened and
  * closed again (the master polls POLLHUP)
  *
- * After the restore: the same /dev/pts indices; P1's termios (TCGETS2, every field), window
+ * S also holds /dev/tty open from before the dump. After the restore: the same /dev/pts
+ * indices; P1's termios (TCGETS2, every field), window
  * and packet mode, P2's lock and window, P3's hang-up; S's /proc tty_nr is P1's slave, its
- * foreground group is G's, /dev/tty opens in S; data goes both ways through P1 (a packet-mode
- * read gets TIOCPKT_DATA first).
+ * foreground group is G's, /dev/tty opens in S, and its old /dev/tty fd is on it (its answer
+ * goes out through that fd); data goes both ways through P1 (a packet-mode read gets
+ * TIOCPKT_DATA first).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -52,13 +54,13 @@ static int pts_open(int idx, int flags)
  * itself, to read and write it). */
 static void s_main(int idx, int go, int res)
 {
-	struct stat st;
+	struct stat st, dt;
 	pid_t g;
 	char c, why[200] = "";
-	int s, t, nr = 0;
+	int s, t, nr = 0, tty;
 	FILE *f;
 
-	if (setsid() < 0 || (s = pts_open(idx, O_RDWR)) < 0)
+	if (setsid() < 0 || (s = pts_open(idx, O_RDWR)) < 0 || (tty = open("/dev/tty", O_RDWR)) < 0)
 		_exit(2);
 	g = fork();
 	if (g == 0) {
@@ -80,8 +82,12 @@ static void s_main(int idx, int go, int res)
 		snprintf(why, sizeof(why), "S: foreground group %d, not G's %d", tcgetpgrp(s), g);
 	else if ((t = open("/dev/tty", O_RDWR)) < 0)
 		snprintf(why, sizeof(why), "S: /dev/tty: %s", strerror(errno));
+	else if (fstat(tty, &dt) || dt.st_rdev != makedev(5, 0) || tcgetpgrp(tty) != g)
+		snprintf(why, sizeof(why),
+			 "S: its /dev/tty fd from before the dump is not on its "
+			 "terminal any more");
 	else if (signal(SIGTTOU, SIG_IGN) == SIG_ERR || tcsetpgrp(s, getpgrp()) ||
-		 read(s, &c, 1) != 1 || c != 'x' || write(s, "pong", 4) != 4)
+		 read(s, &c, 1) != 1 || c != 'x' || write(tty, "pong", 4) != 4)
 		snprintf(why, sizeof(why), "S: no data through its terminal");
 	if (f)
 		fclose(f);
