@@ -175,9 +175,10 @@ int restore_pty_open(struct restore_ctx *c, const FileEntry *fe)
 		}
 	} else {
 		snprintf(path, sizeof(path), "/dev/pts/%u", fe->pty->index);
-		fd =
-		    open(path, (int)(fe->pty->flags & ~(uint32_t)O_CLOEXEC) | O_NOCTTY | O_CLOEXEC);
-		p->slave_opened = fd >= 0;
+		/* O_ASYNC comes with the owner, armed by F_SETFL (restore-fown.c) */
+		fd = open(path, (int)(fe->pty->flags & ~(uint32_t)(O_CLOEXEC | O_ASYNC)) |
+				    O_NOCTTY | O_CLOEXEC);
+		p->slave_opened |= fd >= 0;
 	}
 	if (fd < 0) {
 		ret = -errno;

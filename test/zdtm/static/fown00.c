@@ -16,7 +16,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "zdtmtst.h"
@@ -34,7 +33,6 @@ static void on_sigio(int sig)
 
 static void *t_main(void *arg)
 {
-	struct timespec to = { .tv_sec = 10 };
 	siginfo_t si;
 	sigset_t s;
 	char c;
@@ -48,7 +46,7 @@ static void *t_main(void *arg)
 		return NULL;
 	while (read(tgo[0], &c, 1) < 0 && errno == EINTR)
 		;
-	if (sigtimedwait(&s, &si, &to) != SIGRTMIN + 1)
+	if (sigwaitinfo(&s, &si) != SIGRTMIN + 1)
 		snprintf(twhy, sizeof(twhy), "T got no SIGRTMIN+1 after a write into pipe A");
 	else if (si.si_fd != a[0] || si.si_code != POLL_IN)
 		snprintf(twhy, sizeof(twhy), "T's SIGRTMIN+1: si_fd %d (want %d), si_code %d",
@@ -108,10 +106,8 @@ int main(int argc, char **argv)
 	sigios = 0;
 	if (write(b[1], "y", 1) != 1)
 		fail_errno("write into pipe B");
-	for (int i = 0; i < 1000 && !sigios; i++)
+	while (!sigios) /* none: the runner's time limit fails the test */
 		usleep(1000);
-	if (!sigios)
-		fail("no SIGIO after a write into pipe B");
 	pass();
 	return 0;
 }

@@ -11,14 +11,12 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "zdtmtst.h"
 
 int main(int argc, char **argv)
 {
-	struct timespec to = { .tv_sec = 10 };
 	siginfo_t si;
 	sigset_t s;
 	int r, w, st;
@@ -53,7 +51,7 @@ int main(int argc, char **argv)
 	cp = fork();
 	if (cp == 0)
 		_exit(open("leased-w", O_WRONLY) < 0 ? 1 : 0);
-	if (sigtimedwait(&s, &si, &to) != SIGRTMIN + 2 || si.si_fd != w)
+	if (sigwaitinfo(&s, &si) != SIGRTMIN + 2 || si.si_fd != w)
 		fail("no lease-break signal for the write lease (si_fd %d)", si.si_fd);
 	else if (fcntl(w, F_GETLEASE) != F_UNLCK)
 		fail("the lease being broken reads %d, not F_UNLCK", fcntl(w, F_GETLEASE));
