@@ -1,5 +1,5 @@
 /* dump-anonfd: eventfd, signalfd, timerfd, epoll and inotify files of a task, and the dispatch
- * of pidfds to dump-pidfd.c (see anonfd.h).
+ * of pidfds to dump-pidfd.c and fanotify groups to dump-fanotify.c (see anonfd.h).
  *
  * Everything comes from /proc/PID/fdinfo/N, except two things: a timerfd is read with
  * timerfd_gettime() on a copy of the fd (pidfd_getfd), which first folds the expirations
@@ -44,6 +44,7 @@ struct dump_anonfd {
 	InotifyWdEntry *wds;
 	InotifyWdEntry **wdp;
 	PidfdEntry pfd;
+	FanotifyEntry fan;
 };
 
 FileType anonfd_type(const char *link)
@@ -58,6 +59,7 @@ FileType anonfd_type(const char *link)
 		{ "anon_inode:[eventpoll]", FILE_TYPE__FT_EPOLL },
 		{ "anon_inode:inotify", FILE_TYPE__FT_INOTIFY },
 		{ "anon_inode:[pidfd]", FILE_TYPE__FT_PIDFD },
+		{ "anon_inode:[fanotify]", FILE_TYPE__FT_FANOTIFY },
 	};
 
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
@@ -522,7 +524,7 @@ static int path_on_mount(const char *mp, const struct anonfd_wd *w, dev_t dev, c
 	return 0;
 }
 
-static int watch_path(struct dump_ctx *c, const struct dump_anonfd_fd *f, const struct anonfd_wd *w,
+int anonfd_inode_path(struct dump_ctx *c, const struct dump_anonfd_fd *f, const struct anonfd_wd *w,
 		      char **path)
 {
 	unsigned int ma = w->sdev >> 20, mi = w->sdev & 0xfffff;
@@ -623,7 +625,7 @@ static int dump_inotify(struct dump_ctx *c, const struct dump_anonfd_fd *f, stru
 		inotify_wd_entry__init(e);
 		a->wdp[i] = e;
 		a->in.n_wd = i + 1;
-		ret = watch_path(c, f, &w, &e->path);
+		ret = anonfd_inode_path(c, f, &w, &e->path);
 		if (ret)
 			return ret;
 		e->wd = (uint32_t)w.wd;
@@ -670,6 +672,9 @@ int dump_anonfd(struct dump_ctx *c, const struct dump_anonfd_fd *f, FileType *ty
 	case FILE_TYPE__FT_PIDFD:
 		ret = dump_pidfd(c, f, &a->pfd); /* dump-pidfd.c */
 		break;
+	case FILE_TYPE__FT_FANOTIFY:
+		ret = dump_fanotify(c, f, &a->fan); /* dump-fanotify.c */
+		break;
 	default:
 		pr_err("%s: %s is not supported yet\n", f->what, f->link);
 		ret = -ENOTSUP;
@@ -704,6 +709,9 @@ void dump_anonfd_fill(struct dump_anonfd *a, FileEntry *fe)
 	case FILE_TYPE__FT_PIDFD:
 		fe->pidfd = &a->pfd;
 		break;
+	case FILE_TYPE__FT_FANOTIFY:
+		fe->fanotify = &a->fan;
+		break;
 	default:
 		break;
 	}
@@ -713,6 +721,8 @@ void dump_anonfd_free(struct dump_anonfd *a)
 {
 	if (!a)
 		return;
+	if (a->type == FILE_TYPE__FT_FANOTIFY)
+		dump_fanotify_free(&a->fan);
 	for (size_t i = 0; a->wds && i < a->in.n_wd; i++)
 		free(a->wds[i].path);
 	free(a->wds);

@@ -91,12 +91,19 @@ int dump_anonfd(struct dump_ctx *c, const struct dump_anonfd_fd *f, FileType *ty
 /* Point fe's kind-specific field at a's message (valid until dump_anonfd_free(a)). */
 void dump_anonfd_fill(struct dump_anonfd *a, FileEntry *fe);
 void dump_anonfd_free(struct dump_anonfd *a); /* safe on NULL */
+/* The path of the inode w names (ino, sdev, file handle; wd for messages), found by opening its
+ * handle on a mount of its file system that the task sees: 0 with *path, or -errno (logged). */
+int anonfd_inode_path(struct dump_ctx *c, const struct dump_anonfd_fd *f, const struct anonfd_wd *w,
+		      char **path);
+/* dump-fanotify.c: a fanotify group and its marks into e (refusals logged). */
+int dump_fanotify(struct dump_ctx *c, const struct dump_anonfd_fd *f, FanotifyEntry *e);
+void dump_fanotify_free(FanotifyEntry *e);
 /* dump-pidfd.c: a pidfd into e (refusals logged). */
 int dump_pidfd(struct dump_ctx *c, const struct dump_anonfd_fd *f, PidfdEntry *e);
 
 /* ---- restore ---- */
 
-/* The restore side handles this entry type (FT_EVENTFD ... FT_INOTIFY). */
+/* The restore side handles this entry type (FT_EVENTFD ... FT_INOTIFY, FT_FANOTIFY). */
 bool anonfd_restores(FileType type);
 /* An fd of the restorer (O_CLOEXEC) for the entry fe, or -errno. */
 int restore_anonfd_open(struct restore_ctx *c, const FileEntry *fe);
@@ -109,5 +116,9 @@ int restore_pidfd_check(struct restore_ctx *c, const FileEntry *fe);
 long restore_pidfd_make(struct restore_ctx *c, struct restore_task *t, const FileEntry *fe);
 /* In the seized task t, after its fds were installed (t->rs open). 0 or -errno. */
 int restore_anonfd_task(struct restore_ctx *c, struct restore_task *t);
+/* restore-fanotify.c: the group, made in the restorer; its marks, added in its owner t, whose
+ * fd fd holds it. */
+int restore_fanotify_open(struct restore_ctx *c, const FileEntry *fe);
+int restore_fanotify_marks(struct restore_task *t, const FileEntry *fe, int fd);
 
 #endif

@@ -49,7 +49,7 @@ bool anonfd_restores(FileType type)
 {
 	return type == FILE_TYPE__FT_EVENTFD || type == FILE_TYPE__FT_SIGNALFD ||
 	       type == FILE_TYPE__FT_TIMERFD || type == FILE_TYPE__FT_EPOLL ||
-	       type == FILE_TYPE__FT_INOTIFY;
+	       type == FILE_TYPE__FT_INOTIFY || type == FILE_TYPE__FT_FANOTIFY;
 }
 
 static int missing(const FileEntry *fe, const char *kind)
@@ -610,6 +610,8 @@ int restore_anonfd_open(struct restore_ctx *c, const FileEntry *fe)
 		return open_epoll(c, fe);
 	case FILE_TYPE__FT_INOTIFY:
 		return open_inotify(c, fe);
+	case FILE_TYPE__FT_FANOTIFY:
+		return restore_fanotify_open(c, fe); /* restore-fanotify.c */
 	default:
 		pr_err("files.img: file %u of type %d is no anonymous-inode file\n", fe->id,
 		       fe->type);
@@ -634,6 +636,9 @@ int restore_anonfd_task(struct restore_ctx *c, struct restore_task *t)
 		else if (fe->type == FILE_TYPE__FT_EPOLL && fe->epoll &&
 			 fe->epoll->owner == (uint32_t)t->vpid)
 			ret = add_watches(c, t, fe, t->fds[i].fd);
+		else if (fe->type == FILE_TYPE__FT_FANOTIFY && fe->fanotify &&
+			 fe->fanotify->owner == (uint32_t)t->vpid)
+			ret = restore_fanotify_marks(t, fe, t->fds[i].fd);
 		if (ret)
 			return ret;
 	}
