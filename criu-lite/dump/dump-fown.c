@@ -18,23 +18,6 @@
 #include "criu-lite/log.h"
 #include "criu-lite/taskfd.h"
 
-/* The owner pid (as criu-lite sees it) in the tree's namespace, or 0. */
-static pid_t in_tree(const struct dump_shared *sh, int type, pid_t pid)
-{
-	for (size_t i = 0; i < sh->nr_tasks; i++) {
-		const struct dump_ctx *t = &sh->tasks[i];
-
-		if (t->zombie)
-			continue;
-		if (type == F_OWNER_PGRP && t->stat.pgrp == pid)
-			return t->vpgid;
-		for (size_t k = 0; type != F_OWNER_PGRP && k < t->st.nr; k++)
-			if (type == F_OWNER_TID ? t->st.thr[k].tid == pid : t->st.pid == pid)
-				return type == F_OWNER_TID ? t->vtid[k] : t->vpid;
-	}
-	return 0;
-}
-
 int dump_fown(struct dump_ctx *c, int fd, uint32_t flags, bool sock, const char *what,
 	      FownEntry **out)
 {
@@ -52,7 +35,7 @@ int dump_fown(struct dump_ctx *c, int fd, uint32_t flags, bool sock, const char 
 		pr_perror("%s: can't read its owner (F_GETOWN_EX, F_GETSIG)", what);
 		goto out;
 	}
-	if (o.pid > 0 && !(v = in_tree(c->sh, o.type, o.pid))) {
+	if (o.pid > 0 && !(v = dump_tree_vid(c->sh, o.type, o.pid, NULL))) {
 		pr_err(
 		    "%s: its owner (F_SETOWN: %s %d) is outside the dumped tree: not supported\n",
 		    what,

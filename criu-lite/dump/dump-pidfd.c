@@ -58,29 +58,11 @@ static int reaped_status(pid_t pid, const struct dump_anonfd_fd *f, int32_t *sta
 	return ret;
 }
 
-/* The task of the dump whose process (or, *thread set, a thread other than its leader) pid is. */
-static const struct dump_ctx *tree_task(const struct dump_shared *sh, pid_t pid, bool *thread)
-{
-	*thread = false;
-	for (size_t i = 0; i < sh->nr_tasks; i++) {
-		const struct dump_ctx *t = &sh->tasks[i];
-
-		if (t->zombie ? t->pid == pid : t->st.pid == pid)
-			return t;
-		for (size_t k = 0; k < t->st.nr; k++)
-			if (t->st.thr[k].tid == pid) {
-				*thread = true;
-				return t;
-			}
-	}
-	return NULL;
-}
-
 int dump_pidfd(struct dump_ctx *c, const struct dump_anonfd_fd *f, PidfdEntry *e)
 {
 	const char *v = proc_fdinfo_value(f->fi, "Pid", 0);
-	const struct dump_ctx *t;
-	bool thread;
+	const struct dump_ctx *t = NULL;
+	pid_t vpid = 0;
 	char *end;
 	long pid;
 	int ret;
@@ -113,8 +95,13 @@ int dump_pidfd(struct dump_ctx *c, const struct dump_anonfd_fd *f, PidfdEntry *e
 			ret ? "" : "unknown, ", ret ? e->exit_code : 0);
 		return 0;
 	}
-	t = pid ? tree_task(c->sh, (pid_t)pid, &thread) : NULL;
-	if (!t) {
+	vpid = dump_tree_vid(c->sh, F_OWNER_PID, (pid_t)pid, &t);
+	if (!vpid && dump_tree_vid(c->sh, F_OWNER_TID, (pid_t)pid, &t)) {
+		pr_err("%s: a PIDFD_THREAD pidfd of thread %ld of pid %d: not supported yet\n",
+		       f->what, pid, t->st.pid);
+		return -ENOTSUP;
+	}
+	if (!vpid) {
 		char state, comm[64] = "?";
 		pid_t pp;
 
@@ -125,13 +112,8 @@ int dump_pidfd(struct dump_ctx *c, const struct dump_anonfd_fd *f, PidfdEntry *e
 		       f->what, pid, pid ? comm : "in an outer PID namespace");
 		return -ENOTSUP;
 	}
-	if (thread) {
-		pr_err("%s: a PIDFD_THREAD pidfd of thread %ld of pid %d: not supported yet\n",
-		       f->what, pid, t->st.pid);
-		return -ENOTSUP;
-	}
 	e->has_pid = true;
-	e->pid = (uint32_t)t->vpid;
-	pr_info("%s: a pidfd of pid %d (%d in the tree)\n", f->what, (int)pid, t->vpid);
+	e->pid = (uint32_t)vpid;
+	pr_info("%s: a pidfd of pid %d (%d in the tree)\n", f->what, (int)pid, vpid);
 	return 0;
 }

@@ -434,6 +434,29 @@ static int write_pstree(struct dump_shared *sh, struct dump_ctx *tasks, size_t n
 	return ret;
 }
 
+pid_t dump_tree_vid(const struct dump_shared *sh, int kind, pid_t host,
+		    const struct dump_ctx **task)
+{
+	for (size_t i = 0; host > 0 && i < sh->nr_tasks; i++) {
+		const struct dump_ctx *t = &sh->tasks[i];
+		pid_t v = 0;
+
+		if (kind == F_OWNER_PGRP && !t->zombie && t->stat.pgrp == host)
+			v = t->vpgid;
+		else if (kind == F_OWNER_PID && (t->zombie ? t->pid : t->st.pid) == host)
+			v = t->vpid;
+		for (size_t k = 0; kind == F_OWNER_TID && !t->zombie && k < t->st.nr && !v; k++)
+			if (t->st.thr[k].tid == host)
+				v = t->vtid[k];
+		if (v) {
+			if (task)
+				*task = t;
+			return v;
+		}
+	}
+	return 0;
+}
+
 int dump_tree(struct dump_shared *sh, struct dump_ctx *tasks, size_t nr)
 {
 	int ret = dump_tty_ctty(sh, tasks, nr); /* dump-tty.c */

@@ -315,15 +315,6 @@ void dump_ptys_free(struct dump_ptys *p)
 	free(p);
 }
 
-/* The tree's process group whose host id is pgrp: its id in the tree's namespace, or 0. */
-static pid_t tree_pgrp(const struct dump_shared *sh, pid_t pgrp)
-{
-	for (size_t i = 0; i < sh->nr_tasks; i++)
-		if (!sh->tasks[i].zombie && sh->tasks[i].stat.pgrp == pgrp)
-			return sh->tasks[i].vpgid;
-	return 0;
-}
-
 int dump_tty_ctty(struct dump_shared *sh, struct dump_ctx *tasks, size_t nr)
 {
 	int ret = 0;
@@ -338,7 +329,8 @@ int dump_tty_ctty(struct dump_shared *sh, struct dump_ctx *tasks, size_t nr)
 		if (idx >= 0 && !(ret = scan_masters(sh)) && tree_master(sh, idx)) {
 			c->ctty = (uint32_t)idx + 1;
 			if (c->vsid == c->vpid && c->stat.tpgid > 0) {
-				c->fg_pgrp = (uint32_t)tree_pgrp(sh, c->stat.tpgid);
+				c->fg_pgrp =
+				    (uint32_t)dump_tree_vid(sh, F_OWNER_PGRP, c->stat.tpgid, NULL);
 				if (!c->fg_pgrp) {
 					pr_err("pid %d: the foreground process group %d of its "
 					       "terminal (pty %d) is outside the dumped tree\n",

@@ -139,10 +139,20 @@ int dump_thread_attrs(const struct dump_ctx *c, const CoreEntry *ce, pid_t tid, 
 int dump_task_creds(const struct proc_status *st, CoreEntry *ce);
 int dump_thread_creds(const struct dump_ctx *c, const CoreEntry *ce, pid_t tid, struct rsys *rs,
 		      ThreadCoreEntry *te);
+/* dump-tree.c: the id, in the tree's PID namespace, of the thread (F_OWNER_TID), process
+ * (F_OWNER_PID; a zombie too) or process group (F_OWNER_PGRP) of the tree that criu-lite sees as
+ * host; 0 when it is none of the tree's. *task (unless NULL) gets the task it belongs to. */
+pid_t dump_tree_vid(const struct dump_shared *sh, int kind, pid_t host,
+		    const struct dump_ctx **task);
 /* dump-fown.c: fd's owner and I/O signal (O_ASYNC with flags, or a socket), *out NULL when
  * there is none to keep; an owner outside the tree is refused. */
 int dump_fown(struct dump_ctx *c, int fd, uint32_t flags, bool sock, const char *what,
 	      FownEntry **out);
+/* dump-tree.c: the id, in the tree's PID namespace, of the thread (F_OWNER_TID), process
+ * (F_OWNER_PID; a zombie too) or process group (F_OWNER_PGRP) of the tree that criu-lite sees as
+ * host; 0 when it is none of the tree's. *task (unless NULL) gets the task it belongs to. */
+pid_t dump_tree_vid(const struct dump_shared *sh, int kind, pid_t host,
+		    const struct dump_ctx **task);
 /* dump-fown.c: fd's owner and I/O signal (O_ASYNC with flags, or a socket), *out NULL when
  * there is none to keep; an owner outside the tree is refused. */
 int dump_fown(struct dump_ctx *c, int fd, uint32_t flags, bool sock, const char *what,

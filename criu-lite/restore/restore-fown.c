@@ -59,19 +59,6 @@ int restore_fown_check(struct restore_ctx *c, const FileEntry *fe)
 	return 0;
 }
 
-/* t is the first task of the tree that holds description id, at its fd i. */
-static bool first_holder(struct restore_ctx *c, struct restore_task *t, size_t i, uint32_t id)
-{
-	for (size_t k = 0; k < i; k++)
-		if (t->fdinfo[k]->id == id)
-			return false;
-	for (size_t j = 0; j < c->nr_tasks && &c->tasks[j] != t; j++)
-		for (size_t k = 0; k < c->tasks[j].nr_fdinfo; k++)
-			if (c->tasks[j].fdinfo[k]->id == id && !c->tasks[j].zombie)
-				return false;
-	return true;
-}
-
 static int set_owner(struct restore_task *t, int fd, const FownEntry *o)
 {
 	struct f_owner_ex ex = { .type = (int)o->type, .pid = (pid_t)o->pid };
@@ -99,9 +86,11 @@ int restore_fown(struct restore_ctx *c, struct restore_task *t)
 		return 0; /* its parent's table: set there */
 	for (size_t i = 0; i < t->nr_fds && i < t->nr_fdinfo; i++) {
 		const FileEntry *fe = restore_file(c, t->fdinfo[i]->id);
+		struct restore_task *o;
 		int ret;
 
-		if (!fe || !fe->fown || !first_holder(c, t, i, fe->id))
+		/* once per description: by the first task of the tree that holds it */
+		if (!fe || !fe->fown || restore_fd_holder(c, t, i, fe->id, &o) >= 0)
 			continue;
 		ret = set_owner(t, t->fds[i].fd, fe->fown);
 		if (ret)

@@ -94,10 +94,8 @@ static long open_dev_tty(struct restore_task *t, const FileEntry *fe)
 		    (long)(fe->pty->flags & (O_ACCMODE | O_NONBLOCK)) | O_CLOEXEC, 0);
 }
 
-/* Where the open file description id is already installed: in t at an earlier fd (*task t),
- * or in a task restored before it; -1 if nowhere. */
-static int holder(struct restore_ctx *c, struct restore_task *t, size_t i, uint32_t id,
-		  struct restore_task **task)
+int restore_fd_holder(struct restore_ctx *c, struct restore_task *t, size_t i, uint32_t id,
+		      struct restore_task **task)
 {
 	for (size_t k = 0; k < i; k++)
 		if (t->fdinfo[k]->id == id) {
@@ -130,7 +128,7 @@ int restore_late_install(struct restore_ctx *c, struct restore_task *t, size_t i
 		pr_err("files.img: file %u is not made late (internal error)\n", e->id);
 		return -EINVAL;
 	}
-	at = holder(c, t, i, e->id, &o);
+	at = restore_fd_holder(c, t, i, e->id, &o);
 	if (at >= 0 && o == t) {
 		n = at; /* an earlier fd of its own: dup3 below */
 	} else if (at >= 0) {

@@ -118,6 +118,11 @@ int restore_run(const struct opts *o);
 bool restore_late(const FileEntry *fe);
 int restore_late_check(struct restore_ctx *c, const FileEntry *fe);
 int restore_late_install(struct restore_ctx *c, struct restore_task *t, size_t i);
+/* Where open file description id (fd i of t's image) is already installed: the fd number in t
+ * (an earlier fd: *task t) or in a task restored before it that has a table of its own; -1 if
+ * nowhere. */
+int restore_fd_holder(struct restore_ctx *c, struct restore_task *t, size_t i, uint32_t id,
+		      struct restore_task **task);
 
 /* restore-fown.c (see there): an entry's owner record checked while the fds are prepared; the
  * owners and I/O signals set in task t once its credentials are restored. */
