@@ -11,9 +11,14 @@
  *                        once; on SIGUSR1 it checks every page and writes "ok" or "BAD".
  *   lazyload --floor MB  prints the seconds UFFDIO_COPY takes to fill MB MiB in 16-page
  *                        batches from a buffer, in this process (the floor of "all pages in"):
- *                        the faster of two passes. */
+ *                        the faster of two passes.
+ *   lazyload --rtt       prints the median microseconds of a bare fault round trip in this
+ *                        process (the floor of the fault latency timed in a task): a thread
+ *                        reads 4000 random pages of a registered region, timing each, while
+ *                        another spins on the userfaultfd and copies in each faulting page. */
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -98,6 +103,72 @@ static int floor_mode(size_t mb)
 	return 0;
 }
 
+struct rtt {
+	int fd;
+	char *base;
+	const char *src;
+	volatile int stop;
+};
+
+/* The handler of --rtt: spins on the uffd (no sleep: the floor), one page per fault. */
+static void *rtt_handler(void *arg)
+{
+	struct rtt *h = arg;
+
+	while (!h->stop) {
+		struct uffd_msg m;
+		struct uffdio_copy c;
+
+		if (read(h->fd, &m, sizeof(m)) != sizeof(m) || m.event != UFFD_EVENT_PAGEFAULT)
+			continue;
+		c = (struct uffdio_copy){ .dst = m.arg.pagefault.address & ~(PG - 1), .len = PG };
+		c.src = (uintptr_t)h->src + (c.dst - (uintptr_t)h->base);
+		if (ioctl(h->fd, UFFDIO_COPY, &c))
+			perror("UFFDIO_COPY");
+	}
+	return NULL;
+}
+
+static int rtt_mode(void)
+{
+	const size_t len = 64UL << 20, npg = len / PG, nlat = 4000;
+	struct uffdio_api api = { .api = UFFD_API };
+	struct rtt h = { .fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK) };
+	double *lat = calloc(nlat, sizeof(*lat));
+	char *src = malloc(len), *seen = calloc(npg, 1);
+	struct uffdio_register reg;
+	unsigned seed = 1;
+	pthread_t t;
+
+	h.base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	reg = (struct uffdio_register){ .range = { (uintptr_t)h.base, len },
+					.mode = UFFDIO_REGISTER_MODE_MISSING };
+	if (!lat || !src || !seen || h.base == MAP_FAILED || h.fd < 0 ||
+	    ioctl(h.fd, UFFDIO_API, &api) || ioctl(h.fd, UFFDIO_REGISTER, &reg))
+		return perror("rtt setup"), 1;
+	memset(src, 0x5a, len);
+	h.src = src;
+	if (pthread_create(&t, NULL, rtt_handler, &h))
+		return perror("pthread_create"), 1;
+	for (size_t k = 0; k < nlat;) {
+		size_t pg = (size_t)rand_r(&seed) % npg;
+		volatile char *p = h.base + pg * PG;
+		double t0;
+
+		if (seen[pg])
+			continue;
+		seen[pg] = 1;
+		t0 = now();
+		(void)*p;
+		lat[k++] = now() - t0;
+	}
+	h.stop = 1;
+	pthread_join(t, NULL);
+	qsort(lat, nlat, sizeof(*lat), cmp);
+	printf("%.1f\n", lat[nlat / 2] * 1e6);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	size_t mb, n;
@@ -107,10 +178,12 @@ int main(int argc, char **argv)
 	unsigned seed = 1;
 	FILE *f;
 
+	if (argc == 2 && !strcmp(argv[1], "--rtt"))
+		return rtt_mode();
 	if (argc == 3 && !strcmp(argv[1], "--floor"))
 		return floor_mode(strtoul(argv[2], NULL, 0));
 	if (argc != 3 && !(argc == 4 && !strcmp(argv[3], "hot")))
-		return fprintf(stderr, "usage: lazyload MB OUT [hot] | --floor MB\n"), 2;
+		return fprintf(stderr, "usage: lazyload MB OUT [hot] | --floor MB | --rtt\n"), 2;
 	mb = strtoul(argv[1], NULL, 0);
 	n = (mb << 20) / 8;
 	mem = mmap(NULL, mb << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
