@@ -70,6 +70,7 @@ struct file_rec {
 	const char *ns_own;	  /* FT_NSFILE of another kind: its task's own one, by name */
 	PtyFileEntry *pty;	  /* FT_PTY (dump-tty.c), malloc'd */
 	FownEntry *fown;	  /* its owner (dump-fown.c), malloc'd, or NULL */
+	bool own_fd; /* fd is the dumper's (in flight: dump-inflight.c), closed at free */
 };
 
 struct file_entry_list {
@@ -344,36 +345,38 @@ static int find_shared(struct file_entry_list *l, pid_t pid, int fd, const struc
 	return 0;
 }
 
-static int unsupported_fd(pid_t pid, const struct proc_fd *f)
+static int unsupported_fd(const char *what, const struct proc_fd *f)
 {
-	const char *t = f->target, *later = "";
-
-	if (strncmp(t, "socket:", 7) == 0)
-		later = " (sockets come in a later version)";
-	pr_err("pid %d fd %d: %s is not supported yet%s\n", pid, f->fd, t, later);
+	pr_err("%s: %s is not supported yet\n", what, f->target);
 	return -ENOTSUP;
 }
 
-/* One fd: its file id (new or shared) and its FD_CLOEXEC. */
+/* One fd: its file id (new or shared) and its FD_CLOEXEC. what_in names it (NULL: "pid P
+ * fd N"). */
 static int dump_fd(struct dump_ctx *c, struct file_entry_list *l, const struct proc_fd *f,
-		   FdinfoEntry *e)
+		   const char *what_in, FdinfoEntry *e)
 {
 	struct proc_fdinfo fi;
 	struct file_rec r = { .pid = c->pid, .fd = f->fd };
-	char what[48], via[64];
+	char what_buf[48], via[64];
+	const char *what = what_in ? what_in : what_buf;
 	struct file_src s = { what, via, f->target };
 	struct stat st;
 	uint32_t id = 0;
 	int ret;
 
+	snprintf(what_buf, sizeof(what_buf), "pid %d fd %d", c->pid, f->fd);
 	if (f->target[0] != '/' && !pipe_link(f->target) && !anonfd_type(f->target) &&
 	    !sock_link(f->target) && !ns_link(f->target))
-		return unsupported_fd(c->pid, f);
-	snprintf(what, sizeof(what), "pid %d fd %d", c->pid, f->fd);
+		return unsupported_fd(what, f);
 	snprintf(via, sizeof(via), "/proc/%d/fd/%d", c->pid, f->fd);
 	ret = proc_parse_fdinfo(c->pid, f->fd, &fi);
 	if (ret)
 		return ret;
+	if (c->inflight && (ret = dump_inflight_check_fd(what, f, &fi))) {
+		proc_fdinfo_free(&fi);
+		return ret;
+	}
 	ret = stat_via(&s, &st);
 	if (!ret)
 		ret = find_shared(l, c->pid, f->fd, &st, &id);
@@ -417,6 +420,9 @@ static int dump_fd(struct dump_ctx *c, struct file_entry_list *l, const struct p
 		}
 		if (!ret) /* who gets its SIGIO (O_ASYNC) or SIGURG (a socket) */
 			ret = dump_fown(c, f->fd, r.flags, S_ISSOCK(st.st_mode), what, &r.fown);
+		if (!ret && c->inflight)
+			ret = dump_inflight_check_rec(what, f, r.type, r.fown);
+		r.own_fd = c->inflight;
 		if (!ret)
 			ret = add_rec(c, l, &r);
 		if (ret) {
@@ -496,7 +502,7 @@ int dump_files(struct dump_ctx *c)
 			continue;
 		}
 		fdinfo_entry__init(&e[k]);
-		ret = dump_fd(c, l, &fds.v[i], &e[k++]);
+		ret = dump_fd(c, l, &fds.v[i], NULL, &e[k++]);
 	}
 	if (!ret)
 		ret = write_fdinfo(c, e, fds.n - nr_ours);
@@ -509,6 +515,25 @@ int dump_files(struct dump_ctx *c)
 	proc_fd_list_free(&fds);
 	free(fs.cwd);
 	free(fs.root);
+	return ret;
+}
+
+int dump_file_fd(struct dump_ctx *c, const struct proc_fd *f, const char *what, uint32_t *id,
+		 bool *kept)
+{
+	FdinfoEntry e = FDINFO_ENTRY__INIT;
+	struct file_entry_list *l;
+	size_t n0;
+	int ret = list_get(c, &l);
+
+	*kept = false;
+	if (ret)
+		return ret;
+	n0 = l->n;
+	ret = dump_fd(c, l, f, what, &e);
+	*id = e.id;
+	for (size_t i = n0; !ret && i < l->n; i++)
+		*kept |= l->v[i].id == e.id && l->v[i].own_fd;
 	return ret;
 }
 
@@ -802,6 +827,8 @@ void dump_files_free(struct dump_ctx *c)
 	if (!l)
 		return;
 	for (size_t i = 0; i < l->n; i++) {
+		if (l->v[i].own_fd && l->v[i].fd >= 0)
+			close(l->v[i].fd);
 		free(l->v[i].path);
 		free(l->v[i].memfd);
 		free(l->v[i].fown);

@@ -8,11 +8,19 @@
  * call tell a message's real length: one that did not fit is peeked again from
  * its start with a larger buffer). The task's own SO_PEEK_OFF is put back.
  *
- * File descriptors in flight show up as an SCM_RIGHTS control message. The
- * control buffer is sized to hold exactly what the socket's own options ask for
- * (credentials with SO_PASSCRED, a pidfd with SO_PASSPIDFD) and no more, so the
- * kernel never installs in-flight fds here: it reports them with MSG_CTRUNC.
- * A pidfd it does install is closed at once.
+ * File descriptors in flight show up as an SCM_RIGHTS control message: a peek
+ * hands out copies of them as a read would (the same open file descriptions).
+ * With take_fds the control buffer has room for the most one message can carry
+ * (SCM_MAX_FD) and the copies of a datagram's or seqpacket message's fds are
+ * kept with its index. Fds in flight on a stream socket are refused: a read
+ * gets them with the first byte of the send that carried them, and where that
+ * send starts can't be seen without consuming the queue (a peek joins the
+ * bytes of earlier sends to it, and after its buffer is full walks on to the
+ * next send with fds, so no peek tells one send's bytes from another's).
+ * Without take_fds the buffer holds exactly what the socket's own options ask
+ * for (credentials with SO_PASSCRED, a pidfd with SO_PASSPIDFD) and no more,
+ * so the kernel installs no in-flight fd here and reports them with
+ * MSG_CTRUNC. A pidfd it does install is closed at once.
  *
  * Limits, from the kernel's peek rules: a zero-length datagram is marked peeked
  * when it is peeked, and an offset peek skips a marked one: the head of the
@@ -42,14 +50,27 @@
 struct peek {
 	int fd;
 	const char *what;
-	size_t ctl_len; /* control buffer: 0, or room for credentials and/or a pidfd */
+	size_t ctl_len; /* control buffer: 0, or room for credentials, a pidfd, fds */
+	bool take;	/* keep the fds in flight (take_fds) */
+	bool stream;	/* a stream socket: fds in flight are refused all the same */
 	bool fds;	/* file descriptors in flight (SCM_RIGHTS or a truncated control) */
+	bool trunc;	/* a control message did not fit (MSG_CTRUNC) */
+	int err;	/* -ENOMEM while keeping fds */
+	int *got;	/* take: the fds the last peek gave (ngot), until kept or dropped */
+	size_t ngot;
 	struct sockaddr_un from; /* the sender of what the last peek read */
 	socklen_t fromlen;
 };
 
 void usk_queue_free(struct usk_queue *q)
 {
+	for (size_t i = 0; i < q->n_scm; i++) {
+		for (size_t k = 0; k < q->scm[i].n; k++)
+			if (q->scm[i].fds[k] >= 0)
+				close(q->scm[i].fds[k]);
+		free(q->scm[i].fds);
+	}
+	free(q->scm);
 	free(q->data);
 	free(q->msg_lens);
 	free(q->from);
@@ -74,7 +95,17 @@ static int set_peek_off(int fd, int off, const char *what)
 	return -errno;
 }
 
-/* Close what the kernel installed here; note fds in flight. */
+/* The fds of the last peek, closed: not kept. */
+static void drop_got(struct peek *p)
+{
+	for (size_t i = 0; i < p->ngot; i++)
+		close(p->got[i]);
+	free(p->got);
+	p->got = NULL;
+	p->ngot = 0;
+}
+
+/* Note fds in flight: with take, the SCM_RIGHTS ones go to p->got; close the rest. */
 static void take_cmsgs(struct peek *p, struct msghdr *mh)
 {
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
@@ -84,13 +115,45 @@ static void take_cmsgs(struct peek *p, struct msghdr *mh)
 		if (cm->cmsg_level != SOL_SOCKET ||
 		    (cm->cmsg_type != SCM_RIGHTS && cm->cmsg_type != SCM_PIDFD))
 			continue;
-		if (cm->cmsg_type == SCM_RIGHTS)
+		if (cm->cmsg_type == SCM_RIGHTS) {
 			p->fds = true;
+			if (p->take && !p->stream && !p->got && n &&
+			    (p->got = malloc(n * sizeof(int)))) {
+				memcpy(p->got, fds, n * sizeof(int));
+				p->ngot = n;
+				continue;
+			}
+			if (p->take && n)
+				p->err = -ENOMEM;
+		}
 		for (size_t i = 0; i < n; i++)
 			close(fds[i]);
 	}
 	if (mh->msg_flags & MSG_CTRUNC)
-		p->fds = true;
+		p->fds = p->trunc = true;
+}
+
+/* Stop walking the queue: fds that are refused, or that could not all be taken. */
+static bool stop(const struct peek *p)
+{
+	return (p->fds && (!p->take || p->stream)) || p->trunc || p->err;
+}
+
+/* Keep the fds of the last peek as the record of message msg. */
+static int keep_got(struct peek *p, struct usk_queue *q, uint32_t msg)
+{
+	struct usk_scm *v = realloc(q->scm, (q->n_scm + 1) * sizeof(*v));
+
+	if (!v) {
+		pr_err("%s: out of memory for its file descriptors in flight\n", p->what);
+		drop_got(p);
+		return -ENOMEM;
+	}
+	q->scm = v;
+	v[q->n_scm++] = (struct usk_scm){ msg, p->got, p->ngot };
+	p->got = NULL;
+	p->ngot = 0;
+	return 0;
 }
 
 /* One MSG_PEEK into buf: bytes (the message's full length with MSG_TRUNC in flags), or
@@ -99,7 +162,8 @@ static ssize_t peek_once(struct peek *p, void *buf, size_t len, int flags)
 {
 	union {
 		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int))];
+		char b[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int)) +
+		       CMSG_SPACE(USK_SCM_MAX * sizeof(int))];
 	} ctl;
 	struct iovec iov = { .iov_base = buf, .iov_len = len };
 	struct msghdr mh = {
@@ -150,7 +214,7 @@ static int peek_stream(struct peek *p, uint32_t inq, struct usk_queue *q)
 	size_t cap = 0;
 	int ret = grow(q, &cap, (size_t)inq + 1, p->what);
 
-	while (!ret && !p->fds) {
+	while (!ret && !stop(p)) {
 		ssize_t n;
 
 		if (cap - q->len < STREAM_CHUNK / 2 && (ret = grow(q, &cap, cap * 2, p->what)))
@@ -163,6 +227,7 @@ static int peek_stream(struct peek *p, uint32_t inq, struct usk_queue *q)
 		else
 			q->len += (size_t)n;
 	}
+	drop_got(p);
 	return ret;
 }
 
@@ -217,7 +282,7 @@ static int peek_msgs(struct peek *p, bool seqpacket, bool rcv_shut, uint32_t inq
 	size_t cap = 0, mcap = 0, room = DGRAM_BUF;
 	int ret = set_peek_off(p->fd, -1, p->what);
 
-	while (!ret && !p->fds) {
+	while (!ret && !stop(p)) {
 		ssize_t n;
 
 		if ((ret = grow(q, &cap, q->len + room, p->what)))
@@ -236,15 +301,19 @@ static int peek_msgs(struct peek *p, bool seqpacket, bool rcv_shut, uint32_t inq
 				ret = set_peek_off(p->fd, (int)q->len, p->what);
 		} else {
 			ret = add_msg(p, q, &mcap, (uint32_t)n, !seqpacket);
+			if (!ret && p->got)
+				ret = keep_got(p, q, (uint32_t)q->n_msgs - 1);
 			if (!ret && q->n_msgs == 1)
 				ret = set_peek_off(p->fd, (int)q->len, p->what);
 		}
+		drop_got(p);
 	}
 	return ret;
 }
 
-/* Credentials and pidfds come only if the socket asks for them: room for exactly those. */
-static int control_room(int fd, const char *what, size_t *len)
+/* Credentials and pidfds come only if the socket asks for them: room for exactly those, and
+ * for fds in flight when they are taken. */
+static int control_room(int fd, const char *what, bool take, size_t *len)
 {
 	int cred = 0, pidfd = 0;
 	socklen_t l = sizeof(pidfd);
@@ -254,8 +323,9 @@ static int control_room(int fd, const char *what, size_t *len)
 		return ret;
 	if (getsockopt(fd, SOL_SOCKET, SO_PASSPIDFD, &pidfd, &l))
 		pidfd = 0; /* a kernel before 6.5 has no SO_PASSPIDFD */
-	*len =
-	    (cred ? CMSG_SPACE(sizeof(struct ucred)) : 0) + (pidfd ? CMSG_SPACE(sizeof(int)) : 0);
+	*len = (cred ? CMSG_SPACE(sizeof(struct ucred)) : 0) +
+	       (pidfd ? CMSG_SPACE(sizeof(int)) : 0) +
+	       (take ? CMSG_SPACE(USK_SCM_MAX * sizeof(int)) : 0);
 	return 0;
 }
 
@@ -290,15 +360,15 @@ static int check_len(int type, uint32_t inq, const struct usk_queue *q, const ch
 	return 0;
 }
 
-int usk_queue_peek(int fd, int type, bool rcv_shut, uint32_t inq, const char *what,
+int usk_queue_peek(int fd, int type, bool rcv_shut, uint32_t inq, bool take_fds, const char *what,
 		   struct usk_queue *q)
 {
-	struct peek p = { .fd = fd, .what = what };
+	struct peek p = { .fd = fd, .what = what, .take = take_fds, .stream = type == SOCK_STREAM };
 	int orig, ret, ret2;
 
 	memset(q, 0, sizeof(*q));
 	if ((ret = get_int(fd, SO_PEEK_OFF, &orig, "SO_PEEK_OFF", what)) ||
-	    (ret = control_room(fd, what, &p.ctl_len)) ||
+	    (ret = control_room(fd, what, take_fds && type != SOCK_STREAM, &p.ctl_len)) ||
 	    (type == SOCK_STREAM && (ret = check_oob(fd, what))) ||
 	    (type == SOCK_STREAM && (ret = set_peek_off(fd, 0, what))))
 		return ret;
@@ -306,10 +376,29 @@ int usk_queue_peek(int fd, int type, bool rcv_shut, uint32_t inq, const char *wh
 		ret = peek_stream(&p, inq, q);
 	else
 		ret = peek_msgs(&p, type == SOCK_SEQPACKET, rcv_shut, inq, q);
+	drop_got(&p);
 	ret2 = set_peek_off(fd, orig, what);
-	if (!ret && p.fds) {
-		pr_err("%s: file descriptors are in flight in its receive queue (SCM_RIGHTS): "
-		       "not supported\n",
+	if (!ret && p.err)
+		pr_err("%s: out of memory for its file descriptors in flight\n", what);
+	if (!ret && p.err)
+		ret = p.err;
+	if (!ret && p.trunc && take_fds && type != SOCK_STREAM) {
+		pr_err("%s: a message in its receive queue carries more file descriptors in flight "
+		       "than the dumper could take (MSG_CTRUNC: its RLIMIT_NOFILE?)\n",
+		       what);
+		ret = -EMFILE;
+	}
+	if (!ret && p.fds && type == SOCK_STREAM) {
+		pr_err(
+		    "%s: file descriptors are in flight in the receive queue of this stream "
+		    "socket (SCM_RIGHTS): not supported (a read gets them with the first byte of "
+		    "the send that carried them, and where that send starts can't be read without "
+		    "consuming the queue; datagram and seqpacket sockets keep them by message)\n",
+		    what);
+		ret = -ENOTSUP;
+	} else if (!ret && p.fds && !take_fds) {
+		pr_err("%s: file descriptors are in flight in its receive queue (SCM_RIGHTS), and "
+		       "the socket is itself in flight: not supported\n",
 		       what);
 		ret = -ENOTSUP;
 	}
@@ -320,7 +409,8 @@ int usk_queue_peek(int fd, int type, bool rcv_shut, uint32_t inq, const char *wh
 	if (ret)
 		usk_queue_free(q);
 	else
-		pr_debug("%s: %zu bytes queued in %zu messages%s\n", what, q->len, q->n_msgs,
-			 q->named_from ? ", some from named senders" : "");
+		pr_debug("%s: %zu bytes queued in %zu messages%s, %zu with fds in flight\n", what,
+			 q->len, q->n_msgs, q->named_from ? ", some from named senders" : "",
+			 q->n_scm);
 	return ret;
 }

@@ -5,7 +5,9 @@
  * with pidfd_getfd(): the copy is the same socket, so reading its options and
  * peeking its queue (dump-unix-queue.c) sees the task's own state and changes
  * nothing. Peer relations are inodes; they are checked once the whole tree is
- * saved (dump_unix_resolve()), when every socket of the dump is known.
+ * saved (dump_unix_resolve()), when every socket of the dump is known. The files
+ * in flight in a queue (SCM_RIGHTS) become files of the dump (dump-inflight.c)
+ * once the socket itself is in the table, so that one in flight finds it there.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -35,6 +37,9 @@ struct usk {
 	uint32_t *msg_lens;
 	struct usk_addr *from;	       /* the sender of each queued datagram */
 	ProtobufCBinaryData *msg_from; /* e.msg_from: pointing into from */
+	struct usk_queue scm;	       /* its fds in flight (scm, n_scm), until they are files */
+	UnixSkScm *scm_e;	       /* e.scm: pointing into scm_e */
+	UnixSkScm **scm_p;
 };
 
 struct dump_unix {
@@ -111,7 +116,7 @@ static int get_opt(int fd, int opt, void *v, socklen_t len, const char *name, co
 	return -errno;
 }
 
-static int check_kind(const struct usk *s, const struct dump_unix_fd *f)
+static int check_kind(const struct dump_ctx *c, const struct usk *s, const struct dump_unix_fd *f)
 {
 	const struct usk_diag *d = &s->d;
 	const char *scm = f->fi ? proc_fdinfo_value(f->fi, "scm_fds", 0) : NULL;
@@ -125,10 +130,12 @@ static int check_kind(const struct usk *s, const struct dump_unix_fd *f)
 		       type_name(d->type), d->state);
 		return -ENOTSUP;
 	}
-	if (scm && strtoul(scm, NULL, 10) > 0) {
+	if (scm && strtoul(scm, NULL, 10) > 0 && (d->state == TCP_LISTEN || c->inflight)) {
 		pr_err("%s: %s file descriptors are in flight (SCM_RIGHTS) in its receive queue%s: "
 		       "not supported\n",
-		       s->what, scm, d->state == TCP_LISTEN ? " (pending connections)" : "");
+		       s->what, scm,
+		       d->state == TCP_LISTEN ? " (pending connections)"
+					      : ", and the socket is itself in flight");
 		return -ENOTSUP;
 	}
 	return 0;
@@ -245,9 +252,13 @@ static int save_queue(struct dump_ctx *c, int fd, struct usk *s)
 
 	if (s->d.state == TCP_LISTEN)
 		return 0;
-	ret = usk_queue_peek(fd, s->d.type, s->d.shutdown & 1, s->d.rq, s->what, &q);
+	ret = usk_queue_peek(fd, s->d.type, s->d.shutdown & 1, s->d.rq, !c->inflight, s->what, &q);
 	if (ret)
 		return ret;
+	s->scm.scm = q.scm; /* made files of the dump once s is in the table (scm_files) */
+	s->scm.n_scm = q.n_scm;
+	q.scm = NULL;
+	q.n_scm = 0;
 	if (q.len) {
 		ret = write_data(c, s, &q);
 		s->e.has_data_len = s->e.has_data_crc32c = true;
@@ -313,10 +324,56 @@ static void fill(struct usk *s, uint32_t flags)
 	}
 }
 
+/* The files in flight in s's queue as files of the dump (dump-inflight.c), by id in e.scm. */
+static int scm_files(struct dump_ctx *c, struct usk *s)
+{
+	size_t n = s->scm.n_scm;
+	int ret = 0;
+
+	if (!n)
+		return 0;
+	s->scm_e = calloc(n, sizeof(*s->scm_e));
+	s->scm_p = calloc(n, sizeof(*s->scm_p));
+	if (!s->scm_e || !s->scm_p)
+		ret = -ENOMEM;
+	for (size_t i = 0; !ret && i < n; i++) {
+		struct usk_scm *r = &s->scm.scm[i];
+		UnixSkScm *e = &s->scm_e[i];
+		char what[192];
+
+		unix_sk_scm__init(e);
+		s->scm_p[i] = e;
+		e->msg = r->msg;
+		e->file_ids = calloc(r->n, sizeof(*e->file_ids));
+		if (!e->file_ids)
+			ret = -ENOMEM;
+		for (size_t k = 0; !ret && k < r->n; k++) {
+			snprintf(what, sizeof(what), "%s: fd %zu of queued message %u", s->what,
+				 k + 1, r->msg + 1);
+			ret = dump_file_inflight(c, r->fds[k], s->d.ino, what, &e->file_ids[k]);
+			r->fds[k] = -1; /* consumed */
+			e->n_file_ids = k + 1;
+		}
+	}
+	if (ret == -ENOMEM)
+		pr_err("%s: out of memory for its files in flight\n", s->what);
+	if (!ret) {
+		s->e.scm = s->scm_p;
+		s->e.n_scm = n;
+		pr_info("%s: %zu message(s) with files in flight\n", s->what, n);
+	}
+	return ret;
+}
+
 static void usk_free(struct usk *s)
 {
 	if (!s)
 		return;
+	for (size_t i = 0; s->scm_e && i < s->scm.n_scm; i++)
+		free(s->scm_e[i].file_ids);
+	usk_queue_free(&s->scm); /* closes what was not consumed */
+	free(s->scm_e);
+	free(s->scm_p);
 	usk_diag_free(&s->d);
 	free(s->e.name_dir);
 	free(s->e.ext_peer.data);
@@ -341,7 +398,7 @@ static int save(struct dump_ctx *c, struct dump_unix *u, const struct dump_unix_
 	if (ret)
 		return ret;
 	fill(s, f->flags);
-	if ((ret = check_kind(s, f)))
+	if ((ret = check_kind(c, s, f)))
 		return ret;
 	if (s->d.name_len && s->d.name[0] && (ret = check_path(c->pid, s)))
 		return ret;
@@ -408,7 +465,7 @@ int dump_unix_sk(struct dump_ctx *c, struct dump_unix **up, const struct dump_un
 	}
 	u->v[u->n++] = s;
 	*id = s->id;
-	return 0;
+	return scm_files(c, s); /* s is in the table: a socket in flight finds it there */
 }
 
 /* A listener of the dump with a connection from client ino waiting in its backlog. */

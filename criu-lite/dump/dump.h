@@ -110,6 +110,7 @@ struct dump_ctx {
 	struct proc_cgroup_list cgroups; /* dump-cgroup.c */
 	struct dump_track_task *trk;	 /* its tracker (dump-track.h), or NULL */
 	struct snap_task *snap;		 /* --snapshot: its part (dump-snap.h), or NULL */
+	bool inflight; /* the dumper itself, holding files in flight (dump-inflight.c) */
 };
 
 /* dump-inventory.c: "vvar:16384,vvar_vclock:8192,vdso:8192" (inventory.vdso_layout); a new
@@ -252,5 +253,19 @@ int dump_file_add_path(struct dump_ctx *c, const char *path, int open_flags, uin
 /* A deleted cwd (link: what /proc/PID/cwd reads) as an entry of its own: a directory opened
  * O_RDONLY, recreated as a ghost at restore. */
 int dump_file_add_cwd(struct dump_ctx *c, const char *link, uint32_t *id);
+/* One fd f of c as a file of the dump (dump-files.c), its id in *id; what names it in
+ * messages (NULL: "pid P fd N"). *kept: a new entry that keeps f->fd (closed with the list). */
+int dump_file_fd(struct dump_ctx *c, const struct proc_fd *f, const char *what, uint32_t *id,
+		 bool *kept);
+
+/* Files in flight (dump-inflight.c). dump_file_inflight(): fd, a copy of a file in flight in
+ * the receive queue of unix socket sock_ino (the dumper's own fd, always consumed), as a file
+ * of the dump; its id in *id. The checks dump_fd() makes for such an fd: of its kind before
+ * it is read (dump_inflight_check_fd), of what it turned out to be (dump_inflight_check_rec). */
+int dump_file_inflight(struct dump_ctx *c, int fd, uint32_t sock_ino, const char *what,
+		       uint32_t *id);
+int dump_inflight_check_fd(const char *what, const struct proc_fd *f, const struct proc_fdinfo *fi);
+int dump_inflight_check_rec(const char *what, const struct proc_fd *f, FileType type,
+			    bool has_owner);
 
 #endif

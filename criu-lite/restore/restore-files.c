@@ -90,14 +90,13 @@ static int first_fd_of(const struct restore_task *t, uint32_t id)
 	return lo;
 }
 
-/* The transfer fd a task prepared before t got for file id, or -1: tasks that shared an
- * open file description (fork, SCM_RIGHTS) share it again, as every skeleton inherits
- * every transfer fd. */
-static int earlier_xfer(const struct restore_ctx *c, const struct restore_task *t, uint32_t id)
+/* Tasks that shared an open file description (fork, SCM_RIGHTS) share it again, as every
+ * skeleton inherits every transfer fd. */
+int restore_xfer_of(const struct restore_ctx *c, const struct restore_task *t, uint32_t id)
 {
 	for (size_t j = 0; j < c->nr_tasks && &c->tasks[j] != t; j++)
 		for (size_t k = 0; k < c->tasks[j].nr_fds; k++)
-			if (c->tasks[j].fdinfo[k]->id == id)
+			if (c->tasks[j].fdinfo[k]->id == id && c->tasks[j].fds[k].xfer_fd >= 0)
 				return c->tasks[j].fds[k].xfer_fd;
 	return -1;
 }
@@ -137,7 +136,17 @@ static int open_fds(struct restore_ctx *c, struct restore_task *t)
 			if (t->fdinfo[k]->id == e->id)
 				fd = t->fds[k].xfer_fd;
 		if (fd < 0)
-			fd = earlier_xfer(c, t, e->id);
+			fd = restore_xfer_of(c, t, e->id);
+		if (fd <
+		    0) { /* one a unix socket's queue has in flight already (restore-inflight.c) */
+			fd = restore_inflight_take(c, e->id);
+			if (fd >= 0)
+				fd = restore_xfer_fd(c, fd);
+			else if (fd != -ENOENT)
+				return fd;
+			else
+				fd = -1;
+		}
 		if (fd < 0) {
 			fd = restore_open_entry(c, restore_file(c, e->id), first_fd_of(t, e->id));
 			if (fd >= 0)
@@ -205,6 +214,8 @@ int restore_files_prepare(struct restore_ctx *c, struct restore_task *t)
 		restore_pipes_done(c);
 	if (ret || last_live(c, t)) /* and the unix sockets' table (sk-unix.h) */
 		restore_unix_done(c);
+	if (ret || last_live(c, t)) /* and the files in flight in their queues */
+		restore_inflight_done(c);
 	if (!ret) { /* a cwd deleted at dump: its ghost directory (restore-files-open.c) */
 		ret = t->fs->has_cwd_file ? restore_open_file(c, t->fs->cwd_file)
 					  : open_dir(c, t->pid, "cwd", t->fs->cwd);

@@ -77,6 +77,36 @@ static int check_entry(const struct rsk *s)
 	for (size_t i = 0; i < u->n_msg_from; i++)
 		if (u->msg_from[i].len > USK_NAME_MAX)
 			return bad(s, "the name of a message's sender is too long");
+	for (size_t i = 0; i < u->n_scm; i++)
+		if (u->type == SOCK_STREAM || u->scm[i]->msg >= u->n_msg_lens ||
+		    (i && u->scm[i]->msg <= u->scm[i - 1]->msg) || !u->scm[i]->n_file_ids ||
+		    u->scm[i]->n_file_ids > USK_SCM_MAX)
+			return bad(s,
+				   "its files in flight are not one list of 1 to 253 for each of "
+				   "some of its messages, in order");
+	return 0;
+}
+
+/* The files in flight in s's queue: files of the dump of the kinds that can be sent (a unix
+ * socket in flight holds none of its own). */
+static int check_scm_files(struct restore_ctx *c, const struct rsk *s)
+{
+	for (size_t i = 0; i < s->u->n_scm; i++)
+		for (size_t k = 0; k < s->u->scm[i]->n_file_ids; k++) {
+			const FileEntry *fe = restore_file(c, s->u->scm[i]->file_ids[k]);
+
+			if (!fe)
+				return bad(s, "a file in flight is not in files.img");
+			if (fe->type != FILE_TYPE__FT_REG && fe->type != FILE_TYPE__FT_DEV &&
+			    fe->type != FILE_TYPE__FT_PIPE && fe->type != FILE_TYPE__FT_MEMFD &&
+			    fe->type != FILE_TYPE__FT_UNIXSK)
+				return bad(s, "a file in flight is of a kind that is not sent");
+			if (fe->type == FILE_TYPE__FT_UNIXSK && fe->unix_sk &&
+			    (fe->unix_sk->n_scm || fe->unix_sk->ino == s->u->ino))
+				return bad(s,
+					   "a unix socket in flight has files in flight itself, or "
+					   "is the socket");
+		}
 	return 0;
 }
 
@@ -145,7 +175,7 @@ static int build_table(struct restore_ctx *c, struct restore_unix *t)
 			return -EBADMSG;
 		}
 		t->n++;
-		if ((ret = check_entry(s)))
+		if ((ret = check_entry(s)) || (ret = check_scm_files(c, s)))
 			return ret;
 	}
 	for (size_t i = 0; !ret && i < t->n; i++)
@@ -169,6 +199,7 @@ int restore_unix_open(struct restore_ctx *c, const FileEntry *fe)
 			pr_err("out of memory for the unix socket table\n");
 			return -ENOMEM;
 		}
+		c->usk->c = c;
 		ret = build_table(c, c->usk);
 		if (!ret)
 			ret = usk_build(c->usk);

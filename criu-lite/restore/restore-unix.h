@@ -44,7 +44,10 @@ struct rsk_tmp_listener {
 	int fd;
 };
 
+struct restore_ctx;
+
 struct restore_unix {
+	struct restore_ctx *c; /* for the files in flight (restore-inflight.c) */
 	struct rsk *v;
 	size_t n;
 	struct rsk_tmp_listener *tl;

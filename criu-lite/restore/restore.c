@@ -380,6 +380,7 @@ static void free_ctx(struct restore_ctx *c)
 	/* tables of objects being handed out, when a failure stopped that early */
 	restore_pipes_done(c);
 	restore_unix_done(c);
+	restore_inflight_done(c);
 	restore_ghosts_done(c);
 	restore_shmem_free(c);
 	restore_chain_close(c);

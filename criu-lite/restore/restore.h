@@ -104,6 +104,7 @@ struct restore_ctx {
 	struct restore_veths *veths;	 /* restore-veth.c: veth pairs made (netns.h) */
 	struct restore_sknetns *sknetns; /* other namespaces of its sockets (restore-sknetns.h) */
 	struct restore_ptys *ptys;	 /* restore-tty.c: the pseudo-terminals made */
+	struct restore_inflight *inflight; /* restore-inflight.c: files in flight opened */
 	/* the restorer's signal actions when it made the skeletons, which they inherit
 	 * (restore_sigactions_inherited(); sa_known false: unknown, every action is set) */
 	struct core_ksigaction sa_inherited[CORE_NSIG + 1];
@@ -143,6 +144,17 @@ void restore_ptys_free(struct restore_ctx *c);
  * -ENOENT, not logged, when there is no such file. 0 or -errno (logged). */
 int restore_read_all(struct img_dir *d, enum img_kind kind, long id, ProtobufCMessage ***out,
 		     size_t *n, bool optional);
+
+/* restore-inflight.c (see there): the files in flight in unix sockets' queues (SCM_RIGHTS).
+ * restore_inflight_fd(): the restorer's fd to send for file id (borrowed), or -errno (logged);
+ * restore_inflight_take(): a new O_CLOEXEC dup of one it opened, for a task prepared after,
+ * or -ENOENT; restore_inflight_done(): closes what it opened. */
+int restore_inflight_fd(struct restore_ctx *c, uint32_t id);
+int restore_inflight_take(struct restore_ctx *c, uint32_t id);
+void restore_inflight_done(struct restore_ctx *c);
+/* The transfer fd a task prepared before t (NULL: any task prepared so far) got for file id,
+ * or -1 (restore-files.c). */
+int restore_xfer_of(const struct restore_ctx *c, const struct restore_task *t, uint32_t id);
 
 /* Move fd to the lowest free number >= c->xfer_base (closing fd); returns it or -errno. */
 int restore_xfer_fd(struct restore_ctx *c, int fd);

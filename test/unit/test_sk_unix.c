@@ -1,7 +1,8 @@
 /* test_sk_unix: the parts of unix socket dumping that can be tested without a
  * dump: decoding sock_diag replies (crafted and live) and reading a socket's
- * queue without consuming it (stream, datagram, seqpacket), with the refusals
- * (fds in flight, out-of-band data) leaving the socket untouched. */
+ * queue without consuming it (stream, datagram, seqpacket), fds in flight taken
+ * by message or refused (always on a stream socket), and out-of-band data refused,
+ * each leaving the socket untouched. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -202,7 +203,7 @@ static void test_stream(void **state)
 	assert_int_equal(send(p[0], all + 10, 26, 0), 26);
 	assert_int_equal(recv(p[1], buf, 4, 0), 4);
 	assert_int_equal(setsockopt(p[1], SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off)), 0);
-	assert_int_equal(usk_queue_peek(p[1], SOCK_STREAM, false, 32, "test", &q), 0);
+	assert_int_equal(usk_queue_peek(p[1], SOCK_STREAM, false, 32, false, "test", &q), 0);
 	assert_int_equal(q.len, 32);
 	assert_memory_equal(q.data, all + 4, 32);
 	assert_int_equal(q.n_msgs, 0);
@@ -211,7 +212,7 @@ static void test_stream(void **state)
 	assert_int_equal(peek_off(p[1]), 5);
 	assert_int_equal(inq(p[1]), 32);
 	/* a wrong expected length is an error */
-	assert_int_not_equal(usk_queue_peek(p[1], SOCK_STREAM, false, 31, "test", &q), 0);
+	assert_int_not_equal(usk_queue_peek(p[1], SOCK_STREAM, false, 31, false, "test", &q), 0);
 	close(p[0]);
 	close(p[1]);
 }
@@ -233,7 +234,7 @@ static void test_dgram(void **state)
 		assert_int_equal(send(p[0], data + off, lens[i], 0), (ssize_t)lens[i]);
 		off += lens[i];
 	}
-	assert_int_equal(usk_queue_peek(p[1], SOCK_DGRAM, false, 3, "test", &q), 0);
+	assert_int_equal(usk_queue_peek(p[1], SOCK_DGRAM, false, 3, false, "test", &q), 0);
 	assert_int_equal(q.n_msgs, 5);
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(q.msg_lens[i], lens[i]);
@@ -269,7 +270,7 @@ static void test_dgram_peeked_head(void **state)
 	assert_int_equal(send(p[0], "ab", 2, 0), 2);
 	assert_int_equal(recv(p[1], &c, 1, MSG_PEEK), 0);
 	for (int round = 0; round < 2; round++) {
-		assert_int_equal(usk_queue_peek(p[1], SOCK_DGRAM, false, 0, "test", &q), 0);
+		assert_int_equal(usk_queue_peek(p[1], SOCK_DGRAM, false, 0, false, "test", &q), 0);
 		assert_int_equal(q.n_msgs, 2);
 		assert_int_equal(q.msg_lens[0], 0);
 		assert_int_equal(q.msg_lens[1], 2);
@@ -292,7 +293,7 @@ static void test_seqpacket(void **state)
 	assert_int_equal(send(p[0], "efghij", 6, 0), 6);
 	assert_int_equal(shutdown(p[0], SHUT_WR), 0);
 	/* shut down for reading: a peek past the end gives 0 (EOF), not one more message */
-	assert_int_equal(usk_queue_peek(p[1], SOCK_SEQPACKET, true, 10, "test", &q), 0);
+	assert_int_equal(usk_queue_peek(p[1], SOCK_SEQPACKET, true, 10, false, "test", &q), 0);
 	assert_int_equal(q.n_msgs, 3);
 	assert_int_equal(q.msg_lens[0], 4);
 	assert_int_equal(q.msg_lens[1], 0);
@@ -344,12 +345,115 @@ static void test_scm_refused(void **state)
 		assert_int_equal(send(p[0], "ab", 2, 0), 2);
 		assert_int_equal(sendmsg(p[0], &mh, 0), 2);
 		before = count_fds();
-		assert_int_equal(usk_queue_peek(p[1], SOCK_DGRAM, false, 2, "test", &q), -ENOTSUP);
+		assert_int_equal(usk_queue_peek(p[1], SOCK_DGRAM, false, 2, false, "test", &q),
+				 -ENOTSUP);
 		assert_int_equal(count_fds(), before); /* nothing installed here, or closed */
 		assert_int_equal(peek_off(p[1]), -1);
 		close(p[0]);
 		close(p[1]);
 	}
+}
+
+/* sendmsg of len bytes of buf with n fds attached (none when n is 0). */
+static void send_fds(int sk, const void *buf, size_t len, const int *fds, size_t n)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(4 * sizeof(int))];
+	} ctl;
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (n) {
+		struct cmsghdr *cm;
+
+		mh.msg_control = ctl.b;
+		mh.msg_controllen = CMSG_SPACE(n * sizeof(int));
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(n * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
+	}
+	assert_int_equal(sendmsg(sk, &mh, 0), (ssize_t)len);
+}
+
+/* a and b are one open file description */
+static void assert_same_file(int a, int b)
+{
+	struct stat x, y;
+
+	assert_int_equal(fstat(a, &x), 0);
+	assert_int_equal(fstat(b, &y), 0);
+	assert_int_equal(x.st_ino, y.st_ino);
+	assert_int_equal(x.st_dev, y.st_dev);
+}
+
+/* Stream: fds in flight are refused even when taken (where the send that carried them starts
+ * can't be seen by peeking): nothing installed here, the socket as it was. */
+static void test_scm_stream_refused(void **state)
+{
+	static char data[100];
+	int p[2], null = open("/dev/null", O_RDONLY), before;
+	struct usk_queue q;
+
+	(void)state;
+	assert_true(null >= 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, p), 0);
+	send_fds(p[0], data, 60, NULL, 0);
+	send_fds(p[0], data + 60, 10, &null, 1);
+	send_fds(p[0], data + 70, 30, NULL, 0);
+	before = count_fds();
+	assert_int_equal(usk_queue_peek(p[1], SOCK_STREAM, false, 100, true, "test", &q), -ENOTSUP);
+	assert_int_equal(count_fds(), before);
+	assert_int_equal(peek_off(p[1]), -1);
+	assert_int_equal(inq(p[1]), 100);
+	close(p[0]);
+	close(p[1]);
+	close(null);
+}
+
+/* Datagram: the fds of each message, by its index. */
+static void test_scm_msgs_taken(void **state)
+{
+	static const int types[] = { SOCK_DGRAM, SOCK_SEQPACKET };
+	int null = open("/dev/null", O_RDONLY), two[2], before;
+
+	(void)state;
+	assert_true(null >= 0);
+	for (size_t t = 0; t < 2; t++) {
+		struct usk_queue q;
+		int p[2];
+
+		assert_int_equal(socketpair(AF_UNIX, types[t], 0, p), 0);
+		two[0] = p[0];
+		two[1] = null;
+		send_fds(p[0], "ab", 2, NULL, 0);
+		send_fds(p[0], "cde", 3, &null, 1);
+		send_fds(p[0], "f", 1, NULL, 0);
+		send_fds(p[0], "gh", 2, two, 2);
+		before = count_fds();
+		assert_int_equal(usk_queue_peek(p[1], types[t], false,
+						types[t] == SOCK_DGRAM ? 2 : 8, true, "test", &q),
+				 0);
+		assert_int_equal(q.n_msgs, 4);
+		assert_int_equal(q.len, 8);
+		assert_int_equal(q.n_scm, 2);
+		assert_int_equal(q.scm[0].msg, 1);
+		assert_int_equal(q.scm[0].n, 1);
+		assert_same_file(q.scm[0].fds[0], null);
+		assert_int_equal(q.scm[1].msg, 3);
+		assert_int_equal(q.scm[1].n, 2);
+		assert_same_file(q.scm[1].fds[0], p[0]);
+		assert_same_file(q.scm[1].fds[1], null);
+		assert_int_equal(count_fds(), before + 3); /* the copies kept, nothing else */
+		usk_queue_free(&q);
+		assert_int_equal(count_fds(), before);
+		assert_int_equal(peek_off(p[1]), -1);
+		close(p[0]);
+		close(p[1]);
+	}
+	close(null);
 }
 
 static void test_oob_refused(void **state)
@@ -366,7 +470,7 @@ static void test_oob_refused(void **state)
 		close(p[1]);
 		skip(); /* a kernel without CONFIG_AF_UNIX_OOB */
 	}
-	assert_int_equal(usk_queue_peek(p[1], SOCK_STREAM, false, 3, "test", &q), -ENOTSUP);
+	assert_int_equal(usk_queue_peek(p[1], SOCK_STREAM, false, 3, false, "test", &q), -ENOTSUP);
 	assert_int_equal(recv(p[1], &c, 1, MSG_OOB), 1); /* still there */
 	assert_int_equal(c, 'Z');
 	close(p[0]);
@@ -389,11 +493,12 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse),	    cmocka_unit_test(test_parse_bad),
-		cmocka_unit_test(test_live),	    cmocka_unit_test(test_stream),
-		cmocka_unit_test(test_dgram),	    cmocka_unit_test(test_dgram_peeked_head),
-		cmocka_unit_test(test_seqpacket),   cmocka_unit_test(test_scm_refused),
-		cmocka_unit_test(test_oob_refused),
+		cmocka_unit_test(test_parse),	       cmocka_unit_test(test_parse_bad),
+		cmocka_unit_test(test_live),	       cmocka_unit_test(test_stream),
+		cmocka_unit_test(test_dgram),	       cmocka_unit_test(test_dgram_peeked_head),
+		cmocka_unit_test(test_seqpacket),      cmocka_unit_test(test_scm_refused),
+		cmocka_unit_test(test_oob_refused),    cmocka_unit_test(test_scm_stream_refused),
+		cmocka_unit_test(test_scm_msgs_taken),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

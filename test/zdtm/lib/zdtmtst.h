@@ -57,6 +57,12 @@ int test_fd_link(int fd, char *buf, size_t len);
  * first call and removed with its files when the process that made it exits. 0, or -1 with
  * errno set (ENAMETOOLONG when out is too small). */
 int test_sock_path(char *out, size_t len, const char *name);
+/* Files in flight (lib/scm.c). test_send_fds(): one sendmsg of len bytes of buf with the n
+ * (at most 16) fds attached as SCM_RIGHTS (none when n is 0): 0, or -1 with errno (a short
+ * send: EMSGSIZE). test_recv_fds(): one recvmsg (MSG_DONTWAIT, MSG_CMSG_CLOEXEC) into buf:
+ * its result; the fds it carried into fds (room for max), how many in *n; msg_flags in *flags. */
+int test_send_fds(int sk, const void *buf, size_t len, const int *fds, size_t n);
+ssize_t test_recv_fds(int sk, void *buf, size_t len, int *fds, size_t max, size_t *n, int *flags);
 
 /* Nanoseconds (lib/time.c): of a timespec, of clock clk now, and back into a timespec. */
 int64_t test_ts_ns(const struct timespec *t);
