@@ -5,7 +5,8 @@
  * A pipe shared with the outside (the shell's end of `producer | task`, a FIFO a client holds)
  * can't be rebuilt: the outsider keeps the old pipe, the restored task would get a new one
  * with nobody at the other end. So one pass over /proc/[0-9]* /fd of every process but the
- * tree's and our own looks for the tree's pipes (by "pipe:[INO]", FIFOs by device + inode)
+ * tree's, our own and our children's (a helper forked with copies of our fds, which include
+ * the files in flight we hold: dump-inflight.c) looks for the tree's pipes (by "pipe:[INO]", FIFOs by device + inode)
  * and refuses the first one found, naming the tree's fd, the outsider and its fd, unless the
  * user marked the pipe --external (then it is not rebuilt at restore: --inherit-fd gives
  * it). An --external key that names no pipe of the tree is refused too: an option that does
@@ -175,6 +176,8 @@ int dump_outside(const struct opts *o, const struct dump_pipes *p, const struct 
 		    !scan_process(p, have_fifo, locks, nl, pid, &hit))
 			continue;
 		proc_task_brief(pid, &state, &ppid, comm, sizeof(comm));
+		if (ppid == getpid())
+			continue; /* a helper of ours (the TCP guard), with copies of our fds */
 		pp = hit.pipe;
 		fd = hit.fd;
 		ret = -EBUSY;

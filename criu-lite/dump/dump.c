@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -524,12 +525,26 @@ static int dump_run(const struct opts *o, bool pre_dump)
 	return ret ? 1 : 0;
 }
 
+/* The dumper holds a copy of every file in flight in the tree's unix sockets until the end
+ * (dump-inflight.c): as many fds as the hard limit allows. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int cmd_dump(const struct opts *o)
 {
+	raise_nofile();
 	return dump_run(o, false);
 }
 
 int cmd_pre_dump(const struct opts *o)
 {
+	raise_nofile();
 	return dump_run(o, true);
 }
