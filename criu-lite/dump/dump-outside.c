@@ -6,10 +6,10 @@
  * can't be rebuilt: the outsider keeps the old pipe, the restored task would get a new one
  * with nobody at the other end. So one pass over /proc/[0-9]* /fd of every process but the
  * tree's, our own and our children's (a helper forked with copies of our fds, which include
- * the files in flight we hold: dump-inflight.c) looks for the tree's pipes (by "pipe:[INO]", FIFOs by device + inode)
- * and refuses the first one found, naming the tree's fd, the outsider and its fd, unless the
- * user marked the pipe --external (then it is not rebuilt at restore: --inherit-fd gives
- * it). An --external key that names no pipe of the tree is refused too: an option that does
+ * the files in flight we hold: dump-inflight.c) looks for the tree's pipes (by "pipe:[INO]", FIFOs
+ * by device + inode) and refuses the first one found, naming the tree's fd, the outsider and its
+ * fd, unless the user marked the pipe --external (then it is not rebuilt at restore: --inherit-fd
+ * gives it). An --external key that names no pipe of the tree is refused too: an option that does
  * nothing is an error. A flock or OFD lock belongs to an open file description: when an outsider
  * has that description too (an fd inherited from outside the tree, or passed to it), restore
  * would take the lock again on a new description while the outsider keeps the old one, so the
