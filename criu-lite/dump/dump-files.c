@@ -16,7 +16,8 @@
  * refused, naming the pid, the fd and what it is. The file locks held through
  * each fd go onto its entry (dump-locks.c, locks.h). fs-PID.img gets cwd, root and umask.
  * dump_file_add_path() adds the files of mappings and /proc/PID/exe; both
- * kinds of entry are written by dump_files_commit(), ids ascending.
+ * kinds of entry are written by dump_files_commit() (dump-files-commit.c), ids
+ * ascending.
  */
 #include <fcntl.h>
 #include <linux/kcmp.h>
@@ -33,6 +34,7 @@
 #include "criu-lite/kinds/anonfd.h"
 #include "criu-lite/dump/dump-sknetns.h"
 #include "criu-lite/dump/dump-track.h"
+#include "criu-lite/dump/dump-files-int.h"
 #include "criu-lite/dump/dump.h"
 #include "criu-lite/kinds/ghost.h"
 #include "criu-lite/kinds/locks.h"
@@ -48,39 +50,6 @@
 
 #define DELETED_SUFFIX	   " (deleted)"
 #define DELETED_SUFFIX_LEN (sizeof(DELETED_SUFFIX) - 1)
-
-/* One open file description (or, from dump_file_add_path, one file opened with
- * given flags): a files.img record in the making. */
-struct file_rec {
-	uint32_t id;
-	FileType type;
-	char *path; /* without " (deleted)" */
-	uint32_t flags;
-	uint64_t pos;
-	struct stat st;
-	bool deleted;
-	size_t ghost; /* deleted: its index in the list's ghosts */
-	pid_t pid;    /* the fd it was found at (for kcmp); fd -1: added by path */
-	int fd;
-	struct dump_pipe pipe;	  /* FT_PIPE */
-	MemfdFileEntry *memfd;	  /* FT_MEMFD (memfd.h), malloc'd */
-	struct dump_anonfd *anon; /* eventfd, signalfd, timerfd, epoll, inotify (anonfd.h) */
-	struct dump_sk_rec sk;	  /* sockets (dump-socket.c) */
-	uint32_t netns_id;	  /* FT_NSFILE: its namespace (dump-sknetns.h) */
-	const char *ns_own;	  /* FT_NSFILE of another kind: its task's own one, by name */
-	PtyFileEntry *pty;	  /* FT_PTY (dump-tty.c), malloc'd */
-	FownEntry *fown;	  /* its owner (dump-fown.c), malloc'd, or NULL */
-	bool own_fd; /* fd is the dumper's (in flight: dump-inflight.c), closed at free */
-};
-
-struct file_entry_list {
-	struct file_rec *v;
-	size_t n, cap;
-	struct dump_ghosts ghosts; /* ghost.h */
-	struct dump_pipes pipes;
-	struct dump_locks locks; /* locks.h */
-	struct dump_unix *usk;	 /* unix sockets (sk-unix.h) */
-};
 
 /* Where a file is reached and how it is named in messages. */
 struct file_src {
@@ -106,19 +75,6 @@ static int grow(void *arr, size_t *cap, size_t need, size_t elem)
 	}
 	*p = nv;
 	*cap = ncap;
-	return 0;
-}
-
-static int list_get(struct dump_ctx *c, struct file_entry_list **out)
-{
-	if (!c->sh->files) {
-		c->sh->files = calloc(1, sizeof(*c->sh->files));
-		if (!c->sh->files) {
-			pr_err("out of memory for the file list\n");
-			return -ENOMEM;
-		}
-	}
-	*out = c->sh->files;
 	return 0;
 }
 
@@ -448,17 +404,6 @@ static int dump_fd(struct dump_ctx *c, struct file_entry_list *l, const struct p
 	return ret;
 }
 
-static int write_records(struct dump_ctx *c, enum img_kind kind, long id,
-			 const ProtobufCMessage *const *msgs, size_t n)
-{
-	struct img_err err = { 0 };
-	int ret = img_write_file(c->sh->dir, kind, id, msgs, n, &err);
-
-	if (ret)
-		pr_err("%s\n", err.msg);
-	return ret;
-}
-
 static int write_fdinfo(struct dump_ctx *c, FdinfoEntry *e, size_t n)
 {
 	const ProtobufCMessage **m = calloc(n + 1, sizeof(*m));
@@ -470,7 +415,7 @@ static int write_fdinfo(struct dump_ctx *c, FdinfoEntry *e, size_t n)
 	}
 	for (size_t i = 0; i < n; i++)
 		m[i] = &e[i].base;
-	ret = write_records(c, IMG_FDINFO, c->vpid, m, n);
+	ret = dump_files_write(c, IMG_FDINFO, c->vpid, m, n);
 	free(m);
 	return ret;
 }
@@ -483,7 +428,7 @@ int dump_files(struct dump_ctx *c)
 	struct proc_fd_list fds = { 0 };
 	FdinfoEntry *e = NULL;
 	size_t nr_ours = 0;
-	int ret = list_get(c, &l);
+	int ret = dump_files_list(c, &l);
 
 	if (!ret)
 		ret = dump_fs_collect(c, &fs);
@@ -507,7 +452,7 @@ int dump_files(struct dump_ctx *c)
 	if (!ret)
 		ret = write_fdinfo(c, e, fds.n - nr_ours);
 	if (!ret)
-		ret = write_records(c, IMG_FS, c->vpid, &fsm, 1);
+		ret = dump_files_write(c, IMG_FS, c->vpid, &fsm, 1);
 	if (!ret)
 		pr_info("pid %d: %zu fds, %zu open files so far, cwd %s\n", c->pid, fds.n, l->n,
 			fs.cwd);
@@ -524,7 +469,7 @@ int dump_file_fd(struct dump_ctx *c, const struct proc_fd *f, const char *what, 
 	FdinfoEntry e = FDINFO_ENTRY__INIT;
 	struct file_entry_list *l;
 	size_t n0;
-	int ret = list_get(c, &l);
+	int ret = dump_files_list(c, &l);
 
 	*kept = false;
 	if (ret)
@@ -576,7 +521,7 @@ static int add_by_via(struct dump_ctx *c, const struct file_src *s, struct file_
 {
 	struct file_entry_list *l;
 	struct stat st;
-	int ret = list_get(c, &l);
+	int ret = dump_files_list(c, &l);
 
 	if (!ret)
 		ret = stat_via(s, &st);
@@ -640,209 +585,4 @@ int dump_file_add_cwd(struct dump_ctx *c, const char *link, uint32_t *id)
 	snprintf(what, sizeof(what), "pid %d cwd", c->pid);
 	snprintf(via, sizeof(via), "/proc/%d/cwd", c->pid);
 	return add_by_via(c, &s, &r, id);
-}
-
-static void fill_entry(const struct file_rec *r, const struct dump_ghosts *ghosts, FileEntry *fe,
-		       RegFileEntry *re, PipeFileEntry *pe, NsFileEntry *ne)
-{
-	file_entry__init(fe);
-	reg_file_entry__init(re);
-	fe->id = r->id;
-	fe->type = r->type;
-	fe->fown = r->fown;
-	if (r->type == FILE_TYPE__FT_PIPE) {
-		fe->pipe = pe;
-		dump_pipe_fill(&r->pipe, r->flags, r->path, pe);
-		if (r->deleted) { /* a FIFO made again, and removed again, at restore */
-			pe->has_fifo_deleted = pe->has_fifo_mode = true;
-			pe->has_fifo_uid = pe->has_fifo_gid = pe->has_fifo_ghost_id = true;
-			pe->fifo_deleted = true;
-			pe->fifo_mode = r->st.st_mode;
-			pe->fifo_uid = r->st.st_uid;
-			pe->fifo_gid = r->st.st_gid;
-			pe->fifo_ghost_id = ghosts->v[r->ghost].id;
-		}
-		return;
-	}
-	if (r->type == FILE_TYPE__FT_MEMFD) {
-		fe->memfd = r->memfd;
-		return;
-	}
-	if (r->type == FILE_TYPE__FT_PTY) {
-		fe->pty = r->pty;
-		return;
-	}
-	if (r->anon) {
-		dump_anonfd_fill(r->anon, fe);
-		return;
-	}
-	if (r->type == FILE_TYPE__FT_NSFILE) {
-		fe->nsfile = ne;
-		ns_file_entry__init(ne);
-		ne->flags = r->flags;
-		ne->own = (char *)r->ns_own;
-		fe->has_netns_id = r->netns_id != 0;
-		fe->netns_id = r->netns_id;
-		return;
-	}
-	fe->has_netns_id = r->sk.netns_id != 0;
-	fe->netns_id = r->sk.netns_id;
-	if (r->sk.isk) {
-		fe->inet_sk = r->sk.isk;
-		return;
-	}
-	if (r->sk.nsk || r->sk.psk) {
-		fe->netlink_sk = r->sk.nsk;
-		fe->packet_sk = r->sk.psk;
-		return;
-	}
-	if (r->sk.usk) {
-		fe->unix_sk = r->sk.usk;
-		return;
-	}
-	fe->reg = re;
-	re->path = r->path;
-	re->flags = r->flags;
-	re->pos = r->pos;
-	re->mode = r->st.st_mode;
-	re->has_dev = re->has_ino = true;
-	re->dev = r->st.st_dev;
-	re->ino = r->st.st_ino;
-	re->has_uid = re->has_gid = true;
-	re->uid = r->st.st_uid;
-	re->gid = r->st.st_gid;
-	if (r->type != FILE_TYPE__FT_REG) {
-		re->has_rdev = true;
-		re->rdev = r->st.st_rdev;
-		if (r->deleted) /* a device node made again, and removed again, at restore */
-			dump_ghost_fill(&ghosts->v[r->ghost], re);
-		return;
-	}
-	re->has_size = re->has_mtime_ns = true;
-	re->size = (uint64_t)r->st.st_size;
-	re->mtime_ns = (int64_t)r->st.st_mtim.tv_sec * 1000000000LL + r->st.st_mtim.tv_nsec;
-	if (r->deleted)
-		dump_ghost_fill(&ghosts->v[r->ghost], re);
-}
-
-/* The records of l reached through an fd whose description holds a flock or OFD lock. */
-static int locked_descriptions(const struct file_entry_list *l, struct outside_lock **out,
-			       size_t *n)
-{
-	*out = NULL;
-	*n = 0;
-	for (size_t i = 0; i < l->n; i++) {
-		const struct file_rec *r = &l->v[i];
-		const char *kind = dump_locks_description_kind(&l->locks, r->id);
-		struct outside_lock *nv;
-
-		if (!kind || r->fd < 0)
-			continue;
-		nv = realloc(*out, (*n + 1) * sizeof(**out));
-		if (!nv) {
-			pr_err("out of memory\n");
-			return -ENOMEM;
-		}
-		*out = nv;
-		nv[*n] = (struct outside_lock){ .pid = r->pid,
-						.fd = r->fd,
-						.dev = r->st.st_dev,
-						.ino = r->st.st_ino,
-						.kind = kind };
-		snprintf(nv[*n].what, sizeof(nv[*n].what), "pid %d fd %d", r->pid, r->fd);
-		(*n)++;
-	}
-	return 0;
-}
-
-int dump_files_outside(struct dump_ctx *tasks, size_t n)
-{
-	struct outside_lock *locks = NULL;
-	struct file_entry_list *l;
-	size_t nl = 0;
-	pid_t *pids;
-	int ret = list_get(&tasks[0], &l);
-
-	if (ret)
-		return ret;
-	pids = calloc(n, sizeof(*pids));
-	if (!pids) {
-		pr_err("out of memory\n");
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++)
-		pids[i] = tasks[i].st.pid ? tasks[i].st.pid : tasks[i].pid;
-	ret = locked_descriptions(l, &locks, &nl);
-	if (!ret)
-		ret = dump_outside(tasks[0].sh->o, &l->pipes, locks, nl, pids, n);
-	free(locks);
-	free(pids);
-	return ret;
-}
-
-int dump_files_commit(struct dump_ctx *c)
-{
-	struct file_entry_list *l;
-	const ProtobufCMessage **m;
-	FileEntry *fe;
-	RegFileEntry *re;
-	PipeFileEntry *pe;
-	NsFileEntry *ne;
-	int ret = list_get(c, &l);
-
-	if (ret)
-		return ret;
-	fe = calloc(l->n + 1, sizeof(*fe));
-	re = calloc(l->n + 1, sizeof(*re));
-	pe = calloc(l->n + 1, sizeof(*pe));
-	ne = calloc(l->n + 1, sizeof(*ne));
-	m = calloc(l->n + 1, sizeof(*m));
-	if (!fe || !re || !pe || !ne || !m) {
-		pr_err("out of memory for %zu file records\n", l->n);
-		ret = -ENOMEM;
-	}
-	if (!ret) /* every peer of a unix socket must be in the dump */
-		ret = dump_unix_resolve(l->usk, c->sh->o);
-	for (size_t i = 0; !ret && i < l->n; i++) {
-		fill_entry(&l->v[i], &l->ghosts, &fe[i], &re[i], &pe[i], &ne[i]);
-		dump_locks_fill(&l->locks, &fe[i]);
-		m[i] = &fe[i].base;
-	}
-	if (!ret)
-		ret = write_records(c, IMG_FILES, 0, m, l->n);
-	free(m);
-	free(ne);
-	free(pe);
-	free(re);
-	free(fe);
-	if (!ret)
-		dump_files_free(c);
-	return ret;
-}
-
-void dump_files_free(struct dump_ctx *c)
-{
-	struct file_entry_list *l = c->sh->files;
-
-	if (!l)
-		return;
-	for (size_t i = 0; i < l->n; i++) {
-		if (l->v[i].own_fd && l->v[i].fd >= 0)
-			close(l->v[i].fd);
-		free(l->v[i].path);
-		free(l->v[i].memfd);
-		free(l->v[i].fown);
-		if (l->v[i].pty)
-			pty_file_entry__free_unpacked(l->v[i].pty, NULL);
-		dump_anonfd_free(l->v[i].anon);
-		dump_netlink_free(l->v[i].sk.nsk);
-		dump_packet_free(l->v[i].sk.psk);
-	}
-	free(l->v);
-	dump_ghosts_free(&l->ghosts);
-	dump_pipes_free(&l->pipes);
-	dump_locks_free(&l->locks);
-	dump_unix_free(&l->usk);
-	free(l);
-	c->sh->files = NULL;
 }
