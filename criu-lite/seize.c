@@ -9,7 +9,15 @@
  * zombie thread that no waitpid() reports, not even to its tracer, until the
  * whole group is gone: the leader's stop is therefore polled for, and its
  * state watched, rather than waited for (wait_stop()). A leader that is a
- * zombie already is skipped (leader_exited). */
+ * zombie already is skipped (leader_exited).
+ *
+ * A leader that exits while we trace it (caught in its exit while being
+ * seized) is a zombie traced by us: its parent can't reap it until we wait for
+ * it or exit, and in a PID namespace whose init is killed, init waits in the
+ * kernel until it is reaped. A tracer's wait hands such a zombie back to its
+ * parent: release does that (hand_back()) as soon as it can be reaped (at
+ * once when the whole process is gone; after the kill with RELEASE_KILL; with
+ * RELEASE_RESUME while other threads live on, only our exit lets it go). */
 #define LOG_PREFIX "seize: "
 
 #include <dirent.h>
@@ -538,6 +546,24 @@ static int release_resume(struct seized_task *st)
 	return ret;
 }
 
+/* The leader, a zombie we trace (see the top), handed back to its parent when it can be reaped:
+ * our wait gives it to the parent rather than reaping it. Not when we are its parent too (our
+ * own child: reaping it is the caller's business), nor one we don't trace. */
+static void hand_back(const struct seized_task *st)
+{
+	char state, comm[32];
+	pid_t ppid = 0, r;
+	int status;
+
+	if (!st->leader_exited || tracer_of(st->pid, st->pid) != getpid() ||
+	    proc_task_brief(st->pid, &state, &ppid, comm, sizeof(comm)) || ppid == getpid())
+		return;
+	r = wait_tid(st->pid, &status, WNOHANG);
+	if (r == st->pid)
+		pr_debug("pid %d: its exited leader, traced by us, handed back to its parent %d\n",
+			 st->pid, ppid);
+}
+
 int seize_release(struct seized_task *st, enum seize_release_mode mode)
 {
 	int ret;
@@ -545,6 +571,7 @@ int seize_release(struct seized_task *st, enum seize_release_mode mode)
 	if (!st->thr)
 		return 0;
 	ret = mode == RELEASE_KILL ? release_kill(st) : release_resume(st);
+	hand_back(st);
 	pr_info("pid %d: %s\n", st->pid, mode == RELEASE_KILL ? "killed" : "released");
 	free(st->thr);
 	st->thr = NULL;

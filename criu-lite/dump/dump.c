@@ -6,7 +6,6 @@
 #include <string.h>
 #include <time.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define LOG_PREFIX "dump: "
@@ -319,13 +318,6 @@ static int release_all(struct dump_tree_list *tl, enum seize_release_mode mode)
 {
 	int ret = 0;
 
-	/* A task caught exiting while it was seized can stay traced by us as a zombie (seize.c:
-	 * "we let go when we exit"): until its tracer waits for it, its parent can't reap it, and
-	 * in a PID namespace its init, killed, waits in the kernel until it is reaped. A tracer's
-	 * wait hands a zombie back to its parent; one we don't trace is not ours: ECHILD. */
-	for (size_t i = 0; i < tl->n; i++)
-		if (tl->t[i].zombie)
-			waitpid(tl->t[i].pid, NULL, __WALL | WNOHANG);
 	for (size_t i = tl->n; i-- > 0;) {
 		struct dump_ctx *c = &tl->t[i];
 

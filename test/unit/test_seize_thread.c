@@ -12,6 +12,8 @@
  *   zombie leader (leader_exited, one thread held), rsys in the live thread reaches the memory
  *   and the fd table the leader's /proc entries no longer show, and the process goes on after
  *   release. A child that has fully exited is still refused as a zombie.
+ * - A process that exited while we traced it (a zombie only its tracer sees) is refused and
+ *   handed back to its parent, which reaps it with its exit status.
  * Needs root (it traces its children and writes to their memory); skips otherwise.
  */
 #include <dirent.h>
@@ -277,6 +279,57 @@ static void test_zombie_refused(void **state)
 	assert_int_equal(seize_release(&st, RELEASE_RESUME), 0);
 }
 
+/* A process that exited while we traced it (caught in its exit while being seized) is a zombie
+ * only we can see: its parent's wait finds nothing until its tracer waits or exits. seize_task()
+ * on it must fail (-ESRCH, it exited) and hand it back: the parent then reaps it with its exit
+ * status. Our child P forks G, which exits when told; we trace G (PTRACE_SEIZE, as seize_task()
+ * would have before G's exit) and tell it to exit. */
+static void test_traced_zombie_handed_back(void **state)
+{
+	struct fixture *f = *state;
+	int go[2], rep[2], ask[2], status = -1;
+	struct seized_task st;
+	pid_t g = 0;
+	char c = 'x';
+
+	NEED_ROOT();
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(rep), 0);
+	assert_int_equal(pipe(ask), 0);
+	f->own = fork();
+	assert_true(f->own >= 0);
+	if (f->own == 0) { /* P */
+		pid_t gp = fork();
+		int r = -1;
+
+		if (gp == 0) { /* G: exit 7 once told */
+			if (read(go[0], &c, 1) != 1)
+				_exit(1);
+			_exit(7);
+		}
+		if (write(rep[1], &gp, sizeof(gp)) != sizeof(gp) || read(ask[0], &c, 1) != 1)
+			_exit(1);
+		if (waitpid(gp, &r, WNOHANG) != gp) /* handed back: reaped at once */
+			r = -1;
+		_exit(write(rep[1], &r, sizeof(r)) == sizeof(r) ? 0 : 1);
+	}
+	assert_int_equal(read(rep[0], &g, sizeof(g)), sizeof(g));
+	assert_int_equal(ptrace(PTRACE_SEIZE, g, 0, 0), 0);
+	assert_int_equal(write(go[1], &c, 1), 1);
+	assert_true(tracee_wait_state(g, 'Z', 5000));
+
+	assert_int_equal(seize_task(g, SEIZE_MAY_EXIT, &st), -ESRCH);
+	assert_int_equal(write(ask[1], &c, 1), 1);
+	assert_int_equal(read(rep[0], &status, sizeof(status)), sizeof(status));
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 7);
+	for (int i = 0; i < 2; i++) {
+		close(go[i]);
+		close(rep[i]);
+		close(ask[i]);
+	}
+}
+
 /* ---- fixture ------------------------------------------------------------------------- */
 
 static int setup(void **state)
@@ -322,6 +375,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_add_thread, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leader_exited, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zombie_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_traced_zombie_handed_back, setup, teardown),
 	};
 
 	/* TEST_RSYS_DEBUG=1 shows what seize and rsys do */
