@@ -370,6 +370,7 @@ static int write_pstree(struct dump_shared *sh, struct dump_ctx *tasks, size_t n
 	for (size_t i = 0; !ret && i < nr; i++) {
 		const struct dump_ctx *c = &tasks[i];
 		PstreeEntry pe = PSTREE_ENTRY__INIT;
+		TimensEntry tns, tns_kids;
 		uint32_t *tids = calloc(c->st.nr + 1, sizeof(*tids));
 		CgroupEntry *cge = calloc(c->cgroups.n + 1, sizeof(*cge));
 		CgroupEntry **cgp = calloc(c->cgroups.n + 1, sizeof(*cgp));
@@ -415,6 +416,7 @@ static int write_pstree(struct dump_shared *sh, struct dump_ctx *tasks, size_t n
 		pe.ctty = c->ctty;
 		pe.has_fg_pgrp = c->ctty && c->vsid == c->vpid;
 		pe.fg_pgrp = c->fg_pgrp;
+		dump_timens_fill(sh, c, &tns, &tns_kids, &pe);
 		if (c->zombie) {
 			pe.has_exit_code = true;
 			pe.exit_code = c->exit_code;
@@ -461,5 +463,7 @@ int dump_tree(struct dump_shared *sh, struct dump_ctx *tasks, size_t nr)
 {
 	int ret = dump_tty_ctty(sh, tasks, nr); /* dump-tty.c */
 
+	if (!ret)
+		ret = dump_timens_check(sh, tasks, nr); /* dump-timens.c */
 	return ret ? ret : write_pstree(sh, tasks, nr);
 }

@@ -186,7 +186,7 @@ static int dump_one(struct dump_ctx *c)
 
 	if (c->zombie)
 		return 0;
-	if ((ret = dump_checks(c)))
+	if ((ret = dump_timens_task(c)))
 		return ret;
 	if ((ret = fault_inject(o, "core")) || (ret = dump_core(c)))
 		return ret;
@@ -503,6 +503,7 @@ static int dump_run(const struct opts *o, bool pre_dump)
 	free_tasks(&tl);
 	dump_inet_free(&sh);
 	dump_ptys_free(sh.ptys);
+	dump_timens_free(&sh);
 	dump_sknetns_free(&sh);
 	/* last of what holds the tree's network namespace: then its veths' outer ends may go */
 	if (dump_netns_finish(&sh, killed))

@@ -72,7 +72,8 @@ struct dump_shared {
 	struct dump_track *track; /* dirty tracking and the pre-dump chain (dump-track.h) */
 	struct dump_snap
 	    *snap; /* --snapshot: the memory copied while the tree runs (dump-snap.h) */
-	struct dump_ptys *ptys; /* the pty masters the tree holds (dump-tty.c) */
+	struct dump_ptys *ptys;	    /* the pty masters the tree holds (dump-tty.c) */
+	struct dump_timens *timens; /* the tree's time namespaces (dump-timens.c) */
 	/* every task of the dump, once the tree is frozen (for the fds that name a task) */
 	struct dump_ctx *tasks;
 	size_t nr_tasks;
@@ -111,6 +112,7 @@ struct dump_ctx {
 	struct dump_track_task *trk;	 /* its tracker (dump-track.h), or NULL */
 	struct snap_task *snap;		 /* --snapshot: its part (dump-snap.h), or NULL */
 	bool inflight; /* the dumper itself, holding files in flight (dump-inflight.c) */
+	uint32_t timens, timens_kids; /* dump-timens.c: its time namespaces (0: the dumper's) */
 };
 
 /* dump-inventory.c: "vvar:16384,vvar_vclock:8192,vdso:8192" (inventory.vdso_layout); a new
@@ -120,8 +122,17 @@ void dump_vdso_layout(const struct kerndat *kd, char *buf, size_t len);
 uint32_t dump_new_id(void);
 int dump_inventory(struct dump_shared *sh, pid_t root_vpid, uint32_t dump_id);
 
-/* State the dump does not record and refuses (dump-checks.c): 0, or -ENOTSUP, logged. */
-int dump_checks(const struct dump_ctx *c);
+/* dump-timens.c (see there): the time namespaces of the tree. dump_timens_task(): task c's
+ * (c->timens, c->timens_kids); dump_timens_check(): once every task is seen, refuses what
+ * restore could not make again; dump_timens_fill(): a task's records of them (own and kids
+ * are filled and pointed to by pe). 0 or -errno, logged. */
+struct TimensEntry;
+struct PstreeEntry;
+int dump_timens_task(struct dump_ctx *c);
+int dump_timens_check(const struct dump_shared *sh, const struct dump_ctx *tasks, size_t n);
+void dump_timens_fill(const struct dump_shared *sh, const struct dump_ctx *c,
+		      struct TimensEntry *own, struct TimensEntry *kids, struct PstreeEntry *pe);
+void dump_timens_free(struct dump_shared *sh);
 int dump_core(struct dump_ctx *c);
 /* c->cgroups: the task's cgroup in every hierarchy (a zombie's too); refuses a process whose
  * threads are in different cgroups. */

@@ -153,11 +153,21 @@ static int create_root(struct restore_ctx *c, struct restore_task *t, uint64_t h
 	if (!pidns && (ret = wait_pid_free(t->vpid)))
 		return ret;
 	/* the root's default timer slack is the restorer's slack when it clones it */
+	int saved_timens = -1, back;
+
 	ret = restore_attrs_own_slack(restore_leader_entry(t), &slack);
+	if (!ret) /* cloned into its time namespace (restore-timens.c) */
+		ret = restore_timens_root(c, &saved_timens);
 	if (!ret)
 		ret =
 		    skel_create(&set_tid, 1, pidns ? CLONE_NEWPID | CLONE_NEWNS : 0, hole, &t->sk);
 	prctl(PR_SET_TIMERSLACK, slack, 0, 0, 0);
+	back = restore_timens_back(saved_timens);
+	if (!ret && back && t->sk.pid > 0) {
+		kill(t->sk.pid, SIGKILL);
+		waitpid(t->sk.pid, NULL, 0);
+	}
+	ret = ret ?: back;
 	if (ret)
 		return ret;
 	t->pid = t->sk.pid;
@@ -476,11 +486,16 @@ int restore_tree_create(struct restore_ctx *c)
 		/* its address space before its children: they inherit what they shared */
 		if (!ret && !t->zombie)
 			ret = restore_task_mm(c, t);
+		/* the time namespace of its children, before them (restore-timens.c) */
+		if (!ret)
+			ret = restore_timens_kids(c, t);
 		/* its children, now that it is in its session */
 		for (size_t k = i + 1; !ret && k < c->nr_tasks; k++)
 			if (c->tasks[k].parent == t)
 				ret = create_child(c, t, &c->tasks[k]);
 	}
+	if (!ret)
+		ret = restore_timens_verify(c);
 	if (!ret)
 		ret = set_groups(c);
 	if (!ret)

@@ -137,6 +137,15 @@ int restore_fown(struct restore_ctx *c, struct restore_task *t);
 int restore_pty_open(struct restore_ctx *c, const FileEntry *fe);
 int restore_ptys_prepare(struct restore_ctx *c);
 int restore_pty_ctty(struct restore_ctx *c, struct restore_task *t);
+
+/* restore-timens.c (see there): the tree's time namespaces. restore_timens_root() checks the
+ * records and, before the root is cloned, makes the root's; restore_timens_back(saved) after;
+ * restore_timens_kids() makes the one t creates its children in, before they are cloned;
+ * restore_timens_verify() once the tree exists. 0 or -errno, logged. */
+int restore_timens_root(struct restore_ctx *c, int *saved);
+int restore_timens_back(int saved);
+int restore_timens_kids(struct restore_ctx *c, struct restore_task *t);
+int restore_timens_verify(struct restore_ctx *c);
 int restore_pty_fg(struct restore_ctx *c);
 void restore_ptys_free(struct restore_ctx *c);
 
