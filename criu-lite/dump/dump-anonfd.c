@@ -585,18 +585,23 @@ static int cmp_wd(const void *a, const void *b)
 	return (x->wd > y->wd) - (x->wd < y->wd);
 }
 
-/* Events queued now are not saved: say so. */
-static void warn_queued(struct dump_ctx *c, const struct dump_anonfd_fd *f)
+int anonfd_no_queued(pid_t pid, const struct dump_anonfd_fd *f)
 {
-	int copy = steal_fd(c->pid, f), n = 0;
+	int cp = taskfd_copy(pid, f->fd), n = 0, ret = 0;
 
-	if (copy < 0)
-		return;
-	if (!ioctl(copy, FIONREAD, &n) && n > 0)
-		pr_warn("%s: %s holds %d bytes of queued events: they are not saved, the restored "
-			"task will not read them\n",
-			f->what, f->link, n);
-	close(copy);
+	if (cp < 0 || ioctl(cp, FIONREAD, &n)) {
+		ret = cp < 0 ? cp : -errno;
+		pr_err("%s: %s: can't read how many bytes of events are queued\n", f->what,
+		       f->link);
+	} else if (n) {
+		pr_err("%s: %s holds %d bytes of queued events: not supported (they can't be put "
+		       "back)\n",
+		       f->what, f->link, n);
+		ret = -ENOTSUP;
+	}
+	if (cp >= 0)
+		close(cp);
+	return ret;
 }
 
 static int dump_inotify(struct dump_ctx *c, const struct dump_anonfd_fd *f, struct dump_anonfd *a)
@@ -635,8 +640,7 @@ static int dump_inotify(struct dump_ctx *c, const struct dump_anonfd_fd *f, stru
 		pr_debug("%s: inotify watch %d on %s, mask %#x\n", f->what, w.wd, e->path, w.mask);
 	}
 	qsort(a->wdp, n, sizeof(*a->wdp), cmp_wd);
-	warn_queued(c, f);
-	return 0;
+	return anonfd_no_queued(c->pid, f);
 }
 
 /* ---- the entry ----------------------------------------------------------------------------- */

@@ -20,14 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/fanotify.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "criu-lite/dump/dump.h"
 #include "criu-lite/kinds/anonfd.h"
 #include "criu-lite/log.h"
 #include "criu-lite/proc/proc-util.h"
-#include "criu-lite/taskfd.h"
 
 #define KIND_INODE 0
 #define KIND_MOUNT 1
@@ -131,25 +129,6 @@ static int other_mark(struct dump_ctx *c, const struct dump_anonfd_fd *f, const 
 	return add_mark(e, kind, path, mflags, mask, ign);
 }
 
-static int queued(pid_t pid, const struct dump_anonfd_fd *f)
-{
-	int cp = taskfd_copy(pid, f->fd), n = 0, ret = 0;
-
-	if (cp < 0 || ioctl(cp, FIONREAD, &n)) {
-		ret = cp < 0 ? cp : -errno;
-		pr_err("%s: %s: can't read how many bytes of events are queued\n", f->what,
-		       f->link);
-	} else if (n) {
-		pr_err("%s: %s holds %d bytes of queued events: not supported (they can't be put "
-		       "back)\n",
-		       f->what, f->link, n);
-		ret = -ENOTSUP;
-	}
-	if (cp >= 0)
-		close(cp);
-	return ret;
-}
-
 int dump_fanotify(struct dump_ctx *c, const struct dump_anonfd_fd *f, FanotifyEntry *e)
 {
 	const char *g = proc_fdinfo_value(f->fi, "fanotify flags", 0);
@@ -178,7 +157,7 @@ int dump_fanotify(struct dump_ctx *c, const struct dump_anonfd_fd *f, FanotifyEn
 	for (size_t k = 0; !ret && k < proc_fdinfo_count(f->fi, "fanotify sdev"); k++)
 		ret = other_mark(c, f, proc_fdinfo_value(f->fi, "fanotify sdev", k), KIND_FS, e);
 	if (!ret)
-		ret = queued(c->pid, f);
+		ret = anonfd_no_queued(c->pid, f);
 	if (!ret)
 		pr_debug("%s: fanotify group, flags %#x, %zu mark(s)\n", f->what, flags,
 			 e->n_marks);

@@ -95,6 +95,9 @@ void dump_anonfd_free(struct dump_anonfd *a); /* safe on NULL */
  * handle on a mount of its file system that the task sees: 0 with *path, or -errno (logged). */
 int anonfd_inode_path(struct dump_ctx *c, const struct dump_anonfd_fd *f, const struct anonfd_wd *w,
 		      char **path);
+/* An inotify or fanotify group at f with events queued: refused (nothing can put them back
+ * into the queue, and no read takes them without consuming them). 0 or -errno (logged). */
+int anonfd_no_queued(pid_t pid, const struct dump_anonfd_fd *f);
 /* dump-fanotify.c: a fanotify group and its marks into e (refusals logged). */
 int dump_fanotify(struct dump_ctx *c, const struct dump_anonfd_fd *f, FanotifyEntry *e);
 void dump_fanotify_free(FanotifyEntry *e);
