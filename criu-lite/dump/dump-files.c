@@ -145,10 +145,11 @@ static int resolve_path(const struct file_src *s, const struct stat *st, struct 
 	if (named && ps.st_dev == st->st_dev && ps.st_ino == st->st_ino) {
 		r->path = strdup(s->link); /* also a live file really called "x (deleted)" */
 	} else if (has_deleted_suffix(s->link)) {
-		if (st->st_nlink) {
-			pr_err("%s: %s was unlinked but has %lu other links: files reached only "
-			       "by another name are not supported\n",
-			       s->what, s->link, (unsigned long)st->st_nlink);
+		if (st->st_nlink && !S_ISREG(st->st_mode)) {
+			pr_err("%s: %s was unlinked but has %lu other links: a %s reached only by "
+			       "another name is not supported\n",
+			       s->what, s->link, (unsigned long)st->st_nlink,
+			       kind_name(st->st_mode));
 			return -ENOTSUP;
 		}
 		r->path = strndup(s->link, l - DELETED_SUFFIX_LEN);

@@ -7,11 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #define LOG_PREFIX "ghost: "
 #include "criu-lite/kinds/ghost.h"
 #include "criu-lite/log.h"
+#include "criu-lite/proc/proc.h"
 
 #define COPY_CHUNK	 (1UL << 20)
 #define SIBLING_ATTEMPTS 100
@@ -353,7 +355,10 @@ int ghost_verify(struct img_dir *d, uint32_t id, uint64_t size, const struct gho
 /* A new file at path, or at a free sibling name (*out_path): a regular file (type 0; its fd, to
  * fill), or a directory, FIFO or character device node (S_IFDIR, S_IFIFO, S_IFCHR with rdev;
  * 0 for it). */
-static int create_unique(const char *path, uint32_t id, mode_t type, dev_t rdev, char **out_path)
+/* A new name at path or a free sibling of it: a file (type 0; its O_WRONLY fd), directory or
+ * node (type; 0), or with link >= 0 a hard link to that fd's inode (0). */
+static int create_unique(const char *path, uint32_t id, mode_t type, dev_t rdev, int link,
+			 char **out_path)
 {
 	char *p = strdup(path);
 
@@ -367,7 +372,9 @@ static int create_unique(const char *path, uint32_t id, mode_t type, dev_t rdev,
 			if (!p)
 				break;
 		}
-		if (!type)
+		if (link >= 0)
+			fd = linkat(link, "", AT_FDCWD, p, AT_EMPTY_PATH);
+		else if (!type)
 			fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		else if (type == S_IFDIR)
 			fd = mkdir(p, 0700);
@@ -577,7 +584,7 @@ int ghost_recreate(struct img_dir *d, uint32_t id, uint64_t size, const struct g
 		return -ENOMEM;
 	src = open_image(d, name, ghost_extents_bytes(ext));
 	ret = src < 0 ? src : make_parents(path, made);
-	dst = ret ? ret : create_unique(path, id, 0, 0, &p);
+	dst = ret ? ret : create_unique(path, id, 0, 0, -1, &p);
 	if (dst < 0) {
 		if (src >= 0)
 			close(src);
@@ -655,7 +662,7 @@ int ghost_recreate_node(uint32_t id, const char *path, const struct ghost_attr *
 	}
 	ret = make_parents(path, made);
 	if (!ret)
-		ret = create_unique(path, id, type, rdev, &p);
+		ret = create_unique(path, id, type, rdev, -1, &p);
 	if (!ret)
 		ret = set_attrs_path(p, a);
 	if (!ret && (fd = open(p, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0) {
@@ -682,5 +689,111 @@ int ghost_recreate_node(uint32_t id, const char *path, const struct ghost_attr *
 		close(fd);
 	if (!ret)
 		pr_debug("deleted %s %s recreated\n", dir ? "directory" : "node", path);
+	return ret ? ret : fd;
+}
+
+/* A directory fd of a mount of h's file system: its dumped mount point when it is on that
+ * device, else the first mount of that device in our mountinfo; -errno (logged). */
+static int open_mount(const char *path, const struct ghost_handle *h)
+{
+	char line[4096], mp[4096];
+	unsigned int ma, mi;
+	struct stat st;
+	int fd = open(h->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	FILE *f;
+
+	if (fd >= 0 && (!h->dev || (!fstat(fd, &st) && st.st_dev == (dev_t)h->dev)))
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	fd = -1;
+	f = h->dev ? fopen("/proc/self/mountinfo", "re") : NULL;
+	while (f && fd < 0 && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*d %*d %u:%u %*s %4095s", &ma, &mi, mp) == 3 &&
+		    makedev(ma, mi) == (dev_t)h->dev) {
+			proc_unescape(mp);
+			fd = open(mp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		}
+	if (f)
+		fclose(f);
+	if (fd < 0)
+		pr_err("deleted file %s was linked by another name at dump: no mount of its file "
+		       "system (%s, device %u:%u) is here\n",
+		       path, h->mnt, major((dev_t)h->dev), minor((dev_t)h->dev));
+	return fd < 0 ? -ENOENT : fd;
+}
+
+/* The inode of h, opened O_PATH by its file handle on a mount of its file system, checked. */
+static int open_handle(const char *path, const struct ghost_handle *h)
+{
+	struct {
+		struct file_handle fh;
+		unsigned char b[sizeof(h->bytes)];
+	} u = { .fh = { .handle_bytes = h->len, .handle_type = h->type } };
+	struct stat st;
+	int mfd, fd, ret;
+
+	if (h->len > sizeof(h->bytes) || !h->mnt) {
+		pr_err("deleted file %s: a file handle of %u bytes, or no mount\n", path, h->len);
+		return -EBADMSG;
+	}
+	memcpy(u.fh.f_handle, h->bytes, h->len);
+	mfd = open_mount(path, h);
+	if (mfd < 0)
+		return mfd;
+	fd = open_by_handle_at(mfd, &u.fh, O_PATH | O_CLOEXEC);
+	ret = fd < 0 ? -errno : 0;
+	if (fd < 0)
+		pr_perror("deleted file %s was linked by another name at dump; its inode can't be "
+			  "found again on %s (open_by_handle_at%s)",
+			  path, h->mnt, ret == -ESTALE ? ": it is gone since" : "");
+	if (!ret && (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+		     (h->ino && (!h->dev || st.st_dev == (dev_t)h->dev) && st.st_ino != h->ino))) {
+		pr_err("deleted file %s: its file handle on %s opens another file now\n", path,
+		       h->mnt);
+		ret = -ESTALE;
+	}
+	close(mfd);
+	if (ret && fd >= 0)
+		close(fd);
+	return ret ? ret : fd;
+}
+
+int ghost_relink(uint32_t id, const char *path, const struct ghost_handle *h)
+{
+	struct made_dirs *made = calloc(1, sizeof(*made));
+	int src, fd = -1, ret;
+	char *p = NULL;
+
+	if (!made)
+		return -ENOMEM;
+	src = open_handle(path, h);
+	ret = src < 0 ? src : make_parents(path, made);
+	if (!ret)
+		ret = create_unique(path, id, 0, 0, src, &p);
+	if (!ret && (fd = open(p, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		ret = -errno;
+		pr_perror("can't open deleted file %s linked again as %s", path, p);
+	}
+	if (p && ret) {
+		unlink(p);
+	} else if (p && strcmp(p, path) == 0) {
+		if (unlink(p)) {
+			ret = -errno;
+			pr_perror("can't unlink deleted file %s linked again", p);
+		}
+	} else if (p) {
+		ret = swap_in(p, path, false);
+	}
+	remove_parents(made);
+	free(made);
+	free(p);
+	if (src >= 0)
+		close(src);
+	if (ret && fd >= 0)
+		close(fd);
+	if (!ret)
+		pr_debug("deleted file %s opened again on its inode, which another name links\n",
+			 path);
 	return ret ? ret : fd;
 }

@@ -12,8 +12,10 @@
  * size whose extents hold the saved data and whose holes are holes again,
  * with its mode, owner and mtime, under its original name (remaking its
  * directories for the moment when they were deleted too), unlinks it again and
- * hands back an O_PATH fd of it. Each function logs its own errors, naming the
- * image, the file and the errno.
+ * hands back an O_PATH fd of it. A regular file still linked by another name
+ * is not copied: ghost_relink() opens that inode again by its file handle and
+ * gives it its old name the same way. Each function logs its own errors,
+ * naming the image, the file and the errno.
  */
 #ifndef CRIU_LITE_GHOST_H
 #define CRIU_LITE_GHOST_H
@@ -82,13 +84,34 @@ int ghost_recreate(struct img_dir *d, uint32_t id, uint64_t size, const struct g
  * a's mode, owner and mtime, and removed again; an O_PATH fd of it, or -errno (logged). */
 int ghost_recreate_node(uint32_t id, const char *path, const struct ghost_attr *a, dev_t rdev);
 
-/* Dump (dump-ghost.c): the deleted files of the dump, each saved once per inode. */
+/* A regular file deleted while open but still linked by another name: the same inode found
+ * again by its file handle (name_to_handle_at at dump) on a mount of its file system: the one
+ * at mnt, or any other of device dev in our mountinfo. */
+struct ghost_handle {
+	int type;
+	uint32_t len;
+	unsigned char bytes[128]; /* MAX_HANDLE_SZ */
+	char *mnt;
+	uint64_t dev; /* st_dev of the file at dump, 0: unknown (mnt alone) */
+	uint64_t ino; /* its inode at dump (checked on the same device), 0: not */
+};
+
+/* The file of h opened (open_by_handle_at), linked at path (or a free sibling name, then
+ * swapped in, as ghost_recreate() does) for a moment, opened there and unlinked again: an O_PATH
+ * fd whose /proc link reads "PATH (deleted)" as it did, on the same inode as the other name. Gone
+ * since the dump (ESTALE), or another inode: refused, naming path. -errno, logged. */
+int ghost_relink(uint32_t id, const char *path, const struct ghost_handle *h);
+
+/* Dump (dump-ghost.c): the deleted files of the dump, each saved once per inode; one still
+ * linked by another name is kept by its file handle instead (linked). */
 struct dump_ghost {
 	dev_t dev;
 	ino_t ino;
 	uint32_t id, crc;
 	FileExtent **ext; /* files.img's ghost_extents */
 	size_t n_ext;
+	bool linked;
+	struct ghost_handle h;
 };
 
 struct dump_ghosts {

@@ -131,6 +131,20 @@ static int recreate(struct restore_ctx *c, const RegFileEntry *r)
 	if ((S_ISDIR(r->mode) || S_ISCHR(r->mode)) && r->has_ghost_id)
 		return ghost_recreate_node(r->ghost_id, r->path, &a,
 					   r->has_rdev ? (dev_t)r->rdev : 0);
+	if (r->has_fhandle) { /* still linked by another name: that inode again */
+		struct ghost_handle h = { .type = r->fhandle_type,
+					  .len = (uint32_t)r->fhandle.len,
+					  .mnt = r->fhandle_mnt,
+					  .dev = r->has_fhandle_dev ? r->fhandle_dev : 0,
+					  .ino = r->has_ino ? r->ino : 0 };
+
+		if (!r->has_ghost_id || r->fhandle.len > sizeof(h.bytes) || !r->fhandle_mnt) {
+			pr_err("files.img: deleted file %s: a bad file handle record\n", r->path);
+			return -EBADMSG;
+		}
+		memcpy(h.bytes, r->fhandle.data, r->fhandle.len);
+		return ghost_relink(r->ghost_id, r->path, &h);
+	}
 	if (!r->has_ghost_id || !r->has_size || !r->has_ghost_crc32c) {
 		pr_err("files.img: deleted file %s has no ghost image, size or crc\n", r->path);
 		return -EBADMSG;
