@@ -29,6 +29,7 @@ struct img_dir {
 	uint32_t dump_id;	/* written into record headers; 0: none (version 1) */
 	uint32_t expect_id;	/* readers refuse record files of another dump; 0: no check */
 	struct img_note *notes; /* every file committed through this img_dir, in order */
+	bool sync_later; /* img_dir_sync_later(): commits without fsync until img_dir_sync() */
 	size_t nnotes, cap;
 	/* a sink (img_dir_open_sink): where files go, the one streaming now, and the file abandoned
 	 * mid-way that ends the sink's use ("" when none) */
@@ -61,7 +62,8 @@ int img_create_tmp(int dirfd, const char *tmp, struct img_err *err);
 /* The same for a file of d: in a sink, a memfd named tmp, whose contents go at commit. */
 int img_tmp_open(struct img_dir *d, const char *tmp, struct img_err *err);
 /* fsync fd, close it, rename tmp to name, fsync dirfd; removes tmp on failure. */
-int img_commit_file(int dirfd, int fd, const char *tmp, const char *name, struct img_err *err);
+int img_commit_file(int dirfd, int fd, const char *tmp, const char *name, bool sync,
+		    struct img_err *err);
 
 /* --- sinks (sink.c) --- */
 /* Send the file name of a sink whole, from fd (a memfd of img_tmp_open()), which is closed:

@@ -217,7 +217,7 @@ int img_writer_commit(struct img_writer *w, struct img_err *err)
 	if (img_dir_is_sink(w->dir))
 		ret = img_sink_send_fd(w->dir, fd, w->name, true, &w->size, &w->crc, err);
 	else
-		ret = img_commit_file(w->dirfd, fd, w->tmp, w->name, err);
+		ret = img_commit_file(w->dirfd, fd, w->tmp, w->name, !w->dir->sync_later, err);
 	if (!ret) /* a record file's manifest crc is its trailer's (img.h) */
 		ret = img_dir_note(w->dir, w->name, w->size, w->crc, err);
 	free(w);

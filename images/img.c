@@ -2,7 +2,8 @@
  *
  * An img_dir is an O_DIRECTORY fd plus its path; every image file is opened
  * relative to that fd. Raw files follow the same atomic rule as record files:
- * written as "<name>.tmp", then fsync, rename into place, fsync of the dir.
+ * written as "<name>.tmp", then fsync, rename into place, fsync of the dir (or,
+ * after img_dir_sync_later(), the fsyncs all at once in img_dir_sync()).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -167,13 +168,15 @@ int img_dir_clear(struct img_dir *d, struct img_err *err)
 	return img_dir_each(d, err, clear_one, NULL);
 }
 
-/* Flush fd, rename tmp to name in dirfd, then flush the directory entry. The
- * fd is closed in every case; on failure the temp file is removed. */
-int img_commit_file(int dirfd, int fd, const char *tmp, const char *name, struct img_err *err)
+/* Flush fd, rename tmp to name in dirfd, then flush the directory entry (without sync: the
+ * rename alone, img_dir_sync() flushes later). The fd is closed in every case; on failure the
+ * temp file is removed. */
+int img_commit_file(int dirfd, int fd, const char *tmp, const char *name, bool sync,
+		    struct img_err *err)
 {
 	int ret = 0;
 
-	if (fsync(fd) < 0)
+	if (sync && fsync(fd) < 0)
 		ret = img_fail(err, errno, "%s: fsync: %s", tmp, strerror(errno));
 	if (close(fd) < 0 && !ret)
 		ret = img_fail(err, errno, "%s: close: %s", tmp, strerror(errno));
@@ -183,7 +186,7 @@ int img_commit_file(int dirfd, int fd, const char *tmp, const char *name, struct
 		unlinkat(dirfd, tmp, 0);
 		return ret;
 	}
-	if (fsync(dirfd) < 0) {
+	if (sync && fsync(dirfd) < 0) {
 		ret = img_fail(err, errno, "%s: fsync of the image directory: %s", name,
 			       strerror(errno));
 		unlinkat(dirfd, name, 0); /* not durable: leave nothing behind */
@@ -232,7 +235,7 @@ int raw_file_commit_noted(struct raw_file *rf, uint64_t size, uint32_t crc, stru
 	if (fd < 0)
 		return img_fail(err, EBADF, "%s: raw file is not open", rf->name);
 	rf->fd = -1;
-	ret = img_commit_file(rf->dirfd, fd, rf->tmp, rf->name, err);
+	ret = img_commit_file(rf->dirfd, fd, rf->tmp, rf->name, !rf->dir->sync_later, err);
 	return ret ? ret : img_dir_note(rf->dir, rf->name, size, crc, err);
 }
 

@@ -164,6 +164,14 @@ struct img_file_note {
 };
 size_t img_dir_nr_written(const struct img_dir *d);
 struct img_file_note img_dir_written(const struct img_dir *d, size_t i);
+/* Durability of a set at once: after img_dir_sync_later(), files committed through d are
+ * renamed into place without an fsync each; img_dir_sync() then fsyncs every file committed so
+ * far and the directory (the file system commits them together: the first fsync's journal
+ * commit carries them all, the others find nothing left to do) and ends the deferral, so what
+ * comes next (the manifest, last) is made durable on its own as before. A dump killed before
+ * the manifest is durable leaves no usable set either way. 0 or -errno. */
+void img_dir_sync_later(struct img_dir *d);
+int img_dir_sync(struct img_dir *d, struct img_err *err);
 /* Remove exactly the files committed through d (a failed dump): 0 or -errno. A sink's
  * discard operation, for a sink. */
 int img_dir_remove_written(struct img_dir *d, struct img_err *err);

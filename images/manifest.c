@@ -125,6 +125,35 @@ int img_dir_note(struct img_dir *d, const char *name, uint64_t size, uint32_t cr
 	return 0;
 }
 
+void img_dir_sync_later(struct img_dir *d)
+{
+	if (!img_dir_is_sink(d))
+		d->sync_later = true;
+}
+
+int img_dir_sync(struct img_dir *d, struct img_err *err)
+{
+	if (!d->sync_later)
+		return 0;
+	d->sync_later = false;
+	for (size_t i = 0; i < d->nnotes; i++) {
+		int fd = openat(d->fd, d->notes[i].name, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0 || fsync(fd)) {
+			int e = errno;
+
+			if (fd >= 0)
+				close(fd);
+			return img_fail(err, e, "%s: fsync: %s", d->notes[i].name, strerror(e));
+		}
+		close(fd);
+	}
+	if (fsync(d->fd))
+		return img_fail(err, errno, "%s: fsync of the image directory: %s", d->path,
+				strerror(errno));
+	return 0;
+}
+
 size_t img_dir_nr_written(const struct img_dir *d)
 {
 	return d->nnotes;

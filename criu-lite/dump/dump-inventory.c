@@ -1,8 +1,10 @@
 /* dump-inventory: inventory.img, the dump as a whole, written last: the host facts a restore
  * checks (image version, page size, kernel, vDSO layout, xstate), the dump id that every record
  * file's header carries, and the manifest: every other file of the set with its size and the
- * crc32c of its whole contents, as the images library committed it (docs/images.md). A set
- * without inventory.img is incomplete: its dump did not finish. */
+ * crc32c of its whole contents, as the images library committed it (docs/images.md). Every
+ * file of the set is made durable first, all at once (img_dir_sync: the dump commits them
+ * without an fsync each), then inventory.img on its own. A set without inventory.img is
+ * incomplete: its dump did not finish. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/random.h>
@@ -50,6 +52,12 @@ int dump_inventory(struct dump_shared *sh, pid_t root_vpid, uint32_t dump_id)
 	char vdso[128];
 	int ret;
 
+	if (img_dir_sync(sh->dir, &err)) { /* every file durable before the manifest names it */
+		pr_err("%s\n", err.msg);
+		free(ents);
+		free(v);
+		return -err.code;
+	}
 	if (!ents || !v) {
 		free(ents);
 		free(v);

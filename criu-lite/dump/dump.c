@@ -136,6 +136,7 @@ static int open_images_dir(const struct opts *o, struct img_dir **d)
 		pr_err("%s\n", err.msg);
 		return ret;
 	}
+	img_dir_sync_later(*d); /* made durable all at once before the manifest (dump_inventory) */
 	return check_images_dir(o, *d);
 }
 
