@@ -455,37 +455,63 @@ static int dump_sigactions(struct dump_ctx *c, const struct thread_src *s, CoreE
 	return 0;
 }
 
-/* Asked by the task itself: prlimit() on another task needs the same uids or
- * CAP_SYS_RESOURCE, which root lacks on some hosts. */
-static int dump_rlimits(const struct thread_src *s, CoreEntry *ce)
+/* From /proc/PID/limits (one line per resource, in resource order: name, soft, hard, units;
+ * "unlimited" is RLIM_INFINITY): prlimit() on another task needs the same uids or
+ * CAP_SYS_RESOURCE, which root lacks on some hosts, and asking the task itself costs a remote
+ * call per resource. */
+static int dump_rlimits(pid_t pid, CoreEntry *ce)
 {
-	char what[48], rn[32];
+	struct proc_buf b = { 0 };
+	char path[64], *line, *save = NULL;
+	int ret, res = -1;
 
+	snprintf(path, sizeof(path), "/proc/%d/limits", pid);
 	ce->rlimits = calloc(RLIM_NLIMITS, sizeof(*ce->rlimits));
 	if (!ce->rlimits) {
 		pr_err("out of memory\n");
 		return -ENOMEM;
 	}
-	for (int res = 0; res < RLIM_NLIMITS; res++) {
-		struct rlimit rl;
+	ret = proc_read_file(path, &b); /* logs the path and errno */
+	for (line = ret ? NULL : strtok_r(b.data, "\n", &save); line && !ret;
+	     line = strtok_r(NULL, "\n", &save), res++) {
+		char soft[32], hard[32], *end;
+		uint64_t v[2];
 		RlimitEntry *e;
-		int ret;
 
-		snprintf(what, sizeof(what), "read %s", core_rlimit_name(res, rn, sizeof(rn)));
-		ret = rcall_read(s, what, SYS_prlimit64, 0, res, 0, (long)s->scratch, &rl,
-				 sizeof(rl));
+		if (res < 0)
+			continue; /* the header */
+		if (res >= RLIM_NLIMITS)
+			break;
+		if (strlen(line) < 26 || sscanf(line + 26, "%31s %31s", soft, hard) != 2) {
+			ret = -EINVAL;
+			break;
+		}
+		for (int k = 0; k < 2 && !ret; k++) {
+			const char *t = k ? hard : soft;
+
+			errno = 0;
+			v[k] = strcmp(t, "unlimited") ? strtoull(t, &end, 10) : RLIM_INFINITY;
+			if (strcmp(t, "unlimited") && (errno || *end || end == t))
+				ret = -EINVAL;
+		}
+		e = ret ? NULL : zalloc(sizeof(*e));
+		if (!ret && !e)
+			ret = -ENOMEM;
 		if (ret)
-			return ret;
-		e = zalloc(sizeof(*e));
-		if (!e)
-			return -ENOMEM;
+			break;
 		rlimit_entry__init(e);
 		e->resource = (uint32_t)res;
-		e->cur = rl.rlim_cur;
-		e->max = rl.rlim_max;
+		e->cur = v[0];
+		e->max = v[1];
 		ce->rlimits[ce->n_rlimits++] = e;
 	}
-	return 0;
+	if (!ret && ce->n_rlimits != RLIM_NLIMITS)
+		ret = -EINVAL;
+	if (ret == -EINVAL)
+		pr_err("pid %d: %s does not read as %d limits, soft and hard\n", pid, path,
+		       RLIM_NLIMITS);
+	proc_buf_free(&b);
+	return ret;
 }
 
 static int read_personality(pid_t pid, uint32_t *pers)
@@ -619,7 +645,7 @@ int dump_core(struct dump_ctx *c)
 	if (!ret)
 		ret = dump_sigactions(c, &s, ce);
 	if (!ret)
-		ret = dump_rlimits(&s, ce);
+		ret = dump_rlimits(c->pid, ce);
 	if (!ret)
 		ret = dump_threads(c, ce, s.scratch);
 	if (!ret)
