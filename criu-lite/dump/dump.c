@@ -179,10 +179,29 @@ static int open_sessions(struct dump_tree_list *tl)
 	return 0;
 }
 
+static const char *const phase_names[DUMP_PH_N] = {
+	"start", "freeze", "proc", "core", "files", "memory", "commit", "release",
+};
+static const char *const phase_keys[DUMP_PH_N] = {
+	/* stats keys are kept, not copied */
+	"phase_start_s", "phase_freeze_s", "phase_proc_s",   "phase_core_s",
+	"phase_files_s", "phase_memory_s", "phase_commit_s", "phase_release_s",
+};
+
+/* The time since *t counts for phase p; *t moves on to now. */
+static void phase_end(struct dump_shared *sh, enum dump_phase p, double *t)
+{
+	double now = stats_now();
+
+	sh->phase_s[p] += now - *t;
+	*t = now;
+}
+
 /* Every step for one live task. */
 static int dump_one(struct dump_ctx *c)
 {
 	const struct opts *o = c->sh->o;
+	double t = stats_now();
 	int ret;
 
 	if (c->zombie)
@@ -191,10 +210,13 @@ static int dump_one(struct dump_ctx *c)
 		return ret;
 	if ((ret = fault_inject(o, "core")) || (ret = dump_core(c)))
 		return ret;
+	phase_end(c->sh, DUMP_PH_CORE, &t);
 	if ((ret = fault_inject(o, "files")) || (ret = dump_files(c)))
 		return ret;
+	phase_end(c->sh, DUMP_PH_FILES, &t);
 	if ((ret = fault_inject(o, "mm")) || (ret = dump_mm(c)))
 		return ret;
+	phase_end(c->sh, DUMP_PH_MEMORY, &t);
 	return 0;
 }
 
@@ -248,10 +270,12 @@ static int predump_steps(struct dump_shared *sh, struct dump_tree_list *tl)
 /* The steps, in order; each is a fault-injection site of the same name. */
 static int run_steps(struct dump_shared *sh, struct dump_tree_list *tl, bool pre_dump)
 {
+	double t = stats_now();
 	int ret;
 
 	if ((ret = fault_inject(sh->o, "seize")) || (ret = dump_tree_seize(sh, tl)))
 		return ret;
+	phase_end(sh, DUMP_PH_FREEZE, &t);
 	if ((ret = fault_inject(sh->o, "proc")))
 		return ret;
 	for (size_t i = 0; i < tl->n; i++)
@@ -266,8 +290,12 @@ static int run_steps(struct dump_shared *sh, struct dump_tree_list *tl, bool pre
 	/* trackers before any fd table or memory is read: their fds and VmFlags are ours */
 	if ((ret = fault_inject(sh->o, "track")) || (ret = dump_track_begin(sh, tl, pre_dump)))
 		return ret;
-	if (pre_dump)
-		return predump_steps(sh, tl);
+	if (pre_dump) {
+		phase_end(sh, DUMP_PH_PROC, &t);
+		ret = predump_steps(sh, tl);
+		phase_end(sh, DUMP_PH_MEMORY, &t); /* the pages, and their images */
+		return ret;
+	}
 	if (sh->o->snapshot && (ret = dump_snap_begin(sh, tl)))
 		return ret;
 	/* a network namespace of the tree's own: entered for the steps below (netns.h) */
@@ -278,9 +306,11 @@ static int run_steps(struct dump_shared *sh, struct dump_tree_list *tl, bool pre
 	 * rseq area; a lazy migration serves the pages later from the task against their sums */
 	if ((ret = dump_stops(tl)))
 		return ret;
+	phase_end(sh, DUMP_PH_PROC, &t);
 	for (size_t i = 0; i < tl->n; i++)
 		if ((ret = dump_one(&tl->t[i])))
 			return ret;
+	t = stats_now();		    /* dump_one() counted its own */
 	if ((ret = dump_inet_hold_all(sh))) /* the TCP connections, all locked at once */
 		return ret;
 	if ((ret = dump_files_outside(tl->t, tl->n)))
@@ -295,7 +325,9 @@ static int run_steps(struct dump_shared *sh, struct dump_tree_list *tl, bool pre
 	if (!sh->snap && ((ret = fault_inject(sh->o, "inventory")) ||
 			  (ret = dump_inventory(sh, tl->t[0].vpid, sh->dump_id))))
 		return ret;
-	return close_sessions(sh, tl, false);
+	ret = close_sessions(sh, tl, false);
+	phase_end(sh, DUMP_PH_COMMIT, &t);
+	return ret;
 }
 
 static void free_tasks(struct dump_tree_list *tl)
@@ -361,6 +393,19 @@ static int report(const struct opts *o, struct dump_shared *sh, size_t nr_tasks,
 	stats_count(&st, "image_bytes", u.bytes);
 	stats_secs(&st, "frozen_s", frozen_s);
 	stats_secs(&st, "total_s", total_s);
+	int longest = 0;
+	char phases[256];
+	size_t pl = 0;
+
+	for (int p = 0; p < DUMP_PH_N; p++) {
+		stats_secs(&st, phase_keys[p], sh->phase_s[p]);
+		if (sh->phase_s[p] > sh->phase_s[longest])
+			longest = p;
+		pl += (size_t)snprintf(phases + pl, pl < sizeof(phases) ? sizeof(phases) - pl : 0,
+				       "%s%s %.1f ms", p ? ", " : "", phase_names[p],
+				       sh->phase_s[p] * 1e3);
+	}
+	pr_info("where the time went: %s\n", phases);
 	stats_bytes_str(sh->pages_dumped * 4096, mem, sizeof(mem));
 	stats_bytes_str(u.bytes, img, sizeof(img));
 	if (o->lazy_pages) {
@@ -382,10 +427,11 @@ static int report(const struct opts *o, struct dump_shared *sh, size_t nr_tasks,
 			snprintf(par, sizeof(par), " (+%llu pages in the parent)",
 				 (unsigned long long)dump_track_pages_parent(sh));
 		log_summary("%s of pid %d: %zu task%s, %s of memory%s, images %s %s %s, frozen "
-			    "%.3f s, total %.3f s\n",
+			    "%.3f s, total %.3f s (longest: %s %.3f s)\n",
 			    o->cmd, o->tree, nr_tasks, nr_tasks == 1 ? "" : "s", mem, par, img,
 			    sh->push ? "to" : "in",
-			    sh->push ? img_dir_path(sh->dir) : o->images_dir, frozen_s, total_s);
+			    sh->push ? img_dir_path(sh->dir) : o->images_dir, frozen_s, total_s,
+			    phase_names[longest], sh->phase_s[longest]);
 	}
 	return o->stats_file ? stats_write(&st, o->stats_file) : 0;
 }
@@ -458,6 +504,7 @@ static int dump_run(const struct opts *o, bool pre_dump)
 		    "pagemap nor in VmFlags: any the tree holds can't be found, and are not kept\n");
 	if (!ret) {
 		t_freeze = stats_now();
+		sh.phase_s[DUMP_PH_START] = t_freeze - t0;
 		ret = run_steps(&sh, &tl, pre_dump);
 		if (dump_netns_home(&sh)) /* what comes next (serving, reporting) is from here */
 			ret = ret ?: -EIO;
@@ -490,7 +537,10 @@ static int dump_run(const struct opts *o, bool pre_dump)
 		/* frozen: until the tree runs again, or is sent SIGKILL (its images complete: the
 		 * kernel's teardown of a killed tree is not the dump's, nor a frozen tree's) */
 		frozen_s = stats_now() - t_freeze;
+		double t_rel = stats_now();
+
 		ret = release_all(&tl, resume ? RELEASE_RESUME : RELEASE_KILL);
+		phase_end(&sh, DUMP_PH_RELEASE, &t_rel);
 		killed = !resume;
 		if (resume)
 			frozen_s = stats_now() - t_freeze;

@@ -35,6 +35,20 @@ struct shmem_list;	/* dump-shmem.c: shared memory objects dumped so far */
 
 /* What every task of the dump shares: images, kernel facts, objects that
  * several tasks may hold (open files, pipes, shared memory), statistics. */
+/* Where a dump's time goes (dump.c: the summary line names the longest, -v logs them all,
+ * --stats-file has each as phase_<name>_s). */
+enum dump_phase {
+	DUMP_PH_START,	 /* the image directory, the kernel's features */
+	DUMP_PH_FREEZE,	 /* seizing the tree */
+	DUMP_PH_PROC,	 /* /proc, ids, rsys sessions, trackers, stops */
+	DUMP_PH_CORE,	 /* registers, signals, credentials, ... (dump_core) */
+	DUMP_PH_FILES,	 /* the fds (dump_files) */
+	DUMP_PH_MEMORY,	 /* the memory (dump_mm) */
+	DUMP_PH_COMMIT,	 /* files.img, pstree.img, shared memory, durability, the manifest */
+	DUMP_PH_RELEASE, /* killing or releasing the tree */
+	DUMP_PH_N
+};
+
 struct dump_shared {
 	const struct opts *o;
 	struct img_dir *dir;
@@ -74,6 +88,7 @@ struct dump_shared {
 	    *snap; /* --snapshot: the memory copied while the tree runs (dump-snap.h) */
 	struct dump_ptys *ptys;	    /* the pty masters the tree holds (dump-tty.c) */
 	struct dump_timens *timens; /* the tree's time namespaces (dump-timens.c) */
+	double phase_s[DUMP_PH_N];  /* seconds spent in each phase */
 	/* every task of the dump, once the tree is frozen (for the fds that name a task) */
 	struct dump_ctx *tasks;
 	size_t nr_tasks;
