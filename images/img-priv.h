@@ -20,7 +20,8 @@
 struct img_note {
 	char *name;
 	uint64_t size;
-	uint32_t crc; /* crc32c of the whole file */
+	uint32_t crc;	/* crc32c of the whole file */
+	bool elsewhere; /* listed, not written here (img_dir_note_elsewhere) */
 };
 
 struct img_dir {
@@ -42,6 +43,10 @@ struct img_dir {
 /* Record that name was committed with size bytes and crc32c crc: 0 or -ENOMEM. */
 int img_dir_note(struct img_dir *d, const char *name, uint64_t size, uint32_t crc,
 		 struct img_err *err);
+/* The same for a file the manifest lists that is not written here (a lazy migration's pages
+ * files): img_dir_sync() leaves it alone. */
+int img_dir_note_elsewhere(struct img_dir *d, const char *name, uint64_t size, uint32_t crc,
+			   struct img_err *err);
 
 static inline void img_put_le32(void *p, uint32_t v)
 {

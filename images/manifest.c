@@ -121,8 +121,19 @@ int img_dir_note(struct img_dir *d, const char *name, uint64_t size, uint32_t cr
 		return img_fail(err, ENOMEM, "%s: out of memory for the file list", name);
 	d->notes[d->nnotes].size = size;
 	d->notes[d->nnotes].crc = crc;
+	d->notes[d->nnotes].elsewhere = false;
 	d->nnotes++;
 	return 0;
+}
+
+int img_dir_note_elsewhere(struct img_dir *d, const char *name, uint64_t size, uint32_t crc,
+			   struct img_err *err)
+{
+	int ret = img_dir_note(d, name, size, crc, err);
+
+	if (!ret)
+		d->notes[d->nnotes - 1].elsewhere = true;
+	return ret;
 }
 
 void img_dir_sync_later(struct img_dir *d)
@@ -137,7 +148,11 @@ int img_dir_sync(struct img_dir *d, struct img_err *err)
 		return 0;
 	d->sync_later = false;
 	for (size_t i = 0; i < d->nnotes; i++) {
-		int fd = openat(d->fd, d->notes[i].name, O_RDONLY | O_CLOEXEC);
+		int fd;
+
+		if (d->notes[i].elsewhere)
+			continue;
+		fd = openat(d->fd, d->notes[i].name, O_RDONLY | O_CLOEXEC);
 
 		if (fd < 0 || fsync(fd)) {
 			int e = errno;

@@ -552,7 +552,7 @@ int page_writer_commit(struct page_writer *w, struct img_err *err)
 		return ret;
 	}
 	/* elsewhere: listed in the manifest, with what it would hold, but not written */
-	ret = w->elsewhere ? img_dir_note(w->dir, w->name, w->size, w->crc.whole, err)
+	ret = w->elsewhere ? img_dir_note_elsewhere(w->dir, w->name, w->size, w->crc.whole, err)
 			   : raw_file_commit_noted(&w->rf, w->size, w->crc.whole, err);
 	if (!ret) {
 		ret = write_pagemap(w, err);
