@@ -15,11 +15,11 @@
 #define LOG_PREFIX "anonfd: "
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/fanotify.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "criu-lite/dump/dump.h"
@@ -30,35 +30,6 @@
 #define KIND_INODE 0
 #define KIND_MOUNT 1
 #define KIND_FS	   2
-
-/* The mount point (in the task's view) of mount id mnt, or of a mount of device sdev when mnt
- * is -1; NULL when there is none. */
-static char *mount_point(pid_t pid, long mnt, uint32_t sdev)
-{
-	unsigned int ma = sdev >> 20, mi = sdev & 0xfffff;
-	char path[64], *line = NULL, *found = NULL;
-	size_t cap = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/mountinfo", pid);
-	f = fopen(path, "re");
-	while (f && !found && getline(&line, &cap, f) > 0) {
-		unsigned int lma, lmi;
-		char mp[PATH_MAX];
-		long id;
-
-		if (sscanf(line, "%ld %*d %u:%u %*s %4095s", &id, &lma, &lmi, mp) != 4)
-			continue;
-		if (mnt >= 0 ? id != mnt : lma != ma || lmi != mi)
-			continue;
-		proc_unescape(mp);
-		found = strdup(mp);
-	}
-	free(line);
-	if (f)
-		fclose(f);
-	return found;
-}
 
 static int add_mark(FanotifyEntry *e, uint32_t kind, char *path, uint32_t mflags, uint32_t mask,
 		    uint32_t ign)
@@ -118,7 +89,8 @@ static int other_mark(struct dump_ctx *c, const struct dump_anonfd_fd *f, const 
 		       kind == KIND_MOUNT ? "mount" : "file system", v);
 		return -EINVAL;
 	}
-	path = kind == KIND_MOUNT ? mount_point(c->pid, (long)id, 0) : mount_point(c->pid, -1, id);
+	path = kind == KIND_MOUNT ? proc_mount_point(c->pid, (long)id, 0)
+				  : proc_mount_point(c->pid, -1, makedev(id >> 20, id & 0xfffff));
 	if (!path) {
 		pr_err("%s: %s: a %s mark on %s %#x that the task sees no mount of: not "
 		       "supported\n",

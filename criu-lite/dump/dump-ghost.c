@@ -42,26 +42,6 @@ static int to_proto(const struct ghost_extents *e, struct dump_ghost *g)
 	return 0;
 }
 
-/* The mount point of mount id in pid's mountinfo (field 5, unescaped), or NULL. */
-static char *mount_point(pid_t pid, int id)
-{
-	char path[64], line[4096], mp[4096];
-	char *out = NULL;
-	FILE *f;
-	int mid;
-
-	snprintf(path, sizeof(path), "/proc/%d/mountinfo", pid);
-	f = fopen(path, "re");
-	while (f && !out && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%d %*d %*s %*s %4095s", &mid, mp) == 2 && mid == id) {
-			proc_unescape(mp);
-			out = strdup(mp);
-		}
-	if (f)
-		fclose(f);
-	return out;
-}
-
 /* A regular file deleted while open that another name still links: its file handle. */
 static int get_handle(pid_t pid, const char *what, const char *via, const char *path,
 		      const struct stat *st, struct ghost_handle *h)
@@ -78,7 +58,7 @@ static int get_handle(pid_t pid, const char *what, const char *via, const char *
 			  what, path, (unsigned long)st->st_nlink);
 		return -ENOTSUP;
 	}
-	h->mnt = mount_point(pid, mnt);
+	h->mnt = proc_mount_point(pid, mnt, 0);
 	if (!h->mnt) {
 		pr_err(
 		    "%s: %s was unlinked but has %lu other link(s), and its mount (id %d) is not "

@@ -696,26 +696,19 @@ int ghost_recreate_node(uint32_t id, const char *path, const struct ghost_attr *
  * device, else the first mount of that device in our mountinfo; -errno (logged). */
 static int open_mount(const char *path, const struct ghost_handle *h)
 {
-	char line[4096], mp[4096];
-	unsigned int ma, mi;
 	struct stat st;
 	int fd = open(h->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	FILE *f;
+	char *mp;
 
 	if (fd >= 0 && (!h->dev || (!fstat(fd, &st) && st.st_dev == (dev_t)h->dev)))
 		return fd;
 	if (fd >= 0)
 		close(fd);
 	fd = -1;
-	f = h->dev ? fopen("/proc/self/mountinfo", "re") : NULL;
-	while (f && fd < 0 && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%*d %*d %u:%u %*s %4095s", &ma, &mi, mp) == 3 &&
-		    makedev(ma, mi) == (dev_t)h->dev) {
-			proc_unescape(mp);
-			fd = open(mp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		}
-	if (f)
-		fclose(f);
+	mp = h->dev ? proc_mount_point(0, -1, (dev_t)h->dev) : NULL;
+	if (mp)
+		fd = open(mp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(mp);
 	if (fd < 0)
 		pr_err("deleted file %s was linked by another name at dump: no mount of its file "
 		       "system (%s, device %u:%u) is here\n",

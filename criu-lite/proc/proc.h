@@ -329,6 +329,9 @@ struct cgroup_mount_list {
 };
 
 void cgroup_mount_list_free(struct cgroup_mount_list *l);
+/* proc-mount.c: the mount point (unescaped, malloc'd) in pid's mountinfo (pid 0: ours) of
+ * mount id mnt, or with mnt -1 of the first mount of device dev; NULL when there is none. */
+char *proc_mount_point(pid_t pid, long mnt, dev_t dev);
 /* Undo the octal escapes (\040 ...) the kernel puts in a mountinfo field, in place. */
 void proc_unescape(char *s);
 int proc_parse_cgroup_mounts_buf(const char *name, const char *buf, size_t len,
