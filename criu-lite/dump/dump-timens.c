@@ -160,8 +160,12 @@ int dump_timens_task(struct dump_ctx *c)
 		pid_t tid = c->st.thr[k].tid;
 
 		if ((ret = ns_ino(c->pid, tid, "time", &a)) ||
-		    (ret = ns_ino(c->pid, tid, "time_for_children", &b)))
-			return ret == -ENOENT ? 0 : ret; /* a thread that just exited */
+		    (ret = ns_ino(c->pid, tid, "time_for_children", &b))) {
+			if (ret != -ENOENT)
+				return ret;
+			ret = 0; /* a thread that just exited */
+			continue;
+		}
 		if (a != own || b != kids) {
 			pr_err(
 			    "pid %d: thread %d is in another time namespace than the process, or "

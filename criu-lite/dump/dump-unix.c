@@ -334,8 +334,10 @@ static int scm_files(struct dump_ctx *c, struct usk *s)
 		return 0;
 	s->scm_e = calloc(n, sizeof(*s->scm_e));
 	s->scm_p = calloc(n, sizeof(*s->scm_p));
-	if (!s->scm_e || !s->scm_p)
-		ret = -ENOMEM;
+	if (!s->scm_e || !s->scm_p) {
+		pr_err("%s: out of memory for its files in flight\n", s->what);
+		return -ENOMEM;
+	}
 	for (size_t i = 0; !ret && i < n; i++) {
 		struct usk_scm *r = &s->scm.scm[i];
 		UnixSkScm *e = &s->scm_e[i];
@@ -345,8 +347,10 @@ static int scm_files(struct dump_ctx *c, struct usk *s)
 		s->scm_p[i] = e;
 		e->msg = r->msg;
 		e->file_ids = calloc(r->n, sizeof(*e->file_ids));
-		if (!e->file_ids)
-			ret = -ENOMEM;
+		if (!e->file_ids) {
+			pr_err("%s: out of memory for its files in flight\n", s->what);
+			return -ENOMEM;
+		}
 		for (size_t k = 0; !ret && k < r->n; k++) {
 			snprintf(what, sizeof(what), "%s: fd %zu of queued message %u", s->what,
 				 k + 1, r->msg + 1);
@@ -355,8 +359,6 @@ static int scm_files(struct dump_ctx *c, struct usk *s)
 			e->n_file_ids = k + 1;
 		}
 	}
-	if (ret == -ENOMEM)
-		pr_err("%s: out of memory for its files in flight\n", s->what);
 	if (!ret) {
 		s->e.scm = s->scm_p;
 		s->e.n_scm = n;

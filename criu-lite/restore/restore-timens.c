@@ -118,8 +118,10 @@ static int write_offsets(pid_t pid, const TimensEntry *e)
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, buf, (size_t)len) != len) {
 		ret = -errno;
-		pr_perror("time namespace %u: can't set its offsets (%s) through %s", e->id, buf,
-			  path);
+		pr_perror("time namespace %u: can't set its offsets (monotonic %" PRId64
+			  ".%09u s, boottime %" PRId64 ".%09u s) through %s",
+			  e->id, e->monotonic_sec, e->monotonic_nsec, e->boottime_sec,
+			  e->boottime_nsec, path);
 	}
 	if (fd >= 0)
 		close(fd);
