@@ -44,6 +44,33 @@ void stats_count(struct stats *s, const char *key, uint64_t v)
 	}
 }
 
+void stats_lap(double *acc, double *t)
+{
+	double now = stats_now();
+
+	*acc += now - *t;
+	*t = now;
+}
+
+int stats_phases(struct stats *s, const char *const *names, const char *const *keys,
+		 const double *ph, int n, char *buf, size_t len)
+{
+	int longest = 0;
+	size_t pl = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (int p = 0; p < n; p++) {
+		stats_secs(s, keys[p], ph[p]);
+		if (ph[p] > ph[longest])
+			longest = p;
+		if (pl < len)
+			pl += (size_t)snprintf(buf + pl, len - pl, "%s%s %.1f ms", p ? ", " : "",
+					       names[p], ph[p] * 1e3);
+	}
+	return longest;
+}
+
 void stats_secs(struct stats *s, const char *key, double v)
 {
 	int i = stats_slot(s, key);

@@ -191,10 +191,7 @@ static const char *const phase_keys[DUMP_PH_N] = {
 /* The time since *t counts for phase p; *t moves on to now. */
 static void phase_end(struct dump_shared *sh, enum dump_phase p, double *t)
 {
-	double now = stats_now();
-
-	sh->phase_s[p] += now - *t;
-	*t = now;
+	stats_lap(&sh->phase_s[p], t);
 }
 
 /* Every step for one live task. */
@@ -393,18 +390,10 @@ static int report(const struct opts *o, struct dump_shared *sh, size_t nr_tasks,
 	stats_count(&st, "image_bytes", u.bytes);
 	stats_secs(&st, "frozen_s", frozen_s);
 	stats_secs(&st, "total_s", total_s);
-	int longest = 0;
 	char phases[256];
-	size_t pl = 0;
+	int longest = stats_phases(&st, phase_names, phase_keys, sh->phase_s, DUMP_PH_N, phases,
+				   sizeof(phases));
 
-	for (int p = 0; p < DUMP_PH_N; p++) {
-		stats_secs(&st, phase_keys[p], sh->phase_s[p]);
-		if (sh->phase_s[p] > sh->phase_s[longest])
-			longest = p;
-		pl += (size_t)snprintf(phases + pl, pl < sizeof(phases) ? sizeof(phases) - pl : 0,
-				       "%s%s %.1f ms", p ? ", " : "", phase_names[p],
-				       sh->phase_s[p] * 1e3);
-	}
 	pr_info("where the time went: %s\n", phases);
 	stats_bytes_str(sh->pages_dumped * 4096, mem, sizeof(mem));
 	stats_bytes_str(u.bytes, img, sizeof(img));

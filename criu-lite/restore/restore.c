@@ -390,7 +390,26 @@ static void free_ctx(struct restore_ctx *c)
 }
 
 /* The summary line (unless -v0) and --stats-file, once the tree runs. */
-static int report_run(struct restore_ctx *c, double running_s)
+/* Where a restore's time goes until the tree runs: the summary line names the longest, -v logs
+ * them all, --stats-file has each as phase_<name>_s. */
+enum restore_phase {
+	RST_PH_IMAGES,	/* the kernel's features, every image read and checked */
+	RST_PH_PREPARE, /* what the skeletons inherit: transfer fds, shared memory, pipes */
+	RST_PH_TREE,	/* the skeletons, with their memory */
+	RST_PH_TASKS,	/* each task's state inside it (registers, signals, fds ...) */
+	RST_PH_RESUME,	/* connections out of repair, the pidfile, the release */
+	RST_PH_N
+};
+
+static const char *const rst_phase_names[RST_PH_N] = { "images", "prepare", "tree", "tasks",
+						       "resume" };
+static const char *const rst_phase_keys[RST_PH_N] = { /* stats keys are kept, not copied */
+						      "phase_images_s", "phase_prepare_s",
+						      "phase_tree_s", "phase_tasks_s",
+						      "phase_resume_s"
+};
+
+static int report_run(struct restore_ctx *c, double running_s, const double *ph)
 {
 	const struct opts *o = c->o;
 	uint64_t pages = 0;
@@ -414,12 +433,17 @@ static int report_run(struct restore_ctx *c, double running_s)
 	stats_count(&st, "image_files", u.files);
 	stats_count(&st, "image_bytes", u.bytes);
 	stats_secs(&st, "running_s", running_s);
+	char phases[192];
+	int longest = stats_phases(&st, rst_phase_names, rst_phase_keys, ph, RST_PH_N, phases,
+				   sizeof(phases));
+
+	pr_info("where the time went: %s\n", phases);
 	stats_bytes_str(pages * 4096, mem, sizeof(mem));
 	stats_bytes_str(u.bytes, img, sizeof(img));
 	log_summary("restore of pid %d: %zu task%s, %s of memory, images %s from %s, running after "
-		    "%.3f s\n",
+		    "%.3f s (longest: %s %.3f s)\n",
 		    c->tasks[0].vpid, c->nr_tasks, c->nr_tasks == 1 ? "" : "s", mem, img,
-		    o->images_dir, running_s);
+		    o->images_dir, running_s, rst_phase_names[longest], ph[longest]);
 	return o->stats_file ? stats_write(&st, o->stats_file) : 0;
 }
 
@@ -442,7 +466,7 @@ int restore_run(const struct opts *o)
 {
 	struct restore_ctx c = { .o = o };
 	struct img_err err = { 0 };
-	double t0 = stats_now();
+	double t0 = stats_now(), t = t0, ph[RST_PH_N] = { 0 };
 	int ret;
 
 	if (img_dir_open(o->images_dir, false, &c.dir, &err) ||
@@ -480,6 +504,7 @@ int restore_run(const struct opts *o)
 		ret = fault_inject(o, "images");
 	if (!ret)
 		ret = restore_lazy_start(&c);
+	stats_lap(&ph[RST_PH_IMAGES], &t);
 	/* 2: what the skeletons inherit */
 	if (!ret)
 		ret = pick_xfer_base(&c);
@@ -504,6 +529,7 @@ int restore_run(const struct opts *o)
 		ret = restore_shmem_fill(&c);
 	if (!ret)
 		ret = fault_inject(o, "prepare");
+	stats_lap(&ph[RST_PH_PREPARE], &t);
 	/* 3: the tasks */
 	if (!ret)
 		ret = fault_inject(o, "clone");
@@ -511,8 +537,10 @@ int restore_run(const struct opts *o)
 		restore_sigactions_inherited(&c);
 		ret = restore_tree_create(&c);
 	}
+	stats_lap(&ph[RST_PH_TREE], &t);
 	for (size_t i = 0; !ret && i < c.nr_tasks; i++)
 		ret = restore_task(&c, &c.tasks[i]);
+	stats_lap(&ph[RST_PH_TASKS], &t);
 	if (ret) {
 		bool created = false;
 
@@ -573,8 +601,9 @@ int restore_run(const struct opts *o)
 	if (!ret && o->pidfile && !early_pid)
 		ret = write_pidfile(o->pidfile, root);
 
+	stats_lap(&ph[RST_PH_RESUME], &t);
 	if (!ret)
-		ret = report_run(&c, stats_now() - t0);
+		ret = report_run(&c, stats_now() - t0, ph);
 	free_ctx(&c);
 	if (ret)
 		return 1;
