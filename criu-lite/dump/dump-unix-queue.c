@@ -51,8 +51,7 @@ struct peek {
 	int fd;
 	const char *what;
 	size_t ctl_len; /* control buffer: 0, or room for credentials, a pidfd, fds */
-	bool take;	/* keep the fds in flight (take_fds) */
-	bool stream;	/* a stream socket: fds in flight are refused all the same */
+	bool take;	/* keep the fds in flight (take_fds, never on a stream socket) */
 	bool fds;	/* file descriptors in flight (SCM_RIGHTS or a truncated control) */
 	bool trunc;	/* a control message did not fit (MSG_CTRUNC) */
 	int err;	/* -ENOMEM while keeping fds */
@@ -117,8 +116,7 @@ static void take_cmsgs(struct peek *p, struct msghdr *mh)
 			continue;
 		if (cm->cmsg_type == SCM_RIGHTS) {
 			p->fds = true;
-			if (p->take && !p->stream && !p->got && n &&
-			    (p->got = malloc(n * sizeof(int)))) {
+			if (p->take && !p->got && n && (p->got = malloc(n * sizeof(int)))) {
 				memcpy(p->got, fds, n * sizeof(int));
 				p->ngot = n;
 				continue;
@@ -136,7 +134,7 @@ static void take_cmsgs(struct peek *p, struct msghdr *mh)
 /* Stop walking the queue: fds that are refused, or that could not all be taken. */
 static bool stop(const struct peek *p)
 {
-	return (p->fds && (!p->take || p->stream)) || p->trunc || p->err;
+	return (p->fds && !p->take) || p->trunc || p->err;
 }
 
 /* Keep the fds of the last peek as the record of message msg. */
@@ -363,12 +361,12 @@ static int check_len(int type, uint32_t inq, const struct usk_queue *q, const ch
 int usk_queue_peek(int fd, int type, bool rcv_shut, uint32_t inq, bool take_fds, const char *what,
 		   struct usk_queue *q)
 {
-	struct peek p = { .fd = fd, .what = what, .take = take_fds, .stream = type == SOCK_STREAM };
+	struct peek p = { .fd = fd, .what = what, .take = take_fds && type != SOCK_STREAM };
 	int orig, ret, ret2;
 
 	memset(q, 0, sizeof(*q));
 	if ((ret = get_int(fd, SO_PEEK_OFF, &orig, "SO_PEEK_OFF", what)) ||
-	    (ret = control_room(fd, what, take_fds && type != SOCK_STREAM, &p.ctl_len)) ||
+	    (ret = control_room(fd, what, p.take, &p.ctl_len)) ||
 	    (type == SOCK_STREAM && (ret = check_oob(fd, what))) ||
 	    (type == SOCK_STREAM && (ret = set_peek_off(fd, 0, what))))
 		return ret;
@@ -378,11 +376,11 @@ int usk_queue_peek(int fd, int type, bool rcv_shut, uint32_t inq, bool take_fds,
 		ret = peek_msgs(&p, type == SOCK_SEQPACKET, rcv_shut, inq, q);
 	drop_got(&p);
 	ret2 = set_peek_off(fd, orig, what);
-	if (!ret && p.err)
+	if (!ret && p.err) {
 		pr_err("%s: out of memory for its file descriptors in flight\n", what);
-	if (!ret && p.err)
 		ret = p.err;
-	if (!ret && p.trunc && take_fds && type != SOCK_STREAM) {
+	}
+	if (!ret && p.trunc && p.take) {
 		pr_err("%s: a message in its receive queue carries more file descriptors in flight "
 		       "than the dumper could take (MSG_CTRUNC: its RLIMIT_NOFILE?)\n",
 		       what);
