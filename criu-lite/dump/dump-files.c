@@ -341,7 +341,8 @@ static int dump_fd(struct dump_ctx *c, struct file_entry_list *l, const struct p
 		r.flags = fi.flags & ~(uint32_t)O_CLOEXEC;
 		r.pos = (uint64_t)fi.pos;
 		if (memfd_link(f->target, &st)) {
-			struct dump_memfd_fd mf = { what, f->target, f->fd, r.flags, r.pos, &st };
+			struct dump_memfd_fd mf = { what,    f->target, f->fd, NULL,
+						    r.flags, r.pos,	&st };
 
 			r.type = FILE_TYPE__FT_MEMFD;
 			r.st = st;
@@ -516,7 +517,8 @@ static int find_via(struct dump_ctx *c, const char *path, char *via, size_t len)
 }
 
 /* The file s reaches, opened with r's flags: the entry an earlier call made for the same file
- * and flags, or a new one (regular files and directories only). */
+ * and flags, or a new one (regular files and directories only, and a memfd the task executed:
+ * an entry of its shared memory object, which /proc/PID/exe reaches). */
 static int add_by_via(struct dump_ctx *c, const struct file_src *s, struct file_rec *r,
 		      uint32_t *id)
 {
@@ -531,11 +533,31 @@ static int add_by_via(struct dump_ctx *c, const struct file_src *s, struct file_
 	for (size_t i = 0; i < l->n; i++) {
 		const struct file_rec *o = &l->v[i];
 
-		if (o->type == FILE_TYPE__FT_REG && o->st.st_dev == st.st_dev &&
-		    o->st.st_ino == st.st_ino && o->flags == r->flags) {
+		if ((o->type == FILE_TYPE__FT_REG ||
+		     (o->type == FILE_TYPE__FT_MEMFD && o->fd < 0)) &&
+		    o->st.st_dev == st.st_dev && o->st.st_ino == st.st_ino &&
+		    o->flags == r->flags) {
 			*id = o->id;
 			return 0;
 		}
+	}
+	if (memfd_link(s->link, &st)) { /* an executed memfd: its object, as an fd of it */
+		struct dump_memfd_fd mf = { s->what, s->link, -1, s->via, r->flags, 0, &st };
+
+		r->type = FILE_TYPE__FT_MEMFD;
+		r->st = st;
+		r->path = strdup(s->link);
+		r->memfd = malloc(sizeof(*r->memfd));
+		ret = r->path && r->memfd ? dump_memfd_fd(c, &mf, r->memfd) : -ENOMEM;
+		if (!ret)
+			ret = add_rec(c, l, r);
+		if (ret) {
+			free(r->path);
+			free(r->memfd);
+			return ret;
+		}
+		*id = r->id;
+		return 0;
 	}
 	ret = describe(c, l, s, &st, r);
 	if (!ret && r->type != FILE_TYPE__FT_REG) {

@@ -490,7 +490,10 @@ int dump_memfd_fd(struct dump_ctx *c, const struct dump_memfd_fd *f, MemfdFileEn
 	int ret;
 
 	/* a file of our own: SEEK_DATA must not move the task's offset */
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", c->pid, f->fd);
+	if (f->fd >= 0)
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", c->pid, f->fd);
+	else
+		s.path = f->via;
 	ret = object_get(c, &s, &id);
 	if (ret)
 		return ret;

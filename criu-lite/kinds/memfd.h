@@ -45,7 +45,8 @@ static inline bool memfd_link(const char *link, const struct stat *st)
 struct dump_memfd_fd {
 	const char *what; /* "pid 12 fd 3", for messages */
 	const char *link; /* "/memfd:NAME (deleted)" */
-	int fd;		  /* the fd in the task */
+	int fd;		  /* the fd in the task; -1: reached through via */
+	const char *via;  /* with fd -1: /proc/PID/exe or a /proc/PID/map_files link */
 	uint32_t flags;	  /* status flags (fdinfo, without O_CLOEXEC) */
 	uint64_t pos;	  /* file offset (fdinfo) */
 	const struct stat *st;
