@@ -4,12 +4,14 @@
  * Contract: dump_pidfd() reads which process the pidfd refers to from its fdinfo ("Pid:", in
  * criu-lite's PID namespace; -1 once that process was reaped) and its status flags
  * (O_NONBLOCK: PIDFD_NONBLOCK; O_EXCL: PIDFD_THREAD). A pidfd of a task of the dump (live or a
- * zombie) keeps that task's pid in the tree's namespace. A pidfd of a reaped process keeps its
+ * zombie) keeps that task's pid in the tree's namespace; a PIDFD_THREAD pidfd of another thread
+ * than the leader also its tid (restore makes it once the thread exists: the thread's own task
+ * is restored first, or is the task that holds it). A pidfd of a reaped process keeps its
  * wait status where the kernel tells it (PIDFD_GET_INFO with PIDFD_INFO_EXIT, 6.15+), read
  * through a copy of the fd. Nothing is changed in the task.
  * Refused, naming the fd and the process: a pidfd of a process outside the dumped tree (it
- * can't be made to refer to it after a restore elsewhere), a PIDFD_THREAD pidfd of a thread
- * other than a leader (threads are made after the fds at restore: not supported yet), a reaped
+ * can't be made to refer to it after a restore elsewhere), a PIDFD_THREAD pidfd of a thread of
+ * a task restored after the one that holds it (the thread would not exist yet), a reaped
  * process whose status says it dumped core (a status no process can be made to end with
  * without writing a core dump).
  */
@@ -62,7 +64,7 @@ int dump_pidfd(struct dump_ctx *c, const struct dump_anonfd_fd *f, PidfdEntry *e
 {
 	const char *v = proc_fdinfo_value(f->fi, "Pid", 0);
 	const struct dump_ctx *t = NULL;
-	pid_t vpid = 0;
+	pid_t vpid = 0, vtid;
 	char *end;
 	long pid;
 	int ret;
@@ -96,10 +98,21 @@ int dump_pidfd(struct dump_ctx *c, const struct dump_anonfd_fd *f, PidfdEntry *e
 		return 0;
 	}
 	vpid = dump_tree_vid(c->sh, F_OWNER_PID, (pid_t)pid, &t);
-	if (!vpid && dump_tree_vid(c->sh, F_OWNER_TID, (pid_t)pid, &t)) {
-		pr_err("%s: a PIDFD_THREAD pidfd of thread %ld of pid %d: not supported yet\n",
-		       f->what, pid, t->st.pid);
-		return -ENOTSUP;
+	if (!vpid && (vtid = dump_tree_vid(c->sh, F_OWNER_TID, (pid_t)pid, &t))) {
+		/* restore makes a task's fds before its threads, and the tasks in this order */
+		if (c >= c->sh->tasks && c < c->sh->tasks + c->sh->nr_tasks && t > c) {
+			pr_err(
+			    "%s: a PIDFD_THREAD pidfd of thread %ld of pid %d, which is restored "
+			    "later than pid %d that holds it: not supported\n",
+			    f->what, pid, t->st.pid, c->pid);
+			return -ENOTSUP;
+		}
+		e->has_pid = e->has_tid = true;
+		e->pid = (uint32_t)t->vpid;
+		e->tid = (uint32_t)vtid;
+		pr_info("%s: a pidfd of thread %ld of pid %d (%d of %d in the tree)\n", f->what,
+			pid, t->st.pid, vtid, t->vpid);
+		return 0;
 	}
 	if (!vpid) {
 		char state, comm[64] = "?";

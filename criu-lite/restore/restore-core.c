@@ -665,6 +665,8 @@ int restore_core(struct restore_ctx *c, struct restore_task *t)
 		ret = restore_seccomp_common(&leader, ce); /* the threads inherit these */
 	if (!ret)
 		ret = restore_threads_create(c, t);
+	if (!ret) /* pidfds of those threads */
+		ret = restore_late_threads(c, t);
 	if (!ret)
 		ret = restore_thread_state(&leader, ce);
 	if (!ret)

@@ -257,7 +257,9 @@ static int install_fds(struct restore_ctx *c, struct restore_task *t)
 		long r;
 
 		if (f->xfer_fd < 0) { /* made in the task (restore-late.c) */
-			int ret = restore_late_install(c, t, i);
+			int ret = restore_late_after_threads(t, restore_file(c, t->fdinfo[i]->id))
+				      ? 0 /* once its threads exist */
+				      : restore_late_install(c, t, i);
 
 			if (ret)
 				return ret;

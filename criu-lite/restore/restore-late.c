@@ -11,7 +11,10 @@
  * fills t's table. When a task restored before t (or an earlier fd of t) already holds that
  * open file description, t gets a copy of it (pidfd_getfd() through a pidfd of that task, or
  * dup3()), so that fds that shared a description share it again; otherwise it is made anew.
- * The fd lands at its number with its FD_CLOEXEC. 0 or -errno (logged).
+ * The fd lands at its number with its FD_CLOEXEC. A PIDFD_THREAD pidfd of one of t's own
+ * threads other than the leader waits for that thread: restore_late_threads() installs every fd
+ * of t on such a description once restore-core.c has made t's threads (the fds of an earlier
+ * task's threads are made with the rest: that task is complete). 0 or -errno (logged).
  */
 #define LOG_PREFIX "files: "
 
@@ -112,6 +115,26 @@ int restore_fd_holder(struct restore_ctx *c, struct restore_task *t, size_t i, u
 			}
 	}
 	return -1;
+}
+
+bool restore_late_after_threads(const struct restore_task *t, const FileEntry *fe)
+{
+	return fe && fe->type == FILE_TYPE__FT_PIDFD && fe->pidfd && fe->pidfd->has_tid &&
+	       fe->pidfd->pid == (uint32_t)t->vpid;
+}
+
+int restore_late_threads(struct restore_ctx *c, struct restore_task *t)
+{
+	for (size_t i = 0; i < t->nr_fds; i++) {
+		int ret;
+
+		if (!restore_late_after_threads(t, restore_file(c, t->fdinfo[i]->id)))
+			continue;
+		ret = restore_late_install(c, t, i);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 int restore_late_install(struct restore_ctx *c, struct restore_task *t, size_t i)

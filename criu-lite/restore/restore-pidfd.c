@@ -5,7 +5,11 @@
  * restore_pidfd_make() for the first fd of each description (restore_pidfd_check() has checked
  * the entry while the transfer fds were prepared). For a task of the tree: pidfd_open() of its
  * pid in the tree's PID namespace (which every task of the tree is in), with the dumped
- * PIDFD_NONBLOCK / PIDFD_THREAD; the fd number in the task is returned. For a
+ * PIDFD_NONBLOCK / PIDFD_THREAD; the fd number in the task is returned. A PIDFD_THREAD pidfd
+ * of another thread than the leader: pidfd_open() of that thread's tid, once it exists: the dump
+ * saw to it that its task is restored before the holder or is the holder, whose fds of it
+ * restore-late.c installs right after that task's threads are made (restore_late_after_threads()).
+ * For a
  * process that had been reaped: the restorer forks a helper into the tree's PID namespace
  * (setns to the root's, and back), the task opens a pidfd of it, then it ends with the dumped
  * wait status (its exit code, or the signal that killed it) and the restorer reaps it. Like
@@ -36,6 +40,7 @@
 
 int restore_pidfd_check(struct restore_ctx *c, const FileEntry *fe)
 {
+	struct restore_task *o = NULL;
 	int32_t st;
 
 	if (!fe || !fe->pidfd) {
@@ -46,10 +51,23 @@ int restore_pidfd_check(struct restore_ctx *c, const FileEntry *fe)
 		pr_err("files.img: pidfd file %u has status flags %#x\n", fe->id, fe->pidfd->flags);
 		return -EBADMSG;
 	}
-	if (fe->pidfd->has_pid && !restore_task_by_vpid(c, (pid_t)fe->pidfd->pid)) {
+	if (fe->pidfd->has_pid && !(o = restore_task_by_vpid(c, (pid_t)fe->pidfd->pid))) {
 		pr_err("files.img: pidfd file %u refers to pid %u, which is no task of the dump\n",
 		       fe->id, fe->pidfd->pid);
 		return -EBADMSG;
+	}
+	if (fe->pidfd->has_tid) {
+		bool found = false;
+
+		for (size_t i = 1; o && o->core && i < o->core->n_threads; i++)
+			found |= o->core->threads[i]->tid == fe->pidfd->tid;
+		if (!fe->pidfd->has_pid || !(fe->pidfd->flags & O_EXCL) || (o->core && !found)) {
+			pr_err(
+			    "files.img: pidfd file %u refers to thread %u of pid %u, which is no "
+			    "thread of it but the leader, or has no PIDFD_THREAD\n",
+			    fe->id, fe->pidfd->tid, fe->pidfd->pid);
+			return -EBADMSG;
+		}
 	}
 	st = fe->pidfd->has_exit_code ? fe->pidfd->exit_code : 0;
 	if (!fe->pidfd->has_pid && !WIFEXITED(st) && !(WIFSIGNALED(st) && !WCOREDUMP(st))) {
@@ -153,7 +171,7 @@ static long reaped_pidfd(struct restore_ctx *c, struct restore_task *t, const Fi
 	close(w[0]);
 	v = inner_pid(h);
 	n = v ? call(t, "opening the pidfd of a process to be reaped", SYS_pidfd_open, v,
-		     fe->pidfd->flags & PIDFD_NONBLOCK_FLAG, 0)
+		     fe->pidfd->flags & (PIDFD_NONBLOCK_FLAG | PIDFD_THREAD_FLAG), 0)
 	      : -ESRCH;
 	close(w[1]); /* it ends now */
 	if (waitpid(h, &status, 0) != h && n >= 0)
@@ -176,8 +194,13 @@ long restore_pidfd_make(struct restore_ctx *c, struct restore_task *t, const Fil
 
 	if (!fe->pidfd->has_pid)
 		return reaped_pidfd(c, t, fe);
-	snprintf(what, sizeof(what), "opening a pidfd of pid %u (pidfd file %u)", fe->pidfd->pid,
-		 fe->id);
-	return call(t, what, SYS_pidfd_open, fe->pidfd->pid,
+	if (fe->pidfd->has_tid)
+		snprintf(what, sizeof(what),
+			 "opening a pidfd of thread %u of pid %u (pidfd file %u)", fe->pidfd->tid,
+			 fe->pidfd->pid, fe->id);
+	else
+		snprintf(what, sizeof(what), "opening a pidfd of pid %u (pidfd file %u)",
+			 fe->pidfd->pid, fe->id);
+	return call(t, what, SYS_pidfd_open, fe->pidfd->has_tid ? fe->pidfd->tid : fe->pidfd->pid,
 		    fe->pidfd->flags & (PIDFD_NONBLOCK_FLAG | PIDFD_THREAD_FLAG), 0);
 }

@@ -119,6 +119,11 @@ int restore_run(const struct opts *o);
 bool restore_late(const FileEntry *fe);
 int restore_late_check(struct restore_ctx *c, const FileEntry *fe);
 int restore_late_install(struct restore_ctx *c, struct restore_task *t, size_t i);
+/* Whether fe, an fd of t, waits until t's threads exist (a PIDFD_THREAD pidfd of one of them):
+ * restore_files() leaves those fds out, and restore_late_threads() installs them once the
+ * threads are made (restore-core.c). */
+bool restore_late_after_threads(const struct restore_task *t, const FileEntry *fe);
+int restore_late_threads(struct restore_ctx *c, struct restore_task *t);
 /* Where open file description id (fd i of t's image) is already installed: the fd number in t
  * (an earlier fd: *task t) or in a task restored before it that has a table of its own; -1 if
  * nowhere. */

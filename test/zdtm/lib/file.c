@@ -3,6 +3,7 @@
  * the /proc/self/fd link of an fd. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,13 +54,13 @@ err:
 	return NULL;
 }
 
-int test_fdinfo_get(int fd, const char *key, char *buf, size_t len)
+/* test_fdinfo_get() of the fdinfo file at path. */
+static int fdinfo_get(const char *path, const char *key, char *buf, size_t len)
 {
-	char path[64], *text, *p;
+	char *text, *p;
 	size_t klen = strlen(key), n;
 	int ret = -1;
 
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
 	text = test_read_file(path, &n);
 	for (p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
 		if (strncmp(p, key, klen) || p[klen] != ':')
@@ -72,6 +73,29 @@ int test_fdinfo_get(int fd, const char *key, char *buf, size_t len)
 	}
 	free(text);
 	return ret;
+}
+
+int test_fdinfo_get(int fd, const char *key, char *buf, size_t len)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	return fdinfo_get(path, key, buf, len);
+}
+
+long test_fdinfo_num(pid_t pid, int fd, const char *key, int base)
+{
+	char path[64], v[64], *end;
+	long n;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fd);
+	else
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	if (fdinfo_get(path, key, v, sizeof(v)))
+		return LONG_MIN;
+	n = strtol(v, &end, base);
+	return end == v ? LONG_MIN : n;
 }
 
 int test_fd_link(int fd, char *buf, size_t len)

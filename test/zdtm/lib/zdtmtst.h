@@ -48,6 +48,9 @@ char *test_read_file(const char *path, size_t *len);
  * it, into buf (cut to len - 1 bytes): 0, or -1 when the file can't be read or has no such
  * line. */
 int test_fdinfo_get(int fd, const char *key, char *buf, size_t len);
+/* The number of that line (in base: 10 for "Pid", 8 for "flags") of /proc/PID/fdinfo/FD (pid
+ * 0: our own); LONG_MIN when there is no such line or no number on it. */
+long test_fdinfo_num(pid_t pid, int fd, const char *key, int base);
 /* What /proc/self/fd/fd links to ("PATH (deleted)", "pipe:[N]"), into buf (cut to len - 1
  * bytes): 0, or -1 with errno set. */
 int test_fd_link(int fd, char *buf, size_t len);

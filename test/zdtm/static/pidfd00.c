@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/kcmp.h>
 #include <linux/sched.h>
 #include <poll.h>
@@ -59,16 +60,14 @@ static int pidfd_open(pid_t pid, unsigned int flags)
 
 static long fd_pid(int fd)
 {
-	char v[32];
-
-	return test_fdinfo_get(fd, "Pid", v, sizeof(v)) ? -100 : strtol(v, NULL, 10);
+	return test_fdinfo_num(0, fd, "Pid", 10);
 }
 
 static int fd_flags(int fd)
 {
-	char v[32];
+	long v = test_fdinfo_num(0, fd, "flags", 8);
 
-	return test_fdinfo_get(fd, "flags", v, sizeof(v)) ? -1 : (int)strtol(v, NULL, 8);
+	return v == LONG_MIN ? -1 : (int)v;
 }
 
 /* The exit status the kernel keeps for a reaped process's pidfd: 0 and *st, 1 when the kernel
