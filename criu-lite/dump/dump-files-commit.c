@@ -119,6 +119,10 @@ static void fill_entry(const struct file_rec *r, const struct dump_ghosts *ghost
 	re->has_size = re->has_mtime_ns = true;
 	re->size = (uint64_t)r->st.st_size;
 	re->mtime_ns = (int64_t)r->st.st_mtim.tv_sec * 1000000000LL + r->st.st_mtim.tv_nsec;
+	re->has_proc_pid = r->proc_pid > 0;
+	re->proc_pid = (uint32_t)r->proc_pid;
+	re->has_proc_gone = r->proc_gone;
+	re->proc_gone = r->proc_gone;
 	if (r->deleted)
 		dump_ghost_fill(&ghosts->v[r->ghost], re);
 }

@@ -34,7 +34,10 @@ struct file_rec {
 	const char *ns_own;	  /* FT_NSFILE of another kind: its task's own one, by name */
 	PtyFileEntry *pty;	  /* FT_PTY (dump-tty.c), malloc'd */
 	FownEntry *fown;	  /* its owner (dump-fown.c), malloc'd, or NULL */
-	bool own_fd; /* fd is the dumper's (in flight: dump-inflight.c), closed at free */
+	bool own_fd;	/* fd is the dumper's (in flight: dump-inflight.c), closed at free */
+	pid_t proc_pid; /* FT_REG under /proc/PID of a task of the tree or one gone (dump-procpid.c)
+			 */
+	bool proc_gone; /* that process is gone */
 };
 
 struct file_entry_list {

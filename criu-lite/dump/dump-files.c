@@ -226,6 +226,16 @@ static int describe(struct dump_ctx *c, struct file_entry_list *l, const struct 
 	int ret;
 
 	r->st = *st;
+	ret = dump_proc_pid(c, s->what, s->via, s->link, &r->proc_pid, &r->proc_gone);
+	if (ret) { /* of a process of the tree or one gone: made in the task at restore */
+		if (ret < 0)
+			return ret;
+		r->type = FILE_TYPE__FT_REG;
+		r->path =
+		    strndup(s->link, strlen(s->link) -
+					 (has_deleted_suffix(s->link) ? DELETED_SUFFIX_LEN : 0));
+		return r->path ? 0 : -ENOMEM;
+	}
 	if (strncmp(s->link, "/memfd:", 7) == 0 && has_deleted_suffix(s->link) && !st->st_nlink) {
 		pr_err("%s: %s is a memfd: not supported yet\n", s->what, s->link);
 		return -ENOTSUP;
@@ -563,6 +573,11 @@ static int add_by_via(struct dump_ctx *c, const struct file_src *s, struct file_
 	if (!ret && r->type != FILE_TYPE__FT_REG) {
 		pr_err("%s: a %s: only regular files and directories are taken here\n", s->what,
 		       kind_name(st.st_mode));
+		ret = -ENOTSUP;
+	}
+	if (!ret && r->proc_pid) {
+		pr_err("%s: %s belongs to pid %d%s: not supported here\n", s->what, s->link,
+		       r->proc_pid, r->proc_gone ? ", which is gone" : " of the tree");
 		ret = -ENOTSUP;
 	}
 	if (!ret)

@@ -279,6 +279,11 @@ int dump_file_add_path(struct dump_ctx *c, const char *path, int open_flags, uin
 /* A deleted cwd (link: what /proc/PID/cwd reads) as an entry of its own: a directory opened
  * O_RDONLY, recreated as a ghost at restore. */
 int dump_file_add_cwd(struct dump_ctx *c, const char *link, uint32_t *id);
+/* dump-procpid.c: whether the file via reaches (link: its path as the task sees it) is under
+ * /proc/PID of a task of the tree or of a process that is gone: 1 with *pid and *gone, 0, or
+ * -errno. */
+int dump_proc_pid(struct dump_ctx *c, const char *what, const char *via, const char *link,
+		  pid_t *pid, bool *gone);
 /* One fd f of c as a file of the dump (dump-files.c), its id in *id; what names it in
  * messages (NULL: "pid P fd N"). *kept: a new entry that keeps f->fd (closed with the list). */
 int dump_file_fd(struct dump_ctx *c, const struct proc_fd *f, const char *what, uint32_t *id,

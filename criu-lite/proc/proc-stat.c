@@ -131,6 +131,11 @@ static int read_and_parse(const char *path, struct proc_stat *out)
 	return proc_read_parse(path, parse_stat, out);
 }
 
+int proc_parse_stat_at(const char *path, struct proc_stat *out)
+{
+	return read_and_parse(path, out);
+}
+
 int proc_parse_stat(pid_t pid, struct proc_stat *out)
 {
 	char path[64];

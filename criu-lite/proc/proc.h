@@ -185,6 +185,8 @@ struct proc_stat {
 
 int proc_parse_stat_buf(const char *name, const char *buf, size_t len, struct proc_stat *out);
 int proc_parse_stat(pid_t pid, struct proc_stat *out);
+/* The same of a stat file at path (another /proc's, "/proc/PID/root/proc/N/stat"). */
+int proc_parse_stat_at(const char *path, struct proc_stat *out);
 /* /proc/PID/task/TID/stat (the thread's own state) */
 int proc_parse_task_stat(pid_t pid, pid_t tid, struct proc_stat *out);
 /* Only the state letter of /proc/PID/stat (tid 0) or /proc/PID/task/TID/stat, and quietly (a

@@ -3,7 +3,8 @@
  * namespaces of a kind other than net (/proc/self/ns/KIND, opened in the task, so that it is
  * the restored task's namespace of that kind: its PID namespace in the tree's, its mount
  * namespace, ...), and /dev/tty of a task whose controlling terminal is a pty of the tree
- * (opened in the task, which has it as its terminal again: restore-tty.c).
+ * (opened in the task, which has it as its terminal again: restore-tty.c), and files under
+ * /proc/PID of a task of the tree or of a process that was gone at dump (restore-procpid.c).
  *
  * Contract: restore_late() says which entries are made late; restore-files gives them no
  * transfer fd, checks them with restore_late_check() while the transfer fds are prepared
@@ -26,6 +27,7 @@
 
 #include "criu-lite/kinds/anonfd.h"
 #include "criu-lite/log.h"
+#include "criu-lite/restore/restore-tree.h"
 #include "criu-lite/restore/restore.h"
 
 #define call restore_files_call
@@ -50,9 +52,14 @@ static bool dev_tty(const FileEntry *fe)
 	return fe->type == FILE_TYPE__FT_PTY && fe->pty && fe->pty->has_dev_tty && fe->pty->dev_tty;
 }
 
+static bool proc_pid(const FileEntry *fe)
+{
+	return fe->type == FILE_TYPE__FT_REG && fe->reg && fe->reg->has_proc_pid;
+}
+
 bool restore_late(const FileEntry *fe)
 {
-	return fe && (fe->type == FILE_TYPE__FT_PIDFD || own_ns(fe) || dev_tty(fe));
+	return fe && (fe->type == FILE_TYPE__FT_PIDFD || own_ns(fe) || dev_tty(fe) || proc_pid(fe));
 }
 
 int restore_late_check(struct restore_ctx *c, const FileEntry *fe)
@@ -61,6 +68,20 @@ int restore_late_check(struct restore_ctx *c, const FileEntry *fe)
 		return restore_pidfd_check(c, fe);
 	if (dev_tty(fe)) /* its pty is made from the pair's own entries */
 		return 0;
+	if (proc_pid(fe)) {
+		if (strncmp(fe->reg->path, "/proc/", 6) || !fe->reg->proc_pid ||
+		    fe->reg->proc_pid > INT32_MAX) {
+			pr_err("files.img: file %u: %s of pid %u is no file under /proc/PID\n",
+			       fe->id, fe->reg->path, fe->reg->proc_pid);
+			return -EBADMSG;
+		}
+		if (!fe->reg->proc_gone && !restore_task_by_vpid(c, (pid_t)fe->reg->proc_pid)) {
+			pr_err("files.img: file %u: %s of pid %u, which is no task of the dump\n",
+			       fe->id, fe->reg->path, fe->reg->proc_pid);
+			return -EBADMSG;
+		}
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof(own_kinds) / sizeof(own_kinds[0]); i++)
 		if (!strcmp(fe->nsfile->own, own_kinds[i]))
 			return 0;
@@ -166,6 +187,7 @@ int restore_late_install(struct restore_ctx *c, struct restore_task *t, size_t i
 	} else {
 		n = fe->type == FILE_TYPE__FT_PIDFD ? restore_pidfd_make(c, t, fe)
 		    : dev_tty(fe)		    ? open_dev_tty(t, fe)
+		    : proc_pid(fe)		    ? restore_procpid_make(c, t, fe)
 						    : own_nsfile(t, fe);
 	}
 	if (n < 0)

@@ -81,76 +81,6 @@ int restore_pidfd_check(struct restore_ctx *c, const FileEntry *fe)
 
 #define call restore_files_call
 
-/* The last NSpid of host pid: its pid in its own (the tree's) namespace; 0 on error. */
-static pid_t inner_pid(pid_t pid)
-{
-	struct proc_status st = { 0 };
-	pid_t v = 0;
-
-	if (!proc_parse_status(pid, &st) && st.ns_levels)
-		v = st.ns_pid[st.ns_levels - 1];
-	proc_status_free(&st);
-	return v;
-}
-
-/* A child of the restorer in the tree's PID namespace (the root's), waiting on the pipe w for
- * its end, which it meets with wait status st; its host pid, or -errno. */
-static pid_t helper_start(const struct restore_ctx *c, int32_t st, int w[2])
-{
-	char ns[64];
-	int nsfd, self;
-	pid_t pid;
-
-	if (pipe2(w, O_CLOEXEC))
-		return -errno;
-	snprintf(ns, sizeof(ns), "/proc/%d/ns/pid", c->tasks[0].pid);
-	nsfd = open(ns, O_RDONLY | O_CLOEXEC);
-	self = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-	if (nsfd < 0 || self < 0 || setns(nsfd, CLONE_NEWPID)) {
-		pid = -errno;
-		goto out;
-	}
-	pid = fork();
-	if (pid == 0) {
-		sigset_t sig;
-		char b;
-
-		close(w[1]);
-		while (read(w[0], &b, 1) < 0 && errno == EINTR)
-			;
-		if (WIFSIGNALED(st)) {
-			signal(WTERMSIG(st), SIG_DFL);
-			sigemptyset(&sig);
-			sigaddset(&sig, WTERMSIG(st));
-			sigprocmask(SIG_UNBLOCK, &sig, NULL);
-			kill(getpid(), WTERMSIG(st));
-		}
-		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 127);
-	}
-	if (pid < 0)
-		pid = -errno;
-	if (setns(self, CLONE_NEWPID)) {
-		int err = -errno;
-
-		pr_perror("can't go back to criu-lite's own PID namespace for children");
-		if (pid > 0) {
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
-		}
-		pid = err;
-	}
-out:
-	if (nsfd >= 0)
-		close(nsfd);
-	if (self >= 0)
-		close(self);
-	if (pid < 0) {
-		close(w[0]);
-		close(w[1]);
-	}
-	return pid;
-}
-
 /* A pidfd of a reaped process, in task t: a helper in the tree's PID namespace that the task
  * opens a pidfd of, then ends with the dumped wait status and is reaped. Its fd number in the
  * task, or -errno. */
@@ -161,7 +91,7 @@ static long reaped_pidfd(struct restore_ctx *c, struct restore_task *t, const Fi
 	pid_t h, v;
 	long n;
 
-	h = helper_start(c, st, w);
+	h = restore_helper_start(c, st, 0, w);
 	if (h < 0) {
 		pr_err("pidfd file %u: can't make a process in the tree's PID namespace for it to "
 		       "refer to: %s (errno %d)\n",
@@ -169,7 +99,7 @@ static long reaped_pidfd(struct restore_ctx *c, struct restore_task *t, const Fi
 		return h;
 	}
 	close(w[0]);
-	v = inner_pid(h);
+	v = restore_helper_vpid(h);
 	n = v ? call(t, "opening the pidfd of a process to be reaped", SYS_pidfd_open, v,
 		     fe->pidfd->flags & (PIDFD_NONBLOCK_FLAG | PIDFD_THREAD_FLAG), 0)
 	      : -ESRCH;

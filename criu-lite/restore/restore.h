@@ -122,6 +122,12 @@ int restore_late_install(struct restore_ctx *c, struct restore_task *t, size_t i
 /* Whether fe, an fd of t, waits until t's threads exist (a PIDFD_THREAD pidfd of one of them):
  * restore_files() leaves those fds out, and restore_late_threads() installs them once the
  * threads are made (restore-core.c). */
+/* restore-helper.c (see there): a short-lived process in the tree's PID namespace. */
+pid_t restore_helper_start(const struct restore_ctx *c, int32_t st, pid_t want, int w[2]);
+pid_t restore_helper_vpid(pid_t pid);
+/* restore-procpid.c: a file under /proc/PID of a task of the tree or of a process that was gone
+ * at dump (reg_file_entry proc_pid), opened in t: its fd number there, or -errno. */
+long restore_procpid_make(struct restore_ctx *c, struct restore_task *t, const FileEntry *fe);
 bool restore_late_after_threads(const struct restore_task *t, const FileEntry *fe);
 int restore_late_threads(struct restore_ctx *c, struct restore_task *t);
 /* Where open file description id (fd i of t's image) is already installed: the fd number in t
