@@ -1,8 +1,9 @@
 /* cli-external: the keys of --external and --inherit-fd (see cli.h): dump's external pipes
- * ("pipe:[INO]"), restore's fds standing for them ("fd[N]:pipe:[INO]") and the outer ends of a
- * tree's veths ("veth[INNER]:OUTER[@BRIDGE]"). Parsed and checked as parse_cli() meets them: a
- * key that does not apply to the command, or is malformed or given twice, is refused with a
- * message on stderr (-1); the lookups serve dump and restore afterwards. */
+ * ("pipe:[INO]"), unix peers ("unix:[INO]") and terminals ("tty[MAJ:MIN]"), restore's fds standing
+ * for them ("fd[N]:pipe:[INO]") and the outer ends of a tree's veths
+ * ("veth[INNER]:OUTER[@BRIDGE]"). Parsed and checked as parse_cli() meets them: a key that does not
+ * apply to the command, or is malformed or given twice, is refused with a message on stderr (-1);
+ * the lookups serve dump and restore afterwards. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,16 @@ static bool valid_key_of(const char *key, const char *fmt)
 static bool valid_key(const char *key)
 {
 	return valid_key_of(key, "pipe:[%llu]%n");
+}
+
+/* "tty[MAJ:MIN]" of a character device number. */
+static bool valid_tty_key(const char *key)
+{
+	unsigned int ma, mi;
+	int n = -1;
+
+	return sscanf(key, "tty[%u:%u]%n", &ma, &mi, &n) == 2 && n == (int)strlen(key) &&
+	       ma < 4096 && mi < (1U << 20);
 }
 
 /* A link name the kernel takes: 1 to IFNAMSIZ - 1 bytes, no '/', ':', '@' or blank. */
@@ -99,9 +110,10 @@ int cli_add_external(struct opts *o, const char *cmd, const char *key)
 			cmd, key);
 		return -1;
 	}
-	if (!valid_key(key) && !valid_key_of(key, "unix:[%llu]%n")) {
+	if (!valid_key(key) && !valid_key_of(key, "unix:[%llu]%n") && !valid_tty_key(key)) {
 		fprintf(stderr,
-			"criu-lite %s: --external '%s': expected pipe:[INODE] or unix:[INODE]\n",
+			"criu-lite %s: --external '%s': expected pipe:[INODE], unix:[INODE] or "
+			"tty[MAJOR:MINOR]\n",
 			cmd, key);
 		return -1;
 	}

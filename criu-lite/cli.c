@@ -142,6 +142,8 @@ static const struct subcmd subcmds[] = {
 	  "  --shell-job            the tree is attached to a terminal; keep it\n"
 	  "  --external pipe:[INO]  a pipe whose other end is outside the tree: dump it\n"
 	  "                         anyway (restore then needs --inherit-fd for it)\n"
+	  "  --external tty[MAJ:MIN]  a terminal of the host the tree holds (the console,\n"
+	  "                         a virtual terminal): restore opens it again by its path\n"
 	  "  --overwrite            DIR holds an earlier dump: remove its images first\n"
 	  "  --ghost-limit SIZE     the most data a file deleted while open may hold to be\n"
 	  "                         saved (K, M, G suffixes; default 64M)\n"

@@ -41,7 +41,8 @@ struct opts {
 	const char *stats_file;	     /* --stats-file: the run's figures as JSON */
 	bool overwrite;		     /* dump --overwrite: replace a previous dump's images */
 	uint64_t ghost_limit;	     /* dump --ghost-limit: data bytes of a deleted file, at most */
-	/* dump --external KEY (repeatable): objects outside the tree, e.g. "pipe:[INO]" */
+	/* dump --external KEY (repeatable): objects outside the tree, e.g. "pipe:[INO]", or a
+	 * terminal the tree did not make, "tty[MAJ:MIN]" (the console, a virtual terminal) */
 	char **external;
 	int nr_external;
 	/* restore --external veth[INNER]:OUTER[@BRIDGE] (repeatable): the outer end of the tree's

@@ -5,6 +5,7 @@
  * files in flight closed). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #define LOG_PREFIX "files: "
@@ -112,6 +113,8 @@ static void fill_entry(const struct file_rec *r, const struct dump_ghosts *ghost
 	if (r->type != FILE_TYPE__FT_REG) {
 		re->has_rdev = true;
 		re->rdev = r->st.st_rdev;
+		re->has_tty_external = r->tty_external;
+		re->tty_external = r->tty_external;
 		if (r->deleted) /* a device node made again, and removed again, at restore */
 			dump_ghost_fill(&ghosts->v[r->ghost], re);
 		return;
@@ -182,6 +185,26 @@ int dump_files_outside(struct dump_ctx *tasks, size_t n)
 	return ret;
 }
 
+/* Every --external tty[MAJ:MIN] must name a terminal an fd of the tree is on. */
+static int check_external_ttys(const struct opts *o, const struct file_entry_list *l)
+{
+	for (int k = 0; k < o->nr_external; k++) {
+		unsigned int ma, mi;
+		bool used = false;
+
+		if (sscanf(o->external[k], "tty[%u:%u]", &ma, &mi) != 2)
+			continue;
+		for (size_t i = 0; i < l->n && !used; i++)
+			used = l->v[i].tty_external && l->v[i].st.st_rdev == makedev(ma, mi);
+		if (!used) {
+			pr_err("--external %s: no fd of the dumped tree is on that terminal\n",
+			       o->external[k]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 int dump_files_commit(struct dump_ctx *c)
 {
 	struct file_entry_list *l;
@@ -205,6 +228,8 @@ int dump_files_commit(struct dump_ctx *c)
 	}
 	if (!ret) /* every peer of a unix socket must be in the dump */
 		ret = dump_unix_resolve(l->usk, c->sh->o);
+	if (!ret)
+		ret = check_external_ttys(c->sh->o, l);
 	for (size_t i = 0; !ret && i < l->n; i++) {
 		fill_entry(&l->v[i], &l->ghosts, &fe[i], &re[i], &pe[i], &ne[i]);
 		dump_locks_fill(&l->locks, &fe[i]);

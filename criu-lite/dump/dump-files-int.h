@@ -38,6 +38,7 @@ struct file_rec {
 	pid_t proc_pid; /* FT_REG under /proc/PID of a task of the tree or one gone (dump-procpid.c)
 			 */
 	bool proc_gone; /* that process is gone */
+	bool tty_external; /* FT_TTY: named by --external tty[MAJ:MIN], reopened by path */
 };
 
 struct file_entry_list {

@@ -123,6 +123,13 @@ static bool is_tty_dev(dev_t rdev)
 	return (ma >= 136 && ma <= 143) || ma == 4 || (ma == 5 && (mi == 0 || mi == 1));
 }
 
+/* /dev/console, /dev/tty0 and the virtual terminals /dev/ttyN (4:1-63): the host's own
+ * terminals, never the inherited one of --shell-job */
+static bool console_or_vt(dev_t rdev)
+{
+	return rdev == makedev(5, 1) || (major(rdev) == 4 && minor(rdev) < 64);
+}
+
 static int stat_via(const struct file_src *s, struct stat *st)
 {
 	if (stat(s->via, st)) {
@@ -203,6 +210,22 @@ static int classify(struct dump_ctx *c, const struct file_src *s, const struct s
 		}
 	}
 	if (S_ISCHR(st->st_mode) && is_tty_dev(st->st_rdev)) {
+		char key[48];
+
+		snprintf(key, sizeof(key), "tty[%u:%u]", major(st->st_rdev), minor(st->st_rdev));
+		if (cli_external(c->sh->o, key)) { /* reopened by its path at restore */
+			r->type = FILE_TYPE__FT_TTY;
+			r->tty_external = true;
+			return 0;
+		}
+		if (console_or_vt(st->st_rdev)) {
+			pr_err(
+			    "%s: %s is %s: dump with --external %s (restore opens it again by its "
+			    "path)\n",
+			    s->what, s->link,
+			    major(st->st_rdev) == 5 ? "the console" : "a virtual terminal", key);
+			return -ENOTSUP;
+		}
 		if (!c->sh->o->shell_job) {
 			pr_err("%s: %s is a terminal: dump with --shell-job\n", s->what, s->link);
 			return -ENOTSUP;

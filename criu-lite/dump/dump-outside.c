@@ -121,7 +121,9 @@ static int scan_process(const struct dump_pipes *p, bool have_fifo,
 static int check_external_keys(const struct opts *o, const struct dump_pipes *p)
 {
 	for (int k = 0; k < o->nr_external; k++) {
-		bool used = !strncmp(o->external[k], "unix:", 5); /* dump-unix.c checks those */
+		/* dump-unix.c and dump-files-commit.c check those */
+		bool used =
+		    !strncmp(o->external[k], "unix:", 5) || !strncmp(o->external[k], "tty[", 4);
 
 		for (size_t i = 0; i < p->n && !used; i++) {
 			const struct dump_pipe *pp = &p->v[i];

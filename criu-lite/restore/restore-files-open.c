@@ -224,12 +224,37 @@ static int open_reg(struct restore_ctx *c, const RegFileEntry *r)
 	return fd;
 }
 
+/* A terminal the dump took as external: reopened by path (never as our controlling terminal),
+ * and it must be the same device. */
+static int open_external_tty(const RegFileEntry *r)
+{
+	struct stat st;
+	int fd = open(r->path,
+		      (int)(r->flags & (O_ACCMODE | O_APPEND | O_NONBLOCK)) | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0) {
+		fd = -errno;
+		pr_perror("can't open the external terminal %s", r->path);
+		return fd;
+	}
+	if (fstat(fd, &st) || !S_ISCHR(st.st_mode) || !r->has_rdev || st.st_rdev != r->rdev) {
+		pr_err("the external terminal %s is device %u:%u here, not %u:%u as at dump\n",
+		       r->path, major(st.st_rdev), minor(st.st_rdev), major((dev_t)r->rdev),
+		       minor((dev_t)r->rdev));
+		close(fd);
+		return -ENODEV;
+	}
+	return fd;
+}
+
 /* A terminal becomes the restorer's own: its fd 0, 1 or 2, picked by the
  * lowest dumped fd on it or else by the access mode. */
 static int open_tty(struct restore_ctx *c, const RegFileEntry *r, int first_fd)
 {
 	int role, fd;
 
+	if (r->tty_external) /* the console or a terminal of the host: its path, checked */
+		return open_external_tty(r);
 	if (!c->o->shell_job) {
 		pr_err("the dump holds the terminal %s: restore with --shell-job\n", r->path);
 		return -ENOTSUP;

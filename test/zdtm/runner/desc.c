@@ -132,6 +132,21 @@ static int parse_option(const char *opt, struct test_desc *d, char *why, size_t 
 		snprintf(why, len, "needs=%s: known needs are %s", v, known);
 		return -EINVAL;
 	}
+	if (!strncmp(opt, "external=", 9)) {
+		char *copy = strf("%s", v), *save, *tok;
+
+		for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			if (d->nr_external == DESC_EXTERNAL_MAX || !*tok) {
+				snprintf(why, len, "external=%s: at most %d keys", v,
+					 DESC_EXTERNAL_MAX);
+				free(copy);
+				return -EINVAL;
+			}
+			d->external[d->nr_external++] = strf("%s", tok);
+		}
+		free(copy);
+		return 0;
+	}
 	if (!strncmp(opt, "opts=", 5)) {
 		if (!parse_opts(v, d))
 			return 0;
@@ -244,10 +259,11 @@ static int parse_option(const char *opt, struct test_desc *d, char *why, size_t 
 		snprintf(why, len, "dumpmsg=%s: empty or given twice", v);
 		return -EINVAL;
 	}
-	snprintf(why, len,
-		 "unknown option '%s' (expect=, timeout=, needs=, opts=, faults=, rfaults=, "
-		 "kills=, killrand=, rkills=, rkillrand=, corrupt=, exit=, dumpmsg=)",
-		 opt);
+	snprintf(
+	    why, len,
+	    "unknown option '%s' (expect=, timeout=, needs=, opts=, external=, faults=, rfaults=, "
+	    "kills=, killrand=, rkills=, rkillrand=, corrupt=, exit=, dumpmsg=)",
+	    opt);
 	return -EINVAL;
 }
 
@@ -379,10 +395,14 @@ const struct test_desc *desc_find(const struct desc_table *tab, const char *name
 	return NULL;
 }
 
-int desc_criu_args(const struct test_desc *d, char **argv, int n)
+int desc_criu_args(const struct test_desc *d, char **argv, int n, bool dump)
 {
 	if (d->tcp_established)
 		argv[n++] = "--tcp-established";
+	for (int i = 0; dump && i < d->nr_external; i++) {
+		argv[n++] = "--external";
+		argv[n++] = d->external[i];
+	}
 	argv[n] = NULL;
 	return n;
 }
@@ -406,6 +426,9 @@ void desc_fini(struct test_desc *d)
 	free(d->rkills);
 	free(d->dumpmsg);
 	free(d->lazystats);
+	for (int i = 0; i < d->nr_external; i++)
+		free(d->external[i]);
+	d->nr_external = 0;
 	d->name = NULL;
 	d->faults = d->rfaults = d->kills = d->rkills = d->dumpmsg = d->lazystats = NULL;
 }

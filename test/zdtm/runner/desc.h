@@ -34,6 +34,8 @@ enum expect {
 	EXPECT_DUMPFAIL,  /* the dump is refused, the tree runs on; then PASS after SIGTERM */
 };
 
+#define DESC_EXTERNAL_MAX 2
+
 struct test_desc {
 	char *name;
 	unsigned flavors; /* bit flavor_index(f) */
@@ -57,6 +59,9 @@ struct test_desc {
 	char *prestats;	     /* prestats=a,b: the pre flavor's final dump's figures, not 0 */
 	/* opts=tcp-established: every dump and restore gets --tcp-established */
 	bool tcp_established;
+	/* external=KEY[,KEY]: every dump (and pre-dump) gets --external KEY for each */
+	char *external[DESC_EXTERNAL_MAX];
+	int nr_external;
 };
 
 struct desc_table {
@@ -74,13 +79,14 @@ int desc_default(struct test_desc *d, const char *name);
 void desc_fini(struct test_desc *d);
 const char *expect_name(enum expect e);
 
-/* What opts= adds to the command line of every criu-lite dump and restore of a test, in every
- * flavor (the ones that must fail too: they must fail for their own reason):
- * opts=tcp-established gives --tcp-established (established TCP connections are dumped, and
- * restored, through TCP_REPAIR; without it the dump refuses them). desc_criu_args() puts them
- * into argv from index n on and a NULL after them: the index of that NULL. argv needs room
- * for DESC_CRIU_ARGS more entries than it has without them. */
-#define DESC_CRIU_ARGS 1
-int desc_criu_args(const struct test_desc *d, char **argv, int n);
+/* What opts= and external= add to the command line of every criu-lite dump (dump true: and
+ * pre-dump) or restore of a test, in every flavor (the ones that must fail too: they must fail
+ * for their own reason): opts=tcp-established gives --tcp-established to both (established TCP
+ * connections are dumped, and restored, through TCP_REPAIR; without it the dump refuses them);
+ * external=KEY a dump's --external KEY. desc_criu_args() puts them into argv from index n on
+ * and a NULL after them: the index of that NULL. argv needs room for DESC_CRIU_ARGS more
+ * entries than it has without them. */
+#define DESC_CRIU_ARGS (1 + 2 * DESC_EXTERNAL_MAX)
+int desc_criu_args(const struct test_desc *d, char **argv, int n, bool dump);
 
 #endif

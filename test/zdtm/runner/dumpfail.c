@@ -38,7 +38,7 @@ static int dump_must_fail(struct test_run *t, const struct dump_req *r)
 	char why[768], st[64];
 	int status = -1, ret;
 
-	desc_criu_args(t->desc, argv, 9);
+	desc_criu_args(t->desc, argv, 9, true);
 	ret = run_cmd(&req, t->deadline, &status);
 	status_str(status, st, sizeof(st));
 	if (ret == -ETIMEDOUT) {
@@ -103,7 +103,7 @@ static int dump_killed(struct test_run *t, const char *what, const char *env, in
 	int status = -1, ret;
 	pid_t p;
 
-	desc_criu_args(t->desc, argv, 10);
+	desc_criu_args(t->desc, argv, 10, true);
 	p = spawn(&req);
 	if (p < 0) {
 		run_why(t, "can't run %s dump: %s (errno %d)", t->opts->criu, strerror(-p), -p);

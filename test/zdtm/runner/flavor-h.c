@@ -114,7 +114,7 @@ int h_checkpoint(struct test_run *t)
 
 	if (t->desc->leave_running)
 		argv[n++] = "--leave-running";
-	desc_criu_args(t->desc, argv, n);
+	desc_criu_args(t->desc, argv, n, true);
 	if (t->desc->faults)
 		ret = dump_faults(t);
 	if (!ret && (t->desc->kills || t->desc->killrand))
@@ -228,7 +228,7 @@ int h_restore_with(struct test_run *t, const char *const *extra)
 
 	for (int i = 0; extra && extra[i] && i < 5; i++)
 		argv[n++] = (char *)extra[i];
-	desc_criu_args(t->desc, argv, n);
+	desc_criu_args(t->desc, argv, n, false);
 
 	if (t->desc->restore_wait) {
 		for (int i = 9; argv[i]; i++) /* no -d */

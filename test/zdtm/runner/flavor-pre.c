@@ -69,7 +69,7 @@ int pre_checkpoint(struct test_run *t)
 		ret = pre_dump(t, k);
 	if (t->desc->leave_running)
 		argv[n++] = "--leave-running";
-	desc_criu_args(t->desc, argv, n);
+	desc_criu_args(t->desc, argv, n, true);
 	if (!ret)
 		ret = h_run_criu(t, "dump", argv, NULL);
 	if (!ret) /* prestats=: the dump left pages in the chain */

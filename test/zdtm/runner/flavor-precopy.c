@@ -70,7 +70,7 @@ static int round_k(struct test_run *t, int k)
 		argv[n++] = "--prev-images-dir";
 		argv[n++] = prev;
 	}
-	desc_criu_args(t->desc, argv, n);
+	desc_criu_args(t->desc, argv, n, true);
 	hosts_path(&t->hosts, false, ns, sizeof(ns));
 	ret = mkdir_p(bdir) ?: remote_page_server(t, bdir, true);
 	if (!ret)

@@ -78,7 +78,7 @@ static int push_dump(struct test_run *t, const char *what, const char *env, int 
 
 	if (t->desc->leave_running && !env)
 		argv[n++] = "--leave-running";
-	desc_criu_args(t->desc, argv, n);
+	desc_criu_args(t->desc, argv, n, true);
 	hosts_path(&t->hosts, false, ns, sizeof(ns));
 	req.netns = ns;
 	ret = run_cmd(&req, t->deadline, status);

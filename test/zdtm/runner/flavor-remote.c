@@ -121,7 +121,7 @@ int remote_migrate_from(struct test_run *t, const char *prev)
 		argv[n++] = "--prev-images-dir";
 		argv[n++] = (char *)prev;
 	}
-	desc_criu_args(t->desc, argv, n);
+	desc_criu_args(t->desc, argv, n, true);
 	/* B's directory: beside the chain's there (b/preK, b/images) when there is one, so the
 	 * parent the images name (../preK) is B's */
 	t->rimages = prev ? strf("%s/b/images", t->dir) : strf("%s/remote-images", t->dir);

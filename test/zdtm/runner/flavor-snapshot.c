@@ -76,7 +76,7 @@ static int snapshot_checkpoint(struct test_run *t)
 	char why[512];
 	int ret, n;
 
-	desc_criu_args(t->desc, argv, 13);
+	desc_criu_args(t->desc, argv, 13, true);
 	ret = h_run_criu(t, "dump", argv, NULL);
 	n = ret ? 0 : ptree_procs(t->pid, tree, PTREE_MAX);
 	for (int i = 0; i < n && !ret; i++)

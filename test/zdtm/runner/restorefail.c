@@ -56,7 +56,7 @@ int restore_must_fail(struct test_run *t, const struct fail_req *r)
 	char why[768], st[64];
 	int status = -1, ret;
 
-	desc_criu_args(t->desc, argv, 10);
+	desc_criu_args(t->desc, argv, 10, false);
 	unlink(pidfile);
 	ret = run_cmd(&req, t->deadline, &status);
 	status_str(status, st, sizeof(st));
@@ -130,7 +130,7 @@ static int restore_killed(struct test_run *t, const struct img_print *images, co
 	int status = -1, ret;
 	pid_t p, root = 0; /* the restored root (its host pid, under pidns a new one) */
 
-	desc_criu_args(t->desc, argv, 10);
+	desc_criu_args(t->desc, argv, 10, false);
 	unlink(pidfile);
 	p = spawn(&req);
 	if (p < 0) {
