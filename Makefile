@@ -239,9 +239,13 @@ fuzz:
 	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -I. -I$(G) -fsanitize=fuzzer,address,undefined \
 		-o build/fuzz/fuzz_pagexfer test/fuzz/fuzz_pagexfer.c lazy-pages/xfer-msg.c \
 		$(IMG_SRC) $(PB_C) $(PKG_CFLAGS) $(PKG_LIBS)
+	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -I. -I$(G) -fsanitize=fuzzer,address,undefined \
+		-o build/fuzz/fuzz_push test/fuzz/fuzz_push.c lazy-pages/push-recv.c \
+		lazy-pages/xfer-msg.c $(IMG_SRC) $(PB_C) $(PKG_CFLAGS) $(PKG_LIBS)
 	@echo "run: mkdir -p /tmp/fz && build/fuzz/fuzz_records -max_total_time=60 /tmp/fz test/fuzz/corpus"
 	@echo "run: build/fuzz/fuzz_proc -max_total_time=60"
 	@echo "run: mkdir -p /tmp/fzx && build/fuzz/fuzz_pagexfer -max_total_time=60 /tmp/fzx test/fuzz/corpus-pagexfer"
+	@echo "run: mkdir -p /tmp/fzp && build/fuzz/fuzz_push -max_total_time=60 /tmp/fzp test/fuzz/corpus-pagexfer"
 
 install: $(TOOL)
 	install -D -m 0755 $(TOOL) $(DESTDIR)$(PREFIX)/sbin/criu-lite

@@ -19,32 +19,11 @@
 #include <string.h>
 
 #include "lazy-pages/xfer-msg.h"
+#include "test/fuzz/fuzz_frames.h"
 
 #define PEER "fuzz peer 192.0.2.1:7001"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-struct stream {
-	const uint8_t *buf;
-	size_t len, pos;
-	uint8_t *out; /* writev */
-	size_t out_len, out_cap;
-};
-
-static int st_read(void *ctx, void *buf, size_t len)
-{
-	struct stream *s = ctx;
-
-	if (s->pos == s->len)
-		return -ENODATA;
-	if (s->len - s->pos < len) {
-		s->pos = s->len;
-		return -EPIPE;
-	}
-	memcpy(buf, s->buf + s->pos, len);
-	s->pos += len;
-	return 0;
-}
 
 static int st_writev(void *ctx, const struct iovec *iov, int iovcnt)
 {
@@ -244,59 +223,8 @@ static void run(const uint8_t *data, size_t size)
 	}
 }
 
-/* data with every frame's payload_crc32c set to the crc32c of the bytes after its header, as
- * far as they go; the rest as it is from the first frame whose header does not unpack */
-static size_t fix_crcs(const uint8_t *data, size_t size, uint8_t *out, size_t cap)
-{
-	size_t in = 0, o = 0;
-
-	while (size - in >= 4) {
-		uint32_t hlen = (uint32_t)data[in] | (uint32_t)data[in + 1] << 8 |
-				(uint32_t)data[in + 2] << 16 | (uint32_t)data[in + 3] << 24;
-		XferMsg *m;
-		size_t plen, nlen;
-
-		if (hlen == 0 || hlen > XFER_MAX_HDR || hlen > size - in - 4)
-			break;
-		m = xfer_msg__unpack(NULL, hlen, data + in + 4);
-		if (!m)
-			break;
-		plen = size - in - 4 - hlen;
-		if (plen > m->payload_len)
-			plen = m->payload_len;
-		m->has_payload_crc32c = true;
-		m->payload_crc32c = img_crc32c(0, data + in + 4 + hlen, plen);
-		nlen = xfer_msg__get_packed_size(m);
-		if (nlen + 4 + plen > cap - o) {
-			xfer_msg__free_unpacked(m, NULL);
-			break;
-		}
-		for (int i = 0; i < 4; i++)
-			out[o + i] = (uint8_t)(nlen >> (8 * i));
-		xfer_msg__pack(m, out + o + 4);
-		memcpy(out + o + 4 + nlen, data + in + 4 + hlen, plen);
-		o += 4 + nlen + plen;
-		in += 4 + hlen + plen;
-		xfer_msg__free_unpacked(m, NULL);
-	}
-	if (size - in > cap - o)
-		return o;
-	memcpy(out + o, data + in, size - in);
-	return o + size - in;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	size_t cap = size + 64 * 16, n;
-	uint8_t *fixed;
-
-	run(data, size);
-	fixed = malloc(cap);
-	if (!fixed)
-		return 0;
-	n = fix_crcs(data, size, fixed, cap);
-	if (n != size || memcmp(fixed, data, size))
-		run(fixed, n);
-	free(fixed);
+	run_twice(data, size, run);
 	return 0;
 }
