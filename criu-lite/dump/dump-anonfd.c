@@ -527,6 +527,12 @@ static int path_on_mount(const char *mp, const struct anonfd_wd *w, dev_t dev, c
 int anonfd_inode_path(struct dump_ctx *c, const struct dump_anonfd_fd *f, const struct anonfd_wd *w,
 		      char **path)
 {
+	return anonfd_inode_find(c, f, w, path, false);
+}
+
+int anonfd_inode_find(struct dump_ctx *c, const struct dump_anonfd_fd *f, const struct anonfd_wd *w,
+		      char **path, bool none_ok)
+{
 	unsigned int ma = w->sdev >> 20, mi = w->sdev & 0xfffff;
 	char mi_path[64], *line = NULL;
 	size_t cap = 0;
@@ -571,6 +577,8 @@ int anonfd_inode_path(struct dump_ctx *c, const struct dump_anonfd_fd *f, const 
 		       f->link, w->wd);
 	else if (ret == -ENOMEM)
 		pr_err("out of memory\n");
+	else if (ret == 1 && none_ok)
+		return 1;
 	else if (ret == 1)
 		pr_err("%s: %s: watch %d on inode %llu of device %u:%u: can't find a path to it "
 		       "(deleted, or on no mount the task sees; last error: %s)\n",
@@ -630,7 +638,12 @@ static int dump_inotify(struct dump_ctx *c, const struct dump_anonfd_fd *f, stru
 		inotify_wd_entry__init(e);
 		a->wdp[i] = e;
 		a->in.n_wd = i + 1;
-		ret = anonfd_inode_path(c, f, &w, &e->path);
+		ret = anonfd_inode_find(c, f, &w, &e->path, true);
+		if (ret == 1) { /* deleted: an fd or mapping of the tree must hold it (commit) */
+			e->has_file_id = true;
+			e->path = strdup("");
+			ret = e->path ? 0 : -ENOMEM;
+		}
 		if (ret)
 			return ret;
 		e->wd = (uint32_t)w.wd;
@@ -719,6 +732,35 @@ void dump_anonfd_fill(struct dump_anonfd *a, FileEntry *fe)
 	default:
 		break;
 	}
+}
+
+int dump_anonfd_resolve(struct dump_anonfd *a, const char *what, anonfd_find_deleted *find,
+			void *arg)
+{
+	for (size_t i = 0; a->type == FILE_TYPE__FT_INOTIFY && i < a->in.n_wd; i++) {
+		InotifyWdEntry *e = a->in.wd[i];
+		const char *path;
+		char *p;
+
+		if (!e->has_file_id || e->file_id)
+			continue;
+		if (!find(arg, e->dev, e->ino, &e->file_id, &path)) {
+			pr_err(
+			    "%s: inotify watch %u on inode %llu of device %u:%u: no path reaches "
+			    "it (deleted), and no fd or mapping of the tree holds it\n",
+			    what, e->wd, (unsigned long long)e->ino, major((dev_t)e->dev),
+			    minor((dev_t)e->dev));
+			return -ENOTSUP;
+		}
+		p = strdup(path);
+		if (!p)
+			return -ENOMEM;
+		free(e->path);
+		e->path = p;
+		pr_debug("%s: inotify watch %u on the deleted %s (file %u)\n", what, e->wd, p,
+			 e->file_id);
+	}
+	return 0;
 }
 
 void dump_anonfd_free(struct dump_anonfd *a)

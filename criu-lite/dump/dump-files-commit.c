@@ -185,6 +185,24 @@ int dump_files_outside(struct dump_ctx *tasks, size_t n)
 	return ret;
 }
 
+/* A deleted file of the list on inode ino of device dev (anonfd_find_deleted). */
+static bool find_deleted(void *arg, uint64_t dev, uint64_t ino, uint32_t *id, const char **path)
+{
+	const struct file_entry_list *l = arg;
+
+	for (size_t i = 0; i < l->n; i++) {
+		const struct file_rec *r = &l->v[i];
+
+		if (r->deleted && r->type == FILE_TYPE__FT_REG && r->st.st_dev == dev &&
+		    r->st.st_ino == ino) {
+			*id = r->id;
+			*path = r->path;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Every --external tty[MAJ:MIN] must name a terminal an fd of the tree is on. */
 static int check_external_ttys(const struct opts *o, const struct file_entry_list *l)
 {
@@ -230,6 +248,13 @@ int dump_files_commit(struct dump_ctx *c)
 		ret = dump_unix_resolve(l->usk, c->sh->o);
 	if (!ret)
 		ret = check_external_ttys(c->sh->o, l);
+	for (size_t i = 0; !ret && i < l->n; i++) {
+		char what[48];
+
+		snprintf(what, sizeof(what), "pid %d fd %d", l->v[i].pid, l->v[i].fd);
+		if (l->v[i].anon)
+			ret = dump_anonfd_resolve(l->v[i].anon, what, find_deleted, l);
+	}
 	for (size_t i = 0; !ret && i < l->n; i++) {
 		fill_entry(&l->v[i], &l->ghosts, &fe[i], &re[i], &pe[i], &ne[i]);
 		dump_locks_fill(&l->locks, &fe[i]);

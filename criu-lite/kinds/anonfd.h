@@ -91,10 +91,22 @@ int dump_anonfd(struct dump_ctx *c, const struct dump_anonfd_fd *f, FileType *ty
 /* Point fe's kind-specific field at a's message (valid until dump_anonfd_free(a)). */
 void dump_anonfd_fill(struct dump_anonfd *a, FileEntry *fe);
 void dump_anonfd_free(struct dump_anonfd *a); /* safe on NULL */
+/* The inotify watches of a on deleted files (anonfd_inode_find() found no path), given the
+ * files.img entry find() says holds that inode (true with *id and its *path): 0, or -ENOTSUP
+ * (logged, naming what and the inode) when none does. */
+typedef bool anonfd_find_deleted(void *arg, uint64_t dev, uint64_t ino, uint32_t *id,
+				 const char **path);
+int dump_anonfd_resolve(struct dump_anonfd *a, const char *what, anonfd_find_deleted *find,
+			void *arg);
 /* The path of the inode w names (ino, sdev, file handle; wd for messages), found by opening its
  * handle on a mount of its file system that the task sees: 0 with *path, or -errno (logged). */
 int anonfd_inode_path(struct dump_ctx *c, const struct dump_anonfd_fd *f, const struct anonfd_wd *w,
 		      char **path);
+/* The same, but with none_ok 1 (nothing logged) when no path reaches the inode (a file deleted
+ * while open: an inotify watch then needs an fd or mapping of the tree on it, found when the
+ * files are written: dump-files-commit.c). */
+int anonfd_inode_find(struct dump_ctx *c, const struct dump_anonfd_fd *f, const struct anonfd_wd *w,
+		      char **path, bool none_ok);
 /* An inotify or fanotify group at f with events queued: refused (nothing can put them back
  * into the queue, and no read takes them without consuming them). 0 or -errno (logged). */
 int anonfd_no_queued(pid_t pid, const struct dump_anonfd_fd *f);

@@ -33,6 +33,7 @@
 #define LOG_PREFIX "anonfd: "
 #include "criu-lite/kinds/anonfd.h"
 #include "criu-lite/log.h"
+#include "criu-lite/restore/restore-files.h"
 #include "criu-lite/restore/restore.h"
 
 #ifndef TFD_IOC_SET_TICKS
@@ -498,7 +499,7 @@ static int check_watches(const FileEntry *fe)
 		const InotifyWdEntry *w = e->wd[i];
 
 		if (w->wd < 1 || w->wd > INT32_MAX || (i && w->wd <= e->wd[i - 1]->wd) ||
-		    (w->mask & ~(uint32_t)INOTIFY_MASK) || w->path[0] != '/') {
+		    (w->mask & ~(uint32_t)INOTIFY_MASK) || (w->path[0] != '/' && !w->has_file_id)) {
 			pr_err("files.img: inotify file %u: watch %u (mask %#x, path %s) is out "
 			       "of order or malformed\n",
 			       fe->id, w->wd, w->mask, w->path);
@@ -515,11 +516,13 @@ static int check_watches(const FileEntry *fe)
 }
 
 /* Add watch w as wd number w->wd; *next is the wd the kernel hands out next. */
-static int add_wd(int fd, const FileEntry *fe, const InotifyWdEntry *w, const char *spare,
-		  uint32_t *next)
+static int add_wd(struct restore_ctx *c, int fd, const FileEntry *fe, const InotifyWdEntry *w,
+		  const char *spare, uint32_t *next)
 {
+	const char *path = w->path;
+	char proc[32];
 	struct stat st;
-	int r;
+	int r, follow = IN_DONT_FOLLOW;
 
 	for (; *next < w->wd; (*next)++) {
 		r = inotify_add_watch(fd, spare, IN_ATTRIB | IN_DONT_FOLLOW | IN_MASK_CREATE);
@@ -533,17 +536,23 @@ static int add_wd(int fd, const FileEntry *fe, const InotifyWdEntry *w, const ch
 		if ((*next) % INOTIFY_DRAIN == 0)
 			drain(fd, fe);
 	}
-	if (lstat(w->path, &st)) {
+	if (w->has_file_id) { /* a deleted file: its recreated inode, no name of it */
+		r = restore_ghost_of(c, w->file_id);
+		if (r < 0)
+			return r;
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", r);
+		path = proc;
+		follow = 0;
+	} else if (lstat(w->path, &st)) {
 		r = -errno;
 		pr_perror("inotify file %u: watch %u: can't find %s", fe->id, w->wd, w->path);
 		return r;
-	}
-	if (st.st_ino != w->ino || st.st_dev != w->dev)
+	} else if (st.st_ino != w->ino || st.st_dev != w->dev)
 		pr_warn("inotify file %u: watch %u: %s is another file than at dump (inode %llu, "
 			"then %llu): watching it by its path\n",
 			fe->id, w->wd, w->path, (unsigned long long)st.st_ino,
 			(unsigned long long)w->ino);
-	r = inotify_add_watch(fd, w->path, w->mask | IN_DONT_FOLLOW | IN_MASK_CREATE);
+	r = inotify_add_watch(fd, path, w->mask | follow | IN_MASK_CREATE);
 	if (r < 0) {
 		r = -errno;
 		pr_perror("inotify file %u: can't watch %s (wd %u, mask %#x)%s", fe->id, w->path,
@@ -578,7 +587,7 @@ static int open_inotify(struct restore_ctx *c, const FileEntry *fe)
 	/* nonblocking while its throwaway events are read away */
 	fd = created(inotify_init1(IN_CLOEXEC | IN_NONBLOCK), fe, "inotify");
 	for (size_t i = 0; fd >= 0 && !ret && i < e->n_wd; i++)
-		ret = add_wd(fd, fe, e->wd[i], spare, &next);
+		ret = add_wd(c, fd, fe, e->wd[i], spare, &next);
 	if (fd >= 0 && !ret) {
 		drain(fd, fe);
 		if (!(e->flags & O_NONBLOCK) && fcntl(fd, F_SETFL, 0)) {

@@ -191,6 +191,18 @@ static int ghost_fd(struct restore_ctx *c, const RegFileEntry *r)
 	return fd;
 }
 
+int restore_ghost_of(struct restore_ctx *c, uint32_t id)
+{
+	const FileEntry *fe = restore_file(c, id);
+
+	if (!fe || fe->type != FILE_TYPE__FT_REG || !fe->reg || !fe->reg->deleted ||
+	    !fe->reg->has_ghost_id) {
+		pr_err("files.img: file %u is no file deleted while open\n", id);
+		return -EBADMSG;
+	}
+	return ghost_fd(c, fe->reg);
+}
+
 void restore_ghosts_done(struct restore_ctx *c)
 {
 	struct restore_ghosts *g = c->ghosts;

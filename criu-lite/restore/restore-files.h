@@ -36,6 +36,9 @@ struct restore_ghosts {
  * restorer's terminal fd for a terminal), -1 when no fd uses it. */
 int restore_open_entry(struct restore_ctx *c, const FileEntry *fe, int first_fd);
 void restore_ghosts_done(struct restore_ctx *c);
+/* The recreated (and unlinked) file of files.img entry id, a file deleted while open: its
+ * O_PATH fd, the table's own (an inotify watch on it goes through /proc/self/fd), or -errno. */
+int restore_ghost_of(struct restore_ctx *c, uint32_t id);
 
 /* An O_CLOEXEC dup of fd, a table's own (what names its object), or -errno (logged). */
 int restore_dup(int fd, const char *what);
