@@ -210,6 +210,16 @@ static int on_run(void *arg, const struct pagescan_run *run)
 	return dump_track_split(p->c, run->start, run->end, run->written, on_tracked, p);
 }
 
+/* Private anonymous hugetlb memory (MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB): the kernel
+ * shows it as a deleted file of its own hugetlbfs mount. */
+static bool vma_is_anon_hugetlb(const struct vma *v)
+{
+	static const char name[] = "/anon_hugepage";
+
+	return (v->flags & VMF_HT) && !v->shared && v->name &&
+	       vma_name_len(v) == sizeof(name) - 1 && !memcmp(v->name, name, sizeof(name) - 1);
+}
+
 /* Which VMAs we can dump and how; -ENOTSUP with the reason logged otherwise. */
 static int classify(const struct dump_ctx *c, const struct vma *v, VmaKind *kind)
 {
@@ -219,15 +229,27 @@ static int classify(const struct dump_ctx *c, const struct vma *v, VmaKind *kind
 	/* the kernel's own mappings: recorded, re-created by the kernel */
 	if (vma_is_vdso_like(v))
 		goto special;
-	why = vmf_refusal(v->flags, v->flags_unknown, buf, sizeof(buf));
+	/* the kernel marks hugetlb memory as unable to grow (de) itself */
+	why = vmf_refusal(v->flags & ~((v->flags & VMF_HT) ? VMF_DE : 0), v->flags_unknown, buf,
+			  sizeof(buf));
 	if (!why && (v->flags & VMF_GU) && kd_has(&c->sh->kd, KD_GUARD_INSTALL) &&
 	    !kd_has(&c->sh->kd, KD_GUARD_PAGEMAP))
 		why =
 		    "marked as holding guard regions (gu), which this kernel's pagemap can't show";
 	if (!why && v->pkey > 0)
 		why = "tagged with a memory protection key";
+	if (!why && (v->flags & VMF_HT) && !vma_is_anon_hugetlb(v))
+		why = "hugetlb memory other than private anonymous memory (MAP_SHARED, a hugetlbfs "
+		      "file or an MFD_HUGETLB memfd: not supported yet)";
+	if (!why && (v->flags & VMF_HT) && v->kernel_page_size != (2ULL << 20) &&
+	    v->kernel_page_size != (1ULL << 30))
+		why = "hugetlb memory of pages neither 2 MiB nor 1 GiB";
 	if (why)
 		goto refuse;
+	if (vma_is_anon_hugetlb(v)) {
+		*kind = VMA_KIND__VMA_ANON_PRIVATE;
+		return 0;
+	}
 special:
 	switch (v->kind) {
 	case VMA_HEAP:
@@ -319,6 +341,9 @@ static int fill_vma(struct dump_ctx *c, const struct vma *v, VmaEntry *e)
 		e->flags |= MAP_NORESERVE;
 	if (v->flags & VMF_SF)
 		e->flags |= MAP_SYNC;
+	if (v->flags & VMF_HT) /* classify() took only 2 MiB and 1 GiB pages */
+		e->flags |= MAP_HUGETLB | (uint32_t)__builtin_ctzll(v->kernel_page_size)
+					      << MAP_HUGE_SHIFT;
 	e->vmflags = malloc(VMF_TEXT_MAX);
 	if (!e->vmflags)
 		return -ENOMEM;

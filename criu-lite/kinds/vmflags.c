@@ -21,7 +21,6 @@ static const struct {
 	{ VMF_DE, "a special mapping that can't grow (de: VM_DONTEXPAND)" },
 	{ VMF_AR, "marked with an architecture-specific flag (ar: on x86 a PFN mapping's memory "
 		  "type)" },
-	{ VMF_HT, "hugetlb memory (ht)" },
 	{ VMF_UM | VMF_UW | VMF_UI, "registered with a userfaultfd (um/uw/ui)" },
 	{ VMF_SS, "a shadow stack (ss)" },
 	{ VMF_BT | VMF_MT, "marked for arm64 BTI or MTE (bt/mt)" },

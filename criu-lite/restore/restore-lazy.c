@@ -239,7 +239,8 @@ static bool can_be_lazy(const struct restore_task *t, size_t i)
 	if (!restore_vma_private_anon(v) || !(v->prot & PROT_WRITE) || (v->flags & MAP_DROPPABLE) ||
 	    v->n_guards || (t->cow_keep && t->cow_keep[i]) || restore_vma_flags(v, &f))
 		return false;
-	if (f & (VMF_LO | VMF_LF | VMF_GU | VMF_DP) || restore_vma_direct(v, f))
+	/* hugetlb: a userfaultfd copies whole huge pages only: filled before it runs */
+	if (f & (VMF_LO | VMF_LF | VMF_GU | VMF_DP | VMF_HT) || restore_vma_direct(v, f))
 		return false;
 	return page_reader_any(t->pages, v->start, v->end, PAGEMAP_FLAGS__PE_PRESENT);
 }

@@ -148,9 +148,10 @@ static int map_vma(struct restore_task *t, size_t i, uint64_t vmf)
 {
 	const VmaEntry *v = t->mm->vmas[i];
 	int prot = v->prot, fd = -1;
-	long flags = (v->flags & (MAP_SHARED | MAP_PRIVATE | MAP_DROPPABLE | MAP_ANONYMOUS |
-				  MAP_GROWSDOWN | MAP_NORESERVE)) |
-		     MAP_FIXED;
+	long flags =
+	    (v->flags & (MAP_SHARED | MAP_PRIVATE | MAP_DROPPABLE | MAP_ANONYMOUS | MAP_GROWSDOWN |
+			 MAP_NORESERVE | MAP_HUGETLB | (MAP_HUGE_MASK << MAP_HUGE_SHIFT))) |
+	    MAP_FIXED;
 	long addr;
 
 	if (v->flags & MAP_SYNC) /* DAX only; the kernel checks it under MAP_SHARED_VALIDATE */

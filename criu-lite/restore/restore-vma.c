@@ -45,7 +45,18 @@ int restore_vma_flags(const VmaEntry *v, uint64_t *flags)
 		       v->vmflags);
 		return -EBADMSG;
 	}
-	refused = vmf_refusal(*flags, unknown, buf, sizeof(buf));
+	/* hugetlb memory can't grow (de): the kernel's own mark */
+	refused =
+	    vmf_refusal(*flags & ~((*flags & VMF_HT) ? VMF_DE : 0), unknown, buf, sizeof(buf));
+	if (!refused && ((*flags & VMF_HT) != 0) != ((v->flags & MAP_HUGETLB) != 0))
+		refused = "hugetlb memory (ht) without MAP_HUGETLB, or the reverse";
+	if (!refused && (*flags & VMF_HT) &&
+	    (v->kind != VMA_KIND__VMA_ANON_PRIVATE || !(v->flags & MAP_ANONYMOUS) ||
+	     (v->flags & MAP_SHARED) ||
+	     ((v->flags >> MAP_HUGE_SHIFT & MAP_HUGE_MASK) != 21 &&
+	      (v->flags >> MAP_HUGE_SHIFT & MAP_HUGE_MASK) != 30)))
+		refused = "hugetlb memory other than private anonymous memory of 2 MiB or 1 GiB "
+			  "pages";
 	if (refused && v->kind != VMA_KIND__VMA_VDSO && v->kind != VMA_KIND__VMA_VVAR &&
 	    v->kind != VMA_KIND__VMA_VVAR_VCLOCK && v->kind != VMA_KIND__VMA_VSYSCALL) {
 		pr_err("mm.img: VMA %#llx is %s: no dump makes such an image\n",
