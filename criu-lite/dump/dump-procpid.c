@@ -11,10 +11,11 @@
  * 1 with *pid and *gone when it is one of those, 0 when it is not on procfs, not under /proc/PID,
  * or of a live process outside the tree (reopened by its path as any file), or -errno (logged,
  * naming what): a file under /proc/PID/task/TID (threads are made after the fds, and a thread
- * that is gone can't be made again alone), or a live process of the tree whose pid in that
- * /proc is not its pid in the tree's namespace (a /proc of another PID namespace). A process
- * is the one the fd was opened for when the path reaches the same inode now; it is a task of the
- * tree when that pid and its start time are a task's. Nothing is changed in the task. */
+ * that is gone can't be made again alone), of a zombie of the tree, or a live process of the tree
+ * whose pid in that /proc is not its pid in the tree's namespace (a /proc of another PID
+ * namespace). A process is the one the fd was opened for when the path reaches the same inode now;
+ * it is a task of the tree when that pid and its start time are a task's. Nothing is changed in the
+ * task. */
 #define LOG_PREFIX "files: "
 
 #include <errno.h>
@@ -60,6 +61,8 @@ static const struct dump_ctx *tree_task(const struct dump_ctx *c, pid_t n)
 	for (size_t i = 0; !ret && i < c->sh->nr_tasks; i++) {
 		const struct dump_ctx *t = &c->sh->tasks[i];
 
+		if (t->zombie && (t->vpid == n || t->pid == n))
+			return t; /* the path reaches it still: that pid is this zombie */
 		if (!t->zombie && t->stat.starttime == st.starttime &&
 		    (t->vpid == n || t->st.pid == n))
 			return t;
@@ -98,6 +101,11 @@ int dump_proc_pid(struct dump_ctx *c, const char *what, const char *via, const c
 	t = *gone ? NULL : tree_task(c, n_pid);
 	if (!*gone && !t)
 		return 0; /* a process outside the tree: its path */
+	if (t && t->zombie) {
+		pr_err("%s: %s belongs to pid %d, a zombie of the tree: not supported\n", what,
+		       link, n_pid);
+		return -ENOTSUP;
+	}
 	if (!strncmp(rest, "/task/", 6)) {
 		pr_err("%s: %s belongs to a thread %s: not supported\n", what, link,
 		       *gone ? "that is gone" : "of the tree");

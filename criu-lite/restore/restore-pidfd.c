@@ -9,12 +9,11 @@
  * of another thread than the leader: pidfd_open() of that thread's tid, once it exists: the dump
  * saw to it that its task is restored before the holder or is the holder, whose fds of it
  * restore-late.c installs right after that task's threads are made (restore_late_after_threads()).
- * For a
- * process that had been reaped: the restorer forks a helper into the tree's PID namespace
- * (setns to the root's, and back), the task opens a pidfd of it, then it ends with the dumped
- * wait status (its exit code, or the signal that killed it) and the restorer reaps it. Like
- * the dumped one, the pidfd then refers to nothing that runs: pidfd_send_signal() gets ESRCH,
- * poll() reports it ended, PIDFD_GET_INFO gives the same exit status (a pidfd of a process
+ * For a process that had been reaped: the restorer forks a helper into the tree's PID namespace
+ * (restore-helper.c: setns to the root's, and back), the task opens a pidfd of it, then it ends
+ * with the dumped wait status (its exit code, or the signal that killed it) and the restorer reaps
+ * it. Like the dumped one, the pidfd then refers to nothing that runs: pidfd_send_signal() gets
+ * ESRCH, poll() reports it ended, PIDFD_GET_INFO gives the same exit status (a pidfd of a process
  * outside the reader's PID namespace would answer none of these alike: hence the namespace).
  */
 #define LOG_PREFIX "anonfd: "
