@@ -23,6 +23,7 @@
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -79,6 +80,24 @@ static int dump_fd(int fd, struct dump_anonfd **a, FileType *type)
 	}
 	proc_fdinfo_free(&fi);
 	return ret;
+}
+
+/* anonfd_find_deleted: nothing holds a deleted file; or entry 77 holds the inode of *arg */
+static bool no_holder(void *arg, uint64_t dev, uint64_t ino, uint32_t *id, const char **path)
+{
+	(void)arg, (void)dev, (void)ino, (void)id, (void)path;
+	return false;
+}
+
+static bool holder(void *arg, uint64_t dev, uint64_t ino, uint32_t *id, const char **path)
+{
+	const struct stat *st = arg;
+
+	if (st->st_dev != dev || st->st_ino != ino)
+		return false;
+	*id = 77;
+	*path = "/the/old/name";
+	return true;
 }
 
 /* A restore context whose one task (our pid) has fds fds[i] on files ids[i]. */
@@ -459,13 +478,39 @@ static void test_inotify(void **state)
 	assert_true(utest_log_has(f->ld.log, "inotify file 5: watch 1"));
 	dump_anonfd_free(d);
 
-	/* a watched file that was deleted (kept open, so its watch stays) has no path: refused */
+	/* a watched file that was deleted (kept open, so its watch stays) has no path: the watch
+	 * waits for the files.img entry of an fd on it (dump_anonfd_resolve()), refused without */
 	w2 = inotify_add_watch(in, b, IN_ATTRIB);
 	fd = open(b, O_RDONLY);
 	assert_true(w2 > 0 && fd >= 0);
 	assert_int_equal(unlink(b), 0);
-	assert_int_equal(dump_fd(in, &d, &type), -ENOTSUP);
-	assert_true(utest_log_has(f->ld.log, "can't find a path to it"));
+	{ /* the unlink's IN_ATTRIB: read, a dump refuses queued events */
+		int q = 0;
+
+		assert_int_equal(ioctl(in, FIONREAD, &q), 0);
+		assert_true(q > 0 && q <= (int)sizeof(buf) && read(in, buf, sizeof(buf)) == q);
+	}
+	assert_int_equal(dump_fd(in, &d, &type), 0);
+	assert_int_equal(dump_anonfd_resolve(d, "fd 9", no_holder, NULL), -ENOTSUP);
+	assert_true(utest_log_has(f->ld.log, "fd 9: inotify watch"));
+	assert_true(utest_log_has(f->ld.log, "no path reaches it (deleted), and no fd or mapping"));
+	{
+		struct stat st;
+
+		assert_int_equal(fstat(fd, &st), 0);
+		assert_int_equal(dump_anonfd_resolve(d, "fd 9", holder, &st), 0);
+		memset(&fe, 0, sizeof(fe));
+		dump_anonfd_fill(d, &fe);
+		for (size_t i = 0; i < fe.inotify->n_wd; i++)
+			if (fe.inotify->wd[i]->wd == (uint32_t)w2) {
+				assert_true(fe.inotify->wd[i]->has_file_id);
+				assert_int_equal(fe.inotify->wd[i]->file_id, 77);
+				assert_string_equal(fe.inotify->wd[i]->path, "/the/old/name");
+			} else {
+				assert_false(fe.inotify->wd[i]->has_file_id);
+			}
+	}
+	dump_anonfd_free(d);
 	close(fd);
 	close(in);
 }
