@@ -246,6 +246,21 @@ static int counter_ok(const char *out, long *last)
 	return strstr(prev, "ok") != NULL;
 }
 
+/* Whether the restored counter finishes a checksum pass after the one numbered before, and finds
+ * its memory intact: its lines are read until a later one comes (a pass of 1 GiB takes about a
+ * second, much more on a loaded machine: up to a minute is waited for, not a fixed time). */
+static int counter_next(const char *out, long before, long *after)
+{
+	for (int i = 0; i < 600; i++) {
+		int ok = counter_ok(out, after);
+
+		if (*after > before)
+			return ok;
+		usleep(100000);
+	}
+	return 0;
+}
+
 static void bench_criu(const char *criu, const char *counter, const char *tmp, size_t mb)
 {
 	char out[256], dir[256], cmd[1024];
@@ -397,8 +412,7 @@ static int bench_one(const char *tool, const char *counter, const char *tmp, siz
 		(void)!system(cmd);
 		return 1;
 	}
-	usleep(1300000); /* long enough for a full checksum pass of the counter */
-	ok = counter_ok(out, &after) && after > before;
+	ok = counter_next(out, before, &after);
 	if (!ok) {
 		fprintf(stderr, "drbench: the restored counter's output (last line before: %ld):\n",
 			before);
