@@ -36,6 +36,7 @@
 #include "criu-lite/netopts.h"
 #include "criu-lite/stats.h"
 #include "lazy-pages/page-server.h"
+#include "lazy-pages/ps-landlock.h"
 #include "lazy-pages/ps-sandbox.h"
 
 static volatile sig_atomic_t stop_flag;
@@ -97,19 +98,31 @@ static int lock_dir(struct img_dir *d, struct img_err *err)
 /* The child: enters the sandbox and serves until told to stop; its figures go into st, which
  * its parent shares. */
 static _Noreturn void serve_child(pid_t parent, const struct page_server_dir *pd, int lsk,
-				  int dirfd, const struct xfer_auth *auth,
+				  int imgfd, int dirfd, const struct xfer_auth *auth,
 				  const struct page_server_opts *po, struct ps_stats *st)
 {
 	struct img_err err = { 0 };
+	int ll;
 
 	/* its parent killed, it stops (a parent gone before this line: it goes at once) */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) || getppid() != parent)
 		_exit(1);
+	/* its files confined to the image directory (ps-landlock.h), then its calls (ps-sandbox.h)
+	 */
+	ll = ps_landlock_enter(imgfd, dirfd >= 0, &err);
+	if (ll < 0) {
+		pr_err("%s\n", err.msg);
+		_exit(1);
+	}
+	if (ll > 0)
+		pr_warn("%s: the server's file accesses are not confined to its image directory\n",
+			err.msg);
 	if (ps_sandbox_enter(lsk, dirfd, &err)) {
 		pr_err("%s\n", err.msg);
 		_exit(1);
 	}
-	pr_info("serving in a seccomp sandbox (pid %d)\n", (int)getpid());
+	pr_info("serving in a seccomp sandbox%s (pid %d)\n", ll ? "" : " under Landlock",
+		(int)getpid());
 	/* _exit: no atexit handler or library destructor runs in the sandbox */
 	_exit(page_server_serve(pd, lsk, auth, po, st) ? 1 : 0);
 }
@@ -117,8 +130,9 @@ static _Noreturn void serve_child(pid_t parent, const struct page_server_dir *pd
 /* Serve in a sandboxed child and wait for it: 0 once it served and stopped, or -errno after
  * one message. lsk is the child's: it is closed here. dirfd: the directory it may receive a
  * dump into (-1: none). */
-static int serve(const struct page_server_dir *pd, int lsk, int dirfd, const struct xfer_auth *auth,
-		 const struct page_server_opts *po, struct ps_stats *st)
+static int serve(const struct page_server_dir *pd, int lsk, int imgfd, int dirfd,
+		 const struct xfer_auth *auth, const struct page_server_opts *po,
+		 struct ps_stats *st)
 {
 	struct img_err err = { 0 };
 	pid_t parent = getpid(), pid;
@@ -132,7 +146,7 @@ static int serve(const struct page_server_dir *pd, int lsk, int dirfd, const str
 		return ret;
 	}
 	if (!pid)
-		serve_child(parent, pd, lsk, dirfd, auth, po, st);
+		serve_child(parent, pd, lsk, imgfd, dirfd, auth, po, st);
 	close(lsk); /* a connection that comes once the child is gone is refused at once */
 	server_pid = pid;
 	if (stop_flag) /* a signal came before server_pid was set */
@@ -211,7 +225,8 @@ int cmd_page_server(const struct opts *o)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	ret = serve(pd, lsk, page_server_dir_empty(pd) ? img_dir_fd(d) : -1, auth, &po, st);
+	ret = serve(pd, lsk, img_dir_fd(d), page_server_dir_empty(pd) ? img_dir_fd(d) : -1, auth,
+		    &po, st);
 	lsk = -1;
 	if (!ret)
 		ret = report(o, st, stats_now() - t0);

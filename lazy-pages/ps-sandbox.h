@@ -98,13 +98,12 @@
  * (renameat2 and not renameat: only its flags can say "never over a file"; glibc's renameat2()
  * makes that call.)
  *
- * What it does not stop: a filter sees no paths, so a hijacked server may still open and read
- * (and stat) any file its user may read, and send it on the connections it has. Confining reads
- * to the image directory needs Landlock, or readers opened before the sandbox (openat could then
- * leave the list). Likewise a name relative to dirfd may hold "../": a hijacked server that may
- * receive could create new files, and move (never over another) or remove files, wherever its
- * user may; that is why those calls are on the list only for a server started on an empty
- * directory, and only relative to its fd (Landlock would confine them to it: left open). */
+ * What it does not stop: a filter sees no paths, so by itself it would let a hijacked server open
+ * and read (and stat) any file its user may read, and, for a server that may receive, create,
+ * move (never over another) or remove files wherever its user may through a "../" name relative
+ * to dirfd. Landlock closes that where the kernel has it: the page server confines itself to its
+ * image directory first (ps-landlock.h); those calls are still on the list only for a server
+ * started on an empty directory, and only relative to its fd. */
 #ifndef CRIU_LITE_PS_SANDBOX_H
 #define CRIU_LITE_PS_SANDBOX_H
 
