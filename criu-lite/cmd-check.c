@@ -16,6 +16,7 @@
 #include "criu-lite/net/netlock.h"
 #include "criu-lite/track/track.h"
 #include "criu-lite/net/veth-check.h"
+#include "lazy-pages/ps-landlock.h"
 #include "lazy-pages/xfer-conn.h"
 
 #define NAME_COL 36 /* status column of the text report */
@@ -200,6 +201,19 @@ static void print_text(const struct kerndat *kd, const struct effects *ef, bool 
 	printf("  as a destination (restore --lazy-pages) .... %s\n",
 	       can_be_destination(kd, core_ok) ? "OK"
 					       : "no: userfaultfd with its events is missing");
+	{
+		int abi = ps_landlock_abi();
+
+		if (abi > 0)
+			printf(
+			    "  page server's confinement .................. seccomp and Landlock "
+			    "(ABI %d)\n",
+			    abi);
+		else
+			printf("  page server's confinement .................. seccomp only "
+			       "(Landlock: %s)\n",
+			       strerror(-abi));
+	}
 	printf("\nNetwork lock (TCP connections dropped, not reset, while dumped):\n");
 	printf("  nftables (libnftables) ..................... %s%s\n",
 	       lk->ok ? "OK" : "no: ", lk->ok ? "" : lk->why);

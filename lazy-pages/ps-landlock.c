@@ -44,6 +44,14 @@ static int add_path(int rs, int fd, uint64_t access)
 	return syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH, &a, 0) ? -errno : 0;
 }
 
+int ps_landlock_abi(void)
+{
+	int abi =
+	    (int)syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+
+	return abi < 0 ? -errno : abi;
+}
+
 int ps_landlock_enter(int imgfd, bool push, struct img_err *err)
 {
 	int abi =

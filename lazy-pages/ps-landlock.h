@@ -22,5 +22,8 @@
 #include "images/img.h"
 
 int ps_landlock_enter(int imgfd, bool push, struct img_err *err);
+/* The running kernel's Landlock ABI version (1 and up), or -errno (-ENOSYS, -EOPNOTSUPP: none),
+ * for `criu-lite check`. */
+int ps_landlock_abi(void);
 
 #endif
