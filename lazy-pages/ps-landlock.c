@@ -54,21 +54,19 @@ int ps_landlock_abi(void)
 
 int ps_landlock_enter(int imgfd, bool push, struct img_err *err)
 {
-	int abi =
-	    (int)syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+	int abi = ps_landlock_abi();
 	struct ruleset_attr attr = { .handled_access_fs = FS_V1 };
 	uint64_t read = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR, write;
 	size_t size = sizeof(attr.handled_access_fs);
 	int rs, cpu, ret;
 
-	if (abi < 0 && (errno == ENOSYS || errno == EOPNOTSUPP)) {
-		int e = errno;
-
-		img_fail(err, e, "Landlock: not in this kernel or not enabled (%s)", strerror(e));
+	if (abi == -ENOSYS || abi == -EOPNOTSUPP) {
+		img_fail(err, -abi, "Landlock: not in this kernel or not enabled (%s)",
+			 strerror(-abi));
 		return 1;
 	}
 	if (abi < 0)
-		return img_fail(err, errno, "Landlock: can't ask its version: %s", strerror(errno));
+		return img_fail(err, -abi, "Landlock: can't ask its version: %s", strerror(-abi));
 	if (abi >= 2)
 		attr.handled_access_fs |= FS_REFER;
 	if (abi >= 3)
