@@ -20,8 +20,10 @@
 #include "images/pagepool.h"
 #include "images/pages-priv.h"
 
-#define PW_BUF_SIZE    (8u << 20) /* the usual write batch */
-#define PW_WRITERS     2	  /* background writer threads (pagepool.h) */
+/* the usual write batch: small, as each buffer's first touch costs a host fault per page on a VM
+ * (4 x 8 MiB buffers were 80-140 ms of a 64 MiB dump here; bench/README.md) */
+#define PW_BUF_SIZE    (256u << 10)
+#define PW_WRITERS     2 /* background writer threads (pagepool.h) */
 #define PW_RESERVE_MAX (1ull << 30)
 #define PW_RESUM_PIECE (1u << 20) /* read back at once to sum a file with deferred places */
 

@@ -30,8 +30,8 @@
 #include "mm.pb-c.h"
 
 #define PG	       4096ULL
-#define BATCH_BYTES    (8ULL << 20)
-#define BATCH_RUNS     1024 /* IOV_MAX */
+#define BATCH_BYTES    (256ULL << 10) /* the page writer's buffer (images/page-writer.c) */
+#define BATCH_RUNS     1024	      /* IOV_MAX */
 #define MAX_AUXV_WORDS 128
 #define PEND_DEFER     (1u << 31) /* a pend entry of pages a live snapshot copies later */
 
