@@ -124,7 +124,7 @@ static bool is_tty_dev(dev_t rdev)
 }
 
 /* /dev/console, /dev/tty0 and the virtual terminals /dev/ttyN (4:1-63): the host's own
- * terminals, never the inherited one of --shell-job */
+ * terminals, the inherited one of --shell-job only when it is the task's controlling terminal */
 static bool console_or_vt(dev_t rdev)
 {
 	return rdev == makedev(5, 1) || (major(rdev) == 4 && minor(rdev) < 64);
@@ -218,7 +218,10 @@ static int classify(struct dump_ctx *c, const struct file_src *s, const struct s
 			r->tty_external = true;
 			return 0;
 		}
-		if (console_or_vt(st->st_rdev)) {
+		/* the task's own controlling terminal is the inherited one (--shell-job) even on a
+		 * console or VT: a shell job started from a text console */
+		if (console_or_vt(st->st_rdev) &&
+		    !(c->sh->o->shell_job && (dev_t)c->stat.tty_nr == st->st_rdev)) {
 			pr_err(
 			    "%s: %s is %s: dump with --external %s (restore opens it again by its "
 			    "path)\n",
