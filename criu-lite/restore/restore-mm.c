@@ -150,7 +150,7 @@ static int map_vma(struct restore_task *t, size_t i, uint64_t vmf)
 	int prot = v->prot, fd = -1;
 	long flags =
 	    (v->flags & (MAP_SHARED | MAP_PRIVATE | MAP_DROPPABLE | MAP_ANONYMOUS | MAP_GROWSDOWN |
-			 MAP_NORESERVE | MAP_HUGETLB | (MAP_HUGE_MASK << MAP_HUGE_SHIFT))) |
+			 MAP_NORESERVE | MAP_HUGETLB | ((long)MAP_HUGE_MASK << MAP_HUGE_SHIFT))) |
 	    MAP_FIXED;
 	long addr;
 
