@@ -7,11 +7,15 @@
  * pieces that are also wanted whole (isa-l has no combine for crc32c: it is
  * the arithmetic below, multiplication modulo the polynomial in reflected bit
  * order).
+ * img_pread_crc32c() sums a file's bytes as it reads them.
  * img_crc64() is isa-l's crc64_ecma_refl (hardware accelerated as well), the sum of a page
  * that a pre-dump chain compares across rounds.
  */
+#include <errno.h>
 #include <isa-l/crc.h>
 #include <isa-l/crc64.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "images/img.h"
 
@@ -61,6 +65,34 @@ static uint32_t mul_mod(uint32_t a, uint32_t b)
 		b = (b & 1) ? (b >> 1) ^ CRC32C_POLY : b >> 1;
 	}
 	return prod;
+}
+
+int img_pread_crc32c(int fd, uint64_t len, uint32_t *crc)
+{
+	size_t cap = len < (1U << 20) ? (size_t)len : (1U << 20);
+	uint8_t *buf = malloc(cap ? cap : 1);
+	uint64_t off = 0;
+
+	*crc = 0;
+	if (!buf)
+		return -ENOMEM;
+	while (off < len) {
+		size_t want = len - off < cap ? (size_t)(len - off) : cap;
+		ssize_t n = pread(fd, buf, want, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int ret = n < 0 ? -errno : -EIO;
+
+			free(buf);
+			return ret;
+		}
+		*crc = img_crc32c(*crc, buf, (size_t)n);
+		off += (uint64_t)n;
+	}
+	free(buf);
+	return 0;
 }
 
 uint32_t img_crc32c_shift(uint64_t len)

@@ -84,6 +84,11 @@ void img_filename(char *buf, size_t len, enum img_kind kind, long id);
 
 /* crc32c (Castagnoli), hardware accelerated; crc=0 to start. */
 uint32_t img_crc32c(uint32_t crc, const void *buf, size_t len);
+/* The crc32c of the first len bytes of fd, read with pread() a MiB at a time into a buffer:
+ * summing what a read just wrote measured 3-5x faster here than summing a file through its
+ * mapping (1 GiB on tmpfs: 0.10-0.15 s against 0.47-0.55 s). 0, or -errno (-EIO: the file is
+ * shorter than len). */
+int img_pread_crc32c(int fd, uint64_t len, uint32_t *crc);
 /* The crc32c of A then B, from crc_a, crc_b and B's length. With many B of one length, take
  * img_crc32c_shift(len_b) once and use img_crc32c_combine_op(). */
 uint32_t img_crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b);

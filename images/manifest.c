@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -197,7 +196,6 @@ int img_file_crc(struct img_dir *d, const char *name, uint64_t *size, uint32_t *
 {
 	int fd = openat(d->fd, name, O_RDONLY | O_CLOEXEC);
 	struct stat st;
-	void *p;
 
 	if (fd < 0)
 		return img_fail(err, errno, "%s: cannot open in %s: %s", name, d->path,
@@ -214,14 +212,12 @@ int img_file_crc(struct img_dir *d, const char *name, uint64_t *size, uint32_t *
 		 * data and its own crc32c is the same for every file) */
 		size_t len = (size_t)st.st_size -
 			     (img_kind_by_filename(name, &id) && st.st_size >= 4 ? 4 : 0);
+		int ret = img_pread_crc32c(fd, len, crc);
 
-		p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (p == MAP_FAILED) {
+		if (ret) {
 			close(fd);
-			return img_fail(err, errno, "%s: mmap: %s", name, strerror(errno));
+			return img_fail(err, -ret, "%s: read to sum it: %s", name, strerror(-ret));
 		}
-		*crc = img_crc32c(0, p, len);
-		munmap(p, (size_t)st.st_size);
 	}
 	close(fd);
 	return 0;
