@@ -91,31 +91,38 @@ int restore_late_check(struct restore_ctx *c, const FileEntry *fe)
 }
 
 /* /proc/self/ns/KIND opened in t: its fd number there, or -errno. */
+long restore_late_open(struct restore_task *t, const char *path, int flags, const char *what)
+{
+	size_t len = strlen(path) + 1;
+	int ret;
+
+	if (len > t->sk.scratch_len) {
+		pr_err("pid %d: %s: the path %s is too long\n", t->vpid, what, path);
+		return -ENAMETOOLONG;
+	}
+	ret = rsys_write(&t->rs, t->sk.scratch, path, len);
+	if (ret)
+		return ret;
+	return call(t, what, SYS_open, (long)t->sk.scratch, flags | O_CLOEXEC, 0);
+}
+
 static long own_nsfile(struct restore_task *t, const FileEntry *fe)
 {
 	char path[48], what[80];
-	int ret;
 
 	snprintf(path, sizeof(path), "/proc/self/ns/%s", fe->nsfile->own);
-	ret = rsys_write(&t->rs, t->sk.scratch, path, strlen(path) + 1);
-	if (ret)
-		return ret;
 	snprintf(what, sizeof(what), "opening its %s namespace (file %u)", fe->nsfile->own, fe->id);
-	return call(t, what, SYS_open, (long)t->sk.scratch, O_RDONLY | O_CLOEXEC, 0);
+	return restore_late_open(t, path, O_RDONLY, what);
 }
 
 /* /dev/tty opened in t, whose controlling terminal the restore gave it: its fd number there. */
 static long open_dev_tty(struct restore_task *t, const FileEntry *fe)
 {
-	static const char path[] = "/dev/tty";
 	char what[64];
-	int ret = rsys_write(&t->rs, t->sk.scratch, path, sizeof(path));
 
-	if (ret)
-		return ret;
 	snprintf(what, sizeof(what), "opening /dev/tty (file %u, pty %u)", fe->id, fe->pty->index);
-	return call(t, what, SYS_open, (long)t->sk.scratch,
-		    (long)(fe->pty->flags & (O_ACCMODE | O_NONBLOCK)) | O_CLOEXEC, 0);
+	return restore_late_open(t, "/dev/tty", (int)(fe->pty->flags & (O_ACCMODE | O_NONBLOCK)),
+				 what);
 }
 
 int restore_fd_holder(struct restore_ctx *c, struct restore_task *t, size_t i, uint32_t id,

@@ -32,16 +32,9 @@ static long open_in(struct restore_task *t, const FileEntry *fe)
 	char what[96];
 	long n, r;
 
-	if (strlen(re->path) + 1 > t->sk.scratch_len) {
-		pr_err("file %u: path %s is too long\n", fe->id, re->path);
-		return -ENAMETOOLONG;
-	}
-	n = rsys_write(&t->rs, t->sk.scratch, re->path, strlen(re->path) + 1);
-	if (n)
-		return n;
 	snprintf(what, sizeof(what), "opening %s (file %u)", re->path, fe->id);
-	n = call(t, what, SYS_open, (long)t->sk.scratch,
-		 (long)(re->flags & ~(uint32_t)(O_CREAT | O_TRUNC | O_EXCL)) | O_CLOEXEC, 0);
+	n = restore_late_open(t, re->path,
+			      (int)(re->flags & ~(uint32_t)(O_CREAT | O_TRUNC | O_EXCL)), what);
 	if (n < 0 || !re->pos)
 		return n;
 	snprintf(what, sizeof(what), "moving %s (file %u) to offset %llu", re->path, fe->id,

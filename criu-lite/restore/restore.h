@@ -128,6 +128,9 @@ pid_t restore_helper_vpid(pid_t pid);
 /* restore-procpid.c: a file under /proc/PID of a task of the tree or of a process that was gone
  * at dump (reg_file_entry proc_pid), opened in t: its fd number there, or -errno. */
 long restore_procpid_make(struct restore_ctx *c, struct restore_task *t, const FileEntry *fe);
+/* path opened in t (its root, cwd and mounts) with flags and O_CLOEXEC: the fd number there, or
+ * -errno (logged with what). */
+long restore_late_open(struct restore_task *t, const char *path, int flags, const char *what);
 bool restore_late_after_threads(const struct restore_task *t, const FileEntry *fe);
 int restore_late_threads(struct restore_ctx *c, struct restore_task *t);
 /* Where open file description id (fd i of t's image) is already installed: the fd number in t

@@ -47,6 +47,11 @@ char *test_read_file(const char *path, size_t *len);
 /* The value of the first "key:" line of /proc/self/fdinfo/fd, without the blanks that lead
  * it, into buf (cut to len - 1 bytes): 0, or -1 when the file can't be read or has no such
  * line. */
+/* Surplus huge pages for the test: vm.nr_overcommit_hugepages raised to want where it is lower
+ * (surplus pages go back to the system when freed); its old value, or -1 when it can't be read or
+ * set (errno). test_hugetlb_reset(old, want) puts it back. */
+long test_hugetlb_allow(long want);
+void test_hugetlb_reset(long old, long want);
 int test_fdinfo_get(int fd, const char *key, char *buf, size_t len);
 /* The number of that line (in base: 10 for "Pid", 8 for "flags") of /proc/PID/fdinfo/FD (pid
  * 0: our own); LONG_MIN when there is no such line or no number on it. */

@@ -22,13 +22,12 @@
 
 #include "zdtmtst.h"
 
-#define HP	   (2UL << 20)
-#define SEED_RW	   0x4a6e7e00u
-#define SEED_RO	   0x4a6e7e01u
-#define OVERCOMMIT "/proc/sys/vm/nr_overcommit_hugepages"
-#define WANT                                                                      \
-	16 /* surplus pages allowed: this test's 4, twice (a lazy migration holds \
-	    * the source's while the destination restores), and room */
+#define HP	(2UL << 20)
+#define SEED_RW 0x4a6e7e00u
+#define SEED_RO 0x4a6e7e01u
+/* surplus pages allowed: this test's 4, twice (a lazy migration holds the source's while the
+ * destination restores), and room */
+#define WANT 16
 
 struct smaps_of {
 	uint64_t hugetlb, kps; /* Private_Hugetlb and KernelPageSize, bytes */
@@ -64,25 +63,6 @@ static int smaps_of(const void *addr, struct smaps_of *s)
 	return 0;
 }
 
-static long read_long(const char *path)
-{
-	char *s = test_read_file(path, &(size_t){ 0 });
-	long v = s ? strtol(s, NULL, 10) : -1;
-
-	free(s);
-	return v;
-}
-
-static int write_long(const char *path, long v)
-{
-	FILE *f = fopen(path, "w");
-	int ret = f && fprintf(f, "%ld\n", v) > 0 ? 0 : -1;
-
-	if (f && fclose(f))
-		ret = -1;
-	return ret;
-}
-
 static int check_region(const char *what, unsigned char *p, size_t pages, uint64_t present,
 			const struct smaps_of *before)
 {
@@ -116,9 +96,10 @@ int main(int argc, char **argv)
 		skip("the kernel has no 2 MiB hugetlb pages");
 		return 0;
 	}
-	old = read_long(OVERCOMMIT);
-	if (old >= 0 && old < WANT && write_long(OVERCOMMIT, WANT)) {
-		skip("can't allow surplus huge pages (%s): %s", OVERCOMMIT, strerror(errno));
+	old = test_hugetlb_allow(WANT);
+	if (old < 0) {
+		skip("can't allow surplus huge pages (vm.nr_overcommit_hugepages): %s",
+		     strerror(errno));
 		return 0;
 	}
 	rw = mmap(NULL, 3 * HP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB,
@@ -162,7 +143,6 @@ out:
 	munmap(rw, 3 * HP);
 	munmap(ro, HP);
 out_skip:
-	if (old >= 0 && old < WANT)
-		write_long(OVERCOMMIT, old);
+	test_hugetlb_reset(old, WANT);
 	return ret == 1 ? 1 : 0;
 }

@@ -11,23 +11,8 @@
 
 #include "zdtmtst.h"
 
-#define HP	   (2UL << 20)
-#define SEED	   0x4a6e7e02u
-#define OVERCOMMIT "/proc/sys/vm/nr_overcommit_hugepages"
-
-static long overcommit(long v)
-{
-	char *s = test_read_file(OVERCOMMIT, &(size_t){ 0 });
-	long old = s ? strtol(s, NULL, 10) : -1;
-	FILE *f;
-
-	free(s);
-	if (old >= 0 && old < v && (f = fopen(OVERCOMMIT, "w"))) {
-		fprintf(f, "%ld\n", v);
-		fclose(f);
-	}
-	return old;
-}
+#define HP   (2UL << 20)
+#define SEED 0x4a6e7e02u
 
 int main(int argc, char **argv)
 {
@@ -41,11 +26,11 @@ int main(int argc, char **argv)
 		skip("the kernel has no 2 MiB hugetlb pages");
 		return 0;
 	}
-	old = overcommit(4);
+	old = test_hugetlb_allow(4);
 	p = mmap(NULL, HP, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
 	if (p == MAP_FAILED) {
 		skip("no huge page could be had: %s", strerror(errno));
-		overcommit(old);
+		test_hugetlb_reset(old, 4);
 		return 0;
 	}
 	test_fill_pattern(p, HP, SEED);
@@ -55,14 +40,7 @@ int main(int argc, char **argv)
 
 	bad = test_check_pattern(p, HP, SEED);
 	munmap(p, HP);
-	if (old >= 0 && old < 4) {
-		FILE *f = fopen(OVERCOMMIT, "w");
-
-		if (f) {
-			fprintf(f, "%ld\n", old);
-			fclose(f);
-		}
-	}
+	test_hugetlb_reset(old, 4);
 	if (bad >= 0) {
 		fail("the shared hugetlb memory differs at byte %zd", bad);
 		return 1;
