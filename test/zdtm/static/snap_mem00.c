@@ -8,8 +8,11 @@
  * - 3 threads, each with 128 private pages of its own;
  * - a child task with 128 private pages;
  * - 64 pages of MAP_SHARED|MAP_ANONYMOUS memory written by one of the threads;
- * - every 64 writes a thread forks a child that writes its copy of the thread's pages and exits
- *   (a fork during the copy: the parent's pages stay its own).
+ * - every 64 writes, at most every 50 ms and 32 times in all, a thread forks a child that writes
+ *   its copy of the thread's pages (a fork during the copy: the parent's pages stay its own), then
+ *   waits until the end. It does not exit while the test runs: a task of the tree that exits
+ *   during a snapshot's copy fails the snapshot (docs/snapshot.md), and a child forked just
+ *   before the freeze would make that a matter of timing.
  * Without a checkpoint (nocr, h) it checks the same notes. */
 #include <errno.h>
 #include <pthread.h>
@@ -65,21 +68,48 @@ static int sweep(struct writer *w)
 	return w->bad ? -1 : 0;
 }
 
-/* A child forked now writes its copy of w's pages and exits: w's own must not change. */
+#define NFORKS 32
+static pid_t forked[NFORKS]; /* thread 1's children, which wait for the end */
+static unsigned nforked;
+
+/* A child forked now writes its copy of w's pages and waits to be killed at the end: w's own
+ * must not change. At most every 50 ms, NFORKS in all. */
 static int fork_writer(struct writer *w)
 {
-	pid_t pid = fork();
-	int status;
+	static int64_t last;
+	int64_t now = test_now_ns(CLOCK_MONOTONIC);
+	pid_t pid;
 
+	if (nforked == NFORKS || now - last < 50000000)
+		return 0;
+	last = now;
+	pid = fork();
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
 		for (size_t i = 0; i < w->npages; i++)
 			memset(w->mem + i * PG, 0xee, 64);
-		_exit(0);
+		for (;;)
+			pause();
 	}
-	return waitpid(pid, &status, 0) == pid && WIFEXITED(status) && !WEXITSTATUS(status) ? 0
-											    : -1;
+	forked[nforked++] = pid;
+	return 0;
+}
+
+/* The forked children: each must be alive until now, and die of the SIGKILL sent here. */
+static int end_forked(void)
+{
+	int bad = 0, status;
+
+	for (unsigned i = 0; i < nforked; i++) {
+		if (kill(forked[i], SIGKILL) || waitpid(forked[i], &status, 0) != forked[i] ||
+		    !WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) {
+			fail("forked child %d ended otherwise than killed (status %#x)", forked[i],
+			     status);
+			bad = 1;
+		}
+	}
+	return bad;
 }
 
 static void *thread_main(void *arg)
@@ -155,6 +185,7 @@ int main(int argc, char **argv)
 	stop = 1;
 	for (unsigned k = 0; k < NTHREADS; k++)
 		pthread_join(tid[k], NULL);
+	bad |= end_forked();
 	kill(child, SIGTERM);
 	if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status)) {
 		fail("the child task found its pages wrong (status %#x)", status);
