@@ -1,7 +1,7 @@
 /* console_refuse00: an fd on the console (/dev/console) is refused at dump without --external
- * tty[5:1] (tests.desc expect=dumpfail dumpmsg=console: it is the host's terminal, not the
- * inherited one --shell-job would give the restorer's), and the test runs on with the fd as it
- * was. Skipped where the console can't be opened. */
+ * tty[5:1] (tests.desc expect=dumpfail dumpmsg=external: the message asks for --external tty[5:1];
+ * it is the host's terminal, not the inherited one --shell-job would give the restorer's), and the
+ * test runs on with the fd as it was. Skipped where the console can't be opened. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
